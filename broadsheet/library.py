@@ -91,7 +91,8 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
     for doc, rendered in documents:
         meta = doc.meta
         if doc.source.is_page:
-            slug = slugify(meta.slug or meta.title, fallback=doc.source.path.stem)
+            # SPEC: content/pages/<slug>.md: the file name is the page's URL.
+            slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)
             pages.append(Page(doc.source.rel, meta.title, slug, f"/{slug}/",
                               meta.summary or cut_summary(rendered.first_paragraph), rendered.html,
                               rendered.text, meta.extra))
