@@ -6,6 +6,7 @@ Every problem carries the file and the line in the file (the opening ``---`` is 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,15 +72,26 @@ class Document:
     meta: FrontMatter
     body: str
     body_line: int
+    digest: str = ""
+    """Hash of the file's bytes (see content_digest)."""
 
 
-def read_text(source: SourceFile) -> str:
-    """Read a content file as UTF-8 text with BOM removed and line ends normalised."""
+def read_bytes(source: SourceFile) -> bytes:
+    """Read a content file's bytes; a vanished or unreadable file is a ContentError."""
     try:
-        raw = source.path.read_bytes()
+        return source.path.read_bytes()
     except OSError as exc:
         raise ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
                            "check that it exists and is readable") from None
+
+
+def content_digest(raw: bytes) -> str:
+    """Hash of a content file's bytes: the key of its cached parse."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def decode(raw: bytes, source: SourceFile) -> str:
+    """Decode UTF-8 with BOM removed and line ends normalised."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -303,11 +315,13 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
     return (None if c.errors else meta), c.errors, c.warnings
 
 
-def parse_document(source: SourceFile, tz: ZoneInfo
+def parse_document(source: SourceFile, tz: ZoneInfo, raw: bytes | None = None
                    ) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
-    """Read, split, parse and validate one content file."""
+    """Read (unless ``raw`` is given), split, parse and validate one content file."""
     try:
-        text = read_text(source)
+        if raw is None:
+            raw = read_bytes(source)
+        text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)
         data = parse_yaml(fm_text, source.rel)
     except ContentError as exc:
@@ -315,4 +329,4 @@ def parse_document(source: SourceFile, tz: ZoneInfo
     meta, errors, warnings = validate(data, fm_text, source.rel, tz, source.is_page)
     if meta is None:
         return None, errors, warnings
-    return Document(source, meta, body, body_line), errors, warnings
+    return Document(source, meta, body, body_line, content_digest(raw)), errors, warnings

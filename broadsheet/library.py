@@ -117,7 +117,7 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
             updated=meta.updated, expires=meta.expires, image=meta.image, image_alt=meta.image_alt,
             image_caption=meta.image_caption, source_name=meta.source, source_url=meta.source_url,
             draft=meta.draft, featured=meta.featured, pinned=meta.related, aliases=meta.aliases,
-            extra=MappingProxyType(dict(meta.extra)),
+            extra=MappingProxyType(dict(meta.extra)), digest=doc.digest,
         ))
     # Newest first; the URL breaks ties so the order never depends on the file system.
     articles.sort(key=lambda a: (-a.date.timestamp(), a.url))

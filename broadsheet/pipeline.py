@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from . import related as related_stage
+from .cache import BuildCache, job_fingerprint, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
@@ -29,7 +30,8 @@ from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
 from .theme import Theme, load_theme, make_environment
 from .urls import UnsafePath, output_path
-from .write import WriteStats, check_output_dir, write_output
+from .views import site_view
+from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,8 @@ class BuildOptions:
     strict: bool = False
     jobs: int | None = None
     now: datetime | None = None
+    cache: bool = True
+    """Reuse parses and pages of earlier builds (``.broadsheet-cache/`` in the site)."""
 
     @property
     def output_dir(self) -> Path:
@@ -60,6 +64,7 @@ class LoadedSite:
     env: jinja2.Environment
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
+    cache: BuildCache = field(default_factory=lambda: BuildCache(None))
 
 
 @dataclass(slots=True)
@@ -87,26 +92,39 @@ def build_time(options: BuildOptions) -> datetime:
 ParseOutcome = tuple[Document | None, Rendered | None, list[BroadsheetError], list[BuildWarning]]
 
 
-def parse_sources(work: Sequence[tuple[SourceFile, str]]) -> list[ParseOutcome]:
+def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
     """Parse and convert a chunk of content files (runs in a worker process)."""
     out: list[ParseOutcome] = []
-    for source, tz_name in work:
-        doc, errs, warns = parse_document(source, ZoneInfo(tz_name))
+    for source, tz_name, raw in work:
+        doc, errs, warns = parse_document(source, ZoneInfo(tz_name), raw)
         out.append((doc, render_markdown(doc.body) if doc is not None else None, errs, warns))
     return out
 
 
-def parse_all(config: SiteConfig, jobs: int | None = None
+def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None
               ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
-    """Discover, parse and convert every content file, in parallel; collect every problem."""
+    """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
+    cache = cache or BuildCache(None)
     sources, warnings = discover(config.root)
     errors: list[BroadsheetError] = []
-    docs: list[tuple[Document, Rendered]] = []
-    for doc, rendered, errs, warns in map_chunks(parse_sources, [(s, config.timezone) for s in sources], jobs):
+    found: dict[str, tuple[Document, Rendered]] = {}
+    work: list[tuple[SourceFile, str, bytes | None]] = []
+    for source in sources:
+        entry, raw = cache.lookup(source)
+        if entry is not None:
+            found[source.rel] = (dataclasses.replace(entry.doc, source=source), entry.rendered)
+            warnings += entry.warnings
+        else:
+            work.append((source, config.timezone, raw))
+    for (source, _, _), (doc, rendered, errs, warns) in zip(work, map_chunks(parse_sources, work, jobs), strict=True):
         errors += errs
         warnings += warns
         if doc is not None and rendered is not None:
-            docs.append((doc, rendered))
+            found[source.rel] = (doc, rendered)
+            cache.store(source, doc, rendered, warns)
+    cache.forget_missing(s.rel for s in sources)
+    # Sorted by path, whatever came from the cache: the same input gives the same site.
+    docs = [found[s.rel] for s in sources if s.rel in found]
     return docs, errors, warnings
 
 
@@ -131,7 +149,8 @@ def load_site(options: BuildOptions) -> LoadedSite:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    docs, parse_errors, warnings = parse_all(config, options.jobs)
+    cache = BuildCache.load(config.root, options.cache)
+    docs, parse_errors, warnings = parse_all(config, options.jobs, cache)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
@@ -141,7 +160,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
         raise BuildFailed(errors)
     site = rank_related(site)
     env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz))
-    return LoadedSite(config, theme, env, site, warnings)
+    return LoadedSite(config, theme, env, site, warnings, cache)
 
 
 def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile]
@@ -171,26 +190,78 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
     return files, errors
 
 
-def render_site(loaded: LoadedSite) -> tuple[list[OutputFile], int, list[BuildWarning]]:
-    """Render every page and gather static files; raise BuildFailed on any error."""
+def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
+                ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
+    """Split jobs into those to render and pages whose output is still current (see cache.py)."""
+    store = loaded.cache.page_store(output)
+    manifest = read_manifest(output)
+    theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
+    config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace")
+    site_key = site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
+    todo: list[PageJob] = []
+    kept: list[OutputFile] = []
+    prints: dict[str, str] = {}
+    for job in jobs:
+        fp = prints[job.url] = job_fingerprint(job, site_key)
+        before = store.get(job.url)
+        try:
+            path = output_path(job.url)
+        except UnsafePath:
+            todo.append(job)  # reported by collect_outputs
+            continue
+        if before is not None and before[0] == fp and still_written(output, path, before[1], manifest):
+            kept.append(OutputFile(path, job.source, kept=before[1]))
+        else:
+            todo.append(job)
+    return todo, kept, prints
+
+
+def render_site(loaded: LoadedSite, output: Path | None = None
+                ) -> tuple[list[OutputFile], int, list[BuildWarning], dict[str, str]]:
+    """Render every page (except those still current in ``output``) and gather static files.
+
+    Returns the files, the count of pages rendered, warnings and the fingerprints of the
+    pages; raises BuildFailed on any error.
+    """
     jobs = plan_pages(loaded.site)
-    pages, errors = render_jobs(loaded.env, jobs)
+    todo = jobs
+    kept: list[OutputFile] = []
+    prints: dict[str, str] = {}
+    if output is not None and loaded.cache.folder is not None:
+        todo, kept, prints = reuse_pages(loaded, jobs, output)
+    pages, errors = render_jobs(loaded.env, todo)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    files, conflicts = collect_outputs(jobs, pages, static)
+    files, conflicts = collect_outputs(todo, pages, kept + static)
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
-    return files, len(pages), warnings
+    return files, len(pages), warnings, prints
+
+
+def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], prints: dict[str, str]) -> None:
+    """Record the fingerprint and output hash of every page written, then save the cache."""
+    if loaded.cache.folder is None:
+        return
+    by_path = {f.path: f for f in files}
+    store = loaded.cache.page_store(output)
+    store.clear()
+    for url, fp in prints.items():
+        f = by_path.get(output_path(url))
+        if f is not None and (f.kept or f.data is not None):
+            store[url] = (fp, f.kept or digest_bytes(f.data or b""))
+    loaded.cache.save()
 
 
 def build(options: BuildOptions) -> BuildResult:
     """Build the site and write it to the output folder; raise BuildFailed with every problem."""
     started = time.perf_counter()
-    check_output_dir(options.output_dir, options.source)
+    output = options.output_dir
+    check_output_dir(output, options.source)
     loaded = load_site(options)
-    files, rendered, static_warnings = render_site(loaded)
+    files, rendered, static_warnings, prints = render_site(loaded, output)
     warnings = loaded.warnings + static_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    stats = write_output(files, options.output_dir)
+    stats = write_output(files, output)
+    remember_pages(loaded, output, files, prints)
     return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)

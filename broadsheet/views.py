@@ -51,6 +51,8 @@ class ArticleView:
     featured: bool
     draft: bool
     extra: Mapping[str, Any]
+    digest: str = ""
+    """Hash of the source file (used for page fingerprints, not meant for display)."""
     related: list[ArticleView] = field(default_factory=list)
     prev: ArticleView | None = None
     next: ArticleView | None = None
@@ -68,7 +70,7 @@ def article_view(a: Article, base_url: str) -> ArticleView:
         updated=a.updated, authors=a.authors, category=a.category, tags=a.tags, summary=a.summary,
         html=Markup(a.html), toc=Markup(a.toc), words=a.words, reading_minutes=a.reading_minutes,
         image=a.image, image_alt=a.image_alt, image_caption=a.image_caption, source=a.source_name,
-        source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra,
+        source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra, digest=a.digest,
     )
 
 
