@@ -126,7 +126,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     if errors:
         raise BuildFailed(errors)
     site = rank_related(site)
-    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz))
+    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz), config.root)
     return LoadedSite(config, theme, env, site, warnings)
 
 
