@@ -39,6 +39,16 @@
   // A page left open overnight turns the date over at midnight.
   setInterval(updateToday, 60 * 1000);
 
+  // On a phone the section strip scrolls sideways: bring the current section into view.
+  var current = document.querySelector(".sections-list [aria-current]");
+  if (current) {
+    var strip = current.closest(".sections-list");
+    var item = current.parentElement;
+    if (strip && item && item.offsetLeft + item.offsetWidth > strip.clientWidth) {
+      strip.scrollLeft = item.offsetLeft - (strip.clientWidth - item.offsetWidth) / 2;
+    }
+  }
+
   if (navigator.clipboard) {
     document.querySelectorAll(".copy-link").forEach(function (button) {
       var item = button.closest(".copy-item");
