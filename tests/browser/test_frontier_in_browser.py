@@ -131,7 +131,8 @@ def test_current_section_is_marked(open_page: Any, pages: dict[str, str]) -> Non
 def test_skip_link_is_first_and_reaches_main(open_page: Any, pages: dict[str, str]) -> None:
     page = open_page(pages["article"], PHONE)
     page.keyboard.press("Tab")
-    focused = page.evaluate("() => [document.activeElement.className, document.activeElement.getAttribute('href')]")
+    focused = page.evaluate("() => [document.activeElement.className, "
+                            "document.activeElement.getAttribute('href')]")
     assert focused == ["skip-link", "#main"]
     box = page.locator(".skip-link").bounding_box()
     assert box is not None and box["y"] >= 0, "the focused skip link must be visible"
