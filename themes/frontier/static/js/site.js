@@ -49,6 +49,18 @@
     }
   }
 
+  // A wide table scrolls sideways inside its own box, never the whole page.
+  document.querySelectorAll(".prose table").forEach(function (table) {
+    if (table.parentElement.classList.contains("table-scroll")) { return; }
+    var box = document.createElement("div");
+    box.className = "table-scroll";
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", "Table");
+    box.tabIndex = 0;
+    table.parentNode.insertBefore(box, table);
+    box.appendChild(table);
+  });
+
   if (navigator.clipboard) {
     document.querySelectorAll(".copy-link").forEach(function (button) {
       var item = button.closest(".copy-item");
