@@ -255,3 +255,22 @@ def test_not_found_page(site: Path) -> None:
     page = read(site, "404.html")
     assert "Page not found" in page and 'class="card' in page
     assert 'id="not-found-search"' in page and 'id="site-search"' in page
+
+
+def test_a_site_theme_overrides_one_partial(make_site) -> None:  # type: ignore[no-untyped-def]
+    root = make_site({
+        "site.yml": SITE_YML + "theme: courier\n",
+        "themes/courier/theme.yml": "name: courier\nextends: frontier\n",
+        "themes/courier/templates/partials/extra_head.html":
+            '<link rel="stylesheet" href="/theme/css/courier.css">\n',
+        "themes/courier/templates/partials/footer.html":
+            "<footer>{{ site.copyright }} Printed in Port Alder.</footer>\n",
+        "themes/courier/static/css/courier.css": ":root { --accent: #005a8d; }\n",
+        "content/world/a.md": article("Alpha"),
+    })
+    run_build(root)
+    page = read(root, "world/alpha/index.html")
+    assert '<link rel="stylesheet" href="/theme/css/style.css">' in page
+    assert '<link rel="stylesheet" href="/theme/css/courier.css">' in page
+    assert "Printed in Port Alder." in page and '<nav class="breadcrumb"' in page
+    assert (root / "output/theme/css/courier.css").is_file() and (root / "output/theme/css/style.css").is_file()
