@@ -64,8 +64,13 @@ def load_every_image(page: Any) -> list[dict[str, Any]]:
             img.addEventListener("load", done, {once: true});
             img.addEventListener("error", done, {once: true});
         })));
-        // Decoded images are painted in full-page screenshots too.
+        // Decoded images are painted in full-page screenshots too: let the page paint them.
         await Promise.all(imgs.map(img => img.decode().catch(() => null)));
+        for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight) {
+            window.scrollTo(0, y);
+            await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+        }
+        window.scrollTo(0, 0);
         return imgs.map(img => ({src: img.currentSrc || img.src, complete: img.complete,
                                  natural: img.naturalWidth, alt: img.getAttribute("alt"),
                                  width: img.getAttribute("width"), height: img.getAttribute("height")}));
