@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,7 +59,8 @@ class FrontMatter:
     expires: datetime | None = None
     related: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +298,7 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
         expires=c.when("expires"),
         related=c.strings("related"),
         aliases=aliases,
-        extra=MappingProxyType(extra),
+        extra=extra,
     )
     return (None if c.errors else meta), c.errors, c.warnings
 

@@ -8,21 +8,24 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import jinja2
 
 from . import related as related_stage
 from .config import SiteConfig, load_config_problems
-from .discover import discover
+from .discover import SourceFile, discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
 from .markdown import Rendered, render_markdown
 from .model import Site
+from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
 from .theme import Theme, load_theme, make_environment
 from .urls import UnsafePath, output_path
@@ -81,18 +84,29 @@ def build_time(options: BuildOptions) -> datetime:
     return datetime.now(UTC)
 
 
-def parse_all(config: SiteConfig) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
-    """Discover, parse and convert every content file; collect every problem."""
+ParseOutcome = tuple[Document | None, Rendered | None, list[BroadsheetError], list[BuildWarning]]
+
+
+def parse_sources(work: Sequence[tuple[SourceFile, str]]) -> list[ParseOutcome]:
+    """Parse and convert a chunk of content files (runs in a worker process)."""
+    out: list[ParseOutcome] = []
+    for source, tz_name in work:
+        doc, errs, warns = parse_document(source, ZoneInfo(tz_name))
+        out.append((doc, render_markdown(doc.body) if doc is not None else None, errs, warns))
+    return out
+
+
+def parse_all(config: SiteConfig, jobs: int | None = None
+              ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
+    """Discover, parse and convert every content file, in parallel; collect every problem."""
     sources, warnings = discover(config.root)
     errors: list[BroadsheetError] = []
     docs: list[tuple[Document, Rendered]] = []
-    tz = config.tz
-    for source in sources:
-        doc, errs, warns = parse_document(source, tz)
+    for doc, rendered, errs, warns in map_chunks(parse_sources, [(s, config.timezone) for s in sources], jobs):
         errors += errs
         warnings += warns
-        if doc is not None:
-            docs.append((doc, render_markdown(doc.body)))
+        if doc is not None and rendered is not None:
+            docs.append((doc, rendered))
     return docs, errors, warnings
 
 
@@ -117,7 +131,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    docs, parse_errors, warnings = parse_all(config)
+    docs, parse_errors, warnings = parse_all(config, options.jobs)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)

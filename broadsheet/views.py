@@ -95,6 +95,7 @@ class Paginator:
     number: int
     total: int
     base_url: str
+    WINDOW = 2
 
     @property
     def prev_url(self) -> str | None:
@@ -112,8 +113,24 @@ class Paginator:
 
     @property
     def pages(self) -> list[tuple[int, str]]:
-        """Every page number with its URL."""
+        """Every page number with its URL (long listings: prefer ``window``)."""
         return [(n, paginated(self.base_url, n)) for n in range(1, self.total + 1)]
+
+    @property
+    def window(self) -> list[tuple[int, str] | None]:
+        """Numbered links around the current page, first and last; None marks a gap ("…").
+
+        A listing of 1,000 pages links 9 of them, not 1,000: linking every page from every
+        page would make a large archive quadratic in size and build time.
+        """
+        near = set(range(max(1, self.number - self.WINDOW), min(self.total, self.number + self.WINDOW) + 1))
+        shown = sorted(near | {1, self.total})
+        out: list[tuple[int, str] | None] = []
+        for i, n in enumerate(shown):
+            if i and n - shown[i - 1] > 1:
+                out.append(None)
+            out.append((n, paginated(self.base_url, n)))
+        return out
 
 
 def page_count(items: int, per_page: int) -> int:
