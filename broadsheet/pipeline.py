@@ -159,7 +159,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     if errors:
         raise BuildFailed(errors)
     site = rank_related(site)
-    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz))
+    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz), config.root)
     return LoadedSite(config, theme, env, site, warnings, cache)
 
 
@@ -195,8 +195,12 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
     """Split jobs into those to render and pages whose output is still current (see cache.py)."""
     store = loaded.cache.page_store(output)
     manifest = read_manifest(output)
+    # Templates by content; static files (whose image sizes pages show) by size and time.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
-    config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace")
+    static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
+    stamps = sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                    for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file())
+    config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
     site_key = site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
