@@ -1,0 +1,79 @@
+"""The inline processor that skips patterns gives exactly the stock processor's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import markdown as _markdown
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from broadsheet.markdown import (
+    INLINE_TRIGGERS,
+    SkippingInlineProcessor,
+    _triggers,
+    new_converter,
+    render_markdown,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+FAST = new_converter()
+STOCK = new_converter(skip_patterns=False)
+
+# Text made of what inline patterns look for, so that matches and near-misses are frequent.
+PIECES = ["a", "b", " ", "  \n", "\n", "\n\n", "*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")", "!",
+          "[^1]", "<", ">", "&", "&amp;", "&#8211;", "'", '"', "-", "--", "---", ".", "...", "....", "s", "70s",
+          "http://x.example/", "a@b.example", "<b>", "</b>", "<!-- c -->", "# ", "> ", "- ", "1. ", ":", "~",
+          "\u2014", "\u2013", "&nbsp;", "{", "}", "é", "\u0002", "'t", "[x]: /u", "![i](/p.png)", "[l](/u)"]
+
+
+def _both(text: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    FAST.reset()
+    STOCK.reset()
+    fast = FAST.convert(text)
+    stock = STOCK.convert(text)
+    return (fast, str(getattr(FAST, "toc", ""))), (stock, str(getattr(STOCK, "toc", "")))
+
+
+def test_both_inline_processors_are_replaced() -> None:
+    assert type(FAST.treeprocessors["inline"]) is SkippingInlineProcessor
+    assert type(FAST.treeprocessors["smarty"]) is SkippingInlineProcessor
+    assert type(STOCK.treeprocessors["inline"]) is not SkippingInlineProcessor
+
+
+def test_every_installed_pattern_has_a_trigger() -> None:
+    # A pattern without one still works (it is always run) but loses the speed-up: a new
+    # Markdown version that changes a pattern's text shows up here.
+    for name in ("inline", "smarty"):
+        for pattern in FAST.treeprocessors[name].inlinePatterns:
+            assert _triggers(pattern.getCompiledRegExp().pattern) is not None, pattern
+    assert all(needs and all(needs) for needs in INLINE_TRIGGERS.values())
+
+
+def test_same_output_on_the_example_site() -> None:
+    files = sorted((REPO / "content").rglob("*.md")) + sorted((REPO / "tests").rglob("*.md"))
+    assert files
+    for path in files:
+        fast, stock = _both(path.read_text(encoding="utf-8"))
+        assert fast == stock, path
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_same_output_on_random_markup(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    fast, stock = _both(text)
+    assert fast == stock
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_same_output_on_any_text(text: str) -> None:
+    fast, stock = _both(text)
+    assert fast == stock
+
+
+def test_render_markdown_uses_the_skipping_converter() -> None:
+    out = render_markdown('He said "it\'s -- fine..." and *left*.')
+    stock = _markdown.markdown('He said "it\'s -- fine..." and *left*.', extensions=["smarty"])
+    assert out.html == stock
