@@ -2,10 +2,14 @@
 
 How a build stays all-or-nothing:
 
-1. every new or changed file is written under ``output/.broadsheet-staging/``;
+1. every new or changed file is written into ``output/.broadsheet-staging/`` (a flat folder:
+   files are numbered, so no folder tree is made there and later removed);
 2. a journal listing the moves and removals is written atomically;
 3. the staged files are renamed into place and stale files removed;
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
+
+Copies of static files are keyed by their source's size and modification time, so an
+unchanged image is neither read nor hashed again.
 
 A build killed before step 2 leaves the old output untouched and its staging folder is
 removed by the next run; one killed after step 2 is rolled forward by the next run.
@@ -103,14 +107,25 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _inside(output: Path, rel: str) -> Path:
-    """Return the target of ``rel`` in ``output``; refuse anything that resolves elsewhere."""
-    target = output / rel
-    real_parent = target.parent.resolve()
-    if not real_parent.is_relative_to(output.resolve()):
-        raise OutputError(f"'{rel}' would be written outside the output folder", rel, None,
-                          "remove the symbolic link in the output folder")
-    return target
+class _Containment:
+    """Checks that targets stay inside the output folder; each parent folder is resolved once."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.real = output.resolve()
+        self.seen: dict[str, bool] = {}
+
+    def target(self, rel: str) -> Path:
+        """Return the target of ``rel`` in the output; refuse anything that resolves elsewhere."""
+        target = self.output / rel
+        parent = rel.rpartition("/")[0]
+        ok = self.seen.get(parent)
+        if ok is None:
+            ok = self.seen[parent] = target.parent.resolve().is_relative_to(self.real)
+        if not ok:
+            raise OutputError(f"'{rel}' would be written outside the output folder", rel, None,
+                              "remove the symbolic link in the output folder")
+        return target
 
 
 def recover(output: Path) -> None:
@@ -129,11 +144,12 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
     old = read_manifest(output)
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
+    inside = _Containment(output)
     manifest: dict[str, dict[str, Any]] = {}
-    moves: list[str] = []
+    moves: list[list[str]] = []
     unchanged = 0
     for f in files:
-        target = _inside(output, f.path)
+        target = inside.target(f.path)
         if f.kept is not None:
             if not still_written(output, f.path, f.kept, old):
                 raise OutputError(f"'{f.path}' changed in the output during the build", f.source, None,
@@ -141,21 +157,33 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
             manifest[f.path] = old[f.path]
             unchanged += 1
             continue
-        data = f.data if f.data is not None else None
-        digest = _digest(data) if data is not None else _file_digest(f.copy_from)  # type: ignore[arg-type]
         entry = old.get(f.path)
+        data = f.data
+        src_stamp: list[int] | None = None
+        if data is not None:
+            digest = _digest(data)
+        else:
+            assert f.copy_from is not None
+            st = f.copy_from.stat()
+            src_stamp = [st.st_size, st.st_mtime_ns]
+            if entry and entry.get("src") == src_stamp and _same_stat(target, entry):
+                manifest[f.path] = entry  # the same source copied last time, still in place
+                unchanged += 1
+                continue
+            digest = _file_digest(f.copy_from)
         if entry and entry.get("hash") == digest and _same_stat(target, entry):
-            manifest[f.path] = entry
+            manifest[f.path] = dict(entry, src=src_stamp) if src_stamp else entry
             unchanged += 1
             continue
-        staged = staging / f.path
-        staged.parent.mkdir(parents=True, exist_ok=True)
+        name = str(len(moves))
+        staged = staging / name
         if data is not None:
             staged.write_bytes(data)
         else:
-            shutil.copyfile(f.copy_from, staged)  # type: ignore[arg-type]
-        manifest[f.path] = {"hash": digest}
-        moves.append(f.path)
+            assert f.copy_from is not None
+            shutil.copyfile(f.copy_from, staged)
+        manifest[f.path] = {"hash": digest, "src": src_stamp} if src_stamp else {"hash": digest}
+        moves.append([name, f.path])
     removals = sorted(p for p in old if p not in manifest)
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
@@ -173,8 +201,9 @@ def _same_stat(target: Path, entry: dict[str, Any]) -> bool:
 def _commit(output: Path, journal: dict[str, Any]) -> None:
     staging = output / STAGING
     manifest: dict[str, dict[str, Any]] = journal.get("manifest", {})
-    for rel in journal.get("moves", []):
-        staged = staging / rel
+    for move in journal.get("moves", []):
+        name, rel = (move, move) if isinstance(move, str) else move  # a str: a journal of an older version
+        staged = staging / name
         target = output / rel
         if staged.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
