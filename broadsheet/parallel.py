@@ -4,17 +4,28 @@ Stages hand this module a picklable function and a list of work items; it chunks
 maps them over an executor. Any ``concurrent.futures.Executor`` works, so the same stage
 code could run on a cluster executor; the default is a process pool sized to the cores.
 Small inputs run in-process, where starting workers would cost more than it saves.
+
+:func:`map_shared` is for work that needs a large value besides its items (the loaded site and
+its templates, to render pages): workers of the default pool are forked after the value is
+set aside, so they inherit it without a copy being sent; any other executor gets the value
+pickled with each chunk, so the same stage still runs there.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import TypeVar
+from itertools import repeat
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
+
+#: Values handed to forked workers by inheritance, by token (see map_shared).
+_INHERITED: dict[int, Any] = {}
 
 #: Below this many items the work stays in the main process.
 MIN_PARALLEL_ITEMS = 200
@@ -50,4 +61,42 @@ def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], jobs: i
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for part in pool.map(fn, chunked(items, workers)):
             results += part
+    return results
+
+
+def _call_inherited(fn: Callable[[Any, Sequence[T]], list[R]], token: int, chunk: Sequence[T]) -> list[R]:
+    """Run ``fn`` in a forked worker on the value its parent set aside under ``token``."""
+    return fn(_INHERITED[token], chunk)
+
+
+def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T], jobs: int | None,
+               executor: Executor | None = None) -> list[R]:
+    """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
+
+    With the default pool on a system that forks, workers inherit ``shared``; with another
+    executor (or where processes are spawned) ``shared`` must be picklable and is sent along.
+    """
+    workers = jobs or default_jobs()
+    if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
+        return fn(shared, items)
+    chunks = chunked(items, workers)
+    results: list[R] = []
+    if executor is not None:
+        for part in executor.map(fn, repeat(shared), chunks):
+            results += part
+        return results
+    if "fork" not in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(fn, repeat(shared), chunks):
+                results += part
+        return results
+    token = id(shared)
+    _INHERITED[token] = shared
+    try:
+        # Fork-started workers are all created at the first submit, after the value is set aside.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for part in pool.map(_call_inherited, repeat(fn), repeat(token), chunks):
+                results += part
+    finally:
+        del _INHERITED[token]
     return results

@@ -27,8 +27,8 @@ from .library import PublishRules, assemble
 from .markdown import Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
-from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
-from .theme import Theme, load_theme, make_environment
+from .render import OutputFile, PageJob, RenderWork, plan_pages, render_parallel, site_environment, static_files
+from .theme import Theme, load_theme
 from .urls import UnsafePath, output_path
 from .views import site_view
 from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
@@ -159,7 +159,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     if errors:
         raise BuildFailed(errors)
     site = rank_related(site)
-    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz), config.root)
+    env = site_environment(theme, config)
     return LoadedSite(config, theme, env, site, warnings, cache)
 
 
@@ -220,20 +220,20 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
     return todo, kept, prints
 
 
-def render_site(loaded: LoadedSite, output: Path | None = None
+def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None
                 ) -> tuple[list[OutputFile], int, list[BuildWarning], dict[str, str]]:
     """Render every page (except those still current in ``output``) and gather static files.
 
     Returns the files, the count of pages rendered, warnings and the fingerprints of the
     pages; raises BuildFailed on any error.
     """
-    jobs = plan_pages(loaded.site)
-    todo = jobs
+    planned = plan_pages(loaded.site)
+    todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
     if output is not None and loaded.cache.folder is not None:
-        todo, kept, prints = reuse_pages(loaded, jobs, output)
-    pages, errors = render_jobs(loaded.env, todo)
+        todo, kept, prints = reuse_pages(loaded, planned, output)
+    pages, errors = render_parallel(RenderWork(loaded.theme, loaded.config, todo, loaded.env), jobs)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     files, conflicts = collect_outputs(todo, pages, kept + static)
     errors += conflicts
@@ -262,7 +262,7 @@ def build(options: BuildOptions) -> BuildResult:
     output = options.output_dir
     check_output_dir(output, options.source)
     loaded = load_site(options)
-    files, rendered, static_warnings, prints = render_site(loaded, output)
+    files, rendered, static_warnings, prints = render_site(loaded, output, options.jobs)
     warnings = loaded.warnings + static_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])

@@ -8,14 +8,18 @@ an edit touches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from .config import SiteConfig
 from .errors import BroadsheetError, BuildWarning
 from .model import Site
+from .parallel import map_shared
+from .theme import Theme, make_environment
 from .views import (
     Link,
     Paginator,
@@ -147,22 +151,88 @@ def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
     return env.get_template(job.template).render(job.context).encode("utf-8")
 
 
-def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[str, bytes], list[BroadsheetError]]:
-    """Render pages; return URL → bytes and every template error (one per template and kind)."""
+ErrorKey = tuple[str | None, int | None, str]
+
+
+def _render_each(env: jinja2.Environment, jobs: Iterable[PageJob]
+                 ) -> tuple[list[tuple[str, bytes]], list[tuple[ErrorKey, BroadsheetError]]]:
+    """Render pages in order; keep the first template error of each template, line and kind."""
     from .theme import template_error
 
-    out: dict[str, bytes] = {}
-    errors: list[BroadsheetError] = []
-    seen: set[tuple[str | None, int | None, str]] = set()
+    out: list[tuple[str, bytes]] = []
+    errors: list[tuple[ErrorKey, BroadsheetError]] = []
+    seen: set[ErrorKey] = set()
     for job in jobs:
         try:
-            out[job.url] = render_job(env, job)
+            out.append((job.url, render_job(env, job)))
         except Exception as exc:
             err = template_error(exc, job.source)
             key = (err.path, err.line, type(exc).__name__)
             if key not in seen:  # one broken template would otherwise report once per page
                 seen.add(key)
-                errors.append(err)
+                errors.append((key, err))
+    return out, errors
+
+
+def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[str, bytes], list[BroadsheetError]]:
+    """Render pages; return URL → bytes and every template error (one per template and kind)."""
+    pages, errors = _render_each(env, jobs)
+    return dict(pages), [err for _, err in errors]
+
+
+class RenderWork:
+    """What rendering needs: the theme and config (to make the Jinja environment) and the pages.
+
+    Forked workers inherit it whole, environment included; pickled (for an executor that
+    does not fork) it leaves the environment behind and the receiving process makes its own.
+    """
+
+    def __init__(self, theme: Theme, config: SiteConfig, jobs: Sequence[PageJob],
+                 env: jinja2.Environment | None = None) -> None:
+        self.theme = theme
+        self.config = config
+        self.jobs = jobs
+        self._env = env
+
+    @property
+    def env(self) -> jinja2.Environment:
+        """The site's Jinja environment, made on first use."""
+        if self._env is None:
+            self._env = site_environment(self.theme, self.config)
+        return self._env
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "_env": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
+    """The Jinja environment of a site: its theme, base URL, time zone and static files."""
+    tz = config.tz
+    return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root)
+
+
+def _render_chunk(work: RenderWork, indices: Sequence[int]
+                  ) -> list[tuple[tuple[str, bytes] | None, tuple[ErrorKey, BroadsheetError] | None]]:
+    """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process)."""
+    pages, errors = _render_each(work.env, (work.jobs[i] for i in indices))
+    return [(page, None) for page in pages] + [(None, err) for err in errors]
+
+
+def render_parallel(work: RenderWork, jobs: int | None = None,
+                    executor: Executor | None = None) -> tuple[dict[str, bytes], list[BroadsheetError]]:
+    """Render every page of ``work`` over worker processes (see parallel.py); like :func:`render_jobs`."""
+    out: dict[str, bytes] = {}
+    errors: list[BroadsheetError] = []
+    seen: set[ErrorKey] = set()
+    for page, error in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor):
+        if page is not None:
+            out[page[0]] = page[1]
+        elif error is not None and error[0] not in seen:
+            seen.add(error[0])
+            errors.append(error[1])
     return out, errors
 
 

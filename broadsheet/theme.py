@@ -111,8 +111,15 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
     env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
     env.filters["absolute"] = lambda url: absolute(base_url, url)
     static_dirs = theme.static_dirs
-    env.globals["image_size"] = (lambda url: image_size(site_root, url, static_dirs)
-                                 if site_root is not None else None)
+    sizes: dict[str | None, tuple[int, int] | None] = {}
+
+    def sized(url: str | None) -> tuple[int, int] | None:
+        # Looked up once per URL and environment (one build): resolving a path costs a stat per folder.
+        if url not in sizes:
+            sizes[url] = image_size(site_root, url, static_dirs) if site_root is not None else None
+        return sizes[url]
+
+    env.globals["image_size"] = sized
     return env
 
 
