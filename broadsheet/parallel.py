@@ -13,11 +13,13 @@ pickled with each chunk, so the same stage still runs there.
 
 from __future__ import annotations
 
+import copyreg
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -26,6 +28,18 @@ S = TypeVar("S")
 
 #: Values handed to forked workers by inheritance, by token (see map_shared).
 _INHERITED: dict[int, Any] = {}
+
+
+def _mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+def _reduce_mapping_proxy(m: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return _mapping_proxy, (dict(m),)
+
+
+# The site's read-only mappings (config extras, groupings) must cross to executors that pickle.
+copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
 
 #: Below this many items the work stays in the main process.
 MIN_PARALLEL_ITEMS = 200

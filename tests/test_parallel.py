@@ -1,0 +1,98 @@
+"""Parallel stages: the same output on one core, on a forked pool, and on any other executor."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import article, run_build
+
+import broadsheet.parallel as parallel
+from broadsheet.parallel import map_shared
+from broadsheet.pipeline import BuildOptions, load_site
+from broadsheet.render import RenderWork, plan_pages, render_jobs, render_parallel
+
+
+class PicklingExecutor(Executor):
+    """Runs calls in this process, but sends every argument through pickle as a cluster would."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.calls += 1
+        fn, args = pickle.loads(pickle.dumps((fn, args)))
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[Any]:
+        return iter([self.submit(fn, *args).result() for args in zip(*iterables, strict=False)])
+
+
+def _add(offset: int, chunk: Any) -> list[int]:
+    return [offset + x for x in chunk]
+
+
+def test_map_shared_keeps_order_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = list(range(50))
+    expected = [x + 1000 for x in items]
+    assert map_shared(_add, 1000, items, 1) == expected
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    assert map_shared(_add, 1000, items, 2) == expected  # forked pool, value inherited
+    executor = PicklingExecutor()
+    assert map_shared(_add, 1000, items, 2, executor) == expected
+    assert executor.calls > 1
+    assert parallel._INHERITED == {}
+
+
+def _site(make_site: Callable[..., Path]) -> Path:
+    files = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
+             article(f"Story {i}", date=f"2026-11-{1 + i % 28:02d}T08:{i % 60:02d}:00", tags=[f"T{i % 5}"],
+                     body=f"Body {i}, with *emphasis* and a [link](https://example.org/{i}).")
+             for i in range(40)}
+    return make_site(files)
+
+
+def test_parallel_render_equals_sequential(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(make_site)
+    loaded = load_site(BuildOptions(source=site, now=None))
+    jobs = plan_pages(loaded.site)
+    expected, errors = render_jobs(loaded.env, jobs)
+    assert not errors and len(expected) == len(jobs)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    forked, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2)
+    assert not errors and forked == expected
+    # Pickled, the work leaves its environment behind and the other side makes its own.
+    pickled, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2,
+                                      PicklingExecutor())
+    assert not errors and pickled == expected
+
+
+def test_template_error_reported_once_from_parallel_workers(make_site: Callable[..., Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"content/world/a{i}.md": article(f"Story {i}") for i in range(12)}
+    site = make_site({**files, "site.yml": "title: T\ntheme: mine\n", "themes/mine/theme.yml": "extends: frontier\n",
+                      "themes/mine/templates/article.html": "{{ article.nope.deeper }}"})
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    loaded = load_site(BuildOptions(source=site))
+    _, errors = render_parallel(RenderWork(loaded.theme, loaded.config, plan_pages(loaded.site), loaded.env), 2)
+    assert len(errors) == 1 and "article.html" in (errors[0].path or "")
+
+
+def test_whole_build_same_bytes_with_one_or_two_jobs(make_site: Callable[..., Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(make_site)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    run_build(site, output=tmp_path / "one", jobs=1, cache=False)
+    run_build(site, output=tmp_path / "two", jobs=2, cache=False)
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
+    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
+    assert one.keys() == two.keys()
+    assert {k: v for k, v in one.items() if k.name != ".broadsheet-manifest.json"} == \
+        {k: v for k, v in two.items() if k.name != ".broadsheet-manifest.json"}
