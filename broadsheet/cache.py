@@ -74,6 +74,8 @@ class BuildCache:
     content: dict[str, ContentEntry] = field(default_factory=dict)
     pages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     """Output folder → URL → (fingerprint, output hash)."""
+    dirty: bool = True
+    """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True) -> BuildCache:
@@ -85,7 +87,7 @@ class BuildCache:
             with (folder / "cache.pickle").open("rb") as f:
                 data = pickle.load(f)
             if data.get("version") == code_version():
-                return cls(folder, data["content"], data["pages"])
+                return cls(folder, data["content"], data["pages"], dirty=False)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                 ValueError, ImportError):
             pass
@@ -108,6 +110,7 @@ class BuildCache:
             return None, None
         if hashlib.blake2b(raw, digest_size=16).hexdigest() == entry.digest:
             entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns  # touched, not changed
+            self.dirty = True
             return entry, None
         return None, raw
 
@@ -118,12 +121,21 @@ class BuildCache:
         except OSError:
             return
         self.content[source.rel] = ContentEntry(st.st_size, st.st_mtime_ns, doc.digest, doc, rendered, warnings)
+        self.dirty = True
 
     def forget_missing(self, present: Iterable[str]) -> None:
         """Drop entries of files that no longer exist."""
         keep = set(present)
         for rel in [r for r in self.content if r not in keep]:
             del self.content[rel]
+            self.dirty = True
+
+    def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
+        """Replace the page fingerprints of one output folder."""
+        key = str(output.resolve())
+        if self.pages.get(key) != pages:
+            self.pages[key] = pages
+            self.dirty = True
 
     def page_store(self, output: Path) -> dict[str, tuple[str, str]]:
         """The page fingerprints recorded for one output folder."""
@@ -131,7 +143,7 @@ class BuildCache:
 
     def save(self) -> None:
         """Write the cache atomically; failures are ignored (the next build starts cold)."""
-        if self.folder is None:
+        if self.folder is None or not self.dirty:
             return
         try:
             self.folder.mkdir(exist_ok=True)
@@ -143,6 +155,7 @@ class BuildCache:
                 pickle.dump({"version": code_version(), "content": self.content, "pages": self.pages}, f,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.folder / "cache.pickle")
+            self.dirty = False
         except OSError:
             pass
 
@@ -173,42 +186,85 @@ def site_digest(view: SiteView, tz: tzinfo, theme_files: Iterable[Path], config_
     return h.hexdigest()
 
 
-def _article_key(view: ArticleView) -> str:
-    return f"A{view.digest}|{view.url}|{view.category!r}|{view.authors!r}|{view.tags!r};"
+class Fingerprinter:
+    """Hashes pages' contexts for one build; what many pages share is hashed once.
 
+    An article as a page can show it: its own fields (its source's hash, URL, resolved names)
+    and those of its related, previous and next articles, one level deep. Articles, categories,
+    tags and authors are shared objects, so their part of the hash is remembered by identity
+    (the objects are kept alive with it, so an identity is never reused).
+    """
 
-def _feed(value: Any, h: Any) -> None:
-    if isinstance(value, ArticleView):
-        # An article as a page can show it: its own fields (its source's hash, URL, resolved names)
-        # and those of its related, previous and next articles, one level deep.
-        h.update(_article_key(value).encode())
-        for other in (*value.related, value.prev, value.next):
-            h.update(_article_key(other).encode() if other is not None else b"-")
-    elif isinstance(value, SiteView):
-        h.update(b"S")  # covered by site_digest
-    elif isinstance(value, (list, tuple)):
-        h.update(b"[")
-        for item in value:
-            _feed(item, h)
-        h.update(b"]")
-    elif isinstance(value, dict):
-        h.update(b"{")
-        for key in sorted(value):
-            h.update(str(key).encode())
-            _feed(value[key], h)
-        h.update(b"}")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        h.update(type(value).__name__.encode())
-        for f in dataclasses.fields(value):
-            _feed(getattr(value, f.name), h)
-    else:
-        h.update(repr(value).encode("utf-8", "surrogatepass"))
-    h.update(b",")
+    def __init__(self, site_key: str) -> None:
+        self.site_key = site_key
+        self._own: dict[int, tuple[object, bytes]] = {}
+        self._full: dict[int, tuple[object, bytes]] = {}
+        self._reprs: dict[int, tuple[object, bytes]] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}
+
+    def _repr(self, value: object) -> bytes:
+        hit = self._reprs.get(id(value))
+        if hit is None:
+            hit = self._reprs[id(value)] = (value, repr(value).encode("utf-8", "surrogatepass"))
+        return hit[1]
+
+    def _own_key(self, view: ArticleView) -> bytes:
+        hit = self._own.get(id(view))
+        if hit is None:
+            names = b"|".join([self._repr(view.category), *map(self._repr, view.authors), b"#",
+                               *map(self._repr, view.tags)])
+            key = f"A{view.digest}|{view.url}|".encode("utf-8", "surrogatepass") + names + b";"
+            hit = self._own[id(view)] = (view, key)
+        return hit[1]
+
+    def _article(self, view: ArticleView) -> bytes:
+        hit = self._full.get(id(view))
+        if hit is None:
+            parts = [self._own_key(view)]
+            for other in (*view.related, view.prev, view.next):
+                parts.append(self._own_key(other) if other is not None else b"-")
+            hit = self._full[id(view)] = (view, b"".join(parts))
+        return hit[1]
+
+    def _feed(self, value: Any, h: Any) -> None:
+        if isinstance(value, ArticleView):
+            h.update(self._article(value))
+        elif isinstance(value, SiteView):
+            h.update(b"S")  # covered by site_digest
+        elif isinstance(value, str):
+            data = value.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        elif isinstance(value, (list, tuple)):
+            h.update(b"[")
+            for item in value:
+                self._feed(item, h)
+            h.update(b"]")
+        elif isinstance(value, dict):
+            h.update(b"{")
+            for key in sorted(value):
+                h.update(str(key).encode())
+                self._feed(value[key], h)
+            h.update(b"}")
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names = self._fields.get(type(value))
+            if names is None:
+                names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+            h.update(type(value).__name__.encode())
+            for name in names:
+                self._feed(getattr(value, name), h)
+        else:
+            h.update(repr(value).encode("utf-8", "surrogatepass"))
+        h.update(b",")
+
+    def of(self, job: PageJob) -> str:
+        """Hash of everything a page's template can see."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"{self.site_key}|{job.template}|{job.url}|".encode())
+        self._feed(job.context, h)
+        return h.hexdigest()
 
 
 def job_fingerprint(job: PageJob, site_key: str) -> str:
-    """Hash of everything a page's template can see."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{site_key}|{job.template}|{job.url}|".encode())
-    _feed(job.context, h)
-    return h.hexdigest()
+    """Hash of everything a page's template can see (see :class:`Fingerprinter` for many pages)."""
+    return Fingerprinter(site_key).of(job)

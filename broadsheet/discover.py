@@ -58,30 +58,36 @@ def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
     if not content.is_dir():
         return found, warnings
     root_real = site_root.resolve()
-    for folder, dirs, files in os.walk(content, followlinks=False):
-        folder_path = Path(folder)
-        kept = []
-        for d in sorted(dirs):
-            if is_ignored(d):
+
+    def walk(folder: str, rel: str, depth: int) -> None:
+        # os.scandir tells files from folders and symlinks without a stat per entry.
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        subfolders: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            (subfolders if entry.is_dir() else files).append(entry)
+        for entry in subfolders:
+            if is_ignored(entry.name):
                 continue
-            full = folder_path / d
-            if full.is_symlink() and not _inside(full, root_real):
-                warnings.append(_symlink_warning(full, site_root))
+            if entry.is_symlink():
+                # Not walked (os.walk does not follow links either); one leading outside is warned about.
+                if not _inside(Path(entry.path), root_real):
+                    warnings.append(_symlink_warning(Path(entry.path), site_root))
                 continue
-            kept.append(d)
-        dirs[:] = kept
-        for name in sorted(files):
+            walk(entry.path, f"{rel}{entry.name}/", depth + 1)
+        for entry in files:
+            name = entry.name
             if is_ignored(name) or not is_markdown(name):
                 continue
-            full = folder_path / name
-            if full.is_symlink() and not _inside(full, root_real):
+            full = Path(entry.path)
+            if entry.is_symlink() and not _inside(full, root_real):
                 warnings.append(_symlink_warning(full, site_root))
                 continue
-            rel = full.relative_to(site_root).as_posix()
-            parts = full.relative_to(content).parts
-            found.append(SourceFile(full, rel, is_page=len(parts) == 2 and parts[0] == PAGES_DIR))
-    # os.walk does not descend into symlinked folders; walk those inside the site by hand is not
-    # needed: a symlinked folder inside the site points at content that is already walked.
+            is_page = depth == 1 and rel == f"content/{PAGES_DIR}/"
+            found.append(SourceFile(full, rel + name, is_page=is_page))
+
+    walk(str(content), "content/", 0)
     found.sort(key=lambda s: s.rel)
     return found, warnings
 

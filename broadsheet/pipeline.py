@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from . import related as related_stage
-from .cache import BuildCache, job_fingerprint, site_digest
+from .cache import BuildCache, Fingerprinter, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
@@ -205,8 +205,9 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
+    fingerprint = Fingerprinter(site_key).of
     for job in jobs:
-        fp = prints[job.url] = job_fingerprint(job, site_key)
+        fp = prints[job.url] = fingerprint(job)
         before = store.get(job.url)
         try:
             path = output_path(job.url)
@@ -247,12 +248,15 @@ def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], pr
     if loaded.cache.folder is None:
         return
     by_path = {f.path: f for f in files}
-    store = loaded.cache.page_store(output)
-    store.clear()
+    store: dict[str, tuple[str, str]] = {}
     for url, fp in prints.items():
-        f = by_path.get(output_path(url))
+        try:
+            f = by_path.get(output_path(url))
+        except UnsafePath:
+            continue
         if f is not None and (f.kept or f.data is not None):
             store[url] = (fp, f.kept or digest_bytes(f.data or b""))
+    loaded.cache.set_pages(output, store)
     loaded.cache.save()
 
 

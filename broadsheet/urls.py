@@ -7,6 +7,7 @@ import posixpath
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 
 from slugify import slugify as _slugify
 
@@ -17,11 +18,13 @@ WINDOWS_RESERVED = frozenset(
 MAX_SLUG = 80
 
 
+@lru_cache(maxsize=1 << 16)
 def slugify(text: str, fallback: str | None = None) -> str:
     """Return a lowercase ASCII slug: Unicode transliterated, never empty, portable.
 
     Text with no letters or digits (``!!!``, emoji) gets a short stable hash so the
-    URL segment is never empty; Windows device names get a ``-1`` suffix.
+    URL segment is never empty; Windows device names get a ``-1`` suffix. Remembered:
+    the same tag, author and category names come back on every article.
     """
     text = unicodedata.normalize("NFKC", str(text))
     # Zero-width and bidi marks are invisible: drop them rather than turn them into '-'.
@@ -64,7 +67,7 @@ def output_path(url: str) -> str:
     if not url.startswith("/") or url.startswith("//"):
         raise UnsafePath(f"'{url}' must be a site path starting with a single '/'")
     decoded = url
-    for _ in range(3):  # %252e%252e decodes twice to '..'
+    for _ in range(3 if "%" in url else 0):  # %252e%252e decodes twice to '..'
         decoded = re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), decoded)
     if _SEGMENT_BAD.search(decoded) or re.search(r"(^|/)\.\.?(/|$)", decoded) or ":" in decoded:
         raise UnsafePath(f"'{url}' could leave the output folder")

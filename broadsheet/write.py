@@ -73,7 +73,7 @@ def read_manifest(output: Path) -> dict[str, dict[str, Any]]:
 def still_written(output: Path, rel: str, digest: str, manifest: dict[str, dict[str, Any]]) -> bool:
     """True when ``rel`` in the output still holds the bytes with ``digest`` that a build wrote."""
     entry = manifest.get(rel)
-    return entry is not None and entry.get("hash") == digest and _same_stat(output / rel, entry)
+    return entry is not None and entry.get("hash") == digest and _same_stat(os.path.join(output, rel), entry)
 
 
 def digest_bytes(data: bytes) -> str:
@@ -108,24 +108,32 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 class _Containment:
-    """Checks that targets stay inside the output folder; each parent folder is resolved once."""
+    """Checks that written files stay inside the output folder.
+
+    Only a symbolic link among the output's folders could lead a write elsewhere, so each
+    folder is looked at once (one ``lstat``) and only links are resolved.
+    """
 
     def __init__(self, output: Path) -> None:
-        self.output = output
+        self.output = str(output)
         self.real = output.resolve()
-        self.seen: dict[str, bool] = {}
+        self.seen: dict[str, bool] = {"": True}
 
-    def target(self, rel: str) -> Path:
-        """Return the target of ``rel`` in the output; refuse anything that resolves elsewhere."""
-        target = self.output / rel
-        parent = rel.rpartition("/")[0]
-        ok = self.seen.get(parent)
+    def _folder_ok(self, rel: str) -> bool:
+        ok = self.seen.get(rel)
         if ok is None:
-            ok = self.seen[parent] = target.parent.resolve().is_relative_to(self.real)
-        if not ok:
+            ok = self._folder_ok(rel.rpartition("/")[0])
+            full = os.path.join(self.output, rel)
+            if ok and os.path.islink(full):
+                ok = Path(full).resolve().is_relative_to(self.real)
+            self.seen[rel] = ok
+        return ok
+
+    def check(self, rel: str) -> None:
+        """Refuse ``rel`` if it would be written outside the output folder."""
+        if not self._folder_ok(rel.rpartition("/")[0]):
             raise OutputError(f"'{rel}' would be written outside the output folder", rel, None,
                               "remove the symbolic link in the output folder")
-        return target
 
 
 def recover(output: Path) -> None:
@@ -149,7 +157,6 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
     moves: list[list[str]] = []
     unchanged = 0
     for f in files:
-        target = inside.target(f.path)
         if f.kept is not None:
             if not still_written(output, f.path, f.kept, old):
                 raise OutputError(f"'{f.path}' changed in the output during the build", f.source, None,
@@ -157,6 +164,7 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
             manifest[f.path] = old[f.path]
             unchanged += 1
             continue
+        target = os.path.join(output, f.path)
         entry = old.get(f.path)
         data = f.data
         src_stamp: list[int] | None = None
@@ -175,6 +183,7 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
             manifest[f.path] = dict(entry, src=src_stamp) if src_stamp else entry
             unchanged += 1
             continue
+        inside.check(f.path)
         name = str(len(moves))
         staged = staging / name
         if data is not None:
@@ -190,9 +199,9 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
     return WriteStats(written=len(moves), unchanged=unchanged, removed=len(removals))
 
 
-def _same_stat(target: Path, entry: dict[str, Any]) -> bool:
+def _same_stat(target: Path | str, entry: dict[str, Any]) -> bool:
     try:
-        st = target.stat()
+        st = os.stat(target)
     except OSError:
         return False
     return st.st_size == entry.get("size") and st.st_mtime_ns == entry.get("mtime_ns")
@@ -201,14 +210,23 @@ def _same_stat(target: Path, entry: dict[str, Any]) -> bool:
 def _commit(output: Path, journal: dict[str, Any]) -> None:
     staging = output / STAGING
     manifest: dict[str, dict[str, Any]] = journal.get("manifest", {})
+    made: set[str] = set()
     for move in journal.get("moves", []):
         name, rel = (move, move) if isinstance(move, str) else move  # a str: a journal of an older version
         staged = staging / name
         target = output / rel
-        if staged.exists():
+        if not staged.exists():
+            continue  # moved already by the run this journal was left by
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)  # a folder of an older build where a file now goes
+            made.add(folder)
+        try:
+            os.replace(staged, target)
+        except OSError:
+            if not (target.is_dir() and not target.is_symlink()):
+                raise
+            shutil.rmtree(target)  # a folder of an older build where a file now goes
             os.replace(staged, target)
     for rel in journal.get("removals", []):
         target = output / rel
