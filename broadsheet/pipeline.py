@@ -19,11 +19,13 @@ from . import related as related_stage
 from .config import SiteConfig, load_config_problems
 from .discover import discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
+from .feeds import feed_files
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
 from .markdown import Rendered, render_markdown
 from .model import Site
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
+from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment
 from .urls import UnsafePath, output_path
 from .write import WriteStats, check_output_dir, write_output
@@ -157,12 +159,22 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
     return files, errors
 
 
+def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) -> list[OutputFile]:
+    """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours."""
+    files = feed_files(site)
+    files += sitemap_files(sitemap_entries(site, jobs), site.config.base_url)
+    files.append(news_sitemap(site))
+    if not any(f.path == "robots.txt" for f in static):
+        files.append(robots_txt(site.config.base_url))
+    return files
+
+
 def render_site(loaded: LoadedSite) -> tuple[list[OutputFile], int, list[BuildWarning]]:
-    """Render every page and gather static files; raise BuildFailed on any error."""
+    """Render every page and gather static and generated files; raise BuildFailed on any error."""
     jobs = plan_pages(loaded.site)
     pages, errors = render_jobs(loaded.env, jobs)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    files, conflicts = collect_outputs(jobs, pages, static)
+    files, conflicts = collect_outputs(jobs, pages, static + publishing_files(loaded.site, jobs, static))
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
