@@ -25,6 +25,7 @@ from .library import PublishRules, assemble
 from .markdown import Rendered, render_markdown
 from .model import Site
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
+from .search import search_index
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment
 from .urls import UnsafePath, output_path
@@ -159,6 +160,16 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
     return files, errors
 
 
+def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFile]:
+    """Add files made after rendering; raise BuildFailed if one would overwrite another."""
+    if not extra:
+        return files
+    combined, conflicts = collect_outputs([], {}, files + extra)
+    if conflicts:
+        raise BuildFailed(conflicts)
+    return combined
+
+
 def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) -> list[OutputFile]:
     """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours."""
     files = feed_files(site)
@@ -187,7 +198,9 @@ def build(options: BuildOptions) -> BuildResult:
     check_output_dir(options.output_dir, options.source)
     loaded = load_site(options)
     files, rendered, static_warnings = render_site(loaded)
-    warnings = loaded.warnings + static_warnings
+    index_files, search_warnings = search_index(files)  # from the rendered pages, committed with them
+    files = add_files(files, index_files)
+    warnings = loaded.warnings + static_warnings + search_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     stats = write_output(files, options.output_dir)
