@@ -1,6 +1,7 @@
 """The build, stage by stage. Only this module knows the order of the stages.
 
-    config → discover → frontmatter → markdown → library → related → theme → render → write
+    config → discover → frontmatter → markdown → library → related → theme → render
+           → feeds, sitemaps, robots.txt → search index → link check → write
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
 from .feeds import feed_files
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
+from .linkcheck import check_links
 from .markdown import Rendered, render_markdown
 from .model import Site
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
-from .search import search_index
+from .search import BUNDLE_DIR, search_index
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment
 from .urls import UnsafePath, output_path
@@ -200,7 +202,9 @@ def build(options: BuildOptions) -> BuildResult:
     files, rendered, static_warnings = render_site(loaded)
     index_files, search_warnings = search_index(files)  # from the rendered pages, committed with them
     files = add_files(files, index_files)
-    warnings = loaded.warnings + static_warnings + search_warnings
+    # Without an index, the search page's links into it are already covered by the warning above.
+    link_warnings = check_links(files, loaded.config.base_url, () if index_files else (f"/{BUNDLE_DIR}/",))
+    warnings = loaded.warnings + static_warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     stats = write_output(files, options.output_dir)
