@@ -27,6 +27,7 @@ from .linkcheck import check_links
 from .markdown import Rendered, render_markdown
 from .model import Site
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
+from .schedule import Change, scheduled_changes
 from .search import BUNDLE_DIR, search_index
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment
@@ -99,6 +100,24 @@ def parse_all(config: SiteConfig) -> tuple[list[tuple[Document, Rendered]], list
         if doc is not None:
             docs.append((doc, render_markdown(doc.body)))
     return docs, errors, warnings
+
+
+def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
+    """Read the front matter of every article; return the site's future publications and expiries."""
+    config, config_errors = load_config_problems(options.source, options.base_url)
+    if config is None or config_errors:
+        raise BuildFailed(config_errors)
+    sources, _ = discover(config.root)
+    errors: list[BroadsheetError] = []
+    docs: list[Document] = []
+    for source in sources:  # front matter only: no Markdown needed to know dates
+        doc, errs, _ = parse_document(source, config.tz)
+        errors += errs
+        if doc is not None:
+            docs.append(doc)
+    if errors:
+        raise BuildFailed(errors)
+    return config, scheduled_changes(docs, build_time(options))
 
 
 def rank_related(site: Site) -> Site:
