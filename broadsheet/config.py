@@ -170,7 +170,7 @@ class _Reader:
         if value is None:
             return default
         if isinstance(value, bool) and kind in (int, float, str):
-            value = _wrong(self, (*keys, key), value, kind)
+            _wrong(self, (*keys, key), value, kind)
             return default
         if kind is float and isinstance(value, int):
             return float(value)

@@ -43,8 +43,10 @@ _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 # Links whose scheme runs script or embeds data never reach a page (see _neutralise).
-_BAD_URL = re.compile(r"""(\s(?:href|src|action|formaction|xlink:href)\s*=\s*)(["']?)\s*(?:javascript|vbscript|data)\s*:""",
-                      re.IGNORECASE)
+_BAD_URL = re.compile(
+    r"""(\s(?:href|src|action|formaction|xlink:href)\s*=\s*)(["']?)\s*(?:javascript|vbscript|data)\s*:""",
+    re.IGNORECASE,
+)
 
 
 def plain_text(fragment: str) -> str:
