@@ -181,6 +181,23 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
     return files, errors
 
 
+#: Pages a theme may leave out by not having their template (themes made before these pages existed).
+OPTIONAL_TEMPLATES = ("archive.html", "archive_month.html", "search.html")
+
+
+def pages_the_theme_has(jobs: list[PageJob], env: jinja2.Environment) -> list[PageJob]:
+    """Drop the planned pages whose optional template the theme does not provide."""
+    missing = set()
+    for name in OPTIONAL_TEMPLATES:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound:
+            missing.add(name)
+        except jinja2.TemplateError:
+            pass  # a broken template is reported, with its line, when the page renders
+    return [job for job in jobs if job.template not in missing] if missing else jobs
+
+
 def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFile]:
     """Add files made after rendering; raise BuildFailed if one would overwrite another."""
     if not extra:
@@ -203,7 +220,7 @@ def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) 
 
 def render_site(loaded: LoadedSite) -> tuple[list[OutputFile], int, list[BuildWarning]]:
     """Render every page and gather static and generated files; raise BuildFailed on any error."""
-    jobs = plan_pages(loaded.site)
+    jobs = pages_the_theme_has(plan_pages(loaded.site), loaded.env)
     pages, errors = render_jobs(loaded.env, jobs)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     files, conflicts = collect_outputs(jobs, pages, static + publishing_files(loaded.site, jobs, static))

@@ -190,3 +190,20 @@ def test_new_refuses_to_overwrite(tokyo_site, capsys) -> None:
     assert main(["new", "Same headline", "--source", str(tokyo_site)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert path.read_text(encoding="utf-8") == "my edits"
+
+
+def test_theme_without_archive_or_search_templates_still_builds(make_site) -> None:
+    site = make_site({
+        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: bare\n",
+        "themes/bare/templates/article.html": "{{ article.title }}",
+        "themes/bare/templates/index.html": "home",
+        "themes/bare/templates/list.html": "list",
+        "themes/bare/templates/404.html": "404",
+        "themes/bare/templates/alias.html": "alias",
+        "content/world/a.md": article("Alpha"),
+    })
+    result = run_build(site)
+    out = site / "output"
+    assert (out / "world/alpha/index.html").is_file() and (out / "feed.xml").is_file()
+    assert not (out / "archive").exists() and not (out / "search").exists()
+    assert not result.warnings
