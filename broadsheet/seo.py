@@ -146,7 +146,9 @@ def page_seo(site: Site, url: str, template: str, context: Mapping[str, Any]) ->
 
     og = [("og:site_name", tidy(config.title)), ("og:type", "article" if article else "website"),
           ("og:title", title), ("og:description", description), ("og:url", canonical)]
-    image = article.image if article and article.image else config.logo
+    # Without a photo the logo stands in, unless it is SVG, which social sites do not show.
+    fallback = config.logo if config.logo and not config.logo.lower().endswith(".svg") else None
+    image = article.image if article and article.image else fallback
     image_alt = tidy(article.image_alt) if article and article.image else ""
     if image:
         og.append(("og:image", absolute(config.base_url, image)))

@@ -119,6 +119,14 @@ def test_home_has_website_with_search_action(make_site) -> None:
     assert head.meta["twitter:card"] == ["summary"]
 
 
+def test_svg_logo_is_no_sharing_image(make_site) -> None:
+    site = make_site({"site.yml": SITE_YML.replace("logo.png", "logo.svg"), "content/world/a.md": article("A")})
+    run_build(site)
+    head = head_of(site, "world/a/index.html")
+    assert "og:image" not in head.meta and "twitter:image" not in head.meta
+    assert ld_blocks(head)["NewsArticle"]["publisher"]["logo"]["url"] == "https://news.example.org/images/logo.svg"
+
+
 def test_noindex_only_on_404_and_search(make_site) -> None:
     site = make_site({"content/world/a.md": article("A")})
     run_build(site)
