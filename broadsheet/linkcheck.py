@@ -19,10 +19,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 from .errors import BuildWarning
 from .render import OutputFile
 
-_SKIP = re.compile(rb"<!--.*?-->|(<(?:script|style)\b[^>]*>).*?</(?:script|style)\s*>",
-                   re.DOTALL | re.IGNORECASE)
-# A start tag and its attributes; quoted values may hold '>'.
-_START_TAG = re.compile(rb"""<[a-zA-Z][^\s/>]*((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+# One pass over the page: a comment (skipped), a script or style element (its start tag kept,
+# its contents skipped) or any other start tag. Quoted attribute values may hold '>'.
+_ATTRS = rb"""((?:[^>"']+|"[^"]*"|'[^']*')*)"""
+_TOKEN = re.compile(rb"<!--.*?-->|<(?:script|style)\b" + _ATTRS + rb">.*?</(?:script|style)\s*>|<[a-zA-Z][^\s/>]*"
+                    + _ATTRS + rb">", re.DOTALL | re.IGNORECASE)
 _HAS_LINK = re.compile(rb"(?:href|src)\s*=", re.IGNORECASE)
 # One attribute at a time, as html.parser reads them, so "href=" inside another value is no link.
 _ATTRIBUTE = re.compile(rb"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
@@ -34,12 +35,13 @@ PAGES_NAMED = 3
 
 def page_links(data: bytes) -> list[str]:
     """Every ``href`` and ``src`` value of an HTML page, entities decoded, in page order."""
-    text = _SKIP.sub(lambda m: m.group(1) or b"", data)
     links: list[str] = []
-    for tag in _START_TAG.finditer(text):
-        if not _HAS_LINK.search(tag.group(1)):
-            continue  # most tags link nowhere: skip them before reading attributes one by one
-        for attr in _ATTRIBUTE.finditer(text, tag.start(1), tag.end(1)):
+    for tag in _TOKEN.finditer(data):
+        group = 1 if tag.start(1) >= 0 else 2
+        start, end = tag.start(group), tag.end(group)
+        if start < 0 or not _HAS_LINK.search(data, start, end):
+            continue  # a comment, or a tag that links nowhere: most tags, skipped before reading attributes
+        for attr in _ATTRIBUTE.finditer(data, start, end):
             if attr.group(1).lower() not in _LINK_NAMES:
                 continue
             raw = next((g for g in attr.groups()[1:] if g is not None), None)
@@ -77,17 +79,27 @@ def check_links(files: Sequence[OutputFile], base_url: str, ignore: Iterable[str
     """Warn once per missing target, naming the pages that link to it (and their sources)."""
     known = {f.path for f in files}
     skipped = tuple(p.lstrip("/") for p in ignore)
+    verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
+
+    def missing_target(link: str, url: str) -> str | None:
+        target = link_target(link, url, base_url)
+        if target is None or target in known or f"{target}/index.html" in known or target.startswith(skipped):
+            return None
+        return target
+
     missing: dict[str, tuple[str, list[OutputFile]]] = {}
     for f in files:
         if f.data is None or not f.path.endswith(".html"):
             continue
         url = page_url(f.path)
         for link in dict.fromkeys(page_links(f.data)):
-            target = link_target(link, url, base_url)
-            if target is None or target in known or f"{target}/index.html" in known \
-                    or target.startswith(skipped):
-                continue
-            missing.setdefault(target, (link, []))[1].append(f)
+            # Navigation, footers and cards repeat the same links on every page: judge each once.
+            key = link if link.startswith(("/", "http:", "https:")) else f"{url} {link}"
+            if key not in verdicts:
+                verdicts[key] = missing_target(link, url)
+            target = verdicts[key]
+            if target is not None:
+                missing.setdefault(target, (link, []))[1].append(f)
     warnings = []
     for link, pages in missing.values():
         named = ", ".join(p.path for p in pages[:PAGES_NAMED])
