@@ -18,6 +18,7 @@ from .archive import ARCHIVE_URL, group_by_month
 from .errors import BroadsheetError, BuildWarning
 from .model import Site
 from .seo import SEARCH_URL, page_seo
+from .urls import alias_url
 from .views import (
     ArticleView,
     Link,
@@ -132,7 +133,7 @@ def plan_pages(site: Site) -> list[PageJob]:
         jobs.append(PageJob(p.url, "page.html", ctx, p.source))
 
     for a in site.articles:
-        for alias in a.aliases:
+        for alias in map(alias_url, a.aliases):
             ctx = common(alias, None, a.title, a.summary)
             ctx.update(target=views[a.url])
             jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))

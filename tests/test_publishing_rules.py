@@ -96,10 +96,11 @@ class Redirect(HTMLParser):
 
 
 def test_aliases_redirect_with_refresh_and_canonical(make_site) -> None:
-    aliases = ["/2019/05/flood.html", "/old/flood/"]
+    aliases = ["/2019/05/flood.html", "/old/flood/", "/older/flood"]
     site = make_site({"content/world/a.md": article("Flood story", aliases=aliases)})
     result = run_build(site)
-    for rel in ("2019/05/flood.html", "old/flood/index.html"):
+    assert not (site / "output/older/flood").is_file()  # no extension: it would download, not redirect
+    for rel in ("2019/05/flood.html", "old/flood/index.html", "older/flood/index.html"):
         page = Redirect()
         page.feed(read(site, rel))
         assert page.refresh == "0; url=/world/flood-story/"
