@@ -18,7 +18,7 @@ import yaml
 
 from .discover import SourceFile
 from .errors import BroadsheetError, BuildWarning, ContentError
-from .urls import UnsafePath, output_path
+from .urls import UnsafePath, is_dangerous_url, output_path
 
 
 class FrontMatterLoader(yaml.CSafeLoader):
@@ -285,6 +285,10 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
             c.fail("aliases", f"alias {exc}", "write aliases as site paths like /old/story-name/")
     source_url = c.text("source_url")
     image = c.text("image")
+    for key, url in (("source_url", source_url), ("image", image)):
+        if url and is_dangerous_url(url):
+            c.fail(key, f"'{key}' uses a scheme that runs script or embeds data: {url!r}",
+                   "use an https:// URL or a site path such as /images/photo.jpg")
     extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in ARTICLE_KEYS}
     for key in extra:
         close = difflib.get_close_matches(key, ARTICLE_KEYS, n=1, cutoff=0.8)

@@ -21,10 +21,10 @@ from . import related as related_stage
 from .cache import BuildCache, job_fingerprint, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
-from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
+from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
-from .markdown import Rendered, render_markdown
+from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
@@ -97,8 +97,27 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
     out: list[ParseOutcome] = []
     for source, tz_name, raw in work:
         doc, errs, warns = parse_document(source, ZoneInfo(tz_name), raw)
-        out.append((doc, render_markdown(doc.body) if doc is not None else None, errs, warns))
+        rendered = None
+        if doc is not None:
+            try:
+                rendered = render_markdown(doc.body)
+            except MarkdownTooComplex as exc:
+                doc = None
+                errs = [*errs, ContentError(str(exc), source.rel, doc_line(exc.line, source, raw),
+                                            "check the Markdown there: unclosed brackets or runaway nesting")]
+        out.append((doc, rendered, errs, warns))
     return out
+
+
+def doc_line(body_line: int, source: SourceFile, raw: bytes | None) -> int | None:
+    """Turn a line within the body into a line in the file (the body follows the front matter)."""
+    try:
+        text = (raw or source.path.read_bytes()).decode("utf-8-sig", "replace")
+    except OSError:
+        return None
+    lines = text.splitlines()
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), 0)
+    return closing + 1 + body_line
 
 
 def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None
