@@ -95,7 +95,7 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
             slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)
             pages.append(Page(doc.source.rel, meta.title, slug, f"/{slug}/",
                               meta.summary or cut_summary(rendered.first_paragraph), rendered.html,
-                              rendered.text, meta.extra))
+                              rendered.text, MappingProxyType(dict(meta.extra))))
             continue
         if rules.excludes(doc):
             continue
@@ -117,7 +117,7 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
             updated=meta.updated, expires=meta.expires, image=meta.image, image_alt=meta.image_alt,
             image_caption=meta.image_caption, source_name=meta.source, source_url=meta.source_url,
             draft=meta.draft, featured=meta.featured, pinned=meta.related, aliases=meta.aliases,
-            extra=meta.extra,
+            extra=MappingProxyType(dict(meta.extra)), digest=doc.digest,
         ))
     # Newest first; the URL breaks ties so the order never depends on the file system.
     articles.sort(key=lambda a: (-a.date.timestamp(), a.url))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .errors import BuildWarning
@@ -74,10 +74,12 @@ def link_target(link: str, url: str, base_url: str) -> str | None:
     return f"{rel}/index.html" if joined.endswith("/") else rel
 
 
-def check_links(files: Sequence[OutputFile], base_url: str, ignore: Iterable[str] = ()
+def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: str, ignore: Iterable[str] = ()
                 ) -> list[BuildWarning]:
-    """Warn once per missing target, naming the pages that link to it (and their sources)."""
-    known = {f.path for f in files}
+    """Check the links of ``pages`` against the output's file paths (``known``).
+
+    Warn once per missing target, naming the pages that link to it (and their sources).
+    """
     skipped = tuple(p.lstrip("/") for p in ignore)
     verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
 
@@ -88,7 +90,7 @@ def check_links(files: Sequence[OutputFile], base_url: str, ignore: Iterable[str
         return target
 
     missing: dict[str, tuple[str, list[OutputFile]]] = {}
-    for f in files:
+    for f in pages:
         if f.data is None or not f.path.endswith(".html"):
             continue
         url = page_url(f.path)

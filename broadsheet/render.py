@@ -46,6 +46,8 @@ class OutputFile:
     """What produced it (a content file, a listing, a static file), named in conflict errors."""
     data: bytes | None = None
     copy_from: Path | None = None
+    kept: str | None = None
+    """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import jinja2
 import yaml
 
 from .errors import ConfigError, TemplateError
+from .images import image_size
 from .urls import absolute
 
 #: Themes shipped with Broadsheet (the repository's themes/ folder).
@@ -90,9 +91,13 @@ def format_date(value: datetime | None, fmt: str = "%d %B %Y") -> str:
     return value.strftime(fmt.replace("%-d", str(value.day)))
 
 
-def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime]
-                     ) -> jinja2.Environment:
-    """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters."""
+def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime],
+                     site_root: Path | None = None) -> jinja2.Environment:
+    """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
+
+    With ``site_root``, templates can call ``image_size(url)`` to get an image's
+    (width, height) for its ``<img>`` attributes (None when unknown).
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(theme.template_dirs),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
@@ -105,6 +110,9 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
     env.filters["date"] = lambda v, fmt="%d %B %Y": format_date(tz_convert(v) if v else v, fmt)
     env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
     env.filters["absolute"] = lambda url: absolute(base_url, url)
+    static_dirs = theme.static_dirs
+    env.globals["image_size"] = (lambda url: image_size(site_root, url, static_dirs)
+                                 if site_root is not None else None)
     return env
 
 

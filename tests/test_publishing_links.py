@@ -62,7 +62,7 @@ def test_broken_links_are_warnings_naming_page_link_and_source(make_site) -> Non
 def test_many_pages_one_warning() -> None:
     link = b'<a href="/missing/">x</a>'
     pages = [OutputFile(f"p{i}/index.html", f"content/p{i}.md", link) for i in range(5)]
-    [warning] = check_links(pages, BASE)
+    [warning] = check_links(pages, {p.path for p in pages}, BASE)
     assert warning.message == ("broken internal link '/missing/' on p0/index.html, p1/index.html, "
                                "p2/index.html and 2 more")
     assert warning.path == "content/p0.md"
@@ -82,8 +82,8 @@ def test_link_targets() -> None:
 
 def test_ignored_prefixes() -> None:
     page = OutputFile("search/index.html", "search page", b'<script src="/pagefind/pagefind-ui.js"></script>')
-    assert check_links([page], BASE, ignore=("/pagefind/",)) == []
-    assert len(check_links([page], BASE)) == 1
+    assert check_links([page], {page.path}, BASE, ignore=("/pagefind/",)) == []
+    assert len(check_links([page], {page.path}, BASE)) == 1
 
 
 def test_regex_extraction_agrees_with_html_parser(make_site) -> None:
