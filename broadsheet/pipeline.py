@@ -32,7 +32,7 @@ from .model import Site
 from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
 from .schedule import Change, scheduled_changes
-from .search import BUNDLE_DIR, search_index
+from .search import BUNDLE_DIR, index_record, pages_to_index, reuse_index, search_index
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment
 from .urls import UnsafePath, output_path
@@ -276,6 +276,24 @@ def html_pages(files: list[OutputFile], output: Path) -> list[OutputFile]:
     return pages
 
 
+def index_pages(loaded: LoadedSite, pages: list[OutputFile], output: Path
+                ) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """The search index: the last build's when it indexed the same pages, else a new one by Pagefind."""
+    marked = pages_to_index(pages)
+    records = loaded.cache.search
+    key = str(output.resolve())
+    manifest = read_manifest(output)
+    kept = reuse_index(marked, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
+    if kept is not None:
+        return kept, []
+    bundle, warnings = search_index(marked)
+    if bundle:
+        records[key] = index_record(marked, bundle)
+    else:
+        records.pop(key, None)
+    return bundle, warnings
+
+
 def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) -> list[OutputFile]:
     """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours."""
     files = feed_files(site)
@@ -360,7 +378,7 @@ def build(options: BuildOptions) -> BuildResult:
     loaded = load_site(options)
     files, rendered, static_warnings, prints = render_site(loaded, output)
     pages = html_pages(files, output)
-    index_files, search_warnings = search_index(pages)  # from the pages built, committed with them
+    index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
     files = add_files(files, index_files)
     # Without an index, the search page's links into it are already covered by the warning above.
     link_warnings = check_links(pages, {f.path for f in files}, loaded.config.base_url,

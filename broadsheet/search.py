@@ -15,14 +15,16 @@ search page says search is unavailable.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import BuildWarning
 from .render import OutputFile
+from .write import digest_bytes
 
 #: Pagefind's own marker of the part of a page to index; pages without it are left out.
 BODY_MARK = b"data-pagefind-body"
@@ -51,6 +53,34 @@ def pages_to_index(files: Sequence[OutputFile]) -> list[OutputFile]:
     return [f for f in files if f.data is not None and f.path.endswith(".html") and BODY_MARK in f.data]
 
 
+#: What an earlier build indexed: the hash of its pages, and each bundle file with its hash.
+IndexRecord = tuple[str, dict[str, str]]
+SOURCE = "search index (Pagefind)"
+
+
+def pages_key(pages: Sequence[OutputFile]) -> str:
+    """Hash of the pages to index, paths and bytes: Pagefind gives the same bundle for the same key."""
+    h = hashlib.blake2b(digest_size=16)
+    for page in sorted(pages, key=lambda p: p.path):
+        h.update(page.path.encode() + b"\0" + digest_bytes(page.data or b"").encode() + b"\0")
+    return h.hexdigest()
+
+
+def reuse_index(pages: Sequence[OutputFile], previous: IndexRecord | None,
+                still_written: Callable[[str, str], bool]) -> list[OutputFile] | None:
+    """The earlier bundle as kept files when the same pages were indexed and it is untouched, else None."""
+    if previous is None or previous[0] != pages_key(pages) or not previous[1]:
+        return None
+    if not all(still_written(path, digest) for path, digest in previous[1].items()):
+        return None
+    return [OutputFile(path, SOURCE, kept=digest) for path, digest in sorted(previous[1].items())]
+
+
+def index_record(pages: Sequence[OutputFile], bundle: Sequence[OutputFile]) -> IndexRecord:
+    """What to remember of this build's index for the next build."""
+    return pages_key(pages), {f.path: f.kept or digest_bytes(f.data or b"") for f in bundle}
+
+
 def search_index(files: Sequence[OutputFile], command: list[str] | None = None
                  ) -> tuple[list[OutputFile], list[BuildWarning]]:
     """Index the marked pages with Pagefind; return its bundle as output files under ``pagefind/``."""
@@ -76,5 +106,5 @@ def search_index(files: Sequence[OutputFile], command: list[str] | None = None
             said = (run.stderr or run.stdout).strip().splitlines()[-3:]
             return [], [BuildWarning(f"search index not built: Pagefind exited with {run.returncode}: "
                                      f"{' / '.join(said)}", None, None, "run it by hand to see why")]
-        return [OutputFile(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}", "search index (Pagefind)",
-                           p.read_bytes()) for p in sorted(bundle.rglob("*")) if p.is_file()], []
+        return [OutputFile(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}", SOURCE, p.read_bytes())
+                for p in sorted(bundle.rglob("*")) if p.is_file()], []

@@ -97,3 +97,28 @@ def test_failing_pagefind_warns_and_keeps_the_rest(make_site, monkeypatch) -> No
     result = run_build(site)
     assert any("Pagefind exited with 1" in w.message for w in result.warnings)
     assert (site / "output/world/alpha/index.html").is_file()
+
+
+@needs_pagefind
+def test_unchanged_pages_reuse_the_index(make_site, monkeypatch) -> None:
+    from broadsheet import pipeline
+
+    site = make_site({"content/world/a.md": article("Alpha"), "content/world/b.md": article("Beta")})
+    run_build(site)
+    runs: list[int] = []
+    real = pipeline.search_index
+
+    def counted(pages, command=None):  # type: ignore[no-untyped-def]
+        runs.append(len(pages))
+        return real(pages, command)
+
+    monkeypatch.setattr(pipeline, "search_index", counted)
+    again = run_build(site)
+    assert runs == [] and again.stats and again.stats.written == 0  # same pages: the bundle is kept
+    (site / "output/pagefind/pagefind.js").unlink()
+    run_build(site)
+    assert runs == [2] and (site / "output/pagefind/pagefind.js").is_file()  # damaged: indexed anew
+    (site / "content/world/b.md").write_text(article("Beta", body="Changed words."), encoding="utf-8")
+    run_build(site)
+    assert runs == [2, 2]
+    assert indexed_urls(site / "output") == {"/world/alpha/", "/world/beta/"}
