@@ -97,10 +97,11 @@ def render_markdown(body: str) -> Rendered:
     check_complexity(body)
     md = _converter()
     md.reset()
+    global _md
     try:
         out = md.convert(body)
     except RecursionError:
-        md.reset()
+        _md = None  # a converter that failed mid-way keeps broken state: start a fresh one
         raise MarkdownTooComplex("the body is nested too deeply (lists or quotes inside each other)", 1) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")

@@ -28,7 +28,7 @@ from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
-from .theme import Theme, load_theme, make_environment
+from .theme import Theme, load_theme, make_environment, symlink_warnings
 from .urls import UnsafePath, output_path
 from .views import site_view
 from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
@@ -179,6 +179,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
         raise BuildFailed(errors)
     site = rank_related(site)
     env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz), config.root)
+    warnings += symlink_warnings(theme, config.root)
     return LoadedSite(config, theme, env, site, warnings, cache)
 
 
@@ -285,6 +286,9 @@ def build(options: BuildOptions) -> BuildResult:
     warnings = loaded.warnings + static_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    stats = write_output(files, output)
+    try:
+        stats = write_output(files, output)
+    except OutputError as exc:
+        raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
     return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)
