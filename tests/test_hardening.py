@@ -273,3 +273,18 @@ def test_fuzz_front_matter_never_crashes(tmp_path_factory, text: str) -> None:
     assert (doc is None) == bool(errors)
     for e in errors:
         assert isinstance(e, ContentError) and e.path == "content/x.md"
+
+
+def test_raw_html_trusted_by_default_and_cleaned_when_asked(make_site) -> None:
+    body = ('Intro.\n\n<div class="embed"><script>track()</script><p onclick="x()">Chart</p></div>\n\n'
+            "## Sub\n\nNote[^1]\n\n[^1]: x")
+    site = make_site({"content/world/x.md": article("X", body=body)})
+    run_build(site)
+    assert "<script>track()</script>" in read(site, "world/x/index.html")
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text() + "sanitize: true\n")
+    run_build(site)
+    page = read(site, "world/x/index.html")
+    body_html = page.split("<p>Intro.</p>")[1]
+    assert "track()" not in body_html and "onclick" not in body_html and "Chart" in body_html
+    assert 'id="sub"' in body_html and 'href="#fn:1"' in body_html
