@@ -143,11 +143,21 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
     return env
 
 
+def shown_path(path: str | None) -> str | None:
+    """A template's path as users read it: relative to the current folder when inside it."""
+    if not path:
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
+
+
 def template_error(exc: Exception, rendering: str | None) -> TemplateError:
     """Turn a Jinja exception into a TemplateError naming the template path:line and the content file."""
     about = f" while rendering {rendering}" if rendering else ""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return TemplateError(f"template syntax error: {exc.message}{about}", exc.filename or exc.name,
+        return TemplateError(f"template syntax error: {exc.message}{about}", shown_path(exc.filename) or exc.name,
                              exc.lineno, "fix the template")
     if isinstance(exc, jinja2.TemplateNotFound):
         return TemplateError(f"template '{exc.name}' not found{about}", None, None,
@@ -158,4 +168,4 @@ def template_error(exc: Exception, rendering: str | None) -> TemplateError:
         if frame.filename.endswith((".html", ".xml", ".txt", ".j2", ".jinja")):
             path, line = frame.filename, frame.lineno
     message = str(exc) if isinstance(exc, jinja2.UndefinedError) else f"{type(exc).__name__}: {exc}"
-    return TemplateError(f"{message}{about}", path, line, "check the variable names the template uses")
+    return TemplateError(f"{message}{about}", shown_path(path), line, "check the variable names the template uses")
