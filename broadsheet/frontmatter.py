@@ -76,15 +76,6 @@ class Document:
     """Hash of the file's bytes (see content_digest)."""
 
 
-def read_bytes(source: SourceFile) -> bytes:
-    """Read a content file's bytes; a vanished or unreadable file is a ContentError."""
-    try:
-        return source.path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
-                           "check that it exists and is readable") from None
-
-
 def content_digest(raw: bytes) -> str:
     """Hash of a content file's bytes: the key of its cached parse."""
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
@@ -322,9 +313,17 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
 def parse_document(source: SourceFile, tz: ZoneInfo, raw: bytes | None = None
                    ) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
     """Read (unless ``raw`` is given), split, parse and validate one content file."""
+    if raw is None:
+        try:
+            raw = source.path.read_bytes()
+        except FileNotFoundError:
+            # Deleted or renamed after discovery: left out, as if the build had started a moment later.
+            return None, [], [BuildWarning("the file disappeared during the build; left out", source.rel, None,
+                                           "build again to include it if it was renamed")]
+        except OSError as exc:
+            return None, [ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
+                                       "check that it is readable")], []
     try:
-        if raw is None:
-            raw = read_bytes(source)
         text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)
         data = parse_yaml(fm_text, source.rel)

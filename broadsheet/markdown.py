@@ -97,10 +97,11 @@ def render_markdown(body: str) -> Rendered:
     check_complexity(body)
     md = _converter()
     md.reset()
+    global _md
     try:
         out = md.convert(body)
     except RecursionError:
-        md.reset()
+        _md = None  # a converter that failed mid-way keeps broken state: start a fresh one
         raise MarkdownTooComplex("the body is nested too deeply (lists or quotes inside each other)", 1) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
@@ -121,3 +122,18 @@ def cut_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
 def reading_minutes(words: int, per_minute: int = 230) -> int:
     """Minutes to read ``words`` at ``per_minute``, at least one."""
     return max(1, math.ceil(words / per_minute))
+
+
+def sanitize_html(fragment: str) -> str:
+    """Remove scripts, event handlers and unknown tags from a body (site.yml ``sanitize: true``).
+
+    Keeps what Markdown itself produces: heading ids and footnote links, classes, tables.
+    """
+    import nh3
+
+    attributes = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = {"id", "class", "title", "lang", "dir"}
+    attributes.setdefault("a", set()).update({"href", "title", "rel"})
+    attributes.setdefault("img", set()).update({"src", "alt", "width", "height", "title", "loading"})
+    return nh3.clean(fragment, tags=nh3.ALLOWED_TAGS | {"sup", "sub", "figure", "figcaption"},
+                     attributes=attributes, link_rel=None, url_schemes={"http", "https", "mailto", "tel"})

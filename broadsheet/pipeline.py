@@ -34,7 +34,7 @@ from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
 from .schedule import Change, scheduled_changes
 from .search import BUNDLE_DIR, index_record, pages_to_index, reuse_index, search_index
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
-from .theme import Theme, load_theme, make_environment
+from .theme import Theme, load_theme, make_environment, symlink_warnings
 from .urls import UnsafePath, output_path
 from .views import site_view
 from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
@@ -203,6 +203,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
         raise BuildFailed(errors)
     site = rank_related(site)
     env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz), config.root)
+    warnings += symlink_warnings(theme, config.root)
     return LoadedSite(config, theme, env, site, warnings, cache)
 
 
@@ -386,6 +387,9 @@ def build(options: BuildOptions) -> BuildResult:
     warnings = loaded.warnings + static_warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    stats = write_output(files, output)
+    try:
+        stats = write_output(files, output)
+    except OutputError as exc:
+        raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
     return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)
