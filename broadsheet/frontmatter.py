@@ -18,7 +18,7 @@ import yaml
 
 from .discover import SourceFile
 from .errors import BroadsheetError, BuildWarning, ContentError
-from .urls import UnsafePath, output_path
+from .urls import UnsafePath, is_dangerous_url, output_path
 
 
 class FrontMatterLoader(yaml.CSafeLoader):
@@ -74,15 +74,6 @@ class Document:
     body_line: int
     digest: str = ""
     """Hash of the file's bytes (see content_digest)."""
-
-
-def read_bytes(source: SourceFile) -> bytes:
-    """Read a content file's bytes; a vanished or unreadable file is a ContentError."""
-    try:
-        return source.path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
-                           "check that it exists and is readable") from None
 
 
 def content_digest(raw: bytes) -> str:
@@ -285,6 +276,10 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
             c.fail("aliases", f"alias {exc}", "write aliases as site paths like /old/story-name/")
     source_url = c.text("source_url")
     image = c.text("image")
+    for key, url in (("source_url", source_url), ("image", image)):
+        if url and is_dangerous_url(url):
+            c.fail(key, f"'{key}' uses a scheme that runs script or embeds data: {url!r}",
+                   "use an https:// URL or a site path such as /images/photo.jpg")
     extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in ARTICLE_KEYS}
     for key in extra:
         close = difflib.get_close_matches(key, ARTICLE_KEYS, n=1, cutoff=0.8)
@@ -318,9 +313,17 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
 def parse_document(source: SourceFile, tz: ZoneInfo, raw: bytes | None = None
                    ) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
     """Read (unless ``raw`` is given), split, parse and validate one content file."""
+    if raw is None:
+        try:
+            raw = source.path.read_bytes()
+        except FileNotFoundError:
+            # Deleted or renamed after discovery: left out, as if the build had started a moment later.
+            return None, [], [BuildWarning("the file disappeared during the build; left out", source.rel, None,
+                                           "build again to include it if it was renamed")]
+        except OSError as exc:
+            return None, [ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
+                                       "check that it is readable")], []
     try:
-        if raw is None:
-            raw = read_bytes(source)
         text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)
         data = parse_yaml(fm_text, source.rel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from types import MappingProxyType
 from .config import SiteConfig
 from .errors import BroadsheetError, BuildWarning
 from .frontmatter import Document
-from .markdown import Rendered, cut_summary, reading_minutes
+from .markdown import Rendered, cut_summary, reading_minutes, sanitize_html
 from .model import Article, Author, Category, Page, Site, Tag
 from .urls import article_url, slugify
 
@@ -90,6 +91,8 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
     pages: list[Page] = []
     for doc, rendered in documents:
         meta = doc.meta
+        if config.sanitize:
+            rendered = dataclasses.replace(rendered, html=sanitize_html(rendered.html))
         if doc.source.is_page:
             # SPEC: content/pages/<slug>.md: the file name is the page's URL.
             slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)

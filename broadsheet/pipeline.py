@@ -1,6 +1,7 @@
 """The build, stage by stage. Only this module knows the order of the stages.
 
-    config → discover → frontmatter → markdown → library → related → theme → render → write
+    config → discover → frontmatter → markdown → library → related → theme → render
+           → feeds, sitemaps, robots.txt → search index → link check → write
 """
 
 from __future__ import annotations
@@ -21,14 +22,19 @@ from . import related as related_stage
 from .cache import BuildCache, Fingerprinter, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
-from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
+from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
+from .feeds import feed_files
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
-from .markdown import Rendered, render_markdown
+from .linkcheck import check_links
+from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
 from .render import OutputFile, PageJob, RenderWork, plan_pages, render_parallel, site_environment, static_files
-from .theme import Theme, load_theme
+from .schedule import Change, scheduled_changes
+from .search import BUNDLE_DIR, index_record, pages_to_index, reuse_index, search_index
+from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
+from .theme import Theme, load_theme, symlink_warnings
 from .urls import UnsafePath, output_path
 from .views import site_view
 from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
@@ -97,8 +103,27 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
     out: list[ParseOutcome] = []
     for source, tz_name, raw in work:
         doc, errs, warns = parse_document(source, ZoneInfo(tz_name), raw)
-        out.append((doc, render_markdown(doc.body) if doc is not None else None, errs, warns))
+        rendered = None
+        if doc is not None:
+            try:
+                rendered = render_markdown(doc.body)
+            except MarkdownTooComplex as exc:
+                doc = None
+                errs = [*errs, ContentError(str(exc), source.rel, doc_line(exc.line, source, raw),
+                                            "check the Markdown there: unclosed brackets or runaway nesting")]
+        out.append((doc, rendered, errs, warns))
     return out
+
+
+def doc_line(body_line: int, source: SourceFile, raw: bytes | None) -> int | None:
+    """Turn a line within the body into a line in the file (the body follows the front matter)."""
+    try:
+        text = (raw or source.path.read_bytes()).decode("utf-8-sig", "replace")
+    except OSError:
+        return None
+    lines = text.splitlines()
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), 0)
+    return closing + 1 + body_line
 
 
 def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None
@@ -126,6 +151,24 @@ def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | N
     # Sorted by path, whatever came from the cache: the same input gives the same site.
     docs = [found[s.rel] for s in sources if s.rel in found]
     return docs, errors, warnings
+
+
+def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
+    """Read the front matter of every article; return the site's future publications and expiries."""
+    config, config_errors = load_config_problems(options.source, options.base_url)
+    if config is None or config_errors:
+        raise BuildFailed(config_errors)
+    sources, _ = discover(config.root)
+    errors: list[BroadsheetError] = []
+    docs: list[Document] = []
+    for source in sources:  # front matter only: no Markdown needed to know dates
+        doc, errs, _ = parse_document(source, config.tz)
+        errors += errs
+        if doc is not None:
+            docs.append(doc)
+    if errors:
+        raise BuildFailed(errors)
+    return config, scheduled_changes(docs, build_time(options))
 
 
 def rank_related(site: Site) -> Site:
@@ -160,6 +203,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
         raise BuildFailed(errors)
     site = rank_related(site)
     env = site_environment(theme, config)
+    warnings += symlink_warnings(theme, config.root)
     return LoadedSite(config, theme, env, site, warnings, cache)
 
 
@@ -188,6 +232,78 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
         else:
             by_path[key] = f
     return files, errors
+
+
+#: Pages a theme may leave out by not having their template (themes made before these pages existed).
+OPTIONAL_TEMPLATES = ("archive.html", "archive_month.html", "search.html")
+
+
+def pages_the_theme_has(jobs: list[PageJob], env: jinja2.Environment) -> list[PageJob]:
+    """Drop the planned pages whose optional template the theme does not provide."""
+    missing = set()
+    for name in OPTIONAL_TEMPLATES:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound:
+            missing.add(name)
+        except jinja2.TemplateError:
+            pass  # a broken template is reported, with its line, when the page renders
+    return [job for job in jobs if job.template not in missing] if missing else jobs
+
+
+def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFile]:
+    """Add files made after rendering; raise BuildFailed if one would overwrite another."""
+    if not extra:
+        return files
+    combined, conflicts = collect_outputs([], {}, files + extra)
+    if conflicts:
+        raise BuildFailed(conflicts)
+    return combined
+
+
+def html_pages(files: list[OutputFile], output: Path) -> list[OutputFile]:
+    """Every HTML page with its bytes: rendered now, or kept from the last build and read back."""
+    pages = []
+    for f in files:
+        if not f.path.endswith(".html"):
+            continue
+        if f.data is not None:
+            pages.append(f)
+        elif f.kept is not None:
+            try:
+                pages.append(dataclasses.replace(f, data=(output / f.path).read_bytes(), kept=None))
+            except OSError:
+                continue  # gone since the cache checked it: the write stage reports that
+    return pages
+
+
+def index_pages(loaded: LoadedSite, pages: list[OutputFile], output: Path
+                ) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """The search index: the last build's when it indexed the same pages, else a new one by Pagefind."""
+    marked = pages_to_index(pages)
+    records = loaded.cache.search
+    key = str(output.resolve())
+    manifest = read_manifest(output)
+    kept = reuse_index(marked, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
+    if kept is not None:
+        return kept, []
+    bundle, warnings = search_index(marked)
+    if bundle:
+        records[key] = index_record(marked, bundle)
+    else:
+        records.pop(key, None)
+    loaded.cache.dirty = True
+    return bundle, warnings
+
+
+def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) -> list[OutputFile]:
+    """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours."""
+    files = feed_files(site)
+    files += sitemap_files(sitemap_entries(site, jobs), site.config.base_url)
+    files.append(news_sitemap(site))
+    if not any(f.path == "robots.txt" for f in static):
+        files.append(robots_txt(site.config.base_url))
+    return files
 
 
 def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
@@ -228,7 +344,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     Returns the files, the count of pages rendered, warnings and the fingerprints of the
     pages; raises BuildFailed on any error.
     """
-    planned = plan_pages(loaded.site)
+    planned = pages_the_theme_has(plan_pages(loaded.site), loaded.env)
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -236,7 +352,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
         todo, kept, prints = reuse_pages(loaded, planned, output)
     pages, errors = render_parallel(RenderWork(loaded.theme, loaded.config, todo, loaded.env), jobs)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    files, conflicts = collect_outputs(todo, pages, kept + static)
+    files, conflicts = collect_outputs(todo, pages, kept + static + publishing_files(loaded.site, planned, static))
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
@@ -267,9 +383,18 @@ def build(options: BuildOptions) -> BuildResult:
     check_output_dir(output, options.source)
     loaded = load_site(options)
     files, rendered, static_warnings, prints = render_site(loaded, output, options.jobs)
-    warnings = loaded.warnings + static_warnings
+    pages = html_pages(files, output)
+    index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
+    files = add_files(files, index_files)
+    # Without an index, the search page's links into it are already covered by the warning above.
+    link_warnings = check_links(pages, {f.path for f in files}, loaded.config.base_url,
+                                () if index_files else (f"/{BUNDLE_DIR}/",))
+    warnings = loaded.warnings + static_warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    stats = write_output(files, output)
+    try:
+        stats = write_output(files, output)
+    except OutputError as exc:
+        raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
     return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)

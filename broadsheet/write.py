@@ -146,9 +146,26 @@ def recover(output: Path) -> None:
 
 
 def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
-    """Write the site into ``output`` all at once, keeping files whose bytes did not change."""
-    output.mkdir(parents=True, exist_ok=True)
-    recover(output)
+    """Write the site into ``output`` all at once, keeping files whose bytes did not change.
+
+    A failure while staging (a full disk, a read-only folder) leaves the previous output as it
+    was and raises OutputError; one while committing is finished by the next build.
+    """
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        recover(output)
+        return _write(files, output)
+    except OSError as exc:
+        if not (output / JOURNAL).exists():
+            shutil.rmtree(output / STAGING, ignore_errors=True)
+        where = exc.filename if isinstance(exc.filename, str) else str(output)
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}", where, None,
+                          "free some disk space or check permissions; the previous output is untouched"
+                          if not (output / JOURNAL).exists() else
+                          "fix the cause and build again: the next build finishes this one") from None
+
+
+def _write(files: Iterable[OutputFile], output: Path) -> WriteStats:
     old = read_manifest(output)
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
