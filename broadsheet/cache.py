@@ -76,6 +76,8 @@ class BuildCache:
     """Output folder → URL → (fingerprint, output hash)."""
     search: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (hash of the pages indexed, search index file → its hash); see search.py."""
+    facts: dict[str, dict[str, tuple[str, tuple[str, ...], bool]]] = field(default_factory=dict)
+    """Output folder → HTML page → (hash, links, search mark): what the link check and search need."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
 
@@ -89,7 +91,8 @@ class BuildCache:
             with (folder / "cache.pickle").open("rb") as f:
                 data = pickle.load(f)
             if data.get("version") == code_version():
-                return cls(folder, data["content"], data["pages"], data.get("search", {}), dirty=False)
+                return cls(folder, data["content"], data["pages"], data.get("search", {}), data.get("facts", {}),
+                           dirty=False)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                 ValueError, ImportError):
             pass
@@ -132,6 +135,13 @@ class BuildCache:
             del self.content[rel]
             self.dirty = True
 
+    def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...], bool]]) -> None:
+        """Replace the remembered facts of the HTML pages of one output folder."""
+        key = str(output.resolve())
+        if self.folder is not None and self.facts.get(key) != facts:
+            self.facts[key] = facts
+            self.dirty = True
+
     def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
         """Replace the page fingerprints of one output folder."""
         key = str(output.resolve())
@@ -155,7 +165,7 @@ class BuildCache:
             tmp = self.folder / f"cache.pickle.{os.getpid()}.tmp"
             with tmp.open("wb") as f:
                 pickle.dump({"version": code_version(), "content": self.content, "pages": self.pages,
-                             "search": self.search}, f,
+                             "search": self.search, "facts": self.facts}, f,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.folder / "cache.pickle")
             self.dirty = False

@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="fail on warnings too")
     b.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     b.add_argument("--quiet", action="store_true", help="print only errors")
+    b.add_argument("--no-search", dest="search", action="store_false",
+                   help="skip the search index (Pagefind re-reads every article page when one changes)")
 
     n = sub.add_parser("new", help="start a new article (as a draft)")
     n.add_argument("title", help="the headline")
@@ -54,7 +56,7 @@ def _run_build(args: argparse.Namespace) -> int:
         source=Path(args.source).resolve(),
         output=Path(args.output).resolve() if args.output else None,
         drafts=args.drafts, future=args.future, base_url=args.base_url, strict=args.strict,
-        jobs=args.jobs,
+        jobs=args.jobs, search=args.search,
     )
     try:
         result = build(options)

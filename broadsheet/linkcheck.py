@@ -80,6 +80,14 @@ def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: s
 
     Warn once per missing target, naming the pages that link to it (and their sources).
     """
+    found = ((f, dict.fromkeys(page_links(f.data))) for f in pages
+             if f.data is not None and f.path.endswith(".html"))
+    return check_page_links(found, known, base_url, ignore)
+
+
+def check_page_links(pages: Iterable[tuple[OutputFile, Iterable[str]]], known: Collection[str], base_url: str,
+                     ignore: Iterable[str] = ()) -> list[BuildWarning]:
+    """Like :func:`check_links`, for pages whose distinct links were read already (or remembered)."""
     skipped = tuple(p.lstrip("/") for p in ignore)
     verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
 
@@ -90,11 +98,9 @@ def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: s
         return target
 
     missing: dict[str, tuple[str, list[OutputFile]]] = {}
-    for f in pages:
-        if f.data is None or not f.path.endswith(".html"):
-            continue
+    for f, links in pages:
         url = page_url(f.path)
-        for link in dict.fromkeys(page_links(f.data)):
+        for link in links:
             # Navigation, footers and cards repeat the same links on every page: judge each once.
             key = link if link.startswith(("/", "http:", "https:")) else f"{url} {link}"
             if key not in verdicts:
@@ -103,9 +109,9 @@ def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: s
             if target is not None:
                 missing.setdefault(target, (link, []))[1].append(f)
     warnings = []
-    for link, pages in missing.values():
-        named = ", ".join(p.path for p in pages[:PAGES_NAMED])
-        more = f" and {len(pages) - PAGES_NAMED} more" if len(pages) > PAGES_NAMED else ""
-        warnings.append(BuildWarning(f"broken internal link '{link}' on {named}{more}", pages[0].source, None,
+    for link, linking in missing.values():
+        named = ", ".join(p.path for p in linking[:PAGES_NAMED])
+        more = f" and {len(linking) - PAGES_NAMED} more" if len(linking) > PAGES_NAMED else ""
+        warnings.append(BuildWarning(f"broken internal link '{link}' on {named}{more}", linking[0].source, None,
                                      "fix the link, or add the page or file it points to"))
     return warnings

@@ -26,13 +26,23 @@ from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, Ou
 from .feeds import feed_files
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
-from .linkcheck import check_links
+from .linkcheck import check_page_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
-from .render import OutputFile, PageJob, RenderWork, plan_pages, render_parallel, site_environment, static_files
+from .render import (
+    HashedFacts,
+    OutputFile,
+    PageJob,
+    RenderWork,
+    page_facts,
+    plan_pages,
+    render_pages,
+    site_environment,
+    static_files,
+)
 from .schedule import Change, scheduled_changes
-from .search import BUNDLE_DIR, index_record, pages_to_index, reuse_index, search_index
+from .search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, symlink_warnings
 from .urls import UnsafePath, output_path
@@ -54,6 +64,8 @@ class BuildOptions:
     now: datetime | None = None
     cache: bool = True
     """Reuse parses and pages of earlier builds (``.broadsheet-cache/`` in the site)."""
+    search: bool = True
+    """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
 
     @property
     def output_dir(self) -> Path:
@@ -207,8 +219,8 @@ def load_site(options: BuildOptions) -> LoadedSite:
     return LoadedSite(config, theme, env, site, warnings, cache)
 
 
-def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile]
-                    ) -> tuple[list[OutputFile], list[BroadsheetError]]:
+def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile],
+                    facts: dict[str, HashedFacts] | None = None) -> tuple[list[OutputFile], list[BroadsheetError]]:
     """Map pages to files; refuse unsafe paths and two sources for one file (naming both)."""
     errors: list[BroadsheetError] = []
     by_path: dict[str, OutputFile] = {}
@@ -222,7 +234,8 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
             continue
         if data is None:
             continue
-        files.append(OutputFile(path, source, data=data))
+        known = facts.get(url) if facts else None
+        files.append(OutputFile(path, source, data=data, digest=known[0] if known else None))
     files += static
     for f in files:
         key = f.path.casefold()  # case-insensitive file systems would merge these
@@ -261,35 +274,21 @@ def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFi
     return combined
 
 
-def html_pages(files: list[OutputFile], output: Path) -> list[OutputFile]:
-    """Every HTML page with its bytes: rendered now, or kept from the last build and read back."""
-    pages = []
-    for f in files:
-        if not f.path.endswith(".html"):
-            continue
-        if f.data is not None:
-            pages.append(f)
-        elif f.kept is not None:
-            try:
-                pages.append(dataclasses.replace(f, data=(output / f.path).read_bytes(), kept=None))
-            except OSError:
-                continue  # gone since the cache checked it: the write stage reports that
-    return pages
-
-
-def index_pages(loaded: LoadedSite, pages: list[OutputFile], output: Path
+def index_pages(loaded: LoadedSite, pages: list[tuple[OutputFile, str, tuple[str, ...], bool]], output: Path
                 ) -> tuple[list[OutputFile], list[BuildWarning]]:
     """The search index: the last build's when it indexed the same pages, else a new one by Pagefind."""
-    marked = pages_to_index(pages)
+    marked = [(f, digest) for f, digest, _, mark in pages if mark]
     records = loaded.cache.search
     key = str(output.resolve())
     manifest = read_manifest(output)
-    kept = reuse_index(marked, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
+    pages_key = digests_key((f.path, digest) for f, digest in marked)
+    kept = reuse_bundle(pages_key, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
     if kept is not None:
         return kept, []
-    bundle, warnings = search_index(marked)
+    with_bytes = [g for g in (read_back(f, output) for f, _ in marked) if g is not None]
+    bundle, warnings = search_index(with_bytes)
     if bundle:
-        records[key] = index_record(marked, bundle)
+        records[key] = index_record(pages_key, bundle)
     else:
         records.pop(key, None)
     loaded.cache.dirty = True
@@ -337,12 +336,23 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
     return todo, kept, prints
 
 
-def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None
-                ) -> tuple[list[OutputFile], int, list[BuildWarning], dict[str, str]]:
+@dataclass(slots=True)
+class RenderedSite:
+    """What the render stage made: files, how many pages were rendered, warnings, and per page
+    its fingerprint (URL → fingerprint) and, for HTML pages rendered now, its hash and facts."""
+
+    files: list[OutputFile]
+    rendered: int
+    warnings: list[BuildWarning]
+    prints: dict[str, str]
+    facts: dict[str, HashedFacts] = field(default_factory=dict)
+    """Output path → (hash, links, search mark) of each HTML page rendered in this build."""
+
+
+def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None) -> RenderedSite:
     """Render every page (except those still current in ``output``) and gather static files.
 
-    Returns the files, the count of pages rendered, warnings and the fingerprints of the
-    pages; raises BuildFailed on any error.
+    Raises BuildFailed on any error.
     """
     planned = pages_the_theme_has(plan_pages(loaded.site), loaded.env)
     todo = planned
@@ -350,13 +360,60 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     prints: dict[str, str] = {}
     if output is not None and loaded.cache.folder is not None:
         todo, kept, prints = reuse_pages(loaded, planned, output)
-    pages, errors = render_parallel(RenderWork(loaded.theme, loaded.config, todo, loaded.env), jobs)
+    outcome = render_pages(RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True), jobs)
+    errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    files, conflicts = collect_outputs(todo, pages, kept + static + publishing_files(loaded.site, planned, static))
+    extra = publishing_files(loaded.site, planned, static)
+    files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts)
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
-    return files, len(pages), warnings, prints
+    facts = {output_path(url): f for url, f in outcome.facts.items()}
+    return RenderedSite(files, len(outcome.pages), warnings, prints, facts)
+
+
+def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
+                  ) -> list[tuple[OutputFile, str, tuple[str, ...], bool]]:
+    """Every HTML page with its hash, links and search mark, without reading pages again where possible.
+
+    Pages rendered now come with theirs (read by the render workers); a kept page's are those
+    remembered with its hash in the cache, else it is read back from the output.
+    """
+    before = loaded.cache.facts.get(str(output.resolve()), {})
+    remembered: dict[str, HashedFacts] = {}
+    interned: dict[str, str] = {}
+    out: list[tuple[OutputFile, str, tuple[str, ...], bool]] = []
+    for f in rendered.files:
+        if not f.path.endswith(".html"):
+            continue
+        facts = rendered.facts.get(f.path)
+        if facts is None and f.data is not None:
+            facts = (digest_bytes(f.data), *page_facts(f.data))
+        elif facts is None and f.kept is not None:
+            facts = before.get(f.path)
+            if facts is None or facts[0] != f.kept:
+                try:
+                    facts = (f.kept, *page_facts((output / f.path).read_bytes()))
+                except OSError:
+                    continue  # gone since the cache checked it: the write stage reports that
+        if facts is None:
+            continue
+        # Pages repeat the same links (navigation, footer): keep one copy of each in the cache.
+        links = tuple(interned.setdefault(link, link) for link in facts[1])
+        remembered[f.path] = (facts[0], links, facts[2])
+        out.append((f, facts[0], links, facts[2]))
+    loaded.cache.set_facts(output, remembered)
+    return out
+
+
+def read_back(f: OutputFile, output: Path) -> OutputFile | None:
+    """A page with its bytes: as rendered, or kept from the last build and read back."""
+    if f.data is not None:
+        return f
+    try:
+        return dataclasses.replace(f, data=(output / f.path).read_bytes(), kept=None)
+    except OSError:
+        return None
 
 
 def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], prints: dict[str, str]) -> None:
@@ -371,7 +428,7 @@ def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], pr
         except UnsafePath:
             continue
         if f is not None and (f.kept or f.data is not None):
-            store[url] = (fp, f.kept or digest_bytes(f.data or b""))
+            store[url] = (fp, f.kept or f.digest or digest_bytes(f.data or b""))
     loaded.cache.set_pages(output, store)
     loaded.cache.save()
 
@@ -382,14 +439,18 @@ def build(options: BuildOptions) -> BuildResult:
     output = options.output_dir
     check_output_dir(output, options.source)
     loaded = load_site(options)
-    files, rendered, static_warnings, prints = render_site(loaded, output, options.jobs)
-    pages = html_pages(files, output)
-    index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
-    files = add_files(files, index_files)
+    site = render_site(loaded, output, options.jobs)
+    files, rendered, prints = site.files, site.rendered, site.prints
+    pages = page_facts_of(loaded, site, output)
+    index_files: list[OutputFile] = []
+    search_warnings: list[BuildWarning] = []
+    if options.search:
+        index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
+        files = add_files(files, index_files)
     # Without an index, the search page's links into it are already covered by the warning above.
-    link_warnings = check_links(pages, {f.path for f in files}, loaded.config.base_url,
-                                () if index_files else (f"/{BUNDLE_DIR}/",))
-    warnings = loaded.warnings + static_warnings + search_warnings + link_warnings
+    link_warnings = check_page_links(((f, links) for f, _, links, _ in pages), {f.path for f in files},
+                                     loaded.config.base_url, () if index_files else (f"/{BUNDLE_DIR}/",))
+    warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:

@@ -52,6 +52,8 @@ class OutputFile:
     copy_from: Path | None = None
     kept: str | None = None
     """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
+    digest: str | None = None
+    """Hash of ``data`` when already known (the write stage computes it otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,13 +215,16 @@ class RenderWork:
 
     Forked workers inherit it whole, environment included; pickled (for an executor that
     does not fork) it leaves the environment behind and the receiving process makes its own.
+    With ``facts``, workers also read each HTML page's links and search mark (see PageFacts),
+    so later stages need not parse every page again in one process.
     """
 
     def __init__(self, theme: Theme, config: SiteConfig, jobs: Sequence[PageJob],
-                 env: jinja2.Environment | None = None) -> None:
+                 env: jinja2.Environment | None = None, facts: bool = False) -> None:
         self.theme = theme
         self.config = config
         self.jobs = jobs
+        self.facts = facts
         self._env = env
 
     @property
@@ -230,10 +235,34 @@ class RenderWork:
         return self._env
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "_env": None}
+        return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "facts": self.facts, "_env": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+
+
+#: What later stages need of a rendered HTML page: its links (distinct, in page order) and
+#: whether it marks a body for the search index.
+PageFacts = tuple[tuple[str, ...], bool]
+#: A page's hash (as in the manifest), links and search mark.
+HashedFacts = tuple[str, tuple[str, ...], bool]
+
+
+def page_facts(data: bytes) -> PageFacts:
+    """Read a page's links and search mark."""
+    from .linkcheck import page_links
+    from .search import BODY_MARK
+
+    return tuple(dict.fromkeys(page_links(data))), BODY_MARK in data
+
+
+@dataclass(slots=True)
+class RenderOutcome:
+    """Pages rendered (URL → bytes), template errors, and facts of HTML pages (URL → facts)."""
+
+    pages: dict[str, bytes]
+    errors: list[BroadsheetError]
+    facts: dict[str, HashedFacts]
 
 
 def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
@@ -242,26 +271,45 @@ def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
     return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root)
 
 
-def _render_chunk(work: RenderWork, indices: Sequence[int]
-                  ) -> list[tuple[tuple[str, bytes] | None, tuple[ErrorKey, BroadsheetError] | None]]:
+ChunkResult = tuple[list[tuple[str, bytes, HashedFacts | None]], list[tuple[ErrorKey, BroadsheetError]]]
+
+
+def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
     """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process)."""
+    from .write import digest_bytes
+
     pages, errors = _render_each(work.env, (work.jobs[i] for i in indices))
-    return [(page, None) for page in pages] + [(None, err) for err in errors]
+    out = [(url, data, (digest_bytes(data), *page_facts(data)) if work.facts and url_is_html(url) else None)
+           for url, data in pages]
+    return [(out, errors)]
+
+
+def url_is_html(url: str) -> bool:
+    """Whether a page's URL is served from an HTML file (``/a/``, ``/404.html``)."""
+    return url.endswith(("/", ".html", ".htm"))
+
+
+def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor | None = None) -> RenderOutcome:
+    """Render every page of ``work`` over worker processes (see parallel.py)."""
+    outcome = RenderOutcome({}, [], {})
+    seen: set[ErrorKey] = set()
+    for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor):
+        for url, data, facts in pages:
+            outcome.pages[url] = data
+            if facts is not None:
+                outcome.facts[url] = facts
+        for key, err in errors:
+            if key not in seen:
+                seen.add(key)
+                outcome.errors.append(err)
+    return outcome
 
 
 def render_parallel(work: RenderWork, jobs: int | None = None,
                     executor: Executor | None = None) -> tuple[dict[str, bytes], list[BroadsheetError]]:
-    """Render every page of ``work`` over worker processes (see parallel.py); like :func:`render_jobs`."""
-    out: dict[str, bytes] = {}
-    errors: list[BroadsheetError] = []
-    seen: set[ErrorKey] = set()
-    for page, error in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor):
-        if page is not None:
-            out[page[0]] = page[1]
-        elif error is not None and error[0] not in seen:
-            seen.add(error[0])
-            errors.append(error[1])
-    return out, errors
+    """Render every page of ``work`` over worker processes; like :func:`render_jobs`."""
+    outcome = render_pages(work, jobs, executor)
+    return outcome.pages, outcome.errors
 
 
 def static_files(site_root: Path, theme_static: Sequence[Path]) -> tuple[list[OutputFile], list[BuildWarning]]:

@@ -19,7 +19,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .errors import BuildWarning
@@ -60,25 +60,37 @@ SOURCE = "search index (Pagefind)"
 
 def pages_key(pages: Sequence[OutputFile]) -> str:
     """Hash of the pages to index, paths and bytes: Pagefind gives the same bundle for the same key."""
+    return digests_key((page.path, page.kept or digest_bytes(page.data or b"")) for page in pages)
+
+
+def digests_key(pages: Iterable[tuple[str, str]]) -> str:
+    """:func:`pages_key` from each page's path and the hash of its bytes (no need to read kept pages)."""
     h = hashlib.blake2b(digest_size=16)
-    for page in sorted(pages, key=lambda p: p.path):
-        h.update(page.path.encode() + b"\0" + digest_bytes(page.data or b"").encode() + b"\0")
+    for path, digest in sorted(pages):
+        h.update(path.encode() + b"\0" + digest.encode() + b"\0")
     return h.hexdigest()
 
 
 def reuse_index(pages: Sequence[OutputFile], previous: IndexRecord | None,
                 still_written: Callable[[str, str], bool]) -> list[OutputFile] | None:
     """The earlier bundle as kept files when the same pages were indexed and it is untouched, else None."""
-    if previous is None or previous[0] != pages_key(pages) or not previous[1]:
+    return reuse_bundle(pages_key(pages), previous, still_written)
+
+
+def reuse_bundle(key: str, previous: IndexRecord | None,
+                 still_written: Callable[[str, str], bool]) -> list[OutputFile] | None:
+    """Like :func:`reuse_index`, given the key of the pages (see :func:`digests_key`)."""
+    if previous is None or previous[0] != key or not previous[1]:
         return None
     if not all(still_written(path, digest) for path, digest in previous[1].items()):
         return None
     return [OutputFile(path, SOURCE, kept=digest) for path, digest in sorted(previous[1].items())]
 
 
-def index_record(pages: Sequence[OutputFile], bundle: Sequence[OutputFile]) -> IndexRecord:
-    """What to remember of this build's index for the next build."""
-    return pages_key(pages), {f.path: f.kept or digest_bytes(f.data or b"") for f in bundle}
+def index_record(pages: Sequence[OutputFile] | str, bundle: Sequence[OutputFile]) -> IndexRecord:
+    """What to remember of this build's index for the next build (``pages``: the pages or their key)."""
+    key = pages if isinstance(pages, str) else pages_key(pages)
+    return key, {f.path: f.kept or digest_bytes(f.data or b"") for f in bundle}
 
 
 def search_index(files: Sequence[OutputFile], command: list[str] | None = None

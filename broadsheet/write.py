@@ -186,7 +186,7 @@ def _write(files: Iterable[OutputFile], output: Path) -> WriteStats:
         data = f.data
         src_stamp: list[int] | None = None
         if data is not None:
-            digest = _digest(data)
+            digest = f.digest or _digest(data)
         else:
             assert f.copy_from is not None
             st = f.copy_from.stat()
