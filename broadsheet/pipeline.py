@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from . import related as related_stage
+from . import search as search_stage
 from .cache import BuildCache, Fingerprinter, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
@@ -285,8 +286,15 @@ def index_pages(loaded: LoadedSite, pages: list[tuple[OutputFile, str, tuple[str
     kept = reuse_bundle(pages_key, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
     if kept is not None:
         return kept, []
-    with_bytes = [g for g in (read_back(f, output) for f, _ in marked) if g is not None]
-    bundle, warnings = search_index(with_bytes)
+    bundle: list[OutputFile] = []
+    warnings: list[BuildWarning] = []
+    if not marked:
+        pass
+    elif (command := search_stage.find_pagefind()) is None:
+        warnings = [search_stage.not_installed()]  # without reading the pages back
+    else:
+        with_bytes = [g for g in (read_back(f, output) for f, _ in marked) if g is not None]
+        bundle, warnings = search_index(with_bytes, command)
     if bundle:
         records[key] = index_record(pages_key, bundle)
     else:

@@ -93,6 +93,11 @@ def index_record(pages: Sequence[OutputFile] | str, bundle: Sequence[OutputFile]
     return key, {f.path: f.kept or digest_bytes(f.data or b"") for f in bundle}
 
 
+def not_installed() -> BuildWarning:
+    """The warning of a build that has pages to index but no Pagefind."""
+    return BuildWarning("search index not built: Pagefind is not installed", hint=INSTALL_HINT)
+
+
 def search_index(files: Sequence[OutputFile], command: list[str] | None = None
                  ) -> tuple[list[OutputFile], list[BuildWarning]]:
     """Index the marked pages with Pagefind; return its bundle as output files under ``pagefind/``."""
@@ -101,7 +106,7 @@ def search_index(files: Sequence[OutputFile], command: list[str] | None = None
         return [], []
     command = command if command is not None else find_pagefind()
     if command is None:
-        return [], [BuildWarning("search index not built: Pagefind is not installed", hint=INSTALL_HINT)]
+        return [], [not_installed()]
     with tempfile.TemporaryDirectory(prefix="broadsheet-search-") as tmp:
         site, bundle = Path(tmp) / "site", Path(tmp) / BUNDLE_DIR
         for page in pages:

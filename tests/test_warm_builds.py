@@ -1,0 +1,85 @@
+"""Warm builds do little work, yet report and produce what a fresh build would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import article, run_build
+
+import broadsheet.pipeline as pipeline
+from broadsheet import search
+from broadsheet.cli import main
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = pipeline.page_facts
+
+    def counted(data: bytes) -> tuple[tuple[str, ...], bool]:
+        calls.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(pipeline, "page_facts", counted)
+    return calls
+
+
+def test_warm_build_reads_no_kept_page_back(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site({f"content/world/a{i}.md": article(f"Story {i}") for i in range(5)})
+    run_build(site)
+    calls = _counting(monkeypatch)
+    reads: list[Path] = []
+    real_read = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        if "output" in self.parts:
+            reads.append(self)
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    result = run_build(site)
+    assert result.pages_rendered == 0 and calls == [] and reads == []
+
+
+def test_kept_page_without_remembered_facts_is_read_back(make_site: Callable[..., Path],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site({"content/world/a.md": article("Alpha")})
+    run_build(site)
+    first = run_build(site)
+    first.loaded.cache.facts.clear()  # as if the cache had been written by an older version
+    first.loaded.cache.dirty = True
+    first.loaded.cache.save()
+    calls = _counting(monkeypatch)
+    result = run_build(site)
+    assert result.pages_rendered == 0 and calls  # read back from the output, then remembered again
+    calls.clear()
+    run_build(site)
+    assert calls == []
+
+
+def test_broken_link_still_reported_when_its_page_is_kept(make_site: Callable[..., Path],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site({"content/world/a.md": article("Alpha", body="See [gone](/world/nowhere/).")})
+    fresh = [w.message for w in run_build(site).warnings if "broken" in w.message]
+    assert fresh and "/world/nowhere/" in fresh[0]
+    warm = run_build(site)
+    assert warm.pages_rendered == 0
+    assert [w.message for w in warm.warnings if "broken" in w.message] == fresh
+    # The missing page appears: the kept page's remembered link now resolves.
+    (site / "content/world/nowhere.md").write_text(article("Nowhere"), encoding="utf-8")
+    assert not [w for w in run_build(site).warnings if "broken" in w.message]
+
+
+def test_no_search_skips_the_index(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[int] = []
+    monkeypatch.setattr(pipeline, "search_index", lambda pages, command=None: ran.append(len(pages)) or ([], []))
+    site = make_site({"content/world/a.md": article("Alpha")})
+    result = run_build(site, search=False)
+    assert ran == [] and not result.warnings
+    assert (site / "output/search/index.html").is_file() and not (site / "output/pagefind").exists()
+    assert main(["build", "--source", str(site), "--no-search", "--quiet"]) == 0
+    assert ran == []
