@@ -199,6 +199,12 @@ def site_digest(view: SiteView, tz: tzinfo, theme_files: Iterable[Path], config_
     return h.hexdigest()
 
 
+#: Context entries made from the rest of the context, the URL, the template and the site's
+#: configuration, all of which the fingerprint covers: ``seo`` (see seo.page_seo), which
+#: pages planned for a warm build do not even carry (see render.plan_pages).
+DERIVED_CONTEXT = frozenset({"seo"})
+
+
 class Fingerprinter:
     """Hashes pages' contexts for one build; what many pages share is hashed once.
 
@@ -214,6 +220,7 @@ class Fingerprinter:
         self._full: dict[int, tuple[object, bytes]] = {}
         self._reprs: dict[int, tuple[object, bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
+        self._top: object = None
 
     def _repr(self, value: object) -> bytes:
         hit = self._reprs.get(id(value))
@@ -256,6 +263,8 @@ class Fingerprinter:
         elif isinstance(value, dict):
             h.update(b"{")
             for key in sorted(value):
+                if key in DERIVED_CONTEXT and value is self._top:
+                    continue
                 h.update(str(key).encode())
                 self._feed(value[key], h)
             h.update(b"}")
@@ -274,6 +283,7 @@ class Fingerprinter:
         """Hash of everything a page's template can see."""
         h = hashlib.blake2b(digest_size=16)
         h.update(f"{self.site_key}|{job.template}|{job.url}|".encode())
+        self._top = job.context
         self._feed(job.context, h)
         return h.hexdigest()
 

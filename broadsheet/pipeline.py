@@ -362,13 +362,14 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
 
     Raises BuildFailed on any error.
     """
-    planned = pages_the_theme_has(plan_pages(loaded.site), loaded.env)
+    planned = pages_the_theme_has(plan_pages(loaded.site, seo=False), loaded.env)
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
     if output is not None and loaded.cache.folder is not None:
         todo, kept, prints = reuse_pages(loaded, planned, output)
-    outcome = render_pages(RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True), jobs)
+    outcome = render_pages(RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site),
+                           jobs)
     errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     extra = publishing_files(loaded.site, planned, static)

@@ -67,8 +67,12 @@ class PageJob:
     shows: frozenset[str] = field(default_factory=frozenset)
 
 
-def plan_pages(site: Site) -> list[PageJob]:
-    """List every page of the site with its template and context."""
+def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
+    """List every page of the site with its template and context.
+
+    ``seo=False`` leaves out each page's head tags (``seo`` in its context, derived from the
+    rest of it): :func:`add_seo` adds them to just the pages that are rendered.
+    """
     base_url = site.config.base_url
     views = {a.url: article_view(a, base_url) for a in site.articles}
     ordered = [views[a.url] for a in site.articles]
@@ -153,9 +157,16 @@ def plan_pages(site: Site) -> list[PageJob]:
     ctx = common("/404.html", None, "Page not found", "")
     ctx.update(latest=ordered[:6])
     jobs.append(PageJob("/404.html", "404.html", ctx, "404 page", frozenset(v.url for v in ordered[:6])))
-    for job in jobs:  # head tags (canonical, Open Graph, JSON-LD) from what each page shows
-        job.context["seo"] = page_seo(site, job.url, job.template, job.context)
+    if seo:
+        for job in jobs:
+            add_seo(site, job)
     return jobs
+
+
+def add_seo(site: Site, job: PageJob) -> None:
+    """Add a page's head tags (canonical, Open Graph, JSON-LD), made from what the page shows."""
+    if "seo" not in job.context:
+        job.context["seo"] = page_seo(site, job.url, job.template, job.context)
 
 
 def _archive_jobs(site: Site, views: dict[str, ArticleView],
@@ -220,11 +231,13 @@ class RenderWork:
     """
 
     def __init__(self, theme: Theme, config: SiteConfig, jobs: Sequence[PageJob],
-                 env: jinja2.Environment | None = None, facts: bool = False) -> None:
+                 env: jinja2.Environment | None = None, facts: bool = False, site: Site | None = None) -> None:
         self.theme = theme
         self.config = config
         self.jobs = jobs
         self.facts = facts
+        self.site = site
+        """With the site, pages planned without head tags get them just before rendering."""
         self._env = env
 
     @property
@@ -235,7 +248,8 @@ class RenderWork:
         return self._env
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "facts": self.facts, "_env": None}
+        return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "facts": self.facts,
+                "site": self.site, "_env": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -278,7 +292,11 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
     """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process)."""
     from .write import digest_bytes
 
-    pages, errors = _render_each(work.env, (work.jobs[i] for i in indices))
+    todo = [work.jobs[i] for i in indices]
+    if work.site is not None:
+        for job in todo:
+            add_seo(work.site, job)
+    pages, errors = _render_each(work.env, todo)
     out = [(url, data, (digest_bytes(data), *page_facts(data)) if work.facts and url_is_html(url) else None)
            for url, data in pages]
     return [(out, errors)]
