@@ -78,6 +78,8 @@ class BuildCache:
     """Output folder → (hash of the pages indexed, search index file → its hash); see search.py."""
     facts: dict[str, dict[str, tuple[str, tuple[str, ...], bool]]] = field(default_factory=dict)
     """Output folder → HTML page → (hash, links, search mark): what the link check and search need."""
+    related: tuple[str, dict[str, tuple[str, ...]]] | None = None
+    """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
 
@@ -92,7 +94,7 @@ class BuildCache:
                 data = pickle.load(f)
             if data.get("version") == code_version():
                 return cls(folder, data["content"], data["pages"], data.get("search", {}), data.get("facts", {}),
-                           dirty=False)
+                           data.get("related"), dirty=False)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                 ValueError, ImportError):
             pass
@@ -135,6 +137,16 @@ class BuildCache:
             del self.content[rel]
             self.dirty = True
 
+    def related_lists(self, key: str) -> dict[str, tuple[str, ...]] | None:
+        """The related lists of the last ranking, if it read what has hash ``key``."""
+        return self.related[1] if self.related is not None and self.related[0] == key else None
+
+    def set_related(self, key: str, lists: dict[str, tuple[str, ...]]) -> None:
+        """Remember a ranking."""
+        if self.folder is not None:
+            self.related = (key, lists)
+            self.dirty = True
+
     def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...], bool]]) -> None:
         """Replace the remembered facts of the HTML pages of one output folder."""
         key = str(output.resolve())
@@ -165,7 +177,7 @@ class BuildCache:
             tmp = self.folder / f"cache.pickle.{os.getpid()}.tmp"
             with tmp.open("wb") as f:
                 pickle.dump({"version": code_version(), "content": self.content, "pages": self.pages,
-                             "search": self.search, "facts": self.facts}, f,
+                             "search": self.search, "facts": self.facts, "related": self.related}, f,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.folder / "cache.pickle")
             self.dirty = False

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
 from collections.abc import Sequence
@@ -184,15 +185,40 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, scheduled_changes(docs, build_time(options))
 
 
-def rank_related(site: Site) -> Site:
-    """Attach the "You may also like" lists to the site."""
+def related_inputs_key(docs: Sequence[related_stage.RelatedDoc], settings: related_stage.RelatedSettings) -> str:
+    """Hash of everything the related ranking reads: equal keys give equal lists.
+
+    Of an article's summary and text, a ranking that reads only the opening (a
+    ``text_bytes`` setting) is given only that to hash, so an edit further down (a
+    correction appended) keeps the lists without ranking again.
+    """
+    limit: int | None = getattr(settings, "text_bytes", None)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(settings).encode())
+    for d in docs:
+        body = (d.summary + "\n" + d.text).encode("utf-8", "surrogatepass")
+        if limit is not None and len(body) > limit:
+            body = body[:limit] + b"\x00+"  # what is read, and that more follows
+        h.update(repr((d.key, d.slug, d.title, d.tags, d.category, d.date.isoformat(), d.pinned, len(body)))
+                 .encode("utf-8", "surrogatepass"))
+        h.update(body)
+    return h.hexdigest()
+
+
+def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
+    """Attach the "You may also like" lists to the site (the last build's when nothing they read changed)."""
     docs = [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
                                      tags=tuple(t.slug for t in a.tags), category=a.category.slug, date=a.date,
                                      pinned=a.pinned) for a in site.articles]
     settings = related_stage.RelatedSettings(count=site.config.related.count,
                                              weights=site.config.related.weights)
-    ranked = related_stage.compute_related(docs, settings)
-    return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in ranked.items()}))
+    key = related_inputs_key(docs, settings)
+    lists = cache.related_lists(key) if cache is not None else None
+    if lists is None:
+        lists = {k: tuple(v) for k, v in related_stage.compute_related(docs, settings).items()}
+        if cache is not None:
+            cache.set_related(key, lists)
+    return dataclasses.replace(site, related=MappingProxyType(lists))
 
 
 def load_site(options: BuildOptions) -> LoadedSite:
@@ -214,7 +240,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     warnings += lib_warnings
     if errors:
         raise BuildFailed(errors)
-    site = rank_related(site)
+    site = rank_related(site, cache)
     env = site_environment(theme, config)
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(config, theme, env, site, warnings, cache)

@@ -83,3 +83,48 @@ def test_no_search_skips_the_index(make_site: Callable[..., Path], monkeypatch: 
     assert (site / "output/search/index.html").is_file() and not (site / "output/pagefind").exists()
     assert main(["build", "--source", str(site), "--no-search", "--quiet"]) == 0
     assert ran == []
+
+
+def test_related_ranked_again_only_when_what_it_reads_changes(make_site: Callable[..., Path],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    calls: list[int] = []
+    real = pipeline.related_stage.compute_related
+
+    def counted(docs, settings):  # type: ignore[no-untyped-def]
+        calls.append(len(docs))
+        return real(docs, settings)
+
+    monkeypatch.setattr(pipeline.related_stage, "compute_related", counted)
+    site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(4)})
+    run_build(site)
+    run_build(site)
+    assert calls == [4]  # nothing changed: the lists of the last build
+    path = site / "content/world/a1.md"
+    path.write_text(path.read_text().replace('["Harbour"]', '["Floods"]'), encoding="utf-8")
+    run_build(site)
+    assert calls == [4, 4]
+
+
+def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
+    from dataclasses import dataclass
+    from datetime import UTC, datetime
+
+    from broadsheet.related import RelatedDoc
+
+    @dataclass(frozen=True)
+    class Reading:
+        count: int = 6
+        text_bytes: int = 20
+
+    def doc(text: str) -> RelatedDoc:
+        return RelatedDoc("/a/", "a", "A", "S", text, ("t",), "world", datetime(2026, 1, 1, tzinfo=UTC))
+
+    base = pipeline.related_inputs_key([doc("one two three four five six seven")], Reading())  # type: ignore[arg-type]
+    tail = pipeline.related_inputs_key([doc("one two three four five six seven eight")],
+                                       Reading())  # type: ignore[arg-type]
+    head = pipeline.related_inputs_key([doc("ONE two three four five six seven")], Reading())  # type: ignore[arg-type]
+    assert base == tail and base != head
+    short = pipeline.related_inputs_key([doc("one")], Reading())  # type: ignore[arg-type]
+    longer = pipeline.related_inputs_key([doc("one two")], Reading())  # type: ignore[arg-type]
+    assert short != longer
