@@ -1,6 +1,6 @@
-"""What survives between builds, in ``.broadsheet-cache/`` of the site (git-ignored).
+"""What survives between builds, in ``.broadsheet-cache/cache.sqlite`` of the site (git-ignored).
 
-Two stores, both keyed so that a stale entry can never be used:
+Stores keyed so that a stale entry can never be used:
 
 * **content**: each content file's parse and rendered Markdown, keyed by the hash of its bytes
   (a matching size and modification time skips even reading the file). The whole store is
@@ -9,7 +9,11 @@ Two stores, both keyed so that a stale entry can never be used:
 * **pages**: for each output folder, each page's fingerprint (a hash of everything its
   template can see) and the hash of the bytes it produced. A page whose fingerprint is unchanged
   and whose file in the output is still the one written is not rendered again.
+* **facts**: each HTML page's links and search mark, with the hash of its bytes, so that a page
+  kept as it was is not read and parsed again for the link check and the search index.
+* **related**: the last "You may also like" lists with the hash of everything the ranking read.
 
+SQLite holds one row per content file, so a build after an edit writes a row, not the cache.
 A cache that cannot be read is ignored and rewritten; a build never fails because of it.
 """
 
@@ -17,9 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import pickle
+import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import cache
@@ -66,9 +71,21 @@ class ContentEntry:
     warnings: list[BuildWarning]
 
 
+#: The cache file: SQLite, so that a build that changed one article writes one row, not the whole cache.
+CACHE_FILE = "cache.sqlite"
+#: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
+BLOBS = ("pages", "search", "facts", "related")
+_CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
+                 ValueError, ImportError, IndexError)
+
+
 @dataclass(slots=True)
 class BuildCache:
-    """The cache of one site, loaded at the start of a build and saved at its end."""
+    """The cache of one site, loaded at the start of a build and saved at its end.
+
+    Content entries are stored one row per file and unpickled when a build looks them up;
+    saving writes only the rows that changed and the whole-kept parts that changed.
+    """
 
     folder: Path | None
     content: dict[str, ContentEntry] = field(default_factory=dict)
@@ -82,6 +99,16 @@ class BuildCache:
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
+    rows: dict[str, tuple[int, int, str, bytes]] = field(default_factory=dict)
+    """Stored content rows not looked up yet: path → (size, mtime_ns, digest, pickled entry)."""
+    changed: set[str] = field(default_factory=set)
+    """Content paths stored or touched since loading."""
+    removed: set[str] = field(default_factory=set)
+    """Content paths dropped since loading."""
+    stored: dict[str, bytes] = field(default_factory=dict)
+    """The whole-kept parts as read (pickled), to write only those that changed."""
+    fresh: bool = True
+    """Whether the file on disk must be started anew (missing, unreadable or outdated)."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True) -> BuildCache:
@@ -89,20 +116,37 @@ class BuildCache:
         if not enabled:
             return cls(None)
         folder = site_root / CACHE_DIR
+        path = folder / CACHE_FILE
+        if not path.is_file():
+            return cls(folder)
         try:
-            with (folder / "cache.pickle").open("rb") as f:
-                data = pickle.load(f)
-            if data.get("version") == code_version():
-                return cls(folder, data["content"], data["pages"], data.get("search", {}), data.get("facts", {}),
-                           data.get("related"), dirty=False)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
-                ValueError, ImportError):
-            pass
-        return cls(folder)
+            with closing(sqlite3.connect(path)) as db:
+                blobs = dict(db.execute("SELECT name, value FROM blobs"))
+                if blobs.get("version") != code_version().encode():
+                    return cls(folder)
+                rows = {rel: (size, mtime, digest, entry) for rel, size, mtime, digest, entry
+                        in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
+            parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
+            return cls(folder, {}, parts.get("pages", {}), parts.get("search", {}), parts.get("facts", {}),
+                       parts.get("related"), dirty=False, rows=rows,
+                       stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False)
+        except _CACHE_ERRORS:
+            return cls(folder)
+
+    def _entry(self, rel: str) -> ContentEntry | None:
+        entry = self.content.get(rel)
+        if entry is None and rel in self.rows:
+            size, mtime, digest, blob = self.rows.pop(rel)
+            try:
+                doc, rendered, warnings = pickle.loads(blob)
+            except _CACHE_ERRORS:
+                return None
+            entry = self.content[rel] = ContentEntry(size, mtime, digest, doc, rendered, warnings)
+        return entry
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
         """Return the cached entry for an unchanged file, or the file's bytes to parse it anew."""
-        entry = self.content.get(source.rel)
+        entry = self._entry(source.rel)
         try:
             st = source.path.stat()
         except OSError:
@@ -117,6 +161,7 @@ class BuildCache:
             return None, None
         if hashlib.blake2b(raw, digest_size=16).hexdigest() == entry.digest:
             entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns  # touched, not changed
+            self.changed.add(source.rel)
             self.dirty = True
             return entry, None
         return None, raw
@@ -128,13 +173,17 @@ class BuildCache:
         except OSError:
             return
         self.content[source.rel] = ContentEntry(st.st_size, st.st_mtime_ns, doc.digest, doc, rendered, warnings)
+        self.changed.add(source.rel)
         self.dirty = True
 
     def forget_missing(self, present: Iterable[str]) -> None:
         """Drop entries of files that no longer exist."""
         keep = set(present)
-        for rel in [r for r in self.content if r not in keep]:
-            del self.content[rel]
+        for rel in [r for r in (*self.content, *self.rows) if r not in keep]:
+            self.content.pop(rel, None)
+            self.rows.pop(rel, None)
+            self.changed.discard(rel)
+            self.removed.add(rel)
             self.dirty = True
 
     def related_lists(self, key: str) -> dict[str, tuple[str, ...]] | None:
@@ -166,22 +215,42 @@ class BuildCache:
         return self.pages.setdefault(str(output.resolve()), {})
 
     def save(self) -> None:
-        """Write the cache atomically; failures are ignored (the next build starts cold)."""
+        """Write what changed, in one transaction; failures are ignored (the next build starts cold)."""
         if self.folder is None or not self.dirty:
             return
+        path = self.folder / CACHE_FILE
         try:
             self.folder.mkdir(exist_ok=True)
             ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n", encoding="utf-8")
-            tmp = self.folder / f"cache.pickle.{os.getpid()}.tmp"
-            with tmp.open("wb") as f:
-                pickle.dump({"version": code_version(), "content": self.content, "pages": self.pages,
-                             "search": self.search, "facts": self.facts, "related": self.related}, f,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / "cache.pickle")
-            self.dirty = False
-        except OSError:
+            if self.fresh:
+                path.unlink(missing_ok=True)
+            with closing(sqlite3.connect(path, timeout=30)) as db, db:
+                db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
+                           "mtime_ns INTEGER, digest TEXT, entry BLOB)")
+                if self.fresh:
+                    self.changed |= set(self.content)
+                rows = []
+                for rel in sorted(self.changed):
+                    e = self.content.get(rel)
+                    if e is not None:
+                        blob = pickle.dumps((e.doc, e.rendered, e.warnings), protocol=pickle.HIGHEST_PROTOCOL)
+                        rows.append((rel, e.size, e.mtime_ns, e.digest, blob))
+                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", rows)
+                db.executemany("DELETE FROM content WHERE rel = ?", [(rel,) for rel in sorted(self.removed)])
+                parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related}
+                for name, value in parts.items():
+                    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                    if self.fresh or self.stored.get(name) != blob:
+                        db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, blob))
+                        self.stored[name] = blob
+                db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", code_version().encode()))
+            self.changed.clear()
+            self.removed.clear()
+            self.dirty = self.fresh = False
+        except (OSError, sqlite3.Error):
             pass
 
 

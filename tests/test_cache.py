@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import article, run_build
 
-from broadsheet.cache import CACHE_DIR
+from broadsheet.cache import CACHE_DIR, CACHE_FILE
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -32,7 +32,7 @@ def _fresh(site: Path, tmp_path: Path) -> dict[str, bytes]:
 def test_no_change_renders_nothing(make_site) -> None:
     site = _site(make_site)
     first = run_build(site)
-    assert first.pages_rendered > 0 and (site / CACHE_DIR / "cache.pickle").is_file()
+    assert first.pages_rendered > 0 and (site / CACHE_DIR / CACHE_FILE).is_file()
     second = run_build(site)
     assert second.pages_rendered == 0
     assert second.stats and second.stats.written == 0
@@ -90,7 +90,7 @@ def test_tampered_output_is_rewritten(make_site) -> None:
 def test_corrupt_cache_is_ignored(make_site) -> None:
     site = _site(make_site)
     run_build(site)
-    (site / CACHE_DIR / "cache.pickle").write_bytes(b"not a pickle")
+    (site / CACHE_DIR / CACHE_FILE).write_bytes(b"not a pickle")
     result = run_build(site)
     assert result.pages_rendered > 0 and result.stats and result.stats.written == 0
 
@@ -115,3 +115,29 @@ def test_random_edits_match_fresh_builds(make_site, tmp_path: Path) -> None:
             path.write_text(path.read_text().replace('["T', '["X'))
         run_build(site)
         assert _tree(site / "output") == _fresh(site, tmp_path / str(step)), (step, action)
+
+
+def test_cache_rows_follow_the_content(make_site) -> None:
+    import sqlite3
+
+    site = _site(make_site, n=4)
+    run_build(site)
+    db_path = site / CACHE_DIR / CACHE_FILE
+
+    def rows() -> dict[str, str]:
+        with sqlite3.connect(db_path) as db:
+            return dict(db.execute("SELECT rel, digest FROM content"))
+
+    before = rows()
+    assert len(before) == 4
+    stamp = db_path.stat().st_mtime_ns
+    run_build(site)
+    assert db_path.stat().st_mtime_ns == stamp  # nothing changed: the cache is not written
+    path = site / "content/world/a1.md"
+    path.write_text(path.read_text().replace("Body 1", "Body one"))
+    (site / "content/sport/a2.md").unlink()
+    run_build(site)
+    after = rows()
+    assert set(after) == set(before) - {"content/sport/a2.md"}
+    assert after["content/world/a1.md"] != before["content/world/a1.md"]
+    assert after["content/sport/a0.md"] == before["content/sport/a0.md"]
