@@ -40,8 +40,9 @@ from .discover import SourceFile
 from .errors import BuildWarning
 from .frontmatter import Document
 from .markdown import SETTINGS_KEY, Rendered
+from .model import Author, Category, Tag
 from .render import PageJob
-from .views import ArticleView, SiteView
+from .views import ArticleView, Link, SiteView
 
 CACHE_DIR = ".broadsheet-cache"
 
@@ -236,7 +237,9 @@ class BuildCache:
                 for rel in sorted(self.changed):
                     e = self.content.get(rel)
                     if e is not None:
-                        blob = pickle.dumps((e.doc, e.rendered, e.warnings), protocol=pickle.HIGHEST_PROTOCOL)
+                        # The Markdown source is not kept: the rendered body is what later builds use.
+                        doc = dataclasses.replace(e.doc, body="")
+                        blob = pickle.dumps((doc, e.rendered, e.warnings), protocol=pickle.HIGHEST_PROTOCOL)
                         rows.append((rel, e.size, e.mtime_ns, e.digest, blob))
                 db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", rows)
                 db.executemany("DELETE FROM content WHERE rel = ?", [(rel,) for rel in sorted(self.removed)])
@@ -328,14 +331,21 @@ class Fingerprinter:
         return hit[1]
 
     def _feed(self, value: Any, h: Any) -> None:
-        if isinstance(value, ArticleView):
-            h.update(self._article(value))
-        elif isinstance(value, SiteView):
-            h.update(b"S")  # covered by site_digest
-        elif isinstance(value, str):
+        if isinstance(value, str):
             data = value.encode("utf-8", "surrogatepass")
             h.update(b"s%d:" % len(data))
             h.update(data)
+        elif isinstance(value, ArticleView):
+            h.update(self._article(value))
+        elif isinstance(value, SiteView):
+            h.update(b"S")  # covered by site_digest
+        elif isinstance(value, Link):
+            data = f"L{len(value.name)}:{value.name}{len(value.url)}:{value.url}".encode("utf-8", "surrogatepass")
+            h.update(data)
+        elif isinstance(value, (Category, Tag, Author)):
+            h.update(self._repr(value))
+        elif value is None or isinstance(value, (bool, int)):
+            h.update(repr(value).encode())
         elif isinstance(value, (list, tuple)):
             h.update(b"[")
             for item in value:

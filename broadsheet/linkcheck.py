@@ -29,6 +29,9 @@ _HAS_LINK = re.compile(rb"(?:href|src)\s*=", re.IGNORECASE)
 _ATTRIBUTE = re.compile(rb"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
 _LINK_NAMES = (b"href", b"src")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+#: What makes a site path need full URL parsing: a query, fragment, escape, parameters, dot
+#: segments, a second leading slash, backslashes or whitespace.
+_NEEDS_PARSING = re.compile(r"[?#%;\\\s]|/\.|^//")
 #: Pages named in one warning about a link before the rest is counted.
 PAGES_NAMED = 3
 
@@ -64,14 +67,22 @@ def link_target(link: str, url: str, base_url: str) -> str | None:
         link = "/" + link[len(base_url):]
     elif not link or link.startswith(("#", "//")) or _SCHEME.match(link):
         return None  # same-page fragments, other sites, mailto:, tel:, data:
-    path = unquote(urlsplit(link).path)  # a query (/search/?q=) or fragment does not name a file
-    if not path:
-        return None
-    joined = urljoin(url, path)
+    if link[0] == "/" and not _NEEDS_PARSING.search(link):
+        joined = link  # a plain site path: what the parsing below gives, without its cost
+    else:
+        path = unquote(urlsplit(link).path)  # a query (/search/?q=) or fragment does not name a file
+        if not path:
+            return None
+        joined = urljoin(url, path)
     rel = posixpath.normpath(joined).lstrip("/")
     if rel in ("", "."):
         return "index.html"
     return f"{rel}/index.html" if joined.endswith("/") else rel
+
+
+def _same_on_every_page(link: str) -> bool:
+    """Whether a link names the same target from any page: site paths, fragments, other schemes."""
+    return link.startswith(("/", "#")) or _SCHEME.match(link) is not None
 
 
 def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: str, ignore: Iterable[str] = ()
@@ -85,7 +96,7 @@ def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: s
     return check_page_links(found, known, base_url, ignore)
 
 
-def check_page_links(pages: Iterable[tuple[OutputFile, Iterable[str]]], known: Collection[str], base_url: str,
+def check_page_links(pages: Iterable[tuple[OutputFile, Collection[str]]], known: Collection[str], base_url: str,
                      ignore: Iterable[str] = ()) -> list[BuildWarning]:
     """Like :func:`check_links`, for pages whose distinct links were read already (or remembered)."""
     skipped = tuple(p.lstrip("/") for p in ignore)
@@ -97,12 +108,28 @@ def check_page_links(pages: Iterable[tuple[OutputFile, Iterable[str]]], known: C
             return None
         return target
 
+    pages = list(pages)
+    # Most builds have no broken link: judge every distinct link once (site paths are the same on
+    # every page, so they are gathered in C), and name pages only when something is missing.
+    shared: set[str] = set()
+    anything_missing = False
+    for f, links in pages:
+        shared.update(links)
+    relative = False
+    for link in shared:
+        if _same_on_every_page(link):
+            verdicts[link] = missing_target(link, "/")
+            anything_missing = anything_missing or verdicts[link] is not None
+        else:
+            relative = True
+    if not anything_missing and not relative:
+        return []
     missing: dict[str, tuple[str, list[OutputFile]]] = {}
     for f, links in pages:
         url = page_url(f.path)
         for link in links:
             # Navigation, footers and cards repeat the same links on every page: judge each once.
-            key = link if link.startswith(("/", "http:", "https:")) else f"{url} {link}"
+            key = link if _same_on_every_page(link) else f"{url} {link}"
             if key not in verdicts:
                 verdicts[key] = missing_target(link, url)
             target = verdicts[key]

@@ -17,6 +17,7 @@ WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
 )
 MAX_SLUG = 80
+_PLAIN_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -27,6 +28,8 @@ def slugify(text: str, fallback: str | None = None) -> str:
     URL segment is never empty; Windows device names get a ``-1`` suffix. Remembered:
     the same tag, author and category names come back on every article.
     """
+    if len(text) <= MAX_SLUG and _PLAIN_SLUG.match(text) and text not in WINDOWS_RESERVED:
+        return text  # a slug already (front matter often gives one): what the steps below return
     text = unicodedata.normalize("NFKC", str(text))
     # Zero-width and bidi marks are invisible: drop them rather than turn them into '-'.
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
