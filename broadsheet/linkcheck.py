@@ -113,7 +113,7 @@ def check_page_links(pages: Iterable[tuple[OutputFile, Collection[str]]], known:
     # every page, so they are gathered in C), and name pages only when something is missing.
     shared: set[str] = set()
     anything_missing = False
-    for f, links in pages:
+    for _, links in pages:
         shared.update(links)
     relative = False
     for link in shared:
