@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from . import __version__
 from .config import load_config_problems
@@ -51,15 +53,63 @@ def _report(errors: Sequence[BroadsheetError]) -> None:
         print(f"{err.format()}", file=sys.stderr)
 
 
+class TerminalProgress:
+    """Draws build progress on one line of a terminal, updated in place: "Parsing 4,210/10,000".
+
+    Nothing is drawn during the first ``delay`` seconds, so quick builds stay quiet, nor more
+    often than every ``interval`` seconds; :meth:`close` clears the line.
+    """
+
+    def __init__(self, stream: TextIO, delay: float = 2.0, interval: float = 0.1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.delay = delay
+        self.interval = interval
+        self.clock = clock
+        self.started = clock()
+        self.last = float("-inf")
+        self.shown = False
+        self.line = ""
+
+    @classmethod
+    def for_stream(cls, stream: TextIO, quiet: bool) -> TerminalProgress | None:
+        """A display for ``stream`` if it is a terminal and the user did not ask for quiet."""
+        return None if quiet or not stream.isatty() else cls(stream)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Show a stage and its count (see broadsheet.progress.Progress)."""
+        self.line = f"{stage} {done:,}/{total:,}" if total else f"{stage}…"
+        now = self.clock()
+        last_item = total > 0 and done >= total
+        if now - self.started < self.delay or (now - self.last < self.interval and not last_item):
+            return
+        self.last = now
+        self.shown = True
+        self.stream.write(f"\r\x1b[K{self.line}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the line, so that the summary or the errors print on a clean one."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
 def _run_build(args: argparse.Namespace) -> int:
+    progress = TerminalProgress.for_stream(sys.stderr, args.quiet)
     options = BuildOptions(
         source=Path(args.source).resolve(),
         output=Path(args.output).resolve() if args.output else None,
         drafts=args.drafts, future=args.future, base_url=args.base_url, strict=args.strict,
-        jobs=args.jobs, search=args.search,
+        jobs=args.jobs, search=args.search, progress=progress,
     )
     try:
-        result = build(options)
+        try:
+            result = build(options)
+        finally:
+            if progress is not None:
+                progress.close()
     except BuildFailed as failed:
         _report(failed.errors)
         print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copyreg
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
 from types import MappingProxyType
@@ -62,19 +62,26 @@ def chunked(items: Sequence[T], parts: int) -> list[Sequence[T]]:
 
 
 def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], jobs: int | None,
-               executor: Executor | None = None) -> list[R]:
-    """Apply ``fn`` to chunks of ``items`` (in order) and concatenate the results."""
-    workers = jobs or default_jobs()
-    if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
-        return fn(items)
+               executor: Executor | None = None, done: Callable[[int], None] | None = None) -> list[R]:
+    """Apply ``fn`` to chunks of ``items`` (in order) and concatenate the results.
+
+    ``done``, if given, is called with the number of items of each chunk as it completes.
+    """
+    return map_shared(_call_plain, fn, items, jobs, executor, done)
+
+
+def _call_plain(fn: Callable[[Sequence[T]], list[R]], chunk: Sequence[T]) -> list[R]:
+    return fn(chunk)
+
+
+def _in_process(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T],
+                done: Callable[[int], None] | None) -> list[R]:
+    if done is None:
+        return fn(shared, items)
     results: list[R] = []
-    if executor is not None:
-        for part in executor.map(fn, chunked(items, workers)):
-            results += part
-        return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(fn, chunked(items, workers)):
-            results += part
+    for chunk in chunked(items, 5):  # in parts, so that progress can be told
+        results += fn(shared, chunk)
+        done(len(chunk))
     return results
 
 
@@ -84,33 +91,36 @@ def _call_inherited(fn: Callable[[Any, Sequence[T]], list[R]], token: int, chunk
 
 
 def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T], jobs: int | None,
-               executor: Executor | None = None) -> list[R]:
+               executor: Executor | None = None, done: Callable[[int], None] | None = None) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
     With the default pool on a system that forks, workers inherit ``shared``; with another
     executor (or where processes are spawned) ``shared`` must be picklable and is sent along.
+    ``done``, if given, is called with the number of items of each chunk as it completes.
     """
     workers = jobs or default_jobs()
     if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
-        return fn(shared, items)
+        return _in_process(fn, shared, items, done)
     chunks = chunked(items, workers)
     results: list[R] = []
-    if executor is not None:
-        for part in executor.map(fn, repeat(shared), chunks):
-            results += part
+
+    def gather(parts: Iterator[list[R]]) -> list[R]:
+        for chunk, part in zip(chunks, parts, strict=True):
+            results.extend(part)
+            if done is not None:
+                done(len(chunk))
         return results
+
+    if executor is not None:
+        return gather(executor.map(fn, repeat(shared), chunks))
     if "fork" not in multiprocessing.get_all_start_methods():
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for part in pool.map(fn, repeat(shared), chunks):
-                results += part
-        return results
+            return gather(pool.map(fn, repeat(shared), chunks))
     token = id(shared)
     _INHERITED[token] = shared
     try:
         # Fork-started workers are all created at the first submit, after the value is set aside.
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for part in pool.map(_call_inherited, repeat(fn), repeat(token), chunks):
-                results += part
+            return gather(pool.map(_call_inherited, repeat(fn), repeat(token), chunks))
     finally:
         del _INHERITED[token]
-    return results

@@ -32,6 +32,7 @@ from .linkcheck import check_page_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
+from .progress import Progress, counter, tell
 from .render import (
     HashedFacts,
     OutputFile,
@@ -68,6 +69,8 @@ class BuildOptions:
     """Reuse parses and pages of earlier builds (``.broadsheet-cache/`` in the site)."""
     search: bool = True
     """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
+    progress: Progress | None = None
+    """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
 
     @property
     def output_dir(self) -> Path:
@@ -140,10 +143,12 @@ def doc_line(body_line: int, source: SourceFile, raw: bytes | None) -> int | Non
     return closing + 1 + body_line
 
 
-def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None
+def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None,
+              progress: Progress | None = None
               ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
     """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
     cache = cache or BuildCache(None)
+    tell(progress, "Reading")
     sources, warnings = discover(config.root)
     errors: list[BroadsheetError] = []
     found: dict[str, tuple[Document, Rendered]] = {}
@@ -155,7 +160,8 @@ def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | N
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
-    for (source, _, _), (doc, rendered, errs, warns) in zip(work, map_chunks(parse_sources, work, jobs), strict=True):
+    parsed = map_chunks(parse_sources, work, jobs, done=counter(progress, "Parsing", len(work)))
+    for (source, _, _), (doc, rendered, errs, warns) in zip(work, parsed, strict=True):
         errors += errs
         warnings += warns
         if doc is not None and rendered is not None:
@@ -232,7 +238,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     except BroadsheetError as exc:
         errors.append(exc)
     cache = BuildCache.load(config.root, options.cache)
-    docs, parse_errors, warnings = parse_all(config, options.jobs, cache)
+    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
@@ -240,6 +246,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     warnings += lib_warnings
     if errors:
         raise BuildFailed(errors)
+    tell(options.progress, "Ranking related articles")
     site = rank_related(site, cache)
     env = site_environment(theme, config)
     warnings += symlink_warnings(theme, config.root)
@@ -383,19 +390,22 @@ class RenderedSite:
     """Output path → (hash, links, search mark) of each HTML page rendered in this build."""
 
 
-def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None) -> RenderedSite:
+def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None,
+                progress: Progress | None = None) -> RenderedSite:
     """Render every page (except those still current in ``output``) and gather static files.
 
     Raises BuildFailed on any error.
     """
+    tell(progress, "Planning pages")
     planned = pages_the_theme_has(plan_pages(loaded.site, seo=False), loaded.env)
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
     if output is not None and loaded.cache.folder is not None:
+        tell(progress, "Comparing with the last build")
         todo, kept, prints = reuse_pages(loaded, planned, output)
     outcome = render_pages(RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site),
-                           jobs)
+                           jobs, done=counter(progress, "Rendering", len(todo)))
     errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     extra = publishing_files(loaded.site, planned, static)
@@ -474,22 +484,24 @@ def build(options: BuildOptions) -> BuildResult:
     output = options.output_dir
     check_output_dir(output, options.source)
     loaded = load_site(options)
-    site = render_site(loaded, output, options.jobs)
+    site = render_site(loaded, output, options.jobs, options.progress)
     files, rendered, prints = site.files, site.rendered, site.prints
     pages = page_facts_of(loaded, site, output)
     index_files: list[OutputFile] = []
     search_warnings: list[BuildWarning] = []
     if options.search:
+        tell(options.progress, "Indexing for search")
         index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
         files = add_files(files, index_files)
     # Without an index, the search page's links into it are already covered by the warning above.
+    tell(options.progress, "Checking links")
     link_warnings = check_page_links(((f, links) for f, _, links, _ in pages), {f.path for f in files},
                                      loaded.config.base_url, () if index_files else (f"/{BUNDLE_DIR}/",))
     warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
-        stats = write_output(files, output)
+        stats = write_output(files, output, counter(options.progress, "Writing", len(files)))
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)

@@ -307,11 +307,12 @@ def url_is_html(url: str) -> bool:
     return url.endswith(("/", ".html", ".htm"))
 
 
-def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor | None = None) -> RenderOutcome:
-    """Render every page of ``work`` over worker processes (see parallel.py)."""
+def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor | None = None,
+                 done: Callable[[int], None] | None = None) -> RenderOutcome:
+    """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered."""
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
-    for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor):
+    for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done):
         for url, data, facts in pages:
             outcome.pages[url] = data
             if facts is not None:

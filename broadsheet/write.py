@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ from .render import OutputFile
 MANIFEST = ".broadsheet-manifest.json"
 STAGING = ".broadsheet-staging"
 JOURNAL = ".broadsheet-journal.json"
+#: Files between two progress reports.
+PROGRESS_EVERY = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +147,10 @@ def recover(output: Path) -> None:
         shutil.rmtree(output / STAGING, ignore_errors=True)
 
 
-def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
+def write_output(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None = None) -> WriteStats:
     """Write the site into ``output`` all at once, keeping files whose bytes did not change.
+
+    ``done``, if given, is told how many files were dealt with, every few hundred.
 
     A failure while staging (a full disk, a read-only folder) leaves the previous output as it
     was and raises OutputError; one while committing is finished by the next build.
@@ -154,7 +158,7 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
     try:
         output.mkdir(parents=True, exist_ok=True)
         recover(output)
-        return _write(files, output)
+        return _write(files, output, done)
     except OSError as exc:
         if not (output / JOURNAL).exists():
             shutil.rmtree(output / STAGING, ignore_errors=True)
@@ -165,7 +169,7 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
                           "fix the cause and build again: the next build finishes this one") from None
 
 
-def _write(files: Iterable[OutputFile], output: Path) -> WriteStats:
+def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None) -> WriteStats:
     old = read_manifest(output)
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
@@ -173,7 +177,9 @@ def _write(files: Iterable[OutputFile], output: Path) -> WriteStats:
     manifest: dict[str, dict[str, Any]] = {}
     moves: list[list[str]] = []
     unchanged = 0
-    for f in files:
+    for n, f in enumerate(files, start=1):
+        if done is not None and n % PROGRESS_EVERY == 0:
+            done(PROGRESS_EVERY)
         if f.kept is not None:
             if not still_written(output, f.path, f.kept, old):
                 raise OutputError(f"'{f.path}' changed in the output during the build", f.source, None,
