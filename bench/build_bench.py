@@ -140,6 +140,7 @@ AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 RELATIVE_URLS = False
 CACHE_PATH = "cache"
+STATIC_PATHS = ["images"]
 MARKDOWN = {
     "extension_configs": {
         "markdown.extensions.extra": {},
@@ -226,15 +227,48 @@ def generate(n: int, root: Path) -> dict[str, Path]:
         if flavor == "native":
             cats = "\n".join(f"  - {{name: {c}}}" for c in CATEGORIES)
             (site / "site.yml").write_text(SITE_YML.format(categories=cats), encoding="utf-8")
+            add_pictures(site / "static" / "images")
         elif flavor == "hugo":
             (site / "hugo.yaml").write_text(HUGO_YAML, encoding="utf-8")
+            add_pictures(site / "static" / "images")
             for rel, text in HUGO_LAYOUTS.items():
                 (site / "layouts" / rel).parent.mkdir(parents=True, exist_ok=True)
                 (site / "layouts" / rel).write_text(text, encoding="utf-8")
         else:
             (site / "pelicanconf.py").write_text(PELICAN_CONF, encoding="utf-8")
+            add_pictures(site / "content" / "images")
         (site / ".complete").write_text("", encoding="utf-8")
     return sites
+
+
+def picture(i: int) -> bytes:
+    """A small photo for the corpus's ``/images/N.jpg`` (a JPEG with Pillow, else a PNG by zlib)."""
+    shade = (40 + 4 * i, 90 + 3 * i, 160 - 2 * i)
+    try:
+        import io
+
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("RGB", (640, 360), shade).save(out, "JPEG", quality=70)
+        return out.getvalue()
+    except ImportError:
+        import struct
+        import zlib
+
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+        rows = b"".join(b"\x00" + bytes(shade) * 64 for _ in range(36))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 36, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def add_pictures(folder: Path) -> None:
+    """The 50 pictures the corpus's articles show (gen_corpus.py names /images/0.jpg to 49.jpg)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(50):
+        (folder / f"{i}.jpg").write_bytes(picture(i))
 
 
 def edit_one(site: Path, n: int) -> None:

@@ -161,8 +161,9 @@ MAX_BRACKETS_PER_BLOCK = 1000
 
 def plain_text(fragment: str) -> str:
     """Strip tags and entities from an HTML fragment; collapse whitespace."""
-    text = _BLOCK_END.sub(lambda m: m.group(0) + " ", fragment)
-    return re.sub(r"\s+", " ", html.unescape(_TAG.sub("", text))).strip()
+    text = _BLOCK_END.sub(r"\g<0> ", fragment)
+    # str.split() splits on exactly the characters re's \s matches in str patterns.
+    return " ".join(html.unescape(_TAG.sub("", text)).split())
 
 
 def _neutralise(fragment: str) -> str:
