@@ -317,10 +317,10 @@ class Row:
         return statistics.median(self.walls)
 
 
-def broadsheet_cmd(site: Path, jobs: int | None) -> list[str]:
-    """The build command, as a user runs it."""
+def broadsheet_cmd(site: Path, jobs: int | None, search: bool = False) -> list[str]:
+    """The build command, as a user runs it; without the search index unless asked (the peers make none)."""
     cmd = [sys.executable, str(REPO / "build.py"), "build", "--source", str(site), "--quiet"]
-    return cmd + (["--jobs", str(jobs)] if jobs else [])
+    return cmd + (["--jobs", str(jobs)] if jobs else []) + ([] if search else ["--no-search"])
 
 
 def clean_broadsheet(site: Path) -> None:
@@ -334,6 +334,9 @@ def run_size(n: int, args: argparse.Namespace, hugo: str | None, pelican: str | 
     """Measure every tool at one corpus size."""
     sites = generate(n, Path(args.corpora) / str(n))
     rows = {key: Row(n, *key) for key in [("Broadsheet", "cold"), ("Broadsheet", "warm"), ("Broadsheet", "edit")]}
+    if args.with_search:
+        for mode in ("cold", "warm", "edit"):
+            rows[("Broadsheet + search", mode)] = Row(n, "Broadsheet + search", mode)
     if hugo:
         rows[("Hugo", "build")] = Row(n, "Hugo", "build")
     if pelican:
@@ -351,6 +354,13 @@ def run_size(n: int, args: argparse.Namespace, hugo: str | None, pelican: str | 
             rows[("Broadsheet", "warm")].add(measure(broadsheet_cmd(bs, args.jobs)))
             edit_one(bs, n)
             rows[("Broadsheet", "edit")].add(measure(broadsheet_cmd(bs, args.jobs)))
+        if args.with_search:
+            clean_broadsheet(bs)
+            rows[("Broadsheet + search", "cold")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
+            if not cold_only:
+                rows[("Broadsheet + search", "warm")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
+                edit_one(bs, n)
+                rows[("Broadsheet + search", "edit")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
         if pelican:
             pel = sites["pelican"]
             base = [pelican, str(pel / "content"), "-s", str(pel / "pelicanconf.py"), "-o", str(pel / "output"), "-q"]
@@ -424,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--pelican", help="the pelican executable")
     p.add_argument("--no-peers", action="store_true", help="measure Broadsheet only")
     p.add_argument("--jobs", type=int, help="Broadsheet's --jobs (default: all cores)")
+    p.add_argument("--with-search", action="store_true",
+                   help="also measure Broadsheet building its Pagefind search index (the peers build none)")
     p.add_argument("--json", help="also write every measurement to this file")
     args = p.parse_args(argv)
     peers = Path(args.peers_venv)

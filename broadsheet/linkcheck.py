@@ -39,12 +39,13 @@ PAGES_NAMED = 3
 def page_links(data: bytes) -> list[str]:
     """Every ``href`` and ``src`` value of an HTML page, entities decoded, in page order."""
     links: list[str] = []
-    for tag in _TOKEN.finditer(data):
-        group = 1 if tag.start(1) >= 0 else 2
-        start, end = tag.start(group), tag.end(group)
-        if start < 0 or not _HAS_LINK.search(data, start, end):
+    # findall builds the list of tokens in C; a comment gives two empty groups, a script or
+    # style element its start tag's attributes in the first, any other tag in the second.
+    for script_attrs, tag_attrs in _TOKEN.findall(data):
+        attrs = script_attrs or tag_attrs
+        if not attrs or not _HAS_LINK.search(attrs):
             continue  # a comment, or a tag that links nowhere: most tags, skipped before reading attributes
-        for attr in _ATTRIBUTE.finditer(data, start, end):
+        for attr in _ATTRIBUTE.finditer(attrs):
             if attr.group(1).lower() not in _LINK_NAMES:
                 continue
             raw = next((g for g in attr.groups()[1:] if g is not None), None)
