@@ -90,32 +90,46 @@ class SkippingInlineProcessor(InlineProcessor):
     """
 
     _needs: list[tuple[str, ...] | None]
+    _triggers: tuple[str, ...]
+    _plans: dict[frozenset[str], tuple[int, ...]]
 
     def run(self, tree: Any, ancestors: list[str] | None = None) -> Any:
         """Process the tree, knowing first what each pattern needs."""
         patterns: list[Pattern] = list(self.inlinePatterns)  # type: ignore[arg-type]  # the stubs name the wrong class
-        self._needs = [_triggers(p.getCompiledRegExp().pattern) for p in patterns]
+        needs = [_triggers(p.getCompiledRegExp().pattern) for p in patterns]
+        if needs != getattr(self, "_needs", None):
+            self._needs = needs
+            self._triggers = tuple(sorted({s for need in needs if need for s in need}))
+            self._plans = {}
         return super().run(tree, ancestors)
 
+    def _plan(self, present: frozenset[str]) -> tuple[int, ...]:
+        """The patterns that may match a text holding the trigger strings ``present``, in order."""
+        plan = self._plans.get(present)
+        if plan is None:
+            plan = self._plans[present] = tuple(
+                i for i, need in enumerate(self._needs) if need is None or not present.isdisjoint(need))
+        return plan
+
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
-        """The stock loop (see ``InlineProcessor.__handleInline``) with the skip test added."""
+        """The stock loop (see ``InlineProcessor.__handleInline``), over only the patterns that may match.
+
+        Which trigger strings a text holds is looked up once: matches replace text with
+        placeholders (letters, digits and control characters), so a string absent at the
+        start stays absent, and a pattern skipped for it would have found nothing.
+        """
         if isinstance(data, AtomicString):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         patterns = self.inlinePatterns
-        needs = self._needs
-        start = 0
-        count = len(patterns)
-        while patternIndex < count:
-            need = needs[patternIndex]
-            if need is not None and data.find(need[0], start) < 0 and (
-                    len(need) == 1 or all(data.find(s, start) < 0 for s in need[1:])):
-                patternIndex += 1
-                start = 0
+        plan = self._plan(frozenset([s for s in self._triggers if s in data]))
+        for index in plan:
+            if index < patternIndex:
                 continue
-            data, matched, start = apply(patterns[patternIndex], data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
+            start = 0
+            matched = True
+            while matched:
+                data, matched, start = apply(patterns[index], data, index, start)
         return data
 
 
