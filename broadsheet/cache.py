@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -215,6 +215,16 @@ class BuildCache:
         """The page fingerprints recorded for one output folder."""
         return self.pages.setdefault(str(output.resolve()), {})
 
+    def _rows_to_write(self) -> Iterator[tuple[str, int, int, str, bytes]]:
+        """The changed content rows, pickled one at a time (not all held at once)."""
+        for rel in sorted(self.changed):
+            e = self.content.get(rel)
+            if e is not None:
+                # The Markdown source is not kept: the rendered body is what later builds use.
+                doc = dataclasses.replace(e.doc, body="")
+                yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps((doc, e.rendered, e.warnings),
+                                                                       protocol=pickle.HIGHEST_PROTOCOL)
+
     def save(self) -> None:
         """Write what changed, in one transaction; failures are ignored (the next build starts cold)."""
         if self.folder is None or not self.dirty:
@@ -233,15 +243,7 @@ class BuildCache:
                            "mtime_ns INTEGER, digest TEXT, entry BLOB)")
                 if self.fresh:
                     self.changed |= set(self.content)
-                rows = []
-                for rel in sorted(self.changed):
-                    e = self.content.get(rel)
-                    if e is not None:
-                        # The Markdown source is not kept: the rendered body is what later builds use.
-                        doc = dataclasses.replace(e.doc, body="")
-                        blob = pickle.dumps((doc, e.rendered, e.warnings), protocol=pickle.HIGHEST_PROTOCOL)
-                        rows.append((rel, e.size, e.mtime_ns, e.digest, blob))
-                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", self._rows_to_write())
                 db.executemany("DELETE FROM content WHERE rel = ?", [(rel,) for rel in sorted(self.removed)])
                 parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related}
                 for name, value in parts.items():
