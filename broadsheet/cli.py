@@ -1,0 +1,102 @@
+"""The command line: the only place that prints for the user or exits."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import load_config_problems
+from .errors import BroadsheetError, BuildFailed, UsageError
+from .pipeline import BuildOptions, build
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="build.py", description="Broadsheet: a static site generator for news sites.")
+    p.add_argument("--version", action="version", version=f"Broadsheet {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    b = sub.add_parser("build", help="build the site into output/")
+    b.add_argument("--source", default=".", help="site folder (with site.yml and content/); default: here")
+    b.add_argument("--output", help="output folder; default: output/ in the site")
+    b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    b.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
+    b.add_argument("--base-url", help="override site.yml base_url (e.g. for a staging server)")
+    b.add_argument("--strict", action="store_true", help="fail on warnings too")
+    b.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    b.add_argument("--quiet", action="store_true", help="print only errors")
+
+    n = sub.add_parser("new", help="start a new article (as a draft)")
+    n.add_argument("title", help="the headline")
+    n.add_argument("--category", help="category name (default: the first in site.yml)")
+    n.add_argument("--author", help="author name or slug (default: site.yml default_author)")
+    n.add_argument("--source", default=".", help="site folder; default: here")
+    return p
+
+
+def _report(errors: Sequence[BroadsheetError]) -> None:
+    for err in errors:
+        print(f"{err.format()}", file=sys.stderr)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    options = BuildOptions(
+        source=Path(args.source).resolve(),
+        output=Path(args.output).resolve() if args.output else None,
+        drafts=args.drafts, future=args.future, base_url=args.base_url, strict=args.strict,
+        jobs=args.jobs,
+    )
+    try:
+        result = build(options)
+    except BuildFailed as failed:
+        _report(failed.errors)
+        print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.",
+              file=sys.stderr)
+        return EXIT_ERRORS
+    for w in result.warnings:
+        print(f"warning: {w.format()}", file=sys.stderr)
+    if not args.quiet:
+        s = result.stats
+        assert s is not None
+        print(f"Built {len(result.files)} files ({result.pages_rendered} pages) into {options.output_dir}: "
+              f"{s.written} written, {s.unchanged} unchanged, {s.removed} removed; "
+              f"{len(result.warnings)} warning(s) in {result.seconds:.2f} s")
+    return EXIT_OK
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from .newarticle import new_article
+
+    config, problems = load_config_problems(Path(args.source).resolve())
+    if config is None or problems:
+        _report(problems)
+        return EXIT_ERRORS
+    path = new_article(config, args.title, args.category, args.author)
+    print(os.path.relpath(path))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "build")  # `python build.py` alone, or with build flags, means build
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "new":
+            return _run_new(args)
+        return _run_build(args)
+    except UsageError as exc:
+        print(f"error: {exc.format()}", file=sys.stderr)
+        return EXIT_USAGE
+    except BroadsheetError as exc:
+        print(exc.format(), file=sys.stderr)
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        print("Interrupted; the previous output is left as it was.", file=sys.stderr)
+        return 130

@@ -1,0 +1,373 @@
+"""site.yml → a validated, frozen :class:`SiteConfig`.
+
+Every key is known here with its type and default; an unknown key or a value of
+the wrong type is a :class:`ConfigError` naming the key and its line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ConfigError
+from .urls import slugify
+
+CONFIG_NAME = "site.yml"
+DEFAULT_TITLE = "Broadsheet"
+DEFAULT_BASE_URL = "http://localhost:8000/"
+DEFAULT_COPYRIGHT = "© {year} {title} – All Right Reserved."
+DEFAULT_PERMALINK = "/{category}/{slug}/"
+
+
+#: Related-ranking signals and their default weights (see related.py).
+RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"title": 3.0, "text": 1.0, "tags": 1.5, "category": 0.3, "time": 0.6}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorConfig:
+    """A known author: slug (the key in site.yml), display name, bio and avatar."""
+
+    slug: str
+    name: str
+    bio: str = ""
+    avatar: str | None = None
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryConfig:
+    """A navigation category in site.yml order."""
+
+    name: str
+    slug: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SocialLink:
+    """A link in the top bar (Mastodon, RSS, ...)."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedConfig:
+    """How many related articles to show and how the signals weigh."""
+
+    count: int = 6
+    weights: Mapping[str, float] = field(default_factory=lambda: RELATED_WEIGHTS)
+    time_scale_days: float = 7.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """RSS feeds: how many items and whether they carry the full text."""
+
+    count: int = 30
+    full_text: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """The whole site.yml, validated. ``root`` is the site folder."""
+
+    root: Path
+    title: str = DEFAULT_TITLE
+    tagline: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    language: str = "en"
+    timezone: str = "UTC"
+    theme: str = "frontier"
+    logo: str | None = None
+    about: str = ""
+    copyright: str = DEFAULT_COPYRIGHT
+    default_author: str = "Staff"
+    social: tuple[SocialLink, ...] = ()
+    authors: tuple[AuthorConfig, ...] = ()
+    categories: tuple[CategoryConfig, ...] = ()
+    per_page: int = 10
+    related: RelatedConfig = field(default_factory=RelatedConfig)
+    article_permalink: str = DEFAULT_PERMALINK
+    feeds: FeedConfig = field(default_factory=FeedConfig)
+    words_per_minute: int = 230
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def content_dir(self) -> Path:
+        """The folder holding articles and pages."""
+        return self.root / "content"
+
+
+KNOWN_KEYS = (
+    "title", "tagline", "base_url", "language", "timezone", "theme", "logo", "about", "copyright",
+    "default_author", "social", "authors", "categories", "pagination", "related", "permalinks",
+    "feeds", "words_per_minute", "extra",
+)
+
+PERMALINK_FIELDS = frozenset({"category", "slug", "year", "month", "day"})
+
+
+def line_map(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map every key path in a composed YAML document to its 1-based line."""
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is None:
+        return lines
+    lines[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, key_node.value)
+            lines.update(line_map(value_node, path))
+            lines[path] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.update(line_map(item, (*prefix, i)))
+    return lines
+
+
+class _Reader:
+    """Reads typed values out of the parsed YAML, recording every problem with its line."""
+
+    def __init__(self, path: str, lines: dict[tuple[Any, ...], int]) -> None:
+        self.path = path
+        self.lines = lines
+        self.problems: list[ConfigError] = []
+
+    def line(self, keys: tuple[Any, ...]) -> int | None:
+        while keys and keys not in self.lines:
+            keys = keys[:-1]
+        return self.lines.get(keys)
+
+    def fail(self, keys: tuple[Any, ...], message: str, hint: str | None = None) -> None:
+        self.problems.append(ConfigError(message, self.path, self.line(keys), hint))
+
+    def check_keys(self, data: Mapping[str, Any], known: tuple[str, ...], keys: tuple[Any, ...]) -> None:
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+                name = ".".join(str(k) for k in (*keys, key))
+                self.fail((*keys, key), f"unknown key '{name}'", hint)
+
+    def get(self, data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any,
+            keys: tuple[Any, ...] = ()) -> Any:
+        value = data.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, bool) and kind in (int, float, str):
+            _wrong(self, (*keys, key), value, kind)
+            return default
+        if kind is float and isinstance(value, int):
+            return float(value)
+        if not isinstance(value, kind):
+            _wrong(self, (*keys, key), value, kind)
+            return default
+        return value
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a mapping"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _wrong(reader: _Reader, keys: tuple[Any, ...], value: Any, kind: type | tuple[type, ...]) -> None:
+    name = ".".join(str(k) for k in keys)
+    hint = "put the value in quotes" if kind is str else None
+    reader.fail(keys, f"'{name}' must be {_type_name(kind)}, not {value!r}", hint)
+
+
+def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
+    """Read ``root/site.yml`` into a SiteConfig; raise ConfigError listing the first problem.
+
+    All problems are collected; :func:`load_config_problems` returns the whole list.
+    """
+    config, problems = load_config_problems(root, base_url)
+    if problems:
+        raise problems[0]
+    assert config is not None
+    return config
+
+
+def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteConfig | None, list[ConfigError]]:
+    """Read ``root/site.yml``; return the config (None when unusable) and every problem found."""
+    path = root / CONFIG_NAME
+    shown = CONFIG_NAME
+    if not path.is_file():
+        return None, [ConfigError(f"no {CONFIG_NAME} in {root}", str(root), None,
+                                  "run the command in a site folder or pass --source DIR")]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [ConfigError(f"cannot read: {exc}", shown, None, "save the file as UTF-8")]
+    try:
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return None, [ConfigError(f"invalid YAML: {exc.problem}", shown,
+                                  mark.line + 1 if mark else None, "check indentation and quoting")]
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        return None, [ConfigError(f"invalid YAML: {exc}", shown, None, "check the file's syntax")]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, [ConfigError("site.yml must be a mapping of keys to values", shown, 1)]
+    r = _Reader(shown, line_map(node))
+    r.check_keys(data, KNOWN_KEYS, ())
+    g = r.get
+
+    timezone = g(data, "timezone", str, "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail(("timezone",), f"unknown time zone '{timezone}'", "use an IANA name such as Europe/London")
+        timezone = "UTC"
+
+    url = base_url or g(data, "base_url", str, DEFAULT_BASE_URL)
+    if not re.match(r"^https?://[^/\s]+", url):
+        r.fail(("base_url",), f"base_url '{url}' is not an absolute http(s) URL",
+               "write it like https://news.example.org/")
+    if not url.endswith("/"):
+        url += "/"
+
+    authors = tuple(_read_list(r, data, "authors", _read_author))
+    categories = tuple(_read_list(r, data, "categories", _read_category))
+    seen: dict[str, str] = {}
+    for cat in categories:
+        if cat.slug in seen:
+            r.fail(("categories",), f"categories '{seen[cat.slug]}' and '{cat.name}' share the slug '{cat.slug}'",
+                   "give one of them its own slug")
+        seen[cat.slug] = cat.name
+    social = tuple(_read_list(r, data, "social", _read_social))
+
+    pagination = g(data, "pagination", dict, {})
+    r.check_keys(pagination, ("per_page",), ("pagination",))
+    per_page = g(pagination, "per_page", int, 10, ("pagination",))
+    if per_page < 1:
+        r.fail(("pagination", "per_page"), "pagination.per_page must be at least 1")
+        per_page = 10
+
+    related = _read_related(r, g(data, "related", dict, {}))
+    feeds_data = g(data, "feeds", dict, {})
+    r.check_keys(feeds_data, ("count", "full_text"), ("feeds",))
+    feeds = FeedConfig(count=g(feeds_data, "count", int, 30, ("feeds",)),
+                       full_text=g(feeds_data, "full_text", bool, True, ("feeds",)))
+
+    permalinks = g(data, "permalinks", dict, {})
+    r.check_keys(permalinks, ("article",), ("permalinks",))
+    pattern = g(permalinks, "article", str, DEFAULT_PERMALINK, ("permalinks",))
+    fields = set(re.findall(r"{(\w+)}", pattern))
+    if not pattern.startswith("/") or not pattern.endswith("/") or "slug" not in fields \
+            or not fields <= PERMALINK_FIELDS:
+        r.fail(("permalinks", "article"), f"permalink pattern '{pattern}' is not valid",
+               "start and end with '/', include {slug}, use only {category} {slug} {year} {month} {day}")
+        pattern = DEFAULT_PERMALINK
+
+    wpm = g(data, "words_per_minute", int, 230)
+    config = SiteConfig(
+        root=root,
+        title=g(data, "title", str, DEFAULT_TITLE),
+        tagline=g(data, "tagline", str, ""),
+        base_url=url,
+        language=g(data, "language", str, "en"),
+        timezone=timezone,
+        theme=g(data, "theme", str, "frontier"),
+        logo=g(data, "logo", str, None),
+        about=g(data, "about", str, ""),
+        copyright=g(data, "copyright", str, DEFAULT_COPYRIGHT),
+        default_author=g(data, "default_author", str, "Staff"),
+        social=social,
+        authors=authors,
+        categories=categories,
+        per_page=per_page,
+        related=related,
+        article_permalink=pattern,
+        feeds=feeds,
+        words_per_minute=max(wpm, 1),
+        extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
+    )
+    return config, r.problems
+
+
+def _read_list(r: _Reader, data: Mapping[str, Any], key: str,
+               read: Callable[[_Reader, Any, tuple[Any, ...]], Any]) -> list[Any]:
+    raw = data.get(key)
+    if raw is None:
+        return []
+    if key == "authors" and isinstance(raw, dict):
+        items: list[tuple[tuple[Any, ...], Any]] = [((key, k), (k, v)) for k, v in raw.items()]
+    elif isinstance(raw, list):
+        items = [((key, i), v) for i, v in enumerate(raw)]
+    else:
+        r.fail((key,), f"'{key}' must be {'a mapping' if key == 'authors' else 'a list'}")
+        return []
+    out = []
+    for keys, value in items:
+        item = read(r, value, keys)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _read_author(r: _Reader, item: tuple[Any, Any], keys: tuple[Any, ...]) -> AuthorConfig | None:
+    slug, value = item
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict):
+        r.fail(keys, f"author '{slug}' must be a mapping with name, bio and avatar")
+        return None
+    r.check_keys(value, ("name", "bio", "avatar", "role"), keys)
+    name = r.get(value, "name", str, str(slug), keys)
+    return AuthorConfig(slug=slugify(str(slug)), name=name, bio=r.get(value, "bio", str, "", keys),
+                        avatar=r.get(value, "avatar", str, None, keys), role=r.get(value, "role", str, "", keys))
+
+
+def _read_category(r: _Reader, value: Any, keys: tuple[Any, ...]) -> CategoryConfig | None:
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict) or "name" not in value:
+        r.fail(keys, "each category needs a name", "write - {name: World, description: ...}")
+        return None
+    r.check_keys(value, ("name", "slug", "description"), keys)
+    name = r.get(value, "name", str, "", keys)
+    return CategoryConfig(name=name, slug=slugify(r.get(value, "slug", str, name, keys)),
+                          description=r.get(value, "description", str, "", keys))
+
+
+def _read_social(r: _Reader, value: Any, keys: tuple[Any, ...]) -> SocialLink | None:
+    if not isinstance(value, dict) or "name" not in value or "url" not in value:
+        r.fail(keys, "each social link needs a name and a url", "write - {name: Mastodon, url: https://...}")
+        return None
+    r.check_keys(value, ("name", "url"), keys)
+    return SocialLink(name=r.get(value, "name", str, "", keys), url=r.get(value, "url", str, "", keys))
+
+
+def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
+    keys = ("related",)
+    r.check_keys(data, ("count", "weights", "time_scale_days"), keys)
+    count = r.get(data, "count", int, 6, keys)
+    weights = dict(RELATED_WEIGHTS)
+    given = r.get(data, "weights", dict, {}, keys)
+    r.check_keys(given, tuple(RELATED_WEIGHTS), (*keys, "weights"))
+    for name in RELATED_WEIGHTS:
+        weights[name] = r.get(given, name, float, weights[name], (*keys, "weights"))
+    scale = r.get(data, "time_scale_days", float, 7.0, keys)
+    return RelatedConfig(count=max(count, 0), weights=MappingProxyType(weights), time_scale_days=scale)

@@ -1,0 +1,142 @@
+"""Walk ``content/``: which files are articles, which are pages, which are ignored."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildWarning
+
+#: Editor and system leftovers that are never content.
+EDITOR_LEFTOVERS = ("*~", "*.swp", "*.swx", "*.swo", "4913", ".#*", "#*#", "*___jb_tmp___",
+                    "*___jb_old___", ".goutputstream-*", "*.tmp", ".DS_Store", "Thumbs.db")
+PAGES_DIR = "pages"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One content file: its path relative to the site, and whether it is a page."""
+
+    path: Path
+    """Absolute path on disk."""
+    rel: str
+    """POSIX path relative to the site folder, used in messages (``content/world/a.md``)."""
+    is_page: bool
+
+
+def is_hidden(name: str) -> bool:
+    """Names starting with '.' or '_' are drafts of folders, config or tooling: not content."""
+    return name.startswith((".", "_"))
+
+
+def is_editor_leftover(name: str) -> bool:
+    """Swap files, backups and atomic-save temporaries of common editors."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in EDITOR_LEFTOVERS)
+
+
+def is_ignored(name: str) -> bool:
+    """True for any file or folder name that is not content."""
+    return is_hidden(name) or is_editor_leftover(name)
+
+
+def is_markdown(name: str) -> bool:
+    """Content files are Markdown."""
+    return name.endswith((".md", ".markdown"))
+
+
+def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
+    """Return every content file under ``site_root/content`` in a stable order.
+
+    Symlinks that lead outside the site are not followed (and are warned about):
+    a build must never publish files from elsewhere on the machine.
+    """
+    content = site_root / "content"
+    found: list[SourceFile] = []
+    warnings: list[BuildWarning] = []
+    if not content.is_dir():
+        return found, warnings
+    root_real = site_root.resolve()
+    for folder, dirs, files in os.walk(content, followlinks=False):
+        folder_path = Path(folder)
+        kept = []
+        for d in sorted(dirs):
+            if is_ignored(d):
+                continue
+            full = folder_path / d
+            if full.is_symlink() and not _inside(full, root_real):
+                warnings.append(_symlink_warning(full, site_root))
+                continue
+            kept.append(d)
+        dirs[:] = kept
+        for name in sorted(files):
+            if is_ignored(name) or not is_markdown(name):
+                continue
+            full = folder_path / name
+            if full.is_symlink() and not _inside(full, root_real):
+                warnings.append(_symlink_warning(full, site_root))
+                continue
+            rel = full.relative_to(site_root).as_posix()
+            parts = full.relative_to(content).parts
+            found.append(SourceFile(full, rel, is_page=len(parts) == 2 and parts[0] == PAGES_DIR))
+    # os.walk does not descend into symlinked folders; walk those inside the site by hand is not
+    # needed: a symlinked folder inside the site points at content that is already walked.
+    found.sort(key=lambda s: s.rel)
+    return found, warnings
+
+
+def _inside(path: Path, root_real: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root_real)
+    except OSError:
+        return False
+
+
+def _symlink_warning(path: Path, site_root: Path) -> BuildWarning:
+    return BuildWarning("symbolic link leads outside the site; not followed",
+                        path.relative_to(site_root).as_posix(), None,
+                        "copy the file into the site instead of linking to it")
+
+
+def discover_static(folder: Path, site_root: Path) -> tuple[list[tuple[str, Path]], list[BuildWarning]]:
+    """Return (path relative to ``folder``, absolute path) of every static file, sorted.
+
+    Hidden files and editor leftovers are skipped; symlinks leading outside the site
+    (or outside the theme's own folder) are not followed and are warned about.
+    """
+    found: list[tuple[str, Path]] = []
+    warnings: list[BuildWarning] = []
+    if not folder.is_dir():
+        return found, warnings
+    allowed = [site_root.resolve(), folder.resolve()]
+    shown_root = site_root if folder.is_relative_to(site_root) else folder
+
+    def inside(p: Path) -> bool:
+        try:
+            real = p.resolve()
+        except OSError:
+            return False
+        return any(real.is_relative_to(a) for a in allowed)
+
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        base = Path(current)
+        keep = []
+        for d in sorted(dirs):
+            if is_ignored(d):
+                continue
+            if (base / d).is_symlink() and not inside(base / d):
+                warnings.append(_symlink_warning(base / d, shown_root))
+                continue
+            keep.append(d)
+        dirs[:] = keep
+        for name in sorted(files):
+            full = base / name
+            if is_ignored(name):
+                continue
+            if full.is_symlink() and not inside(full):
+                warnings.append(_symlink_warning(full, shown_root))
+                continue
+            found.append((full.relative_to(folder).as_posix(), full))
+    found.sort()
+    return found, warnings

@@ -1,0 +1,318 @@
+"""Split a content file into YAML front matter and Markdown body; validate the front matter.
+
+Every problem carries the file and the line in the file (the opening ``---`` is line 1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from .discover import SourceFile
+from .errors import BroadsheetError, BuildWarning, ContentError
+from .urls import UnsafePath, output_path
+
+
+class FrontMatterLoader(yaml.CSafeLoader):
+    """CSafeLoader without implicit timestamps: dates stay text so a bad one gets its line."""
+
+
+FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+ARTICLE_KEYS = (
+    "title", "date", "author", "authors", "category", "tags", "summary", "image", "image_alt",
+    "image_caption", "source", "source_url", "slug", "draft", "featured", "updated", "expires",
+    "related", "aliases",
+)
+MAX_FRONT_MATTER = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """The validated front matter of an article or page."""
+
+    title: str
+    date: datetime | None = None
+    authors: tuple[str, ...] = ()
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    image: str | None = None
+    image_alt: str = ""
+    image_caption: str = ""
+    source: str | None = None
+    source_url: str | None = None
+    slug: str | None = None
+    draft: bool = False
+    featured: bool = False
+    updated: datetime | None = None
+    expires: datetime | None = None
+    related: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A content file split and validated: front matter, body and where the body starts."""
+
+    source: SourceFile
+    meta: FrontMatter
+    body: str
+    body_line: int
+
+
+def read_text(source: SourceFile) -> str:
+    """Read a content file as UTF-8 text with BOM removed and line ends normalised."""
+    try:
+        raw = source.path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
+                           "check that it exists and is readable") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", source.rel, line,
+                           "save the file with UTF-8 encoding") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split(text: str, rel: str) -> tuple[str, str, int]:
+    """Return (front matter text, body, line where the body starts)."""
+    if not text.strip():
+        raise ContentError("the file is empty", rel, 1, "start it with a front matter block between '---' lines")
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        raise ContentError("no front matter: the first line must be '---'", rel, 1,
+                           "start the file with '---', then title: and date:, then '---'")
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise ContentError("front matter never closed", rel, 1, "add a line '---' after the last key")
+
+
+def key_line(fm_text: str, key: str) -> int | None:
+    """Return the file line (opening '---' is line 1) of a top-level key in the front matter."""
+    match = re.search(rf"^{re.escape(key)}\s*:", fm_text, re.MULTILINE)
+    return fm_text.count("\n", 0, match.start()) + 2 if match else None
+
+
+def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
+    """Parse front matter YAML safely; errors carry the file line."""
+    if len(fm_text) > MAX_FRONT_MATTER:
+        raise ContentError(f"front matter is {len(fm_text) // 1024} KiB, more than the "
+                           f"{MAX_FRONT_MATTER // 1024} KiB allowed", rel, 1, "move long text into the body")
+    if "&" in fm_text and "*" in fm_text:
+        _refuse_aliases(fm_text, rel)
+    try:
+        data = yaml.load(fm_text, Loader=FrontMatterLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else 1
+        what = exc.problem or str(exc)
+        hint = "quote values that contain ': ' or start with a special character"
+        if "could not determine a constructor" in str(exc):
+            what, hint = "YAML tags such as '!!python/...' are not allowed", "remove the '!!' tag"
+        raise ContentError(f"invalid front matter YAML: {what}", rel, line, hint) from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise ContentError(f"invalid front matter YAML: {type(exc).__name__}", rel, 1,
+                           "simplify the front matter") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError(f"front matter must be keys and values, not a {type(data).__name__}", rel, 2,
+                           "write it as 'title: ...' lines")
+    return data
+
+
+def _refuse_aliases(fm_text: str, rel: str) -> None:
+    """Anchors and aliases can expand a few bytes into millions of nodes: refuse them."""
+    try:
+        for event in yaml.parse(fm_text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 2 if event.start_mark else 1
+                raise ContentError("YAML aliases ('*name') are not allowed in front matter", rel, line,
+                                   "write the value out in full")
+    except yaml.MarkedYAMLError:
+        return  # reported with its line by the real parse
+
+
+class _Check:
+    """Collects the problems of one file's front matter."""
+
+    def __init__(self, rel: str, fm_text: str, data: dict[str, Any], tz: ZoneInfo) -> None:
+        self.rel, self.fm_text, self.data, self.tz = rel, fm_text, data, tz
+        self.errors: list[BroadsheetError] = []
+        self.warnings: list[BuildWarning] = []
+
+    def fail(self, key: str, message: str, hint: str | None = None) -> None:
+        self.errors.append(ContentError(message, self.rel, key_line(self.fm_text, key) or 2, hint))
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.errors.append(ContentError(f"'{key}' is missing", self.rel, 1,
+                                                f"add a line '{key}: ...' to the front matter"))
+            return None
+        if not isinstance(value, str):
+            shown = str(value).lower() if isinstance(value, bool) else value
+            self.fail(key, f"'{key}' must be text, but YAML read {shown!r} as a {_yaml_kind(value)}",
+                      f'put the value in quotes: {key}: "..."')
+            return None
+        return value.strip()
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(key, f"'{key}' must be true or false, not {value!r}")
+            return False
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [v for v in (part.strip() for part in value.split(",")) if v]
+        if not isinstance(value, list):
+            self.fail(key, f"'{key}' must be a list, not {value!r}", f"write {key}: [one, two]")
+            return ()
+        out = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                self.fail(key, f"'{key}' holds {item!r}, which is not text", "put each item in quotes")
+                continue
+            if str(item).strip():
+                out.append(str(item).strip())
+        return tuple(out)
+
+    def when(self, key: str, required: bool = False) -> datetime | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.errors.append(ContentError(f"'{key}' is missing", self.rel, 1,
+                                                f"add '{key}: 2026-11-29T09:00:00' to the front matter"))
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, date)):
+            self.fail(key, f"'{key}' must be a date like 2026-11-29 or 2026-11-29T09:30:00, not {value!r}")
+            return None
+        try:
+            parsed = parse_date(value, self.tz)
+        except ValueError as exc:
+            self.fail(key, f"'{key}' is not a valid date: {value!r} ({exc})",
+                      "use ISO 8601: 2026-11-29 or 2026-11-29T09:30:00+01:00")
+            return None
+        return parsed
+
+
+def _yaml_kind(value: Any) -> str:
+    return {bool: "true/false value", int: "number", float: "number", list: "list", dict: "mapping"}.get(
+        type(value), type(value).__name__)
+
+
+def parse_date(value: str | date, tz: ZoneInfo) -> datetime:
+    """Read an ISO 8601 date or date-time; without an offset it is in the site time zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    else:
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            parsed = datetime.combine(date.fromisoformat(text), time())
+        elif re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", text):
+            parsed = datetime.fromisoformat(text.replace("z", "Z"))
+        else:
+            raise ValueError("expected YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page: bool
+             ) -> tuple[FrontMatter | None, list[BroadsheetError], list[BuildWarning]]:
+    """Turn raw YAML data into a FrontMatter, collecting every problem."""
+    c = _Check(rel, fm_text, data, tz)
+    for key in data:
+        if not isinstance(key, str):
+            c.errors.append(ContentError(f"front matter key {key!r} is not text", rel, 2, "quote the key"))
+    title = c.text("title", required=True)
+    if title == "":
+        c.fail("title", "'title' is empty", "write the headline after 'title:'")
+    when = c.when("date", required=not is_page)
+    authors: tuple[str, ...] = ()
+    if "author" in data and "authors" in data:
+        c.fail("authors", "give 'author' or 'authors', not both")
+    elif "authors" in data:
+        authors = c.strings("authors")
+    elif "author" in data:
+        authors = c.strings("author") if isinstance(data["author"], list) else (c.text("author") or "",)
+        authors = tuple(a for a in authors if a)
+    slug = c.text("slug")
+    category = c.text("category")
+    for key, value in (("slug", slug), ("category", category)):
+        if value and ("/" in value or "\\" in value or ".." in value or "\x00" in value):
+            c.fail(key, f"'{key}' may not contain '/', '\\' or '..': {value!r}",
+                   "use a plain name; the URL is built from it")
+    aliases = c.strings("aliases")
+    for alias in aliases:
+        try:
+            output_path(alias)
+        except UnsafePath as exc:
+            c.fail("aliases", f"alias {exc}", "write aliases as site paths like /old/story-name/")
+    source_url = c.text("source_url")
+    image = c.text("image")
+    extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in ARTICLE_KEYS}
+    for key in extra:
+        close = difflib.get_close_matches(key, ARTICLE_KEYS, n=1, cutoff=0.8)
+        if close:
+            c.warnings.append(BuildWarning(f"unknown key '{key}' looks like a misspelt '{close[0]}'", rel,
+                                           key_line(fm_text, key), f"rename it to '{close[0]}'"))
+    meta = FrontMatter(
+        title=title or "",
+        date=when,
+        authors=authors,
+        category=category,
+        tags=tuple(dict.fromkeys(c.strings("tags"))),
+        summary=c.text("summary"),
+        image=image,
+        image_alt=c.text("image_alt") or "",
+        image_caption=c.text("image_caption") or "",
+        source=c.text("source"),
+        source_url=source_url,
+        slug=slug,
+        draft=c.flag("draft"),
+        featured=c.flag("featured"),
+        updated=c.when("updated"),
+        expires=c.when("expires"),
+        related=c.strings("related"),
+        aliases=aliases,
+        extra=MappingProxyType(extra),
+    )
+    return (None if c.errors else meta), c.errors, c.warnings
+
+
+def parse_document(source: SourceFile, tz: ZoneInfo
+                   ) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
+    """Read, split, parse and validate one content file."""
+    try:
+        text = read_text(source)
+        fm_text, body, body_line = split(text, source.rel)
+        data = parse_yaml(fm_text, source.rel)
+    except ContentError as exc:
+        return None, [exc], []
+    meta, errors, warnings = validate(data, fm_text, source.rel, tz, source.is_page)
+    if meta is None:
+        return None, errors, warnings
+    return Document(source, meta, body, body_line), errors, warnings

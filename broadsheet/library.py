@@ -1,0 +1,156 @@
+"""Assemble the site: publish rules, categories, tags, authors, order and grouping."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+
+from .config import SiteConfig
+from .errors import BroadsheetError, BuildWarning
+from .frontmatter import Document
+from .markdown import Rendered, cut_summary, reading_minutes
+from .model import Article, Author, Category, Page, Site, Tag
+from .urls import article_url, slugify
+
+FALLBACK_CATEGORY = "News"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishRules:
+    """What is left out: drafts, embargoed (future) and expired articles."""
+
+    now: datetime
+    drafts: bool = False
+    future: bool = False
+
+    def excludes(self, doc: Document) -> str | None:
+        """Return why an article is left out of the site, or None when it is published."""
+        meta = doc.meta
+        if meta.draft and not self.drafts:
+            return "draft"
+        if meta.date is not None and meta.date > self.now and not self.future:
+            return "embargoed"
+        if meta.expires is not None and meta.expires <= self.now:
+            return "expired"
+        return None
+
+
+class _Names:
+    """Resolves author and category names to one shared object each."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.authors: dict[str, Author] = {}
+        self.author_alias: dict[str, str] = {}
+        for a in config.authors:
+            self.authors[a.slug] = Author(a.slug, a.name, f"/author/{a.slug}/", a.bio, a.avatar, a.role)
+            self.author_alias[a.slug] = a.slug
+            self.author_alias[a.name.casefold()] = a.slug
+            self.author_alias[slugify(a.name)] = a.slug
+        self.categories: dict[str, Category] = {}
+        self.category_alias: dict[str, str] = {}
+        for c in config.categories:
+            self.categories[c.slug] = Category(c.slug, c.name, f"/category/{c.slug}/", c.description)
+            self.category_alias[c.slug] = c.slug
+            self.category_alias[c.name.casefold()] = c.slug
+        self.tags: dict[str, Tag] = {}
+
+    def author(self, name: str) -> Author:
+        key = self.author_alias.get(name.casefold()) or self.author_alias.get(slugify(name))
+        if key is None:
+            key = slugify(name)
+            self.authors.setdefault(key, Author(key, name, f"/author/{key}/"))
+            self.author_alias[name.casefold()] = key
+        return self.authors[key]
+
+    def category(self, name: str) -> Category:
+        key = self.category_alias.get(name.casefold()) or self.category_alias.get(slugify(name))
+        if key is None:
+            key = slugify(name)
+            shown = name if not name.islower() else name.replace("-", " ").title()
+            self.categories.setdefault(key, Category(key, shown, f"/category/{key}/", "", in_nav=False))
+            self.category_alias[name.casefold()] = key
+        return self.categories[key]
+
+    def tag(self, name: str) -> Tag:
+        key = slugify(name)
+        # The first spelling seen wins; "Flood" and "flood" are one tag.
+        return self.tags.setdefault(key, Tag(key, name, f"/tag/{key}/"))
+
+
+def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]], rules: PublishRules
+             ) -> tuple[Site, list[BroadsheetError], list[BuildWarning]]:
+    """Build the Site from parsed, rendered documents; leave out what must not be published."""
+    names = _Names(config)
+    errors: list[BroadsheetError] = []
+    warnings: list[BuildWarning] = []
+    articles: list[Article] = []
+    pages: list[Page] = []
+    for doc, rendered in documents:
+        meta = doc.meta
+        if doc.source.is_page:
+            # SPEC: content/pages/<slug>.md: the file name is the page's URL.
+            slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)
+            pages.append(Page(doc.source.rel, meta.title, slug, f"/{slug}/",
+                              meta.summary or cut_summary(rendered.first_paragraph), rendered.html,
+                              rendered.text, meta.extra))
+            continue
+        if rules.excludes(doc):
+            continue
+        assert meta.date is not None  # required for articles, checked by validate()
+        folder_parts = doc.source.path.relative_to(config.content_dir).parts[:-1]
+        category = names.category(meta.category or (folder_parts[0] if folder_parts else FALLBACK_CATEGORY))
+        authors = tuple(names.author(a) for a in (meta.authors or (config.default_author,)))
+        slug = slugify(meta.slug or meta.title, fallback=doc.source.path.stem)
+        url = article_url(config.article_permalink, category.slug, slug, meta.date.astimezone(config.tz))
+        summary = meta.summary or cut_summary(rendered.first_paragraph)
+        if not rendered.text:
+            warnings.append(BuildWarning("the article has no body text", doc.source.rel, doc.body_line,
+                                         "write the story below the closing '---'"))
+        articles.append(Article(
+            source=doc.source.rel, title=meta.title, slug=slug, url=url, date=meta.date,
+            authors=authors, category=category, tags=tuple(names.tag(t) for t in meta.tags),
+            summary=summary, html=rendered.html, toc=rendered.toc, text=rendered.text,
+            words=rendered.words, reading_minutes=reading_minutes(rendered.words, config.words_per_minute),
+            updated=meta.updated, expires=meta.expires, image=meta.image, image_alt=meta.image_alt,
+            image_caption=meta.image_caption, source_name=meta.source, source_url=meta.source_url,
+            draft=meta.draft, featured=meta.featured, pinned=meta.related, aliases=meta.aliases,
+            extra=meta.extra,
+        ))
+    # Newest first; the URL breaks ties so the order never depends on the file system.
+    articles.sort(key=lambda a: (-a.date.timestamp(), a.url))
+    by_category: dict[str, list[Article]] = defaultdict(list)
+    by_tag: dict[str, list[Article]] = defaultdict(list)
+    by_author: dict[str, list[Article]] = defaultdict(list)
+    for a in articles:
+        by_category[a.category.slug].append(a)
+        for t in a.tags:
+            by_tag[t.slug].append(a)
+        for au in a.authors:
+            by_author[au.slug].append(a)
+    known_slugs = {a.slug for a in articles}
+    for a in articles:
+        for pin in a.pinned:
+            if pin not in known_slugs:
+                warnings.append(BuildWarning(f"related: no published article has the slug '{pin}'", a.source,
+                                             None, "check the slug in the other article's URL"))
+    # Configured categories keep site.yml's order; a site without any lists what its content uses.
+    categories = [c for c in names.categories.values() if c.in_nav or c.slug in by_category]
+    if not config.categories:
+        categories.sort(key=lambda c: c.name.casefold())
+    site = Site(
+        config=config,
+        now=rules.now,
+        articles=tuple(articles),
+        pages=tuple(sorted(pages, key=lambda p: p.url)),
+        categories=tuple(categories),
+        tags=tuple(sorted(names.tags.values(), key=lambda t: t.slug)),
+        authors=tuple(sorted((a for a in names.authors.values() if a.slug in by_author),
+                             key=lambda a: a.slug)),
+        by_category=MappingProxyType({k: tuple(v) for k, v in by_category.items()}),
+        by_tag=MappingProxyType({k: tuple(v) for k, v in by_tag.items()}),
+        by_author=MappingProxyType({k: tuple(v) for k, v in by_author.items()}),
+    )
+    return site, errors, warnings

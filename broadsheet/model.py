@@ -1,0 +1,110 @@
+"""The site as the engine sees it: immutable values assembled by library.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from .config import SiteConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A byline: from site.yml when known there, otherwise from the name alone."""
+
+    slug: str
+    name: str
+    url: str
+    bio: str = ""
+    avatar: str | None = None
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A section of the paper."""
+
+    slug: str
+    name: str
+    url: str
+    description: str = ""
+    in_nav: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A keyword shared by articles."""
+
+    slug: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One published (or previewed) article with its rendered body."""
+
+    source: str
+    """Path relative to the site folder, for messages."""
+    title: str
+    slug: str
+    url: str
+    date: datetime
+    authors: tuple[Author, ...]
+    category: Category
+    tags: tuple[Tag, ...]
+    summary: str
+    html: str
+    toc: str
+    text: str
+    words: int
+    reading_minutes: int
+    updated: datetime | None = None
+    expires: datetime | None = None
+    image: str | None = None
+    image_alt: str = ""
+    image_caption: str = ""
+    source_name: str | None = None
+    source_url: str | None = None
+    draft: bool = False
+    featured: bool = False
+    pinned: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A content page such as About or Contact."""
+
+    source: str
+    title: str
+    slug: str
+    url: str
+    summary: str
+    html: str
+    text: str
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Everything the render stage needs, sorted and grouped once."""
+
+    config: SiteConfig
+    now: datetime
+    articles: tuple[Article, ...]
+    """Newest first."""
+    pages: tuple[Page, ...]
+    categories: tuple[Category, ...]
+    """Navigation order: site.yml order, then categories found only in content."""
+    tags: tuple[Tag, ...]
+    authors: tuple[Author, ...]
+    by_category: Mapping[str, tuple[Article, ...]]
+    by_tag: Mapping[str, tuple[Article, ...]]
+    by_author: Mapping[str, tuple[Article, ...]]
+    related: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """Article URL → related article URLs, best first."""

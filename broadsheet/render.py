@@ -1,0 +1,184 @@
+"""(site, Jinja environment) → output files in memory. Touches no disk except reading templates.
+
+Rendering is planned as :class:`PageJob` values first: each names its template, its
+context and the article URLs it shows, so a live preview can re-render only the pages
+an edit touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import BroadsheetError, BuildWarning
+from .model import Site
+from .views import (
+    Link,
+    Paginator,
+    article_view,
+    chunk,
+    page_count,
+    page_view,
+    site_view,
+)
+
+LEAD_STORIES = 4
+LATEST = 8
+SECTION_STORIES = 4
+THEME_STATIC_URL = "/theme/"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One file of the built site, in memory (``data``) or copied from disk (``copy_from``)."""
+
+    path: str
+    """POSIX path relative to the output folder."""
+    source: str
+    """What produced it (a content file, a listing, a static file), named in conflict errors."""
+    data: bytes | None = None
+    copy_from: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One page to render: URL, template, context, and the article URLs it shows."""
+
+    url: str
+    template: str
+    context: dict[str, Any]
+    source: str
+    shows: frozenset[str] = field(default_factory=frozenset)
+
+
+def plan_pages(site: Site) -> list[PageJob]:
+    """List every page of the site with its template and context."""
+    base_url = site.config.base_url
+    views = {a.url: article_view(a, base_url) for a in site.articles}
+    ordered = [views[a.url] for a in site.articles]
+    for i, view in enumerate(ordered):
+        # Newest first: the "previous" article is the older one.
+        view.prev = ordered[i + 1] if i + 1 < len(ordered) else None
+        view.next = ordered[i - 1] if i > 0 else None
+        view.related = [views[u] for u in site.related.get(view.url, ()) if u in views]
+    sv = site_view(site)
+    per_page = site.config.per_page
+    jobs: list[PageJob] = []
+
+    def common(url: str, section: str | None, title: str, description: str) -> dict[str, Any]:
+        return {"site": sv, "current_url": url, "section": section, "page_title": title,
+                "description": description}
+
+    for a in site.articles:
+        view = views[a.url]
+        crumbs = [Link("Home", "/"), Link(a.category.name, a.category.url), Link(a.title, a.url)]
+        shows = {a.url} | {r.url for r in view.related}
+        shows |= {x.url for x in (view.prev, view.next) if x is not None}
+        ctx = common(a.url, a.category.slug, a.title, a.summary)
+        ctx.update(article=view, breadcrumbs=crumbs)
+        jobs.append(PageJob(a.url, "article.html", ctx, a.source, frozenset(shows)))
+
+    # Front page: lead stories (featured first, else newest), latest, one block per section.
+    featured = [v for v in ordered if v.featured]
+    lead = (featured + [v for v in ordered if not v.featured])[:LEAD_STORIES]
+    lead_urls = {v.url for v in lead}
+    latest = [v for v in ordered if v.url not in lead_urls][:LATEST]
+    sections = [(c, [views[a.url] for a in site.by_category.get(c.slug, ())[:SECTION_STORIES]])
+                for c in sv.categories]
+    sections = [(c, items) for c, items in sections if items]
+    total = page_count(len(ordered), per_page)
+    ctx = common("/", None, site.config.title, site.config.tagline)
+    ctx.update(lead=lead, latest=latest, sections=sections, articles=ordered[:per_page],
+               most_recent=ordered[:5], paginator=Paginator(1, total, "/"))
+    home_shows = {v.url for v in lead + latest + ordered[:per_page]} | {v.url for _, i in sections for v in i}
+    jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))
+    for n, items in enumerate(chunk(ordered, per_page)[1:], start=2):
+        pager = Paginator(n, total, "/")
+        ctx = common(pager.url(n), None, f"Latest news – page {n}", site.config.tagline)
+        ctx.update(kind="home", subject=None, title="Latest news", description_text="",
+                   articles=list(items), paginator=pager)
+        jobs.append(PageJob(pager.url(n), "list.html", ctx, f"home page {n}", frozenset(v.url for v in items)))
+
+    listings: list[tuple[str, Any, str, str, Sequence[Any]]] = []
+    for c in site.categories:
+        listings.append(("category", c, c.name, c.description, site.by_category.get(c.slug, ())))
+    for t in site.tags:
+        listings.append(("tag", t, t.name, "", site.by_tag.get(t.slug, ())))
+    for au in site.authors:
+        listings.append(("author", au, au.name, au.bio, site.by_author.get(au.slug, ())))
+    for kind, subject, title, description, arts in listings:
+        items_all = [views[a.url] for a in arts]
+        total = page_count(len(items_all), per_page)
+        for n, items in enumerate(chunk(items_all, per_page), start=1):
+            pager = Paginator(n, total, subject.url)
+            url = pager.url(n)
+            shown_title = title if n == 1 else f"{title} – page {n}"
+            ctx = common(url, subject.slug if kind == "category" else None, shown_title,
+                         description or f"{kind.title()}: {title}")
+            ctx.update(kind=kind, subject=subject, title=title, description_text=description,
+                       articles=list(items), paginator=pager)
+            jobs.append(PageJob(url, "list.html", ctx, f"{kind} '{title}'", frozenset(v.url for v in items)))
+
+    for p in site.pages:
+        ctx = common(p.url, None, p.title, p.summary)
+        ctx.update(page=page_view(p))
+        jobs.append(PageJob(p.url, "page.html", ctx, p.source))
+
+    for a in site.articles:
+        for alias in a.aliases:
+            ctx = common(alias, None, a.title, a.summary)
+            ctx.update(target=views[a.url])
+            jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))
+
+    ctx = common("/404.html", None, "Page not found", "")
+    ctx.update(latest=ordered[:6])
+    jobs.append(PageJob("/404.html", "404.html", ctx, "404 page", frozenset(v.url for v in ordered[:6])))
+    return jobs
+
+
+def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
+    """Render one page to UTF-8 bytes."""
+    return env.get_template(job.template).render(job.context).encode("utf-8")
+
+
+def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[str, bytes], list[BroadsheetError]]:
+    """Render pages; return URL → bytes and every template error (one per template and kind)."""
+    from .theme import template_error
+
+    out: dict[str, bytes] = {}
+    errors: list[BroadsheetError] = []
+    seen: set[tuple[str | None, int | None, str]] = set()
+    for job in jobs:
+        try:
+            out[job.url] = render_job(env, job)
+        except Exception as exc:
+            err = template_error(exc, job.source)
+            key = (err.path, err.line, type(exc).__name__)
+            if key not in seen:  # one broken template would otherwise report once per page
+                seen.add(key)
+                errors.append(err)
+    return out, errors
+
+
+def static_files(site_root: Path, theme_static: Sequence[Path]) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """Theme static files under /theme/ (child theme wins), then the site's static/ at the root."""
+    from .discover import discover_static
+
+    files: dict[str, OutputFile] = {}
+    warnings: list[BuildWarning] = []
+    for folder in reversed(theme_static):  # parents first so a child theme overrides
+        found, warns = discover_static(folder, site_root)
+        warnings += warns
+        for rel, path in found:
+            out = THEME_STATIC_URL.lstrip("/") + rel
+            files[out] = OutputFile(out, f"theme file {path}", copy_from=path)
+    found, warns = discover_static(site_root / "static", site_root)
+    warnings += warns
+    result = list(files.values())
+    for rel, path in found:
+        result.append(OutputFile(rel, f"static/{rel}", copy_from=path))
+    return result, warnings

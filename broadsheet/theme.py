@@ -1,0 +1,126 @@
+"""Theme lookup and inheritance, and the Jinja environment that renders it."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from .errors import ConfigError, TemplateError
+from .urls import absolute
+
+#: Themes shipped with Broadsheet (the repository's themes/ folder).
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+THEME_KEYS = ("name", "description", "extends", "version", "author", "license")
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """A resolved theme: its folder and those of the themes it extends, most specific first."""
+
+    name: str
+    chain: tuple[Path, ...]
+
+    @property
+    def template_dirs(self) -> list[str]:
+        """Template folders, most specific first: a child overrides single templates."""
+        return [str(p / "templates") for p in self.chain if (p / "templates").is_dir()]
+
+    @property
+    def static_dirs(self) -> list[Path]:
+        """Static folders, most specific first."""
+        return [p / "static" for p in self.chain if (p / "static").is_dir()]
+
+
+def find_theme_dir(name: str, site_root: Path) -> Path | None:
+    """Look for a theme in the site's own themes/ first, then among the bundled ones."""
+    for base in (site_root / "themes", BUNDLED_THEMES):
+        candidate = base / name
+        if (candidate / "templates").is_dir() or (candidate / "theme.yml").is_file():
+            return candidate
+    return None
+
+
+def load_theme(name: str, site_root: Path) -> Theme:
+    """Resolve a theme and the chain of themes it extends."""
+    chain: list[Path] = []
+    seen: set[str] = set()
+    current: str | None = name
+    while current:
+        if current in seen:
+            raise ConfigError(f"theme '{current}' extends itself through {' → '.join(seen)}", "site.yml", None,
+                              "remove the loop in the themes' extends:")
+        seen.add(current)
+        folder = find_theme_dir(current, site_root)
+        if folder is None:
+            raise ConfigError(f"theme '{current}' not found", "site.yml", None,
+                              f"create themes/{current}/templates/ in the site, or use theme: frontier")
+        chain.append(folder)
+        current = _read_theme_yml(folder).get("extends")
+    return Theme(name, tuple(chain))
+
+
+def _read_theme_yml(folder: Path) -> dict[str, Any]:
+    path = folder / "theme.yml"
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yaml.CSafeLoader) or {}
+    except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read theme.yml: {exc}", str(path), None) from None
+    if not isinstance(data, dict):
+        raise ConfigError("theme.yml must be a mapping", str(path), 1)
+    for key in data:
+        if key not in THEME_KEYS:
+            raise ConfigError(f"unknown key '{key}' in theme.yml", str(path), None,
+                              f"known keys: {', '.join(THEME_KEYS)}")
+    return data
+
+
+def format_date(value: datetime | None, fmt: str = "%d %B %Y") -> str:
+    """Format a date for readers; ``%-d`` style flags are avoided for portability."""
+    if value is None:
+        return ""
+    return value.strftime(fmt.replace("%-d", str(value.day)))
+
+
+def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime]
+                     ) -> jinja2.Environment:
+    """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme.template_dirs),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters["date"] = lambda v, fmt="%d %B %Y": format_date(tz_convert(v) if v else v, fmt)
+    env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
+    env.filters["absolute"] = lambda url: absolute(base_url, url)
+    return env
+
+
+def template_error(exc: Exception, rendering: str | None) -> TemplateError:
+    """Turn a Jinja exception into a TemplateError naming the template path:line and the content file."""
+    about = f" while rendering {rendering}" if rendering else ""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return TemplateError(f"template syntax error: {exc.message}{about}", exc.filename or exc.name,
+                             exc.lineno, "fix the template")
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return TemplateError(f"template '{exc.name}' not found{about}", None, None,
+                             "add it to the theme or to the theme it extends")
+    path, line = None, None
+    # Jinja rewrites tracebacks so template frames carry the template's file and line.
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".j2", ".jinja")):
+            path, line = frame.filename, frame.lineno
+    message = str(exc) if isinstance(exc, jinja2.UndefinedError) else f"{type(exc).__name__}: {exc}"
+    return TemplateError(f"{message}{about}", path, line, "check the variable names the template uses")

@@ -1,0 +1,84 @@
+"""Slugs, permalinks and URL → output path mapping. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import unicodedata
+from datetime import datetime
+
+from slugify import slugify as _slugify
+
+# Names Windows cannot hold as a file or folder, whatever the extension.
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
+)
+MAX_SLUG = 80
+
+
+def slugify(text: str, fallback: str | None = None) -> str:
+    """Return a lowercase ASCII slug: Unicode transliterated, never empty, portable.
+
+    Text with no letters or digits (``!!!``, emoji) gets a short stable hash so the
+    URL segment is never empty; Windows device names get a ``-1`` suffix.
+    """
+    text = unicodedata.normalize("NFKC", str(text))
+    # Zero-width and bidi marks are invisible: drop them rather than turn them into '-'.
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    slug = _slugify(text, max_length=MAX_SLUG, word_boundary=True, save_order=True)
+    if not slug:
+        if fallback is not None:
+            return slugify(fallback)
+        slug = "n-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    if slug in WINDOWS_RESERVED:
+        slug += "-1"
+    return slug
+
+
+def article_url(pattern: str, category: str, slug: str, date: datetime) -> str:
+    """Fill an article permalink pattern such as ``/{category}/{slug}/``."""
+    return pattern.format(category=category, slug=slug, year=f"{date.year:04d}",
+                          month=f"{date.month:02d}", day=f"{date.day:02d}")
+
+
+def paginated(base: str, page: int) -> str:
+    """Return the URL of page ``page`` (1-based) of a listing at ``base``."""
+    return base if page == 1 else f"{base}page/{page}/"
+
+
+class UnsafePath(ValueError):
+    """A URL that would write outside the output folder."""
+
+
+_SEGMENT_BAD = re.compile(r"[\x00-\x1f\\]")
+
+
+def output_path(url: str) -> str:
+    """Map a site URL to a relative POSIX file path inside the output folder.
+
+    ``/world/a/`` → ``world/a/index.html``; ``/feed.xml`` → ``feed.xml``.
+    Raises UnsafePath for anything that could leave the folder: ``..`` segments
+    (also percent-encoded), backslashes, control characters, drive letters.
+    """
+    if not url.startswith("/") or url.startswith("//"):
+        raise UnsafePath(f"'{url}' must be a site path starting with a single '/'")
+    decoded = url
+    for _ in range(3):  # %252e%252e decodes twice to '..'
+        decoded = re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), decoded)
+    if _SEGMENT_BAD.search(decoded) or re.search(r"(^|/)\.\.?(/|$)", decoded) or ":" in decoded:
+        raise UnsafePath(f"'{url}' could leave the output folder")
+    path = url.lstrip("/")
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    normal = posixpath.normpath(path)
+    if normal.startswith(("../", "/")) or normal == "..":
+        raise UnsafePath(f"'{url}' could leave the output folder")
+    return normal
+
+
+def absolute(base_url: str, url: str) -> str:
+    """Join the site's base URL and a site path."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE):
+        return url
+    return base_url.rstrip("/") + "/" + url.lstrip("/")

@@ -1,0 +1,159 @@
+"""View objects: what templates receive. The engine's models can change; these stay stable.
+
+Every field is documented in themes/frontier/README.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from .model import Article, Author, Category, Page, Site, Tag
+from .urls import absolute, paginated
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A name and a URL (breadcrumbs, navigation, social links)."""
+
+    name: str
+    url: str
+
+
+@dataclass(slots=True)
+class ArticleView:
+    """An article as templates see it. ``related``, ``prev`` and ``next`` are filled for article pages."""
+
+    title: str
+    slug: str
+    url: str
+    abs_url: str
+    date: datetime
+    updated: datetime | None
+    authors: tuple[Author, ...]
+    category: Category
+    tags: tuple[Tag, ...]
+    summary: str
+    html: Markup
+    toc: Markup
+    words: int
+    reading_minutes: int
+    image: str | None
+    image_alt: str
+    image_caption: str
+    source: str | None
+    source_url: str | None
+    featured: bool
+    draft: bool
+    extra: Mapping[str, Any]
+    related: list[ArticleView] = field(default_factory=list)
+    prev: ArticleView | None = None
+    next: ArticleView | None = None
+
+    @property
+    def author(self) -> Author:
+        """The first author, for templates that show one byline."""
+        return self.authors[0]
+
+
+def article_view(a: Article, base_url: str) -> ArticleView:
+    """Build the template view of an article."""
+    return ArticleView(
+        title=a.title, slug=a.slug, url=a.url, abs_url=absolute(base_url, a.url), date=a.date,
+        updated=a.updated, authors=a.authors, category=a.category, tags=a.tags, summary=a.summary,
+        html=Markup(a.html), toc=Markup(a.toc), words=a.words, reading_minutes=a.reading_minutes,
+        image=a.image, image_alt=a.image_alt, image_caption=a.image_caption, source=a.source_name,
+        source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """A content page (About, Contact)."""
+
+    title: str
+    url: str
+    summary: str
+    html: Markup
+    extra: Mapping[str, Any]
+
+
+def page_view(p: Page) -> PageView:
+    """Build the template view of a content page."""
+    return PageView(p.title, p.url, p.summary, Markup(p.html), p.extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Paginator:
+    """Where a listing page sits among its pages."""
+
+    number: int
+    total: int
+    base_url: str
+
+    @property
+    def prev_url(self) -> str | None:
+        """URL of the previous page, or None on the first."""
+        return paginated(self.base_url, self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        """URL of the next page, or None on the last."""
+        return paginated(self.base_url, self.number + 1) if self.number < self.total else None
+
+    def url(self, n: int) -> str:
+        """URL of page ``n``."""
+        return paginated(self.base_url, n)
+
+    @property
+    def pages(self) -> list[tuple[int, str]]:
+        """Every page number with its URL."""
+        return [(n, paginated(self.base_url, n)) for n in range(1, self.total + 1)]
+
+
+def page_count(items: int, per_page: int) -> int:
+    """How many listing pages ``items`` need (at least one)."""
+    return max(1, math.ceil(items / per_page))
+
+
+def chunk(items: Sequence[Any], per_page: int) -> list[Sequence[Any]]:
+    """Split a listing into pages."""
+    return [items[i:i + per_page] for i in range(0, len(items), per_page)] or [items[:0]]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """Site-wide values available to every template as ``site``."""
+
+    title: str
+    tagline: str
+    base_url: str
+    language: str
+    logo: str | None
+    about: str
+    copyright: str
+    year: int
+    now: datetime
+    social: tuple[Link, ...]
+    categories: tuple[Category, ...]
+    pages: tuple[PageView, ...]
+    default_author: str
+    extra: Mapping[str, Any]
+
+
+def site_view(site: Site) -> SiteView:
+    """Build the ``site`` variable."""
+    c = site.config
+    year = site.now.astimezone(c.tz).year
+    return SiteView(
+        title=c.title, tagline=c.tagline, base_url=c.base_url, language=c.language, logo=c.logo,
+        about=c.about, copyright=c.copyright.replace("{year}", str(year)).replace("{title}", c.title),
+        year=year, now=site.now, social=tuple(Link(s.name, s.url) for s in c.social),
+        categories=tuple(cat for cat in site.categories if cat.in_nav or cat.slug in site.by_category),
+        pages=tuple(page_view(p) for p in site.pages), default_author=c.default_author, extra=c.extra,
+    )

@@ -1,0 +1,87 @@
+"""Shared fixtures: whole small sites written inline into tmp_path, built for real."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from broadsheet.errors import BuildFailed
+from broadsheet.pipeline import BuildOptions, BuildResult, build
+
+REPO = Path(__file__).resolve().parent.parent
+#: Builds in tests are deterministic: "now" is fixed.
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+MINIMAL_SITE_YML = """\
+title: Test Times
+tagline: All the news that fits
+base_url: https://news.example.org/
+timezone: UTC
+categories:
+  - {name: World, description: News from everywhere}
+  - {name: Sport}
+authors:
+  ana: {name: Ana Lima, bio: Covers the world.}
+pagination: {per_page: 2}
+"""
+
+
+def article(title: str = "A headline", date: str = "2026-11-20T10:00:00", body: str = "Body text here.",
+            **fields: object) -> str:
+    """Return the text of an article file with the given front matter fields."""
+    import json
+
+    lines = ["---", f"title: {json.dumps(title)}", f"date: {date}"]
+    for key, value in fields.items():
+        lines.append(f"{key}: {json.dumps(value)}")
+    lines += ["---", "", body, ""]
+    return "\n".join(lines)
+
+
+def write_site(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write a site's files (path → text or bytes) under ``root``; add a site.yml if missing."""
+    root.mkdir(parents=True, exist_ok=True)
+    if "site.yml" not in files:
+        (root / "site.yml").write_text(MINIMAL_SITE_YML, encoding="utf-8")
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content) if content.startswith("\n") else content, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """``make_site({"content/world/a.md": article(...)})`` → the site folder."""
+
+    def make(files: Mapping[str, str | bytes], name: str = "site") -> Path:
+        return write_site(tmp_path / name, files)
+
+    return make
+
+
+def run_build(site: Path, **options: object) -> BuildResult:
+    """Build ``site`` into ``site/output`` with the fixed NOW; raise BuildFailed on errors."""
+    options.setdefault("now", NOW)
+    return build(BuildOptions(source=site, **options))  # type: ignore[arg-type]
+
+
+def build_errors(site: Path, **options: object) -> list[str]:
+    """Build and return the formatted errors; fail the test if the build succeeds."""
+    try:
+        run_build(site, **options)
+    except BuildFailed as failed:
+        return [e.format() for e in failed.errors]
+    raise AssertionError("the build was expected to fail")
+
+
+def read(site: Path, rel: str) -> str:
+    """Read a file of the built output."""
+    return (site / "output" / rel).read_text(encoding="utf-8")
