@@ -9,12 +9,15 @@ which is all the ranking looks at.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 
 from broadsheet.related import RelatedDoc
+
+from .story_corpus import Article
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)|[*_`]+")
@@ -62,3 +65,17 @@ def read_article(path: Path, root: Path) -> RelatedDoc:
 def read_corpus(root: Path) -> list[RelatedDoc]:
     """Read every ``*.md`` under ``root`` (sorted, so runs compare)."""
     return [read_article(p, root) for p in sorted(root.rglob("*.md"))]
+
+
+def story_docs(articles: Sequence[Article]) -> tuple[list[RelatedDoc], dict[str, int], dict[int, int]]:
+    """Return generated story articles as RelatedDocs, with each key's story and each story's size."""
+    docs: list[RelatedDoc] = []
+    story_of: dict[str, int] = {}
+    size_of: dict[int, int] = {}
+    for a in articles:
+        key = f"/{a.category.lower()}/{a.slug}/"
+        docs.append(RelatedDoc(key=key, slug=a.slug, title=a.title, summary=a.summary, text=a.body,
+                               tags=tuple(a.tags), category=a.category, date=a.date))
+        story_of[key] = a.story
+        size_of[a.story] = a.story_size
+    return docs, story_of, size_of

@@ -55,11 +55,11 @@ SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""
 
 DEFAULT_WEIGHTS: Final[Mapping[str, float]] = {
-    "title": 0.5,
+    "title": 0.2,
     "text": 1.0,
     "tags": 0.4,
     "category": 0.05,
-    "time": 0.15,
+    "time": 2.0,
 }
 """Weights used for any signal that ``site.yml`` leaves out."""
 
@@ -96,6 +96,7 @@ _PUNCT: Final = b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _PUNCT_TABLE: Final = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
 _WIDE_MARKS: Final = re.compile(rb"\xe2\x80[\x90-\xbf]")  # U+2010..U+203F: dashes, quotes, ellipsis
 _LATIN_MARKS: Final = re.compile(rb"\xc2[\xa0-\xbf]")  # U+00A0..U+00BF: no-break space, guillemets
+_CAPITAL_RUN: Final = re.compile(rb"[A-Z][a-z]+(?: [A-Z][a-z]+)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +229,7 @@ class RelatedIndex:
         # Inverse document frequency, 0 for features that cannot or should not link
         # articles: on one article only, or on too many.
         self.idf = [math.log((n + 1) / d) if 2 <= d <= max_df else 0.0 for d in df]
+        self.top_idf = math.log((n + 1) / 2)
         for fid in stats.names:
             self.idf[fid] *= settings.name_boost
         # How far apart in time (days) two articles may be for a feature to link
@@ -238,14 +240,19 @@ class RelatedIndex:
         self.reach = [math.inf if d <= rare else horizon * rare / d for d in df]
 
 
-def _utf8_words(text: str) -> list[bytes]:
-    """Split text into words (as UTF-8 bytes), keeping their case."""
+def _utf8(text: str) -> bytes:
+    """Return text as UTF-8 with the common non-ASCII punctuation turned into spaces."""
     raw = text.encode("utf-8", "replace")
     if b"\xe2\x80" in raw:
         raw = _WIDE_MARKS.sub(b" ", raw)
     if b"\xc2" in raw:
         raw = _LATIN_MARKS.sub(b" ", raw)
-    return raw.translate(_PUNCT_TABLE).split()
+    return raw
+
+
+def _utf8_words(text: str) -> list[bytes]:
+    """Split text into words (as UTF-8 bytes), keeping their case."""
+    return _utf8(text).translate(_PUNCT_TABLE).split()
 
 
 def _is_word(term: bytes) -> bool:
@@ -278,9 +285,10 @@ def _terms(title: str, summary: str, text: str, tags: Sequence[str]) -> _Terms:
     counts: dict[bytes, int] = {}
     capitals: dict[bytes, int] = {}
     get = counts.get
+    raw = _utf8(summary + "\n" + text)
     # Count the words as written, then fold case over the distinct ones: far
     # fewer operations than lower-casing every word.
-    for word, n in Counter(_utf8_words(summary + "\n" + text)).items():
+    for word, n in Counter(raw.translate(_PUNCT_TABLE).split()).items():
         if word.islower():
             counts[word] = get(word, 0) + n
         else:
@@ -291,6 +299,15 @@ def _terms(title: str, summary: str, text: str, tags: Sequence[str]) -> _Terms:
     # sentence openers ("The", "Police") rarely reach a majority, names do.
     # Headlines are left out: many sites write them in title case.
     named = [w for w, n in capitals.items() if 2 * n > counts[w]]
+    # Two capitalised words in a row make a name ("Mei Eriksen", "Red Cross"):
+    # far more telling than "Mei" or "Cross" alone, which many others share.
+    for run in _CAPITAL_RUN.findall(raw):
+        parts = run.lower().split()
+        for a, b in zip(parts, parts[1:], strict=False):
+            if a not in _STOP_BYTES and b not in _STOP_BYTES:
+                pair = a + b" " + b
+                counts[pair] = get(pair, 0) + 1
+                named.append(pair)
     heading = sorted({w for w in map(bytes.lower, _utf8_words(title)) if _is_word(w)})
     # The headline says what the story is: its words count twice more in the text.
     for w in heading:
@@ -389,12 +406,20 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
     top = heapq.nlargest(n_terms, scored) if len(scored) > n_terms else sorted(scored, reverse=True)
     ids: list[int] = []
     weights: list[float] = []
-    for part in (top, sorted(((idf[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True),
-                 sorted(((idf[f], f) for f in a.tag_ids if idf[f] > 0.0), reverse=True)):
+    for part in (top, sorted(((idf[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
         norm = math.sqrt(sum(w * w for w, _ in part))
         for w, f in part:
             ids.append(f)
             weights.append(w / norm)
+    # Tags are not length-normalised: an article with one ordinary tag would
+    # otherwise match every article sharing it at full strength. A tag weighs
+    # its IDF over the largest possible IDF, so sharing a tag found on two
+    # articles only scores 1 and a tag on half the site next to nothing.
+    top_idf = index.top_idf
+    for f in a.tag_ids:
+        if idf[f] > 0.0:
+            ids.append(f)
+            weights.append(idf[f] / top_idf)
     return array("i", ids), array("d", weights)
 
 
@@ -527,7 +552,7 @@ def _content_scores(index: RelatedIndex, i: int) -> dict[int, float]:
         if q == 0.0:
             continue
         ids, ws = _window(index, f, t)
-        for j, p in zip(ids, map(q.__mul__, ws)):
+        for j, p in zip(ids, map(q.__mul__, ws), strict=True):
             acc[j] = get(j, 0.0) + p
     acc.pop(i, None)
     return acc
@@ -564,7 +589,8 @@ def _totals(index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]
     # List comprehensions: this runs for every candidate of every article.
     days = [abs(ti - ts[j]) for j in cands]
     totals = [
-        acc[j] + near / (scale + d) + (same if cat[j] == ci else 0.0) for j, d in zip(cands, days, strict=True)
+        acc[j] * (1.0 + near / (scale + d)) + (same if cat[j] == ci else 0.0)
+        for j, d in zip(cands, days, strict=True)
     ]
     return totals, days
 
@@ -582,17 +608,18 @@ def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -
         acc.pop(j, None)
     acc.pop(i, None)
     w = index.weights
-    bonus = w["category"] + w["time"]
     strong = 4 * want
     if len(acc) > 2 * strong + 16:
-        # Category and time add at most ``bonus``: a candidate whose content score
-        # plus that stays below the want-th best full score seen among the
-        # strongest content matches cannot enter the list, so it is not scored.
+        # Time multiplies the content score by at most 1 + w_time and category
+        # adds at most w_category: a candidate whose content score cannot reach
+        # the want-th best full score among the strongest content matches
+        # cannot enter the list, so it is not scored at all.
         cut = sorted(acc.values(), reverse=True)[strong - 1]
         cands = list(compress(acc.keys(), map(cut.__le__, acc.values())))
         totals, _ = _totals(index, i, acc, cands)
         # The margin keeps rounding from dropping a candidate that would tie.
-        limit = sorted(totals, reverse=True)[want - 1] - bonus - 1e-9
+        theta = sorted(totals, reverse=True)[want - 1]
+        limit = (theta - w["category"]) / (1.0 + w["time"]) - 1e-9
         if limit < cut:
             cands = list(compress(acc.keys(), map(limit.__le__, acc.values())))
     else:
@@ -713,7 +740,9 @@ def _parts(index: RelatedIndex, i: int, j: int) -> tuple[dict[str, float], list[
     w_ = index.weights
     scale = index.settings.time_scale_days
     parts["category"] = w_["category"] if index.cat[i] == index.cat[j] else 0.0
-    parts["time"] = w_["time"] * scale / (scale + abs(tj - ti))
+    # Closeness in time scales the content evidence up; its share is that extra.
+    content = parts["title"] + parts["text"] + parts["tags"]
+    parts["time"] = content * w_["time"] * scale / (scale + abs(tj - ti))
     shared.sort(key=lambda x: (-x[0], x[1]))
     return parts, shared
 
