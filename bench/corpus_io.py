@@ -74,8 +74,18 @@ def story_docs(articles: Sequence[Article]) -> tuple[list[RelatedDoc], dict[str,
     size_of: dict[int, int] = {}
     for a in articles:
         key = f"/{a.category.lower()}/{a.slug}/"
-        docs.append(RelatedDoc(key=key, slug=a.slug, title=a.title, summary=a.summary, text=a.body,
-                               tags=tuple(a.tags), category=a.category, date=a.date))
+        docs.append(
+            RelatedDoc(
+                key=key,
+                slug=a.slug,
+                title=a.title,
+                summary=a.summary,
+                text=a.body,
+                tags=tuple(a.tags),
+                category=a.category,
+                date=a.date,
+            )
+        )
         story_of[key] = a.story
         size_of[a.story] = a.story_size
     return docs, story_of, size_of

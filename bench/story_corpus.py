@@ -33,16 +33,63 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FIRST = ["Amara", "Kwame", "Lin", "Sofia", "Tomasz", "Priya", "Jonas", "Fatima", "Noah", "Elena", "Hana", "Mateo", "Aisha", "Oleksandr", "Yusuf", "Ingrid", "Rafael", "Chen", "Leila", "Dmitri", "Grace", "Kofi", "Mariam", "Pablo", "Nadia", "Samuel", "Anika", "Tariq", "Lucia", "Emeka", "Sven", "Mei", "Ahmed", "Clara", "Diego", "Zainab", "Viktor", "Rosa", "Ibrahim", "Ayesha", "Hugo", "Nkechi", "Marco", "Selin", "Jamal", "Olga", "Pedro", "Wanjiru", "Karim", "Elif", "Tunde", "Ines", "Omar", "Katarzyna", "Rahul", "Yara", "Felix", "Adaeze", "Javier", "Sana"]
-LAST = ["Okafor", "Mensah", "Wei", "Marquez", "Nowak", "Raman", "Berg", "Zahra", "Klein", "Petrova", "Sato", "Fernandez", "Haddad", "Kovalenko", "Demir", "Lindqvist", "Moreau", "Osei", "Tanaka", "Novak", "Abubakar", "Silva", "Ivanova", "Mwangi", "Rossi", "Khan", "Dubois", "Yilmaz", "Banda", "Horvat", "Costa", "Nakamura", "Adeyemi", "Johansson", "Schmidt", "Santos", "Ahmadi", "Kowalski", "Otieno", "Gallo", "Rahman", "Lefebvre", "Aziz", "Popescu", "Nair", "Varga", "Mbeki", "Duarte", "Castillo", "Eriksen", "Hussain", "Ferreira", "Bianchi", "Jovanovic", "Morales", "Nguyen", "Okonkwo", "Laine", "Barros", "Kaya"]
-PLACES = ["Lagos", "Nairobi", "Cairo", "Accra", "Dakar", "Kinshasa", "Addis-Ababa", "Johannesburg", "Kampala", "Khartoum", "Casablanca", "Tunis", "Luanda", "Harare", "Lusaka", "Abuja", "Kigali", "Mombasa", "Durban", "Algiers", "London", "Paris", "Berlin", "Madrid", "Rome", "Warsaw", "Kyiv", "Brussels", "Vienna", "Athens", "Lisbon", "Stockholm", "Oslo", "Prague", "Budapest", "Bucharest", "Geneva", "Milan", "Hamburg", "Marseille", "Istanbul", "Ankara", "Tehran", "Baghdad", "Beirut", "Amman", "Riyadh", "Doha", "Dubai", "Jerusalem", "Delhi", "Mumbai", "Karachi", "Dhaka", "Lahore", "Kathmandu", "Colombo", "Beijing", "Shanghai", "Tokyo", "Seoul", "Jakarta", "Manila", "Hanoi", "Bangkok", "Sydney", "Auckland", "Washington", "Chicago", "Houston", "Toronto", "Montreal", "Vancouver", "Mexico-City", "Bogota", "Lima", "Santiago", "Caracas", "Havana", "Quito", "Brasilia", "Sao-Paulo", "Rio", "Montevideo", "Panama", "Kingston", "Anchorage", "Reykjavik", "Tbilisi", "Yerevan", "Baku", "Tashkent", "Almaty", "Ulaanbaatar"]
+_FIRST_TEXT = """
+Amara Kwame Lin Sofia Tomasz Priya Jonas Fatima Noah Elena Hana Mateo Aisha Oleksandr Yusuf Ingrid
+Rafael Chen Leila Dmitri Grace Kofi Mariam Pablo Nadia Samuel Anika Tariq Lucia Emeka Sven Mei Ahmed
+Clara Diego Zainab Viktor Rosa Ibrahim Ayesha Hugo Nkechi Marco Selin Jamal Olga Pedro Wanjiru Karim
+Elif Tunde Ines Omar Katarzyna Rahul Yara Felix Adaeze Javier Sana
+"""
+FIRST = _FIRST_TEXT.split()
+_LAST_TEXT = """
+Okafor Mensah Wei Marquez Nowak Raman Berg Zahra Klein Petrova Sato Fernandez Haddad Kovalenko Demir
+Lindqvist Moreau Osei Tanaka Novak Abubakar Silva Ivanova Mwangi Rossi Khan Dubois Yilmaz Banda Horvat
+Costa Nakamura Adeyemi Johansson Schmidt Santos Ahmadi Kowalski Otieno Gallo Rahman Lefebvre Aziz
+Popescu Nair Varga Mbeki Duarte Castillo Eriksen Hussain Ferreira Bianchi Jovanovic Morales Nguyen
+Okonkwo Laine Barros Kaya
+"""
+LAST = _LAST_TEXT.split()
+_PLACES_TEXT = """
+Lagos Nairobi Cairo Accra Dakar Kinshasa Addis-Ababa Johannesburg Kampala Khartoum Casablanca Tunis
+Luanda Harare Lusaka Abuja Kigali Mombasa Durban Algiers London Paris Berlin Madrid Rome Warsaw Kyiv
+Brussels Vienna Athens Lisbon Stockholm Oslo Prague Budapest Bucharest Geneva Milan Hamburg Marseille
+Istanbul Ankara Tehran Baghdad Beirut Amman Riyadh Doha Dubai Jerusalem Delhi Mumbai Karachi Dhaka
+Lahore Kathmandu Colombo Beijing Shanghai Tokyo Seoul Jakarta Manila Hanoi Bangkok Sydney Auckland
+Washington Chicago Houston Toronto Montreal Vancouver Mexico-City Bogota Lima Santiago Caracas Havana
+Quito Brasilia Sao-Paulo Rio Montevideo Panama Kingston Anchorage Reykjavik Tbilisi Yerevan Baku
+Tashkent Almaty Ulaanbaatar
+"""
+PLACES = _PLACES_TEXT.split()
 ORGS = [
-    "World Bank", "United Nations", "Red Cross", "Central Bank", "Supreme Court", "Health Ministry",
-    "Electoral Commission", "African Union", "European Commission", "Interior Ministry", "Finance Ministry",
-    "National Assembly", "Football Federation", "Olympic Committee", "Port Authority", "Energy Agency",
-    "Teachers Union", "Farmers Union", "Medical Association", "Space Agency", "Human Rights Watch",
-    "Amnesty International", "Transparency International", "Stock Exchange", "Road Safety Board",
-    "Water Authority", "Railway Company", "Science Academy", "Film Institute", "Climate Council",
+    "World Bank",
+    "United Nations",
+    "Red Cross",
+    "Central Bank",
+    "Supreme Court",
+    "Health Ministry",
+    "Electoral Commission",
+    "African Union",
+    "European Commission",
+    "Interior Ministry",
+    "Finance Ministry",
+    "National Assembly",
+    "Football Federation",
+    "Olympic Committee",
+    "Port Authority",
+    "Energy Agency",
+    "Teachers Union",
+    "Farmers Union",
+    "Medical Association",
+    "Space Agency",
+    "Human Rights Watch",
+    "Amnesty International",
+    "Transparency International",
+    "Stock Exchange",
+    "Road Safety Board",
+    "Water Authority",
+    "Railway Company",
+    "Science Academy",
+    "Film Institute",
+    "Climate Council",
 ]
 TOPICS: dict[str, tuple[str, str]] = {
     # topic: (category, words)
@@ -67,10 +114,38 @@ TOPICS: dict[str, tuple[str, str]] = {
     "transfer": ("Sport", "transfer signing contract club fee midfielder loan negotiations"),
     "exhibition": ("Culture", "exhibition museum curator paintings gallery collection artworks visitors"),
 }
-FILLER = ["officials", "said", "statement", "added", "government", "local", "residents", "groups", "according", "morning", "evening", "week", "month", "plans", "issue", "public", "national", "regional", "city", "country", "support", "concerns", "warned", "expected", "continue", "months", "recent", "early", "late", "area", "nearby", "several", "including", "further", "response", "situation", "effort", "efforts", "result", "results", "announced", "confirmed", "reported", "press", "conference", "meeting", "members", "council", "decision", "move", "measures", "changes", "new", "major", "growing", "spokesperson", "agency", "sources", "data", "figures", "number", "latest", "hours", "days", "reports", "told", "media", "local", "community", "pressure", "criticism", "calls", "questions", "process", "review", "following", "earlier", "initial", "plan", "planned", "international", "analysts", "observers", "experts", "families", "workers", "leaders", "authorities", "services", "centre", "state"]
-GENERIC_TAGS = ["Breaking", "Analysis", "Explainer", "Live", "Africa", "Europe", "Asia", "Americas",
-                "Middle East", "Economy", "Society", "Environment", "Health", "Justice", "Security",
-                "Interview", "Investigation", "Opinion", "Weekend", "Video"]
+_FILLER_TEXT = """
+officials said statement added government local residents groups according morning evening week month
+plans issue public national regional city country support concerns warned expected continue months
+recent early late area nearby several including further response situation effort efforts result results
+announced confirmed reported press conference meeting members council decision move measures changes new
+major growing spokesperson agency sources data figures number latest hours days reports told media local
+community pressure criticism calls questions process review following earlier initial plan planned
+international analysts observers experts families workers leaders authorities services centre state
+"""
+FILLER = _FILLER_TEXT.split()
+GENERIC_TAGS = [
+    "Breaking",
+    "Analysis",
+    "Explainer",
+    "Live",
+    "Africa",
+    "Europe",
+    "Asia",
+    "Americas",
+    "Middle East",
+    "Economy",
+    "Society",
+    "Environment",
+    "Health",
+    "Justice",
+    "Security",
+    "Interview",
+    "Investigation",
+    "Opinion",
+    "Weekend",
+    "Video",
+]
 CATEGORIES = ["World", "Politics", "Business", "Technology", "Science", "Sport", "Culture", "Opinion"]
 
 
@@ -112,7 +187,9 @@ def _zipf(rng: random.Random, pool: Sequence[str], flat: float = 5.0) -> str:
     """
     weights = _WEIGHTS.get((len(pool), flat))
     if weights is None:
-        weights = _WEIGHTS[(len(pool), flat)] = list(itertools.accumulate(1.0 / (k + flat) for k in range(len(pool))))
+        weights = _WEIGHTS[(len(pool), flat)] = list(
+            itertools.accumulate(1.0 / (k + flat) for k in range(len(pool)))
+        )
     return rng.choices(pool, cum_weights=weights)[0]
 
 
@@ -177,8 +254,12 @@ def _article(w: _Writer, story: _Story, when: dt.datetime, serial: int) -> Artic
     for _ in range(rng.randint(10, 16)):
         roll = rng.random()
         if roll < 0.45:
-            sentences.append(w.sentence(rng.sample(pool, min(len(pool), rng.randint(1, 2))),
-                                        w.words(topic_words, rng.randint(1, 2))))
+            sentences.append(
+                w.sentence(
+                    rng.sample(pool, min(len(pool), rng.randint(1, 2))),
+                    w.words(topic_words, rng.randint(1, 2)),
+                )
+            )
         elif roll < 0.7:
             sentences.append(w.sentence(w.distractor(), w.words(other_topic, rng.randint(0, 2))))
         elif roll < 0.78:
@@ -201,12 +282,21 @@ def _article(w: _Writer, story: _Story, when: dt.datetime, serial: int) -> Artic
     while len(tags) < 2 or rng.random() < 0.3:
         tags.add(_zipf(rng, GENERIC_TAGS, 2.0))
     category = TOPICS[story.topic][0] if rng.random() < 0.85 else rng.choice(CATEGORIES)
-    return Article(title=title, slug=_slugify(title), date=when, category=category, tags=sorted(tags),
-                   summary=lede, body="\n\n".join(paragraphs), story=story.ident, story_size=story.size)
+    return Article(
+        title=title,
+        slug=_slugify(title),
+        date=when,
+        category=category,
+        tags=sorted(tags),
+        summary=lede,
+        body="\n\n".join(paragraphs),
+        story=story.ident,
+        story_size=story.size,
+    )
 
 
 def generate(n: int, seed: int = 11, per_day: float = 12.0) -> list[Article]:
-    """Return about ``n`` articles: half in measured stories of 7-12, the rest shorter stories and one-offs."""
+    """Return about ``n`` articles: half in measured stories of 7-12, the rest short stories and one-offs."""
     rng = random.Random(seed)
     people = sorted({f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(900)})
     rng.shuffle(people)
@@ -240,8 +330,19 @@ def generate(n: int, seed: int = 11, per_day: float = 12.0) -> list[Article]:
         days = min(60.0, rng.lognormvariate(1.6, 0.8))
         # Two floods in one city in one year share their tag, as on a real site.
         tag = f"{_display(main_place)} {topic}".title() + f" {begin.year}"
-        stories.append(_Story(ident, topic, [main_place, *[p for p in second if p != main_place]], cast, org,
-                              begin, days, size, tag))
+        stories.append(
+            _Story(
+                ident,
+                topic,
+                [main_place, *[p for p in second if p != main_place]],
+                cast,
+                org,
+                begin,
+                days,
+                size,
+                tag,
+            )
+        )
         total += size
     articles: list[Article] = []
     serial = 0
@@ -254,8 +355,13 @@ def generate(n: int, seed: int = 11, per_day: float = 12.0) -> list[Article]:
     return articles
 
 
-def precision(related: dict[str, list[str]], story_of: dict[str, int], size_of: dict[int, int],
-              count: int = 6, min_size: int = 7) -> float:
+def precision(
+    related: dict[str, list[str]],
+    story_of: dict[str, int],
+    size_of: dict[int, int],
+    count: int = 6,
+    min_size: int = 7,
+) -> float:
     """Return the mean share of each measured article's top ``count`` that belongs to its story.
 
     Measured articles are those in stories of at least ``min_size`` articles, so
@@ -277,8 +383,12 @@ def _yaml_str(s: str) -> str:
 
 def render(a: Article, flavor: str) -> str:
     """Return the file text of an article in the project's or Hugo's front matter."""
-    lines = ["---", f"title: {_yaml_str(a.title)}", f"date: {a.date.strftime('%Y-%m-%dT%H:%M:%SZ')}",
-             f"slug: {a.slug}"]
+    lines = [
+        "---",
+        f"title: {_yaml_str(a.title)}",
+        f"date: {a.date.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"slug: {a.slug}",
+    ]
     if flavor == "hugo":
         lines.append(f"categories: [{_yaml_str(a.category)}]")
     else:

@@ -48,7 +48,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress, repeat
+from itertools import compress, pairwise, repeat
 from typing import Final
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
@@ -240,6 +240,13 @@ class RelatedIndex:
         self.reach = [math.inf if d <= rare else horizon * rare / d for d in df]
 
 
+def _key_of(index: RelatedIndex, j: int) -> str:
+    """Return the key of a live article id."""
+    key = index.keys[j]
+    assert key is not None, "removed articles are in no list"
+    return key
+
+
 def _utf8(text: str) -> bytes:
     """Return text as UTF-8 with the common non-ASCII punctuation turned into spaces."""
     raw = text.encode("utf-8", "replace")
@@ -303,7 +310,7 @@ def _terms(title: str, summary: str, text: str, tags: Sequence[str]) -> _Terms:
     # far more telling than "Mei" or "Cross" alone, which many others share.
     for run in _CAPITAL_RUN.findall(raw):
         parts = run.lower().split()
-        for a, b in zip(parts, parts[1:], strict=False):
+        for a, b in pairwise(parts):
             if a not in _STOP_BYTES and b not in _STOP_BYTES:
                 pair = a + b" " + b
                 counts[pair] = get(pair, 0) + 1
@@ -401,7 +408,9 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
     n_terms = index.settings.text_terms
     # Text: (1 + ln tf) * idf; the top words only, which bounds work per article.
     scored = [
-        ((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0
+        ((1.0 + math.log(c)) * idf[f], f)
+        for f, c in zip(a.text_ids, a.text_counts, strict=True)
+        if idf[f] > 0.0
     ]
     top = heapq.nlargest(n_terms, scored) if len(scored) > n_terms else sorted(scored, reverse=True)
     ids: list[int] = []
@@ -421,13 +430,6 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
             ids.append(f)
             weights.append(idf[f] / top_idf)
     return array("i", ids), array("d", weights)
-
-
-def _insert_sorted(seq: list[int] | array[int], value: int, key: object) -> int:
-    """Insert ``value`` into ``seq`` kept sorted by ``key`` and return its position."""
-    pos = bisect_left(seq, key(value), key=key)  # type: ignore[operator, arg-type]
-    seq.insert(pos, value)
-    return pos
 
 
 def build_related_index(
@@ -483,7 +485,7 @@ def _add_doc(
             ws.append(w)
     members = index.by_cat.setdefault(doc.category, [])
     if sort_postings:
-        _insert_sorted(members, i, order_key)
+        members.insert(bisect_left(members, order_key(i), key=order_key), i)
     else:
         members.append(i)
     index.by_slug.setdefault(doc.slug, []).append(i)
@@ -541,7 +543,7 @@ def _window(index: RelatedIndex, f: int, t: float) -> tuple[array[int], array[fl
 
 
 def _content_scores(index: RelatedIndex, i: int) -> dict[int, float]:
-    """Accumulate the weighted title, text and tag similarity of ``i`` with every article it shares a feature with."""
+    """Accumulate the weighted title, text and tag similarity of ``i`` with every article sharing a feature."""
     acc: dict[int, float] = {}
     get = acc.get
     fw = index.field_weight
@@ -578,7 +580,9 @@ def _pinned_ids(index: RelatedIndex, i: int) -> list[int]:
     return out
 
 
-def _totals(index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]) -> tuple[list[float], list[float]]:
+def _totals(
+    index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]
+) -> tuple[list[float], list[float]]:
     """Return the full scores of ``cands`` for article ``i`` and how many days apart each is."""
     w = index.weights
     scale = index.settings.time_scale_days
@@ -640,8 +644,7 @@ def _list_for(index: RelatedIndex, i: int) -> list[str]:
     pinned = _pinned_ids(index, i)
     count = index.settings.count
     ranked = _rank(index, i, max(0, count - len(pinned)), pinned) if count > len(pinned) else []
-    keys = index.keys
-    return [keys[j] for j in pinned[:count]] + [keys[j] for _, j in ranked]  # type: ignore[misc]
+    return [_key_of(index, j) for j in pinned[:count]] + [_key_of(index, j) for _, j in ranked]
 
 
 def compute_related(docs: Sequence[RelatedDoc], settings: RelatedSettings) -> dict[str, list[str]]:
@@ -686,24 +689,28 @@ def _rerank(index: RelatedIndex, affected: set[int]) -> set[str]:
     return changed
 
 
-def remove_related(index: RelatedIndex, key: str) -> set[str]:
-    """Take one article out of the index; return the keys whose lists changed (not the removed one)."""
-    i = index.id_of.get(key)
-    if i is None:
-        return set()
+def _detach(index: RelatedIndex, key: str) -> set[int]:
+    """Take an article out of the index; return the articles whose lists it may have touched."""
+    i = index.id_of[key]
     doc = index.docs[i]
     assert doc is not None
     affected = _linked(index, i)
     pos = index.by_cat[doc.category].index(i)
-    slug = doc.slug
     _remove_doc(index, i)
     affected.update(_neighbourhood(index, doc.category, pos))
-    affected.update(index.pinners.get(slug, ()))
+    affected.update(index.pinners.get(doc.slug, ()))
     affected.discard(i)
-    changed = _rerank(index, affected)
-    # Other lists that held the removed article are among the affected, and
-    # have been ranked again without it.
-    return changed
+    return affected
+
+
+def remove_related(index: RelatedIndex, key: str) -> set[str]:
+    """Take one article out of the index; return the keys whose lists changed (not the removed one)."""
+    if key not in index.id_of:
+        return set()
+    affected = _detach(index, key)
+    # The lists that held the removed article are among the affected: they are
+    # ranked again without it.
+    return _rerank(index, affected)
 
 
 def update_related(index: RelatedIndex, doc: RelatedDoc) -> set[str]:
@@ -711,14 +718,16 @@ def update_related(index: RelatedIndex, doc: RelatedDoc) -> set[str]:
 
     Uses the statistics frozen in the index; see the module docstring.
     """
-    changed = remove_related(index, doc.key) if doc.key in index.id_of else set()
+    old_list = index.lists.get(doc.key)
+    affected_old = _detach(index, doc.key) if doc.key in index.id_of else set()
     analyser = _Analyser(index.stats)
     i = _add_doc(index, doc, _vector(index, analyser.add(_terms_of([doc])[0])), sort_postings=True)
-    affected = _linked(index, i)
-    affected.update(_neighbourhood(index, doc.category, index.by_cat[doc.category].index(i)))
+    affected = _linked(index, i) | affected_old
     affected.add(i)
-    changed |= _rerank(index, affected)
-    return changed
+    if old_list is not None:
+        # Compare the article's new list with its list before the change.
+        index.lists[doc.key] = old_list
+    return _rerank(index, affected)
 
 
 def _parts(index: RelatedIndex, i: int, j: int) -> tuple[dict[str, float], list[tuple[float, int]]]:
@@ -753,7 +762,7 @@ def _feature_label(index: RelatedIndex, fid: int) -> str:
         index.labels = {v: k for k, v in index.stats.feature_ids.items()}
     k = index.labels[fid]
     if isinstance(k, tuple):
-        return ("#" + k[1]) if k[0] == "g" else k[1].decode("utf-8", "replace")
+        return f"#{k[1]}" if k[0] == "g" else bytes(k[1]).decode("utf-8", "replace")
     return k.decode("utf-8", "replace") if isinstance(k, bytes) else str(k)
 
 
