@@ -274,13 +274,16 @@ def _norm_tag(tag: str) -> str:
 
 def _order(docs: Iterable[RelatedDoc]) -> list[RelatedDoc]:
     """Return docs in the canonical (time, key) order so results never depend on input order."""
-    ordered = sorted(docs, key=lambda d: (d.date.timestamp(), d.key))
+    ordered = sorted(docs, key=lambda d: (d.date.timestamp(), d.key, d.slug, d.title, d.text))
+    # Two articles with one key are an error the build reports on its own
+    # (both would write one page); here the first in that order stands for both.
     seen: set[str] = set()
+    unique = []
     for d in ordered:
-        if d.key in seen:
-            raise ValueError(f"duplicate related key: {d.key}")
-        seen.add(d.key)
-    return ordered
+        if d.key not in seen:
+            seen.add(d.key)
+            unique.append(d)
+    return unique
 
 
 _Terms = tuple[dict[bytes, int], list[bytes], list[bytes], list[str]]

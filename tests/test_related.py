@@ -271,3 +271,40 @@ def test_any_sequence_of_changes_equals_a_full_build(
             docs[target.key] = _edit(docs[target.key], donor, how)
             update_related(index, docs[target.key])
     _check_against_full_build(index, docs)
+
+
+# The command line: `build.py related SLUG` explains a list.
+
+
+def test_related_command_prints_each_signal_share(make_site, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import article
+
+    from broadsheet.cli import main
+
+    site = make_site(
+        {
+            "content/world/floods.md": article(
+                "Floods swamp Lagos",
+                "2025-05-01T10:00:00",
+                tags=["Lagos floods"],
+                slug="floods",
+                body="Governor Babajide Okafor toured Ikorodu as the Ogun burst.",
+            ),
+            "content/world/anger.md": article(
+                "Anger in Ikorodu",
+                "2025-05-03T10:00:00",
+                slug="anger",
+                body="Babajide Okafor faced anger in Ikorodu over relief.",
+            ),
+            "content/sport/final.md": article("Cup final tonight", "2025-05-02T10:00:00", body="A match."),
+        }
+    )
+    assert main(["related", "floods", "--source", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert 'Related to "Floods swamp Lagos" (/world/floods/)' in out
+    for column in ("score", "title", "text", "tags", "category", "time", "pinned"):
+        assert column in out
+    first = next(line for line in out.splitlines() if line.strip().startswith("1 "))
+    assert "/world/anger/" in first and "okafor" in first
+    assert main(["related", "nothing-like-it", "--source", str(site)]) == 1
+    assert "no published article" in capsys.readouterr().err
