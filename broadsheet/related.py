@@ -39,17 +39,22 @@ and the next full build refreshes them.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
+import multiprocessing
+import os
 import re
+import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, pairwise, repeat
-from typing import Final
+from typing import Any, Final
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""
@@ -143,6 +148,8 @@ class RelatedSettings:
     """Commoner features only link articles at most this many days apart."""
     name_boost: float = 1.5
     """Extra weight of words mostly written capitalised (names, places)."""
+    jobs: int | None = None
+    """Processes for large sites: None picks by size and cores, 1 never forks."""
 
     def resolved_weights(self) -> dict[str, float]:
         """Return the weight of every signal, defaults filled in; reject unknown names."""
@@ -326,8 +333,72 @@ def _terms(title: str, summary: str, text: str, tags: Sequence[str]) -> _Terms:
 
 
 def _terms_of(docs: Sequence[RelatedDoc]) -> list[_Terms]:
-    """Return the terms of a batch of articles (the unit of work of a worker process)."""
+    """Return the terms of a batch of articles."""
     return [_terms(d.title, d.summary, d.text, d.tags) for d in docs]
+
+
+# The index handed to forked worker processes: they inherit it at fork time, so
+# it is never pickled across; only ranges of ids go out, lists come back.
+_FORKED: RelatedIndex | None = None
+_BATCH: Final = 500
+_Fields = tuple[str, str, str, tuple[str, ...]]
+
+
+def _batch_terms(batch: list[_Fields]) -> list[_Terms]:
+    """Worker: the terms of a batch of articles (title, summary, text, tags).
+
+    The text is sent rather than read from the inherited articles: reading
+    them would touch every article's memory page and copy it into the worker.
+    """
+    return [_terms(*fields) for fields in batch]
+
+
+def _forked_lists(span: tuple[int, int]) -> list[list[str]]:
+    """Worker: the related lists of article ids ``span`` of the inherited index."""
+    assert _FORKED is not None
+    return [_list_for(_FORKED, i) for i in range(*span)]
+
+
+def _workers(settings: RelatedSettings, n: int) -> int:
+    """Return how many processes to use: 1 unless the work is large and forking is safe.
+
+    Forking a process that runs other threads (a live-reload server, say) can
+    copy a lock held by one of them and hang the child, so threads mean serial.
+    """
+    if settings.jobs is not None:
+        wanted = settings.jobs
+    else:
+        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if n < _PARALLEL_FROM:
+            wanted = 1
+    if wanted <= 1 or "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1
+    return min(wanted, max(1, n // _BATCH))
+
+
+_PARALLEL_FROM: Final = 5000
+"""Below this many articles one process is faster than starting workers."""
+
+
+def _spans(n: int, size: int) -> list[tuple[int, int]]:
+    return [(k, min(n, k + size)) for k in range(0, n, size)]
+
+
+def _in_workers(job: Callable[[Any], list[Any]], batches: Iterable[Any], jobs: int,
+                index: RelatedIndex | None = None) -> Iterator[Any]:
+    """Run ``job`` over ``batches`` in ``jobs`` forked processes; yield the results in order."""
+    global _FORKED
+    _FORKED = index
+    # Frozen objects are skipped by the workers' garbage collector, which would
+    # otherwise visit, and so copy, every page of the parent's memory.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            for batch in pool.map(job, batches):
+                yield from batch
+    finally:
+        _FORKED = None
+        gc.unfreeze()
 
 
 class _Analyser:
@@ -444,15 +515,32 @@ def build_related_index(
     of fresh ones: that is what an incremental update amounts to.
     """
     ordered = _order(docs)
+    n = len(ordered)
+    jobs = _workers(settings, n)
     analyser = _Analyser(stats)
-    analysed = [analyser.add(t) for t in _terms_of(ordered)]
-    index = RelatedIndex(settings, stats if stats is not None else analyser.stats(len(ordered)))
+    # Raw terms are bulky (a dict per article): each is folded into compact
+    # arrays as soon as it arrives, never held for the whole site at once.
+    if jobs > 1:
+        fields = ([(d.title, d.summary, d.text, d.tags) for d in ordered[a:b]] for a, b in _spans(n, _BATCH))
+        terms: Iterable[_Terms] = _in_workers(_batch_terms, fields, jobs)
+    else:
+        terms = (_terms(d.title, d.summary, d.text, d.tags) for d in ordered)
+    analysed: list[_Analysed | None] = [analyser.add(t) for t in terms]
+    index = RelatedIndex(settings, stats if stats is not None else analyser.stats(n))
     _field_layout(index)
-    for d, a in zip(ordered, analysed, strict=True):
+    for k, d in enumerate(ordered):
+        a = analysed[k]
+        assert a is not None
         _add_doc(index, d, _vector(index, a), sort_postings=False)
-    del analysed
-    for key in sorted(index.id_of):
-        index.lists[key] = _list_for(index, index.id_of[key])
+        analysed[k] = None
+    # Article ids follow the (time, key) order, so lists come out in that order too.
+    lists: Iterable[list[str]] = (
+        _in_workers(_forked_lists, _spans(n, _BATCH), jobs, index)
+        if jobs > 1
+        else (_list_for(index, i) for i in range(n))
+    )
+    for i, related in enumerate(lists):
+        index.lists[_key_of(index, i)] = related
     return index
 
 
@@ -583,23 +671,16 @@ def _pinned_ids(index: RelatedIndex, i: int) -> list[int]:
     return out
 
 
-def _totals(
-    index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]
-) -> tuple[list[float], list[float]]:
-    """Return the full scores of ``cands`` for article ``i`` and how many days apart each is."""
+def _totals(index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]) -> list[float]:
+    """Return the full scores of ``cands`` for article ``i``."""
     w = index.weights
     scale = index.settings.time_scale_days
     near = w["time"] * scale
     same = w["category"]
     ts, cat = index.ts, index.cat
     ti, ci = ts[i], cat[i]
-    # List comprehensions: this runs for every candidate of every article.
-    days = [abs(ti - ts[j]) for j in cands]
-    totals = [
-        acc[j] * (1.0 + near / (scale + d)) + (same if cat[j] == ci else 0.0)
-        for j, d in zip(cands, days, strict=True)
-    ]
-    return totals, days
+    # One list comprehension: this runs for every candidate of every article.
+    return [acc[j] * (1.0 + near / (scale + abs(ti - ts[j]))) + (same if cat[j] == ci else 0.0) for j in cands]
 
 
 def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -> list[tuple[float, int]]:
@@ -623,7 +704,7 @@ def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -
         # cannot enter the list, so it is not scored at all.
         cut = sorted(acc.values(), reverse=True)[strong - 1]
         cands = list(compress(acc.keys(), map(cut.__le__, acc.values())))
-        totals, _ = _totals(index, i, acc, cands)
+        totals = _totals(index, i, acc, cands)
         # The margin keeps rounding from dropping a candidate that would tie.
         theta = sorted(totals, reverse=True)[want - 1]
         limit = (theta - w["category"]) / (1.0 + w["time"]) - 1e-9
@@ -631,14 +712,14 @@ def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -
             cands = list(compress(acc.keys(), map(limit.__le__, acc.values())))
     else:
         cands = list(acc)
-    totals, days = _totals(index, i, acc, cands)
+    totals = _totals(index, i, acc, cands)
     if len(cands) > want:
         floor = sorted(totals, reverse=True)[want - 1]
         picked = list(compress(range(len(cands)), map(floor.__le__, totals)))
     else:
         picked = list(range(len(cands)))
-    keys = index.keys
-    picked.sort(key=lambda k: (-totals[k], days[k], keys[cands[k]]))
+    keys, ts, ti = index.keys, index.ts, index.ts[i]
+    picked.sort(key=lambda k: (-totals[k], abs(ti - ts[cands[k]]), keys[cands[k]]))
     return [(totals[k], cands[k]) for k in picked[:want]]
 
 

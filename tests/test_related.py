@@ -24,6 +24,7 @@ from broadsheet.related import (
     remove_related,
     update_related,
 )
+from broadsheet.related import _workers as _workers
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 SETTINGS = RelatedSettings()
@@ -182,6 +183,14 @@ def test_explanations_follow_the_list_and_shares_sum_to_one(stories: tuple) -> N
         assert scores == sorted(scores, reverse=True)
     assert explain_in(index, docs[40].key)[0].shares["pinned"] == 1.0
     assert [e.key for e in explain_related(docs, SETTINGS, docs[100].key)] == index.lists[docs[100].key]
+
+
+def test_worker_processes_give_the_same_lists_as_one_process() -> None:
+    docs = story_docs(generate(1100, seed=9))[0]
+    parallel = RelatedSettings(jobs=2)
+    if _workers(parallel, len(docs)) < 2:
+        pytest.skip("this process runs threads or cannot fork: the ranking stays in one process")
+    assert compute_related(docs, parallel) == compute_related(docs, RelatedSettings(jobs=1))
 
 
 def test_unknown_weights_are_refused() -> None:
