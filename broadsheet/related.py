@@ -142,9 +142,9 @@ class RelatedSettings:
     """How many of its strongest words an article is matched on."""
     max_df: float = 0.1
     """Words and tags on more than this share of articles are ignored."""
-    rare_df: int = 250
+    rare_df: int = 100
     """Features on at most this many articles link articles at any distance in time."""
-    horizon_days: float = 45.0
+    horizon_days: float = 60.0
     """Commoner features only link articles at most this many days apart."""
     name_boost: float = 1.5
     """Extra weight of words mostly written capitalised (names, places)."""
