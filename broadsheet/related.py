@@ -1,40 +1,54 @@
 """Related articles: the "You may also like" ranking.
 
 The pipeline hands this module one :class:`RelatedDoc` per published article and
-gets back, for each article key, the keys of its related articles, best first.
+gets back, for each article key, the keys of its related articles, best first:
+pinned ones (front matter ``related:``) first in their order, then the ranking.
 
-How an article B scores as related to an article A (each signal lies in [0, 1]
-and is multiplied by its weight from ``site.yml``)::
+How an article B scores as related to an article A, with the weights of
+``site.yml`` (``related.weights``)::
 
-    score = title  * cosine(title words of A, title words of B)
-          + text   * cosine(summary and body words of A, of B)
-          + tags   * cosine(tags of A, tags of B)
-          + category * (1 if same category else 0)
-          + time   * scale / (scale + days between A and B)
+    content = title * cosine(headline words of A, of B)
+            + text  * cosine(headline, summary and body words of A, of B)
+            + tags  * sum over shared tags of (idf / largest idf) ** 2
+    score   = content * (1 + time * scale / (scale + days between A and B))
+            + category * (1 if same category else 0)
 
-Words and tags are weighted by TF-IDF, so a word or tag found on few articles
-(a name, a place, a specific story tag) counts far more than one found
-everywhere. Words that are mostly written with a capital letter across the site
-(names, places, organisations) get an extra boost. Each article keeps only its
-strongest words (``text_terms``); words on more than ``max_df`` of the site are
-dropped, as are stop words.
+Words are weighted by TF-IDF over the whole site: a word on few articles (a
+name, a place) counts far more than one on many, and headline words count
+twice more in the text. Names count extra: words mostly written capitalised
+across the site, and runs of capitalised words ("Mei Eriksen", "Red Cross"),
+which tell apart people who share a first name. Tags are weighed by their
+rarity on the site, not relative to the article's other tags, so a tag on half
+the site adds next to nothing even to an article that has no other. Closeness
+in time multiplies the content evidence rather than adding to it: follow-ups
+sit near each other, but two articles that merely appeared the same day are
+not related for it.
 
-Scale comes from an inverted index: feature -> articles that carry it, sorted by
-date. An article only meets candidates through the features it shares with them,
-never through all pairs. A feature carried by few articles (``rare_df`` or
-fewer) links articles at any distance in time, so a trial years after a crime
-still finds the crime; a more common one only links articles within
-``horizon_days`` of each other, which bounds the work per article and matches
-how news reads: a common word shared by two articles months apart says little.
-The few articles nearest in time in the same category are always candidates, so
-an article with nothing distinctive still gets a full list.
+Scale comes from an inverted index: feature -> articles that carry it, in time
+order. An article meets candidates only through the features it shares with
+them, never through all pairs, and keeps only its strongest words
+(``text_terms``); stop words and features on more than ``max_df`` of the site
+are not indexed. A feature on at most ``rare_df`` articles links articles at
+any distance in time, so a trial years later still finds the crime; a commoner
+one links only articles within a horizon that shrinks as the feature spreads
+(``horizon_days * rare_df / df``), so reading any feature's postings costs about
+the same and a common word shared months apart says nothing. The articles of
+the same category nearest in time are always candidates, so an article with
+nothing distinctive still gets a full list. A candidate whose content score
+cannot reach the list even with the largest time and category bonus is never
+fully scored.
 
 The index is kept so that one changed article can be folded in cheaply
-(:func:`update_related`, :func:`remove_related`): only articles whose candidate
-sets contain the changed one are ranked again. The corpus statistics (document
-frequencies, which words are names) are frozen at the full build: updates use
-them as they are, so the result equals a full build over the same statistics,
-and the next full build refreshes them.
+(:func:`update_related`, :func:`remove_related`): only the articles whose
+candidates include the changed one are ranked again. The corpus statistics
+(document frequencies, which words are names) are frozen at the full build:
+updates use them as they are, so the result equals a full build over the same
+statistics (``build_related_index(docs, settings, stats=index.stats)``), and
+the next full build refreshes them. Refreshing them on every edit would change
+the weight of every article sharing a word with the edited one, and so most lists.
+
+Large sites are split over forked worker processes when the calling process
+runs no other thread; results are the same as in one process.
 """
 
 from __future__ import annotations
@@ -73,6 +87,8 @@ _TITLE, _TEXT, _TAGS = 0, 1, 2
 _FIELD_SIGNAL: Final = ("title", "text", "tags")
 
 _SECONDS_PER_DAY: Final = 86400.0
+_SMALL_SITE: Final = 50
+"""No feature is dropped for being common on a site of this many articles or fewer."""
 
 # English function words and newsroom boilerplate. Other languages lean on
 # ``max_df``: their function words are on most articles and are dropped anyway.
@@ -137,7 +153,7 @@ class RelatedSettings:
     weights: Mapping[str, float] = field(default_factory=dict)
     """Per-signal weights; missing signals take :data:`DEFAULT_WEIGHTS`."""
     time_scale_days: float = 7.0
-    """Days apart at which the time signal has fallen to one half."""
+    """Days apart at which the time boost has fallen to half of ``weights["time"]``."""
     text_terms: int = 40
     """How many of its strongest words an article is matched on."""
     max_df: float = 0.1
@@ -145,7 +161,7 @@ class RelatedSettings:
     rare_df: int = 100
     """Features on at most this many articles link articles at any distance in time."""
     horizon_days: float = 60.0
-    """Commoner features only link articles at most this many days apart."""
+    """Commoner features link articles at most ``horizon_days * rare_df / df`` days apart."""
     name_boost: float = 1.5
     """Extra weight of words mostly written capitalised (names, places)."""
     jobs: int | None = None
@@ -231,7 +247,10 @@ class RelatedIndex:
         self.lists: dict[str, list[str]] = {}
         self.labels: dict[int, object] | None = None
         n = stats.n_docs
-        max_df = max(2, int(settings.max_df * n))
+        # The cut-off saves work on large sites; on a small one (a story on 4 of
+        # 30 articles) it would drop the very words that matter, and IDF alone
+        # already makes a word on most articles weigh next to nothing.
+        max_df = max(int(settings.max_df * n), min(n, _SMALL_SITE))
         df = stats.df
         # Inverse document frequency, 0 for features that cannot or should not link
         # articles: on one article only, or on too many.

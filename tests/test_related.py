@@ -162,6 +162,18 @@ def test_a_follow_up_sharing_names_and_places_but_no_tag_is_found() -> None:
     assert compute_related(docs, SETTINGS)["first"][0] == "follow-up"
 
 
+def test_on_a_small_site_a_story_on_several_articles_still_links_them() -> None:
+    docs = [doc(f"other-{k}", f"Budget talks {k} stall in parliament over pensions {k}.", days=k) for k in range(16)]
+    docs += [doc(f"storm-{k}", f"Storm Ilse hits Bergen; ferries cancelled {k}.", days=k) for k in range(4)]
+    lists = compute_related(docs, SETTINGS)
+    assert set(lists["storm-0"][:3]) == {"storm-1", "storm-2", "storm-3"}
+
+
+def test_an_empty_site_and_a_single_article_work() -> None:
+    assert compute_related([], SETTINGS) == {}
+    assert compute_related([doc("a", "Lone article", tags=["x"])], SETTINGS) == {"a": []}
+
+
 def test_story_clusters_are_found_with_high_precision(stories: tuple) -> None:
     docs, story_of, size_of = stories
     assert precision(compute_related(docs, SETTINGS), story_of, size_of) >= 0.85
