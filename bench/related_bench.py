@@ -21,6 +21,7 @@ One run prints every figure; compare ratios within a run, not across machines.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -37,7 +38,12 @@ if str(ROOT) not in sys.path:
 
 from bench.corpus_io import read_corpus, story_docs  # noqa: E402
 from bench.story_corpus import generate, precision, write  # noqa: E402
-from broadsheet.related import RelatedSettings, compute_related  # noqa: E402
+from broadsheet.related import (  # noqa: E402
+    RelatedSettings,
+    build_related_index,
+    compute_related,
+    update_related,
+)
 
 HUGO_CONFIG = """\
 baseURL: https://example.org/
@@ -77,12 +83,19 @@ def run_child(folder: Path) -> None:
     docs = read_corpus(folder)
     t1 = time.perf_counter()
     peak_read = _peak_mb()
-    lists = compute_related(docs, RelatedSettings())
+    index = build_related_index(docs, RelatedSettings())  # what compute_related runs, index kept
     t2 = time.perf_counter()
+    lists = index.lists
     full = sum(1 for v in lists.values() if len(v) == 6)
+    # One article edited: its body swapped for another's, folded into the index.
+    edited = dataclasses.replace(docs[len(docs) // 2], text=docs[len(docs) // 3].text)
+    t3 = time.perf_counter()
+    changed = update_related(index, edited)
+    t4 = time.perf_counter()
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"n": len(docs), "read_s": t1 - t0, "rank_s": t2 - t1, "peak_read_mb": peak_read,
-                      "peak_mb": _peak_mb(), "workers_mb": workers, "full_lists": full}))
+                      "peak_mb": _peak_mb(), "workers_mb": workers, "full_lists": full,
+                      "update_s": t4 - t3, "update_changed": len(changed)}))
 
 
 def ensure_corpus(work: Path, n: int) -> Path:
@@ -187,6 +200,9 @@ def main() -> None:
         print(f"| {r['n']:,} | {r['read_s']:.1f} | {r['rank_s']:.2f} | {r['rank_s'] / r['n'] * 1000:.3f} "
               f"| {r['peak_read_mb']:.0f} | {r['peak_mb']:.0f} | {r['peak_mb'] - r['peak_read_mb']:.0f} "
               f"| {r['workers_mb']:.0f} | {r['full_lists'] / r['n']:.1%} |")
+    for r in rows:
+        print(f"one article edited at {r['n']:,}: update_related took {r['update_s'] * 1000:.0f} ms, "
+              f"{r['update_changed']} lists changed")
     if len(rows) > 1:
         a, b = rows[0], rows[-1]
         print(f"\nscaling {a['n']:,} -> {b['n']:,} articles ({b['n'] / a['n']:.0f}x): "

@@ -879,7 +879,8 @@ def explain_in(index: RelatedIndex, key: str) -> list[Explanation]:
         doc = index.docs[j]
         assert doc is not None
         parts, shared = _parts(index, i, j)
-        labels = tuple(_feature_label(index, f) for _, f in shared[:8])
+        # A word shared in the headlines and in the texts is listed once.
+        labels = tuple(dict.fromkeys(_feature_label(index, f) for _, f in shared))[:8]
         if j in pinned:
             parts = dict.fromkeys(parts, 0.0)
             parts["pinned"] = 1.0
