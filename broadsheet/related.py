@@ -403,8 +403,9 @@ def _spans(n: int, size: int) -> list[tuple[int, int]]:
     return [(k, min(n, k + size)) for k in range(0, n, size)]
 
 
-def _in_workers(job: Callable[[Any], list[Any]], batches: Iterable[Any], jobs: int,
-                index: RelatedIndex | None = None) -> Iterator[Any]:
+def _in_workers(
+    job: Callable[[Any], list[Any]], batches: Iterable[Any], jobs: int, index: RelatedIndex | None = None
+) -> Iterator[Any]:
     """Run ``job`` over ``batches`` in ``jobs`` forked processes; yield the results in order."""
     global _FORKED
     _FORKED = index
@@ -653,7 +654,7 @@ def _window(index: RelatedIndex, f: int, t: float) -> tuple[array[int], array[fl
 
 
 def _content_scores(index: RelatedIndex, i: int) -> dict[int, float]:
-    """Accumulate the weighted title, text and tag similarity of ``i`` with every article sharing a feature."""
+    """Sum the weighted title, text and tag similarity of ``i`` with each article sharing a feature."""
     acc: dict[int, float] = {}
     get = acc.get
     fw = index.field_weight
@@ -673,7 +674,7 @@ def _content_scores(index: RelatedIndex, i: int) -> dict[int, float]:
 def _neighbours(index: RelatedIndex, i: int) -> list[int]:
     """Return the articles of the same category nearest in time (``count`` on each side)."""
     members = index.by_cat[index.cat[i]]
-    pos = bisect_left(members, (index.ts[i], index.keys[i]), key=_order_key(index))  # type: ignore[arg-type]
+    pos = bisect_left(members, (index.ts[i], _key_of(index, i)), key=_order_key(index))
     k = index.settings.count
     return members[max(0, pos - k) : pos] + members[pos + 1 : pos + 1 + k]
 
@@ -699,7 +700,9 @@ def _totals(index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]
     ts, cat = index.ts, index.cat
     ti, ci = ts[i], cat[i]
     # One list comprehension: this runs for every candidate of every article.
-    return [acc[j] * (1.0 + near / (scale + abs(ti - ts[j]))) + (same if cat[j] == ci else 0.0) for j in cands]
+    return [
+        acc[j] * (1.0 + near / (scale + abs(ti - ts[j]))) + (same if cat[j] == ci else 0.0) for j in cands
+    ]
 
 
 def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -> list[tuple[float, int]]:

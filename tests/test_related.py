@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +29,8 @@ from broadsheet.related import (
 from broadsheet.related import _workers as _workers
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+Stories = tuple[list[RelatedDoc], dict[str, int], dict[int, int]]
+"""Articles, the story of each key, the size of each story."""
 SETTINGS = RelatedSettings()
 
 
@@ -61,17 +65,18 @@ def filler(n: int, seed: int = 1, **fields: object) -> list[RelatedDoc]:
     for k in range(n):
         words = " ".join(f"q{k}z{rng.randrange(10**6)}" for _ in range(30))
         when = rng.uniform(-200, 200)
-        out.append(doc(f"filler-{k}", words, title=f"Filler q{k}z", days=when, **fields))  # type: ignore[arg-type]
+        extra: dict[str, Any] = dict(fields)
+        out.append(doc(f"filler-{k}", words, title=f"Filler q{k}z", days=when, **extra))
     return out
 
 
 @pytest.fixture(scope="module")
-def stories() -> tuple[list[RelatedDoc], dict[str, int], dict[int, int]]:
+def stories() -> Stories:
     """A small corpus of story clusters among unrelated articles."""
     return story_docs(generate(700, seed=5))
 
 
-def test_an_article_is_never_its_own_related_and_only_known_keys_come_back(stories: tuple) -> None:
+def test_an_article_is_never_its_own_related_and_only_known_keys_come_back(stories: Stories) -> None:
     docs = stories[0]
     lists = compute_related(docs, SETTINGS)
     keys = {d.key for d in docs}
@@ -97,7 +102,7 @@ def test_pinned_beyond_count_are_cut_to_count() -> None:
     assert compute_related(docs, RelatedSettings(count=3))["a"] == ["filler-0", "filler-1", "filler-2"]
 
 
-def test_the_same_input_in_any_order_gives_the_same_lists(stories: tuple) -> None:
+def test_the_same_input_in_any_order_gives_the_same_lists(stories: Stories) -> None:
     docs = list(stories[0][:300])
     expected = compute_related(docs, SETTINGS)
     for seed in (1, 2):
@@ -163,7 +168,10 @@ def test_a_follow_up_sharing_names_and_places_but_no_tag_is_found() -> None:
 
 
 def test_on_a_small_site_a_story_on_several_articles_still_links_them() -> None:
-    docs = [doc(f"other-{k}", f"Budget talks {k} stall in parliament over pensions {k}.", days=k) for k in range(16)]
+    docs = [
+        doc(f"other-{k}", f"Budget talks {k} stall in parliament over pensions {k}.", days=k)
+        for k in range(16)
+    ]
     docs += [doc(f"storm-{k}", f"Storm Ilse hits Bergen; ferries cancelled {k}.", days=k) for k in range(4)]
     lists = compute_related(docs, SETTINGS)
     assert set(lists["storm-0"][:3]) == {"storm-1", "storm-2", "storm-3"}
@@ -174,12 +182,12 @@ def test_an_empty_site_and_a_single_article_work() -> None:
     assert compute_related([doc("a", "Lone article", tags=["x"])], SETTINGS) == {"a": []}
 
 
-def test_story_clusters_are_found_with_high_precision(stories: tuple) -> None:
+def test_story_clusters_are_found_with_high_precision(stories: Stories) -> None:
     docs, story_of, size_of = stories
     assert precision(compute_related(docs, SETTINGS), story_of, size_of) >= 0.85
 
 
-def test_explanations_follow_the_list_and_shares_sum_to_one(stories: tuple) -> None:
+def test_explanations_follow_the_list_and_shares_sum_to_one(stories: Stories) -> None:
     docs = [
         dataclasses.replace(d, pinned=(stories[0][5].slug,)) if k == 40 else d
         for k, d in enumerate(stories[0])
@@ -240,7 +248,7 @@ def _edit(d: RelatedDoc, donor: RelatedDoc, how: int) -> RelatedDoc:
 
 
 @pytest.mark.parametrize("how", range(5))
-def test_an_incremental_update_equals_a_full_build(stories: tuple, how: int) -> None:
+def test_an_incremental_update_equals_a_full_build(stories: Stories, how: int) -> None:
     docs = {d.key: d for d in stories[0][:400]}
     index = build_related_index(list(docs.values()), SETTINGS)
     keys = sorted(docs)
@@ -252,7 +260,7 @@ def test_an_incremental_update_equals_a_full_build(stories: tuple, how: int) -> 
     assert changed == _changed_between(before, index.lists)
 
 
-def test_adding_and_removing_articles_incrementally_equals_a_full_build(stories: tuple) -> None:
+def test_adding_and_removing_articles_incrementally_equals_a_full_build(stories: Stories) -> None:
     all_docs = stories[0][:420]
     docs = {d.key: d for d in all_docs[:400]}
     index = build_related_index(list(docs.values()), SETTINGS)
@@ -275,7 +283,7 @@ def test_adding_and_removing_articles_incrementally_equals_a_full_build(stories:
     st.lists(st.tuples(st.integers(0, 119), st.integers(0, 119), st.integers(0, 6)), min_size=1, max_size=6)
 )
 def test_any_sequence_of_changes_equals_a_full_build(
-    stories: tuple, steps: list[tuple[int, int, int]]
+    stories: Stories, steps: list[tuple[int, int, int]]
 ) -> None:
     pool = stories[0][:120]
     docs = {d.key: d for d in pool[:100]}
@@ -297,8 +305,10 @@ def test_any_sequence_of_changes_equals_a_full_build(
 # The command line: `build.py related SLUG` explains a list.
 
 
-def test_related_command_prints_each_signal_share(make_site, capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import article
+def test_related_command_prints_each_signal_share(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import article  # type: ignore[import-not-found]
 
     from broadsheet.cli import main
 
