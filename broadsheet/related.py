@@ -156,6 +156,8 @@ class RelatedSettings:
     """Days apart at which the time boost has fallen to half of ``weights["time"]``."""
     text_terms: int = 40
     """How many of its strongest words an article is matched on."""
+    text_bytes: int = 3000
+    """How much of the summary and text is read (about 450 words): the opening says what a story is."""
     max_df: float = 0.1
     """Words and tags on more than this share of articles are ignored."""
     rare_df: int = 100
@@ -316,12 +318,20 @@ _Terms = tuple[dict[bytes, int], list[bytes], list[bytes], list[str]]
 """Word counts (lower case), words mostly capitalised, headline words, tags."""
 
 
-def _terms(title: str, summary: str, text: str, tags: Sequence[str]) -> _Terms:
-    """Extract the raw terms of one article; pure, so worker processes can run it."""
+def _terms(title: str, summary: str, text: str, tags: Sequence[str], limit: int) -> _Terms:
+    """Extract the raw terms of one article, reading at most ``limit`` bytes of its text.
+
+    Pure, so worker processes can run it.
+    """
     counts: dict[bytes, int] = {}
     capitals: dict[bytes, int] = {}
     get = counts.get
     raw = _utf8(summary + "\n" + text)
+    if len(raw) > limit:
+        # News puts what the story is about first; the cut also bounds the
+        # work on a very long article. It falls between words.
+        cut = raw.rfind(b" ", 0, limit)
+        raw = raw[: cut if cut > 0 else limit]
     # Count the words as written, then fold case over the distinct ones: far
     # fewer operations than lower-casing every word.
     for word, n in Counter(raw.translate(_PUNCT_TABLE).split()).items():
@@ -351,9 +361,9 @@ def _terms(title: str, summary: str, text: str, tags: Sequence[str]) -> _Terms:
     return counts, named, heading, sorted({_norm_tag(t) for t in tags if t.strip()})
 
 
-def _terms_of(docs: Sequence[RelatedDoc]) -> list[_Terms]:
+def _terms_of(docs: Sequence[RelatedDoc], limit: int) -> list[_Terms]:
     """Return the terms of a batch of articles."""
-    return [_terms(d.title, d.summary, d.text, d.tags) for d in docs]
+    return [_terms(d.title, d.summary, d.text, d.tags, limit) for d in docs]
 
 
 # The index handed to forked worker processes: they inherit it at fork time, so
@@ -363,13 +373,14 @@ _BATCH: Final = 500
 _Fields = tuple[str, str, str, tuple[str, ...]]
 
 
-def _batch_terms(batch: list[_Fields]) -> list[_Terms]:
+def _batch_terms(batch: tuple[int, list[_Fields]]) -> list[_Terms]:
     """Worker: the terms of a batch of articles (title, summary, text, tags).
 
     The text is sent rather than read from the inherited articles: reading
     them would touch every article's memory page and copy it into the worker.
     """
-    return [_terms(*fields) for fields in batch]
+    limit, articles = batch
+    return [_terms(*fields, limit) for fields in articles]
 
 
 def _forked_lists(span: tuple[int, int]) -> list[list[str]]:
@@ -541,10 +552,14 @@ def build_related_index(
     # Raw terms are bulky (a dict per article): each is folded into compact
     # arrays as soon as it arrives, never held for the whole site at once.
     if jobs > 1:
-        fields = ([(d.title, d.summary, d.text, d.tags) for d in ordered[a:b]] for a, b in _spans(n, _BATCH))
+        limit = settings.text_bytes
+        fields = (
+            (limit, [(d.title, d.summary, d.text, d.tags) for d in ordered[a:b]])
+            for a, b in _spans(n, _BATCH)
+        )
         terms: Iterable[_Terms] = _in_workers(_batch_terms, fields, jobs)
     else:
-        terms = (_terms(d.title, d.summary, d.text, d.tags) for d in ordered)
+        terms = (_terms(d.title, d.summary, d.text, d.tags, settings.text_bytes) for d in ordered)
     analysed: list[_Analysed | None] = [analyser.add(t) for t in terms]
     index = RelatedIndex(settings, stats if stats is not None else analyser.stats(n))
     _field_layout(index)
@@ -827,7 +842,12 @@ def update_related(index: RelatedIndex, doc: RelatedDoc) -> set[str]:
     old_list = index.lists.get(doc.key)
     affected_old = _detach(index, doc.key) if doc.key in index.id_of else set()
     analyser = _Analyser(index.stats)
-    i = _add_doc(index, doc, _vector(index, analyser.add(_terms_of([doc])[0])), sort_postings=True)
+    i = _add_doc(
+        index,
+        doc,
+        _vector(index, analyser.add(_terms_of([doc], index.settings.text_bytes)[0])),
+        sort_postings=True,
+    )
     affected = _linked(index, i) | affected_old
     affected.add(i)
     if old_list is not None:
