@@ -247,6 +247,8 @@ class RelatedIndex:
         self.pinners: dict[str, set[int]] = {}
         """Slug -> articles pinning it, so that a renamed slug reaches them."""
         self.lists: dict[str, list[str]] = {}
+        self.floor: list[float] = []
+        """Per article id, the score another article needs to enter its list (see ``_list_for``)."""
         self.labels: dict[int, object] | None = None
         n = stats.n_docs
         # The cut-off saves work on large sites; on a small one (a story on 4 of
@@ -383,7 +385,7 @@ def _batch_terms(batch: tuple[int, list[_Fields]]) -> list[_Terms]:
     return [_terms(*fields, limit) for fields in articles]
 
 
-def _forked_lists(span: tuple[int, int]) -> list[list[str]]:
+def _forked_lists(span: tuple[int, int]) -> list[tuple[list[str], float]]:
     """Worker: the related lists of article ids ``span`` of the inherited index."""
     assert _FORKED is not None
     return [_list_for(_FORKED, i) for i in range(*span)]
@@ -569,13 +571,14 @@ def build_related_index(
         _add_doc(index, d, _vector(index, a), sort_postings=False)
         analysed[k] = None
     # Article ids follow the (time, key) order, so lists come out in that order too.
-    lists: Iterable[list[str]] = (
+    lists: Iterable[tuple[list[str], float]] = (
         _in_workers(_forked_lists, _spans(n, _BATCH), jobs, index)
         if jobs > 1
         else (_list_for(index, i) for i in range(n))
     )
-    for i, related in enumerate(lists):
+    for i, (related, floor) in enumerate(lists):
         index.lists[_key_of(index, i)] = related
+        index.floor.append(floor)
     return index
 
 
@@ -656,19 +659,23 @@ def _remove_doc(index: RelatedIndex, i: int) -> None:
     index.vec_w[i] = array("d")
 
 
-def _window(index: RelatedIndex, f: int, t: float) -> tuple[array[int], array[float]]:
-    """Return the postings of feature ``f`` that may link to an article published at ``t``."""
+def _window(index: RelatedIndex, f: int, t: float, slack: float = 0.0) -> tuple[array[int], array[float]]:
+    """Return the postings of feature ``f`` that may link to an article published at ``t``.
+
+    ``slack`` widens the window a little, for callers that need a superset.
+    """
     ids, ws = index.postings[f]
     h = index.reach[f]
     if h == math.inf:
         return ids, ws
+    h += slack
     get = index.ts.__getitem__
     lo = bisect_left(ids, t - h, key=get)
     hi = bisect_right(ids, t + h, key=get)
     return ids[lo:hi], ws[lo:hi]
 
 
-def _content_scores(index: RelatedIndex, i: int) -> dict[int, float]:
+def _content_scores(index: RelatedIndex, i: int, slack: float = 0.0) -> dict[int, float]:
     """Sum the weighted title, text and tag similarity of ``i`` with each article sharing a feature."""
     acc: dict[int, float] = {}
     get = acc.get
@@ -679,7 +686,7 @@ def _content_scores(index: RelatedIndex, i: int) -> dict[int, float]:
         q = w * fw[field_of[f]]
         if q == 0.0:
             continue
-        ids, ws = _window(index, f, t)
+        ids, ws = _window(index, f, t, slack)
         for j, p in zip(ids, map(q.__mul__, ws), strict=True):
             acc[j] = get(j, 0.0) + p
     acc.pop(i, None)
@@ -760,12 +767,19 @@ def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -
     return [(totals[k], cands[k]) for k in picked[:want]]
 
 
-def _list_for(index: RelatedIndex, i: int) -> list[str]:
-    """Return the related keys of article ``i``: pinned ones first, then the best scored."""
+def _list_for(index: RelatedIndex, i: int) -> tuple[list[str], float]:
+    """Return the related keys of article ``i`` (pinned ones first, then the best scored) and its floor.
+
+    The floor is the score an article needs to enter the list: that of the
+    last ranked article when the list is full, minus infinity when it is not
+    (anything would enter), infinity when pinned articles fill it.
+    """
     pinned = _pinned_ids(index, i)
     count = index.settings.count
-    ranked = _rank(index, i, max(0, count - len(pinned)), pinned) if count > len(pinned) else []
-    return [_key_of(index, j) for j in pinned[:count]] + [_key_of(index, j) for _, j in ranked]
+    want = count - len(pinned)
+    ranked = _rank(index, i, want, pinned) if want > 0 else []
+    floor = math.inf if want <= 0 else ranked[-1][0] if len(ranked) == want else -math.inf
+    return [_key_of(index, j) for j in pinned[:count]] + [_key_of(index, j) for _, j in ranked], floor
 
 
 def compute_related(docs: Sequence[RelatedDoc], settings: RelatedSettings) -> dict[str, list[str]]:
@@ -773,27 +787,44 @@ def compute_related(docs: Sequence[RelatedDoc], settings: RelatedSettings) -> di
     return build_related_index(docs, settings).lists
 
 
-def _linked(index: RelatedIndex, i: int) -> set[int]:
-    """Return the articles whose candidate sets may contain ``i``: the ones to rank again when it changes."""
-    out: set[int] = set()
+# How far beyond a feature's horizon an update looks for articles it may touch:
+# a superset guards against the rounding of times near the edge of a window.
+_SLACK: Final = 1e-6
+# Scores within this of a floor count as reaching it (sums in another order).
+_EPSILON: Final = 1e-9
+
+
+def _holders(index: RelatedIndex, i: int) -> set[int]:
+    """Return the articles whose lists show article ``i`` now."""
+    key = index.keys[i]
     t = index.ts[i]
+    seen: set[int] = set()
     for f in index.vec_ids[i]:
-        out.update(_window(index, f, t)[0])
+        seen.update(_window(index, f, t, _SLACK)[0])
     members = index.by_cat[index.cat[i]]
     pos = members.index(i)
     k = index.settings.count
-    out.update(members[max(0, pos - k) : pos + k + 1])
-    doc = index.docs[i]
-    assert doc is not None
-    out.update(index.pinners.get(doc.slug, ()))
-    return out
+    seen.update(members[max(0, pos - k) : pos + k + 1])
+    lists, keys = index.lists, index.keys
+    return {x for x in seen if x != i and key in lists.get(keys[x] or "", ())}
 
 
-def _neighbourhood(index: RelatedIndex, category: str, pos: int) -> list[int]:
-    """Return the articles whose time neighbours change when position ``pos`` of a category changes."""
+def _entrants(index: RelatedIndex, i: int) -> set[int]:
+    """Return the articles whose lists article ``i`` may enter: its score for them reaches their floor.
+
+    Similarity is symmetric (same features, same weights, same distance in
+    time), so ``i``'s own content scores are what the others would compute.
+    """
+    acc = _content_scores(index, i, _SLACK)
+    floor = index.floor
+    cands = list(acc)
+    return {x for x, t in zip(cands, _totals(index, i, acc, cands), strict=True) if t >= floor[x] - _EPSILON}
+
+
+def _around(index: RelatedIndex, category: str, pos: int, width: int) -> list[int]:
+    """Return the articles of a category within ``width`` places of position ``pos``."""
     members = index.by_cat.get(category, [])
-    k = index.settings.count
-    return members[max(0, pos - k) : pos + k]
+    return members[max(0, pos - width) : pos + width]
 
 
 def _rerank(index: RelatedIndex, affected: set[int]) -> set[str]:
@@ -803,7 +834,7 @@ def _rerank(index: RelatedIndex, affected: set[int]) -> set[str]:
         key = index.keys[j]
         if key is None:
             continue
-        new = _list_for(index, j)
+        new, index.floor[j] = _list_for(index, j)
         if index.lists.get(key) != new:
             index.lists[key] = new
             changed.add(key)
@@ -811,14 +842,18 @@ def _rerank(index: RelatedIndex, affected: set[int]) -> set[str]:
 
 
 def _detach(index: RelatedIndex, key: str) -> set[int]:
-    """Take an article out of the index; return the articles whose lists it may have touched."""
+    """Take an article out of the index; return the articles whose lists it may change by leaving.
+
+    Those are the lists that show it, the articles whose time neighbours shift
+    and those that pin its slug.
+    """
     i = index.id_of[key]
     doc = index.docs[i]
     assert doc is not None
-    affected = _linked(index, i)
+    affected = _holders(index, i)
     pos = index.by_cat[doc.category].index(i)
     _remove_doc(index, i)
-    affected.update(_neighbourhood(index, doc.category, pos))
+    affected.update(_around(index, doc.category, pos, index.settings.count))
     affected.update(index.pinners.get(doc.slug, ()))
     affected.discard(i)
     return affected
@@ -828,27 +863,28 @@ def remove_related(index: RelatedIndex, key: str) -> set[str]:
     """Take one article out of the index; return the keys whose lists changed (not the removed one)."""
     if key not in index.id_of:
         return set()
-    affected = _detach(index, key)
-    # The lists that held the removed article are among the affected: they are
-    # ranked again without it.
-    return _rerank(index, affected)
+    return _rerank(index, _detach(index, key))
 
 
 def update_related(index: RelatedIndex, doc: RelatedDoc) -> set[str]:
     """Add or replace one article, rank again only the lists it can touch, return the keys that changed.
 
-    Uses the statistics frozen in the index; see the module docstring.
+    Ranked again: the article itself, the lists that showed its old version,
+    the lists its new version may enter, its time neighbours before and after,
+    and the articles pinning its slug. Uses the statistics frozen in the index;
+    see the module docstring.
     """
     old_list = index.lists.get(doc.key)
-    affected_old = _detach(index, doc.key) if doc.key in index.id_of else set()
+    affected = _detach(index, doc.key) if doc.key in index.id_of else set()
     analyser = _Analyser(index.stats)
     i = _add_doc(
-        index,
-        doc,
-        _vector(index, analyser.add(_terms_of([doc], index.settings.text_bytes)[0])),
-        sort_postings=True,
+        index, doc, _vector(index, analyser.add(_terms_of([doc], index.settings.text_bytes)[0])), True
     )
-    affected = _linked(index, i) | affected_old
+    index.floor.append(math.inf)
+    affected |= _entrants(index, i)
+    members = index.by_cat[doc.category]
+    affected.update(_around(index, doc.category, members.index(i), index.settings.count + 1))
+    affected.update(index.pinners.get(doc.slug, ()))
     affected.add(i)
     if old_list is not None:
         # Compare the article's new list with its list before the change.
