@@ -213,9 +213,13 @@ def test_worker_processes_give_the_same_lists_as_one_process() -> None:
     assert compute_related(docs, parallel) == compute_related(docs, RelatedSettings(jobs=1))
 
 
-def test_unknown_weights_are_refused() -> None:
+def test_unknown_weights_and_meaningless_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="colour"):
         compute_related([doc("a")], RelatedSettings(weights={"colour": 1.0}))
+    with pytest.raises(ValueError, match="negative"):
+        compute_related([doc("a")], RelatedSettings(weights={"time": -1.0}))
+    with pytest.raises(ValueError, match="time_scale_days"):
+        RelatedSettings(time_scale_days=0)
 
 
 def test_zero_count_gives_empty_lists() -> None:
