@@ -66,7 +66,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress, pairwise, repeat
+from itertools import compress, filterfalse, pairwise, repeat
 from typing import Any, Final
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
@@ -333,24 +333,22 @@ def _terms(title: str, summary: str, text: str, tags: Sequence[str], limit: int)
 
     Pure, so worker processes can run it.
     """
-    counts: dict[bytes, int] = {}
     capitals: dict[bytes, int] = {}
-    get = counts.get
     raw = _utf8(summary + "\n" + text)
     if len(raw) > limit:
         # News puts what the story is about first; the cut also bounds the
         # work on a very long article. It falls between words.
         cut = raw.rfind(b" ", 0, limit)
         raw = raw[: cut if cut > 0 else limit]
-    # Count the words as written, then fold case over the distinct ones: far
-    # fewer operations than lower-casing every word.
-    for word, n in Counter(raw.translate(_PUNCT_TABLE).split()).items():
-        if word.islower():
-            counts[word] = get(word, 0) + n
-        else:
-            low = word.lower()
-            counts[low] = get(low, 0) + n
-            capitals[low] = capitals.get(low, 0) + n
+    # Count the words as written, then fold case over the distinct words that
+    # have capitals: far fewer operations than lower-casing every word.
+    counts: dict[bytes, int] = Counter(raw.translate(_PUNCT_TABLE).split())
+    get = counts.get
+    for word in list(filterfalse(bytes.islower, counts)):
+        n = counts.pop(word)
+        low = word.lower()
+        counts[low] = get(low, 0) + n
+        capitals[low] = capitals.get(low, 0) + n
     # A word counts as capitalised in an article when most of its uses are;
     # sentence openers ("The", "Police") rarely reach a majority, names do.
     # Headlines are left out: many sites write them in title case.
