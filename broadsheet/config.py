@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
+from .related import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .urls import slugify
 
 CONFIG_NAME = "site.yml"
@@ -27,10 +28,8 @@ DEFAULT_COPYRIGHT = "© {year} {title} – All Right Reserved."
 DEFAULT_PERMALINK = "/{category}/{slug}/"
 
 
-#: Related-ranking signals and their default weights (see related.py).
-RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {"title": 3.0, "text": 1.0, "tags": 1.5, "category": 0.3, "time": 0.6}
-)
+#: Related-ranking signals and their default weights: the ranking's own (see related.py).
+RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_RELATED_WEIGHTS))
 
 
 @dataclass(frozen=True, slots=True)

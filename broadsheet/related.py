@@ -103,7 +103,8 @@ since so some still such than that the their theirs them themselves then there t
 three through thus to told too two under until up upon us very via was way we well were what when where
 whether which while who whom whose why will with within without would yes yet you your yours yourself
 according added adding asked call called mr mrs ms dr week weeks year years today yesterday tomorrow time
-times day days month months people news report reported reports
+times day days month months people news report reported reports story stories article articles
+read link links click photo photos video videos update updated
 ll re ve don didn doesn isn wasn aren won couldn wouldn
 """
 _STOP_WORDS: Final = frozenset(_STOP_TEXT.split()) | {chr(c) for c in range(ord("a"), ord("z") + 1)}
@@ -265,9 +266,12 @@ class RelatedIndex:
         max_df = max(int(settings.max_df * n), min(n, _SMALL_SITE))
         df = stats.df
         # Inverse document frequency, 0 for features that cannot or should not link
-        # articles: on one article only, or on too many.
-        self.idf = [math.log((n + 1) / d) if 2 <= d <= max_df else 0.0 for d in df]
-        self.top_idf = math.log((n + 1) / 2)
+        # articles: on one article only, or on too many. A small site counts as
+        # _SMALL_SITE articles: four articles cannot tell a rare word from a
+        # common one, and a word or tag two of them share is evidence.
+        base = max(n, _SMALL_SITE) + 1
+        self.idf = [math.log(base / d) if 2 <= d <= max_df else 0.0 for d in df]
+        self.top_idf = math.log(base / 2)
         for fid in stats.names:
             self.idf[fid] *= settings.name_boost
         # How far apart in time (days) two articles may be for a feature to link
