@@ -105,6 +105,8 @@ whether which while who whom whose why will with within without would yes yet yo
 according added adding asked call called mr mrs ms dr week weeks year years today yesterday tomorrow time
 times day days month months people news report reported reports story stories article articles
 read link links click photo photos video videos update updated
+monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+september october november december
 ll re ve don didn doesn isn wasn aren won couldn wouldn
 """
 _STOP_WORDS: Final = frozenset(_STOP_TEXT.split()) | {chr(c) for c in range(ord("a"), ord("z") + 1)}
