@@ -291,12 +291,14 @@ def main() -> None:
         a, b = rows[0], rows[-1]
         print(
             f"\nscaling {a['n']:,} -> {b['n']:,} articles ({b['n'] / a['n']:.0f}x): "
-            f"time x{b['serial_s'] / a['serial_s']:.1f} (1 process), x{b['jobs2_s'] / a['jobs2_s']:.1f} (jobs=2), "
+            f"time x{b['serial_s'] / a['serial_s']:.1f} (1 process), "
+            f"x{b['jobs2_s'] / a['jobs2_s']:.1f} (jobs=2), "
             f"peak memory x{b['peak_serial_mb'] / a['peak_serial_mb']:.1f}"
         )
     print(f"\nprecision of the top 6 on {q['n']:,} articles ({q['measured']:,} in stories of 7 or more):")
+    update_ms = float(q["update_s"]) * 1000  # type: ignore[arg-type]
     print(
-        f"one story article rewritten: update_related took {float(q['update_s']) * 1000:.0f} ms, "  # type: ignore[arg-type]
+        f"one story article rewritten: update_related took {update_ms:.0f} ms, "
         f"{q['update_changed']} lists changed, equal to a full build over the same statistics: "
         f"{'yes' if q['update_same'] else 'NO'}"
     )
