@@ -376,6 +376,18 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
     given = r.get(data, "weights", dict, {}, keys)
     r.check_keys(given, tuple(RELATED_WEIGHTS), (*keys, "weights"))
     for name in RELATED_WEIGHTS:
-        weights[name] = r.get(given, name, float, weights[name], (*keys, "weights"))
+        weight = r.get(given, name, float, weights[name], (*keys, "weights"))
+        if weight < 0:
+            r.fail((*keys, "weights", name), f"related.weights.{name} must be 0 or more, not {weight}",
+                   "use 0 to switch a signal off")
+            weight = weights[name]
+        weights[name] = weight
+    if count < 0:
+        r.fail((*keys, "count"), f"related.count must be 0 or more, not {count}", "use 0 to hide the block")
+        count = 6
     scale = r.get(data, "time_scale_days", float, 7.0, keys)
-    return RelatedConfig(count=max(count, 0), weights=MappingProxyType(weights), time_scale_days=scale)
+    if scale <= 0:
+        r.fail((*keys, "time_scale_days"), f"related.time_scale_days must be more than 0, not {scale}",
+               "7 means articles a week apart count half as close as those of the same day")
+        scale = 7.0
+    return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)
