@@ -191,6 +191,19 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, scheduled_changes(docs, build_time(options))
 
 
+def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
+    """What the related ranking sees of each published article."""
+    return [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
+                                     tags=tuple(t.slug for t in a.tags), category=a.category.slug, date=a.date,
+                                     pinned=a.pinned) for a in site.articles]
+
+
+def related_settings(site: Site) -> related_stage.RelatedSettings:
+    """The related ranking's settings from site.yml."""
+    r = site.config.related
+    return related_stage.RelatedSettings(count=r.count, weights=r.weights, time_scale_days=r.time_scale_days)
+
+
 def related_inputs_key(docs: Sequence[related_stage.RelatedDoc], settings: related_stage.RelatedSettings) -> str:
     """Hash of everything the related ranking reads: equal keys give equal lists.
 
@@ -213,11 +226,8 @@ def related_inputs_key(docs: Sequence[related_stage.RelatedDoc], settings: relat
 
 def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
     """Attach the "You may also like" lists to the site (the last build's when nothing they read changed)."""
-    docs = [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
-                                     tags=tuple(t.slug for t in a.tags), category=a.category.slug, date=a.date,
-                                     pinned=a.pinned) for a in site.articles]
-    settings = related_stage.RelatedSettings(count=site.config.related.count,
-                                             weights=site.config.related.weights)
+    docs = related_docs(site)
+    settings = related_settings(site)
     key = related_inputs_key(docs, settings)
     lists = cache.related_lists(key) if cache is not None else None
     if lists is None:
