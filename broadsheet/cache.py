@@ -134,20 +134,22 @@ class BuildCache:
         except _CACHE_ERRORS:
             return cls(folder)
 
-    def _entry(self, rel: str) -> ContentEntry | None:
+    def _entry(self, source: SourceFile) -> ContentEntry | None:
+        rel = source.rel
         entry = self.content.get(rel)
         if entry is None and rel in self.rows:
             size, mtime, digest, blob = self.rows.pop(rel)
             try:
-                doc, rendered, warnings = pickle.loads(blob)
+                meta, body_line, rendered, warnings = pickle.loads(blob)
             except _CACHE_ERRORS:
                 return None
+            doc = Document(source, meta, "", body_line, digest)
             entry = self.content[rel] = ContentEntry(size, mtime, digest, doc, rendered, warnings)
         return entry
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
         """Return the cached entry for an unchanged file, or the file's bytes to parse it anew."""
-        entry = self._entry(source.rel)
+        entry = self._entry(source)
         try:
             st = source.path.stat()
         except OSError:
@@ -220,10 +222,10 @@ class BuildCache:
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None:
-                # The Markdown source is not kept: the rendered body is what later builds use.
-                doc = dataclasses.replace(e.doc, body="")
-                yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps((doc, e.rendered, e.warnings),
-                                                                       protocol=pickle.HIGHEST_PROTOCOL)
+                # Not kept: the Markdown source (the rendered body is what later builds use) and
+                # the file's path (the build looking it up has it).
+                row = (e.doc.meta, e.doc.body_line, e.rendered, e.warnings)
+                yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
 
     def save(self) -> None:
         """Write what changed, in one transaction; failures are ignored (the next build starts cold)."""
@@ -332,53 +334,53 @@ class Fingerprinter:
             hit = self._full[id(view)] = (view, b"".join(parts))
         return hit[1]
 
-    def _feed(self, value: Any, h: Any) -> None:
+    def _feed(self, value: Any, out: list[bytes]) -> None:
+        # Parts are gathered and hashed once per page: one hash update per part cost more than the parts.
+        put = out.append
         if isinstance(value, str):
             data = value.encode("utf-8", "surrogatepass")
-            h.update(b"s%d:" % len(data))
-            h.update(data)
+            put(b"s%d:" % len(data))
+            put(data)
         elif isinstance(value, ArticleView):
-            h.update(self._article(value))
+            put(self._article(value))
         elif isinstance(value, SiteView):
-            h.update(b"S")  # covered by site_digest
+            put(b"S")  # covered by site_digest
         elif isinstance(value, Link):
-            data = f"L{len(value.name)}:{value.name}{len(value.url)}:{value.url}".encode("utf-8", "surrogatepass")
-            h.update(data)
+            put(f"L{len(value.name)}:{value.name}{len(value.url)}:{value.url}".encode("utf-8", "surrogatepass"))
         elif isinstance(value, (Category, Tag, Author)):
-            h.update(self._repr(value))
+            put(self._repr(value))
         elif value is None or isinstance(value, (bool, int)):
-            h.update(repr(value).encode())
+            put(repr(value).encode())
         elif isinstance(value, (list, tuple)):
-            h.update(b"[")
+            put(b"[")
             for item in value:
-                self._feed(item, h)
-            h.update(b"]")
+                self._feed(item, out)
+            put(b"]")
         elif isinstance(value, dict):
-            h.update(b"{")
+            put(b"{")
             for key in sorted(value):
                 if key in DERIVED_CONTEXT and value is self._top:
                     continue
-                h.update(str(key).encode())
-                self._feed(value[key], h)
-            h.update(b"}")
+                put(str(key).encode())
+                self._feed(value[key], out)
+            put(b"}")
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = self._fields.get(type(value))
             if names is None:
                 names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-            h.update(type(value).__name__.encode())
+            put(type(value).__name__.encode())
             for name in names:
-                self._feed(getattr(value, name), h)
+                self._feed(getattr(value, name), out)
         else:
-            h.update(repr(value).encode("utf-8", "surrogatepass"))
-        h.update(b",")
+            put(repr(value).encode("utf-8", "surrogatepass"))
+        put(b",")
 
     def of(self, job: PageJob) -> str:
         """Hash of everything a page's template can see."""
-        h = hashlib.blake2b(digest_size=16)
-        h.update(f"{self.site_key}|{job.template}|{job.url}|".encode())
+        out = [f"{self.site_key}|{job.template}|{job.url}|".encode()]
         self._top = job.context
-        self._feed(job.context, h)
-        return h.hexdigest()
+        self._feed(job.context, out)
+        return hashlib.blake2b(b"".join(out), digest_size=16).hexdigest()
 
 
 def job_fingerprint(job: PageJob, site_key: str) -> str:

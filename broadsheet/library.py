@@ -103,7 +103,8 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
         if rules.excludes(doc):
             continue
         assert meta.date is not None  # required for articles, checked by validate()
-        folder_parts = doc.source.path.relative_to(config.content_dir).parts[:-1]
+        # The folders between content/ and the file (rel is "content/<folders>/<file>").
+        folder_parts = doc.source.rel.split("/")[1:-1]
         category = names.category(meta.category or (folder_parts[0] if folder_parts else FALLBACK_CATEGORY))
         authors = tuple(names.author(a) for a in (meta.authors or (config.default_author,)))
         slug = slugify(meta.slug or meta.title, fallback=doc.source.path.stem)

@@ -156,7 +156,7 @@ def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | N
     for source in sources:
         entry, raw = cache.lookup(source)
         if entry is not None:
-            found[source.rel] = (dataclasses.replace(entry.doc, source=source), entry.rendered)
+            found[source.rel] = (entry.doc, entry.rendered)  # made with this build's source (see cache.py)
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
@@ -453,8 +453,9 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
                     continue  # gone since the cache checked it: the write stage reports that
         if facts is None:
             continue
-        # Pages repeat the same links (navigation, footer): keep one copy of each in the cache.
-        links = tuple(interned.setdefault(link, link) for link in facts[1])
+        # Pages repeat the same links (navigation, footer): keep one copy of each in the cache
+        # (those read from the cache share their copies already).
+        links = facts[1] if f.kept is not None else tuple(interned.setdefault(link, link) for link in facts[1])
         remembered[f.path] = (facts[0], links, facts[2])
         out.append((f, facts[0], links, facts[2]))
     loaded.cache.set_facts(output, remembered)
