@@ -322,7 +322,7 @@ class Fingerprinter:
             names = b"|".join([self._repr(view.category), *map(self._repr, view.authors), b"#",
                                *map(self._repr, view.tags)])
             key = f"A{view.digest}|{view.url}|".encode("utf-8", "surrogatepass") + names + b";"
-            hit = self._own[id(view)] = (view, key)
+            hit = self._own[id(view)] = (view, hashlib.blake2b(key, digest_size=16).digest())
         return hit[1]
 
     def _article(self, view: ArticleView) -> bytes:
@@ -330,8 +330,9 @@ class Fingerprinter:
         if hit is None:
             parts = [self._own_key(view)]
             for other in (*view.related, view.prev, view.next):
-                parts.append(self._own_key(other) if other is not None else b"-")
-            hit = self._full[id(view)] = (view, b"".join(parts))
+                parts.append(self._own_key(other) if other is not None else b"-" * 16)
+            # Hashed: a listing shows many articles, and would otherwise hash all their parts again.
+            hit = self._full[id(view)] = (view, b"A" + hashlib.blake2b(b"".join(parts), digest_size=16).digest())
         return hit[1]
 
     def _feed(self, value: Any, out: list[bytes]) -> None:
