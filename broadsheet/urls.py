@@ -93,9 +93,12 @@ def alias_url(alias: str) -> str:
     return alias if alias.endswith("/") or "." in alias.rsplit("/", 1)[-1] else alias + "/"
 
 
+_HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
 def absolute(base_url: str, url: str) -> str:
     """Join the site's base URL and a site path."""
-    if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE):
+    if _HAS_SCHEME.match(url):
         return url
     return base_url.rstrip("/") + "/" + url.lstrip("/")
 
