@@ -75,7 +75,7 @@ class ContentEntry:
 #: The cache file: SQLite, so that a build that changed one article writes one row, not the whole cache.
 CACHE_FILE = "cache.sqlite"
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
-BLOBS = ("pages", "search", "facts", "related")
+BLOBS = ("pages", "search", "facts", "related", "made")
 _CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                  ValueError, ImportError, IndexError)
 
@@ -98,6 +98,8 @@ class BuildCache:
     """Output folder → HTML page → (hash, links, search mark): what the link check and search need."""
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
+    made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
+    """Output folder → generated set of files (sitemaps) → (hash of its inputs, file → its hash)."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
     rows: dict[str, tuple[int, int, str, bytes]] = field(default_factory=dict)
@@ -129,7 +131,7 @@ class BuildCache:
                         in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
             return cls(folder, {}, parts.get("pages", {}), parts.get("search", {}), parts.get("facts", {}),
-                       parts.get("related"), dirty=False, rows=rows,
+                       parts.get("related"), parts.get("made", {}), dirty=False, rows=rows,
                        stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False)
         except _CACHE_ERRORS:
             return cls(folder)
@@ -247,7 +249,8 @@ class BuildCache:
                     self.changed |= set(self.content)
                 db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", self._rows_to_write())
                 db.executemany("DELETE FROM content WHERE rel = ?", [(rel,) for rel in sorted(self.removed)])
-                parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related}
+                parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related,
+                         "made": self.made}
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.fresh or self.stored.get(name) != blob:

@@ -10,11 +10,12 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -346,21 +347,49 @@ def index_pages(loaded: LoadedSite, pages: list[tuple[OutputFile, str, tuple[str
     return bundle, warnings
 
 
-def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) -> list[OutputFile]:
-    """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours."""
+def made_or_kept(cache: BuildCache, output: Path | None, name: str, key: str,
+                 make: Callable[[], list[OutputFile]], still: Callable[[str, str], bool]) -> list[OutputFile]:
+    """Files ``make`` makes from inputs whose hash is ``key``; the last build's, kept, if it had the same
+    inputs and its files are still in the output as written."""
+    if cache.folder is None or output is None:
+        return make()
+    records = cache.made.setdefault(str(output.resolve()), {})
+    record = records.get(name)
+    if record is not None and record[0] == key and record[1] and all(still(p, d) for p, d in record[1].items()):
+        return [OutputFile(path, name, kept=digest) for path, digest in sorted(record[1].items())]
+    files = make()
+    records[name] = (key, {f.path: f.kept or f.digest or digest_bytes(f.data or b"") for f in files})
+    cache.dirty = True
+    return files
+
+
+def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile], cache: BuildCache | None = None,
+                     output: Path | None = None, still: Callable[[str, str], bool] | None = None
+                     ) -> list[OutputFile]:
+    """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours.
+
+    With the cache and output folder, sitemaps made from the same entries as the last build's are kept.
+    """
     files = feed_files(site)
-    files += sitemap_files(sitemap_entries(site, jobs), site.config.base_url)
+    entries = sitemap_entries(site, jobs)
+    base = site.config.base_url
+    if cache is not None and still is not None:
+        key = hashlib.blake2b(repr((base, entries)).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        files += made_or_kept(cache, output, "sitemaps", key, lambda: sitemap_files(entries, base), still)
+    else:
+        files += sitemap_files(entries, base)
     files.append(news_sitemap(site))
     if not any(f.path == "robots.txt" for f in static):
         files.append(robots_txt(site.config.base_url))
     return files
 
 
-def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
+def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path,
+                manifest: dict[str, dict[str, Any]] | None = None
                 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
     """Split jobs into those to render and pages whose output is still current (see cache.py)."""
     store = loaded.cache.page_store(output)
-    manifest = read_manifest(output)
+    manifest = read_manifest(output) if manifest is None else manifest
     # Templates by content; static files (whose image sizes pages show) by size and time.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
     static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
@@ -411,14 +440,21 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
+    still: Callable[[str, str], bool] | None = None
     if output is not None and loaded.cache.folder is not None:
         tell(progress, "Comparing with the last build")
-        todo, kept, prints = reuse_pages(loaded, planned, output)
+        manifest = read_manifest(output)
+        out = output
+
+        def still(path: str, digest: str) -> bool:
+            return still_written(out, path, digest, manifest)
+
+        todo, kept, prints = reuse_pages(loaded, planned, output, manifest)
     outcome = render_pages(RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site),
                            jobs, done=counter(progress, "Rendering", len(todo)))
     errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    extra = publishing_files(loaded.site, planned, static)
+    extra = publishing_files(loaded.site, planned, static, loaded.cache, output, still)
     files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts)
     errors += conflicts
     if errors:

@@ -128,3 +128,27 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
     short = pipeline.related_inputs_key([doc("one")], Reading())  # type: ignore[arg-type]
     longer = pipeline.related_inputs_key([doc("one two")], Reading())  # type: ignore[arg-type]
     assert short != longer
+
+
+def test_sitemaps_kept_while_their_entries_are_the_same(make_site: Callable[..., Path],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    made: list[int] = []
+    real = pipeline.sitemap_files
+
+    def counted(entries, base_url):  # type: ignore[no-untyped-def]
+        made.append(len(entries))
+        return real(entries, base_url)
+
+    monkeypatch.setattr(pipeline, "sitemap_files", counted)
+    site = make_site({f"content/world/a{i}.md": article(f"Story {i}") for i in range(3)})
+    run_build(site)
+    before = (site / "output/sitemap.xml").read_bytes()
+    again = run_build(site)
+    assert len(made) == 1 and again.stats and again.stats.written == 0
+    (site / "output/sitemap.xml").write_text("defaced")
+    run_build(site)
+    assert len(made) == 2 and (site / "output/sitemap.xml").read_bytes() == before
+    (site / "content/world/new.md").write_text(article("New story"), encoding="utf-8")
+    run_build(site)
+    assert len(made) == 3 and b"/world/new-story/" in (site / "output/sitemap.xml").read_bytes()
