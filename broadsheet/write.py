@@ -105,7 +105,8 @@ def _load_json(path: Path) -> dict[str, Any]:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    # Not sorted: the files come in build order, the same for the same input.
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -217,6 +218,9 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
         manifest[f.path] = {"hash": digest, "src": src_stamp} if src_stamp else {"hash": digest}
         moves.append([name, f.path])
     removals = sorted(p for p in old if p not in manifest)
+    if not moves and not removals and manifest == old:
+        staging.rmdir()  # nothing to do: not even the manifest is written again
+        return WriteStats(written=0, unchanged=unchanged, removed=0)
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
     return WriteStats(written=len(moves), unchanged=unchanged, removed=len(removals))

@@ -92,3 +92,16 @@ def test_journal_of_an_older_version_is_rolled_forward(tmp_path: Path) -> None:
     recover(out)
     assert (out / "a/index.html").read_bytes() == b"A"
     assert not (out / STAGING).exists()
+
+
+def test_nothing_to_do_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    files = [_page("a/index.html", b"A"), _page("b/index.html", b"B")]
+    write_output(files, out)
+    stamp = (out / MANIFEST).stat().st_mtime_ns
+    stats = write_output(files, out)
+    assert stats.unchanged == 2 and stats.written == 0
+    assert (out / MANIFEST).stat().st_mtime_ns == stamp and not (out / STAGING).exists()
+    stats = write_output(files[:1], out)
+    assert stats.removed == 1 and not (out / "b").exists()
+    assert "b/index.html" not in json.loads((out / MANIFEST).read_text())["files"]
