@@ -51,7 +51,18 @@ from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, symlink_warnings
 from .urls import UnsafePath, output_path
 from .views import site_view
-from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
+from .write import (
+    STAGING,
+    WriteStats,
+    check_output_dir,
+    digest_bytes,
+    discard_staging,
+    open_staging,
+    read_manifest,
+    still_written,
+    write_error,
+    write_output,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +276,10 @@ def load_site(options: BuildOptions) -> LoadedSite:
 
 
 def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile],
-                    facts: dict[str, HashedFacts] | None = None) -> tuple[list[OutputFile], list[BroadsheetError]]:
-    """Map pages to files; refuse unsafe paths and two sources for one file (naming both)."""
+                    facts: dict[str, HashedFacts] | None = None, staged: dict[str, str] | None = None
+                    ) -> tuple[list[OutputFile], list[BroadsheetError]]:
+    """Map pages (in memory, or staged by the render workers) to files; refuse unsafe paths and two
+    sources for one file (naming both)."""
     errors: list[BroadsheetError] = []
     by_path: dict[str, OutputFile] = {}
     files: list[OutputFile] = []
@@ -277,10 +290,12 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
         except UnsafePath as exc:
             errors.append(OutputError(str(exc), source, None, "use a plain slug, category and alias"))
             continue
-        if data is None:
-            continue
         known = facts.get(url) if facts else None
-        files.append(OutputFile(path, source, data=data, digest=known[0] if known else None))
+        name = staged.get(url) if staged else None
+        if name is not None and known is not None:
+            files.append(OutputFile(path, source, digest=known[0], staged=name))
+        elif data is not None:
+            files.append(OutputFile(path, source, data=data, digest=known[0] if known else None))
     files += static
     for f in files:
         key = f.path.casefold()  # case-insensitive file systems would merge these
@@ -416,6 +431,10 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path,
     return todo, kept, prints
 
 
+#: From this many pages to render, workers write them to the staging folder themselves.
+STAGE_IN_WORKERS = 1000
+
+
 @dataclass(slots=True)
 class RenderedSite:
     """What the render stage made: files, how many pages were rendered, warnings, and per page
@@ -427,6 +446,8 @@ class RenderedSite:
     prints: dict[str, str]
     facts: dict[str, HashedFacts] = field(default_factory=dict)
     """Output path → (hash, links, search mark) of each HTML page rendered in this build."""
+    staged: bool = False
+    """Whether pages were written to the output's staging folder by the render workers."""
 
 
 def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None,
@@ -450,17 +471,26 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
             return still_written(out, path, digest, manifest)
 
         todo, kept, prints = reuse_pages(loaded, planned, output, manifest)
-    outcome = render_pages(RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site),
-                           jobs, done=counter(progress, "Rendering", len(todo)))
+    # A large site's pages are written to the staging folder by the workers that render them: in
+    # parallel, and without holding every page in this process's memory.
+    staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
+    work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site, staging=staging)
+    try:
+        outcome = render_pages(work, jobs, done=counter(progress, "Rendering", len(todo)))
+    except OSError as exc:
+        if output is None or staging is None:
+            raise
+        raise BuildFailed([write_error(exc, output)]) from None
     errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     extra = publishing_files(loaded.site, planned, static, loaded.cache, output, still)
-    files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts)
+    files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts, outcome.staged)
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
     facts = {output_path(url): f for url, f in outcome.facts.items()}
-    return RenderedSite(files, len(outcome.pages), warnings, prints, facts)
+    return RenderedSite(files, len(outcome.pages) + len(outcome.staged), warnings, prints, facts,
+                        staged=staging is not None)
 
 
 def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
@@ -499,11 +529,12 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
 
 
 def read_back(f: OutputFile, output: Path) -> OutputFile | None:
-    """A page with its bytes: as rendered, or kept from the last build and read back."""
+    """A page with its bytes: as rendered, staged by a worker, or kept from the last build, read back."""
     if f.data is not None:
         return f
     try:
-        return dataclasses.replace(f, data=(output / f.path).read_bytes(), kept=None)
+        where = output / STAGING / f.staged if f.staged is not None else output / f.path
+        return dataclasses.replace(f, data=where.read_bytes(), kept=None, staged=None)
     except OSError:
         return None
 
@@ -519,7 +550,7 @@ def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], pr
             f = by_path.get(output_path(url))
         except UnsafePath:
             continue
-        if f is not None and (f.kept or f.data is not None):
+        if f is not None and (f.kept or f.staged or f.data is not None):
             store[url] = (fp, f.kept or f.digest or digest_bytes(f.data or b""))
     loaded.cache.set_pages(output, store)
     loaded.cache.save()
@@ -531,6 +562,16 @@ def build(options: BuildOptions) -> BuildResult:
     output = options.output_dir
     check_output_dir(output, options.source)
     loaded = load_site(options)
+    try:
+        result = finish_build(options, loaded, output, started)
+    except BaseException:
+        discard_staging(output)  # what render workers staged for a build that will not be written
+        raise
+    return result
+
+
+def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, started: float) -> BuildResult:
+    """Render, index, check and write the loaded site (see :func:`build`)."""
     site = render_site(loaded, output, options.jobs, options.progress)
     files, rendered, prints = site.files, site.rendered, site.prints
     pages = page_facts_of(loaded, site, output)
@@ -548,7 +589,7 @@ def build(options: BuildOptions) -> BuildResult:
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
-        stats = write_output(files, output, counter(options.progress, "Writing", len(files)))
+        stats = write_output(files, output, counter(options.progress, "Writing", len(files)), staged=site.staged)
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)

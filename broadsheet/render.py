@@ -53,7 +53,10 @@ class OutputFile:
     kept: str | None = None
     """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
     digest: str | None = None
-    """Hash of ``data`` when already known (the write stage computes it otherwise)."""
+    """Hash of ``data`` (or of the staged file) when already known (the write stage computes it otherwise)."""
+    staged: str | None = None
+    """Name of the file holding the bytes in the output's staging folder, written by a render worker
+    (see write.open_staging); ``data`` is then None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,13 +234,16 @@ class RenderWork:
     """
 
     def __init__(self, theme: Theme, config: SiteConfig, jobs: Sequence[PageJob],
-                 env: jinja2.Environment | None = None, facts: bool = False, site: Site | None = None) -> None:
+                 env: jinja2.Environment | None = None, facts: bool = False, site: Site | None = None,
+                 staging: Path | None = None) -> None:
         self.theme = theme
         self.config = config
         self.jobs = jobs
-        self.facts = facts
+        self.facts = facts or staging is not None
         self.site = site
         """With the site, pages planned without head tags get them just before rendering."""
+        self.staging = staging
+        """With a staging folder, workers write the pages there and send back only their facts."""
         self._env = env
 
     @property
@@ -249,7 +255,7 @@ class RenderWork:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "facts": self.facts,
-                "site": self.site, "_env": None}
+                "site": self.site, "staging": self.staging, "_env": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -277,6 +283,8 @@ class RenderOutcome:
     pages: dict[str, bytes]
     errors: list[BroadsheetError]
     facts: dict[str, HashedFacts]
+    staged: dict[str, str] = field(default_factory=dict)
+    """URL → file name in the staging folder, for pages written there by the workers."""
 
 
 def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
@@ -285,7 +293,8 @@ def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
     return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root)
 
 
-ChunkResult = tuple[list[tuple[str, bytes, HashedFacts | None]], list[tuple[ErrorKey, BroadsheetError]]]
+ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None]],
+                    list[tuple[ErrorKey, BroadsheetError]]]
 
 
 def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
@@ -297,8 +306,15 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
         for job in todo:
             add_seo(work.site, job)
     pages, errors = _render_each(work.env, todo)
-    out = [(url, data, (digest_bytes(data), *page_facts(data)) if work.facts and url_is_html(url) else None)
-           for url, data in pages]
+    out: list[tuple[str, bytes | None, HashedFacts | None, str | None]] = []
+    names = {job.url: f"p{i}" for i, job in zip(indices, todo, strict=True)}
+    for url, data in pages:
+        facts = (digest_bytes(data), *page_facts(data)) if work.facts and url_is_html(url) else None
+        if work.staging is None:
+            out.append((url, data, facts, None))
+            continue
+        (work.staging / names[url]).write_bytes(data)  # written here, in parallel, not sent back
+        out.append((url, None, facts or (digest_bytes(data), (), False), names[url]))
     return [(out, errors)]
 
 
@@ -313,8 +329,11 @@ def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor |
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
     for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done):
-        for url, data, facts in pages:
-            outcome.pages[url] = data
+        for url, data, facts, staged in pages:
+            if data is not None:
+                outcome.pages[url] = data
+            if staged is not None:
+                outcome.staged[url] = staged
             if facts is not None:
                 outcome.facts[url] = facts
         for key, err in errors:

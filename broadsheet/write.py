@@ -148,26 +148,54 @@ def recover(output: Path) -> None:
         shutil.rmtree(output / STAGING, ignore_errors=True)
 
 
-def write_output(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None = None) -> WriteStats:
+def open_staging(output: Path) -> Path:
+    """Prepare the staging folder for files written before the write stage (by render workers).
+
+    Files staged there are named by the caller (``p12``: never a plain number, which the write
+    stage uses) and handed to :func:`write_output` as ``OutputFile(staged=name)`` with
+    ``staged=True``. A build that fails before then calls :func:`discard_staging`.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    recover(output)
+    staging = output / STAGING
+    staging.mkdir(exist_ok=True)
+    return staging
+
+
+def discard_staging(output: Path) -> None:
+    """Drop what a failed build staged (never a staging folder a journal still needs)."""
+    if not (output / JOURNAL).exists():
+        shutil.rmtree(output / STAGING, ignore_errors=True)
+
+
+def write_output(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None = None,
+                 staged: bool = False) -> WriteStats:
     """Write the site into ``output`` all at once, keeping files whose bytes did not change.
 
-    ``done``, if given, is told how many files were dealt with, every few hundred.
+    ``done``, if given, is told how many files were dealt with, every few hundred. ``staged``:
+    the staging folder was opened with :func:`open_staging` and holds files named by ``files``.
 
     A failure while staging (a full disk, a read-only folder) leaves the previous output as it
     was and raises OutputError; one while committing is finished by the next build.
     """
     try:
         output.mkdir(parents=True, exist_ok=True)
-        recover(output)
+        if not staged:
+            recover(output)
         return _write(files, output, done)
     except OSError as exc:
-        if not (output / JOURNAL).exists():
-            shutil.rmtree(output / STAGING, ignore_errors=True)
-        where = exc.filename if isinstance(exc.filename, str) else str(output)
-        raise OutputError(f"cannot write the output: {exc.strerror or exc}", where, None,
-                          "free some disk space or check permissions; the previous output is untouched"
-                          if not (output / JOURNAL).exists() else
-                          "fix the cause and build again: the next build finishes this one") from None
+        raise write_error(exc, output) from None
+
+
+def write_error(exc: OSError, output: Path) -> OutputError:
+    """The error of a failed write into ``output`` (its staging folder dropped unless a journal needs it)."""
+    if not (output / JOURNAL).exists():
+        shutil.rmtree(output / STAGING, ignore_errors=True)
+    where = exc.filename if isinstance(exc.filename, str) else str(output)
+    return OutputError(f"cannot write the output: {exc.strerror or exc}", where, None,
+                       "free some disk space or check permissions; the previous output is untouched"
+                       if not (output / JOURNAL).exists() else
+                       "fix the cause and build again: the next build finishes this one")
 
 
 def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None) -> WriteStats:
@@ -190,6 +218,16 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
             continue
         target = os.path.join(output, f.path)
         entry = old.get(f.path)
+        if f.staged is not None:
+            assert f.digest is not None
+            if entry and entry.get("hash") == f.digest and _same_stat(target, entry):
+                manifest[f.path] = entry  # the staged copy goes with the staging folder
+                unchanged += 1
+            else:
+                inside.check(f.path)
+                manifest[f.path] = {"hash": f.digest}
+                moves.append([f.staged, f.path])
+            continue
         data = f.data
         src_stamp: list[int] | None = None
         if data is not None:
@@ -219,7 +257,7 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
         moves.append([name, f.path])
     removals = sorted(p for p in old if p not in manifest)
     if not moves and not removals and manifest == old:
-        staging.rmdir()  # nothing to do: not even the manifest is written again
+        shutil.rmtree(staging, ignore_errors=True)  # nothing to do: not even the manifest is written again
         return WriteStats(written=0, unchanged=unchanged, removed=0)
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})

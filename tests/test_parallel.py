@@ -96,3 +96,70 @@ def test_whole_build_same_bytes_with_one_or_two_jobs(make_site: Callable[..., Pa
     assert one.keys() == two.keys()
     assert {k: v for k, v in one.items() if k.name != ".broadsheet-manifest.json"} == \
         {k: v for k, v in two.items() if k.name != ".broadsheet-manifest.json"}
+
+
+def test_pages_staged_by_workers_give_the_same_site(make_site: Callable[..., Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet import pipeline, search
+    from broadsheet.write import STAGING
+
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = _site(make_site)
+    run_build(site, output=tmp_path / "memory", cache=False)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
+    result = run_build(site, output=tmp_path / "staged", jobs=2)
+    assert any(f.staged for f in result.files) and not (tmp_path / "staged" / STAGING).exists()
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+                if p.is_file() and not p.name.startswith(".broadsheet")}
+
+    assert tree(tmp_path / "staged") == tree(tmp_path / "memory")
+    again = run_build(site, output=tmp_path / "staged", jobs=2)
+    assert again.pages_rendered == 0 and again.stats and again.stats.written == 0
+    # Rendered again to the same bytes (the cache lost): staged, found unchanged, left in place.
+    again = run_build(site, output=tmp_path / "staged", jobs=2, cache=False)
+    assert again.stats and again.stats.written == 0 and again.stats.unchanged > 0
+    assert tree(tmp_path / "staged") == tree(tmp_path / "memory")
+
+
+def test_failed_build_leaves_nothing_staged(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet import pipeline, search
+    from broadsheet.errors import BuildFailed
+    from broadsheet.write import STAGING
+
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
+    site = _site(make_site)
+    run_build(site, jobs=2)
+    before = {p: p.read_bytes() for p in (site / "output").rglob("*") if p.is_file()}
+    (site / "content/world/a1.md").write_text(article("Changed", body="See [this](/nowhere/)."), encoding="utf-8")
+    staged: list[bool] = []
+    real = pipeline.page_facts_of
+
+    def spy(loaded, rendered, output):  # type: ignore[no-untyped-def]
+        staged.append(rendered.staged)
+        return real(loaded, rendered, output)
+
+    monkeypatch.setattr(pipeline, "page_facts_of", spy)
+    with pytest.raises(BuildFailed):
+        run_build(site, jobs=2, strict=True)  # the broken link fails the build after rendering
+    assert staged == [True]
+    assert not (site / "output" / STAGING).exists()
+    assert {p: p.read_bytes() for p in (site / "output").rglob("*") if p.is_file()} == before
+
+
+def test_search_index_reads_staged_pages(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet import pipeline, search
+
+    if search.find_pagefind() is None:
+        pytest.skip("Pagefind is not installed")
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
+    site = _site(make_site)
+    result = run_build(site, jobs=2)
+    assert not [w for w in result.warnings if "search" in w.message]
+    fragments = list((site / "output/pagefind/fragment").iterdir())
+    assert len(fragments) == 40
