@@ -215,11 +215,12 @@ def measure(cmd: Sequence[str], cwd: Path | None = None) -> dict[str, Any]:
 # ---------------------------------------------------------------- corpora
 
 
-def generate(n: int, root: Path) -> dict[str, Path]:
-    """Make (once) the three flavors of the n-article corpus under ``root``; return their folders."""
+def generate(n: int, root: Path, peers: bool = True) -> dict[str, Path]:
+    """Make (once) the flavors of the n-article corpus under ``root`` (Broadsheet's, and the peers'
+    unless ``peers`` is false); return their folders."""
     sites = {"broadsheet": root / "native", "hugo": root / "hugo", "pelican": root / "pelican"}
     for flavor, site in (("native", sites["broadsheet"]), ("hugo", sites["hugo"]), ("pelican", sites["pelican"])):
-        if (site / ".complete").is_file():
+        if (site / ".complete").is_file() or (flavor != "native" and not peers):
             continue
         shutil.rmtree(site, ignore_errors=True)
         site.mkdir(parents=True)
@@ -332,7 +333,7 @@ def clean_broadsheet(site: Path) -> None:
 def run_size(n: int, args: argparse.Namespace, hugo: str | None, pelican: str | None,
              cold_only: bool = False) -> list[Row]:
     """Measure every tool at one corpus size."""
-    sites = generate(n, Path(args.corpora) / str(n))
+    sites = generate(n, Path(args.corpora) / str(n), peers=bool(hugo or pelican))
     rows = {key: Row(n, *key) for key in [("Broadsheet", "cold"), ("Broadsheet", "warm"), ("Broadsheet", "edit")]}
     if args.with_search:
         for mode in ("cold", "warm", "edit"):
