@@ -128,7 +128,12 @@ ParseOutcome = tuple[Document | None, Rendered | None, list[BroadsheetError], li
 
 
 def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
-    """Parse and convert a chunk of content files (runs in a worker process)."""
+    """Parse and convert a chunk of content files (runs in a worker process).
+
+    The documents come back without their Markdown body (``body`` is empty): once converted, the
+    stages after this one read the rendered result, and the body would double what crosses
+    from the workers and what a large site holds in memory.
+    """
     out: list[ParseOutcome] = []
     for source, tz_name, raw in work:
         doc, errs, warns = parse_document(source, ZoneInfo(tz_name), raw)
@@ -136,6 +141,7 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
         if doc is not None:
             try:
                 rendered = render_markdown(doc.body)
+                doc = dataclasses.replace(doc, body="")
             except MarkdownTooComplex as exc:
                 doc = None
                 errs = [*errs, ContentError(str(exc), source.rel, doc_line(exc.line, source, raw),
