@@ -53,11 +53,17 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: Most items in one chunk: a worker holds a chunk's results until it is done, so on a large site
+#: bounded chunks bound workers' memory (and let progress be told more often).
+MAX_CHUNK = 500
+
+
 def chunked(items: Sequence[T], parts: int) -> list[Sequence[T]]:
-    """Split items into about ``parts`` × 4 contiguous chunks (several per worker balances load)."""
+    """Split items into contiguous chunks: about ``parts`` × 4 (several per worker balances load),
+    more when that would make chunks larger than ``MAX_CHUNK``."""
     if not items:
         return []
-    size = max(1, -(-len(items) // (parts * 4)))
+    size = min(MAX_CHUNK, max(1, -(-len(items) // (parts * 4))))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 

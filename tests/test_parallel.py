@@ -163,3 +163,11 @@ def test_search_index_reads_staged_pages(make_site: Callable[..., Path], monkeyp
     assert not [w for w in result.warnings if "search" in w.message]
     fragments = list((site / "output/pagefind/fragment").iterdir())
     assert len(fragments) == 40
+
+
+def test_chunks_are_bounded_and_cover_everything() -> None:
+    items = list(range(10_007))
+    chunks = parallel.chunked(items, 2)
+    assert max(len(c) for c in chunks) <= parallel.MAX_CHUNK
+    assert [x for c in chunks for x in c] == items
+    assert len(parallel.chunked(list(range(40)), 2)) == 8  # small inputs: about 4 per worker
