@@ -158,8 +158,22 @@ MARKDOWN = {
 # ---------------------------------------------------------------- measuring
 
 
+def _memory_of(pid: int) -> int:
+    """A process's share of memory in bytes: its proportional set size (pages shared with forked
+    workers counted once across them) where Linux tells it, else its resident size."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def _tree_rss(root: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    """Memory of a process and all its descendants, in bytes (Linux /proc; see _memory_of)."""
     total, todo, seen = 0, [root], set()
     while todo:
         pid = todo.pop()
@@ -167,8 +181,7 @@ def _tree_rss(root: int) -> int:
             continue
         seen.add(pid)
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            total += _memory_of(pid)
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children") as f:
                     todo += [int(c) for c in f.read().split()]
@@ -188,7 +201,7 @@ def measure_here(cmd: Sequence[str], cwd: str | None) -> dict[str, Any]:
         nonlocal peak_tree
         while not done.is_set():
             peak_tree = max(peak_tree, _tree_rss(proc.pid))
-            done.wait(0.05)
+            done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -386,7 +399,7 @@ def table(rows: list[Row]) -> str:
     """Markdown table of medians and ratios to Hugo at the same size."""
     hugo = {r.size: r.wall for r in rows if r.tool == "Hugo"}
     lines = ["| articles | tool | build | wall (median) | × Hugo | peak RSS, largest process "
-             "| peak RSS, process tree |",
+             "| peak memory, process tree (PSS) |",
              "| ---: | --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows:
         ratio = f"{r.wall / hugo[r.size]:.2f}×" if r.size in hugo else "–"

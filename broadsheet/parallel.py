@@ -14,6 +14,7 @@ pickled with each chunk, so the same stage still runs there.
 from __future__ import annotations
 
 import copyreg
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -124,9 +125,13 @@ def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequen
             return gather(pool.map(fn, repeat(shared), chunks))
     token = id(shared)
     _INHERITED[token] = shared
+    # Objects that exist at the fork are left out of the workers' garbage collection, which would
+    # otherwise touch, and so copy into each worker, every page of the parent's memory.
+    gc.freeze()
     try:
         # Fork-started workers are all created at the first submit, after the value is set aside.
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             return gather(pool.map(_call_inherited, repeat(fn), repeat(token), chunks))
     finally:
+        gc.unfreeze()
         del _INHERITED[token]
