@@ -220,14 +220,16 @@ def apply_edit(site: Path, kind: str, n: int) -> list[Path]:
     if kind == "body":
         text += f"\nMore text {n}.\n"
     elif kind == "title":
-        text = text.replace("title: ", f"title: Re{n} ", 1) if "title: \"" not in text else text.replace(
-            'title: "', f'title: "Re{n} ', 1)
+        text = text.replace('title: "', f'title: "Re{n} ', 1)
     elif kind == "date":
         text = "\n".join(f"date: 2026-11-{1 + n % 27:02d}T07:00:00" if line.startswith("date:") else line
                          for line in text.split("\n"))
     elif kind == "tags":
-        text = text.replace("---\n", f"---\ntags: [t{n % 3}, Common]\n", 1) if "tags:" not in text else "\n".join(
-            f"tags: [t{n % 3}]" if line.startswith("tags:") else line for line in text.split("\n"))
+        if "tags:" not in text:
+            text = text.replace("---\n", f"---\ntags: [t{n % 3}, Common]\n", 1)
+        else:
+            lines = text.split("\n")
+            text = "\n".join(f"tags: [t{n % 3}]" if line.startswith("tags:") else line for line in lines)
     elif kind == "category":
         text = text.replace("---\n", f"---\ncategory: {('Sport', 'Science', 'World')[n % 3]}\n", 1)
     elif kind == "draft":
