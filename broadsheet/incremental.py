@@ -265,6 +265,14 @@ class IncrementalSite:
         return UpdateResult(rendered, tuple(sorted(changed_urls)), (), tuple(static_changed),
                             tuple(self._warnings), replanned, time.perf_counter() - started)
 
+    def invalidate(self) -> None:
+        """Forget everything but the pages: the next update reads and plans the whole site again."""
+        self._reload = True
+        self._model = None
+        self._docs.clear()
+        self._pending.clear()
+        self.config = None
+
     def watch_roots(self) -> list[tuple[Path, bool]]:
         """Folders to watch and whether to watch them recursively."""
         roots: list[tuple[Path, bool]] = [(self.root, False)]
