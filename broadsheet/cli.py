@@ -91,12 +91,12 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a port number", None, None, "use 1024 to 65535, or 0")
     options = ServeOptions(source=Path(args.source).resolve(), host=args.host, port=args.port,
                            drafts=args.drafts, future=args.future, poll=args.poll)
-    if not (options.source / "site.yml").is_file():
-        raise UsageError(f"no site.yml in {options.source}", None, None,
-                         "run serve in a site folder, or give --source")
     if not is_loopback(args.host):
         print(f"warning: listening on {args.host}: other machines can read this preview, drafts included "
               "(leave out --host to keep it on this machine)", file=sys.stderr)
+    if not (options.source / "site.yml").is_file():
+        raise UsageError(f"no site.yml in {options.source}", None, None,
+                         "run serve in a site folder, or give --source")
 
     def report(notice: Notice) -> None:
         if notice.kind == "building" and notice.changed:
