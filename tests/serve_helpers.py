@@ -22,7 +22,8 @@ TIMEOUT = 30.0
 
 
 @contextmanager
-def running(site: Path, report: Callable[[Notice], None] | None = None, **options: Any) -> Iterator[PreviewSession]:
+def running(site: Path, report: Callable[[Notice], None] | None = None,
+            **options: Any) -> Iterator[PreviewSession]:
     """Serve ``site`` on a free port of 127.0.0.1 from background threads."""
     session = PreviewSession(ServeOptions(source=site, port=0, **options), report)
     session.start_in_thread()

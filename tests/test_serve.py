@@ -20,7 +20,8 @@ from broadsheet.serve import Notice
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     return write_site(tmp_path / "site", {
-        "content/world/flood.md": article("Flood hits Millbrook", body="The river rose overnight.", tags=["Floods"]),
+        "content/world/flood.md": article("Flood hits Millbrook", body="The river rose overnight.",
+                                          tags=["Floods"]),
         "content/world/storm.md": article("Storm warning", date="2026-11-21T08:00:00", tags=["Floods"]),
         "content/sport/cup.md": article("Cup run ends", date="2026-11-19"),
         "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
@@ -122,7 +123,8 @@ def test_broken_front_matter_shows_the_error_in_every_page_then_recovers(site: P
 
         async def break_it() -> None:
             browser = await Browser.open(session)
-            path.write_text(good.replace('title: "Storm warning"', "title: Breaking: storm"), encoding="utf-8")
+            broken = good.replace('title: "Storm warning"', "title: Breaking: storm")
+            path.write_text(broken, encoding="utf-8")
             await browser.reload()
             browser.close()
 

@@ -78,8 +78,8 @@ def test_symlinks_out_of_the_site_are_not_served(site: Path) -> None:
         assert status == 404 and b"top secret" not in body
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost.evil.example:{port}",
-                                  "127.0.0.1:{port}@evil.example", ""])
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1",
+                                  "localhost.evil.example:{port}", "127.0.0.1:{port}@evil.example", ""])
 def test_foreign_host_headers_are_refused(site: Path, host: str) -> None:
     with running(site) as session:
         status, _, body = get(session, "/world/alpha-story/", {"Host": host.format(port=session.port)})
@@ -134,7 +134,8 @@ def test_websocket_with_a_foreign_host_is_refused(site: Path) -> None:
 
 
 @pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
-                                     {"Referer": "http://evil.example/page"}, {"Host": "evil.example:{port}"}])
+                                     {"Referer": "http://evil.example/page"},
+                                     {"Host": "evil.example:{port}"}])
 def test_forcereload_is_not_reachable_from_other_origins(site: Path, headers: dict[str, str]) -> None:
     with running(site) as session:
         sent = {k: v.format(port=session.port) for k, v in headers.items()}
@@ -163,12 +164,14 @@ def test_binds_loopback_by_default(site: Path) -> None:
         assert session.url.startswith("http://127.0.0.1:")
 
 
-def test_other_hosts_need_the_flag_and_are_warned_about(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_other_hosts_need_the_flag_and_are_warned_about(site: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from broadsheet.cli import main
 
-    assert main(["serve", "--source", str(site / "content"), "--host", "0.0.0.0"]) == 2  # no site.yml there
+    no_site = str(site / "content")  # no site.yml there: stops after the warning
+    assert main(["serve", "--source", no_site, "--host", "0.0.0.0"]) == 2
     assert "warning: listening on 0.0.0.0" in capsys.readouterr().err
-    assert main(["serve", "--source", str(site / "content"), "--host", "127.0.0.1"]) == 2
+    assert main(["serve", "--source", no_site, "--host", "127.0.0.1"]) == 2
     assert "warning" not in capsys.readouterr().err
     guard = Guard.for_binding("0.0.0.0", 8000)
     assert guard.host_ok("192.168.1.20:8000") and not guard.host_ok("evil.example:8000")
