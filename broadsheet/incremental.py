@@ -65,7 +65,7 @@ RelatedMode = Literal["auto", "exact", "local"]
 #: In "auto" mode, ranking the whole site again after each edit is affordable below this.
 EXACT_RELATED_SECONDS = 0.05
 #: In "local" mode, how many candidates an article is ranked against.
-LOCAL_RELATED_CANDIDATES = 150
+LOCAL_RELATED_CANDIDATES = 60
 #: ArticleView fields set when views are linked to each other, not copied from the article.
 LINK_FIELDS = frozenset({"related", "prev", "next"})
 #: Front matter that decides where an article sits among the others.
@@ -442,14 +442,19 @@ class IncrementalSite:
             if self.related_mode == "auto" and time.perf_counter() - started > EXACT_RELATED_SECONDS:
                 self._related_exact = False
             return ranked
-        new_urls = {a.url for a in site.articles}
-        renamed = {old.by_source[rel]: a.url for a in site.articles
-                   if (rel := a.source) in old.by_source and old.by_source[rel] != a.url}
-        related: dict[str, tuple[str, ...]] = {}
-        for url, picks in old.site.related.items():
-            url = renamed.get(url, url)
-            if url in new_urls:
-                related[url] = tuple(renamed.get(u, u) for u in picks) if renamed else picks
+        if site.articles is not old.site.articles and len(site.articles) == len(old.site.articles) and all(
+                a.url == b.url for a, b in zip(site.articles, old.site.articles, strict=True)):
+            # Edited in place: the same articles at the same places.
+            related = dict(old.site.related)
+        else:
+            new_urls = {a.url for a in site.articles}
+            renamed = {old.by_source[rel]: a.url for a in site.articles
+                       if (rel := a.source) in old.by_source and old.by_source[rel] != a.url}
+            related = {}
+            for url, picks in old.site.related.items():
+                url = renamed.get(url, url)
+                if url in new_urls:
+                    related[url] = tuple(renamed.get(u, u) for u in picks) if renamed else picks
         targets = [a for a in site.articles if a.source in self._pending or a.url not in related]
         related.update(_rank_locally(site, targets))
         return dataclasses.replace(site, related=MappingProxyType(related))
@@ -624,9 +629,10 @@ def _replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
 def _rank_locally(site: Site, targets: Iterable[Article]) -> dict[str, tuple[str, ...]]:
     """Rank each target against its likeliest candidates only (shared tags, category, time)."""
     out: dict[str, tuple[str, ...]] = {}
-    by_slug = {a.slug: a for a in site.articles}
-    position = {a.url: i for i, a in enumerate(site.articles)}
+    by_slug: dict[str, Article] = {}
     for t in targets:
+        if t.pinned and not by_slug:
+            by_slug = {a.slug: a for a in site.articles}
         score: dict[str, float] = defaultdict(float)
         pool: dict[str, Article] = {}
         for tag in t.tags:
@@ -644,7 +650,7 @@ def _rank_locally(site: Site, targets: Iterable[Article]) -> dict[str, tuple[str
 
         best = heapq.nsmallest(LOCAL_RELATED_CANDIDATES, pool.values(), key=closeness)
         subset = {a.url: a for a in [t, *best, *(by_slug[s] for s in t.pinned if s in by_slug)]}
-        ordered = tuple(sorted(subset.values(), key=lambda a: position[a.url]))
+        ordered = tuple(sorted(subset.values(), key=lambda a: (-a.date.timestamp(), a.url)))  # site order
         ranked = rank_related(dataclasses.replace(site, articles=ordered))
         out[t.url] = tuple(ranked.related.get(t.url, ()))
     return out

@@ -237,9 +237,11 @@ class PreviewSession:
             return result
         self._publish(site, result)
         if result.ok:
-            text = (f"Built {len(site.pages)} pages in {result.seconds:.2f} s" if not self.builds
-                    and not changed else f"Updated: {result.rendered_count} page(s) rendered, "
-                    f"{len(result.changed_urls)} changed in {result.seconds:.2f} s")
+            if not changed:
+                text = f"Built {len(site.pages)} pages in {result.seconds:.2f} s"
+            else:
+                text = (f"Updated: {result.rendered_count} page(s) rendered, {len(result.changed_urls)} changed, "
+                        f"in {result.seconds * 1000:.0f} ms")
             self.report(Notice("built", text, (), result, tuple(changed)))
         else:
             self.report(Notice("failed", f"Build failed: {len(result.errors)} error(s); "
