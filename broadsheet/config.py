@@ -101,6 +101,8 @@ class SiteConfig:
     article_permalink: str = DEFAULT_PERMALINK
     feeds: FeedConfig = field(default_factory=FeedConfig)
     words_per_minute: int = 230
+    sanitize: bool = False
+    """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -117,7 +119,7 @@ class SiteConfig:
 KNOWN_KEYS = (
     "title", "tagline", "base_url", "language", "timezone", "theme", "logo", "about", "copyright",
     "default_author", "social", "authors", "categories", "pagination", "related", "permalinks",
-    "feeds", "words_per_minute", "extra",
+    "feeds", "words_per_minute", "sanitize", "extra",
 )
 
 PERMALINK_FIELDS = frozenset({"category", "slug", "year", "month", "day"})
@@ -282,6 +284,12 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         pattern = DEFAULT_PERMALINK
 
     wpm = g(data, "words_per_minute", int, 230)
+    sanitize = g(data, "sanitize", bool, False)
+    if sanitize:
+        try:
+            import nh3  # noqa: F401 - only checking it is installed
+        except ImportError:
+            r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -302,6 +310,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         article_permalink=pattern,
         feeds=feeds,
         words_per_minute=max(wpm, 1),
+        sanitize=sanitize,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems

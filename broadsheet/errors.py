@@ -18,6 +18,10 @@ class BroadsheetError(Exception):
         self.line = line
         self.hint = hint
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, int | None, str | None]]:
+        # Keep path, line and hint when an error crosses a process boundary.
+        return (type(self), (self.message, self.path, self.line, self.hint))
+
     def location(self) -> str:
         """Return ``path:line`` (or just the path, or an empty string)."""
         if self.path is None:

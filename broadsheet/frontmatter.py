@@ -6,11 +6,11 @@ Every problem carries the file and the line in the file (the opening ``---`` is 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ import yaml
 
 from .discover import SourceFile
 from .errors import BroadsheetError, BuildWarning, ContentError
-from .urls import UnsafePath, output_path
+from .urls import UnsafePath, is_dangerous_url, output_path
 
 
 class FrontMatterLoader(yaml.CSafeLoader):
@@ -60,7 +60,8 @@ class FrontMatter:
     expires: datetime | None = None
     related: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +72,17 @@ class Document:
     meta: FrontMatter
     body: str
     body_line: int
+    digest: str = ""
+    """Hash of the file's bytes (see content_digest)."""
 
 
-def read_text(source: SourceFile) -> str:
-    """Read a content file as UTF-8 text with BOM removed and line ends normalised."""
-    try:
-        raw = source.path.read_bytes()
-    except OSError as exc:
-        raise ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
-                           "check that it exists and is readable") from None
+def content_digest(raw: bytes) -> str:
+    """Hash of a content file's bytes: the key of its cached parse."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def decode(raw: bytes, source: SourceFile) -> str:
+    """Decode UTF-8 with BOM removed and line ends normalised."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -273,6 +276,10 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
             c.fail("aliases", f"alias {exc}", "write aliases as site paths like /old/story-name/")
     source_url = c.text("source_url")
     image = c.text("image")
+    for key, url in (("source_url", source_url), ("image", image)):
+        if url and is_dangerous_url(url):
+            c.fail(key, f"'{key}' uses a scheme that runs script or embeds data: {url!r}",
+                   "use an https:// URL or a site path such as /images/photo.jpg")
     extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in ARTICLE_KEYS}
     for key in extra:
         close = difflib.get_close_matches(key, ARTICLE_KEYS, n=1, cutoff=0.8)
@@ -298,16 +305,26 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
         expires=c.when("expires"),
         related=c.strings("related"),
         aliases=aliases,
-        extra=MappingProxyType(extra),
+        extra=extra,
     )
     return (None if c.errors else meta), c.errors, c.warnings
 
 
-def parse_document(source: SourceFile, tz: ZoneInfo
+def parse_document(source: SourceFile, tz: ZoneInfo, raw: bytes | None = None
                    ) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
-    """Read, split, parse and validate one content file."""
+    """Read (unless ``raw`` is given), split, parse and validate one content file."""
+    if raw is None:
+        try:
+            raw = source.path.read_bytes()
+        except FileNotFoundError:
+            # Deleted or renamed after discovery: left out, as if the build had started a moment later.
+            return None, [], [BuildWarning("the file disappeared during the build; left out", source.rel, None,
+                                           "build again to include it if it was renamed")]
+        except OSError as exc:
+            return None, [ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
+                                       "check that it is readable")], []
     try:
-        text = read_text(source)
+        text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)
         data = parse_yaml(fm_text, source.rel)
     except ContentError as exc:
@@ -315,4 +332,4 @@ def parse_document(source: SourceFile, tz: ZoneInfo
     meta, errors, warnings = validate(data, fm_text, source.rel, tz, source.is_page)
     if meta is None:
         return None, errors, warnings
-    return Document(source, meta, body, body_line), errors, warnings
+    return Document(source, meta, body, body_line, content_digest(raw)), errors, warnings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from types import MappingProxyType
 from .config import SiteConfig
 from .errors import BroadsheetError, BuildWarning
 from .frontmatter import Document
-from .markdown import Rendered, cut_summary, reading_minutes
+from .markdown import Rendered, cut_summary, reading_minutes, sanitize_html
 from .model import Article, Author, Category, Page, Site, Tag
 from .urls import article_url, slugify
 
@@ -90,12 +91,14 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
     pages: list[Page] = []
     for doc, rendered in documents:
         meta = doc.meta
+        if config.sanitize:
+            rendered = dataclasses.replace(rendered, html=sanitize_html(rendered.html))
         if doc.source.is_page:
             # SPEC: content/pages/<slug>.md: the file name is the page's URL.
             slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)
             pages.append(Page(doc.source.rel, meta.title, slug, f"/{slug}/",
                               meta.summary or cut_summary(rendered.first_paragraph), rendered.html,
-                              rendered.text, meta.extra))
+                              rendered.text, MappingProxyType(dict(meta.extra))))
             continue
         if rules.excludes(doc):
             continue
@@ -117,7 +120,7 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
             updated=meta.updated, expires=meta.expires, image=meta.image, image_alt=meta.image_alt,
             image_caption=meta.image_caption, source_name=meta.source, source_url=meta.source_url,
             draft=meta.draft, featured=meta.featured, pinned=meta.related, aliases=meta.aliases,
-            extra=meta.extra,
+            extra=MappingProxyType(dict(meta.extra)), digest=doc.digest,
         ))
     # Newest first; the URL breaks ties so the order never depends on the file system.
     articles.sort(key=lambda a: (-a.date.timestamp(), a.url))

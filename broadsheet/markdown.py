@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import markdown as _markdown
 
+from .urls import is_dangerous_url
+
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
 EXTENSION_CONFIGS = {"toc": {"permalink": False}}
 #: Part of every cache key: change it when the Markdown settings change.
@@ -42,9 +44,23 @@ def _converter() -> _markdown.Markdown:
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
-# Links whose scheme runs script or embeds data never reach a page (see _neutralise).
-_BAD_URL = re.compile(r"""(\s(?:href|src|action|formaction|xlink:href)\s*=\s*)(["']?)\s*(?:javascript|vbscript|data)\s*:""",
-                      re.IGNORECASE)
+# Attributes that hold URLs, with their quoted or unquoted value.
+_URL_ATTR = re.compile(
+    r"""(\s(?:href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
+    re.IGNORECASE,
+)
+
+
+class MarkdownTooComplex(ValueError):
+    """A body Python-Markdown would take minutes on, or recurse too deep for."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+#: More '[' than this in one paragraph makes Python-Markdown's link search quadratic (5,000 took 9 s).
+MAX_BRACKETS_PER_BLOCK = 1000
 
 
 def plain_text(fragment: str) -> str:
@@ -54,15 +70,39 @@ def plain_text(fragment: str) -> str:
 
 
 def _neutralise(fragment: str) -> str:
-    """Replace script-running URL schemes in links written in Markdown with '#'."""
-    return _BAD_URL.sub(lambda m: f"{m.group(1)}{m.group(2)}#blocked:", fragment)
+    """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'."""
+
+    def fix(m: re.Match[str]) -> str:
+        value = m.group(2)
+        bare = value[1:-1] if value[:1] in "\"'" else value
+        return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
+
+    return _URL_ATTR.sub(fix, fragment) if "=" in fragment else fragment
+
+
+def check_complexity(body: str) -> None:
+    """Refuse bodies that would make the converter take minutes; raise MarkdownTooComplex."""
+    if body.count("[") <= MAX_BRACKETS_PER_BLOCK:
+        return
+    line = 1
+    for block in re.split(r"\n\s*\n", body):
+        if block.count("[") > MAX_BRACKETS_PER_BLOCK:
+            raise MarkdownTooComplex(f"a paragraph holds {block.count('[')} '[' characters, more than the "
+                                     f"{MAX_BRACKETS_PER_BLOCK} the converter handles in reasonable time", line)
+        line += block.count("\n") + 2
 
 
 def render_markdown(body: str) -> Rendered:
     """Convert a Markdown body; the converter is reset first so footnotes never leak between files."""
+    check_complexity(body)
     md = _converter()
     md.reset()
-    out = md.convert(body)
+    global _md
+    try:
+        out = md.convert(body)
+    except RecursionError:
+        _md = None  # a converter that failed mid-way keeps broken state: start a fresh one
+        raise MarkdownTooComplex("the body is nested too deeply (lists or quotes inside each other)", 1) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
     text = plain_text(out)
@@ -82,3 +122,18 @@ def cut_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
 def reading_minutes(words: int, per_minute: int = 230) -> int:
     """Minutes to read ``words`` at ``per_minute``, at least one."""
     return max(1, math.ceil(words / per_minute))
+
+
+def sanitize_html(fragment: str) -> str:
+    """Remove scripts, event handlers and unknown tags from a body (site.yml ``sanitize: true``).
+
+    Keeps what Markdown itself produces: heading ids and footnote links, classes, tables.
+    """
+    import nh3
+
+    attributes = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = {"id", "class", "title", "lang", "dir"}
+    attributes.setdefault("a", set()).update({"href", "title", "rel"})
+    attributes.setdefault("img", set()).update({"src", "alt", "width", "height", "title", "loading"})
+    return nh3.clean(fragment, tags=nh3.ALLOWED_TAGS | {"sup", "sub", "figure", "figcaption"},
+                     attributes=attributes, link_rel=None, url_schemes={"http", "https", "mailto", "tel"})

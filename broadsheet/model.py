@@ -74,6 +74,8 @@ class Article:
     pinned: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    digest: str = ""
+    """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,25 +8,30 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 import jinja2
 
 from . import related as related_stage
+from .cache import BuildCache, job_fingerprint, site_digest
 from .config import SiteConfig, load_config_problems
-from .discover import discover
-from .errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
+from .discover import SourceFile, discover
+from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
-from .markdown import Rendered, render_markdown
+from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
+from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
-from .theme import Theme, load_theme, make_environment
+from .theme import Theme, load_theme, make_environment, symlink_warnings
 from .urls import UnsafePath, output_path
-from .write import WriteStats, check_output_dir, write_output
+from .views import site_view
+from .write import WriteStats, check_output_dir, digest_bytes, read_manifest, still_written, write_output
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,8 @@ class BuildOptions:
     strict: bool = False
     jobs: int | None = None
     now: datetime | None = None
+    cache: bool = True
+    """Reuse parses and pages of earlier builds (``.broadsheet-cache/`` in the site)."""
 
     @property
     def output_dir(self) -> Path:
@@ -57,6 +64,7 @@ class LoadedSite:
     env: jinja2.Environment
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
+    cache: BuildCache = field(default_factory=lambda: BuildCache(None))
 
 
 @dataclass(slots=True)
@@ -81,18 +89,61 @@ def build_time(options: BuildOptions) -> datetime:
     return datetime.now(UTC)
 
 
-def parse_all(config: SiteConfig) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
-    """Discover, parse and convert every content file; collect every problem."""
+ParseOutcome = tuple[Document | None, Rendered | None, list[BroadsheetError], list[BuildWarning]]
+
+
+def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
+    """Parse and convert a chunk of content files (runs in a worker process)."""
+    out: list[ParseOutcome] = []
+    for source, tz_name, raw in work:
+        doc, errs, warns = parse_document(source, ZoneInfo(tz_name), raw)
+        rendered = None
+        if doc is not None:
+            try:
+                rendered = render_markdown(doc.body)
+            except MarkdownTooComplex as exc:
+                doc = None
+                errs = [*errs, ContentError(str(exc), source.rel, doc_line(exc.line, source, raw),
+                                            "check the Markdown there: unclosed brackets or runaway nesting")]
+        out.append((doc, rendered, errs, warns))
+    return out
+
+
+def doc_line(body_line: int, source: SourceFile, raw: bytes | None) -> int | None:
+    """Turn a line within the body into a line in the file (the body follows the front matter)."""
+    try:
+        text = (raw or source.path.read_bytes()).decode("utf-8-sig", "replace")
+    except OSError:
+        return None
+    lines = text.splitlines()
+    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), 0)
+    return closing + 1 + body_line
+
+
+def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None
+              ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
+    """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
+    cache = cache or BuildCache(None)
     sources, warnings = discover(config.root)
     errors: list[BroadsheetError] = []
-    docs: list[tuple[Document, Rendered]] = []
-    tz = config.tz
+    found: dict[str, tuple[Document, Rendered]] = {}
+    work: list[tuple[SourceFile, str, bytes | None]] = []
     for source in sources:
-        doc, errs, warns = parse_document(source, tz)
+        entry, raw = cache.lookup(source)
+        if entry is not None:
+            found[source.rel] = (dataclasses.replace(entry.doc, source=source), entry.rendered)
+            warnings += entry.warnings
+        else:
+            work.append((source, config.timezone, raw))
+    for (source, _, _), (doc, rendered, errs, warns) in zip(work, map_chunks(parse_sources, work, jobs), strict=True):
         errors += errs
         warnings += warns
-        if doc is not None:
-            docs.append((doc, render_markdown(doc.body)))
+        if doc is not None and rendered is not None:
+            found[source.rel] = (doc, rendered)
+            cache.store(source, doc, rendered, warns)
+    cache.forget_missing(s.rel for s in sources)
+    # Sorted by path, whatever came from the cache: the same input gives the same site.
+    docs = [found[s.rel] for s in sources if s.rel in found]
     return docs, errors, warnings
 
 
@@ -117,7 +168,8 @@ def load_site(options: BuildOptions) -> LoadedSite:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    docs, parse_errors, warnings = parse_all(config)
+    cache = BuildCache.load(config.root, options.cache)
+    docs, parse_errors, warnings = parse_all(config, options.jobs, cache)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
@@ -126,8 +178,9 @@ def load_site(options: BuildOptions) -> LoadedSite:
     if errors:
         raise BuildFailed(errors)
     site = rank_related(site)
-    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz))
-    return LoadedSite(config, theme, env, site, warnings)
+    env = make_environment(theme, config.base_url, lambda d: d.astimezone(config.tz), config.root)
+    warnings += symlink_warnings(theme, config.root)
+    return LoadedSite(config, theme, env, site, warnings, cache)
 
 
 def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile]
@@ -157,26 +210,85 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
     return files, errors
 
 
-def render_site(loaded: LoadedSite) -> tuple[list[OutputFile], int, list[BuildWarning]]:
-    """Render every page and gather static files; raise BuildFailed on any error."""
+def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
+                ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
+    """Split jobs into those to render and pages whose output is still current (see cache.py)."""
+    store = loaded.cache.page_store(output)
+    manifest = read_manifest(output)
+    # Templates by content; static files (whose image sizes pages show) by size and time.
+    theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
+    static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
+    stamps = sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                    for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file())
+    config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
+    site_key = site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
+    todo: list[PageJob] = []
+    kept: list[OutputFile] = []
+    prints: dict[str, str] = {}
+    for job in jobs:
+        fp = prints[job.url] = job_fingerprint(job, site_key)
+        before = store.get(job.url)
+        try:
+            path = output_path(job.url)
+        except UnsafePath:
+            todo.append(job)  # reported by collect_outputs
+            continue
+        if before is not None and before[0] == fp and still_written(output, path, before[1], manifest):
+            kept.append(OutputFile(path, job.source, kept=before[1]))
+        else:
+            todo.append(job)
+    return todo, kept, prints
+
+
+def render_site(loaded: LoadedSite, output: Path | None = None
+                ) -> tuple[list[OutputFile], int, list[BuildWarning], dict[str, str]]:
+    """Render every page (except those still current in ``output``) and gather static files.
+
+    Returns the files, the count of pages rendered, warnings and the fingerprints of the
+    pages; raises BuildFailed on any error.
+    """
     jobs = plan_pages(loaded.site)
-    pages, errors = render_jobs(loaded.env, jobs)
+    todo = jobs
+    kept: list[OutputFile] = []
+    prints: dict[str, str] = {}
+    if output is not None and loaded.cache.folder is not None:
+        todo, kept, prints = reuse_pages(loaded, jobs, output)
+    pages, errors = render_jobs(loaded.env, todo)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    files, conflicts = collect_outputs(jobs, pages, static)
+    files, conflicts = collect_outputs(todo, pages, kept + static)
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
-    return files, len(pages), warnings
+    return files, len(pages), warnings, prints
+
+
+def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], prints: dict[str, str]) -> None:
+    """Record the fingerprint and output hash of every page written, then save the cache."""
+    if loaded.cache.folder is None:
+        return
+    by_path = {f.path: f for f in files}
+    store = loaded.cache.page_store(output)
+    store.clear()
+    for url, fp in prints.items():
+        f = by_path.get(output_path(url))
+        if f is not None and (f.kept or f.data is not None):
+            store[url] = (fp, f.kept or digest_bytes(f.data or b""))
+    loaded.cache.save()
 
 
 def build(options: BuildOptions) -> BuildResult:
     """Build the site and write it to the output folder; raise BuildFailed with every problem."""
     started = time.perf_counter()
-    check_output_dir(options.output_dir, options.source)
+    output = options.output_dir
+    check_output_dir(output, options.source)
     loaded = load_site(options)
-    files, rendered, static_warnings = render_site(loaded)
+    files, rendered, static_warnings, prints = render_site(loaded, output)
     warnings = loaded.warnings + static_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    stats = write_output(files, options.output_dir)
+    try:
+        stats = write_output(files, output)
+    except OutputError as exc:
+        raise BuildFailed([exc]) from None
+    remember_pages(loaded, output, files, prints)
     return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)

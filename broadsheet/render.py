@@ -44,6 +44,8 @@ class OutputFile:
     """What produced it (a content file, a listing, a static file), named in conflict errors."""
     data: bytes | None = None
     copy_from: Path | None = None
+    kept: str | None = None
+    """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +187,7 @@ def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[
     for job in jobs:
         try:
             out[job.url] = render_job(env, job)
-        except Exception as exc:  # noqa: BLE001 - any template failure is reported, never a traceback
+        except Exception as exc:
             err = template_error(exc, job.source)
             key = (err.path, err.line, type(exc).__name__)
             if key not in seen:  # one broken template would otherwise report once per page

@@ -12,7 +12,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from .errors import ConfigError, TemplateError
+from .errors import BuildWarning, ConfigError, TemplateError
+from .images import image_size
 from .urls import absolute
 
 #: Themes shipped with Broadsheet (the repository's themes/ folder).
@@ -90,11 +91,42 @@ def format_date(value: datetime | None, fmt: str = "%d %B %Y") -> str:
     return value.strftime(fmt.replace("%-d", str(value.day)))
 
 
-def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime]
-                     ) -> jinja2.Environment:
-    """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters."""
+class ContainedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that will not read a template through a symlink leading out of its themes."""
+
+    def __init__(self, searchpath: list[str], allowed: list[Path]) -> None:
+        super().__init__(searchpath)
+        self.allowed = [p.resolve() for p in allowed]
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(root) for root in self.allowed):
+            raise jinja2.TemplateNotFound(f"{template} (a symbolic link leading outside the theme; not followed)")
+        return source, filename, uptodate
+
+
+def symlink_warnings(theme: Theme, site_root: Path) -> list[BuildWarning]:
+    """Warn about symlinks in the theme's folders that lead outside the site or the theme."""
+    allowed = [site_root.resolve(), *(p.resolve() for p in theme.chain)]
+    found: list[BuildWarning] = []
+    for folder in theme.chain:
+        for path in sorted(folder.rglob("*")):
+            if path.is_symlink() and not any(path.resolve().is_relative_to(a) for a in allowed):
+                found.append(BuildWarning("symbolic link leads outside the site; not followed", str(path), None,
+                                          "copy the file into the theme instead of linking to it"))
+    return found
+
+
+def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime],
+                     site_root: Path | None = None) -> jinja2.Environment:
+    """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
+
+    With ``site_root``, templates can call ``image_size(url)`` to get an image's
+    (width, height) for its ``<img>`` attributes (None when unknown).
+    """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(theme.template_dirs),
+        loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -105,14 +137,27 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
     env.filters["date"] = lambda v, fmt="%d %B %Y": format_date(tz_convert(v) if v else v, fmt)
     env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
     env.filters["absolute"] = lambda url: absolute(base_url, url)
+    static_dirs = theme.static_dirs
+    env.globals["image_size"] = (lambda url: image_size(site_root, url, static_dirs)
+                                 if site_root is not None else None)
     return env
+
+
+def shown_path(path: str | None) -> str | None:
+    """A template's path as users read it: relative to the current folder when inside it."""
+    if not path:
+        return path
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def template_error(exc: Exception, rendering: str | None) -> TemplateError:
     """Turn a Jinja exception into a TemplateError naming the template path:line and the content file."""
     about = f" while rendering {rendering}" if rendering else ""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return TemplateError(f"template syntax error: {exc.message}{about}", exc.filename or exc.name,
+        return TemplateError(f"template syntax error: {exc.message}{about}", shown_path(exc.filename) or exc.name,
                              exc.lineno, "fix the template")
     if isinstance(exc, jinja2.TemplateNotFound):
         return TemplateError(f"template '{exc.name}' not found{about}", None, None,
@@ -123,4 +168,4 @@ def template_error(exc: Exception, rendering: str | None) -> TemplateError:
         if frame.filename.endswith((".html", ".xml", ".txt", ".j2", ".jinja")):
             path, line = frame.filename, frame.lineno
     message = str(exc) if isinstance(exc, jinja2.UndefinedError) else f"{type(exc).__name__}: {exc}"
-    return TemplateError(f"{message}{about}", path, line, "check the variable names the template uses")
+    return TemplateError(f"{message}{about}", shown_path(path), line, "check the variable names the template uses")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
 import re
 import unicodedata
@@ -82,3 +83,30 @@ def absolute(base_url: str, url: str) -> str:
     if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE):
         return url
     return base_url.rstrip("/") + "/" + url.lstrip("/")
+
+
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
+DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+def is_dangerous_url(value: str) -> bool:
+    """True for URLs a browser would run as script or load as inline data.
+
+    Browsers decode entities in attributes and ignore whitespace and control characters
+    inside a scheme (``java&#x09;script:``, `` JaVaScRiPt:``), so both are undone first.
+    """
+    decoded = value
+    for _ in range(3):  # entities nested as &amp;#106; decode in steps
+        unescaped = html.unescape(decoded)
+        if unescaped == decoded:
+            break
+        decoded = unescaped
+    compact = _INVISIBLE.sub("", decoded).lower()
+    return compact.startswith(DANGEROUS_SCHEMES)
+
+
+def safe_url(value: str | None) -> str | None:
+    """Return the URL, or None when it is dangerous (see is_dangerous_url)."""
+    if value is None or is_dangerous_url(value):
+        return None
+    return value

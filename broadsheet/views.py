@@ -51,6 +51,8 @@ class ArticleView:
     featured: bool
     draft: bool
     extra: Mapping[str, Any]
+    digest: str = ""
+    """Hash of the source file (used for page fingerprints, not meant for display)."""
     related: list[ArticleView] = field(default_factory=list)
     prev: ArticleView | None = None
     next: ArticleView | None = None
@@ -68,7 +70,7 @@ def article_view(a: Article, base_url: str) -> ArticleView:
         updated=a.updated, authors=a.authors, category=a.category, tags=a.tags, summary=a.summary,
         html=Markup(a.html), toc=Markup(a.toc), words=a.words, reading_minutes=a.reading_minutes,
         image=a.image, image_alt=a.image_alt, image_caption=a.image_caption, source=a.source_name,
-        source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra,
+        source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra, digest=a.digest,
     )
 
 
@@ -95,6 +97,7 @@ class Paginator:
     number: int
     total: int
     base_url: str
+    WINDOW = 2
 
     @property
     def prev_url(self) -> str | None:
@@ -112,8 +115,24 @@ class Paginator:
 
     @property
     def pages(self) -> list[tuple[int, str]]:
-        """Every page number with its URL."""
+        """Every page number with its URL (long listings: prefer ``window``)."""
         return [(n, paginated(self.base_url, n)) for n in range(1, self.total + 1)]
+
+    @property
+    def window(self) -> list[tuple[int, str] | None]:
+        """Numbered links around the current page, first and last; None marks a gap ("…").
+
+        A listing of 1,000 pages links 9 of them, not 1,000: linking every page from every
+        page would make a large archive quadratic in size and build time.
+        """
+        near = set(range(max(1, self.number - self.WINDOW), min(self.total, self.number + self.WINDOW) + 1))
+        shown = sorted(near | {1, self.total})
+        out: list[tuple[int, str] | None] = []
+        for i, n in enumerate(shown):
+            if i and n - shown[i - 1] > 1:
+                out.append(None)
+            out.append((n, paginated(self.base_url, n)))
+        return out
 
 
 def page_count(items: int, per_page: int) -> int:

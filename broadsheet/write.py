@@ -60,6 +60,23 @@ def check_output_dir(output: Path, site_root: Path) -> None:
                              "choose an output folder such as output/")
 
 
+def read_manifest(output: Path) -> dict[str, dict[str, Any]]:
+    """What the last build wrote into ``output``: path → {hash, size, mtime_ns}."""
+    files = _load_json(output / MANIFEST).get("files", {})
+    return files if isinstance(files, dict) else {}
+
+
+def still_written(output: Path, rel: str, digest: str, manifest: dict[str, dict[str, Any]]) -> bool:
+    """True when ``rel`` in the output still holds the bytes with ``digest`` that a build wrote."""
+    entry = manifest.get(rel)
+    return entry is not None and entry.get("hash") == digest and _same_stat(output / rel, entry)
+
+
+def digest_bytes(data: bytes) -> str:
+    """The hash used for output files in the manifest."""
+    return _digest(data)
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -106,10 +123,27 @@ def recover(output: Path) -> None:
 
 
 def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
-    """Write the site into ``output`` all at once, keeping files whose bytes did not change."""
-    output.mkdir(parents=True, exist_ok=True)
-    recover(output)
-    old = _load_json(output / MANIFEST).get("files", {})
+    """Write the site into ``output`` all at once, keeping files whose bytes did not change.
+
+    A failure while staging (a full disk, a read-only folder) leaves the previous output as it
+    was and raises OutputError; one while committing is finished by the next build.
+    """
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        recover(output)
+        return _write(files, output)
+    except OSError as exc:
+        if not (output / JOURNAL).exists():
+            shutil.rmtree(output / STAGING, ignore_errors=True)
+        where = exc.filename if isinstance(exc.filename, str) else str(output)
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}", where, None,
+                          "free some disk space or check permissions; the previous output is untouched"
+                          if not (output / JOURNAL).exists() else
+                          "fix the cause and build again: the next build finishes this one") from None
+
+
+def _write(files: Iterable[OutputFile], output: Path) -> WriteStats:
+    old = read_manifest(output)
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
     manifest: dict[str, dict[str, Any]] = {}
@@ -117,6 +151,13 @@ def write_output(files: Iterable[OutputFile], output: Path) -> WriteStats:
     unchanged = 0
     for f in files:
         target = _inside(output, f.path)
+        if f.kept is not None:
+            if not still_written(output, f.path, f.kept, old):
+                raise OutputError(f"'{f.path}' changed in the output during the build", f.source, None,
+                                  "run the build again")
+            manifest[f.path] = old[f.path]
+            unchanged += 1
+            continue
         data = f.data if f.data is not None else None
         digest = _digest(data) if data is not None else _file_digest(f.copy_from)  # type: ignore[arg-type]
         entry = old.get(f.path)

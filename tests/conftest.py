@@ -35,9 +35,9 @@ def article(title: str = "A headline", date: str = "2026-11-20T10:00:00", body: 
     """Return the text of an article file with the given front matter fields."""
     import json
 
-    lines = ["---", f"title: {json.dumps(title)}", f"date: {date}"]
+    lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}", f"date: {date}"]
     for key, value in fields.items():
-        lines.append(f"{key}: {json.dumps(value)}")
+        lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
     lines += ["---", "", body, ""]
     return "\n".join(lines)
 

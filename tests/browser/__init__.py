@@ -1,0 +1,1 @@
+"""Browser tests of the frontier theme (Playwright driving Debian's Chromium)."""

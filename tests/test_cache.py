@@ -1,0 +1,117 @@
+"""The build cache: unchanged work is skipped, and the output is always that of a fresh build."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from conftest import article, run_build
+
+from broadsheet.cache import CACHE_DIR
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith(".broadsheet")}
+
+
+def _site(make_site, n: int = 12):
+    files = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
+             article(f"Story number {i}", date=f"2026-11-{10 + i:02d}T08:00:00",
+                     tags=[f"T{i % 3}"], body=f"Body {i} about the harbour.")
+             for i in range(n)}
+    return make_site(files)
+
+
+def _fresh(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / "fresh"
+    run_build(site, output=out, cache=False)
+    return _tree(out)
+
+
+def test_no_change_renders_nothing(make_site) -> None:
+    site = _site(make_site)
+    first = run_build(site)
+    assert first.pages_rendered > 0 and (site / CACHE_DIR / "cache.pickle").is_file()
+    second = run_build(site)
+    assert second.pages_rendered == 0
+    assert second.stats and second.stats.written == 0
+
+
+def test_one_edit_renders_only_affected_pages(make_site, tmp_path: Path) -> None:
+    site = _site(make_site)
+    total = run_build(site).pages_rendered
+    path = site / "content/world/a5.md"
+    path.write_text(path.read_text().replace("Body 5", "Body five, corrected"))
+    result = run_build(site)
+    assert result.stats is not None
+    assert 0 < result.stats.written <= result.pages_rendered < total
+    assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_template_change_rerenders(make_site, tmp_path: Path) -> None:
+    site = make_site({
+        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
+        "themes/mine/theme.yml": "extends: frontier\n",
+        "themes/mine/templates/page.html": "ONE {{ page.title }}",
+        "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
+        "content/world/a.md": article("Alpha"),
+    })
+    run_build(site)
+    (site / "themes/mine/templates/page.html").write_text("TWO {{ page.title }}")
+    result = run_build(site)
+    assert result.stats and result.stats.written == 1  # only the page using the template changed bytes
+    assert (site / "output/about/index.html").read_text() == "TWO About"
+    assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_config_change_rerenders(make_site, tmp_path: Path) -> None:
+    site = _site(make_site)
+    run_build(site)
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("Test Times", "Evening Times"))
+    result = run_build(site)
+    assert result.pages_rendered > 0
+    assert "Evening Times" in (site / "output/index.html").read_text()
+    assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_tampered_output_is_rewritten(make_site) -> None:
+    site = _site(make_site)
+    run_build(site)
+    page = site / "output/world/story-number-1/index.html"
+    original = page.read_bytes()
+    page.write_text("defaced")
+    result = run_build(site)
+    assert result.pages_rendered >= 1
+    assert page.read_bytes() == original
+
+
+def test_corrupt_cache_is_ignored(make_site) -> None:
+    site = _site(make_site)
+    run_build(site)
+    (site / CACHE_DIR / "cache.pickle").write_bytes(b"not a pickle")
+    result = run_build(site)
+    assert result.pages_rendered > 0 and result.stats and result.stats.written == 0
+
+
+def test_random_edits_match_fresh_builds(make_site, tmp_path: Path) -> None:
+    site = _site(make_site, n=16)
+    run_build(site)
+    rng = random.Random(4)
+    for step in range(8):
+        i = rng.randrange(16)
+        path = site / f"content/{'world' if i % 2 else 'sport'}/a{i}.md"
+        action = rng.choice(["title", "date", "tags", "delete", "add"])
+        if action == "delete" and path.exists():
+            path.unlink()
+        elif action == "add" or not path.exists():
+            path.write_text(article(f"New story {step}", date=f"2026-11-0{1 + step}", tags=["T1"]))
+        elif action == "title":
+            path.write_text(path.read_text().replace("Story number", "Updated story"))
+        elif action == "date":
+            path.write_text(path.read_text().replace("2026-11-", "2026-10-"))
+        else:
+            path.write_text(path.read_text().replace('["T', '["X'))
+        run_build(site)
+        assert _tree(site / "output") == _fresh(site, tmp_path / str(step)), (step, action)
