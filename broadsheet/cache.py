@@ -74,6 +74,8 @@ class BuildCache:
     content: dict[str, ContentEntry] = field(default_factory=dict)
     pages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     """Output folder → URL → (fingerprint, output hash)."""
+    search: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    """Output folder → (hash of the pages indexed, search index file → its hash); see search.py."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True) -> BuildCache:
@@ -85,7 +87,7 @@ class BuildCache:
             with (folder / "cache.pickle").open("rb") as f:
                 data = pickle.load(f)
             if data.get("version") == code_version():
-                return cls(folder, data["content"], data["pages"])
+                return cls(folder, data["content"], data["pages"], data.get("search", {}))
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                 ValueError, ImportError):
             pass
@@ -140,7 +142,8 @@ class BuildCache:
                 ignore.write_text("*\n", encoding="utf-8")
             tmp = self.folder / f"cache.pickle.{os.getpid()}.tmp"
             with tmp.open("wb") as f:
-                pickle.dump({"version": code_version(), "content": self.content, "pages": self.pages}, f,
+                pickle.dump({"version": code_version(), "content": self.content, "pages": self.pages,
+                             "search": self.search}, f,
                             protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.folder / "cache.pickle")
         except OSError:

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .config import load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
-from .pipeline import BuildOptions, build
+from .pipeline import BuildOptions, build, read_schedule
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--category", help="category name (default: the first in site.yml)")
     n.add_argument("--author", help="author name or slug (default: site.yml default_author)")
     n.add_argument("--source", default=".", help="site folder; default: here")
+
+    s = sub.add_parser("schedule", help="when the published site next changes by itself (embargo, expiry)")
+    s.add_argument("--source", default=".", help="site folder; default: here")
+    s.add_argument("--format", choices=("text", "iso"), default="text",
+                   help="iso: print only the time (nothing when nothing is scheduled), for cron jobs and CI")
     return p
 
 
@@ -133,6 +138,30 @@ def _run_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_schedule(args: argparse.Namespace) -> int:
+    from .schedule import PUBLISH, next_changes
+
+    try:
+        config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))
+    except BuildFailed as failed:
+        _report(failed.errors)
+        return EXIT_ERRORS
+    upcoming = next_changes(changes)
+    if args.format == "iso":
+        if upcoming:
+            print(upcoming[0].when.astimezone(config.tz).isoformat())
+        return EXIT_OK
+    if not upcoming:
+        print("Nothing scheduled: no embargoed or expiring article is waiting.")
+        return EXIT_OK
+    for n, change in enumerate(changes):
+        when = change.when.astimezone(config.tz).isoformat()
+        what = "published (embargo lifts)" if change.kind == PUBLISH else "expires"
+        lead = "Next change:" if n < len(upcoming) else "Then:       "
+        print(f"{lead} {when}  {change.source}  {what}: {change.title}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -144,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_new(args)
         if args.command == "serve":
             return _run_serve(args)
+        if args.command == "schedule":
+            return _run_schedule(args)
         return _run_build(args)
     except UsageError as exc:
         print(f"error: {exc.format()}", file=sys.stderr)

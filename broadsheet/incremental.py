@@ -48,15 +48,36 @@ from typing import Any, Literal
 
 import jinja2
 
+from .cache import BuildCache
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, content_source, discover
 from .errors import BroadsheetError, BuildWarning
-from .frontmatter import Document, FrontMatter, parse_document
+from .feeds import feed_files, modified
+from .frontmatter import Document, FrontMatter
 from .library import PublishRules, assemble
-from .markdown import Rendered, render_markdown
+from .markdown import Rendered
 from .model import Article, Site
-from .pipeline import BuildOptions, build_time, collect_outputs, rank_related
-from .render import PageJob, plan_aliases, plan_article, plan_pages, render_jobs, static_files
+from .pipeline import (
+    BuildOptions,
+    build_time,
+    collect_outputs,
+    pages_the_theme_has,
+    parse_all,
+    parse_sources,
+    publishing_files,
+    rank_related,
+)
+from .render import (
+    OutputFile,
+    PageJob,
+    finish_jobs,
+    plan_aliases,
+    plan_article,
+    plan_pages,
+    render_jobs,
+    static_files,
+)
+from .sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment
 from .views import ArticleView, SiteView, article_view
 
@@ -88,6 +109,8 @@ class UpdateResult:
     replanned: bool = False
     """True when the whole site was assembled and planned again."""
     seconds: float = 0.0
+    edited: tuple[str, ...] = ()
+    """URLs of the articles and pages made from the content files that changed, when they still exist."""
 
     @property
     def ok(self) -> bool:
@@ -216,6 +239,9 @@ class IncrementalSite:
         self._pending: set[str] = set()
         self._stale: set[str] = set()
         self._warnings: list[BuildWarning] = []
+        self._published: set[str] = set()
+        """URLs of feeds, sitemaps and robots.txt among the pages."""
+        self._published_next: set[str] = set()
 
     # ----------------------------------------------------------------- public
 
@@ -242,6 +268,7 @@ class IncrementalSite:
             elif kind == "config":
                 self._reload = True
         self._warnings = []
+        self._edited: tuple[str, ...] = ()
         old_static = dict(self.static)
         try:
             if self._reload:
@@ -263,7 +290,7 @@ class IncrementalSite:
                                  if self.static.get(u) != old_static.get(u)
                                  or (u in self.static and self.static[u].resolve() in touched)})
         return UpdateResult(rendered, tuple(sorted(changed_urls)), (), tuple(static_changed),
-                            tuple(self._warnings), replanned, time.perf_counter() - started)
+                            tuple(self._warnings), replanned, time.perf_counter() - started, self._edited)
 
     def invalidate(self) -> None:
         """Forget everything but the pages: the next update reads and plans the whole site again."""
@@ -319,17 +346,31 @@ class IncrementalSite:
 
     # -------------------------------------------------------------- reading
 
-    def _parse(self, source: SourceFile, old: _Entry | None) -> _Entry:
+    def _parse(self, source: SourceFile) -> _Entry:
+        """Parse one file exactly as a build does (including its error handling)."""
         assert self.config is not None
-        doc, errors, warnings = parse_document(source, self.config.tz)
-        rendered = None
-        if doc is not None:
-            if old is not None and old.doc is not None and old.doc.body == doc.body:
-                rendered = old.rendered
-            else:
-                rendered = render_markdown(doc.body)
+        stamp = _stamp(source.path)
+        [(doc, rendered, errors, warnings)] = parse_sources([(source, self.config.timezone, None)])
         self._warnings += warnings
-        return _Entry(_stamp(source.path), doc, rendered, errors, warnings)
+        return _Entry(stamp, doc, rendered, errors, warnings)
+
+    def _load_all_docs(self, use_cache: bool) -> set[str]:
+        """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
+        assert self.config is not None
+        cache = BuildCache.load(self.root, use_cache)
+        docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
+        self._warnings += warnings
+        entries: dict[str, _Entry] = {}
+        for doc, rendered in docs:
+            entries[doc.source.rel] = _Entry(_stamp(doc.source.path), doc, rendered, [], [])
+        for err in errors:
+            rel = err.path or ""
+            entry = entries.setdefault(rel, _Entry(_stamp(self.root / rel), None, None, [], []))
+            entry.errors.append(err)
+        changed = entries.keys() ^ self._docs.keys()
+        changed |= {rel for rel, e in entries.items() if rel in self._docs and e.doc != self._docs[rel].doc}
+        self._docs = entries
+        return changed
 
     def _refresh_docs(self, paths: Iterable[Path]) -> set[str]:
         """Read changed content files again; return the relative paths that changed."""
@@ -350,16 +391,16 @@ class IncrementalSite:
                         changed.add(key)
                 continue
             old = self._docs.get(rel)
-            entry = self._parse(source, old)
+            entry = self._parse(source)
             self._docs[rel] = entry
             if old is None or old.doc != entry.doc or [e.format() for e in old.errors] != [
                     e.format() for e in entry.errors]:
                 changed.add(rel)
         if rescan:
-            changed |= self._sync_docs(reparse_all=False)
+            changed |= self._sync_docs()
         return changed
 
-    def _sync_docs(self, reparse_all: bool) -> set[str]:
+    def _sync_docs(self) -> set[str]:
         """Walk content/ like a full build; read files that are new or changed since last read."""
         sources, _ = discover(self.root)
         found = {s.rel: s for s in sources}
@@ -368,9 +409,9 @@ class IncrementalSite:
             del self._docs[rel]
         for rel, source in found.items():
             old = self._docs.get(rel)
-            if old is not None and not reparse_all and old.stamp == _stamp(source.path):
+            if old is not None and old.stamp == _stamp(source.path):
                 continue
-            entry = self._parse(source, old)
+            entry = self._parse(source)
             self._docs[rel] = entry
             if old is None or old.doc != entry.doc or len(old.errors) != len(entry.errors):
                 changed.add(rel)
@@ -386,15 +427,21 @@ class IncrementalSite:
         except BroadsheetError as exc:
             raise _Failed([exc]) from None
         if config != self.config or theme != self.theme or self._model is None:
-            reparse = self.config is None or config.timezone != self.config.timezone
+            first = self.config is None or not self._docs
+            # Dates without an offset are read in the site's time zone: a new zone means new parses
+            # (the build cache does not know the zone, so it is not used then).
+            zone_moved = self.config is not None and config.timezone != self.config.timezone
             self.config, self.theme = config, theme
             self.now = build_time(self.options)
             self._related_exact = self.related_mode != "local"
             self._templates_changed = True
             self._model = None  # plan everything again, but keep the pages for comparison
-            self._pending |= self._sync_docs(reparse_all=reparse)
+            if first or zone_moved:
+                self._pending |= self._load_all_docs(use_cache=self.options.cache and not zone_moved)
+            else:
+                self._pending |= self._sync_docs()
         else:
-            self._pending |= self._sync_docs(reparse_all=False)
+            self._pending |= self._sync_docs()
         self._reload = False
 
     def _refresh_static(self) -> None:
@@ -413,9 +460,10 @@ class IncrementalSite:
             raise _Failed(problems)
         if self._templates_changed or self._env is None:
             tz = self.config.tz
-            self._env = make_environment(self.theme, self.config.base_url, lambda d: d.astimezone(tz))
+            self._env = make_environment(self.theme, self.config.base_url, lambda d: d.astimezone(tz),
+                                         self.config.root)
         if static_moved and self._model is not None:
-            self._check_outputs(list(self._model.jobs.values()))
+            self._check_outputs(list(self._model.jobs.values()), [])
         if self._model is not None and not self._templates_changed:
             if not self._pending and not self._stale:
                 return 0, [], False
@@ -467,15 +515,18 @@ class IncrementalSite:
         if errors:
             raise _Failed(errors)
         site = self._rank(site, old)
-        job_list = plan_pages(site)
+        job_list = pages_the_theme_has(plan_pages(site), self._env)
         jobs = {j.url: j for j in job_list}
         refs: dict[str, frozenset[str]] = {}
         views: dict[str, ArticleView] = {}
         for job in job_list:
             refs[job.url], found = _refs(job)
             views.update(found)
-        if old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list):
-            self._check_outputs(job_list)
+        published = publishing_files(site, job_list, self._static_outputs())
+        published_urls = {"/" + f.path for f in published}
+        if (old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list)
+                or published_urls != self._published):
+            self._check_outputs(job_list, published)
         changed_articles: set[str] = set()
         relinked: set[str] = set()  # pages of articles whose related, previous or next article changed
         if old is not None:
@@ -498,7 +549,9 @@ class IncrementalSite:
 
         to_render = [job for job in job_list if stale(job)]
         rendered = self._render(to_render)
-        removed = [u for u in self.pages if u not in jobs]
+        rendered.update(self._published_pages(published))
+        self._published_next = published_urls
+        removed = [u for u in self.pages if u not in jobs and u not in rendered]
         model = _Model(site, {rel: e.doc for rel, e in self._docs.items() if e.doc is not None}, jobs, views,
                        _site_view_of(job_list), refs, by_source={a.source: a.url for a in site.articles})
         for url, shown in refs.items():
@@ -554,11 +607,18 @@ class IncrementalSite:
             to_render |= model.showing.get(url, set())
         jobs = dict(model.jobs)
         jobs.update(replanned)
+        todo = finish_jobs(ranked, [jobs[u] for u in sorted(to_render)])  # head tags use the new values
         try:
-            rendered = self._render([jobs[u] for u in sorted(to_render)])
+            rendered = self._render(todo)
         except _Failed:
             self._stale |= to_render  # the views were updated in place: these pages are behind
             raise
+        # What pipeline.publishing_files() makes, minus what such an edit cannot change: the
+        # sitemaps only move with an article's modification time, robots.txt never.
+        published = [*feed_files(ranked), news_sitemap(ranked)]
+        if any(modified(a) != modified(articles[url]) for url, a in replaced.items()):
+            published += sitemap_files(sitemap_entries(ranked, list(jobs.values())), ranked.config.base_url)
+        rendered.update(self._published_pages(published))
         refs = dict(model.refs)
         showing = model.showing
         for url, job in replanned.items():
@@ -572,11 +632,18 @@ class IncrementalSite:
         new_model = _Model(ranked, docs, jobs, views, model.sv, refs, showing, model.by_source)
         return len(to_render), self._commit(new_model, rendered, [])
 
-    def _check_outputs(self, job_list: list[PageJob]) -> None:
+    def _static_outputs(self) -> list[OutputFile]:
+        return [OutputFile(url.lstrip("/"), f"static/{url.lstrip('/')}", copy_from=path)
+                for url, path in self.static.items()]
+
+    def _published_pages(self, files: list[OutputFile]) -> dict[str, bytes]:
+        """Feeds, sitemaps and robots.txt by URL."""
+        return {"/" + f.path: f.data for f in files if f.data is not None}
+
+    def _check_outputs(self, job_list: list[PageJob], published: list[OutputFile]) -> None:
         """Refuse unsafe URLs and two sources for one file, as a full build does."""
         placeholder = dict.fromkeys((j.url for j in job_list), b"")
-        static, _ = static_files(self.config.root, self.theme.static_dirs)  # type: ignore[union-attr]
-        _, conflicts = collect_outputs(job_list, placeholder, static)
+        _, conflicts = collect_outputs(job_list, placeholder, self._static_outputs() + published)
         if conflicts:
             raise _Failed(conflicts)
 
@@ -588,6 +655,10 @@ class IncrementalSite:
         return out
 
     def _commit(self, model: _Model, rendered: dict[str, bytes], removed: list[str]) -> list[str]:
+        made = {a.source: a.url for a in model.site.articles} | {p.source: p.url for p in model.site.pages}
+        self._edited = tuple(sorted(made[rel] for rel in self._pending if rel in made))
+        if self._published_next:
+            self._published, self._published_next = self._published_next, set()
         changed = [u for u, data in rendered.items() if self.pages.get(u) != data]
         self.pages.update(rendered)
         for url in removed:

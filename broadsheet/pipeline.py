@@ -1,6 +1,7 @@
 """The build, stage by stage. Only this module knows the order of the stages.
 
-    config → discover → frontmatter → markdown → library → related → theme → render → write
+    config → discover → frontmatter → markdown → library → related → theme → render
+           → feeds, sitemaps, robots.txt → search index → link check → write
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ from .cache import BuildCache, job_fingerprint, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
+from .feeds import feed_files
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
+from .linkcheck import check_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
 from .parallel import map_chunks
 from .render import OutputFile, PageJob, plan_pages, render_jobs, static_files
+from .schedule import Change, scheduled_changes
+from .search import BUNDLE_DIR, index_record, pages_to_index, reuse_index, search_index
+from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, make_environment, symlink_warnings
 from .urls import UnsafePath, output_path
 from .views import site_view
@@ -147,6 +153,24 @@ def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | N
     return docs, errors, warnings
 
 
+def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
+    """Read the front matter of every article; return the site's future publications and expiries."""
+    config, config_errors = load_config_problems(options.source, options.base_url)
+    if config is None or config_errors:
+        raise BuildFailed(config_errors)
+    sources, _ = discover(config.root)
+    errors: list[BroadsheetError] = []
+    docs: list[Document] = []
+    for source in sources:  # front matter only: no Markdown needed to know dates
+        doc, errs, _ = parse_document(source, config.tz)
+        errors += errs
+        if doc is not None:
+            docs.append(doc)
+    if errors:
+        raise BuildFailed(errors)
+    return config, scheduled_changes(docs, build_time(options))
+
+
 def rank_related(site: Site) -> Site:
     """Attach the "You may also like" lists to the site."""
     docs = [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
@@ -210,6 +234,77 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
     return files, errors
 
 
+#: Pages a theme may leave out by not having their template (themes made before these pages existed).
+OPTIONAL_TEMPLATES = ("archive.html", "archive_month.html", "search.html")
+
+
+def pages_the_theme_has(jobs: list[PageJob], env: jinja2.Environment) -> list[PageJob]:
+    """Drop the planned pages whose optional template the theme does not provide."""
+    missing = set()
+    for name in OPTIONAL_TEMPLATES:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound:
+            missing.add(name)
+        except jinja2.TemplateError:
+            pass  # a broken template is reported, with its line, when the page renders
+    return [job for job in jobs if job.template not in missing] if missing else jobs
+
+
+def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFile]:
+    """Add files made after rendering; raise BuildFailed if one would overwrite another."""
+    if not extra:
+        return files
+    combined, conflicts = collect_outputs([], {}, files + extra)
+    if conflicts:
+        raise BuildFailed(conflicts)
+    return combined
+
+
+def html_pages(files: list[OutputFile], output: Path) -> list[OutputFile]:
+    """Every HTML page with its bytes: rendered now, or kept from the last build and read back."""
+    pages = []
+    for f in files:
+        if not f.path.endswith(".html"):
+            continue
+        if f.data is not None:
+            pages.append(f)
+        elif f.kept is not None:
+            try:
+                pages.append(dataclasses.replace(f, data=(output / f.path).read_bytes(), kept=None))
+            except OSError:
+                continue  # gone since the cache checked it: the write stage reports that
+    return pages
+
+
+def index_pages(loaded: LoadedSite, pages: list[OutputFile], output: Path
+                ) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """The search index: the last build's when it indexed the same pages, else a new one by Pagefind."""
+    marked = pages_to_index(pages)
+    records = loaded.cache.search
+    key = str(output.resolve())
+    manifest = read_manifest(output)
+    kept = reuse_index(marked, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
+    if kept is not None:
+        return kept, []
+    bundle, warnings = search_index(marked)
+    if bundle:
+        records[key] = index_record(marked, bundle)
+    else:
+        records.pop(key, None)
+    return bundle, warnings
+
+
+def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile]) -> list[OutputFile]:
+    """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours."""
+    files = feed_files(site)
+    files += sitemap_files(sitemap_entries(site, jobs), site.config.base_url)
+    files.append(news_sitemap(site))
+    if not any(f.path == "robots.txt" for f in static):
+        files.append(robots_txt(site.config.base_url))
+    return files
+
+
 def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path
                 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
     """Split jobs into those to render and pages whose output is still current (see cache.py)."""
@@ -247,7 +342,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None
     Returns the files, the count of pages rendered, warnings and the fingerprints of the
     pages; raises BuildFailed on any error.
     """
-    jobs = plan_pages(loaded.site)
+    jobs = pages_the_theme_has(plan_pages(loaded.site), loaded.env)
     todo = jobs
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -255,7 +350,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None
         todo, kept, prints = reuse_pages(loaded, jobs, output)
     pages, errors = render_jobs(loaded.env, todo)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    files, conflicts = collect_outputs(todo, pages, kept + static)
+    files, conflicts = collect_outputs(todo, pages, kept + static + publishing_files(loaded.site, jobs, static))
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
@@ -283,7 +378,13 @@ def build(options: BuildOptions) -> BuildResult:
     check_output_dir(output, options.source)
     loaded = load_site(options)
     files, rendered, static_warnings, prints = render_site(loaded, output)
-    warnings = loaded.warnings + static_warnings
+    pages = html_pages(files, output)
+    index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
+    files = add_files(files, index_files)
+    # Without an index, the search page's links into it are already covered by the warning above.
+    link_warnings = check_links(pages, {f.path for f in files}, loaded.config.base_url,
+                                () if index_files else (f"/{BUNDLE_DIR}/",))
+    warnings = loaded.warnings + static_warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:

@@ -7,15 +7,18 @@ an edit touches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from .archive import ARCHIVE_URL, group_by_month
 from .errors import BroadsheetError, BuildWarning
 from .model import Article, Site
+from .seo import SEARCH_URL, page_seo
+from .urls import alias_url
 from .views import (
     ArticleView,
     Link,
@@ -91,7 +94,7 @@ def plan_article(a: Article, view: ArticleView, sv: SiteView) -> PageJob:
 def plan_aliases(a: Article, view: ArticleView, sv: SiteView) -> list[PageJob]:
     """Plan the redirect pages of an article's old URLs."""
     jobs = []
-    for alias in a.aliases:
+    for alias in map(alias_url, a.aliases):
         ctx = page_context(sv, alias, None, a.title, a.summary)
         ctx.update(target=view)
         jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))
@@ -166,9 +169,41 @@ def plan_pages(site: Site) -> list[PageJob]:
     for a in site.articles:
         jobs += plan_aliases(a, views[a.url], sv)
 
+    jobs += _archive_jobs(site, views, common)
+    ctx = common(SEARCH_URL, None, "Search", f"Search the stories of {site.config.title}")
+    jobs.append(PageJob(SEARCH_URL, "search.html", ctx, "search page"))
+
     ctx = common("/404.html", None, "Page not found", "")
     ctx.update(latest=ordered[:6])
     jobs.append(PageJob("/404.html", "404.html", ctx, "404 page", frozenset(v.url for v in ordered[:6])))
+    return finish_jobs(site, jobs)
+
+
+def finish_jobs(site: Site, jobs: list[PageJob]) -> list[PageJob]:
+    """Add what each page derives from its planned context: head tags (canonical, Open Graph, JSON-LD).
+
+    Run again on a page re-planned or re-rendered on its own (as the live preview does).
+    """
+    for job in jobs:
+        job.context["seo"] = page_seo(site, job.url, job.template, job.context)
+    return jobs
+
+
+def _archive_jobs(site: Site, views: dict[str, ArticleView],
+                  common: Callable[[str, str | None, str, str], dict[str, Any]]) -> list[PageJob]:
+    """``/archive/`` (months with counts) and one page per month listing its articles."""
+    months = group_by_month(site.articles, site.config.tz)
+    ctx = common(ARCHIVE_URL, None, "Archive", f"Every story of {site.config.title}, month by month")
+    ctx.update(months=[m for m, _ in months])
+    jobs = [PageJob(ARCHIVE_URL, "archive.html", ctx, "archive", frozenset(a.url for a in site.articles))]
+    for i, (month, items) in enumerate(months):
+        newer = months[i - 1][0] if i > 0 else None
+        older = months[i + 1][0] if i + 1 < len(months) else None
+        title = f"Archive: {month.start.strftime('%B %Y')}"
+        ctx = common(month.url, None, title, f"Stories of {month.start.strftime('%B %Y')}")
+        ctx.update(month=month, articles=[views[a.url] for a in items], newer=newer, older=older)
+        jobs.append(PageJob(month.url, "archive_month.html", ctx, f"archive {month.year}-{month.month:02d}",
+                            frozenset(a.url for a in items)))
     return jobs
 
 

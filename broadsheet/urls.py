@@ -78,6 +78,15 @@ def output_path(url: str) -> str:
     return normal
 
 
+def alias_url(alias: str) -> str:
+    """Where a redirect page goes: ``/old/story`` becomes ``/old/story/`` (served from its index.html).
+
+    A file without an extension would reach browsers as a download, not as a page that redirects;
+    ``/2019/05/story.html`` keeps its name.
+    """
+    return alias if alias.endswith("/") or "." in alias.rsplit("/", 1)[-1] else alias + "/"
+
+
 def absolute(base_url: str, url: str) -> str:
     """Join the site's base URL and a site path."""
     if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE):

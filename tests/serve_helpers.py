@@ -6,11 +6,12 @@ import asyncio
 import http.client
 import json
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
@@ -19,6 +20,34 @@ from broadsheet.serve import Notice, PreviewSession, ServeOptions
 
 #: Generous limits that only keep a broken test from hanging; nothing asserts on time.
 TIMEOUT = 30.0
+T = TypeVar("T")
+
+
+def in_thread(function: Callable[[], T]) -> T:
+    """Run ``function`` in a fresh thread and return its result (or raise its exception).
+
+    Client code runs apart from pytest's main thread, where other tests' session fixtures
+    (Playwright's sync API) may keep an event loop running.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as exc:  # handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="test-client")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async client scenario on its own event loop, in its own thread."""
+    return in_thread(lambda: asyncio.run(scenario()))
 
 
 @contextmanager

@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from conftest import article, write_site
-from serve_helpers import Browser, get, running
+from serve_helpers import Browser, get, run, running
 
-from broadsheet.cli import main
 from broadsheet.serve import Notice
 
 
@@ -47,7 +45,7 @@ def test_edit_reloads_the_browser_and_serves_the_new_page(site: Path) -> None:
             browser.close()
             return message
 
-        message = asyncio.run(scenario())
+        message = run(scenario)
         assert message["path"] == "/world/flood-hits-millbrook/"
         status, _, body = get(session, "/world/flood-hits-millbrook/")
         assert status == 200 and b"The river fell again." in body
@@ -66,7 +64,7 @@ def test_two_edits_a_second_apart_both_reload(site: Path) -> None:
             await browser.reload()
             browser.close()
 
-        asyncio.run(scenario())
+        run(scenario)
         assert b"rose at noon" in get(session, "/world/flood-hits-millbrook/")[2]
 
 
@@ -84,7 +82,7 @@ def test_a_burst_of_fifty_writes_is_one_build(site: Path) -> None:
             await browser.reload()
             browser.close()
 
-        asyncio.run(scenario())
+        run(scenario)
         assert session.wait_idle()
         assert session.builds == before + 1
         assert b"Update number 49." in get(session, "/world/flood-hits-millbrook/")[2]
@@ -110,7 +108,7 @@ def test_a_change_during_a_build_makes_one_more_build(site: Path) -> None:
             await browser.reload()
             browser.close()
 
-        asyncio.run(scenario())
+        run(scenario)
         assert session.wait_idle()
         assert during.is_set() and session.builds == before + 2
         assert b"Written during the build." in get(session, "/sport/cup-run-ends/")[2]
@@ -128,7 +126,7 @@ def test_broken_front_matter_shows_the_error_in_every_page_then_recovers(site: P
             await browser.reload()
             browser.close()
 
-        asyncio.run(break_it())
+        run(break_it)
         for url in ("/", "/world/flood-hits-millbrook/", "/no/such/page/"):
             status, _, body = get(session, url)
             assert status == 500
@@ -142,7 +140,7 @@ def test_broken_front_matter_shows_the_error_in_every_page_then_recovers(site: P
             await browser.reload()
             browser.close()
 
-        asyncio.run(fix_it())
+        run(fix_it)
         status, _, body = get(session, "/world/storm-warning-lifted/")
         assert status == 200 and b"Storm warning lifted" in body
         assert get(session, "/")[0] == 200
@@ -158,7 +156,7 @@ def test_a_stylesheet_change_is_swapped_without_a_page_reload(site: Path) -> Non
             browser.close()
             return message
 
-        message = asyncio.run(scenario())
+        message = run(scenario)
         assert message["path"] == "/css/site.css" and message["liveCSS"] is True
         assert get(session, "/css/site.css")[2] == b"body { color: navy }\n"
 
@@ -180,7 +178,7 @@ def test_atomic_saves_count_and_editor_leftovers_do_not(site: Path) -> None:
             await browser.reload()
             browser.close()
 
-        asyncio.run(scenario())
+        run(scenario)
         assert b"Saved atomically." in get(session, "/world/flood-hits-millbrook/")[2]
 
 
@@ -200,7 +198,7 @@ def test_new_folders_and_deleted_articles_are_followed(site: Path) -> None:
                 await browser.reload()
             browser.close()
 
-        asyncio.run(scenario())
+        run(scenario)
         assert b"Moon landing" in get(session, "/")[2]
 
 
@@ -219,32 +217,38 @@ def test_serve_never_touches_the_output_folder(site: Path) -> None:
             await browser.reload()
             browser.close()
 
-        asyncio.run(scenario())
+        run(scenario)
     assert sorted(p.name for p in output.iterdir()) == ["index.html"]
     assert (output / "index.html").read_text(encoding="utf-8") == "deployed"
     assert (output / "index.html").stat().st_mtime_ns == stamp
 
 
-def test_command_line_serve_prints_the_url_and_serves(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_serve_prints_the_url_serves_and_stops(site: Path) -> None:
+    import re
     import signal
+    import subprocess
+    import sys
+    import urllib.request
 
-    port_holder: list[str] = []
+    from conftest import REPO
 
-    def interrupt_when_ready() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            out = capsys.readouterr().out
-            port_holder.append(out)
-            if "Serving" in "".join(port_holder):
+    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--source", str(site), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Serving" in line:
                 break
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGINT)
-
-    thread = threading.Thread(target=interrupt_when_ready, daemon=True)
-    thread.start()
-    code = main(["serve", "--source", str(site), "--port", "0"])
-    thread.join()
-    printed = "".join(port_holder) + capsys.readouterr().out
-    assert code == 0
-    assert "Serving Test Times at http://127.0.0.1:" in printed
+        match = re.search(r"Serving Test Times at (http://127\.0\.0\.1:\d+/)", "".join(lines))
+        assert match, lines
+        with urllib.request.urlopen(match.group(1) + "world/flood-hits-millbrook/", timeout=30) as response:
+            assert b"The river rose overnight." in response.read()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert not (site / "output").exists()

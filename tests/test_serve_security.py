@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import article, write_site
-from serve_helpers import TIMEOUT, Browser, get, raw_status, running
+from serve_helpers import TIMEOUT, Browser, get, raw_status, run, running
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -112,7 +112,7 @@ def test_websockets_from_other_origins_are_refused(site: Path, origin: str) -> N
             conn.close()
             return 101
 
-        assert asyncio.run(connect()) == 403
+        assert run(connect) == 403
         assert session.browsers == 0
 
 
@@ -130,7 +130,7 @@ def test_websocket_with_a_foreign_host_is_refused(site: Path) -> None:
             conn.close()
             return 101
 
-        assert asyncio.run(connect()) == 400
+        assert run(connect) == 400
 
 
 @pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
@@ -155,7 +155,7 @@ def test_forcereload_from_the_preview_itself_reloads(site: Path) -> None:
             browser.close()
             return message
 
-        assert asyncio.run(scenario())["path"] == "/world/alpha-story/"
+        assert run(scenario)["path"] == "/world/alpha-story/"
 
 
 def test_binds_loopback_by_default(site: Path) -> None:

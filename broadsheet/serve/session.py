@@ -267,7 +267,8 @@ def _reload_paths(before: Snapshot, after: Snapshot, result: UpdateResult) -> li
         same = [e.format() for e in after.errors] == [e.format() for e in before.errors]
         return [] if same else ["/"]
     if result.changed_urls:
-        return [result.changed_urls[0]]
+        shown = [url for url in result.edited if url in result.changed_urls]  # the page being edited, if any
+        return [(shown or list(result.changed_urls))[0]]
     if result.static_changed:
         if all(url.endswith((".css", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"))
                for url in result.static_changed):

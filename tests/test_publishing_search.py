@@ -1,0 +1,124 @@
+"""The search page and its Pagefind index: only published articles, committed with the pages."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from conftest import article, build_errors, read, run_build
+
+from broadsheet import search
+from broadsheet.search import find_pagefind
+
+needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")
+
+
+def indexed_urls(output: Path) -> set[str]:
+    """The URL of every page in the Pagefind index (fragments are gzip'd JSON behind a marker)."""
+    urls = set()
+    for fragment in (output / "pagefind/fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes())
+        assert data.startswith(b"pagefind_dcd")
+        urls.add(json.loads(data[len(b"pagefind_dcd"):])["url"])
+    return urls
+
+
+def test_only_article_pages_mark_a_body(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Alpha"),
+                      "content/pages/about.md": "---\ntitle: About\n---\nUs"})
+    run_build(site)
+    out = site / "output"
+    marked = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
+              if "data-pagefind-body" in p.read_text()}
+    assert marked == {"world/alpha/index.html"}
+
+
+def test_search_page_form_and_bundle_links(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Alpha")})
+    run_build(site)
+    page = read(site, "search/index.html")
+    assert '<form class="search-form" action="/search/" method="get" role="search">' in page
+    assert 'name="q"' in page
+    assert '<script src="/pagefind/pagefind-ui.js"></script>' in page
+    assert 'href="/pagefind/pagefind-ui.css"' in page
+
+
+@needs_pagefind
+def test_index_holds_published_articles_only(make_site) -> None:
+    site = make_site({
+        "content/world/a.md": article("Alpha river story", body="The river rose overnight."),
+        "content/sport/b.md": article("Beta match report", body="A late goal."),
+        "content/world/draft.md": article("Secret draft", draft=True),
+        "content/world/future.md": article("Embargoed story", date="2027-01-01T09:00:00"),
+        "content/pages/about.md": "---\ntitle: About\n---\nWe are a newspaper.",
+    })
+    result = run_build(site)
+    out = site / "output"
+    assert not result.warnings
+    for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json"):
+        assert (out / "pagefind" / name).is_file()
+    assert indexed_urls(out) == {"/world/alpha-river-story/", "/sport/beta-match-report/"}
+    manifest = json.loads((out / ".broadsheet-manifest.json").read_text())["files"]
+    assert "pagefind/pagefind.js" in manifest  # committed like any page, so removed when stale
+
+
+@needs_pagefind
+def test_index_follows_the_content_and_stale_files_go(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Alpha"), "content/world/b.md": article("Beta")})
+    run_build(site)
+    out = site / "output"
+    before = {p.name for p in (out / "pagefind/fragment").iterdir()}
+    (site / "content/world/b.md").unlink()
+    run_build(site)
+    after = {p.name for p in (out / "pagefind/fragment").iterdir()}
+    assert indexed_urls(out) == {"/world/alpha/"}
+    assert len(after) == 1 and before - after  # Beta's fragment removed, not left behind
+    again = run_build(site)
+    assert again.stats and again.stats.written == 0  # Pagefind's output is stable between builds
+
+
+def test_missing_pagefind_warns_and_builds(make_site, monkeypatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site({"content/world/a.md": article("Alpha")})
+    result = run_build(site)
+    assert [w.message for w in result.warnings] == ["search index not built: Pagefind is not installed"]
+    assert (site / "output/world/alpha/index.html").is_file()
+    assert (site / "output/search/index.html").is_file()
+    assert not (site / "output/pagefind").exists()
+    errors = build_errors(site, strict=True)
+    assert any("Pagefind is not installed" in e and "--strict" in e for e in errors)
+
+
+def test_failing_pagefind_warns_and_keeps_the_rest(make_site, monkeypatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: ["false"])
+    site = make_site({"content/world/a.md": article("Alpha")})
+    result = run_build(site)
+    assert any("Pagefind exited with 1" in w.message for w in result.warnings)
+    assert (site / "output/world/alpha/index.html").is_file()
+
+
+@needs_pagefind
+def test_unchanged_pages_reuse_the_index(make_site, monkeypatch) -> None:
+    from broadsheet import pipeline
+
+    site = make_site({"content/world/a.md": article("Alpha"), "content/world/b.md": article("Beta")})
+    run_build(site)
+    runs: list[int] = []
+    real = pipeline.search_index
+
+    def counted(pages, command=None):  # type: ignore[no-untyped-def]
+        runs.append(len(pages))
+        return real(pages, command)
+
+    monkeypatch.setattr(pipeline, "search_index", counted)
+    again = run_build(site)
+    assert runs == [] and again.stats and again.stats.written == 0  # same pages: the bundle is kept
+    (site / "output/pagefind/pagefind.js").unlink()
+    run_build(site)
+    assert runs == [2] and (site / "output/pagefind/pagefind.js").is_file()  # damaged: indexed anew
+    (site / "content/world/b.md").write_text(article("Beta", body="Changed words."), encoding="utf-8")
+    run_build(site)
+    assert runs == [2, 2]
+    assert indexed_urls(site / "output") == {"/world/alpha/", "/world/beta/"}
