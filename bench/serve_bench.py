@@ -169,7 +169,11 @@ def main() -> int:
                 return 1
             load = time.perf_counter() - started
             pages = next((m.group(1) for line in server.lines if (m := re.search(r"Built (\d+) pages", line))), "?")
-            results = asyncio.run(measure(server, site, args.saves))
+            try:
+                results = asyncio.run(measure(server, site, args.saves))
+            except (TimeoutError, RuntimeError, OSError):
+                print("The server said:\n  " + "\n  ".join(server.lines[-30:]), file=sys.stderr)
+                raise
             memory = rss_mib(server.proc.pid)
         finally:
             server.stop()
@@ -190,7 +194,8 @@ def main() -> int:
     if engine:
         print(f"  of which the update itself:     median {statistics.median(engine):6.0f} ms   "
               f"({statistics.median(rendered):.0f} pages rendered per save)")
-    print(f"  idle CPU over {idle_wall:.1f} s:          {idle_cpu:8.2f} s   ({100 * idle_cpu / idle_wall:.1f} % of one core)")
+    print(f"  idle CPU over {idle_wall:.1f} s:          {idle_cpu:8.2f} s   "
+          f"({100 * idle_cpu / idle_wall:.1f} % of one core)")
     return 0
 
 
