@@ -122,7 +122,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         session.serve_forever()
     except KeyboardInterrupt:
-        print("Stopped.")
+        pass  # Ctrl+C is how a preview ends; the session has said "Stopped."
     return EXIT_OK
 
 
