@@ -89,6 +89,8 @@ EXACT_RELATED_SECONDS = 0.05
 LOCAL_RELATED_CANDIDATES = 60
 #: ArticleView fields set when views are linked to each other, not copied from the article.
 LINK_FIELDS = frozenset({"related", "prev", "next"})
+#: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
 #: Front matter that decides where an article sits among the others.
 STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "aliases", "related")
 
@@ -278,6 +280,7 @@ class IncrementalSite:
                 self._pending |= self._refresh_docs(content)
             if static_touched:
                 self._refresh_static()
+                self._stale |= self._pages_showing_images(old_static, static_touched)
             static_moved = self.static.keys() != old_static.keys()
             rendered, changed_urls, replanned = self._bring_up_to_date(static_moved)
         except _Failed as failed:
@@ -443,6 +446,18 @@ class IncrementalSite:
         else:
             self._pending |= self._sync_docs()
         self._reload = False
+
+    def _pages_showing_images(self, old_static: Mapping[str, Path], touched: list[Path]) -> set[str]:
+        """Pages whose output names an image that appeared, changed or went (its size may be in them)."""
+        if self._model is None:
+            return set()
+        real = {p.resolve() for p in touched}
+        images = [url.encode() for url in self.static.keys() | old_static.keys()
+                  if url.lower().endswith(IMAGE_SUFFIXES) and (
+                      self.static.get(url) != old_static.get(url) or self.static[url].resolve() in real)]
+        if not images:
+            return set()
+        return {url for url in self._model.jobs if any(image in self.pages.get(url, b"") for image in images)}
 
     def _refresh_static(self) -> None:
         if self.config is None or self.theme is None:

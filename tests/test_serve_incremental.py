@@ -202,6 +202,35 @@ def test_static_file_change_renders_nothing(newsroom: Path) -> None:
     assert result.static_changed == ("/css/extra.css",) and result.rendered_count == 0
 
 
+def png(width: int, height: int) -> bytes:
+    """A valid, blank PNG of the given size."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_a_replaced_image_updates_the_sizes_pages_give_it(newsroom: Path) -> None:
+    (newsroom / "static/images").mkdir(parents=True)
+    photo = newsroom / "static/images/photo.png"
+    photo.write_bytes(png(40, 30))
+    path = newsroom / "content/world/story-3.md"
+    path.write_text(path.read_text().replace("---\n", "---\nimage: /images/photo.png\n", 1))
+    live = start(newsroom)
+    assert b'width="40"' in live.pages["/world/story-3/"]
+    photo.write_bytes(png(64, 48))
+    result = live.update([photo])
+    assert result.ok and result.static_changed == ("/images/photo.png",)
+    assert b'width="64"' in live.pages["/world/story-3/"]
+    assert 0 < result.rendered_count < len(templated(live))
+    assert_same_as_full_build(live, newsroom)
+
+
 def test_local_related_ranks_the_changed_article_like_a_full_build(newsroom: Path) -> None:
     live = start(newsroom, related="local")
     path = newsroom / "content/culture/story-5.md"
