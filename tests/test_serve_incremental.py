@@ -245,7 +245,7 @@ def test_local_related_ranks_the_changed_article_like_a_full_build(newsroom: Pat
 # --------------------------------------------------------------------------- random edits
 
 EDITS = ("body", "title", "date", "tags", "category", "draft", "featured", "add", "delete", "break",
-         "alias", "page", "ignored", "summary")
+         "alias", "page", "ignored", "summary", "image")
 
 
 def apply_edit(site: Path, kind: str, n: int) -> list[Path]:
@@ -275,6 +275,13 @@ def apply_edit(site: Path, kind: str, n: int) -> list[Path]:
         text = text.replace("---\n", f"---\ncategory: {('Sport', 'Science', 'World')[n % 3]}\n", 1)
     elif kind == "draft":
         text = text.replace("---\n", "---\ndraft: true\n", 1)
+    elif kind == "image":
+        picture = site / f"static/images/p{n % 2}.png"
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        picture.write_bytes(png(8 + n, 6 + n % 5))
+        if "image:" not in text:
+            target.write_text(text.replace("---\n", f"---\nimage: /images/p{n % 2}.png\n", 1), encoding="utf-8")
+        return [picture, target]
     elif kind == "summary":
         text = text.replace("---\n", f"---\nsummary: Teaser {n}\nupdated: 2026-11-28\n", 1)
     elif kind == "featured":
