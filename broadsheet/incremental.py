@@ -52,7 +52,7 @@ from .cache import BuildCache
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, content_source, discover
 from .errors import BroadsheetError, BuildWarning
-from .feeds import feed_files, modified
+from .feeds import SITE_FEED, feed_files, modified
 from .frontmatter import Document, FrontMatter
 from .library import PublishRules, assemble
 from .markdown import Rendered
@@ -628,9 +628,10 @@ class IncrementalSite:
         except _Failed:
             self._stale |= to_render  # the views were updated in place: these pages are behind
             raise
-        # What pipeline.publishing_files() makes, minus what such an edit cannot change: the
-        # sitemaps only move with an article's modification time, robots.txt never.
-        published = [*feed_files(ranked), news_sitemap(ranked)]
+        # What pipeline.publishing_files() makes, minus what such an edit cannot change: feeds
+        # that do not hold an edited article, the sitemaps unless an article's modification time
+        # moved, robots.txt ever.
+        published = [*_feeds_holding(ranked, replaced.values()), news_sitemap(ranked)]
         if any(modified(a) != modified(articles[url]) for url, a in replaced.items()):
             published += sitemap_files(sitemap_entries(ranked, list(jobs.values())), ranked.config.base_url)
         rendered.update(self._published_pages(published))
@@ -691,6 +692,19 @@ def _site_view_of(jobs: list[PageJob]) -> SiteView:
         if isinstance(sv, SiteView):
             return sv
     raise AssertionError("every page has the site view")  # plan_pages always plans the 404 page
+
+
+def _feeds_holding(site: Site, edited: Iterable[Article]) -> list[OutputFile]:
+    """The feeds (of feed_files()) whose items include one of the edited articles."""
+    count = site.config.feeds.count
+    urls = {a.url for a in edited}
+    categories = {a.category.slug for a in edited
+                  if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}}
+    in_site_feed = bool(urls & {a.url for a in site.articles[:count]})
+    if not categories and not in_site_feed:
+        return []
+    narrowed = dataclasses.replace(site, categories=tuple(c for c in site.categories if c.slug in categories))
+    return [f for f in feed_files(narrowed) if in_site_feed or "/" + f.path != SITE_FEED]
 
 
 def _replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
