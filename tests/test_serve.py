@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,28 @@ def test_command_line_serve_prints_the_url_serves_and_stops(site: Path) -> None:
             proc.kill()
             proc.wait()
     assert not (site / "output").exists()
+
+
+def test_reading_pages_and_files_never_starts_a_build(site: Path) -> None:
+    with running(site) as session:
+        assert session.wait_idle()
+        before = session.builds
+        for _ in range(5):
+            assert get(session, "/css/site.css")[0] == 200
+            assert get(session, "/world/flood-hits-millbrook/")[0] == 200
+        (site / "content/world/flood.md").read_text(encoding="utf-8")
+        time.sleep(0.5)  # any event would have started a build by now
+        assert session.wait_idle() and session.builds == before
+
+
+def test_polling_watcher_sees_edits_too(site: Path) -> None:
+    with running(site, poll=True) as session:
+
+        async def scenario() -> None:
+            browser = await Browser.open(session)
+            rewrite(site / "content/world/flood.md", "rose overnight", "rose while polled")
+            await browser.reload()
+            browser.close()
+
+        run(scenario)
+        assert b"rose while polled" in get(session, "/world/flood-hits-millbrook/")[2]
