@@ -346,3 +346,15 @@ def test_helpers_cover_every_edit_kind(newsroom: Path) -> None:
         check_against_full_build(live, newsroom, live.update(apply_edit(newsroom, kind, i)))
 
 
+
+
+def test_a_site_that_starts_broken_recovers(newsroom: Path) -> None:
+    good = (newsroom / "site.yml").read_text()
+    edit(newsroom, "site.yml", good + "colour: blue\n")
+    live = IncrementalSite(BuildOptions(source=newsroom, now=NOW))
+    result = live.load()
+    assert not result.ok and any("colour" in e.message for e in result.errors)
+    assert live.pages == {}
+    result = live.update([edit(newsroom, "site.yml", good)])
+    assert result.ok
+    assert_same_as_full_build(live, newsroom)

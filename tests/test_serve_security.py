@@ -182,3 +182,17 @@ def test_request_url_decodes_once_and_refuses_climbing() -> None:
     assert request_url("/caf%C3%A9/") == "/café/"
     for bad in ("", "world/", "//x", "/a/../b", "/%2e%2e/", "/%252e%252e/", "/a%5cb", "/a%00", "/%ff/"):
         assert request_url(bad) is None, bad
+
+
+def test_a_port_in_use_is_a_usage_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from broadsheet.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--source", str(site), "--port", str(port)]) == 2
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+    assert not (site / "output").exists()
