@@ -187,13 +187,15 @@ def main() -> int:
     print(f"serve benchmark: {args.articles} articles, {pages} pages, watcher: "
           f"{'polling' if args.poll else 'file system events'}")
     print(f"  first build and start:          {load:8.1f} s   ({memory:.0f} MiB resident after the saves)")
-    for kind, times in results.items():
+    for i, (kind, times) in enumerate(results.items()):
         ms = sorted(t * 1000 for t in times)
         print(f"  {kind} → reload message:  median {statistics.median(ms):6.0f} ms   "
               f"(min {ms[0]:.0f}, max {ms[-1]:.0f}, n={len(ms)})")
-    if engine:
-        print(f"  of which the update itself:     median {statistics.median(engine):6.0f} ms   "
-              f"({statistics.median(rendered):.0f} pages rendered per save)")
+        own = engine[i * len(times):(i + 1) * len(times)]  # the server reports updates in order
+        pages_done = rendered[i * len(times):(i + 1) * len(times)]
+        if own:
+            print(f"    of which the update itself:   median {statistics.median(own):6.0f} ms   "
+                  f"({statistics.median(pages_done):.0f} pages rendered per save)")
     print(f"  idle CPU over {idle_wall:.1f} s:          {idle_cpu:8.2f} s   "
           f"({100 * idle_cpu / idle_wall:.1f} % of one core)")
     return 0

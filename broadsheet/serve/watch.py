@@ -32,7 +32,7 @@ from ..discover import is_editor_leftover, is_ignored
 #: Events that never mean a change.
 NOISE = frozenset({"opened", "closed_no_write"})
 #: Quiet time that ends a burst, and the longest a steady stream of events can delay a build.
-QUIET_SECONDS = 0.12
+QUIET_SECONDS = 0.1
 LONGEST_WAIT_SECONDS = 2.0
 
 
