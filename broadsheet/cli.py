@@ -86,6 +86,7 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    import contextlib
     import threading
     import webbrowser
 
@@ -119,10 +120,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     session = PreviewSession(options, report)
     session.bind()
     session.build_first()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a preview ends; the session says so
         session.serve_forever()
-    except KeyboardInterrupt:
-        pass  # Ctrl+C is how a preview ends; the session has said "Stopped."
     return EXIT_OK
 
 

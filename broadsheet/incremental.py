@@ -244,6 +244,8 @@ class IncrementalSite:
         self._published: set[str] = set()
         """URLs of feeds, sitemaps and robots.txt among the pages."""
         self._published_next: set[str] = set()
+        self._edited: tuple[str, ...] = ()
+        """URLs made from the content files of the last update (see UpdateResult.edited)."""
 
     # ----------------------------------------------------------------- public
 
@@ -270,7 +272,7 @@ class IncrementalSite:
             elif kind == "config":
                 self._reload = True
         self._warnings = []
-        self._edited: tuple[str, ...] = ()
+        self._edited = ()
         old_static = dict(self.static)
         try:
             if self._reload:
