@@ -12,6 +12,7 @@ from . import __version__
 from .config import load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
 from .pipeline import BuildOptions, build, read_schedule
+from .related import SIGNALS, Explanation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--category", help="category name (default: the first in site.yml)")
     n.add_argument("--author", help="author name or slug (default: site.yml default_author)")
     n.add_argument("--source", default=".", help="site folder; default: here")
+
+    r = sub.add_parser("related", help='show why articles are in an article\'s "You may also like" block')
+    r.add_argument("slug", help="the article's slug (or its URL)")
+    r.add_argument("--source", default=".", help="site folder; default: here")
+    r.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    r.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
 
     s = sub.add_parser("schedule", help="when the published site next changes by itself (embargo, expiry)")
     s.add_argument("--source", default=".", help="site folder; default: here")
@@ -137,6 +144,46 @@ def _run_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _related_table(title: str, url: str, explained: Sequence[Explanation]) -> str:
+    """Lay out an article's related list with the share of each signal in every score."""
+    signals = (*SIGNALS, "pinned")
+    lines = [f"Related to \"{title}\" ({url}):"]
+    if not explained:
+        lines.append("  (no related articles)")
+        return "\n".join(lines)
+    header = ["#", "score", *signals, "article", "shared words and tags"]
+    rows = [
+        [str(n), f"{e.score:.3f}", *(f"{e.shares[s]:.0%}" for s in signals), e.key, ", ".join(e.shared_terms[:5])]
+        for n, e in enumerate(explained, 1)
+    ]
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(len(header) - 1)]
+    for r in [header, *rows]:
+        cells = [r[c].rjust(widths[c]) if c < len(widths) - 1 else r[c].ljust(widths[c]) for c in range(len(widths))]
+        lines.append("  " + "  ".join(cells) + "  " + r[-1])
+    return "\n".join(lines)
+
+
+def _run_related(args: argparse.Namespace) -> int:
+    from .pipeline import load_site, related_docs, related_settings
+    from .related import build_related_index, explain_in
+
+    options = BuildOptions(source=Path(args.source).resolve(), drafts=args.drafts, future=args.future)
+    try:
+        loaded = load_site(options)
+    except BuildFailed as failed:
+        _report(failed.errors)
+        print(f"Cannot read the site: {len(failed.errors)} error(s).", file=sys.stderr)
+        return EXIT_ERRORS
+    site = loaded.site
+    matches = [a for a in site.articles if args.slug in (a.slug, a.url)]
+    if not matches:
+        print(f"error: no published article has the slug or URL '{args.slug}'", file=sys.stderr)
+        return EXIT_ERRORS
+    index = build_related_index(related_docs(site), related_settings(site))
+    print("\n\n".join(_related_table(a.title, a.url, explain_in(index, a.url)) for a in matches))
+    return EXIT_OK
+
+
 def _run_schedule(args: argparse.Namespace) -> int:
     from .schedule import PUBLISH, next_changes
 
@@ -172,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_new(args)
         if args.command == "serve":
             return _run_serve(args)
+        if args.command == "related":
+            return _run_related(args)
         if args.command == "schedule":
             return _run_schedule(args)
         return _run_build(args)

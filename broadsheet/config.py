@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
+from .related import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .urls import slugify
 
 CONFIG_NAME = "site.yml"
@@ -27,10 +28,8 @@ DEFAULT_COPYRIGHT = "© {year} {title} – All Right Reserved."
 DEFAULT_PERMALINK = "/{category}/{slug}/"
 
 
-#: Related-ranking signals and their default weights (see related.py).
-RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {"title": 3.0, "text": 1.0, "tags": 1.5, "category": 0.3, "time": 0.6}
-)
+#: Related-ranking signals and their default weights: the ranking's own (see related.py).
+RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_RELATED_WEIGHTS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +376,18 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
     given = r.get(data, "weights", dict, {}, keys)
     r.check_keys(given, tuple(RELATED_WEIGHTS), (*keys, "weights"))
     for name in RELATED_WEIGHTS:
-        weights[name] = r.get(given, name, float, weights[name], (*keys, "weights"))
+        weight = r.get(given, name, float, weights[name], (*keys, "weights"))
+        if weight < 0:
+            r.fail((*keys, "weights", name), f"related.weights.{name} must be 0 or more, not {weight}",
+                   "use 0 to switch a signal off")
+            weight = weights[name]
+        weights[name] = weight
+    if count < 0:
+        r.fail((*keys, "count"), f"related.count must be 0 or more, not {count}", "use 0 to hide the block")
+        count = 6
     scale = r.get(data, "time_scale_days", float, 7.0, keys)
-    return RelatedConfig(count=max(count, 0), weights=MappingProxyType(weights), time_scale_days=scale)
+    if scale <= 0:
+        r.fail((*keys, "time_scale_days"), f"related.time_scale_days must be more than 0, not {scale}",
+               "7 means articles a week apart count half as close as those of the same day")
+        scale = 7.0
+    return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)

@@ -25,8 +25,11 @@ Either way the pages equal those of a full build (the tests check this on random
 with one exception kept on purpose for large sites, the "You may also like" lists:
 
 * ``related="exact"`` ranks every article again after every edit, as a full build does;
-* ``related="local"`` ranks again only the articles that changed (against a bounded set of
-  candidates sharing their tags or category) and keeps the lists of the others;
+* ``related="local"`` keeps the ranking's index (:func:`broadsheet.related.build_related_index`)
+  and folds each changed article into it (:func:`~broadsheet.related.update_related`,
+  :func:`~broadsheet.related.remove_related`): only the lists the change can touch are ranked
+  again, with the word statistics of the first build (a full build recomputes those, so its
+  lists can differ slightly; they equal a full ranking over the same statistics);
 * ``related="auto"`` (the default) is exact when ranking the whole site took less than
   :data:`EXACT_RELATED_SECONDS`, local otherwise.
 
@@ -36,10 +39,8 @@ Nothing here touches the output folder, prints, or starts threads.
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import os
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,10 @@ from .pipeline import (
     parse_all,
     parse_sources,
     publishing_files,
-    rank_related,
+    related_docs,
+    related_settings,
 )
+from .related import RelatedIndex, build_related_index, remove_related, update_related
 from .render import (
     OutputFile,
     PageJob,
@@ -85,8 +88,6 @@ RelatedMode = Literal["auto", "exact", "local"]
 
 #: In "auto" mode, ranking the whole site again after each edit is affordable below this.
 EXACT_RELATED_SECONDS = 0.05
-#: In "local" mode, how many candidates an article is ranked against.
-LOCAL_RELATED_CANDIDATES = 60
 #: ArticleView fields set when views are linked to each other, not copied from the article.
 LINK_FIELDS = frozenset({"related", "prev", "next"})
 #: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
@@ -236,6 +237,7 @@ class IncrementalSite:
         self._docs: dict[str, _Entry] = {}
         self._model: _Model | None = None
         self._related_exact = related != "local"
+        self._related_index: RelatedIndex | None = None
         self._reload = True
         self._templates_changed = True
         self._pending: set[str] = set()
@@ -301,6 +303,7 @@ class IncrementalSite:
         """Forget everything but the pages: the next update reads and plans the whole site again."""
         self._reload = True
         self._model = None
+        self._related_index = None
         self._docs.clear()
         self._pending.clear()
         self.config = None
@@ -500,28 +503,27 @@ class IncrementalSite:
                 if e.doc is not None and e.rendered is not None]
 
     def _rank(self, site: Site, old: _Model | None) -> Site:
-        """Attach related lists: all of them again, or only those of changed articles."""
-        if old is None or self._related_exact:
+        """Attach related lists: all ranked again, or the index updated with the changed articles."""
+        index = self._related_index
+        if old is None or self._related_exact or index is None:
             started = time.perf_counter()
-            ranked = rank_related(site)
+            index = build_related_index(related_docs(site), related_settings(site))  # = rank_related()
             if self.related_mode == "auto" and time.perf_counter() - started > EXACT_RELATED_SECONDS:
                 self._related_exact = False
-            return ranked
-        if site.articles is not old.site.articles and len(site.articles) == len(old.site.articles) and all(
-                a.url == b.url for a, b in zip(site.articles, old.site.articles, strict=True)):
-            # Edited in place: the same articles at the same places.
-            related = dict(old.site.related)
-        else:
-            new_urls = {a.url for a in site.articles}
-            renamed = {old.by_source[rel]: a.url for a in site.articles
-                       if (rel := a.source) in old.by_source and old.by_source[rel] != a.url}
-            related = {}
-            for url, picks in old.site.related.items():
-                url = renamed.get(url, url)
-                if url in new_urls:
-                    related[url] = tuple(renamed.get(u, u) for u in picks) if renamed else picks
-        targets = [a for a in site.articles if a.source in self._pending or a.url not in related]
-        related.update(_rank_locally(site, targets))
+            self._related_index = index
+            return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in index.lists.items()}))
+        related = dict(old.site.related)
+        current = {a.url for a in site.articles}
+        changed: set[str] = set()
+        for url in old.site.related.keys() - current:  # deleted, unpublished, or moved to another URL
+            changed |= remove_related(index, url)
+            related.pop(url, None)
+        fresh = [a for a in site.articles if a.source in self._pending or a.url not in index.id_of]
+        for doc in related_docs(dataclasses.replace(site, articles=tuple(fresh))):
+            changed |= update_related(index, doc)
+            changed.add(doc.key)
+        for url in changed & current:
+            related[url] = tuple(index.lists.get(url, ()))
         return dataclasses.replace(site, related=MappingProxyType(related))
 
     def _replan(self) -> tuple[int, list[str]]:
@@ -602,8 +604,10 @@ class IncrementalSite:
         new_site = _replace_articles(site, replaced)
         ranked = self._rank(new_site, model)
         changed = set(replaced)  # articles whose own pages are planned again
-        for url in articles.keys() if self._related_exact else replaced.keys():
-            if ranked.related.get(url) != site.related.get(url):
+        before_related, after_related = site.related, ranked.related
+        for url in articles:  # lists left alone are the same objects: cheap to compare
+            old_list, new_list = before_related.get(url), after_related.get(url)
+            if old_list is not new_list and old_list != new_list:
                 changed.add(url)
         base_url = self.config.base_url
         views = model.views
@@ -726,33 +730,3 @@ def _replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
             by_author[au.slug] = swap(by_author[au.slug])
     return dataclasses.replace(site, articles=swap(site.articles), by_category=MappingProxyType(by_category),
                                by_tag=MappingProxyType(by_tag), by_author=MappingProxyType(by_author))
-
-
-def _rank_locally(site: Site, targets: Iterable[Article]) -> dict[str, tuple[str, ...]]:
-    """Rank each target against its likeliest candidates only (shared tags, category, time)."""
-    out: dict[str, tuple[str, ...]] = {}
-    by_slug: dict[str, Article] = {}
-    for t in targets:
-        if t.pinned and not by_slug:
-            by_slug = {a.slug: a for a in site.articles}
-        score: dict[str, float] = defaultdict(float)
-        pool: dict[str, Article] = {}
-        for tag in t.tags:
-            for a in site.by_tag.get(tag.slug, ()):
-                score[a.url] += 1.0
-                pool[a.url] = a
-        for a in site.by_category.get(t.category.slug, ()):
-            score[a.url] += 0.5
-            pool[a.url] = a
-        pool.pop(t.url, None)
-
-        def closeness(a: Article, t: Article = t, score: dict[str, float] = score
-                      ) -> tuple[float, float, str]:
-            return (-score[a.url], abs((a.date - t.date).total_seconds()), a.url)
-
-        best = heapq.nsmallest(LOCAL_RELATED_CANDIDATES, pool.values(), key=closeness)
-        subset = {a.url: a for a in [t, *best, *(by_slug[s] for s in t.pinned if s in by_slug)]}
-        ordered = tuple(sorted(subset.values(), key=lambda a: (-a.date.timestamp(), a.url)))  # site order
-        ranked = rank_related(dataclasses.replace(site, articles=ordered))
-        out[t.url] = tuple(ranked.related.get(t.url, ()))
-    return out

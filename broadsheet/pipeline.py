@@ -171,14 +171,22 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, scheduled_changes(docs, build_time(options))
 
 
-def rank_related(site: Site) -> Site:
-    """Attach the "You may also like" lists to the site."""
-    docs = [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
+def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
+    """What the related ranking sees of each published article."""
+    return [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
                                      tags=tuple(t.slug for t in a.tags), category=a.category.slug, date=a.date,
                                      pinned=a.pinned) for a in site.articles]
-    settings = related_stage.RelatedSettings(count=site.config.related.count,
-                                             weights=site.config.related.weights)
-    ranked = related_stage.compute_related(docs, settings)
+
+
+def related_settings(site: Site) -> related_stage.RelatedSettings:
+    """The related ranking's settings from site.yml."""
+    r = site.config.related
+    return related_stage.RelatedSettings(count=r.count, weights=r.weights, time_scale_days=r.time_scale_days)
+
+
+def rank_related(site: Site) -> Site:
+    """Attach the "You may also like" lists to the site."""
+    ranked = related_stage.compute_related(related_docs(site), related_settings(site))
     return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in ranked.items()}))
 
 

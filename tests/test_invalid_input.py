@@ -175,3 +175,13 @@ def test_cli_exit_codes_and_messages(make_site, tmp_path: Path) -> None:
     assert refused.returncode == 2 and "is the site folder" in refused.stderr
     missing = subprocess.run([*cmd, "build", "--source", str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert missing.returncode == 1 and "no site.yml" in missing.stderr
+
+
+def test_related_settings_out_of_range_name_their_line(make_site) -> None:
+    site = make_site({
+        "site.yml": "title: T\nbase_url: https://x.example/\nrelated:\n  count: -1\n  weights: {tags: -2}\n"
+                    "  time_scale_days: 0\n",
+        "content/world/a.md": article("A"),
+    })
+    errors = build_errors(site)
+    assert [e.split(": ")[0] for e in errors] == ["site.yml:4", "site.yml:5", "site.yml:6"], errors

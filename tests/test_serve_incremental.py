@@ -233,15 +233,30 @@ def test_a_replaced_image_updates_the_sizes_pages_give_it(newsroom: Path) -> Non
     assert_same_as_full_build(live, newsroom)
 
 
-def test_local_related_ranks_the_changed_article_like_a_full_build(newsroom: Path) -> None:
+def frozen_statistics_build(site: Path, live: IncrementalSite) -> dict[str, bytes]:
+    """A full build whose related lists use the word statistics the preview's index froze."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from broadsheet.pipeline import related_docs, related_settings
+    from broadsheet.related import build_related_index
+
+    loaded = load_site(BuildOptions(source=site, now=NOW))
+    index = live._related_index
+    assert index is not None
+    lists = build_related_index(related_docs(loaded.site), related_settings(loaded.site), stats=index.stats).lists
+    loaded.site = dataclasses.replace(loaded.site, related=MappingProxyType({k: tuple(v) for k, v in lists.items()}))
+    files, _, _, _ = render_site(loaded)
+    return {f.path: f.data for f in files if f.data is not None}
+
+
+def test_local_related_folds_edits_into_the_index(newsroom: Path) -> None:
     live = start(newsroom, related="local")
     path = newsroom / "content/culture/story-5.md"
     result = live.update([edit(newsroom, "content/culture/story-5.md",
                                path.read_text().replace('["t1", "common"]', '["t0"]'))])
     assert result.ok
-    expected = load_site(BuildOptions(source=newsroom, now=NOW)).site.related
-    assert live._model is not None
-    assert live._model.site.related["/culture/story-5/"] == expected["/culture/story-5/"]
+    assert in_memory(live) == frozen_statistics_build(newsroom, live)
 
 
 # --------------------------------------------------------------------------- random edits
@@ -358,3 +373,21 @@ def test_a_site_that_starts_broken_recovers(newsroom: Path) -> None:
     result = live.update([edit(newsroom, "site.yml", good)])
     assert result.ok
     assert_same_as_full_build(live, newsroom)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 50)), min_size=1, max_size=5))
+def test_random_edits_with_a_kept_related_index_match_a_build_with_the_same_statistics(
+        edits: list[tuple[str, int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        files = {"site.yml": SITE_YML, "content/pages/about.md": "---\ntitle: About\n---\nWe report.\n"}
+        for i in range(7):
+            files[f"content/{('world', 'sport', 'culture')[i % 3]}/s{i}.md"] = article(
+                f"Story {i}", date=f"2026-11-{10 + i}T09:00:00", tags=[f"t{i % 3}", "common"][: 1 + i % 2])
+        write_site(site, files)
+        live = start(site, related="local")
+        for kind, n in edits:
+            result = live.update(apply_edit(site, kind, n))
+            if result.ok:
+                assert in_memory(live) == frozen_statistics_build(site, live)

@@ -87,7 +87,7 @@ class PreviewSession:
         self.builds = 0
         """How many batches of changes were built (the first build not counted)."""
         self._batcher = ChangeBatcher(options.quiet_seconds)
-        self._watcher = SiteWatcher(self._batcher.add, poll=options.poll)
+        self._watcher: SiteWatcher | None = None  # made when serving starts (its observer starts a thread)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ioloop: IOLoop | None = None
         self._server: HTTPServer | None = None
@@ -176,6 +176,7 @@ class PreviewSession:
         if not self.sockets:
             self.bind()
         self._server.add_sockets(self.sockets)
+        self._watcher = SiteWatcher(self._batcher.add, poll=self.options.poll)
         self._watcher.start()
         if self.site is not None:
             self._watcher.follow(self.site.root, self.site.watch_roots())
@@ -185,7 +186,8 @@ class PreviewSession:
 
     def _shut_down(self, loop: asyncio.AbstractEventLoop) -> None:
         self._batcher.close()
-        self._watcher.stop()
+        if self._watcher is not None:
+            self._watcher.stop()
         if self._server is not None:
             self._server.stop()
         if self._socket_class is not None:
@@ -214,7 +216,7 @@ class PreviewSession:
             before = self.snapshot
             result = self._run(partial(IncrementalSite.update, changed=changed), changed)
             self.builds += 1
-            if self.site is not None and not self._stopping:
+            if self.site is not None and self._watcher is not None and not self._stopping:
                 self._watcher.follow(self.site.root, self.site.watch_roots())
             for path in _reload_paths(before, self.snapshot, result):
                 self._tell_browsers(path)
