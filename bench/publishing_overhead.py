@@ -43,7 +43,8 @@ def main() -> None:
     options = BuildOptions(source=Path(args.site).resolve())
     t_load, loaded = best(args.runs, lambda: load_site(options))
     site = loaded.site
-    t_render, (files, pages, _) = best(args.runs, lambda: render_site(loaded))
+    t_render, rendered = best(args.runs, lambda: render_site(loaded))
+    files, pages = rendered.files, rendered.rendered
     jobs = plan_pages(site)
     t_feeds, _ = best(args.runs, lambda: feed_files(site))
     t_maps, _ = best(args.runs, lambda: (sitemap_files(sitemap_entries(site, jobs), site.config.base_url),

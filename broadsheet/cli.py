@@ -36,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-search", dest="search", action="store_false",
                    help="skip the search index (Pagefind re-reads every article page when one changes)")
 
+    v = sub.add_parser("serve", help="preview with live reload (built in memory, never into output/)")
+    v.add_argument("--source", default=".", help="site folder (with site.yml and content/); default: here")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on; default 127.0.0.1 (this machine only)")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free one); default 8000")
+    v.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    v.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
+    v.add_argument("--poll", action="store_true",
+                   help="poll for changes instead of file system events (network or container folders)")
+    v.add_argument("--open", action="store_true", help="open the preview in a web browser")
+
     n = sub.add_parser("new", help="start a new article (as a draft)")
     n.add_argument("title", help="the headline")
     n.add_argument("--category", help="category name (default: the first in site.yml)")
@@ -133,6 +144,46 @@ def _run_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    import contextlib
+    import threading
+    import webbrowser
+
+    from .serve import Notice, PreviewSession, ServeOptions
+    from .serve.server import is_loopback
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number", None, None, "use 1024 to 65535, or 0")
+    options = ServeOptions(source=Path(args.source).resolve(), host=args.host, port=args.port,
+                           drafts=args.drafts, future=args.future, poll=args.poll)
+    if not is_loopback(args.host):
+        print(f"warning: listening on {args.host}: other machines can read this preview, drafts included "
+              "(leave out --host to keep it on this machine)", file=sys.stderr)
+    if not (options.source / "site.yml").is_file():
+        raise UsageError(f"no site.yml in {options.source}", None, None,
+                         "run serve in a site folder, or give --source")
+
+    def report(notice: Notice) -> None:
+        if notice.kind == "building" and notice.changed:
+            return  # the outcome follows at once
+        stream = sys.stderr if notice.kind in ("failed", "internal") else sys.stdout
+        print(notice.text, file=stream, flush=True)
+        if notice.kind == "failed":
+            for err in notice.errors:
+                print(f"  {err.format()}", file=stream, flush=True)
+        if notice.kind == "ready":
+            print("Edit files and save: pages reload by themselves. Ctrl+C stops.", flush=True)
+            if args.open:
+                threading.Thread(target=webbrowser.open, args=(session.url,), daemon=True).start()
+
+    session = PreviewSession(options, report)
+    session.bind()
+    session.build_first()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a preview ends; the session says so
+        session.serve_forever()
+    return EXIT_OK
+
+
 def _run_new(args: argparse.Namespace) -> int:
     from .newarticle import new_article
 
@@ -218,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "new":
             return _run_new(args)
+        if args.command == "serve":
+            return _run_serve(args)
         if args.command == "related":
             return _run_related(args)
         if args.command == "schedule":

@@ -92,6 +92,32 @@ def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
     return found, warnings
 
 
+def content_source(site_root: Path, path: Path) -> SourceFile | None:
+    """Return the content file ``path`` is, by the same rules as :func:`discover`, or None.
+
+    Used to look at one changed file without walking the whole of ``content/``.
+    """
+    content = site_root / "content"
+    try:
+        parts = path.relative_to(content).parts
+    except ValueError:
+        return None
+    if not parts or any(is_ignored(part) for part in parts) or not is_markdown(parts[-1]):
+        return None
+    root_real = site_root.resolve()
+    folder = content
+    for part in parts[:-1]:
+        folder = folder / part
+        # discover() never descends into a symlinked folder (os.walk without followlinks).
+        if folder.is_symlink() or not folder.is_dir():
+            return None
+    # os.walk lists every name that is not a folder as a file, broken links included.
+    if not os.path.lexists(path) or path.is_dir() or (path.is_symlink() and not _inside(path, root_real)):
+        return None
+    return SourceFile(path, path.relative_to(site_root).as_posix(),
+                      is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
+
+
 def _inside(path: Path, root_real: Path) -> bool:
     try:
         return path.resolve().is_relative_to(root_real)

@@ -31,8 +31,11 @@ def image_size(site_root: Path, url: str | None, theme_static: Sequence[Path] = 
     their folder and unknown formats give None.
     """
     path = resolve_image(site_root, url, theme_static, theme_prefix)
-    if path is None:
-        return None
+    return file_size(path) if path is not None else None
+
+
+def file_size(path: Path) -> Size | None:
+    """Return (width, height) of an image file, read again only when its size or time changed."""
     try:
         stat = path.stat()
     except OSError:

@@ -18,7 +18,7 @@ import jinja2
 from .archive import ARCHIVE_URL, group_by_month
 from .config import SiteConfig
 from .errors import BroadsheetError, BuildWarning
-from .model import Site
+from .model import Article, Site
 from .parallel import map_shared
 from .seo import SEARCH_URL, page_seo
 from .theme import Theme, make_environment
@@ -27,6 +27,7 @@ from .views import (
     ArticleView,
     Link,
     Paginator,
+    SiteView,
     article_view,
     chunk,
     page_count,
@@ -70,12 +71,8 @@ class PageJob:
     shows: frozenset[str] = field(default_factory=frozenset)
 
 
-def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
-    """List every page of the site with its template and context.
-
-    ``seo=False`` leaves out each page's head tags (``seo`` in its context, derived from the
-    rest of it): :func:`add_seo` adds them to just the pages that are rendered.
-    """
+def link_views(site: Site) -> dict[str, ArticleView]:
+    """Build every article's view, linked to its previous, next and related articles."""
     base_url = site.config.base_url
     views = {a.url: article_view(a, base_url) for a in site.articles}
     ordered = [views[a.url] for a in site.articles]
@@ -84,22 +81,55 @@ def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
         view.prev = ordered[i + 1] if i + 1 < len(ordered) else None
         view.next = ordered[i - 1] if i > 0 else None
         view.related = [views[u] for u in site.related.get(view.url, ()) if u in views]
+    return views
+
+
+def page_context(sv: SiteView, url: str, section: str | None, title: str, description: str) -> dict[str, Any]:
+    """The context every page starts from."""
+    return {"site": sv, "current_url": url, "section": section, "page_title": title,
+            "description": description}
+
+
+def plan_article(a: Article, view: ArticleView, sv: SiteView) -> PageJob:
+    """Plan an article's own page. ``view`` must already be linked (see :func:`link_views`)."""
+    crumbs = [Link("Home", "/"), Link(a.category.name, a.category.url), Link(a.title, a.url)]
+    shows = {a.url} | {r.url for r in view.related}
+    shows |= {x.url for x in (view.prev, view.next) if x is not None}
+    ctx = page_context(sv, a.url, a.category.slug, a.title, a.summary)
+    ctx.update(article=view, breadcrumbs=crumbs)
+    return PageJob(a.url, "article.html", ctx, a.source, frozenset(shows))
+
+
+def plan_aliases(a: Article, view: ArticleView, sv: SiteView) -> list[PageJob]:
+    """Plan the redirect pages of an article's old URLs."""
+    jobs = []
+    for alias in map(alias_url, a.aliases):
+        ctx = page_context(sv, alias, None, a.title, a.summary)
+        ctx.update(target=view)
+        jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))
+    return jobs
+
+
+def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
+    """List every page of the site with its template and context.
+
+    Pages other than an article's own (see :func:`plan_article` and :func:`plan_aliases`)
+    reach articles only through their shared :class:`ArticleView` and list them in
+    ``shows``: the live preview relies on this to re-render only what an edit touches.
+    ``seo=False`` leaves out each page's head tags (``seo`` in its context, derived from the
+    rest of it): :func:`add_seo` adds them to just the pages that are rendered.
+    """
+    views = link_views(site)
+    ordered = [views[a.url] for a in site.articles]
     sv = site_view(site)
     per_page = site.config.per_page
     jobs: list[PageJob] = []
 
     def common(url: str, section: str | None, title: str, description: str) -> dict[str, Any]:
-        return {"site": sv, "current_url": url, "section": section, "page_title": title,
-                "description": description}
+        return page_context(sv, url, section, title, description)
 
     for a in site.articles:
-        view = views[a.url]
-        crumbs = [Link("Home", "/"), Link(a.category.name, a.category.url), Link(a.title, a.url)]
-        shows = {a.url} | {r.url for r in view.related}
-        shows |= {x.url for x in (view.prev, view.next) if x is not None}
-        ctx = common(a.url, a.category.slug, a.title, a.summary)
-        ctx.update(article=view, breadcrumbs=crumbs)
-        jobs.append(PageJob(a.url, "article.html", ctx, a.source, frozenset(shows)))
+        jobs.append(plan_article(a, views[a.url], sv))
 
     # Front page: lead stories (featured first, else newest), latest, one block per section.
     featured = [v for v in ordered if v.featured]
@@ -148,10 +178,7 @@ def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
         jobs.append(PageJob(p.url, "page.html", ctx, p.source))
 
     for a in site.articles:
-        for alias in map(alias_url, a.aliases):
-            ctx = common(alias, None, a.title, a.summary)
-            ctx.update(target=views[a.url])
-            jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))
+        jobs += plan_aliases(a, views[a.url], sv)
 
     jobs += _archive_jobs(site, views, common)
     ctx = common(SEARCH_URL, None, "Search", f"Search the stories of {site.config.title}")
@@ -160,9 +187,16 @@ def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
     ctx = common("/404.html", None, "Page not found", "")
     ctx.update(latest=ordered[:6])
     jobs.append(PageJob("/404.html", "404.html", ctx, "404 page", frozenset(v.url for v in ordered[:6])))
-    if seo:
-        for job in jobs:
-            add_seo(site, job)
+    return finish_jobs(site, jobs) if seo else jobs
+
+
+def finish_jobs(site: Site, jobs: list[PageJob]) -> list[PageJob]:
+    """Add what each page derives from its planned context: head tags (canonical, Open Graph, JSON-LD).
+
+    Run again on a page re-planned or re-rendered on its own (as the live preview does).
+    """
+    for job in jobs:
+        job.context["seo"] = page_seo(site, job.url, job.template, job.context)
     return jobs
 
 

@@ -13,7 +13,7 @@ import jinja2
 import yaml
 
 from .errors import BuildWarning, ConfigError, TemplateError
-from .images import image_size
+from .images import file_size, resolve_image
 from .urls import absolute
 
 #: Themes shipped with Broadsheet (the repository's themes/ folder).
@@ -138,13 +138,23 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
     env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
     env.filters["absolute"] = lambda url: absolute(base_url, url)
     static_dirs = theme.static_dirs
-    sizes: dict[str | None, tuple[int, int] | None] = {}
+    found: dict[str | None, Path] = {}
 
     def sized(url: str | None) -> tuple[int, int] | None:
-        # Looked up once per URL and environment (one build): resolving a path costs a stat per folder.
-        if url not in sizes:
-            sizes[url] = image_size(site_root, url, static_dirs) if site_root is not None else None
-        return sizes[url]
+        # Where a URL's file lies is found once per environment (resolving costs a stat per folder);
+        # its size is read again whenever the file changes (a live preview keeps the environment).
+        if site_root is None:
+            return None
+        path = found.get(url)
+        if path is None:
+            resolved = resolve_image(site_root, url, static_dirs)
+            if resolved is None:
+                return None
+            path = found[url] = resolved
+        size = file_size(path)
+        if size is None:
+            found.pop(url, None)  # gone: look again next time
+        return size
 
     env.globals["image_size"] = sized
     return env
