@@ -112,29 +112,37 @@ class BuildCache:
     """The whole-kept parts as read (pickled), to write only those that changed."""
     fresh: bool = True
     """Whether the file on disk must be started anew (missing, unreadable or outdated)."""
+    version: str = ""
+    """Code version plus what parsing depends on (the site's time zone): a mismatch empties the cache."""
 
     @classmethod
-    def load(cls, site_root: Path, enabled: bool = True) -> BuildCache:
-        """Open the site's cache; an unreadable or outdated one starts empty."""
+    def load(cls, site_root: Path, enabled: bool = True, timezone: str = "") -> BuildCache:
+        """Open the site's cache; an unreadable or outdated one starts empty.
+
+        Parses depend on the site's time zone (dates without an offset are read in it), so the
+        zone is part of the cache's version.
+        """
         if not enabled:
             return cls(None)
+        version = f"{code_version()}|tz={timezone}"
         folder = site_root / CACHE_DIR
         path = folder / CACHE_FILE
         if not path.is_file():
-            return cls(folder)
+            return cls(folder, version=version)
         try:
             with closing(sqlite3.connect(path)) as db:
                 blobs = dict(db.execute("SELECT name, value FROM blobs"))
-                if blobs.get("version") != code_version().encode():
-                    return cls(folder)
+                if blobs.get("version") != version.encode():
+                    return cls(folder, version=version)
                 rows = {rel: (size, mtime, digest, entry) for rel, size, mtime, digest, entry
                         in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
             return cls(folder, {}, parts.get("pages", {}), parts.get("search", {}), parts.get("facts", {}),
                        parts.get("related"), parts.get("made", {}), dirty=False, rows=rows,
-                       stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False)
+                       stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False,
+                       version=version)
         except _CACHE_ERRORS:
-            return cls(folder)
+            return cls(folder, version=version)
 
     def _entry(self, source: SourceFile) -> ContentEntry | None:
         rel = source.rel
@@ -256,7 +264,8 @@ class BuildCache:
                     if self.fresh or self.stored.get(name) != blob:
                         db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, blob))
                         self.stored[name] = blob
-                db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", code_version().encode()))
+                db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+                           ("version", (self.version or code_version()).encode()))
             self.changed.clear()
             self.removed.clear()
             self.dirty = self.fresh = False

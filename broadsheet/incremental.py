@@ -365,7 +365,7 @@ class IncrementalSite:
     def _load_all_docs(self, use_cache: bool) -> set[str]:
         """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
         assert self.config is not None
-        cache = BuildCache.load(self.root, use_cache)
+        cache = BuildCache.load(self.root, use_cache, self.config.timezone)
         docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
         self._warnings += warnings
         entries: dict[str, _Entry] = {}

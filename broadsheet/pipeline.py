@@ -265,7 +265,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    cache = BuildCache.load(config.root, options.cache)
+    cache = BuildCache.load(config.root, options.cache, config.timezone)
     docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)

@@ -141,3 +141,13 @@ def test_cache_rows_follow_the_content(make_site) -> None:
     assert set(after) == set(before) - {"content/sport/a2.md"}
     assert after["content/world/a1.md"] != before["content/world/a1.md"]
     assert after["content/sport/a0.md"] == before["content/sport/a0.md"]
+
+
+def test_timezone_change_reparses_dates(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Alpha", date="2026-11-20T10:00:00")})
+    first = run_build(site)
+    assert first.loaded.site.articles[0].date.utcoffset().total_seconds() == 0
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("timezone: UTC", "timezone: Asia/Tokyo"))
+    second = run_build(site)
+    assert second.loaded.site.articles[0].date.utcoffset().total_seconds() == 9 * 3600
