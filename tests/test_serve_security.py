@@ -196,3 +196,21 @@ def test_a_port_in_use_is_a_usage_error(site: Path, capsys: pytest.CaptureFixtur
         assert main(["serve", "--source", str(site), "--port", str(port)]) == 2
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
     assert not (site / "output").exists()
+
+
+def test_a_flood_of_hostile_requests_is_refused_and_the_server_keeps_serving(site: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with running(site) as session:
+        paths = [HOSTILE_PATHS[i % len(HOSTILE_PATHS)] for i in range(1000)]
+
+        def one(i: int) -> int:
+            if i % 3 == 0:
+                return get(session, "/", headers={"Host": "evil.example"})[0]
+            return get(session, paths[i])[0]
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(one, range(1000)))
+        assert set(statuses) == {400}, sorted(set(statuses))
+        status, _, body = get(session, "/world/alpha-story/")
+        assert status == 200 and b"Alpha story" in body
