@@ -170,3 +170,21 @@ def test_repository_example_builds(tmp_path: Path) -> None:
     assert len(result.loaded.site.articles) >= 20
     assert len({a.category.slug for a in result.loaded.site.articles}) >= 6
     assert not result.warnings, [w.format() for w in result.warnings]
+
+
+def test_generated_corpus_builds_every_article_at_category_slug(tmp_path: Path) -> None:
+    """The benchmark corpus (60 articles) with a 3-line site.yml: every article where SPEC.md says."""
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    site = tmp_path / "corpus"
+    subprocess.run([sys.executable, str(REPO / "bench/gen_corpus.py"), "60", str(site / "content")], check=True)
+    (site / "site.yml").write_text("title: Corpus\nbase_url: https://corpus.example/\ntimezone: UTC\n")
+    result = run_build(site)
+    assert len(result.loaded.site.articles) == 60
+    for md in (site / "content").rglob("*.md"):
+        slug = re.search(r"^slug: (.+)$", md.read_text(), re.M).group(1)  # type: ignore[union-attr]
+        assert (site / "output" / md.parent.name / slug / "index.html").is_file(), md
