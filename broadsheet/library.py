@@ -14,7 +14,7 @@ from .errors import BroadsheetError, BuildWarning
 from .frontmatter import Document
 from .markdown import Rendered, cut_summary, reading_minutes, sanitize_html
 from .model import Article, Author, Category, Page, Site, Tag
-from .urls import article_url, slugify
+from .urls import MAX_GIVEN_SLUG, article_url, slugify
 
 FALLBACK_CATEGORY = "News"
 
@@ -107,7 +107,9 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
         folder_parts = doc.source.rel.split("/")[1:-1]
         category = names.category(meta.category or (folder_parts[0] if folder_parts else FALLBACK_CATEGORY))
         authors = tuple(names.author(a) for a in (meta.authors or (config.default_author,)))
-        slug = slugify(meta.slug or meta.title, fallback=doc.source.path.stem)
+        # A slug the author gave is kept whole; one made from a headline is cut at MAX_SLUG.
+        slug = (slugify(meta.slug, fallback=meta.title, max_length=MAX_GIVEN_SLUG) if meta.slug
+                else slugify(meta.title, fallback=doc.source.path.stem))
         url = article_url(config.article_permalink, category.slug, slug, meta.date.astimezone(config.tz))
         summary = meta.summary or cut_summary(rendered.first_paragraph)
         if not rendered.text:

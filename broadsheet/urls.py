@@ -20,20 +20,24 @@ MAX_SLUG = 80
 _PLAIN_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 
 
+#: Slugs given in front matter are kept up to this length (file names allow 255 bytes).
+MAX_GIVEN_SLUG = 200
+
+
 @lru_cache(maxsize=1 << 16)
-def slugify(text: str, fallback: str | None = None) -> str:
+def slugify(text: str, fallback: str | None = None, max_length: int = MAX_SLUG) -> str:
     """Return a lowercase ASCII slug: Unicode transliterated, never empty, portable.
 
     Text with no letters or digits (``!!!``, emoji) gets a short stable hash so the
     URL segment is never empty; Windows device names get a ``-1`` suffix. Remembered:
     the same tag, author and category names come back on every article.
     """
-    if len(text) <= MAX_SLUG and _PLAIN_SLUG.match(text) and text not in WINDOWS_RESERVED:
+    if len(text) <= max_length and _PLAIN_SLUG.match(text) and text not in WINDOWS_RESERVED:
         return text  # a slug already (front matter often gives one): what the steps below return
     text = unicodedata.normalize("NFKC", str(text))
     # Zero-width and bidi marks are invisible: drop them rather than turn them into '-'.
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    slug = _slugify(text, max_length=MAX_SLUG, word_boundary=True, save_order=True)
+    slug = _slugify(text, max_length=max_length, word_boundary=True, save_order=True)
     if not slug:
         if fallback is not None:
             return slugify(fallback)
