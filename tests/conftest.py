@@ -70,6 +70,9 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
 def run_build(site: Path, **options: object) -> BuildResult:
     """Build ``site`` into ``site/output`` with the fixed NOW; raise BuildFailed on errors."""
     options.setdefault("now", NOW)
+    # Tests write only to tmp_path: sites inside the repository (the example, golden sites) build without
+    # the cache, which would otherwise be written next to their sources.
+    options.setdefault("cache", not site.resolve().is_relative_to(REPO))
     return build(BuildOptions(source=site, **options))  # type: ignore[arg-type]
 
 
