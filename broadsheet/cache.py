@@ -38,7 +38,7 @@ import yaml
 from . import __version__
 from .discover import SourceFile
 from .errors import BuildWarning
-from .frontmatter import Document
+from .frontmatter import Document, content_digest
 from .markdown import SETTINGS_KEY, Rendered
 from .model import Author, Category, Tag
 from .render import PageJob
@@ -172,7 +172,7 @@ class BuildCache:
             raw = source.path.read_bytes()
         except OSError:
             return None, None
-        if hashlib.blake2b(raw, digest_size=16).hexdigest() == entry.digest:
+        if content_digest(raw) == entry.digest:
             entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns  # touched, not changed
             self.changed.add(source.rel)
             self.dirty = True

@@ -143,22 +143,12 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
                 rendered = render_markdown(doc.body)
                 doc = dataclasses.replace(doc, body="")
             except MarkdownTooComplex as exc:
-                doc = None
-                errs = [*errs, ContentError(str(exc), source.rel, doc_line(exc.line, source, raw),
+                # exc.line counts within the body; the document knows where its body starts in the file.
+                errs = [*errs, ContentError(str(exc), source.rel, doc.body_line + exc.line - 1,
                                             "check the Markdown there: unclosed brackets or runaway nesting")]
+                doc = None
         out.append((doc, rendered, errs, warns))
     return out
-
-
-def doc_line(body_line: int, source: SourceFile, raw: bytes | None) -> int | None:
-    """Turn a line within the body into a line in the file (the body follows the front matter)."""
-    try:
-        text = (raw or source.path.read_bytes()).decode("utf-8-sig", "replace")
-    except OSError:
-        return None
-    lines = text.splitlines()
-    closing = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), 0)
-    return closing + 1 + body_line
 
 
 def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None,

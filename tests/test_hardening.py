@@ -288,3 +288,11 @@ def test_raw_html_trusted_by_default_and_cleaned_when_asked(make_site) -> None:
     body_html = page.split("<p>Intro.</p>")[1]
     assert "track()" not in body_html and "onclick" not in body_html and "Chart" in body_html
     assert 'id="sub"' in body_html and 'href="#fn:1"' in body_html
+
+
+def test_pathological_markdown_names_the_line_in_the_file(make_site) -> None:
+    body = "Fine first paragraph.\n\n" + "[" * 1200 + "\n"
+    site = make_site({"content/world/p.md": article("Patho", body=body)})
+    [message] = build_errors(site)
+    # "---", title, date, "---" are lines 1-4; a blank line, the paragraph, a blank line: brackets on line 8
+    assert message.startswith("content/world/p.md:8:"), message
