@@ -272,7 +272,8 @@ def load_site(options: BuildOptions) -> LoadedSite:
 
 
 def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile],
-                    facts: dict[str, HashedFacts] | None = None, staged: dict[str, str] | None = None
+                    facts: dict[str, HashedFacts] | None = None, staged: dict[str, str] | None = None,
+                    stamps: dict[str, tuple[int, int]] | None = None
                     ) -> tuple[list[OutputFile], list[BroadsheetError]]:
     """Map pages (in memory, or staged by the render workers) to files; refuse unsafe paths and two
     sources for one file (naming both)."""
@@ -289,7 +290,8 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
         known = facts.get(url) if facts else None
         name = staged.get(url) if staged else None
         if name is not None and known is not None:
-            files.append(OutputFile(path, source, digest=known[0], staged=name))
+            files.append(OutputFile(path, source, digest=known[0], staged=name,
+                                    stamp=stamps.get(url) if stamps else None))
         elif data is not None:
             files.append(OutputFile(path, source, data=data, digest=known[0] if known else None))
     files += static
@@ -480,7 +482,8 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     extra = publishing_files(loaded.site, planned, static, loaded.cache, output, still)
-    files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts, outcome.staged)
+    files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts, outcome.staged,
+                                       outcome.stamps)
     errors += conflicts
     if errors:
         raise BuildFailed(errors)

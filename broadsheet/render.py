@@ -7,6 +7,7 @@ an edit touches.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .model import Article, Site
 from .parallel import map_shared
 from .seo import SEARCH_URL, page_seo
 from .theme import Theme, make_environment
-from .urls import alias_url
+from .urls import UnsafePath, alias_url, output_path
 from .views import (
     ArticleView,
     Link,
@@ -58,6 +59,8 @@ class OutputFile:
     staged: str | None = None
     """Name of the file holding the bytes in the output's staging folder, written by a render worker
     (see write.open_staging); ``data`` is then None."""
+    stamp: tuple[int, int] | None = None
+    """Size and modification time of the staged file, as its writer saw them (a rename keeps both)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +322,8 @@ class RenderOutcome:
     facts: dict[str, HashedFacts]
     staged: dict[str, str] = field(default_factory=dict)
     """URL → file name in the staging folder, for pages written there by the workers."""
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """URL → size and modification time of each staged page."""
 
 
 def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
@@ -327,7 +332,7 @@ def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
     return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root)
 
 
-ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None]],
+ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]],
                     list[tuple[ErrorKey, BroadsheetError]]]
 
 
@@ -340,16 +345,40 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
         for job in todo:
             add_seo(work.site, job)
     pages, errors = _render_each(work.env, todo)
-    out: list[tuple[str, bytes | None, HashedFacts | None, str | None]] = []
-    names = {job.url: f"p{i}" for i, job in zip(indices, todo, strict=True)}
+    out: list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]] = []
     for url, data in pages:
         facts = (digest_bytes(data), *page_facts(data)) if work.facts and url_is_html(url) else None
         if work.staging is None:
-            out.append((url, data, facts, None))
+            out.append((url, data, facts, None, None))
             continue
-        (work.staging / names[url]).write_bytes(data)  # written here, in parallel, not sent back
-        out.append((url, None, facts or (digest_bytes(data), (), False), names[url]))
+        try:
+            name = stage_name(url)
+        except UnsafePath:
+            out.append((url, data, facts, None, None))  # reported by the pipeline, never written
+            continue
+        # Written here, in parallel, not sent back; staged at its own path in a tree, so that the
+        # write stage can move a whole new folder (a cold build's every page) in one rename.
+        target = work.staging / name
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            st = os.fstat(fd)
+        out.append((url, None, facts or (digest_bytes(data), (), False), name, (st.st_size, st.st_mtime_ns)))
     return [(out, errors)]
+
+
+#: Folder of the staging folder holding pages staged by render workers, each at its output path.
+STAGED_TREE = "tree"
+
+
+def stage_name(url: str) -> str:
+    """Where a render worker stages a page, relative to the staging folder: the tree, at its output path."""
+    return f"{STAGED_TREE}/{output_path(url)}"
 
 
 def url_is_html(url: str) -> bool:
@@ -363,11 +392,13 @@ def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor |
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
     for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done):
-        for url, data, facts, staged in pages:
+        for url, data, facts, staged, stamp in pages:
             if data is not None:
                 outcome.pages[url] = data
             if staged is not None:
                 outcome.staged[url] = staged
+            if stamp is not None:
+                outcome.stamps[url] = stamp
             if facts is not None:
                 outcome.facts[url] = facts
         for key, err in errors:

@@ -2,8 +2,10 @@
 
 How a build stays all-or-nothing:
 
-1. every new or changed file is written into ``output/.broadsheet-staging/`` (a flat folder:
-   files are numbered, so no folder tree is made there and later removed);
+1. every new or changed file is written into ``output/.broadsheet-staging/``: numbered, in a
+   flat folder, or, for pages staged by the render workers, at their output paths under
+   ``tree/``, so that a folder the output does not have yet moves in with one rename (a cold
+   build's pages go in with a handful);
 2. a journal listing the moves and removals is written atomically;
 3. the staged files are renamed into place and stale files removed;
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
@@ -18,6 +20,7 @@ Only files listed in the manifest are ever removed, so ``CNAME`` or ``.git`` sur
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, UsageError
-from .render import OutputFile
+from .render import STAGED_TREE, OutputFile
 
 MANIFEST = ".broadsheet-manifest.json"
 STAGING = ".broadsheet-staging"
 JOURNAL = ".broadsheet-journal.json"
+#: Where render workers stage pages in the staging folder: at their output paths (see render.stage_name).
+TREE_PREFIX = STAGED_TREE + "/"
 #: Files between two progress reports.
 PROGRESS_EVERY = 500
 
@@ -205,6 +210,7 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
     inside = _Containment(output)
     manifest: dict[str, dict[str, Any]] = {}
     moves: list[list[str]] = []
+    tree: list[tuple[str, str]] = []
     unchanged = 0
     for n, f in enumerate(files, start=1):
         if done is not None and n % PROGRESS_EVERY == 0:
@@ -220,13 +226,21 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
         entry = old.get(f.path)
         if f.staged is not None:
             assert f.digest is not None
+            in_tree = f.staged.startswith(TREE_PREFIX)
             if entry and entry.get("hash") == f.digest and _same_stat(target, entry):
                 manifest[f.path] = entry  # the staged copy goes with the staging folder
                 unchanged += 1
+                if in_tree:
+                    _unlink(os.path.join(staging, f.staged))  # so that its folder can move whole
             else:
-                inside.check(f.path)
-                manifest[f.path] = {"hash": f.digest}
-                moves.append([f.staged, f.path])
+                # The writer's size and time: a rename keeps both, so the commit need not look again.
+                size, mtime = f.stamp or (None, None)
+                manifest[f.path] = {"hash": f.digest, "size": size, "mtime_ns": mtime}
+                if in_tree:
+                    tree.append((f.staged, f.path))
+                else:
+                    inside.check(f.path)
+                    moves.append([f.staged, f.path])
             continue
         data = f.data
         src_stamp: list[int] | None = None
@@ -255,13 +269,15 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
             shutil.copyfile(f.copy_from, staged)
         manifest[f.path] = {"hash": digest, "src": src_stamp} if src_stamp else {"hash": digest}
         moves.append([name, f.path])
+    written = len(moves) + len(tree)  # files, whether they move alone or with their folder
+    moves += _tree_moves(tree, output, inside, [rel for _, rel in moves])
     removals = sorted(p for p in old if p not in manifest)
     if not moves and not removals and manifest == old:
         shutil.rmtree(staging, ignore_errors=True)  # nothing to do: not even the manifest is written again
         return WriteStats(written=0, unchanged=unchanged, removed=0)
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
-    return WriteStats(written=len(moves), unchanged=unchanged, removed=len(removals))
+    return WriteStats(written=written, unchanged=unchanged, removed=len(removals))
 
 
 def _same_stat(target: Path | str, entry: dict[str, Any]) -> bool:
@@ -272,26 +288,78 @@ def _same_stat(target: Path | str, entry: dict[str, Any]) -> bool:
     return st.st_size == entry.get("size") and st.st_mtime_ns == entry.get("mtime_ns")
 
 
+def _tree_moves(tree: list[tuple[str, str]], output: Path, inside: _Containment, others: list[str]
+                ) -> list[list[str]]:
+    """The renames that put files staged in the tree into place: a folder the output does not have
+    yet moves whole (one rename for a new article's folder, or for a cold build's every page).
+
+    Every file left in the staged tree is one to move (unchanged ones were removed from it);
+    ``others`` are the paths the other moves (done first) put in place, whose folders they make.
+    A folder move is marked in the journal, so that finishing it never replaces a folder.
+    """
+    moves: list[list[str]] = []
+    present: dict[str, bool] = {}
+    for rel in others:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in present:
+            present[folder] = True
+            folder = folder.rpartition("/")[0]
+    moved: set[str] = set()
+    out = str(output)
+    for name, rel in sorted(tree, key=lambda item: item[1]):
+        folder = ""
+        whole = None
+        for part in rel.split("/")[:-1]:
+            folder = f"{folder}/{part}" if folder else part
+            if folder in moved:
+                whole = folder
+                break
+            there = present.get(folder)
+            if there is None:
+                there = present[folder] = os.path.lexists(os.path.join(out, folder))
+            if not there:
+                inside.check(folder)
+                moves.append([TREE_PREFIX + folder, folder, "folder"])
+                moved.add(folder)
+                whole = folder
+                break
+        if whole is None:
+            inside.check(rel)
+            moves.append([name, rel])
+    return moves
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 def _commit(output: Path, journal: dict[str, Any]) -> None:
-    staging = output / STAGING
+    staging = os.path.join(output, STAGING)
+    out = str(output)
     manifest: dict[str, dict[str, Any]] = journal.get("manifest", {})
     made: set[str] = set()
     for move in journal.get("moves", []):
-        name, rel = (move, move) if isinstance(move, str) else move  # a str: a journal of an older version
-        staged = staging / name
-        target = output / rel
-        if not staged.exists():
-            continue  # moved already by the run this journal was left by
+        name, rel = (move, move) if isinstance(move, str) else (move[0], move[1])  # a str: an older journal
+        folder_move = not isinstance(move, str) and len(move) > 2
+        staged = os.path.join(staging, name)
+        target = os.path.join(out, rel)
         folder = rel.rpartition("/")[0]
         if folder not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.join(out, folder), exist_ok=True)
             made.add(folder)
         try:
             os.replace(staged, target)
-        except OSError:
-            if not (target.is_dir() and not target.is_symlink()):
+        except FileNotFoundError:
+            if os.path.lexists(staged):
                 raise
-            shutil.rmtree(target)  # a folder of an older build where a file now goes
+            continue  # moved already by the run this journal was left by
+        except OSError:
+            # A folder of an older build where a file now goes. (A new folder moves only where
+            # nothing was: one found there now is never replaced.)
+            if folder_move or not (os.path.isdir(target) and not os.path.islink(target)):
+                raise
+            shutil.rmtree(target)
             os.replace(staged, target)
     for rel in journal.get("removals", []):
         target = output / rel
@@ -302,7 +370,7 @@ def _commit(output: Path, journal: dict[str, Any]) -> None:
             pass
         _prune_empty(target.parent, output)
     for rel, entry in manifest.items():
-        if "size" not in entry:
+        if entry.get("size") is None:
             try:
                 st = (output / rel).stat()
             except OSError:
