@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ class SourceFile:
     is_page: bool
 
 
+# The patterns as one expression: a site of 100,000 files asks about every name.
+_LEFTOVER = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in EDITOR_LEFTOVERS), re.DOTALL)
+
+
 def is_hidden(name: str) -> bool:
     """Names starting with '.' or '_' are drafts of folders, config or tooling: not content."""
     return name.startswith((".", "_"))
@@ -33,7 +38,7 @@ def is_hidden(name: str) -> bool:
 
 def is_editor_leftover(name: str) -> bool:
     """Swap files, backups and atomic-save temporaries of common editors."""
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in EDITOR_LEFTOVERS)
+    return _LEFTOVER.match(name) is not None
 
 
 def is_ignored(name: str) -> bool:

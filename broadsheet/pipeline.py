@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -555,17 +557,36 @@ def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], pr
     loaded.cache.save()
 
 
+#: Garbage collector thresholds during a build (Python's defaults: 700, 10, 10). A build makes
+#: millions of objects that live until it ends (parsed articles, views, planned pages); with the
+#: defaults the collector walks them all again and again: a fifth of a warm build's time on a
+#: 10,000-article site, for no memory back. Young garbage is still collected, just in larger batches.
+BUILD_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the garbage collector's thresholds for the duration of a build, then restore them."""
+    before = gc.get_threshold()
+    gc.set_threshold(*BUILD_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def build(options: BuildOptions) -> BuildResult:
     """Build the site and write it to the output folder; raise BuildFailed with every problem."""
     started = time.perf_counter()
     output = options.output_dir
     check_output_dir(output, options.source)
-    loaded = load_site(options)
-    try:
-        result = finish_build(options, loaded, output, started)
-    except BaseException:
-        discard_staging(output)  # what render workers staged for a build that will not be written
-        raise
+    with fewer_collections():
+        loaded = load_site(options)
+        try:
+            result = finish_build(options, loaded, output, started)
+        except BaseException:
+            discard_staging(output)  # what render workers staged for a build that will not be written
+            raise
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import article, read, run_build
 
 
@@ -188,3 +189,21 @@ def test_generated_corpus_builds_every_article_at_category_slug(tmp_path: Path) 
     for md in (site / "content").rglob("*.md"):
         slug = re.search(r"^slug: (.+)$", md.read_text(), re.M).group(1)  # type: ignore[union-attr]
         assert (site / "output" / md.parent.name / slug / "index.html").is_file(), md
+
+
+def test_a_build_collects_garbage_in_larger_batches_and_restores_the_collector(make_site) -> None:
+    import gc
+
+    from broadsheet.errors import BuildFailed
+    from broadsheet.pipeline import BUILD_GC_THRESHOLDS
+
+    site = make_site({"content/world/a.md": article("A story")})
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    run_build(site, progress=lambda stage, done, total: during.append(gc.get_threshold()))
+    assert during and set(during) == {BUILD_GC_THRESHOLDS} != {before}
+    assert gc.get_threshold() == before
+    (site / "content/world/b.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+    with pytest.raises(BuildFailed):
+        run_build(site)
+    assert gc.get_threshold() == before  # a failed build restores it too

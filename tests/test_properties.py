@@ -51,3 +51,13 @@ def test_output_paths_stay_inside(parts: list[str], trailing: bool) -> None:
     normal = posixpath.normpath(path)
     assert normal == path and not normal.startswith("..")
     assert ".." not in path.split("/")
+
+
+@given(st.text(alphabet="ab.#~_-4913swpxtmoDS", max_size=16))
+def test_editor_leftovers_match_their_glob_patterns(name: str) -> None:
+    """The one compiled expression says what the glob patterns, tried one by one, say."""
+    import fnmatch
+
+    from broadsheet.discover import EDITOR_LEFTOVERS, is_editor_leftover
+
+    assert is_editor_leftover(name) == any(fnmatch.fnmatchcase(name, p) for p in EDITOR_LEFTOVERS)
