@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -312,88 +312,122 @@ class Fingerprinter:
     and those of its related, previous and next articles, one level deep. Articles, categories,
     tags and authors are shared objects, so their part of the hash is remembered by identity
     (the objects are kept alive with it, so an identity is never reused).
+
+    A page's parts are gathered as text (strings with their length, so that no two contexts
+    give the same text) and encoded and hashed once: a warm build fingerprints every page, and
+    per-part bytes and hash updates cost more than the parts.
     """
 
     def __init__(self, site_key: str) -> None:
         self.site_key = site_key
-        self._own: dict[int, tuple[object, bytes]] = {}
-        self._full: dict[int, tuple[object, bytes]] = {}
-        self._reprs: dict[int, tuple[object, bytes]] = {}
+        self._own: dict[int, tuple[object, str]] = {}
+        self._full: dict[int, tuple[object, str]] = {}
+        self._reprs: dict[int, tuple[object, str]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
         self._top: object = None
+        # Exact types with a part of their own; anything else (subclasses too) goes the general way.
+        self._exact: dict[type, Callable[[Any, list[str]], None]] = {
+            str: self._str, ArticleView: self._view, SiteView: self._site, Link: self._link,
+            Category: self._named, Tag: self._named, Author: self._named, list: self._seq, tuple: self._seq,
+            dict: self._dict, type(None): self._plain, bool: self._plain, int: self._plain,
+        }
 
-    def _repr(self, value: object) -> bytes:
+    def _repr(self, value: object) -> str:
         hit = self._reprs.get(id(value))
         if hit is None:
-            hit = self._reprs[id(value)] = (value, repr(value).encode("utf-8", "surrogatepass"))
+            hit = self._reprs[id(value)] = (value, repr(value))
         return hit[1]
 
-    def _own_key(self, view: ArticleView) -> bytes:
+    def _own_key(self, view: ArticleView) -> str:
         hit = self._own.get(id(view))
         if hit is None:
-            names = b"|".join([self._repr(view.category), *map(self._repr, view.authors), b"#",
-                               *map(self._repr, view.tags)])
-            key = f"A{view.digest}|{view.url}|".encode("utf-8", "surrogatepass") + names + b";"
-            hit = self._own[id(view)] = (view, hashlib.blake2b(key, digest_size=16).digest())
+            names = "|".join([self._repr(view.category), *map(self._repr, view.authors), "#",
+                              *map(self._repr, view.tags)])
+            key = f"A{view.digest}|{view.url}|{names};".encode("utf-8", "surrogatepass")
+            hit = self._own[id(view)] = (view, hashlib.blake2b(key, digest_size=16).hexdigest())
         return hit[1]
 
-    def _article(self, view: ArticleView) -> bytes:
+    def _article(self, view: ArticleView) -> str:
         hit = self._full.get(id(view))
         if hit is None:
             parts = [self._own_key(view)]
             for other in (*view.related, view.prev, view.next):
-                parts.append(self._own_key(other) if other is not None else b"-" * 16)
-            # Hashed: a listing shows many articles, and would otherwise hash all their parts again.
-            hit = self._full[id(view)] = (view, b"A" + hashlib.blake2b(b"".join(parts), digest_size=16).digest())
+                parts.append(self._own_key(other) if other is not None else "-")
+            # Hashed: a listing shows many articles, and would otherwise repeat all their parts.
+            digest = hashlib.blake2b(",".join(parts).encode(), digest_size=16).hexdigest()
+            hit = self._full[id(view)] = (view, f"A{digest}")
         return hit[1]
 
-    def _feed(self, value: Any, out: list[bytes]) -> None:
-        # Parts are gathered and hashed once per page: one hash update per part cost more than the parts.
-        put = out.append
+    def _str(self, value: str, out: list[str]) -> None:
+        out.append(f"s{len(value)}:{value},")
+
+    def _view(self, value: ArticleView, out: list[str]) -> None:
+        out.append(self._article(value))
+        out.append(",")
+
+    def _site(self, value: SiteView, out: list[str]) -> None:
+        out.append("S,")  # covered by site_digest
+
+    def _link(self, value: Link, out: list[str]) -> None:
+        out.append(f"L{len(value.name)}:{value.name}{len(value.url)}:{value.url},")
+
+    def _named(self, value: Category | Tag | Author, out: list[str]) -> None:
+        out.append(self._repr(value))
+        out.append(",")
+
+    def _plain(self, value: bool | int | None, out: list[str]) -> None:
+        out.append(f"{value!r},")
+
+    def _seq(self, value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
+        out.append("[")
+        exact, feed = self._exact, self._feed
+        for item in value:
+            # The dispatch of _feed, inline: lists of articles are most of what listings hold.
+            (exact.get(type(item)) or feed)(item, out)
+        out.append("],")
+
+    def _dict(self, value: dict[Any, Any], out: list[str]) -> None:
+        out.append("{")
+        exact, feed = self._exact, self._feed
+        top = value is self._top
+        for key in sorted(value):
+            if top and key in DERIVED_CONTEXT:
+                continue
+            out.append(str(key))
+            item = value[key]
+            (exact.get(type(item)) or feed)(item, out)
+        out.append("},")
+
+    def _feed(self, value: Any, out: list[str]) -> None:
+        handler = self._exact.get(type(value))
+        if handler is not None:
+            handler(value, out)
+            return
         if isinstance(value, str):
-            data = value.encode("utf-8", "surrogatepass")
-            put(b"s%d:" % len(data))
-            put(data)
+            self._str(value, out)
         elif isinstance(value, ArticleView):
-            put(self._article(value))
-        elif isinstance(value, SiteView):
-            put(b"S")  # covered by site_digest
-        elif isinstance(value, Link):
-            put(f"L{len(value.name)}:{value.name}{len(value.url)}:{value.url}".encode("utf-8", "surrogatepass"))
-        elif isinstance(value, (Category, Tag, Author)):
-            put(self._repr(value))
-        elif value is None or isinstance(value, (bool, int)):
-            put(repr(value).encode())
+            self._view(value, out)
         elif isinstance(value, (list, tuple)):
-            put(b"[")
-            for item in value:
-                self._feed(item, out)
-            put(b"]")
+            self._seq(value, out)
         elif isinstance(value, dict):
-            put(b"{")
-            for key in sorted(value):
-                if key in DERIVED_CONTEXT and value is self._top:
-                    continue
-                put(str(key).encode())
-                self._feed(value[key], out)
-            put(b"}")
+            self._dict(value, out)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = self._fields.get(type(value))
             if names is None:
                 names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-            put(type(value).__name__.encode())
+            out.append(type(value).__name__)
             for name in names:
                 self._feed(getattr(value, name), out)
+            out.append(",")
         else:
-            put(repr(value).encode("utf-8", "surrogatepass"))
-        put(b",")
+            out.append(f"{value!r},")
 
     def of(self, job: PageJob) -> str:
         """Hash of everything a page's template can see."""
-        out = [f"{self.site_key}|{job.template}|{job.url}|".encode()]
+        out = [f"{self.site_key}|{job.template}|{job.url}|"]
         self._top = job.context
         self._feed(job.context, out)
-        return hashlib.blake2b(b"".join(out), digest_size=16).hexdigest()
+        return hashlib.blake2b("".join(out).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def job_fingerprint(job: PageJob, site_key: str) -> str:
