@@ -237,38 +237,66 @@ class BuildCache:
                 row = (e.doc.meta, e.doc.body_line, e.rendered, e.warnings)
                 yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def save(self) -> None:
-        """Write what changed, in one transaction; failures are ignored (the next build starts cold)."""
-        if self.folder is None or not self.dirty:
-            return
+    def _open(self) -> sqlite3.Connection:
+        """Connect to the cache file, made anew (with its tables) when it is ``fresh``."""
+        assert self.folder is not None
         path = self.folder / CACHE_FILE
+        self.folder.mkdir(exist_ok=True)
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+        if self.fresh:
+            path.unlink(missing_ok=True)
+        db = sqlite3.connect(path, timeout=30)
+        db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
+                   "mtime_ns INTEGER, digest TEXT, entry BLOB)")
+        return db
+
+    def save_content(self) -> None:
+        """Write the changed content rows now (a build does it while its workers render).
+
+        Each row stands on its own, keyed by its file's hash, and the other parts describe the
+        output as it was before this build (a file made anew has none yet): a build that fails
+        after this leaves nothing a later build would misread, and its parses serve the next one.
+        Failures are ignored, as in :meth:`save`.
+        """
+        if self.folder is None or not (self.changed or self.removed or self.fresh):
+            return
         try:
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n", encoding="utf-8")
-            if self.fresh:
-                path.unlink(missing_ok=True)
-            with closing(sqlite3.connect(path, timeout=30)) as db, db:
-                db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
-                           "mtime_ns INTEGER, digest TEXT, entry BLOB)")
+            with closing(self._open()) as db, db:
                 if self.fresh:
                     self.changed |= set(self.content)
                 db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", self._rows_to_write())
                 db.executemany("DELETE FROM content WHERE rel = ?", [(rel,) for rel in sorted(self.removed)])
-                parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related,
-                         "made": self.made}
-                for name, value in parts.items():
-                    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-                    if self.fresh or self.stored.get(name) != blob:
-                        db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, blob))
-                        self.stored[name] = blob
                 db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                            ("version", (self.version or code_version()).encode()))
             self.changed.clear()
             self.removed.clear()
-            self.dirty = self.fresh = False
+            if self.fresh:
+                self.stored.clear()  # a file made anew holds no parts yet: save() writes them all
+            self.fresh = False
+        except (OSError, sqlite3.Error):
+            pass
+
+    def save(self) -> None:
+        """Write what changed, in one transaction; failures are ignored (the next build starts cold)."""
+        if self.folder is None or not self.dirty:
+            return
+        if self.fresh or self.changed or self.removed:
+            self.save_content()
+        try:
+            with closing(self._open()) as db, db:
+                parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related,
+                         "made": self.made}
+                for name, value in parts.items():
+                    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                    if self.stored.get(name) != blob:
+                        db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, blob))
+                        self.stored[name] = blob
+                db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+                           ("version", (self.version or code_version()).encode()))
+            self.dirty = False
         except (OSError, sqlite3.Error):
             pass
 

@@ -98,20 +98,28 @@ def _call_inherited(fn: Callable[[Any, Sequence[T]], list[R]], token: int, chunk
 
 
 def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T], jobs: int | None,
-               executor: Executor | None = None, done: Callable[[int], None] | None = None) -> list[R]:
+               executor: Executor | None = None, done: Callable[[int], None] | None = None,
+               started: Callable[[], None] | None = None) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
     With the default pool on a system that forks, workers inherit ``shared``; with another
     executor (or where processes are spawned) ``shared`` must be picklable and is sent along.
     ``done``, if given, is called with the number of items of each chunk as it completes.
+    ``started``, if given, is called once, when every worker process exists and the work is
+    handed out: from then on this process may start threads (a thread running while a process
+    forks can leave a lock held forever in the child).
     """
     workers = jobs or default_jobs()
     if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
+        if started is not None:
+            started()
         return _in_process(fn, shared, items, done)
     chunks = chunked(items, workers)
     results: list[R] = []
 
     def gather(parts: Iterator[list[R]]) -> list[R]:
+        if started is not None:
+            started()
         for chunk, part in zip(chunks, parts, strict=True):
             results.extend(part)
             if done is not None:

@@ -10,6 +10,7 @@ import dataclasses
 import gc
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -475,12 +476,18 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     # parallel, and without holding every page in this process's memory.
     staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
     work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site, staging=staging)
+    # The parses of this build go to the cache while the workers render: this process waits then.
+    # (Started after the fork-started workers exist, so none is forked mid-write.)
+    saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
     try:
-        outcome = render_pages(work, jobs, done=counter(progress, "Rendering", len(todo)))
+        outcome = render_pages(work, jobs, done=counter(progress, "Rendering", len(todo)), started=saving.start)
     except OSError as exc:
         if output is None or staging is None:
             raise
         raise BuildFailed([write_error(exc, output)]) from None
+    finally:
+        if saving.is_alive():
+            saving.join()
     errors = outcome.errors
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
     extra = publishing_files(loaded.site, planned, static, loaded.cache, output, still)

@@ -387,11 +387,15 @@ def url_is_html(url: str) -> bool:
 
 
 def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor | None = None,
-                 done: Callable[[int], None] | None = None) -> RenderOutcome:
-    """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered."""
+                 done: Callable[[int], None] | None = None, started: Callable[[], None] | None = None
+                 ) -> RenderOutcome:
+    """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered.
+
+    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`).
+    """
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
-    for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done):
+    for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done, started):
         for url, data, facts, staged, stamp in pages:
             if data is not None:
                 outcome.pages[url] = data

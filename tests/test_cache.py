@@ -151,3 +151,26 @@ def test_timezone_change_reparses_dates(make_site) -> None:
     yml.write_text(yml.read_text().replace("timezone: UTC", "timezone: Asia/Tokyo"))
     second = run_build(site)
     assert second.loaded.site.articles[0].date.utcoffset().total_seconds() == 9 * 3600
+
+
+def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """The parses go to the cache while pages render; a build failing after that leaves a cache
+    the next build uses, with the output that of a fresh build."""
+    import pytest
+
+    from broadsheet import pipeline
+    from broadsheet.errors import BuildFailed
+
+    site = _site(make_site)
+    (site / "content/world/a1.md").write_text(
+        article("Story number 1", date="2026-11-11T08:00:00", body="See [the missing page](/gone/)."))
+    with pytest.raises(BuildFailed):
+        run_build(site, strict=True)  # the broken link fails it after rendering
+    assert (site / CACHE_DIR / CACHE_FILE).is_file()
+    parsed: list[int] = []
+    real = pipeline.parse_sources
+    monkeypatch.setattr(pipeline, "parse_sources", lambda work: (parsed.append(len(work)), real(work))[1])
+    result = run_build(site)
+    assert sum(parsed) == 0  # every parse came from the failed build's cache
+    assert result.warnings and _tree(site / "output") == _fresh(site, tmp_path)
