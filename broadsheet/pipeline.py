@@ -35,14 +35,18 @@ from .library import PublishRules, assemble
 from .linkcheck import check_page_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Site
-from .parallel import map_chunks
+from .parallel import default_jobs, map_chunks
 from .progress import Progress, counter, tell
 from .render import (
     HashedFacts,
     OutputFile,
     PageJob,
+    RenderOutcome,
     RenderWork,
+    link_related,
+    link_views,
     page_facts,
+    plan_article,
     plan_pages,
     render_pages,
     site_environment,
@@ -53,7 +57,7 @@ from .search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_
 from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .theme import Theme, load_theme, symlink_warnings
 from .urls import UnsafePath, output_path
-from .views import site_view
+from .views import ArticleView, site_view
 from .write import (
     STAGING,
     WriteStats,
@@ -103,6 +107,8 @@ class LoadedSite:
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
+    related_pending: bool = False
+    """The related lists are not ranked yet (``site.related`` is empty): render_site ranks them."""
 
 
 @dataclass(slots=True)
@@ -237,19 +243,37 @@ def related_inputs_key(docs: Sequence[related_stage.RelatedDoc], settings: relat
 
 def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
     """Attach the "You may also like" lists to the site (the last build's when nothing they read changed)."""
-    docs = related_docs(site)
-    settings = related_settings(site)
-    key = related_inputs_key(docs, settings)
+    ranked, _ = rank_related_if_cached(site, cache)
+    return ranked if ranked is not None else ranking_done(site, cache, ranked_lists(site))
+
+
+def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
+    """The site with the last build's related lists if nothing they read changed, else None; and the
+    hash of what the ranking reads."""
+    key = related_inputs_key(related_docs(site), related_settings(site))
     lists = cache.related_lists(key) if cache is not None else None
-    if lists is None:
-        lists = {k: tuple(v) for k, v in related_stage.compute_related(docs, settings).items()}
-        if cache is not None:
-            cache.set_related(key, lists)
+    return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
+
+
+def ranked_lists(site: Site) -> dict[str, tuple[str, ...]]:
+    """Rank the related lists of every article (pure: a thread may run it while pages render)."""
+    lists = related_stage.compute_related(related_docs(site), related_settings(site))
+    return {k: tuple(v) for k, v in lists.items()}
+
+
+def ranking_done(site: Site, cache: BuildCache | None, lists: dict[str, tuple[str, ...]]) -> Site:
+    """Remember a ranking in the cache and attach it to the site."""
+    if cache is not None:
+        cache.set_related(related_inputs_key(related_docs(site), related_settings(site)), lists)
     return dataclasses.replace(site, related=MappingProxyType(lists))
 
 
-def load_site(options: BuildOptions) -> LoadedSite:
-    """Run every stage up to rendering; raise BuildFailed listing every problem."""
+def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
+    """Run every stage up to rendering; raise BuildFailed listing every problem.
+
+    ``defer_related``: when the related lists must be ranked anew, leave that to
+    :func:`render_site` (``related_pending``), which may rank them while it renders.
+    """
     config, config_errors = load_config_problems(options.source, options.base_url)
     if config is None or config_errors:
         raise BuildFailed(config_errors)
@@ -267,11 +291,13 @@ def load_site(options: BuildOptions) -> LoadedSite:
     warnings += lib_warnings
     if errors:
         raise BuildFailed(errors)
-    tell(options.progress, "Ranking related articles")
-    site = rank_related(site, cache)
+    ranked, _ = rank_related_if_cached(site, cache)
+    if ranked is None and not defer_related:
+        tell(options.progress, "Ranking related articles")
+        ranked = ranking_done(site, cache, ranked_lists(site))
     env = site_environment(theme, config)
     warnings += symlink_warnings(theme, config.root)
-    return LoadedSite(config, theme, env, site, warnings, cache)
+    return LoadedSite(config, theme, env, ranked or site, warnings, cache, related_pending=ranked is None)
 
 
 def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile],
@@ -400,23 +426,27 @@ def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile], 
     return files
 
 
-def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path,
-                manifest: dict[str, dict[str, Any]] | None = None
-                ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
-    """Split jobs into those to render and pages whose output is still current (see cache.py)."""
-    store = loaded.cache.page_store(output)
-    manifest = read_manifest(output) if manifest is None else manifest
+def pages_site_key(loaded: LoadedSite) -> str:
+    """What every page's fingerprint starts from: the site's values, templates, config, static files."""
     # Templates by content; static files (whose image sizes pages show) by size and time.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
     static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
     stamps = sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns)
                     for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file())
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
-    site_key = site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
+    return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
+
+
+def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path,
+                manifest: dict[str, dict[str, Any]] | None = None
+                ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
+    """Split jobs into those to render and pages whose output is still current (see cache.py)."""
+    store = loaded.cache.page_store(output)
+    manifest = read_manifest(output) if manifest is None else manifest
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
-    fingerprint = Fingerprinter(site_key).of
+    fingerprint = Fingerprinter(pages_site_key(loaded)).of
     for job in jobs:
         fp = prints[job.url] = fingerprint(job)
         before = store.get(job.url)
@@ -451,14 +481,28 @@ class RenderedSite:
     """Whether pages were written to the output's staging folder by the render workers."""
 
 
+#: From this many articles, a cold build ranks related lists while its workers render other pages.
+RANK_WHILE_RENDERING = 1000
+
+
 def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None,
                 progress: Progress | None = None) -> RenderedSite:
     """Render every page (except those still current in ``output``) and gather static files.
 
-    Raises BuildFailed on any error.
+    Raises BuildFailed on any error. With the related lists still to rank, a cold build of a
+    large site ranks them while its workers render the pages that do not show them (see
+    :func:`render_while_ranking`); otherwise they are ranked first.
     """
+    store_empty = output is None or loaded.cache.folder is None or not loaded.cache.page_store(output)
+    overlap = (loaded.related_pending and store_empty and (jobs or default_jobs()) > 1
+               and len(loaded.site.articles) >= RANK_WHILE_RENDERING)
+    if loaded.related_pending and not overlap:
+        tell(progress, "Ranking related articles")
+        loaded.site = ranking_done(loaded.site, loaded.cache, ranked_lists(loaded.site))
+        loaded.related_pending = False
     tell(progress, "Planning pages")
-    planned = pages_the_theme_has(plan_pages(loaded.site, seo=False), loaded.env)
+    views = link_views(loaded.site, pending=loaded.related_pending)
+    planned = pages_the_theme_has(plan_pages(loaded.site, seo=False, views=views), loaded.env)
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -471,16 +515,23 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
         def still(path: str, digest: str) -> bool:
             return still_written(out, path, digest, manifest)
 
-        todo, kept, prints = reuse_pages(loaded, planned, output, manifest)
+        if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
+            todo, kept, prints = reuse_pages(loaded, planned, output, manifest)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
     staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
-    work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site, staging=staging)
     # The parses of this build go to the cache while the workers render: this process waits then.
     # (Started after the fork-started workers exist, so none is forked mid-write.)
     saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
+    done = counter(progress, "Rendering", len(todo))
     try:
-        outcome = render_pages(work, jobs, done=counter(progress, "Rendering", len(todo)), started=saving.start)
+        if overlap:
+            outcome, planned, prints = render_while_ranking(loaded, views, planned, jobs, staging, done, saving)
+            todo = planned
+        else:
+            work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site,
+                              staging=staging)
+            outcome = render_pages(work, jobs, done=done, started=saving.start)
     except OSError as exc:
         if output is None or staging is None:
             raise
@@ -499,6 +550,73 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     facts = {output_path(url): f for url, f in outcome.facts.items()}
     return RenderedSite(files, len(outcome.pages) + len(outcome.staged), warnings, prints, facts,
                         staged=staging is not None)
+
+
+def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], planned: list[PageJob],
+                         jobs: int | None, staging: Path | None, done: Callable[[int], None] | None,
+                         saving: threading.Thread) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
+    """Rank the related lists in a thread while the workers render every page but the articles' own;
+    then render those, and any page that looked at a related list (see render.PendingRelated).
+
+    The ranking is plain Python: it runs in this process, which otherwise only waits for the
+    workers, in the time a cold build would rank before rendering anything. The workers of the
+    second round are forked after the ranking, so they see the lists.
+    Returns what was rendered, the planned pages (the articles' own planned again with their
+    related articles) and, with the cache, every page's fingerprint.
+    """
+    site = loaded.site
+    ranked: list[dict[str, tuple[str, ...]]] = []
+    failed: list[BaseException] = []
+
+    def rank() -> None:
+        try:
+            ranked.append(ranked_lists(site))
+        except BaseException as exc:  # re-raised in the build's own thread
+            failed.append(exc)
+
+    ranking = threading.Thread(target=rank, name="related")
+
+    def start_threads() -> None:
+        saving.start()
+        ranking.start()
+
+    first = [job for job in planned if job.template != "article.html"]
+    work = RenderWork(loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging)
+    try:
+        outcome = render_pages(work, jobs, done=done, started=start_threads)
+    finally:
+        for thread in (ranking, saving):  # both end before the second round forks its workers
+            if thread.is_alive():
+                thread.join()
+    if failed:
+        raise failed[0]
+    loaded.site = site = ranking_done(site, loaded.cache, ranked[0])
+    loaded.related_pending = False
+    link_related(views, site.related)
+    # An article's own page is planned again: what it shows now names its related articles.
+    by_url = {a.url: a for a in site.articles}
+    planned = [plan_article(by_url[job.url], views[job.url], job.context["site"])
+               if job.template == "article.html" and job.url in by_url else job for job in planned]
+    put_off = set(outcome.deferred)
+    second = [job for job in planned if job.template == "article.html" or job.url in put_off]
+    outcome.deferred = []
+    prints: dict[str, str] = {}
+
+    def fingerprint() -> None:  # while the second round renders: for the next build to compare with
+        if loaded.cache.folder is not None:
+            of = Fingerprinter(pages_site_key(loaded)).of
+            prints.update((job.url, of(job)) for job in planned)
+
+    work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
+    rest = render_pages(work, jobs, done=done, started=fingerprint)
+    outcome.pages.update(rest.pages)
+    outcome.staged.update(rest.staged)
+    outcome.stamps.update(rest.stamps)
+    outcome.facts.update(rest.facts)
+    known = {(e.path, e.line, e.message) for e in outcome.errors}
+    outcome.errors += [e for e in rest.errors if (e.path, e.line, e.message) not in known]
+    outcome.deferred = rest.deferred
+    return outcome, planned, prints
 
 
 def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
@@ -588,7 +706,7 @@ def build(options: BuildOptions) -> BuildResult:
     output = options.output_dir
     check_output_dir(output, options.source)
     with fewer_collections():
-        loaded = load_site(options)
+        loaded = load_site(options, defer_related=True)
         try:
             result = finish_build(options, loaded, output, started)
         except BaseException:

@@ -8,7 +8,7 @@ an edit touches.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,8 +74,34 @@ class PageJob:
     shows: frozenset[str] = field(default_factory=frozenset)
 
 
-def link_views(site: Site) -> dict[str, ArticleView]:
-    """Build every article's view, linked to its previous, next and related articles."""
+class RelatedNotReady(Exception):
+    """A page looked at a related list before the ranking was done (see :class:`PendingRelated`)."""
+
+
+class PendingRelated(list):  # type: ignore[type-arg]  # holds nothing, ever
+    """Stands for a related list still being ranked: any look at it raises RelatedNotReady.
+
+    A cold build renders the pages that do not show related lists while it ranks them; a page
+    that does look (a theme may show them anywhere) is put off until the lists are there.
+    """
+
+    def _not_ready(self, *args: object, **kwargs: object) -> Any:
+        raise RelatedNotReady
+
+    __iter__ = __len__ = __bool__ = __getitem__ = __contains__ = __reversed__ = _not_ready
+    __eq__ = __hash__ = __repr__ = index = count = copy = _not_ready  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[PendingRelated], tuple[()]]:
+        # Sent to an executor that pickles (not iterated, which would raise): still pending there.
+        return PendingRelated, ()
+
+
+def link_views(site: Site, pending: bool = False) -> dict[str, ArticleView]:
+    """Build every article's view, linked to its previous, next and related articles.
+
+    ``pending``: the related lists are still being ranked; each is a :class:`PendingRelated`
+    until :func:`link_related` fills it.
+    """
     base_url = site.config.base_url
     views = {a.url: article_view(a, base_url) for a in site.articles}
     ordered = [views[a.url] for a in site.articles]
@@ -83,8 +109,18 @@ def link_views(site: Site) -> dict[str, ArticleView]:
         # Newest first: the "previous" article is the older one.
         view.prev = ordered[i + 1] if i + 1 < len(ordered) else None
         view.next = ordered[i - 1] if i > 0 else None
-        view.related = [views[u] for u in site.related.get(view.url, ()) if u in views]
+    if pending:
+        for view in ordered:
+            view.related = PendingRelated()
+    else:
+        link_related(views, site.related)
     return views
+
+
+def link_related(views: dict[str, ArticleView], related: Mapping[str, Sequence[str]]) -> None:
+    """Give every article view its related articles' views."""
+    for url, view in views.items():
+        view.related = [views[u] for u in related.get(url, ()) if u in views]
 
 
 def page_context(sv: SiteView, url: str, section: str | None, title: str, description: str) -> dict[str, Any]:
@@ -96,7 +132,8 @@ def page_context(sv: SiteView, url: str, section: str | None, title: str, descri
 def plan_article(a: Article, view: ArticleView, sv: SiteView) -> PageJob:
     """Plan an article's own page. ``view`` must already be linked (see :func:`link_views`)."""
     crumbs = [Link("Home", "/"), Link(a.category.name, a.category.url), Link(a.title, a.url)]
-    shows = {a.url} | {r.url for r in view.related}
+    # (Planned again once the lists are ranked, when they were pending: see PendingRelated.)
+    shows = {a.url} | (set() if isinstance(view.related, PendingRelated) else {r.url for r in view.related})
     shows |= {x.url for x in (view.prev, view.next) if x is not None}
     ctx = page_context(sv, a.url, a.category.slug, a.title, a.summary)
     ctx.update(article=view, breadcrumbs=crumbs)
@@ -113,16 +150,17 @@ def plan_aliases(a: Article, view: ArticleView, sv: SiteView) -> list[PageJob]:
     return jobs
 
 
-def plan_pages(site: Site, seo: bool = True) -> list[PageJob]:
+def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | None = None) -> list[PageJob]:
     """List every page of the site with its template and context.
 
     Pages other than an article's own (see :func:`plan_article` and :func:`plan_aliases`)
     reach articles only through their shared :class:`ArticleView` and list them in
     ``shows``: the live preview relies on this to re-render only what an edit touches.
     ``seo=False`` leaves out each page's head tags (``seo`` in its context, derived from the
-    rest of it): :func:`add_seo` adds them to just the pages that are rendered.
+    rest of it): :func:`add_seo` adds them to just the pages that are rendered. ``views``:
+    the articles' views, when the caller made them (see :func:`link_views`).
     """
-    views = link_views(site)
+    views = link_views(site) if views is None else views
     ordered = [views[a.url] for a in site.articles]
     sv = site_view(site)
     per_page = site.config.per_page
@@ -235,9 +273,13 @@ def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
 ErrorKey = tuple[str | None, int | None, str]
 
 
-def _render_each(env: jinja2.Environment, jobs: Iterable[PageJob]
+def _render_each(env: jinja2.Environment, jobs: Iterable[PageJob], deferred: list[str] | None = None
                  ) -> tuple[list[tuple[str, bytes]], list[tuple[ErrorKey, BroadsheetError]]]:
-    """Render pages in order; keep the first template error of each template, line and kind."""
+    """Render pages in order; keep the first template error of each template, line and kind.
+
+    ``deferred``, if given, receives the URLs of pages that looked at a related list still
+    being ranked (see :class:`PendingRelated`).
+    """
     from .theme import template_error
 
     out: list[tuple[str, bytes]] = []
@@ -246,6 +288,10 @@ def _render_each(env: jinja2.Environment, jobs: Iterable[PageJob]
     for job in jobs:
         try:
             out.append((job.url, render_job(env, job)))
+        except RelatedNotReady:
+            if deferred is None:
+                raise
+            deferred.append(job.url)
         except Exception as exc:
             err = template_error(exc, job.source)
             key = (err.path, err.line, type(exc).__name__)
@@ -324,6 +370,8 @@ class RenderOutcome:
     """URL → file name in the staging folder, for pages written there by the workers."""
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
     """URL → size and modification time of each staged page."""
+    deferred: list[str] = field(default_factory=list)
+    """URLs of pages put off because they look at related lists still being ranked."""
 
 
 def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
@@ -333,7 +381,7 @@ def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
 
 
 ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]],
-                    list[tuple[ErrorKey, BroadsheetError]]]
+                    list[tuple[ErrorKey, BroadsheetError]], list[str]]
 
 
 def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
@@ -341,10 +389,17 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
     from .write import digest_bytes
 
     todo = [work.jobs[i] for i in indices]
+    deferred: list[str] = []
     if work.site is not None:
+        ready = []
         for job in todo:
-            add_seo(work.site, job)
-    pages, errors = _render_each(work.env, todo)
+            try:
+                add_seo(work.site, job)
+                ready.append(job)
+            except RelatedNotReady:
+                deferred.append(job.url)
+        todo = ready
+    pages, errors = _render_each(work.env, todo, deferred)
     out: list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]] = []
     for url, data in pages:
         facts = (digest_bytes(data), *page_facts(data)) if work.facts and url_is_html(url) else None
@@ -369,7 +424,7 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
             fh.flush()
             st = os.fstat(fd)
         out.append((url, None, facts or (digest_bytes(data), (), False), name, (st.st_size, st.st_mtime_ns)))
-    return [(out, errors)]
+    return [(out, errors, deferred)]
 
 
 #: Folder of the staging folder holding pages staged by render workers, each at its output path.
@@ -395,7 +450,9 @@ def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor |
     """
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
-    for pages, errors in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done, started):
+    for pages, errors, deferred in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done,
+                                              started):
+        outcome.deferred += deferred
         for url, data, facts, staged, stamp in pages:
             if data is not None:
                 outcome.pages[url] = data

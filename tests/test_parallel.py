@@ -172,3 +172,66 @@ def test_chunks_are_bounded_and_cover_everything() -> None:
     assert max(len(c) for c in chunks) <= parallel.MAX_CHUNK
     assert [x for c in chunks for x in c] == items
     assert len(parallel.chunked(list(range(40)), 2)) == 8  # small inputs: about 4 per worker
+
+
+def _tree_of(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith(".broadsheet")}
+
+
+def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Let a small site take the cold path that ranks related lists while pages render; count its rounds."""
+    from broadsheet import pipeline, search
+
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
+    monkeypatch.setattr(pipeline, "RANK_WHILE_RENDERING", 1)
+    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
+    rounds: list[int] = []
+    real = pipeline.render_pages
+
+    def counted(work: RenderWork, *args: Any, **kwargs: Any) -> Any:
+        rounds.append(len(work.jobs))
+        return real(work, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "render_pages", counted)
+    return rounds
+
+
+def test_ranking_while_rendering_gives_the_same_site(make_site: Callable[..., Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadsheet import search
+
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = _site(make_site)
+    run_build(site, output=tmp_path / "ranked-first", cache=False)
+    rounds = _rank_while_rendering(monkeypatch)
+    result = run_build(site, output=tmp_path / "overlapped", jobs=2)
+    assert len(rounds) == 2 and rounds[1] == 40  # every page but the articles', then the 40 articles
+    assert result.loaded.site.related and not result.loaded.related_pending
+    assert _tree_of(tmp_path / "overlapped") == _tree_of(tmp_path / "ranked-first")
+    assert "You may also like" in (tmp_path / "overlapped/world/story-1/index.html").read_text(encoding="utf-8")
+    # The lists and every page's fingerprint went to the cache: the next build renders nothing.
+    again = run_build(site, output=tmp_path / "overlapped", jobs=2)
+    assert again.pages_rendered == 0 and again.stats and again.stats.written == 0
+
+
+def test_pages_that_show_related_lists_wait_for_them(make_site: Callable[..., Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A theme may show related lists anywhere: a page that looks at one before the ranking is done
+    is put off, then rendered with the lists."""
+    from broadsheet import search
+
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = _site(make_site)
+    (site / "site.yml").write_text((site / "site.yml").read_text() + "theme: mine\n")
+    (site / "themes/mine/templates").mkdir(parents=True)
+    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
+    (site / "themes/mine/templates/list.html").write_text(
+        "{% for a in articles %}{{ a.title }}: {% for r in a.related %}{{ r.title }}; {% endfor %}\n{% endfor %}")
+    run_build(site, output=tmp_path / "ranked-first", cache=False)
+    rounds = _rank_while_rendering(monkeypatch)
+    run_build(site, output=tmp_path / "overlapped", jobs=2, cache=False)
+    assert len(rounds) == 2 and rounds[1] > 40  # the listings came back for the second round
+    assert _tree_of(tmp_path / "overlapped") == _tree_of(tmp_path / "ranked-first")
+    assert "; " in (tmp_path / "overlapped/category/world/index.html").read_text(encoding="utf-8")
