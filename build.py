@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Broadsheet's command line: ``python build.py [build|serve|new|...]``. See README.md."""
 
-import sys
-
-from broadsheet.cli import main
+from broadsheet.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
