@@ -6,10 +6,15 @@ import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pytest
 from conftest import article, read, run_build
+from markupsafe import Markup, escape
 from PIL import Image
+
+from broadsheet.theme import SiteEnvironment, escape_output
 
 THEME = Path(__file__).resolve().parent.parent / "themes" / "frontier"
 CSS_BUDGET = 30 * 1024
@@ -274,3 +279,57 @@ def test_a_site_theme_overrides_one_partial(make_site) -> None:  # type: ignore[
     assert '<link rel="stylesheet" href="/theme/css/courier.css">' in page
     assert "Printed in Port Alder." in page and '<nav class="breadcrumb"' in page
     assert (root / "output/theme/css/courier.css").is_file() and (root / "output/theme/css/style.css").is_file()
+
+
+# ---- the Jinja environment writes what plain Jinja would ---------------------------------
+
+class MarkupSubclass(Markup):
+    """Markup of another class, which escape_output leaves to escape."""
+
+
+class StrSubclass(str):
+    """A string of another class, which escape_output leaves to escape."""
+
+    __slots__ = ()
+
+
+class Shown:
+    """An object templates print through its ``__html__``."""
+
+    def __html__(self) -> str:
+        return "<b>shown</b>"
+
+
+@pytest.mark.parametrize("value", [
+    "plain", "Tom & Jerry's <b>\"best\"</b>", "", Markup("<i>safe</i>"), 1200, -3, True, None, 2.5,
+    Shown(), ["<a>"], MarkupSubclass("<s>x</s>"), StrSubclass("<u>"),
+])
+def test_escape_output_writes_the_text_escape_writes(value: object) -> None:
+    assert escape_output(value) == str(escape(value))
+
+
+TEMPLATES = {
+    "page.html": (
+        "{% import 'macros.html' as m %}{% set block %}<p>{{ title }}</p>{% endset %}{{ block }}|"
+        "{% filter upper %}{{ title }}{% endfilter %}|{{ m.wrap(title) }}|{% call m.box() %}{{ title }}{% endcall %}|"
+        "{{ title ~ html }}|{{ html }}|{{ count }}|{{ flag }}|{{ none }}|{{ items }}|"
+        "{% autoescape false %}{{ title }}{% endautoescape %}|{% autoescape raw %}{{ title }}{% endautoescape %}|"
+        "{% include 'card.html' %}|{{ title | e }}|{{ title | safe }}"
+    ),
+    "macros.html": ("{% macro wrap(v) %}<em>{{ v }}</em>{% endmacro %}"
+                    "{% macro box() %}<div>{{ caller() }}</div>{% endmacro %}"),
+    "card.html": "<article>{{ title }} {{ count }}</article>",
+    "feed.txt": "{{ title }} {{ html }}",
+}
+
+
+@pytest.mark.parametrize("name", ["page.html", "feed.txt"])
+def test_site_environment_renders_what_jinja_renders(name: str) -> None:
+    options: dict[str, Any] = {"loader": jinja2.DictLoader(TEMPLATES), "undefined": jinja2.StrictUndefined,
+                               "autoescape": jinja2.select_autoescape(["html"], default_for_string=True)}
+    context = {"title": "Tom & Jerry's <b>", "html": Markup("<p>x</p>"), "count": 3, "flag": False,
+               "none": None, "items": ["<a>"], "raw": False}
+    expected = jinja2.Environment(**options).get_template(name).render(context)
+    assert SiteEnvironment(**options).get_template(name).render(context) == expected
+    with pytest.raises(jinja2.UndefinedError):
+        SiteEnvironment(**options).from_string("{{ missing }}").render()
