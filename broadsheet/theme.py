@@ -175,12 +175,19 @@ class SiteEnvironment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
 
+#: Distinct (time, format) pairs remembered by the ``date`` and ``isodate`` filters of one
+#: environment: a story's date is shown on ~15 pages (its own, listings, related blocks).
+DATE_MEMO = 65536
+
+
 def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime],
-                     site_root: Path | None = None) -> jinja2.Environment:
+                     site_root: Path | None = None, files_fixed: bool = False) -> jinja2.Environment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
     With ``site_root``, templates can call ``image_size(url)`` to get an image's
-    (width, height) for its ``<img>`` attributes (None when unknown).
+    (width, height) for its ``<img>`` attributes (None when unknown). ``files_fixed`` says
+    the site's files will not change while the environment is in use (a build, unlike a live
+    preview): each picture's size is then read once.
     """
     env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
@@ -196,26 +203,52 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
         auto_reload=False,
         cache_size=-1,
     )
-    env.filters["date"] = lambda v, fmt="%d %B %Y": format_date(tz_convert(v) if v else v, fmt)
-    env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
+
+    # Keyed on the fold too: equal times in one zone compare equal even when fold tells
+    # apart the two readings of an hour that a clock change repeats.
+    @lru_cache(maxsize=DATE_MEMO)
+    def date(value: datetime, fold: int, fmt: str) -> str:
+        return format_date(tz_convert(value), fmt)
+
+    @lru_cache(maxsize=DATE_MEMO)
+    def isodate(value: datetime, fold: int) -> str:
+        return tz_convert(value).isoformat()
+
+    def date_filter(value: Any, fmt: str = "%d %B %Y") -> str:
+        if type(value) is datetime:  # anything else goes the slow way, failing as it always did
+            return date(value, value.fold, fmt)
+        return format_date(tz_convert(value) if value else value, fmt)
+
+    def isodate_filter(value: Any) -> str:
+        if type(value) is datetime:
+            return isodate(value, value.fold)
+        return tz_convert(value).isoformat() if value else ""
+
+    env.filters["date"] = date_filter
+    env.filters["isodate"] = isodate_filter
     env.filters["absolute"] = lambda url: absolute(base_url, url)
     static_dirs = theme.static_dirs
     found: dict[str | None, Path] = {}
+    sizes: dict[str | None, tuple[int, int] | None] = {}
 
     def sized(url: str | None) -> tuple[int, int] | None:
         # Where a URL's file lies is found once per environment (resolving costs a stat per folder);
-        # its size is read again whenever the file changes (a live preview keeps the environment).
+        # its size is read again whenever the file changes (a live preview keeps the environment),
+        # unless the files are fixed: then the answer, None included, is kept.
         if site_root is None:
             return None
+        if files_fixed and url in sizes:
+            return sizes[url]
         path = found.get(url)
         if path is None:
-            resolved = resolve_image(site_root, url, static_dirs)
-            if resolved is None:
-                return None
-            path = found[url] = resolved
-        size = file_size(path)
+            path = resolve_image(site_root, url, static_dirs)
+            if path is not None:
+                found[url] = path
+        size = file_size(path) if path is not None else None
         if size is None:
             found.pop(url, None)  # gone: look again next time
+        if files_fixed:
+            sizes[url] = size
         return size
 
     env.globals["image_size"] = sized

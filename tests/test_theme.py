@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
@@ -14,7 +16,7 @@ from conftest import article, read, run_build
 from markupsafe import Markup, escape
 from PIL import Image
 
-from broadsheet.theme import SiteEnvironment, escape_output
+from broadsheet.theme import SiteEnvironment, escape_output, load_theme, make_environment
 
 THEME = Path(__file__).resolve().parent.parent / "themes" / "frontier"
 CSS_BUDGET = 30 * 1024
@@ -333,3 +335,36 @@ def test_site_environment_renders_what_jinja_renders(name: str) -> None:
     assert SiteEnvironment(**options).get_template(name).render(context) == expected
     with pytest.raises(jinja2.UndefinedError):
         SiteEnvironment(**options).from_string("{{ missing }}").render()
+
+
+def frontier_environment(root: Path, files_fixed: bool = False) -> jinja2.Environment:
+    """The frontier theme's environment for a site at ``root``, in the New York time zone."""
+    tz = ZoneInfo("America/New_York")
+    return make_environment(load_theme("frontier", root), "https://example.org/", lambda d: d.astimezone(tz),
+                            root, files_fixed=files_fixed)
+
+
+def test_date_filters_tell_apart_the_two_readings_of_a_repeated_hour(tmp_path: Path) -> None:
+    env = frontier_environment(tmp_path)
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert first == second  # same zone: Python compares the clock readings and ignores fold
+    out = env.from_string('{{ a | isodate }} {{ b | isodate }} {{ a | date("%H:%M %Z") }} {{ b | date("%H:%M %Z") }}'
+                          ).render(a=first, b=second)
+    assert out == "2026-11-01T01:30:00-04:00 2026-11-01T01:30:00-05:00 01:30 EDT 01:30 EST"
+
+
+def test_picture_sizes_are_read_again_only_in_a_live_preview(tmp_path: Path) -> None:
+    picture = tmp_path / "static" / "images" / "a.png"
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(png((30, 20)))
+    live, build = frontier_environment(tmp_path), frontier_environment(tmp_path, files_fixed=True)
+    for env in (live, build):
+        assert env.globals["image_size"]("/images/a.png") == (30, 20)
+        assert env.globals["image_size"]("/images/none.png") is None
+    picture.write_bytes(png((300, 200)))
+    (tmp_path / "static" / "images" / "none.png").write_bytes(png((8, 8)))
+    assert live.globals["image_size"]("/images/a.png") == (300, 200)
+    assert live.globals["image_size"]("/images/none.png") == (8, 8)
+    assert build.globals["image_size"]("/images/a.png") == (30, 20)
+    assert build.globals["image_size"]("/images/none.png") is None
