@@ -14,6 +14,8 @@ import jinja2
 import yaml
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Context, Macro
+from jinja2.utils import internalcode
 from markupsafe import Markup, escape
 
 from .errors import BuildWarning, ConfigError, TemplateError
@@ -157,6 +159,27 @@ class OutputCodeGenerator(CodeGenerator):
             self.write(finalize.src)
 
 
+class SiteContext(Context):
+    """A template context that calls a macro straight away.
+
+    ``Context.call`` first asks every callable whether it wants the context, the evaluation
+    context or the environment passed in; a macro never does, and themes call one or two per
+    story card.
+    """
+
+    @internalcode
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if type(__obj) is not Macro:
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)  # what Context.call would pass to a function that takes the context
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined("value was undefined because a callable raised a"
+                                                " StopIteration exception")
+
+
 class SiteEnvironment(jinja2.Environment):
     """A Jinja environment whose templates see its globals as one flat mapping, and whose
     output escaping makes no Markup it does not need (see :func:`escape_output`).
@@ -169,6 +192,7 @@ class SiteEnvironment(jinja2.Environment):
     """
 
     code_generator_class = OutputCodeGenerator
+    context_class = SiteContext
     escape_output = staticmethod(escape_output)
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:

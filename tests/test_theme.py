@@ -316,7 +316,8 @@ TEMPLATES = {
         "{% filter upper %}{{ title }}{% endfilter %}|{{ m.wrap(title) }}|{% call m.box() %}{{ title }}{% endcall %}|"
         "{{ title ~ html }}|{{ html }}|{{ count }}|{{ flag }}|{{ none }}|{{ items }}|"
         "{% autoescape false %}{{ title }}{% endautoescape %}|{% autoescape raw %}{{ title }}{% endautoescape %}|"
-        "{% include 'card.html' %}|{{ title | e }}|{{ title | safe }}"
+        "{% include 'card.html' %}|{{ title | e }}|{{ title | safe }}|"
+        "{% for i in [1, 2] %}{{ m.wrap(i) }}{{ shout() }}{{ m.wrap(v=loop.index) }}{% endfor %}"
     ),
     "macros.html": ("{% macro wrap(v) %}<em>{{ v }}</em>{% endmacro %}"
                     "{% macro box() %}<div>{{ caller() }}</div>{% endmacro %}"),
@@ -331,8 +332,11 @@ def test_site_environment_renders_what_jinja_renders(name: str) -> None:
                                "autoescape": jinja2.select_autoescape(["html"], default_for_string=True)}
     context = {"title": "Tom & Jerry's <b>", "html": Markup("<p>x</p>"), "count": 3, "flag": False,
                "none": None, "items": ["<a>"], "raw": False}
-    expected = jinja2.Environment(**options).get_template(name).render(context)
-    assert SiteEnvironment(**options).get_template(name).render(context) == expected
+    plain, ours = jinja2.Environment(**options), SiteEnvironment(**options)
+    for env in (plain, ours):  # a function that asks for the context gets it
+        env.globals["shout"] = jinja2.pass_context(lambda ctx: ctx["title"].upper())
+    expected = plain.get_template(name).render(context)
+    assert ours.get_template(name).render(context) == expected
     with pytest.raises(jinja2.UndefinedError):
         SiteEnvironment(**options).from_string("{{ missing }}").render()
 
