@@ -375,9 +375,12 @@ class RenderOutcome:
 
 
 def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
-    """The Jinja environment of a site: its theme, base URL, time zone and static files."""
+    """The Jinja environment of one build of a site: its theme, base URL, time zone and static files.
+
+    A build's files do not change while it renders (the live preview makes its own environment).
+    """
     tz = config.tz
-    return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root)
+    return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True)
 
 
 ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]],

@@ -9,9 +9,9 @@ Built here as plain values (:class:`Seo`) and written into the page by the theme
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -55,17 +55,23 @@ class Seo:
     """Serialised JSON-LD blocks, safe to place inside ``<script type="application/ld+json">``."""
 
 
+@lru_cache(maxsize=4096)  # names of the site, its sections, tags and authors recur on page after page
 def tidy(text: str, limit: int | None = None) -> str:
     """One line of plain text: control characters dropped, whitespace collapsed, cut at a word."""
-    text = re.sub(r"\s+", " ", clean_text(text)).strip()
+    # split() knows the same whitespace as the regular expression \s (str.isspace), and drops it at both ends.
+    text = " ".join(clean_text(text).split())
     if limit is not None and len(text) > limit:
         text = (text[: limit + 1].rsplit(" ", 1)[0] or text[:limit]).rstrip(" ,;:-–—") + "…"
     return text
 
 
+#: json.dumps with these options would make a new encoder on every call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def json_ld(data: Mapping[str, Any]) -> Markup:
     """Serialise JSON-LD for a script element: ``<``, ``>``, ``&`` become ``\\u003c`` and so on."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _JSON.encode(data)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)  # escaped above for a script element, where HTML escaping would be wrong
 
@@ -134,17 +140,18 @@ def website(config: SiteConfig) -> dict[str, Any]:
 def page_seo(site: Site, url: str, template: str, context: Mapping[str, Any]) -> Seo:
     """Build the head tags of one planned page from its URL, template and context."""
     config = site.config
+    site_title = tidy(config.title)
     canonical = absolute(config.base_url, url)
     title = tidy(str(context.get("page_title") or config.title))
     description = tidy(str(context.get("description") or config.tagline or config.title), DESCRIPTION_CHARS)
     article: ArticleView | None = context.get("article") if template == "article.html" else None
-    feeds = [Link(tidy(config.title), SITE_FEED)]
+    feeds = [Link(site_title, SITE_FEED)]
     section = article.category if article else (context.get("subject") if context.get("kind") == "category"
                                                    else None)
     if section is not None:
         feeds.append(Link(tidy(f"{section.name} – {config.title}"), f"{section.url}feed.xml"))
 
-    og = [("og:site_name", tidy(config.title)), ("og:type", "article" if article else "website"),
+    og = [("og:site_name", site_title), ("og:type", "article" if article else "website"),
           ("og:title", title), ("og:description", description), ("og:url", canonical)]
     # Without a photo the logo stands in, unless it is SVG, which social sites do not show.
     fallback = config.logo if config.logo and not config.logo.lower().endswith(".svg") else None

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import Context, Macro
+from jinja2.utils import internalcode
+from markupsafe import Markup, escape
 
 from .errors import BuildWarning, ConfigError, TemplateError
 from .images import file_size, resolve_image
@@ -118,42 +124,155 @@ def symlink_warnings(theme: Theme, site_root: Path) -> list[BuildWarning]:
     return found
 
 
+def escape_output(value: object) -> str:
+    """What ``{{ value }}`` writes into an autoescaped page: the text of ``markupsafe.escape(value)``.
+
+    Jinja's own ``escape`` wraps every value it writes in a new Markup, only for the page to join
+    them into one string: a few hundred times per page. Plain strings (most values) without a
+    character to escape, Markup and integers are returned as their text; the rest goes through
+    ``escape``.
+    """
+    if type(value) is str:
+        if "&" in value or "<" in value or ">" in value or "'" in value or '"' in value:
+            return escape(value)
+        return value
+    if type(value) is Markup:
+        return value
+    if type(value) is int:
+        return str(value)  # digits and "-" only (bool, a subclass, is left to escape)
+    return escape(value)
+
+
+class OutputCodeGenerator(CodeGenerator):
+    """Compiles autoescaped ``{{ ... }}`` to :func:`escape_output` instead of Jinja's ``escape``.
+
+    Only the text of the escaped value matters there: it is joined into the page, a macro's
+    or a ``{% set %}`` block's output and never used as a value on its own.
+    """
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)  # {% autoescape %} decided while rendering
+            return
+        self.write("environment.escape_output(")
+        if finalize.src is not None:
+            self.write(finalize.src)
+
+
+class SiteContext(Context):
+    """A template context that calls a macro straight away.
+
+    ``Context.call`` first asks every callable whether it wants the context, the evaluation
+    context or the environment passed in; a macro never does, and themes call one or two per
+    story card.
+    """
+
+    @internalcode
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if type(__obj) is not Macro:
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)  # what Context.call would pass to a function that takes the context
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined("value was undefined because a callable raised a"
+                                                " StopIteration exception")
+
+
+class SiteEnvironment(jinja2.Environment):
+    """A Jinja environment whose templates see its globals as one flat mapping, and whose
+    output escaping makes no Markup it does not need (see :func:`escape_output`).
+
+    Jinja chains each template's globals onto the environment's (a ChainMap), and then, for every
+    ``{% include %}`` and ``{% import %}``, takes the set of their keys through that chain: several
+    microseconds each, for a card partial that a listing includes once per story. Broadsheet
+    sets every global before the first template loads and never changes one later, so a copy
+    behaves the same.
+    """
+
+    code_generator_class = OutputCodeGenerator
+    context_class = SiteContext
+    escape_output = staticmethod(escape_output)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
+#: Distinct (time, format) pairs remembered by the ``date`` and ``isodate`` filters of one
+#: environment: a story's date is shown on ~15 pages (its own, listings, related blocks).
+DATE_MEMO = 65536
+
+
 def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime],
-                     site_root: Path | None = None) -> jinja2.Environment:
+                     site_root: Path | None = None, files_fixed: bool = False) -> jinja2.Environment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
     With ``site_root``, templates can call ``image_size(url)`` to get an image's
-    (width, height) for its ``<img>`` attributes (None when unknown).
+    (width, height) for its ``<img>`` attributes (None when unknown). ``files_fixed`` says
+    the site's files will not change while the environment is in use (a build, unlike a live
+    preview): each picture's size is then read once.
     """
-    env = jinja2.Environment(
+    env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        # Asked again for every include, import and macro call: answered once per template name.
+        autoescape=lru_cache(maxsize=None)(jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates are never reloaded in place (a live preview makes a new environment when
+        # one changes), so a plain dict is cache enough: the default LRU cache locks and
+        # reorders on every include and import.
         auto_reload=False,
+        cache_size=-1,
     )
-    env.filters["date"] = lambda v, fmt="%d %B %Y": format_date(tz_convert(v) if v else v, fmt)
-    env.filters["isodate"] = lambda v: tz_convert(v).isoformat() if v else ""
+
+    # Keyed on the fold too: equal times in one zone compare equal even when fold tells
+    # apart the two readings of an hour that a clock change repeats.
+    @lru_cache(maxsize=DATE_MEMO)
+    def date(value: datetime, fold: int, fmt: str) -> str:
+        return format_date(tz_convert(value), fmt)
+
+    @lru_cache(maxsize=DATE_MEMO)
+    def isodate(value: datetime, fold: int) -> str:
+        return tz_convert(value).isoformat()
+
+    def date_filter(value: Any, fmt: str = "%d %B %Y") -> str:
+        if type(value) is datetime:  # anything else goes the slow way, failing as it always did
+            return date(value, value.fold, fmt)
+        return format_date(tz_convert(value) if value else value, fmt)
+
+    def isodate_filter(value: Any) -> str:
+        if type(value) is datetime:
+            return isodate(value, value.fold)
+        return tz_convert(value).isoformat() if value else ""
+
+    env.filters["date"] = date_filter
+    env.filters["isodate"] = isodate_filter
     env.filters["absolute"] = lambda url: absolute(base_url, url)
     static_dirs = theme.static_dirs
     found: dict[str | None, Path] = {}
+    sizes: dict[str | None, tuple[int, int] | None] = {}
 
     def sized(url: str | None) -> tuple[int, int] | None:
         # Where a URL's file lies is found once per environment (resolving costs a stat per folder);
-        # its size is read again whenever the file changes (a live preview keeps the environment).
+        # its size is read again whenever the file changes (a live preview keeps the environment),
+        # unless the files are fixed: then the answer, None included, is kept.
         if site_root is None:
             return None
+        if files_fixed and url in sizes:
+            return sizes[url]
         path = found.get(url)
         if path is None:
-            resolved = resolve_image(site_root, url, static_dirs)
-            if resolved is None:
-                return None
-            path = found[url] = resolved
-        size = file_size(path)
+            path = resolve_image(site_root, url, static_dirs)
+            if path is not None:
+                found[url] = path
+        size = file_size(path) if path is not None else None
         if size is None:
             found.pop(url, None)  # gone: look again next time
+        if files_fixed:
+            sizes[url] = size
         return size
 
     env.globals["image_size"] = sized

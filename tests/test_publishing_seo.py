@@ -165,6 +165,12 @@ def test_json_ld_escapes_script_breakers() -> None:
     assert json.loads(text) == {"headline": "</script><!-- & -->"}
 
 
+def test_tidy_collapses_every_kind_of_whitespace() -> None:
+    assert tidy("\u00a0 Flood\u2003hits\n\tMillbrook\u3000\x1c\u0085 ") == "Flood hits Millbrook"
+    assert tidy(" \u2028 ") == ""
+    assert tidy("A long headline about floods", 12) == "A long…"
+
+
 def test_paginated_listing_is_its_own_canonical(make_site) -> None:
     files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-{10 + i}") for i in range(3)}
     site = make_site(files)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import jinja2
 import pytest
 from conftest import article, read, run_build
+from markupsafe import Markup, escape
 from PIL import Image
+
+from broadsheet.theme import SiteEnvironment, escape_output, load_theme, make_environment
 
 THEME = Path(__file__).resolve().parent.parent / "themes" / "frontier"
 CSS_BUDGET = 30 * 1024
@@ -274,3 +281,94 @@ def test_a_site_theme_overrides_one_partial(make_site) -> None:  # type: ignore[
     assert '<link rel="stylesheet" href="/theme/css/courier.css">' in page
     assert "Printed in Port Alder." in page and '<nav class="breadcrumb"' in page
     assert (root / "output/theme/css/courier.css").is_file() and (root / "output/theme/css/style.css").is_file()
+
+
+# ---- the Jinja environment writes what plain Jinja would ---------------------------------
+
+class MarkupSubclass(Markup):
+    """Markup of another class, which escape_output leaves to escape."""
+
+
+class StrSubclass(str):
+    """A string of another class, which escape_output leaves to escape."""
+
+    __slots__ = ()
+
+
+class Shown:
+    """An object templates print through its ``__html__``."""
+
+    def __html__(self) -> str:
+        return "<b>shown</b>"
+
+
+@pytest.mark.parametrize("value", [
+    "plain", "Tom & Jerry's <b>\"best\"</b>", "", Markup("<i>safe</i>"), 1200, -3, True, None, 2.5,
+    Shown(), ["<a>"], MarkupSubclass("<s>x</s>"), StrSubclass("<u>"),
+])
+def test_escape_output_writes_the_text_escape_writes(value: object) -> None:
+    assert escape_output(value) == str(escape(value))
+
+
+TEMPLATES = {
+    "page.html": (
+        "{% import 'macros.html' as m %}{% set block %}<p>{{ title }}</p>{% endset %}{{ block }}|"
+        "{% filter upper %}{{ title }}{% endfilter %}|{{ m.wrap(title) }}|{% call m.box() %}{{ title }}{% endcall %}|"
+        "{{ title ~ html }}|{{ html }}|{{ count }}|{{ flag }}|{{ none }}|{{ items }}|"
+        "{% autoescape false %}{{ title }}{% endautoescape %}|{% autoescape raw %}{{ title }}{% endautoescape %}|"
+        "{% include 'card.html' %}|{{ title | e }}|{{ title | safe }}|"
+        "{% for i in [1, 2] %}{{ m.wrap(i) }}{{ shout() }}{{ m.wrap(v=loop.index) }}{% endfor %}"
+    ),
+    "macros.html": ("{% macro wrap(v) %}<em>{{ v }}</em>{% endmacro %}"
+                    "{% macro box() %}<div>{{ caller() }}</div>{% endmacro %}"),
+    "card.html": "<article>{{ title }} {{ count }}</article>",
+    "feed.txt": "{{ title }} {{ html }}",
+}
+
+
+@pytest.mark.parametrize("name", ["page.html", "feed.txt"])
+def test_site_environment_renders_what_jinja_renders(name: str) -> None:
+    options: dict[str, Any] = {"loader": jinja2.DictLoader(TEMPLATES), "undefined": jinja2.StrictUndefined,
+                               "autoescape": jinja2.select_autoescape(["html"], default_for_string=True)}
+    context = {"title": "Tom & Jerry's <b>", "html": Markup("<p>x</p>"), "count": 3, "flag": False,
+               "none": None, "items": ["<a>"], "raw": False}
+    plain, ours = jinja2.Environment(**options), SiteEnvironment(**options)
+    for env in (plain, ours):  # a function that asks for the context gets it
+        env.globals["shout"] = jinja2.pass_context(lambda ctx: ctx["title"].upper())
+    expected = plain.get_template(name).render(context)
+    assert ours.get_template(name).render(context) == expected
+    with pytest.raises(jinja2.UndefinedError):
+        SiteEnvironment(**options).from_string("{{ missing }}").render()
+
+
+def frontier_environment(root: Path, files_fixed: bool = False) -> jinja2.Environment:
+    """The frontier theme's environment for a site at ``root``, in the New York time zone."""
+    tz = ZoneInfo("America/New_York")
+    return make_environment(load_theme("frontier", root), "https://example.org/", lambda d: d.astimezone(tz),
+                            root, files_fixed=files_fixed)
+
+
+def test_date_filters_tell_apart_the_two_readings_of_a_repeated_hour(tmp_path: Path) -> None:
+    env = frontier_environment(tmp_path)
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert first == second  # same zone: Python compares the clock readings and ignores fold
+    out = env.from_string('{{ a | isodate }} {{ b | isodate }} {{ a | date("%H:%M %Z") }} {{ b | date("%H:%M %Z") }}'
+                          ).render(a=first, b=second)
+    assert out == "2026-11-01T01:30:00-04:00 2026-11-01T01:30:00-05:00 01:30 EDT 01:30 EST"
+
+
+def test_picture_sizes_are_read_again_only_in_a_live_preview(tmp_path: Path) -> None:
+    picture = tmp_path / "static" / "images" / "a.png"
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(png((30, 20)))
+    live, build = frontier_environment(tmp_path), frontier_environment(tmp_path, files_fixed=True)
+    for env in (live, build):
+        assert env.globals["image_size"]("/images/a.png") == (30, 20)
+        assert env.globals["image_size"]("/images/none.png") is None
+    picture.write_bytes(png((300, 200)))
+    (tmp_path / "static" / "images" / "none.png").write_bytes(png((8, 8)))
+    assert live.globals["image_size"]("/images/a.png") == (300, 200)
+    assert live.globals["image_size"]("/images/none.png") == (8, 8)
+    assert build.globals["image_size"]("/images/a.png") == (30, 20)
+    assert build.globals["image_size"]("/images/none.png") is None
