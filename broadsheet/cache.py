@@ -12,6 +12,8 @@ Stores keyed so that a stale entry can never be used:
 * **facts**: each HTML page's links and search mark, with the hash of its bytes, so that a page
   kept as it was is not read and parsed again for the link check and the search index.
 * **related**: the last "You may also like" lists with the hash of everything the ranking read.
+* **links**: for each output folder, the hash of its file list and the pages that had a broken
+  link, so that with the same files only pages rendered anew have their links checked.
 
 SQLite holds one row per content file, so a build after an edit writes a row, not the cache.
 A cache that cannot be read is ignored and rewritten; a build never fails because of it.
@@ -75,7 +77,7 @@ class ContentEntry:
 #: The cache file: SQLite, so that a build that changed one article writes one row, not the whole cache.
 CACHE_FILE = "cache.sqlite"
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
-BLOBS = ("pages", "search", "facts", "related", "made")
+BLOBS = ("pages", "search", "facts", "related", "made", "links")
 _CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                  ValueError, ImportError, IndexError)
 
@@ -100,6 +102,9 @@ class BuildCache:
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
     """Output folder → generated set of files (sitemaps) → (hash of its inputs, file → its hash)."""
+    links: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    """Output folder → (hash of the output's file list and what the link check ignores, the HTML
+    pages that had a broken link): while the files are the same, a kept page's links stay good."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
     rows: dict[str, tuple[int, int, str, bytes]] = field(default_factory=dict)
@@ -138,7 +143,7 @@ class BuildCache:
                         in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
             return cls(folder, {}, parts.get("pages", {}), parts.get("search", {}), parts.get("facts", {}),
-                       parts.get("related"), parts.get("made", {}), dirty=False, rows=rows,
+                       parts.get("related"), parts.get("made", {}), parts.get("links", {}), dirty=False, rows=rows,
                        stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False,
                        version=version)
         except _CACHE_ERRORS:
@@ -288,7 +293,7 @@ class BuildCache:
         try:
             with closing(self._open()) as db, db:
                 parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related,
-                         "made": self.made}
+                         "made": self.made, "links": self.links}
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:

@@ -98,8 +98,11 @@ def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: s
 
 
 def check_page_links(pages: Iterable[tuple[OutputFile, Collection[str]]], known: Collection[str], base_url: str,
-                     ignore: Iterable[str] = ()) -> list[BuildWarning]:
-    """Like :func:`check_links`, for pages whose distinct links were read already (or remembered)."""
+                     ignore: Iterable[str] = (), broken: set[str] | None = None) -> list[BuildWarning]:
+    """Like :func:`check_links`, for pages whose distinct links were read already (or remembered).
+
+    ``broken``, if given, receives the path of every page with a broken link.
+    """
     skipped = tuple(p.lstrip("/") for p in ignore)
     verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
 
@@ -136,6 +139,8 @@ def check_page_links(pages: Iterable[tuple[OutputFile, Collection[str]]], known:
             target = verdicts[key]
             if target is not None:
                 missing.setdefault(target, (link, []))[1].append(f)
+                if broken is not None:
+                    broken.add(f.path)
     warnings = []
     for link, linking in missing.values():
         named = ", ".join(p.path for p in linking[:PAGES_NAMED])

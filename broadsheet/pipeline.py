@@ -654,6 +654,33 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
     return out
 
 
+def check_links_of(loaded: LoadedSite, output: Path, pages: list[tuple[OutputFile, str, tuple[str, ...], bool]],
+                   known: set[str], ignore: tuple[str, ...]) -> list[BuildWarning]:
+    """Check the pages' internal links; with the cache, only those that can have changed.
+
+    A page kept from the last build has the same links (its bytes are the same); when the output
+    holds the same files as then, its links lead where they led: only pages rendered now and pages
+    that had a broken link are checked again, and the warnings are what checking all would give.
+    """
+    base_url = loaded.config.base_url
+    if loaded.cache.folder is None:
+        return check_page_links(((f, links) for f, _, links, _ in pages), known, base_url, ignore)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
+    h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
+    key = h.hexdigest()
+    where = str(output.resolve())
+    record = loaded.cache.links.get(where)
+    before = record[1] if record is not None and record[0] == key else None
+    todo = ((f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before)
+    broken: set[str] = set()
+    warnings = check_page_links(todo, known, base_url, ignore, broken)
+    if record != (key, frozenset(broken)):
+        loaded.cache.links[where] = (key, frozenset(broken))
+        loaded.cache.dirty = True
+    return warnings
+
+
 def read_back(f: OutputFile, output: Path) -> OutputFile | None:
     """A page with its bytes: as rendered, staged by a worker, or kept from the last build, read back."""
     if f.data is not None:
@@ -728,8 +755,8 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
         files = add_files(files, index_files)
     # Without an index, the search page's links into it are already covered by the warning above.
     tell(options.progress, "Checking links")
-    link_warnings = check_page_links(((f, links) for f, _, links, _ in pages), {f.path for f in files},
-                                     loaded.config.base_url, () if index_files else (f"/{BUNDLE_DIR}/",))
+    link_warnings = check_links_of(loaded, output, pages, {f.path for f in files},
+                                   () if index_files else (f"/{BUNDLE_DIR}/",))
     warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])

@@ -152,3 +152,37 @@ def test_sitemaps_kept_while_their_entries_are_the_same(make_site: Callable[...,
     (site / "content/world/new.md").write_text(article("New story"), encoding="utf-8")
     run_build(site)
     assert len(made) == 3 and b"/world/new-story/" in (site / "output/sitemap.xml").read_bytes()
+
+
+def test_warm_builds_check_only_links_that_can_have_changed(make_site: Callable[..., Path],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the same files in the output, kept pages are not checked again, yet every warning stays."""
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site({
+        **{f"content/world/a{i}.md": article(f"Story {i}") for i in range(4)},
+        "content/world/broken.md": article("Broken", body="See [the report](/reports/2026/)."),
+    })
+    checked: list[list[str]] = []
+    real = pipeline.check_page_links
+
+    def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pages = list(pages)
+        checked.append(sorted(f.path for f, _ in pages))
+        return real(pages, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "check_page_links", counted)
+    first = run_build(site)
+    warned = [w.message for w in first.warnings if "broken internal link" in w.message]
+    assert len(warned) == 1 and "world/broken/index.html" in warned[0]
+    again = run_build(site)
+    assert [w.message for w in again.warnings if "broken internal link" in w.message] == warned
+    assert checked[-1] == ["world/broken/index.html"]  # only the page that had a broken link
+    # A new file changes what links can reach: everything is checked again, and the warning goes.
+    (site / "static/reports/2026").mkdir(parents=True)
+    (site / "static/reports/2026/index.html").write_text("<p>Report</p>", encoding="utf-8")
+    fixed = run_build(site)
+    assert not [w for w in fixed.warnings if "broken internal link" in w.message]
+    assert len(checked[-1]) > 5
+    quiet = run_build(site)
+    assert [w.message for w in quiet.warnings] == [w.message for w in fixed.warnings]
+    assert checked[-1] == []  # nothing rendered, nothing broken before: nothing to check
