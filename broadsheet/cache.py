@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -242,14 +243,34 @@ class BuildCache:
                 row = (e.doc.meta, e.doc.body_line, e.rendered, e.warnings)
                 yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def _open(self) -> sqlite3.Connection:
-        """Connect to the cache file, made anew (with its tables) when it is ``fresh``."""
+    def _make_folder(self) -> None:
+        """Make the cache folder, telling git to ignore it."""
         assert self.folder is not None
-        path = self.folder / CACHE_FILE
         self.folder.mkdir(exist_ok=True)
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n", encoding="utf-8")
+
+    def templates_dir(self) -> Path | None:
+        """The folder for this code version's compiled templates (made now; older versions' removed)."""
+        if self.folder is None:
+            return None
+        name = f"templates-{code_version()[:16]}"
+        try:
+            self._make_folder()
+            for old in self.folder.glob("templates-*"):
+                if old.name != name and old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old, ignore_errors=True)
+            (self.folder / name).mkdir(exist_ok=True)
+        except OSError:
+            return None  # templates are compiled afresh, as without a cache
+        return self.folder / name
+
+    def _open(self) -> sqlite3.Connection:
+        """Connect to the cache file, made anew (with its tables) when it is ``fresh``."""
+        assert self.folder is not None
+        path = self.folder / CACHE_FILE
+        self._make_folder()
         if self.fresh:
             path.unlink(missing_ok=True)
         db = sqlite3.connect(path, timeout=30)

@@ -295,7 +295,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
         ranked = ranking_done(site, cache, ranked_lists(site))
-    env = site_environment(theme, config)
+    env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(config, theme, env, ranked or site, warnings, cache, related_pending=ranked is None)
 

@@ -374,13 +374,15 @@ class RenderOutcome:
     """URLs of pages put off because they look at related lists still being ranked."""
 
 
-def site_environment(theme: Theme, config: SiteConfig) -> jinja2.Environment:
+def site_environment(theme: Theme, config: SiteConfig, compiled_dir: Path | None = None) -> jinja2.Environment:
     """The Jinja environment of one build of a site: its theme, base URL, time zone and static files.
 
     A build's files do not change while it renders (the live preview makes its own environment).
+    ``compiled_dir``: where compiled templates are kept between builds (see BuildCache.templates_dir).
     """
     tz = config.tz
-    return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True)
+    return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True,
+                            compiled_dir=compiled_dir)
 
 
 ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]],

@@ -205,13 +205,16 @@ DATE_MEMO = 65536
 
 
 def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime],
-                     site_root: Path | None = None, files_fixed: bool = False) -> jinja2.Environment:
+                     site_root: Path | None = None, files_fixed: bool = False,
+                     compiled_dir: Path | None = None) -> jinja2.Environment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
     With ``site_root``, templates can call ``image_size(url)`` to get an image's
     (width, height) for its ``<img>`` attributes (None when unknown). ``files_fixed`` says
     the site's files will not change while the environment is in use (a build, unlike a live
-    preview): each picture's size is then read once.
+    preview): each picture's size is then read once. ``compiled_dir``: a folder where compiled
+    templates are kept between builds (keyed by each template's source; the folder's name must
+    change with the code that compiles them).
     """
     env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
@@ -226,6 +229,7 @@ def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime
         # reorders on every include and import.
         auto_reload=False,
         cache_size=-1,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled_dir)) if compiled_dir is not None else None,
     )
 
     # Keyed on the fold too: equal times in one zone compare equal even when fold tells

@@ -174,3 +174,18 @@ def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, t
     result = run_build(site)
     assert sum(parsed) == 0  # every parse came from the failed build's cache
     assert result.warnings and _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_compiled_templates_are_kept_per_code_version(make_site) -> None:
+    from broadsheet.cache import code_version
+
+    site = _site(make_site, n=3)
+    stale = site / CACHE_DIR / "templates-0000000000000000"
+    stale.mkdir(parents=True)
+    run_build(site)
+    compiled = site / CACHE_DIR / f"templates-{code_version()[:16]}"
+    assert any(compiled.iterdir()) and not stale.exists()
+    before = {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()}
+    (site / "content/world/a1.md").write_text(article("Story number 1", body="Changed."))
+    run_build(site)
+    assert {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()} == before  # read, not compiled again
