@@ -526,14 +526,27 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     # (Started after the fork-started workers exist, so none is forked mid-write.)
     saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
     done = counter(progress, "Rendering", len(todo))
+    published: list[tuple[list[OutputFile], list[BuildWarning], list[OutputFile]]] = []
+
+    def publish(final: list[PageJob]) -> None:
+        """Static files, feeds and sitemaps: made while the workers render the (last round of) pages."""
+        static, warns = static_files(loaded.config.root, loaded.theme.static_dirs)
+        published.append((static, warns, publishing_files(loaded.site, final, static, loaded.cache, output, still)))
+
     try:
         if overlap:
-            outcome, planned, prints = render_while_ranking(loaded, views, planned, jobs, staging, done, saving)
+            outcome, planned, prints = render_while_ranking(loaded, views, planned, jobs, staging, done, saving,
+                                                            publish)
             todo = planned
         else:
             work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site,
                               staging=staging)
-            outcome = render_pages(work, jobs, done=done, started=saving.start)
+
+            def meanwhile() -> None:
+                saving.start()
+                publish(planned)
+
+            outcome = render_pages(work, jobs, done=done, started=meanwhile)
     except OSError as exc:
         if output is None or staging is None:
             raise
@@ -542,8 +555,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
         if saving.is_alive():
             saving.join()
     errors = outcome.errors
-    static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    extra = publishing_files(loaded.site, planned, static, loaded.cache, output, still)
+    static, warnings, extra = published[0]
     files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts, outcome.staged,
                                        outcome.stamps)
     errors += conflicts
@@ -556,15 +568,17 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
 
 def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], planned: list[PageJob],
                          jobs: int | None, staging: Path | None, done: Callable[[int], None] | None,
-                         saving: threading.Thread) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
+                         saving: threading.Thread, publish: Callable[[list[PageJob]], None]
+                         ) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
     then render those, and any page that looked at a related list (see render.PendingRelated).
 
     The ranking is plain Python: it runs in this process, which otherwise only waits for the
     workers, in the time a cold build would rank before rendering anything. The workers of the
     second round are forked after the ranking, so they see the lists.
-    Returns what was rendered, the planned pages (the articles' own planned again with their
-    related articles) and, with the cache, every page's fingerprint.
+    ``publish`` is given the final plan while the second round renders. Returns what was rendered,
+    the planned pages (the articles' own planned again with their related articles) and, with the
+    cache, every page's fingerprint.
     """
     site = loaded.site
     ranked: list[dict[str, tuple[str, ...]]] = []
@@ -604,13 +618,14 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
     outcome.deferred = []
     prints: dict[str, str] = {}
 
-    def fingerprint() -> None:  # while the second round renders: for the next build to compare with
-        if loaded.cache.folder is not None:
+    def meanwhile() -> None:  # while the second round renders
+        publish(planned)
+        if loaded.cache.folder is not None:  # fingerprints, for the next build to compare with
             of = Fingerprinter(pages_site_key(loaded)).of
             prints.update((job.url, of(job)) for job in planned)
 
     work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
-    rest = render_pages(work, jobs, done=done, started=fingerprint)
+    rest = render_pages(work, jobs, done=done, started=meanwhile)
     outcome.pages.update(rest.pages)
     outcome.staged.update(rest.staged)
     outcome.stamps.update(rest.stamps)
