@@ -13,6 +13,7 @@ from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
+from . import markdown_blocks
 from .urls import is_dangerous_url
 
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
@@ -133,18 +134,20 @@ class SkippingInlineProcessor(InlineProcessor):
         return data
 
 
-#: Python-Markdown releases whose inline loop SkippingInlineProcessor mirrors (tests compare outputs).
-#: Any other release runs the stock processor: slower, never different.
+#: Python-Markdown releases whose inline loop SkippingInlineProcessor and whose block parser and
+#: processors markdown_blocks mirrors (tests compare outputs). Any other release runs the stock
+#: ones: slower, never different.
 SKIPPING_TESTED_ON = ("3.11.",)
 
 
 def new_converter(skip_patterns: bool = True) -> _markdown.Markdown:
-    """A Markdown instance with the news extensions (``skip_patterns=False``: stock inline processing)."""
+    """A Markdown instance with the news extensions (``skip_patterns=False``: the stock processors only)."""
     md = _markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
     if skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON):
         for name in ("inline", "smarty"):
             if name in md.treeprocessors and type(md.treeprocessors[name]) is InlineProcessor:
                 md.treeprocessors[name].__class__ = SkippingInlineProcessor
+        markdown_blocks.install(md)
     return md
 
 
