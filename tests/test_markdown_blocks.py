@@ -9,9 +9,11 @@ import markdown as _markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.blockparser import BlockParser
+from markdown.blockprocessors import BlockProcessor
 
 from broadsheet import markdown as bm
-from broadsheet.markdown_blocks import SKIPPING_BLOCK_PROCESSORS, _shortcut_for
+from broadsheet.markdown_blocks import SKIPPING_BLOCK_PROCESSORS, SkippingBlockParser, _shortcut_for
 
 FAST = bm.new_converter()
 STOCK = bm.new_converter(skip_patterns=False)
@@ -29,6 +31,8 @@ def _same(text: str) -> None:
 def test_every_shortcut_is_installed() -> None:
     # A Markdown release that changes one of the expressions shows up here: that processor keeps
     # its stock test (still correct, only slower).
+    assert type(FAST.parser) is SkippingBlockParser
+    assert type(STOCK.parser) is BlockParser
     fast = {type(p) for p in FAST.parser.blockprocessors}
     stock = {type(p) for p in STOCK.parser.blockprocessors}
     for stock_class, (subclass, _attribute, _expected) in SKIPPING_BLOCK_PROCESSORS.items():
@@ -47,6 +51,7 @@ def test_a_changed_expression_keeps_the_stock_test() -> None:
 def test_other_markdown_releases_get_the_stock_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_markdown, "__version__", "3.12.0")
     md = bm.new_converter()
+    assert type(md.parser) is BlockParser
     assert not any(type(p) in {s for s, _a, _e in SKIPPING_BLOCK_PROCESSORS.values()}
                    for p in md.parser.blockprocessors)
 
@@ -125,3 +130,19 @@ def test_shortcut_tests_agree_with_the_stock_ones(lines: list[str]) -> None:
         fast = FAST.parser.blockprocessors[name]
         stock = STOCK.parser.blockprocessors[name]
         assert fast.test(Element("div"), block) == stock.test(Element("div"), block), (name, block)
+
+
+def test_processors_registered_later_are_used() -> None:
+    # The parser takes its list of processors at the start of each document, not once for all.
+    class Shout(BlockProcessor):
+        def test(self, parent: Element, block: str) -> bool:
+            return block.startswith("!!shout")
+
+        def run(self, parent: Element, blocks: list[str]) -> None:
+            blocks.pop(0)
+            parent.append(Element("hr"))
+
+    md = bm.new_converter()
+    assert _convert(md, "!!shout")[0] == "<p>!!shout</p>"
+    md.parser.blockprocessors.register(Shout(md.parser), "shout", 200)
+    assert _convert(md, "!!shout")[0] == "<hr>"
