@@ -11,7 +11,8 @@ answer, False, at once. Output is the same, byte for byte (tests compare it with
 ``install`` swaps a subclass in only where the processor's regular expression is exactly the one
 its shortcut was derived from, so a Markdown release that changes one keeps the stock test there.
 It also swaps in ``SkippingBlockParser``, which takes the sorted list of processors once per
-document rather than once per block.
+document rather than once per block, and lets the fenced-code preprocessor skip documents
+without a fence.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from markdown.blockprocessors import (
 from markdown.extensions.abbr import AbbrBlockprocessor
 from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.extensions.def_list import DefListProcessor
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.extensions.footnotes import FootnoteBlockProcessor
 from markdown.extensions.tables import TableProcessor
 
@@ -223,11 +225,34 @@ class SkippingBlockParser(BlockParser):
                     break
 
 
+#: How FencedBlockPreprocessor.FENCED_BLOCK_RE starts, which the shortcut relies on: every match
+#: opens with three '`' or '~'.
+FENCE_OPENING = r"(?P<fence>^(?:~{3,}|`{3,}))"
+
+
+class SkippingFencedBlockPreprocessor(FencedBlockPreprocessor):
+    """Fenced code blocks, skipping documents with no opening fence (three '`' or '~')."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        """The stock run, or the lines unchanged when no fence can match."""
+        text = "\n".join(lines)
+        # Without a fence the stock run finds nothing and returns text.split("\n"): the same lines,
+        # provided none holds a newline itself. (It would also look the code-highlighting
+        # extension up on its first run; it does so on the first document that has a fence.)
+        if "```" in text or "~~~" in text or text.count("\n") != len(lines) - 1:
+            return super().run(lines)
+        return lines
+
+
 def install(md: _markdown.Markdown) -> None:
-    """Swap the skipping block parser and processors into a Markdown instance (same output, faster)."""
+    """Swap the skipping block parser, processors and preprocessor into a Markdown instance (same output, faster)."""
     if type(md.parser) is BlockParser:
         md.parser.__class__ = SkippingBlockParser
     for processor in md.parser.blockprocessors:
         subclass = _shortcut_for(processor)
         if subclass is not None:
             processor.__class__ = subclass
+    for preprocessor in md.preprocessors:
+        if (type(preprocessor) is FencedBlockPreprocessor
+                and preprocessor.FENCED_BLOCK_RE.pattern.lstrip().startswith(FENCE_OPENING)):
+            preprocessor.__class__ = SkippingFencedBlockPreprocessor

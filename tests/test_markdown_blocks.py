@@ -13,7 +13,12 @@ from markdown.blockparser import BlockParser
 from markdown.blockprocessors import BlockProcessor
 
 from broadsheet import markdown as bm
-from broadsheet.markdown_blocks import SKIPPING_BLOCK_PROCESSORS, SkippingBlockParser, _shortcut_for
+from broadsheet.markdown_blocks import (
+    SKIPPING_BLOCK_PROCESSORS,
+    SkippingBlockParser,
+    SkippingFencedBlockPreprocessor,
+    _shortcut_for,
+)
 
 FAST = bm.new_converter()
 STOCK = bm.new_converter(skip_patterns=False)
@@ -38,6 +43,16 @@ def test_every_shortcut_is_installed() -> None:
     for stock_class, (subclass, _attribute, _expected) in SKIPPING_BLOCK_PROCESSORS.items():
         assert stock_class in stock
         assert subclass in fast, stock_class
+    assert type(FAST.preprocessors["fenced_code_block"]) is SkippingFencedBlockPreprocessor
+
+
+@pytest.mark.parametrize("lines", [[], [""], ["a", "b"], ["a\nb"], ["```", "x", "```"], ["~~~", "y", "~~~"],
+                                   ["``", "`"], ["a\n```", "x", "```"]])
+def test_fenced_preprocessor_returns_the_stock_lines(lines: list[str]) -> None:
+    FAST.reset()
+    STOCK.reset()
+    assert (FAST.preprocessors["fenced_code_block"].run(list(lines))
+            == STOCK.preprocessors["fenced_code_block"].run(list(lines)))
 
 
 def test_a_changed_expression_keeps_the_stock_test() -> None:
@@ -54,6 +69,7 @@ def test_other_markdown_releases_get_the_stock_parser(monkeypatch: pytest.Monkey
     assert type(md.parser) is BlockParser
     assert not any(type(p) in {s for s, _a, _e in SKIPPING_BLOCK_PROCESSORS.values()}
                    for p in md.parser.blockprocessors)
+    assert type(md.preprocessors["fenced_code_block"]) is not SkippingFencedBlockPreprocessor
 
 
 TRICKY = {
