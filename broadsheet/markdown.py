@@ -163,10 +163,13 @@ _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
 _FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 # Attributes that hold URLs, with their quoted or unquoted value.
+_URL_NAMES = ("href", "src", "action", "formaction", "xlink:href", "poster", "srcset")
 _URL_ATTR = re.compile(
-    r"""(\s(?:href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
+    rf"""(\s(?:{"|".join(map(re.escape, _URL_NAMES))})\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
     re.IGNORECASE,
 )
+#: How far before its name a match of _URL_ATTR starts (the whitespace, then the name), longest first.
+_URL_NAME_REACH = tuple(sorted({len(name) + 1 for name in _URL_NAMES}, reverse=True))
 
 
 class MarkdownTooComplex(ValueError):
@@ -188,15 +191,43 @@ def plain_text(fragment: str) -> str:
     return " ".join(html.unescape(_TAG.sub("", text)).split())
 
 
+def _blocked(m: re.Match[str]) -> str:
+    """A match of _URL_ATTR, its value replaced with '#blocked' when the URL runs script."""
+    value = m.group(2)
+    bare = value[1:-1] if value[:1] in "\"'" else value
+    return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
+
+
 def _neutralise(fragment: str) -> str:
-    """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'."""
+    """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'.
 
-    def fix(m: re.Match[str]) -> str:
-        value = m.group(2)
-        bare = value[1:-1] if value[:1] in "\"'" else value
-        return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
-
-    return _URL_ATTR.sub(fix, fragment) if "=" in fragment else fragment
+    The same as ``_URL_ATTR.sub(_blocked, fragment)`` (tests compare them), found faster: that
+    search tries the expression at every whitespace character of the body, while a match needs
+    an '=', which is rare outside tags. A match is whitespace, a name, optional whitespace and
+    '=' (none of them '='), so the '=' it holds is the first after its start: a match beginning
+    before that '=' ends its name where the whitespace before it begins, and can only start
+    one name length (plus one) earlier. Those few places are tried, leftmost first, as the
+    search would; the expression itself decides at each.
+    """
+    if "=" not in fragment:
+        return fragment
+    parts: list[str] = []
+    copied = 0  # fragment[:copied] is in parts
+    pos = 0  # where the search would go on from
+    while (equals := fragment.find("=", pos)) >= 0:
+        # str.rstrip() strips exactly what re's \s matches in str patterns (both use str.isspace).
+        name_end = pos + len(fragment[pos:equals].rstrip())
+        for reach in _URL_NAME_REACH:
+            if name_end - reach >= pos and (m := _URL_ATTR.match(fragment, name_end - reach)):
+                parts += (fragment[copied:m.start()], _blocked(m))
+                copied = pos = m.end()
+                break
+        else:
+            pos = equals + 1
+    if not parts:
+        return fragment
+    parts.append(fragment[copied:])
+    return "".join(parts)
 
 
 def check_complexity(body: str) -> None:
