@@ -184,11 +184,22 @@ class MarkdownTooComplex(ValueError):
 MAX_BRACKETS_PER_BLOCK = 1000
 
 
+def _spaced(m: re.Match[str]) -> str:
+    """The matched text and a space."""
+    return m.group() + " "
+
+
+def _words(fragment: str) -> list[str]:
+    """The words of an HTML fragment: tags and entities gone, the end of a block separating words."""
+    # A function, not the template r"\g<0> ": re expands templates in Python code, once per match.
+    text = _BLOCK_END.sub(_spaced, fragment)
+    # str.split() splits on exactly the characters re's \s matches in str patterns.
+    return html.unescape(_TAG.sub("", text)).split()
+
+
 def plain_text(fragment: str) -> str:
     """Strip tags and entities from an HTML fragment; collapse whitespace."""
-    text = _BLOCK_END.sub(r"\g<0> ", fragment)
-    # str.split() splits on exactly the characters re's \s matches in str patterns.
-    return " ".join(html.unescape(_TAG.sub("", text)).split())
+    return " ".join(_words(fragment))
 
 
 def _blocked(m: re.Match[str]) -> str:
@@ -255,10 +266,11 @@ def render_markdown(body: str) -> Rendered:
         raise MarkdownTooComplex("the body is nested too deeply (lists or quotes inside each other)", 1) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
-    text = plain_text(out)
+    words = _words(out)
     match = _FIRST_P.search(out)
     first = plain_text(match.group(1)) if match else ""
-    return Rendered(html=out, toc=toc, text=text, first_paragraph=first, words=len(text.split()))
+    # The words hold no whitespace, so the text joined from them splits back into the same words.
+    return Rendered(html=out, toc=toc, text=" ".join(words), first_paragraph=first, words=len(words))
 
 
 def cut_summary(text: str, limit: int = SUMMARY_CHARS) -> str:

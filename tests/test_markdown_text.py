@@ -1,19 +1,27 @@
-"""What render_markdown does after conversion matches its plain definitions."""
+"""What render_markdown does after conversion (URL neutralising, plain text, words) matches its plain definitions."""
 
 from __future__ import annotations
 
+import html
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.markdown import _URL_ATTR, _blocked, _neutralise
+from broadsheet.markdown import _BLOCK_END, _TAG, _URL_ATTR, _blocked, _neutralise, plain_text, render_markdown
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _reference_neutralise(fragment: str) -> str:
     return _URL_ATTR.sub(_blocked, fragment)
+
+
+def _reference_plain_text(fragment: str) -> str:
+    return " ".join(html.unescape(_TAG.sub("", _BLOCK_END.sub(r"\g<0> ", fragment))).split())
 
 
 def test_str_isspace_is_what_re_calls_whitespace() -> None:
@@ -48,3 +56,24 @@ PIECES = [" ", "  ", "\t", "\n", "\u00a0", "\u2028", "\x1c", "=", " =", "= ", '"
 def test_neutralise_matches_the_plain_substitution_on_random_markup(pieces: list[str]) -> None:
     fragment = "".join(pieces)
     assert _neutralise(fragment) == _reference_neutralise(fragment)
+
+
+TEXT_PIECES = ["<p>", "</p>", "</P>", "<h2 id='x'>", "</h2>", "</li>", "<li>", "<br>", "<a </p>", "<!-- </div> -->",
+               "word", " ", "\n", "&amp;", "&lt;p&gt;", "&nbsp;", "\u2003", "<", ">", "</td>", "</tdx>", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TEXT_PIECES), max_size=30))
+def test_plain_text_matches_its_definition(pieces: list[str]) -> None:
+    fragment = "".join(pieces)
+    assert plain_text(fragment) == _reference_plain_text(fragment)
+
+
+def test_rendered_text_and_words_on_the_example_site() -> None:
+    files = sorted((REPO / "content").rglob("*.md"))
+    assert files
+    for path in files:
+        body = path.read_text(encoding="utf-8").split("\n---\n", 1)[-1]
+        rendered = render_markdown(body)
+        assert rendered.text == _reference_plain_text(rendered.html), path
+        assert rendered.words == len(rendered.text.split()), path
