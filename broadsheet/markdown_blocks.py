@@ -11,17 +11,20 @@ answer, False, at once. Output is the same, byte for byte (tests compare it with
 ``install`` swaps a subclass in only where the processor's regular expression is exactly the one
 its shortcut was derived from, so a Markdown release that changes one keeps the stock test there.
 It also swaps in ``SkippingBlockParser``, which takes the sorted list of processors once per
-document rather than once per block, and lets the fenced-code preprocessor skip documents
-without a fence.
+document rather than once per block, and shortcuts for the preprocessors that prepare the
+parser's text, which skip work a document gives them none of (no fence, no HTML, no blank
+line holding spaces).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from xml.etree.ElementTree import Element, ElementTree
 
 import markdown as _markdown
+from markdown import util
 from markdown.blockparser import BlockParser
 from markdown.blockprocessors import (
     BlockProcessor,
@@ -36,7 +39,9 @@ from markdown.extensions.admonition import AdmonitionProcessor
 from markdown.extensions.def_list import DefListProcessor
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.extensions.footnotes import FootnoteBlockProcessor
+from markdown.extensions.md_in_html import HtmlBlockPreprocessor
 from markdown.extensions.tables import TableProcessor
+from markdown.preprocessors import NormalizeWhitespace
 
 
 def _line_starts(*marks: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -244,6 +249,36 @@ class SkippingFencedBlockPreprocessor(FencedBlockPreprocessor):
         return lines
 
 
+class SkippingNormalizeWhitespace(NormalizeWhitespace):
+    """Whitespace normalised as by the stock preprocessor, without searching for blank lines of spaces."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        """The stock run (``NormalizeWhitespace.run`` in 3.11), searching only where there can be a match."""
+        source = "\n".join(lines)
+        source = source.replace(util.STX, "").replace(util.ETX, "")
+        source = source.replace("\r\n", "\n").replace("\r", "\n") + "\n\n"
+        source = source.expandtabs(self.md.tab_length)
+        # The stock search for lines of spaces tries a look-behind at every character; each match
+        # holds a space and then a newline.
+        if " \n" in source:
+            source = re.sub(r"(?<=\n) +\n", "\n", source)
+        return source.split("\n")
+
+
+class SkippingHtmlBlockPreprocessor(HtmlBlockPreprocessor):
+    """Raw HTML blocks stashed (md_in_html), skipping documents with neither '<' nor '&'."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        """The stock run, or the lines unchanged when the HTML parser could only see text."""
+        text = "\n".join(lines)
+        # The HTML parser acts on '<' (tags, comments…) and '&' (character references, which it
+        # rewrites); in text with neither it passes everything to handle_data, which the stock
+        # run joins and splits again: the same lines, provided none holds a newline itself.
+        if "<" in text or "&" in text or text.count("\n") != len(lines) - 1:
+            return super().run(lines)
+        return lines
+
+
 def install(md: _markdown.Markdown) -> None:
     """Swap the skipping block parser, processors and preprocessor into a Markdown instance (same output, faster)."""
     if type(md.parser) is BlockParser:
@@ -256,3 +291,7 @@ def install(md: _markdown.Markdown) -> None:
         if (type(preprocessor) is FencedBlockPreprocessor
                 and preprocessor.FENCED_BLOCK_RE.pattern.lstrip().startswith(FENCE_OPENING)):
             preprocessor.__class__ = SkippingFencedBlockPreprocessor
+        elif type(preprocessor) is NormalizeWhitespace:
+            preprocessor.__class__ = SkippingNormalizeWhitespace
+        elif type(preprocessor) is HtmlBlockPreprocessor:
+            preprocessor.__class__ = SkippingHtmlBlockPreprocessor

@@ -17,6 +17,8 @@ from broadsheet.markdown_blocks import (
     SKIPPING_BLOCK_PROCESSORS,
     SkippingBlockParser,
     SkippingFencedBlockPreprocessor,
+    SkippingHtmlBlockPreprocessor,
+    SkippingNormalizeWhitespace,
     _shortcut_for,
 )
 
@@ -44,15 +46,23 @@ def test_every_shortcut_is_installed() -> None:
         assert stock_class in stock
         assert subclass in fast, stock_class
     assert type(FAST.preprocessors["fenced_code_block"]) is SkippingFencedBlockPreprocessor
+    assert type(FAST.preprocessors["normalize_whitespace"]) is SkippingNormalizeWhitespace
+    assert type(FAST.preprocessors["html_block"]) is SkippingHtmlBlockPreprocessor
 
 
-@pytest.mark.parametrize("lines", [[], [""], ["a", "b"], ["a\nb"], ["```", "x", "```"], ["~~~", "y", "~~~"],
-                                   ["``", "`"], ["a\n```", "x", "```"]])
-def test_fenced_preprocessor_returns_the_stock_lines(lines: list[str]) -> None:
+PREPROCESSED = [[], [""], ["a", "b"], ["a\nb"], ["```", "x", "```"], ["~~~", "y", "~~~"], ["``", "`"],
+                ["a\n```", "x", "```"], ["a ", "   ", "b", "\t", "c\t", "  "], ["x\r\ny\rz"], ["a \x02", "\x03b"],
+                ["a <b>b</b>", "<div>", "x", "</div>"], ["AT&T", "&#65 x", "&amp;", "&copy"], ["a\n<", "b"],
+                ["<!-- c -->"], ["1 > 2", "a & b"], [" ", "  ", " "], ["a", " ", "b"]]
+
+
+@pytest.mark.parametrize("name", ["normalize_whitespace", "fenced_code_block", "html_block"])
+@pytest.mark.parametrize("lines", PREPROCESSED)
+def test_preprocessors_return_the_stock_lines(name: str, lines: list[str]) -> None:
     FAST.reset()
     STOCK.reset()
-    assert (FAST.preprocessors["fenced_code_block"].run(list(lines))
-            == STOCK.preprocessors["fenced_code_block"].run(list(lines)))
+    assert FAST.preprocessors[name].run(list(lines)) == STOCK.preprocessors[name].run(list(lines))
+    assert FAST.htmlStash.rawHtmlBlocks == STOCK.htmlStash.rawHtmlBlocks
 
 
 def test_a_changed_expression_keeps_the_stock_test() -> None:
@@ -69,7 +79,7 @@ def test_other_markdown_releases_get_the_stock_parser(monkeypatch: pytest.Monkey
     assert type(md.parser) is BlockParser
     assert not any(type(p) in {s for s, _a, _e in SKIPPING_BLOCK_PROCESSORS.values()}
                    for p in md.parser.blockprocessors)
-    assert type(md.preprocessors["fenced_code_block"]) is not SkippingFencedBlockPreprocessor
+    assert not any(type(p).__module__ == "broadsheet.markdown_blocks" for p in md.preprocessors)
 
 
 TRICKY = {
@@ -107,6 +117,8 @@ TRICKY = {
     "list with header": "* # Header\nline\n\n- item\n\n    ## loose header\n    after",
     "mixed": "# T\n\ntext\n\n> q\n\n---\n\nTerm\n: def\n\n!!! note\n    x\n\n| a | b |\n|---|---|\n\n[^1]: f",
     "edge whitespace": "\n\n\n   \n\t# tab\n \n#\n>\n:\n!!!\n|\n",
+    "blank lines of spaces": "a\n   \nb\n\t\n  c  \n\r\nd\re\n \n\n    code\n    \n    more",
+    "entities and inline html": "AT&T &amp; &#65 &copy x\n\na <b>bold</b> <!-- c --> 1 < 2 > 0\n\n<hr>\ntext",
     "lone markers": "#\n\n>\n\n:\n\n!!!\n\n|\n\n*[\n\n[^\n\n]:\n\n=\n\n-",
 }
 
