@@ -140,10 +140,43 @@ class SkippingInlineProcessor(InlineProcessor):
 SKIPPING_TESTED_ON = ("3.11.",)
 
 
+class SkippingMarkdown(_markdown.Markdown):
+    """Python-Markdown, looking block-level tags up in a set while it converts.
+
+    ``is_block_level`` searches the list ``block_level_elements`` (about 60 tags) for each
+    element it is asked about, by the prettify and attr_list tree processors and the HTML
+    extractor. Extensions add to the list when they are loaded, never during a conversion, so a
+    set taken as each conversion starts gives the same answers. Outside a conversion, or when
+    the list holds something a set cannot, the stock lookup runs.
+    """
+
+    _block_level: frozenset[object] | None = None
+
+    def convert(self, source: str) -> str:
+        """Convert, with the block-level tags in a set for the duration."""
+        try:
+            self._block_level = frozenset(self.block_level_elements)
+        except TypeError:  # an unhashable entry: keep the stock lookup
+            self._block_level = None
+        try:
+            return super().convert(source)
+        finally:
+            self._block_level = None
+
+    def is_block_level(self, tag: Any) -> bool:
+        """The stock answer (see ``Markdown.is_block_level``), from the set when there is one."""
+        block_level = self._block_level
+        if block_level is None:
+            return super().is_block_level(tag)
+        return isinstance(tag, str) and tag.lower().rstrip("/") in block_level
+
+
 def new_converter(skip_patterns: bool = True) -> _markdown.Markdown:
     """A Markdown instance with the news extensions (``skip_patterns=False``: the stock processors only)."""
-    md = _markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
-    if skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON):
+    fast = skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON)
+    md = (SkippingMarkdown if fast else _markdown.Markdown)(
+        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+    if fast:
         for name in ("inline", "smarty"):
             if name in md.treeprocessors and type(md.treeprocessors[name]) is InlineProcessor:
                 md.treeprocessors[name].__class__ = SkippingInlineProcessor

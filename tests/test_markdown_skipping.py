@@ -1,16 +1,19 @@
-"""The inline processor that skips patterns gives exactly the stock processor's output."""
+"""The inline processor that skips patterns, and the set of block-level tags, give exactly the stock output."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import markdown as _markdown
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.treeprocessors import Treeprocessor
 
 from broadsheet.markdown import (
     INLINE_TRIGGERS,
     SkippingInlineProcessor,
+    SkippingMarkdown,
     _triggers,
     new_converter,
     render_markdown,
@@ -77,3 +80,37 @@ def test_render_markdown_uses_the_skipping_converter() -> None:
     out = render_markdown('He said "it\'s -- fine..." and *left*.')
     stock = _markdown.markdown('He said "it\'s -- fine..." and *left*.', extensions=["smarty"])
     assert out.html == stock
+
+
+@pytest.mark.parametrize("added", [None, "news-box", ["unhashable"]])
+def test_block_level_lookup_answers_as_the_stock_one(added: object) -> None:
+    from xml.etree.ElementTree import Comment
+
+    fast = new_converter()
+    stock = new_converter(skip_patterns=False)
+    assert type(fast) is SkippingMarkdown
+    if added is not None:  # extensions may add tags after the converter is built
+        fast.block_level_elements.append(added)  # type: ignore[arg-type]
+        stock.block_level_elements.append(added)  # type: ignore[arg-type]
+    tags: list[object] = [*STOCK.block_level_elements, "news-box", "P", "Div/", "div//", "span", "", "/", "pre ",
+                          Comment, None, 1]
+    seen: list[list[bool]] = []
+
+    class Spy(Treeprocessor):
+        def run(self, root: object) -> None:
+            seen.append([fast.is_block_level(tag) for tag in tags])
+
+    fast.treeprocessors.register(Spy(fast), "spy", 1)
+    fast.convert("text")  # the lookup from the set, during a conversion
+    expected = [stock.is_block_level(tag) for tag in tags]
+    assert seen == [expected]
+    assert [fast.is_block_level(tag) for tag in tags] == expected  # outside one: the stock lookup
+
+
+def test_block_level_tags_added_later_are_honoured() -> None:
+    fast = new_converter()
+    stock = new_converter(skip_patterns=False)
+    for md in (fast, stock):
+        md.block_level_elements.append("news-box")
+    text = "<news-box>\n*a*\n</news-box>\n\ntext"
+    assert fast.convert(text) == stock.convert(text)
