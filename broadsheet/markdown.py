@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import markdown as _markdown
+from markdown.inlinepatterns import InlineProcessor as NewStylePattern
 from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
@@ -72,6 +73,35 @@ for _pattern, _needs in {
     INLINE_TRIGGERS[_pattern] = _needs
 
 
+#: For each inline pattern (by its regular expression) that the regex engine searches slowly,
+#: trying it at every character because it starts with a look-behind or an alternation: the
+#: strings every match starts with. The search is started at the first of them instead, where
+#: the stock search, begun further left, finds its first match too (a look-behind still sees
+#: the text before where a search starts). Anchored and literal-led patterns are fast already.
+#: Used for new-style patterns (``markdown.inlinepatterns.InlineProcessor``) only.
+INLINE_LEADS: dict[str, tuple[str, ...]] = {
+    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("\\\\", "`"),
+    r"(?<!\!)\[": ("[",),
+    r"\*|_": ("*", "_"),
+    r"(?<!-)---(?!-)": ("---",),
+    r"(?<!-)--(?!-)": ("--",),
+    r"(?<!\.)\.{3}(?!\.)": ("...",),
+    f"(?<={_CLOSE})" + "\\'\"": ("'\"",),
+    f"(?<={_CLOSE})" + '\\"\'': ("\"'",),
+    r"(?<!\w)'(?=\d{2}s)": ("'",),
+    rf"(?<={_CLOSE})'(?!\s|s\b|\d)": ("'",),
+    rf'(?<={_CLOSE})"': ('"',),
+}
+
+
+def _first_of(data: str, leads: tuple[str, ...], start: int) -> int:
+    """Where the first of ``leads`` occurs in ``data`` from ``start`` on, or -1."""
+    if len(leads) == 1:
+        return data.find(leads[0], start)
+    found = [i for i in (data.find(lead, start) for lead in leads) if i >= 0]
+    return min(found) if found else -1
+
+
 def _triggers(pattern: str) -> tuple[str, ...] | None:
     """What a pattern needs in the text to match, or None when unknown (always run it)."""
     if pattern in INLINE_TRIGGERS:
@@ -90,17 +120,26 @@ class SkippingInlineProcessor(InlineProcessor):
     output is the same, byte for byte (tests compare it with the stock processor's).
     """
 
+    _patterns: list[Pattern]
     _needs: list[tuple[str, ...] | None]
+    _leads: list[tuple[str, ...] | None]
     _triggers: tuple[str, ...]
     _plans: dict[frozenset[str], tuple[int, ...]]
 
     def run(self, tree: Any, ancestors: list[str] | None = None) -> Any:
         """Process the tree, knowing first what each pattern needs."""
         patterns: list[Pattern] = list(self.inlinePatterns)  # type: ignore[arg-type]  # the stubs name the wrong class
-        needs = [_triggers(p.getCompiledRegExp().pattern) for p in patterns]
-        if needs != getattr(self, "_needs", None):
-            self._needs = needs
-            self._triggers = tuple(sorted({s for need in needs if need for s in need}))
+        # The same pattern objects as last time have the same expressions (a pattern compiles
+        # its expression once, when it is built): what they need is known already.
+        if patterns != getattr(self, "_patterns", None):
+            expressions = [p.getCompiledRegExp().pattern for p in patterns]
+            self._patterns = patterns
+            self._needs = [_triggers(expression) for expression in expressions]
+            # Only new-style patterns search from where they are asked to; a legacy one matches
+            # the whole rest of the text, so where it starts changes what it captures.
+            self._leads = [INLINE_LEADS.get(expression) if isinstance(p, NewStylePattern) else None
+                           for p, expression in zip(patterns, expressions, strict=True)]
+            self._triggers = tuple(sorted({s for need in self._needs if need for s in need}))
             self._plans = {}
         return super().run(tree, ancestors)
 
@@ -117,20 +156,27 @@ class SkippingInlineProcessor(InlineProcessor):
 
         Which trigger strings a text holds is looked up once: matches replace text with
         placeholders (letters, digits and control characters), so a string absent at the
-        start stays absent, and a pattern skipped for it would have found nothing.
+        start stays absent, and a pattern skipped for it would have found nothing. A pattern
+        with leads (``INLINE_LEADS``) is searched from the first of them; with none left in the
+        text it finds nothing, and is not run.
         """
         if isinstance(data, AtomicString):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        patterns = self.inlinePatterns
+        patterns = self._patterns  # the registry, as taken by run
+        leads = self._leads
         plan = self._plan(frozenset([s for s in self._triggers if s in data]))
         for index in plan:
             if index < patternIndex:
                 continue
+            pattern = patterns[index]
+            lead = leads[index]
             start = 0
             matched = True
             while matched:
-                data, matched, start = apply(patterns[index], data, index, start)
+                if lead is not None and (start := _first_of(data, lead, start)) < 0:
+                    break
+                data, matched, start = apply(pattern, data, index, start)
         return data
 
 

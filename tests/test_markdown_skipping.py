@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import markdown as _markdown
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from markdown.treeprocessors import Treeprocessor
 
 from broadsheet.markdown import (
+    INLINE_LEADS,
     INLINE_TRIGGERS,
     SkippingInlineProcessor,
     SkippingMarkdown,
@@ -27,7 +29,8 @@ STOCK = new_converter(skip_patterns=False)
 PIECES = ["a", "b", " ", "  \n", "\n", "\n\n", "*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")", "!",
           "[^1]", "<", ">", "&", "&amp;", "&#8211;", "'", '"', "-", "--", "---", ".", "...", "....", "s", "70s",
           "http://x.example/", "a@b.example", "<b>", "</b>", "<!-- c -->", "# ", "> ", "- ", "1. ", ":", "~",
-          "\u2014", "\u2013", "&nbsp;", "{", "}", "é", "\u0002", "'t", "[x]: /u", "![i](/p.png)", "[l](/u)"]
+          "\u2014", "\u2013", "&nbsp;", "{", "}", "é", "\u0002", "'t", "[x]: /u", "![i](/p.png)", "[l](/u)",
+          "\\\\`", "\\`", "``x``", "----", "\"'", "'\"", "x'", "x\"", "'70s", "[x]", "[x][]", "![x]"]
 
 
 def _both(text: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -51,6 +54,26 @@ def test_every_installed_pattern_has_a_trigger() -> None:
         for pattern in FAST.treeprocessors[name].inlinePatterns:
             assert _triggers(pattern.getCompiledRegExp().pattern) is not None, pattern
     assert all(needs and all(needs) for needs in INLINE_TRIGGERS.values())
+
+
+def test_every_lead_is_installed() -> None:
+    # As for triggers: a Markdown version that changes one of these expressions shows up here.
+    _both("x")
+    used = {pattern.getCompiledRegExp().pattern
+            for name in ("inline", "smarty")
+            for pattern, lead in zip(FAST.treeprocessors[name]._patterns, FAST.treeprocessors[name]._leads, strict=True)
+            if lead}
+    assert used == set(INLINE_LEADS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_every_match_starts_with_a_lead(pieces: list[str]) -> None:
+    # What INLINE_LEADS claims, checked on the expressions themselves.
+    text = "".join(pieces)
+    for expression, leads in INLINE_LEADS.items():
+        for match in re.finditer(expression, text):
+            assert text.startswith(leads, match.start()), (expression, text)
 
 
 def test_same_output_on_the_example_site() -> None:
