@@ -240,7 +240,6 @@ def _converter() -> _markdown.Markdown:
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
-_FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 # Attributes that hold URLs, with their quoted or unquoted value.
 _URL_NAMES = ("href", "src", "action", "formaction", "xlink:href", "poster", "srcset")
 _URL_ATTR = re.compile(
@@ -286,6 +285,17 @@ def _blocked(m: re.Match[str]) -> str:
     value = m.group(2)
     bare = value[1:-1] if value[:1] in "\"'" else value
     return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
+
+
+def _first_paragraph(fragment: str) -> str | None:
+    """The inside of the first ``<p>…</p>`` (as ``re.search(r"<p>(.*?)</p>", fragment, re.DOTALL)``), or None."""
+    # If the first "<p>" has no "</p>" after it, no later one has: string searches give the
+    # same answer as the lazy expression, which tests each character for "</p>" in turn.
+    start = fragment.find("<p>")
+    if start < 0:
+        return None
+    end = fragment.find("</p>", start + 3)
+    return None if end < 0 else fragment[start + 3:end]
 
 
 def _neutralise(fragment: str) -> str:
@@ -346,8 +356,8 @@ def render_markdown(body: str) -> Rendered:
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
     words = _words(out)
-    match = _FIRST_P.search(out)
-    first = plain_text(match.group(1)) if match else ""
+    paragraph = _first_paragraph(out)
+    first = plain_text(paragraph) if paragraph is not None else ""
     # The words hold no whitespace, so the text joined from them splits back into the same words.
     return Rendered(html=out, toc=toc, text=" ".join(words), first_paragraph=first, words=len(words))
 

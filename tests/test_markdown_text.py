@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.markdown import _BLOCK_END, _TAG, _URL_ATTR, _blocked, _neutralise, plain_text, render_markdown
+from broadsheet.markdown import (
+    _BLOCK_END,
+    _TAG,
+    _URL_ATTR,
+    _blocked,
+    _first_paragraph,
+    _neutralise,
+    plain_text,
+    render_markdown,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,6 +76,14 @@ TEXT_PIECES = ["<p>", "</p>", "</P>", "<h2 id='x'>", "</h2>", "</li>", "<li>", "
 def test_plain_text_matches_its_definition(pieces: list[str]) -> None:
     fragment = "".join(pieces)
     assert plain_text(fragment) == _reference_plain_text(fragment)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<p>", "</p>", "<P>", "</P>", "<p", "p>", "</", "x", "\n", " "]), max_size=20))
+def test_first_paragraph_matches_the_lazy_expression(pieces: list[str]) -> None:
+    fragment = "".join(pieces)
+    match = re.search(r"<p>(.*?)</p>", fragment, re.DOTALL)
+    assert _first_paragraph(fragment) == (match.group(1) if match else None)
 
 
 def test_rendered_text_and_words_on_the_example_site() -> None:
