@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import markdown as _markdown
+from markdown.inlinepatterns import InlineProcessor as NewStylePattern
 from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
+from . import markdown_blocks
 from .urls import is_dangerous_url
 
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
@@ -71,6 +73,35 @@ for _pattern, _needs in {
     INLINE_TRIGGERS[_pattern] = _needs
 
 
+#: For each inline pattern (by its regular expression) that the regex engine searches slowly,
+#: trying it at every character because it starts with a look-behind or an alternation: the
+#: strings every match starts with. The search is started at the first of them instead, where
+#: the stock search, begun further left, finds its first match too (a look-behind still sees
+#: the text before where a search starts). Anchored and literal-led patterns are fast already.
+#: Used for new-style patterns (``markdown.inlinepatterns.InlineProcessor``) only.
+INLINE_LEADS: dict[str, tuple[str, ...]] = {
+    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("\\\\", "`"),
+    r"(?<!\!)\[": ("[",),
+    r"\*|_": ("*", "_"),
+    r"(?<!-)---(?!-)": ("---",),
+    r"(?<!-)--(?!-)": ("--",),
+    r"(?<!\.)\.{3}(?!\.)": ("...",),
+    f"(?<={_CLOSE})" + "\\'\"": ("'\"",),
+    f"(?<={_CLOSE})" + '\\"\'': ("\"'",),
+    r"(?<!\w)'(?=\d{2}s)": ("'",),
+    rf"(?<={_CLOSE})'(?!\s|s\b|\d)": ("'",),
+    rf'(?<={_CLOSE})"': ('"',),
+}
+
+
+def _first_of(data: str, leads: tuple[str, ...], start: int) -> int:
+    """Where the first of ``leads`` occurs in ``data`` from ``start`` on, or -1."""
+    if len(leads) == 1:
+        return data.find(leads[0], start)
+    found = [i for i in (data.find(lead, start) for lead in leads) if i >= 0]
+    return min(found) if found else -1
+
+
 def _triggers(pattern: str) -> tuple[str, ...] | None:
     """What a pattern needs in the text to match, or None when unknown (always run it)."""
     if pattern in INLINE_TRIGGERS:
@@ -89,17 +120,26 @@ class SkippingInlineProcessor(InlineProcessor):
     output is the same, byte for byte (tests compare it with the stock processor's).
     """
 
+    _patterns: list[Pattern]
     _needs: list[tuple[str, ...] | None]
+    _leads: list[tuple[str, ...] | None]
     _triggers: tuple[str, ...]
     _plans: dict[frozenset[str], tuple[int, ...]]
 
     def run(self, tree: Any, ancestors: list[str] | None = None) -> Any:
         """Process the tree, knowing first what each pattern needs."""
         patterns: list[Pattern] = list(self.inlinePatterns)  # type: ignore[arg-type]  # the stubs name the wrong class
-        needs = [_triggers(p.getCompiledRegExp().pattern) for p in patterns]
-        if needs != getattr(self, "_needs", None):
-            self._needs = needs
-            self._triggers = tuple(sorted({s for need in needs if need for s in need}))
+        # The same pattern objects as last time have the same expressions (a pattern compiles
+        # its expression once, when it is built): what they need is known already.
+        if patterns != getattr(self, "_patterns", None):
+            expressions = [p.getCompiledRegExp().pattern for p in patterns]
+            self._patterns = patterns
+            self._needs = [_triggers(expression) for expression in expressions]
+            # Only new-style patterns search from where they are asked to; a legacy one matches
+            # the whole rest of the text, so where it starts changes what it captures.
+            self._leads = [INLINE_LEADS.get(expression) if isinstance(p, NewStylePattern) else None
+                           for p, expression in zip(patterns, expressions, strict=True)]
+            self._triggers = tuple(sorted({s for need in self._needs if need for s in need}))
             self._plans = {}
         return super().run(tree, ancestors)
 
@@ -116,35 +156,77 @@ class SkippingInlineProcessor(InlineProcessor):
 
         Which trigger strings a text holds is looked up once: matches replace text with
         placeholders (letters, digits and control characters), so a string absent at the
-        start stays absent, and a pattern skipped for it would have found nothing.
+        start stays absent, and a pattern skipped for it would have found nothing. A pattern
+        with leads (``INLINE_LEADS``) is searched from the first of them; with none left in the
+        text it finds nothing, and is not run.
         """
         if isinstance(data, AtomicString):
             return data
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        patterns = self.inlinePatterns
+        patterns = self._patterns  # the registry, as taken by run
+        leads = self._leads
         plan = self._plan(frozenset([s for s in self._triggers if s in data]))
         for index in plan:
             if index < patternIndex:
                 continue
+            pattern = patterns[index]
+            lead = leads[index]
             start = 0
             matched = True
             while matched:
-                data, matched, start = apply(patterns[index], data, index, start)
+                if lead is not None and (start := _first_of(data, lead, start)) < 0:
+                    break
+                data, matched, start = apply(pattern, data, index, start)
         return data
 
 
-#: Python-Markdown releases whose inline loop SkippingInlineProcessor mirrors (tests compare outputs).
-#: Any other release runs the stock processor: slower, never different.
+#: Python-Markdown releases whose inline loop SkippingInlineProcessor and whose block parser and
+#: processors markdown_blocks mirrors (tests compare outputs). Any other release runs the stock
+#: ones: slower, never different.
 SKIPPING_TESTED_ON = ("3.11.",)
 
 
+class SkippingMarkdown(_markdown.Markdown):
+    """Python-Markdown, looking block-level tags up in a set while it converts.
+
+    ``is_block_level`` searches the list ``block_level_elements`` (about 60 tags) for each
+    element it is asked about, by the prettify and attr_list tree processors and the HTML
+    extractor. Extensions add to the list when they are loaded, never during a conversion, so a
+    set taken as each conversion starts gives the same answers. Outside a conversion, or when
+    the list holds something a set cannot, the stock lookup runs.
+    """
+
+    _block_level: frozenset[object] | None = None
+
+    def convert(self, source: str) -> str:
+        """Convert, with the block-level tags in a set for the duration."""
+        try:
+            self._block_level = frozenset(self.block_level_elements)
+        except TypeError:  # an unhashable entry: keep the stock lookup
+            self._block_level = None
+        try:
+            return super().convert(source)
+        finally:
+            self._block_level = None
+
+    def is_block_level(self, tag: Any) -> bool:
+        """The stock answer (see ``Markdown.is_block_level``), from the set when there is one."""
+        block_level = self._block_level
+        if block_level is None:
+            return super().is_block_level(tag)
+        return isinstance(tag, str) and tag.lower().rstrip("/") in block_level
+
+
 def new_converter(skip_patterns: bool = True) -> _markdown.Markdown:
-    """A Markdown instance with the news extensions (``skip_patterns=False``: stock inline processing)."""
-    md = _markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
-    if skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON):
+    """A Markdown instance with the news extensions (``skip_patterns=False``: the stock processors only)."""
+    fast = skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON)
+    md = (SkippingMarkdown if fast else _markdown.Markdown)(
+        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+    if fast:
         for name in ("inline", "smarty"):
             if name in md.treeprocessors and type(md.treeprocessors[name]) is InlineProcessor:
                 md.treeprocessors[name].__class__ = SkippingInlineProcessor
+        markdown_blocks.install(md)
     return md
 
 
@@ -158,12 +240,14 @@ def _converter() -> _markdown.Markdown:
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
-_FIRST_P = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 # Attributes that hold URLs, with their quoted or unquoted value.
+_URL_NAMES = ("href", "src", "action", "formaction", "xlink:href", "poster", "srcset")
 _URL_ATTR = re.compile(
-    r"""(\s(?:href|src|action|formaction|xlink:href|poster|srcset)\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
+    rf"""(\s(?:{"|".join(map(re.escape, _URL_NAMES))})\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
     re.IGNORECASE,
 )
+#: How far before its name a match of _URL_ATTR starts (the whitespace, then the name), longest first.
+_URL_NAME_REACH = tuple(sorted({len(name) + 1 for name in _URL_NAMES}, reverse=True))
 
 
 class MarkdownTooComplex(ValueError):
@@ -178,22 +262,72 @@ class MarkdownTooComplex(ValueError):
 MAX_BRACKETS_PER_BLOCK = 1000
 
 
+def _spaced(m: re.Match[str]) -> str:
+    """The matched text and a space."""
+    return m.group() + " "
+
+
+def _words(fragment: str) -> list[str]:
+    """The words of an HTML fragment: tags and entities gone, the end of a block separating words."""
+    # A function, not the template r"\g<0> ": re expands templates in Python code, once per match.
+    text = _BLOCK_END.sub(_spaced, fragment)
+    # str.split() splits on exactly the characters re's \s matches in str patterns.
+    return html.unescape(_TAG.sub("", text)).split()
+
+
 def plain_text(fragment: str) -> str:
     """Strip tags and entities from an HTML fragment; collapse whitespace."""
-    text = _BLOCK_END.sub(r"\g<0> ", fragment)
-    # str.split() splits on exactly the characters re's \s matches in str patterns.
-    return " ".join(html.unescape(_TAG.sub("", text)).split())
+    return " ".join(_words(fragment))
+
+
+def _blocked(m: re.Match[str]) -> str:
+    """A match of _URL_ATTR, its value replaced with '#blocked' when the URL runs script."""
+    value = m.group(2)
+    bare = value[1:-1] if value[:1] in "\"'" else value
+    return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
+
+
+def _first_paragraph(fragment: str) -> str | None:
+    """The inside of the first ``<p>…</p>`` (as ``re.search(r"<p>(.*?)</p>", fragment, re.DOTALL)``), or None."""
+    # If the first "<p>" has no "</p>" after it, no later one has: string searches give the
+    # same answer as the lazy expression, which tests each character for "</p>" in turn.
+    start = fragment.find("<p>")
+    if start < 0:
+        return None
+    end = fragment.find("</p>", start + 3)
+    return None if end < 0 else fragment[start + 3:end]
 
 
 def _neutralise(fragment: str) -> str:
-    """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'."""
+    """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'.
 
-    def fix(m: re.Match[str]) -> str:
-        value = m.group(2)
-        bare = value[1:-1] if value[:1] in "\"'" else value
-        return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
-
-    return _URL_ATTR.sub(fix, fragment) if "=" in fragment else fragment
+    The same as ``_URL_ATTR.sub(_blocked, fragment)`` (tests compare them), found faster: that
+    search tries the expression at every whitespace character of the body, while a match needs
+    an '=', which is rare outside tags. A match is whitespace, a name, optional whitespace and
+    '=' (none of them '='), so the '=' it holds is the first after its start: a match beginning
+    before that '=' ends its name where the whitespace before it begins, and can only start
+    one name length (plus one) earlier. Those few places are tried, leftmost first, as the
+    search would; the expression itself decides at each.
+    """
+    if "=" not in fragment:
+        return fragment
+    parts: list[str] = []
+    copied = 0  # fragment[:copied] is in parts
+    pos = 0  # where the search would go on from
+    while (equals := fragment.find("=", pos)) >= 0:
+        # str.rstrip() strips exactly what re's \s matches in str patterns (both use str.isspace).
+        name_end = pos + len(fragment[pos:equals].rstrip())
+        for reach in _URL_NAME_REACH:
+            if name_end - reach >= pos and (m := _URL_ATTR.match(fragment, name_end - reach)):
+                parts += (fragment[copied:m.start()], _blocked(m))
+                copied = pos = m.end()
+                break
+        else:
+            pos = equals + 1
+    if not parts:
+        return fragment
+    parts.append(fragment[copied:])
+    return "".join(parts)
 
 
 def check_complexity(body: str) -> None:
@@ -221,10 +355,11 @@ def render_markdown(body: str) -> Rendered:
         raise MarkdownTooComplex("the body is nested too deeply (lists or quotes inside each other)", 1) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
-    text = plain_text(out)
-    match = _FIRST_P.search(out)
-    first = plain_text(match.group(1)) if match else ""
-    return Rendered(html=out, toc=toc, text=text, first_paragraph=first, words=len(text.split()))
+    words = _words(out)
+    paragraph = _first_paragraph(out)
+    first = plain_text(paragraph) if paragraph is not None else ""
+    # The words hold no whitespace, so the text joined from them splits back into the same words.
+    return Rendered(html=out, toc=toc, text=" ".join(words), first_paragraph=first, words=len(words))
 
 
 def cut_summary(text: str, limit: int = SUMMARY_CHARS) -> str:

@@ -1,16 +1,21 @@
-"""The inline processor that skips patterns gives exactly the stock processor's output."""
+"""The inline processor that skips patterns, and the set of block-level tags, give exactly the stock output."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import markdown as _markdown
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.treeprocessors import Treeprocessor
 
 from broadsheet.markdown import (
+    INLINE_LEADS,
     INLINE_TRIGGERS,
     SkippingInlineProcessor,
+    SkippingMarkdown,
     _triggers,
     new_converter,
     render_markdown,
@@ -24,7 +29,8 @@ STOCK = new_converter(skip_patterns=False)
 PIECES = ["a", "b", " ", "  \n", "\n", "\n\n", "*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")", "!",
           "[^1]", "<", ">", "&", "&amp;", "&#8211;", "'", '"', "-", "--", "---", ".", "...", "....", "s", "70s",
           "http://x.example/", "a@b.example", "<b>", "</b>", "<!-- c -->", "# ", "> ", "- ", "1. ", ":", "~",
-          "\u2014", "\u2013", "&nbsp;", "{", "}", "é", "\u0002", "'t", "[x]: /u", "![i](/p.png)", "[l](/u)"]
+          "\u2014", "\u2013", "&nbsp;", "{", "}", "é", "\u0002", "'t", "[x]: /u", "![i](/p.png)", "[l](/u)",
+          "\\\\`", "\\`", "``x``", "----", "\"'", "'\"", "x'", "x\"", "'70s", "[x]", "[x][]", "![x]"]
 
 
 def _both(text: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -48,6 +54,26 @@ def test_every_installed_pattern_has_a_trigger() -> None:
         for pattern in FAST.treeprocessors[name].inlinePatterns:
             assert _triggers(pattern.getCompiledRegExp().pattern) is not None, pattern
     assert all(needs and all(needs) for needs in INLINE_TRIGGERS.values())
+
+
+def test_every_lead_is_installed() -> None:
+    # As for triggers: a Markdown version that changes one of these expressions shows up here.
+    _both("x")
+    used = {pattern.getCompiledRegExp().pattern
+            for name in ("inline", "smarty")
+            for pattern, lead in zip(FAST.treeprocessors[name]._patterns, FAST.treeprocessors[name]._leads, strict=True)
+            if lead}
+    assert used == set(INLINE_LEADS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_every_match_starts_with_a_lead(pieces: list[str]) -> None:
+    # What INLINE_LEADS claims, checked on the expressions themselves.
+    text = "".join(pieces)
+    for expression, leads in INLINE_LEADS.items():
+        for match in re.finditer(expression, text):
+            assert text.startswith(leads, match.start()), (expression, text)
 
 
 def test_same_output_on_the_example_site() -> None:
@@ -77,3 +103,37 @@ def test_render_markdown_uses_the_skipping_converter() -> None:
     out = render_markdown('He said "it\'s -- fine..." and *left*.')
     stock = _markdown.markdown('He said "it\'s -- fine..." and *left*.', extensions=["smarty"])
     assert out.html == stock
+
+
+@pytest.mark.parametrize("added", [None, "news-box", ["unhashable"]])
+def test_block_level_lookup_answers_as_the_stock_one(added: object) -> None:
+    from xml.etree.ElementTree import Comment
+
+    fast = new_converter()
+    stock = new_converter(skip_patterns=False)
+    assert type(fast) is SkippingMarkdown
+    if added is not None:  # extensions may add tags after the converter is built
+        fast.block_level_elements.append(added)  # type: ignore[arg-type]
+        stock.block_level_elements.append(added)  # type: ignore[arg-type]
+    tags: list[object] = [*STOCK.block_level_elements, "news-box", "P", "Div/", "div//", "span", "", "/", "pre ",
+                          Comment, None, 1]
+    seen: list[list[bool]] = []
+
+    class Spy(Treeprocessor):
+        def run(self, root: object) -> None:
+            seen.append([fast.is_block_level(tag) for tag in tags])
+
+    fast.treeprocessors.register(Spy(fast), "spy", 1)
+    fast.convert("text")  # the lookup from the set, during a conversion
+    expected = [stock.is_block_level(tag) for tag in tags]
+    assert seen == [expected]
+    assert [fast.is_block_level(tag) for tag in tags] == expected  # outside one: the stock lookup
+
+
+def test_block_level_tags_added_later_are_honoured() -> None:
+    fast = new_converter()
+    stock = new_converter(skip_patterns=False)
+    for md in (fast, stock):
+        md.block_level_elements.append("news-box")
+    text = "<news-box>\n*a*\n</news-box>\n\ntext"
+    assert fast.convert(text) == stock.convert(text)
