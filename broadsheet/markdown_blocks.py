@@ -2,8 +2,8 @@
 
 The stock block parser offers every block (most are plain paragraphs) to each block processor in
 turn, and several processors answer by searching the whole block with a regular expression that
-starts ``(^|\\n)``: the regex engine tries it at every character, which costs more than everything
-else the parser does. Each subclass here first checks, with plain string operations, for what its
+starts ``(^|\\n)``: the regex engine tries it at every character, and these searches took most
+of the parser's time. Each subclass here first checks, with plain string operations, for what its
 regular expression cannot match without (a ``#`` at the start of a line for hash headers, ``[^``
 for footnote definitions…) and only then runs the stock test; a block without it gets the stock
 answer, False, at once. Output is the same, byte for byte (tests compare it with the stock parser's).
