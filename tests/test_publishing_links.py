@@ -5,6 +5,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from conftest import article, build_errors, run_build
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from broadsheet.linkcheck import check_links, link_target, page_links
 from broadsheet.render import OutputFile
@@ -23,6 +25,14 @@ class LinkParser(HTMLParser):
         self.links += [v for k, v in attrs if k in ("href", "src") and v is not None]
 
     handle_startendtag = handle_starttag
+
+
+def parser_links(data: bytes) -> list[str]:
+    """The links the reference parser finds in a page."""
+    parser = LinkParser()
+    parser.feed(data.decode("utf-8"))
+    parser.close()
+    return parser.links
 
 
 def test_good_links_pass(make_site) -> None:
@@ -100,9 +110,76 @@ def test_regex_extraction_agrees_with_html_parser(make_site) -> None:
     pages = [f for f in result.files if f.data is not None and f.path.endswith(".html")]
     assert len(pages) > 5
     for f in pages:
-        parser = LinkParser()
-        parser.feed((f.data or b"").decode("utf-8"))
-        parser.close()
-        assert page_links(f.data or b"") == parser.links, f.path
+        assert page_links(f.data or b"") == parser_links(f.data or b""), f.path
     links = page_links(next(f.data for f in pages if f.path == "world/a-b/index.html") or b"")
     assert "/not-a-link/" not in links and "/commented-out/" not in links and "/search/?q=a&b=c" in links
+
+
+# Markup to read both ways: link and other attribute names in any case, values holding quotes of the
+# other kind, '>', '<', entities, "href=" or a whole tag, bare values, spaces around '=', comments
+# and scripts holding links, '</script' in strings, code samples in text. Kept to markup html.parser
+# reads alike across Python versions (later ones follow HTML5 more closely): every tag ends,
+# comments end at '-->', scripts are never written '<script/>' and hold no '<!--'.
+NAMES = ["href", "src", "HREF", "Src", "sRC", "HrEf", "class", "title", "alt", "data-src", "xlink:href", "srcset",
+         "hreflang", "data-href", "hidden", "style", "height", "x", "rel", "href2", "ahref", "a-src"]
+VALUE_BITS = ["/a/", "b", " ", "x y", "<", ">", "&amp;", "&lt;", "&#x41;", "&", "=", "é", "–", "href=z", "a>b",
+              "<a href='q'>", "<!--", "-->", "</script>", "?q=1&x=2", "#top", "mailto:m@x.org", "\n", "'", '"']
+BARE_BITS = ["/a/", "b", "&amp;", "&", "é", "x.png", "?q=1", "#f", "a/"]
+TEXT_BITS = ["text", " ", "\n", 'href="/text/"', "src=x", '&lt;a href="/escaped/"&gt;', "a < b", '"quoted"', "it's",
+             '<code>&lt;a href="/code/"&gt;</code>', "</a>", "</div>", "<br>", "<!doctype html>", "<?pi x?>", ">", "="]
+SCRIPT_BITS = ["var a = '<a href=\"/in-script/\">';", "x < y", "'</scr' + 'ipt>'", "'</script'", "</style>",
+               "if (a<b) {}", '"<img src=x>"', "</p>"]
+STYLE_BITS = ["a > b {}", "/* <a href=/in-style/> */", "</script>", "<!-- -->", "p {}"]
+
+
+@st.composite
+def attributes(draw: st.DrawFn, most: int = 4) -> str:
+    """Start tag attributes, each after a separator: quoted, spaced around '=', bare, or without a value."""
+    out = []
+    for name in draw(st.lists(st.sampled_from(NAMES), max_size=most)):
+        form = draw(st.sampled_from(["double", "single", "spaced", "bare", "none"]))
+        if form == "bare":
+            value = "=" + "".join(draw(st.lists(st.sampled_from(BARE_BITS), min_size=1, max_size=3)))
+        elif form == "none":
+            value = ""
+        else:
+            quote = "'" if form == "single" else '"'
+            text = "".join(draw(st.lists(st.sampled_from(VALUE_BITS), max_size=4))).replace(quote, "")
+            value = (" = " if form == "spaced" else "=") + quote + text + quote
+        out.append(draw(st.sampled_from([" ", "  ", "\n", "\t", " / "])) + name + value)
+    return "".join(out)
+
+
+@st.composite
+def start_tag(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(["a", "img", "link", "div", "p", "span", "A", "Img", "custom-el", "svg"]))
+    return "<" + name + draw(attributes()) + draw(st.sampled_from([">", " >", "/>", " />"]))
+
+
+@st.composite
+def raw_text_element(draw: st.DrawFn) -> str:
+    name, bits = draw(st.sampled_from([("script", SCRIPT_BITS), ("SCRIPT", SCRIPT_BITS), ("Script", SCRIPT_BITS),
+                                       ("style", STYLE_BITS)]))
+    contents = "".join(draw(st.lists(st.sampled_from(bits), max_size=4)))
+    return f"<{name}{draw(attributes(most=2))}>{contents}</{draw(st.sampled_from([name, name.upper()]))}>"
+
+
+@st.composite
+def comment(draw: st.DrawFn) -> str:
+    return "<!--" + "".join(draw(st.lists(st.one_of(start_tag(), st.sampled_from(["x", " ", "<script>"])),
+                                          max_size=3))) + "-->"
+
+
+markup = st.lists(st.one_of(start_tag(), start_tag(), st.sampled_from(TEXT_BITS), raw_text_element(), comment()),
+                  max_size=12).map("".join)
+
+
+@settings(max_examples=300)
+@given(markup)
+@example('<script></style><a href="/in-script/"></script><a href="/after/">')
+@example('<p title="<!--"><a href="/after-the-title/">-->')
+@example('<a title="a > b" HREF=/upper/ data-src="/no/" href="">')
+@example("<code>&lt;a href=\"/not/\"&gt;</code><img src='/x.png' alt=\"it's\">")
+def test_page_links_reads_tricky_markup_as_html_parser_does(page: str) -> None:
+    data = page.encode()
+    assert page_links(data) == parser_links(data)
