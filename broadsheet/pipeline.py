@@ -107,8 +107,9 @@ class LoadedSite:
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
-    related_pending: bool = False
-    """The related lists are not ranked yet (``site.related`` is empty): render_site ranks them."""
+    related_pending: str | None = None
+    """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
+    the hash of what the ranking reads, under which the lists are cached."""
 
 
 @dataclass(slots=True)
@@ -243,8 +244,8 @@ def related_inputs_key(docs: Sequence[related_stage.RelatedDoc], settings: relat
 
 def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
     """Attach the "You may also like" lists to the site (the last build's when nothing they read changed)."""
-    ranked, _ = rank_related_if_cached(site, cache)
-    return ranked if ranked is not None else ranking_done(site, cache, ranked_lists(site))
+    ranked, key = rank_related_if_cached(site, cache)
+    return ranked if ranked is not None else ranking_done(site, cache, ranked_lists(site), key)
 
 
 def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
@@ -261,10 +262,10 @@ def ranked_lists(site: Site) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in lists.items()}
 
 
-def ranking_done(site: Site, cache: BuildCache | None, lists: dict[str, tuple[str, ...]]) -> Site:
-    """Remember a ranking in the cache and attach it to the site."""
+def ranking_done(site: Site, cache: BuildCache | None, lists: dict[str, tuple[str, ...]], key: str) -> Site:
+    """Remember a ranking in the cache under ``key`` (see rank_related_if_cached) and attach it to the site."""
     if cache is not None:
-        cache.set_related(related_inputs_key(related_docs(site), related_settings(site)), lists)
+        cache.set_related(key, lists)
     return dataclasses.replace(site, related=MappingProxyType(lists))
 
 
@@ -291,13 +292,14 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     warnings += lib_warnings
     if errors:
         raise BuildFailed(errors)
-    ranked, _ = rank_related_if_cached(site, cache)
+    ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
-        ranked = ranking_done(site, cache, ranked_lists(site))
+        ranked = ranking_done(site, cache, ranked_lists(site), key)
     env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
-    return LoadedSite(config, theme, env, ranked or site, warnings, cache, related_pending=ranked is None)
+    return LoadedSite(config, theme, env, ranked or site, warnings, cache,
+                      related_pending=key if ranked is None else None)
 
 
 def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile],
@@ -496,14 +498,14 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     :func:`render_while_ranking`); otherwise they are ranked first.
     """
     store_empty = output is None or loaded.cache.folder is None or not loaded.cache.page_store(output)
-    overlap = (loaded.related_pending and store_empty and (jobs or default_jobs()) > 1
+    overlap = (loaded.related_pending is not None and store_empty and (jobs or default_jobs()) > 1
                and len(loaded.site.articles) >= RANK_WHILE_RENDERING)
-    if loaded.related_pending and not overlap:
+    if loaded.related_pending is not None and not overlap:
         tell(progress, "Ranking related articles")
-        loaded.site = ranking_done(loaded.site, loaded.cache, ranked_lists(loaded.site))
-        loaded.related_pending = False
+        loaded.site = ranking_done(loaded.site, loaded.cache, ranked_lists(loaded.site), loaded.related_pending)
+        loaded.related_pending = None
     tell(progress, "Planning pages")
-    views = link_views(loaded.site, pending=loaded.related_pending)
+    views = link_views(loaded.site, pending=loaded.related_pending is not None)
     planned = pages_the_theme_has(plan_pages(loaded.site, seo=False, views=views), loaded.env)
     todo = planned
     kept: list[OutputFile] = []
@@ -606,8 +608,9 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
                 thread.join()
     if failed:
         raise failed[0]
-    loaded.site = site = ranking_done(site, loaded.cache, ranked[0])
-    loaded.related_pending = False
+    assert loaded.related_pending is not None
+    loaded.site = site = ranking_done(site, loaded.cache, ranked[0], loaded.related_pending)
+    loaded.related_pending = None
     link_related(views, site.related)
     # An article's own page is planned again: what it shows now names its related articles.
     by_url = {a.url: a for a in site.articles}
