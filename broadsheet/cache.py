@@ -5,7 +5,8 @@ Stores keyed so that a stale entry can never be used:
 * **content**: each content file's parse and rendered Markdown, keyed by the hash of its bytes
   (a matching size and modification time skips even reading the file). The whole store is
   dropped when the code version changes: Broadsheet's own source, the Markdown settings, or
-  the versions of the libraries that shape the result.
+  the versions of the libraries that shape the result. The rendered bodies (HTML and text,
+  nine tenths of it) are rows of their own, read only for the pages a build renders (see body.py).
 * **pages**: for each output folder, each page's fingerprint (a hash of everything its
   template can see) and the hash of the bytes it produced. A page whose fingerprint is unchanged
   and whose file in the output is still the one written is not rendered again.
@@ -16,6 +17,8 @@ Stores keyed so that a stale entry can never be used:
   link, so that with the same files only pages rendered anew have their links checked.
 
 SQLite holds one row per content file, so a build after an edit writes a row, not the cache.
+A row holds plain values (tuples, strings, numbers), not pickled objects: a warm build reads
+every row, and rebuilding dataclasses from their pickles cost more than reading the rows.
 A cache that cannot be read is ignored and rewritten; a build never fails because of it.
 """
 
@@ -23,9 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import pickle
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -33,16 +38,18 @@ from datetime import tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown as _markdown
 import yaml
 
 from . import __version__
+from .body import Body
 from .discover import SourceFile
-from .errors import BuildWarning
-from .frontmatter import Document, content_digest
-from .markdown import SETTINGS_KEY, Rendered
+from .errors import BuildWarning, ContentError
+from .frontmatter import Document, FrontMatter, content_digest, parse_document
+from .markdown import SETTINGS_KEY, Rendered, render_markdown
 from .model import Author, Category, Tag
 from .render import PageJob
 from .views import ArticleView, Link, SiteView
@@ -123,6 +130,10 @@ class BuildCache:
     """Whether the file on disk must be started anew (missing, unreadable or outdated)."""
     version: str = ""
     """Code version plus what parsing depends on (the site's time zone): a mismatch empties the cache."""
+    timezone: str = ""
+    """The site's time zone (to parse a file again whose stored body cannot be read)."""
+    lazy: dict[str, tuple[str, Body]] = field(default_factory=dict)
+    """Bodies handed out unread: content path → (file hash, body); see :meth:`read_bodies`."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "") -> BuildCache:
@@ -137,7 +148,7 @@ class BuildCache:
         folder = site_root / CACHE_DIR
         path = folder / CACHE_FILE
         if not path.is_file():
-            return cls(folder, version=version)
+            return cls(folder, version=version, timezone=timezone)
         try:
             with closing(sqlite3.connect(path)) as db:
                 # Read through a memory map: a large site's parses are read whole at each build,
@@ -145,16 +156,16 @@ class BuildCache:
                 db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
                 blobs = dict(db.execute("SELECT name, value FROM blobs"))
                 if blobs.get("version") != version.encode():
-                    return cls(folder, version=version)
+                    return cls(folder, version=version, timezone=timezone)
                 rows = {rel: (size, mtime, digest, entry) for rel, size, mtime, digest, entry
                         in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
             return cls(folder, {}, parts.get("pages", {}), parts.get("search", {}), parts.get("facts", {}),
                        parts.get("related"), parts.get("made", {}), parts.get("links", {}), dirty=False, rows=rows,
                        stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False,
-                       version=version)
+                       version=version, timezone=timezone)
         except _CACHE_ERRORS:
-            return cls(folder, version=version)
+            return cls(folder, version=version, timezone=timezone)
 
     def _entry(self, source: SourceFile) -> ContentEntry | None:
         rel = source.rel
@@ -162,12 +173,59 @@ class BuildCache:
         if entry is None and rel in self.rows:
             size, mtime, digest, blob = self.rows.pop(rel)
             try:
-                meta, body_line, rendered, warnings = pickle.loads(blob)
+                fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(blob)
+                meta = FrontMatter(*fields)
             except _CACHE_ERRORS:
                 return None
+            body = Body(fetch=lambda: self._read_body(source, digest), opening=opening, blank=blank)
+            self.lazy[rel] = (digest, body)
             doc = Document(source, meta, "", body_line, digest)
-            entry = self.content[rel] = ContentEntry(size, mtime, digest, doc, rendered, warnings)
+            entry = ContentEntry(size, mtime, digest, doc, Rendered(body, toc, first, words), warnings)
+            self.content[rel] = entry
         return entry
+
+    def _read_body(self, source: SourceFile, digest: str) -> tuple[str, str]:
+        """The stored body of a content file with hash ``digest`` (in whichever process asks).
+
+        Should the row be gone (the cache file removed or rebuilt meanwhile), the file is parsed
+        again; only a file that changed since this build read it fails, naming the file.
+        """
+        assert self.folder is not None
+        try:
+            # Closed at once: a statement left open would hold a read lock that blocks the cache's writer.
+            with closing(_reader(self.folder / CACHE_FILE).execute(
+                    "SELECT value FROM bodies WHERE rel = ? AND digest = ?", (source.rel, digest))) as rows:
+                row = rows.fetchone()
+            if row is not None:
+                html, text = pickle.loads(row[0])
+                return html, text
+        except _CACHE_ERRORS:
+            pass
+        try:
+            raw = source.path.read_bytes()
+        except OSError:
+            raw = b""
+        doc, _, _ = parse_document(source, ZoneInfo(self.timezone or "UTC"), raw)
+        if doc is None or content_digest(raw) != digest:
+            raise ContentError("the file changed while the build was reading it", source.rel, None,
+                               "build again")
+        rendered = render_markdown(doc.body)
+        return rendered.html, rendered.text
+
+    def read_bodies(self) -> None:
+        """Read every body handed out unread, at once (before a stage that reads them all)."""
+        if not self.lazy or self.folder is None:
+            return
+        waiting = {rel: (digest, body) for rel, (digest, body) in self.lazy.items() if not body.loaded}
+        self.lazy.clear()
+        try:
+            with closing(_reader(self.folder / CACHE_FILE).execute("SELECT rel, digest, value FROM bodies")) as rows:
+                for rel, digest, value in rows:
+                    hit = waiting.get(rel)
+                    if hit is not None and hit[0] == digest:
+                        hit[1].fill(*pickle.loads(value))
+        except _CACHE_ERRORS:
+            pass  # each body left unread reads itself (or parses its file again) when used
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
         """Return the cached entry for an unchanged file, or the file's bytes to parse it anew."""
@@ -198,6 +256,7 @@ class BuildCache:
         except OSError:
             return
         self.content[source.rel] = ContentEntry(st.st_size, st.st_mtime_ns, doc.digest, doc, rendered, warnings)
+        self.lazy.pop(source.rel, None)  # the old parse's body, never needed now
         self.changed.add(source.rel)
         self.dirty = True
 
@@ -207,6 +266,7 @@ class BuildCache:
         for rel in [r for r in (*self.content, *self.rows) if r not in keep]:
             self.content.pop(rel, None)
             self.rows.pop(rel, None)
+            self.lazy.pop(rel, None)
             self.changed.discard(rel)
             self.removed.add(rel)
             self.dirty = True
@@ -245,9 +305,22 @@ class BuildCache:
             e = self.content.get(rel)
             if e is not None:
                 # Not kept: the Markdown source (the rendered body is what later builds use) and
-                # the file's path (the build looking it up has it).
-                row = (e.doc.meta, e.doc.body_line, e.rendered, e.warnings)
+                # the file's path (the build looking it up has it). The front matter as a tuple:
+                # see the module's docstring.
+                meta = e.doc.meta
+                r = e.rendered
+                row = (tuple(getattr(meta, name) for name in _META_FIELDS), e.doc.body_line, r.toc,
+                       r.first_paragraph, r.words, r.body.opening, r.body.blank, e.warnings)
                 yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
+        """The body rows of the changed content rows whose body is in memory (a file only touched keeps
+        its stored body, unread)."""
+        for rel in sorted(self.changed):
+            e = self.content.get(rel)
+            if e is not None and e.rendered.body.loaded:
+                body = (e.rendered.body.html, e.rendered.body.text)
+                yield rel, e.digest, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
@@ -285,6 +358,7 @@ class BuildCache:
         db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB)")
         db.execute("CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
                    "mtime_ns INTEGER, digest TEXT, entry BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS bodies (rel TEXT PRIMARY KEY, digest TEXT, value BLOB)")
         return db
 
     def save_content(self) -> None:
@@ -302,7 +376,10 @@ class BuildCache:
                 if self.fresh:
                     self.changed |= set(self.content)
                 db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", self._rows_to_write())
-                db.executemany("DELETE FROM content WHERE rel = ?", [(rel,) for rel in sorted(self.removed)])
+                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", self._bodies_to_write())
+                gone = [(rel,) for rel in sorted(self.removed)]
+                db.executemany("DELETE FROM content WHERE rel = ?", gone)
+                db.executemany("DELETE FROM bodies WHERE rel = ?", gone)
                 db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                            ("version", (self.version or code_version()).encode()))
             self.changed.clear()
@@ -333,6 +410,28 @@ class BuildCache:
             self.dirty = False
         except (OSError, sqlite3.Error):
             pass
+
+
+#: The front matter's fields, in the order a content row holds them.
+_META_FIELDS = tuple(f.name for f in dataclasses.fields(FrontMatter))
+
+_readers: dict[tuple[int, Path], sqlite3.Connection] = {}
+_readers_lock = threading.Lock()
+
+
+def _reader(path: Path) -> sqlite3.Connection:
+    """A connection for reading bodies: one per process and cache file, shared by its threads.
+
+    Never one inherited from the parent process: render workers are forked, and an SQLite
+    connection must not be used across a fork.
+    """
+    key = (os.getpid(), path)
+    with _readers_lock:
+        db = _readers.get(key)
+        if db is None:
+            db = _readers[key] = sqlite3.connect(path, timeout=30, check_same_thread=False)
+            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        return db
 
 
 def digest_of(*parts: Any) -> str:

@@ -92,7 +92,7 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
     for doc, rendered in documents:
         meta = doc.meta
         if config.sanitize:
-            rendered = dataclasses.replace(rendered, html=sanitize_html(rendered.html))
+            rendered = dataclasses.replace(rendered, body=rendered.body.mapped(sanitize_html))
         if doc.source.is_page:
             # SPEC: content/pages/<slug>.md: the file name is the page's URL.
             slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)
@@ -112,13 +112,13 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
                 else slugify(meta.title, fallback=doc.source.path.stem))
         url = article_url(config.article_permalink, category.slug, slug, meta.date.astimezone(config.tz))
         summary = meta.summary or cut_summary(rendered.first_paragraph)
-        if not rendered.text:
+        if rendered.body.blank:
             warnings.append(BuildWarning("the article has no body text", doc.source.rel, doc.body_line,
                                          "write the story below the closing '---'"))
         articles.append(Article(
             source=doc.source.rel, title=meta.title, slug=slug, url=url, date=meta.date,
             authors=authors, category=category, tags=tuple(names.tag(t) for t in meta.tags),
-            summary=summary, html=rendered.html, toc=rendered.toc, text=rendered.text,
+            summary=summary, body=rendered.body, toc=rendered.toc,
             words=rendered.words, reading_minutes=reading_minutes(rendered.words, config.words_per_minute),
             updated=meta.updated, expires=meta.expires, image=meta.image, image_alt=meta.image_alt,
             image_caption=meta.image_caption, source_name=meta.source, source_url=meta.source_url,

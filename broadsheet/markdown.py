@@ -15,6 +15,7 @@ from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
 from . import markdown_blocks
+from .body import Body
 from .urls import is_dangerous_url
 
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
@@ -30,12 +31,21 @@ _md: _markdown.Markdown | None = None
 class Rendered:
     """What the Markdown stage gives the library for one document."""
 
-    html: str
+    body: Body
+    """The HTML and plain text (for search, related ranking and counts); a cached one is read when used."""
     toc: str
-    text: str
-    """The body as plain text (for search, related ranking and counts)."""
     first_paragraph: str
     words: int
+
+    @property
+    def html(self) -> str:
+        """The rendered HTML."""
+        return self.body.html
+
+    @property
+    def text(self) -> str:
+        """The body as plain text."""
+        return self.body.text
 
 
 #: For each inline pattern (by its regular expression): text it cannot match without. A match
@@ -359,7 +369,7 @@ def render_markdown(body: str) -> Rendered:
     paragraph = _first_paragraph(out)
     first = plain_text(paragraph) if paragraph is not None else ""
     # The words hold no whitespace, so the text joined from them splits back into the same words.
-    return Rendered(html=out, toc=toc, text=" ".join(words), first_paragraph=first, words=len(words))
+    return Rendered(Body(out, " ".join(words)), toc=toc, first_paragraph=first, words=len(words))
 
 
 def cut_summary(text: str, limit: int = SUMMARY_CHARS) -> str:

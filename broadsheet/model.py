@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from .body import Body
 from .config import SiteConfig
 
 
@@ -57,9 +58,9 @@ class Article:
     category: Category
     tags: tuple[Tag, ...]
     summary: str
-    html: str
+    body: Body
+    """The rendered HTML and plain text (read from the cache when first used: see body.py)."""
     toc: str
-    text: str
     words: int
     reading_minutes: int
     updated: datetime | None = None
@@ -76,6 +77,16 @@ class Article:
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     digest: str = ""
     """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""
+
+    @property
+    def html(self) -> str:
+        """The rendered HTML of the body."""
+        return self.body.html
+
+    @property
+    def text(self) -> str:
+        """The body as plain text."""
+        return self.body.text
 
 
 @dataclass(frozen=True, slots=True)

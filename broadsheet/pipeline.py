@@ -25,6 +25,7 @@ import jinja2
 
 from . import related as related_stage
 from . import search as search_stage
+from .body import OPENING_BYTES, opening_digest
 from .cache import BuildCache, Fingerprinter, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
@@ -34,7 +35,7 @@ from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
 from .linkcheck import check_page_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
-from .model import Site
+from .model import Article, Site
 from .parallel import default_jobs, map_chunks
 from .progress import Progress, counter, tell
 from .render import (
@@ -222,23 +223,21 @@ def related_settings(site: Site) -> related_stage.RelatedSettings:
     return related_stage.RelatedSettings(count=r.count, weights=r.weights, time_scale_days=r.time_scale_days)
 
 
-def related_inputs_key(docs: Sequence[related_stage.RelatedDoc], settings: related_stage.RelatedSettings) -> str:
-    """Hash of everything the related ranking reads: equal keys give equal lists.
+def related_inputs_key(articles: Sequence[Article], settings: related_stage.RelatedSettings) -> str:
+    """Hash of everything the related ranking reads of the articles (see related_docs): equal keys
+    give equal lists.
 
-    Of an article's summary and text, a ranking that reads only the opening (a
-    ``text_bytes`` setting) is given only that to hash, so an edit further down (a
-    correction appended) keeps the lists without ranking again.
+    Of an article's text, only what the ranking reads (the opening, ``text_bytes``) and its length
+    are hashed, so an edit further down (a correction appended) keeps the lists without ranking
+    again; the hash of the default opening is kept with each cached body, which is not read.
     """
-    limit: int | None = getattr(settings, "text_bytes", None)
+    limit = settings.text_bytes
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(settings).encode())
-    for d in docs:
-        body = (d.summary + "\n" + d.text).encode("utf-8", "surrogatepass")
-        if limit is not None and len(body) > limit:
-            body = body[:limit] + b"\x00+"  # what is read, and that more follows
-        h.update(repr((d.key, d.slug, d.title, d.tags, d.category, d.date.isoformat(), d.pinned, len(body)))
-                 .encode("utf-8", "surrogatepass"))
-        h.update(body)
+    for a in articles:
+        opening = a.body.opening if limit == OPENING_BYTES else opening_digest(a.text, limit)
+        h.update(repr((a.url, a.slug, a.title, tuple(t.slug for t in a.tags), a.category.slug, a.date.isoformat(),
+                       a.pinned, a.summary, opening)).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -251,7 +250,7 @@ def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
 def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
     """The site with the last build's related lists if nothing they read changed, else None; and the
     hash of what the ranking reads."""
-    key = related_inputs_key(related_docs(site), related_settings(site))
+    key = related_inputs_key(site.articles, related_settings(site))
     lists = cache.related_lists(key) if cache is not None else None
     return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
 
@@ -295,6 +294,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
+        cache.read_bodies()  # the ranking reads every article's text
         ranked = ranking_done(site, cache, ranked_lists(site), key)
     env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
@@ -500,6 +500,8 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     store_empty = output is None or loaded.cache.folder is None or not loaded.cache.page_store(output)
     overlap = (loaded.related_pending is not None and store_empty and (jobs or default_jobs()) > 1
                and len(loaded.site.articles) >= RANK_WHILE_RENDERING)
+    if loaded.related_pending is not None:
+        loaded.cache.read_bodies()  # the ranking reads every article's text
     if loaded.related_pending is not None and not overlap:
         tell(progress, "Ranking related articles")
         loaded.site = ranking_done(loaded.site, loaded.cache, ranked_lists(loaded.site), loaded.related_pending)

@@ -69,6 +69,8 @@ from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
 from typing import Any, Final
 
+from .body import OPENING_BYTES
+
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""
 
@@ -158,7 +160,7 @@ class RelatedSettings:
     """Days apart at which the time boost has fallen to half of ``weights["time"]``."""
     text_terms: int = 40
     """How many of its strongest words an article is matched on."""
-    text_bytes: int = 3000
+    text_bytes: int = OPENING_BYTES
     """How much of the summary and text is read (about 450 words): the opening says what a story is."""
     max_df: float = 0.1
     """Words and tags on more than this share of articles are ignored."""

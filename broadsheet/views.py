@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .body import Body
 from .model import Article, Author, Category, Page, Site, Tag
 from .urls import absolute, paginated
 
@@ -39,7 +40,8 @@ class ArticleView:
     category: Category
     tags: tuple[Tag, ...]
     summary: str
-    html: Markup
+    body: Body
+    """The article's body (see body.py): templates show ``html``."""
     toc: Markup
     words: int
     reading_minutes: int
@@ -58,6 +60,11 @@ class ArticleView:
     next: ArticleView | None = None
 
     @property
+    def html(self) -> Markup:
+        """The rendered body, safe to show as it is."""
+        return Markup(self.body.html)
+
+    @property
     def author(self) -> Author:
         """The first author, for templates that show one byline."""
         return self.authors[0]
@@ -68,7 +75,7 @@ def article_view(a: Article, base_url: str) -> ArticleView:
     return ArticleView(
         title=a.title, slug=a.slug, url=a.url, abs_url=absolute(base_url, a.url), date=a.date,
         updated=a.updated, authors=a.authors, category=a.category, tags=a.tags, summary=a.summary,
-        html=Markup(a.html), toc=Markup(a.toc), words=a.words, reading_minutes=a.reading_minutes,
+        body=a.body, toc=Markup(a.toc), words=a.words, reading_minutes=a.reading_minutes,
         image=a.image, image_alt=a.image_alt, image_caption=a.image_caption, source=a.source_name,
         source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra, digest=a.digest,
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
 import random
+import sqlite3
 from pathlib import Path
 
-from conftest import article, run_build
+import pytest
+from conftest import MINIMAL_SITE_YML, article, run_build
 
+from broadsheet.body import Body
 from broadsheet.cache import CACHE_DIR, CACHE_FILE
 
 
@@ -189,3 +193,50 @@ def test_compiled_templates_are_kept_per_code_version(make_site) -> None:
     (site / "content/world/a1.md").write_text(article("Story number 1", body="Changed."))
     run_build(site)
     assert {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()} == before  # read, not compiled again
+
+
+def test_an_edit_reads_only_the_bodies_it_shows(make_site, tmp_path: Path) -> None:
+    # Feeds show their newest five stories whole; the edit comes after what the related ranking reads.
+    files = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
+             article(f"Story number {i}", date=f"2026-10-{1 + i // 2:02d}T{8 + i % 2:02d}:00:00",
+                     tags=[f"T{i % 3}"], body=f"Body {i} about the harbour. " + "The story goes on. " * 200)
+             for i in range(40)}
+    site = make_site({**files, "site.yml": MINIMAL_SITE_YML + "feeds:\n  count: 5\n"})
+    run_build(site)
+    path = site / "content/sport/a2.md"
+    path.write_text(path.read_text() + "\nA correction.\n")
+    result = run_build(site, jobs=1)
+    bodies = [body for _, body in result.loaded.cache.lazy.values()]
+    read = sum(body.loaded for body in bodies)
+    assert len(bodies) == 39 and 0 < read < 25  # the edited one is parsed anew
+    assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_bodies_missing_from_the_cache_are_parsed_again(make_site, tmp_path: Path) -> None:
+    site = _site(make_site)
+    run_build(site)
+    with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
+        db.execute("DELETE FROM bodies")
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("Test Times", "Evening Times"))  # every page again
+    run_build(site)
+    assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_a_cached_body_is_read_when_first_used() -> None:
+    reads: list[int] = []
+
+    def fetch() -> tuple[str, str]:
+        reads.append(1)
+        return "<p>Hi there</p>", "Hi there"
+
+    given = Body("<p>Hi there</p>", "Hi there")
+    lazy = Body(fetch=fetch, opening=given.opening, blank=False)
+    assert not lazy.loaded and not reads
+    shown = lazy.mapped(str.upper)
+    assert not reads
+    assert shown.html == "<P>HI THERE</P>" and shown.text == "Hi there" and reads == [1]
+    assert lazy == given and pickle.loads(pickle.dumps(lazy)) == given
+    assert Body("", "").blank and not given.blank
+    with pytest.raises(ValueError):
+        Body(fetch=fetch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,24 +111,34 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
     from dataclasses import dataclass
     from datetime import UTC, datetime
 
-    from broadsheet.related import RelatedDoc
+    from broadsheet.body import Body
+    from broadsheet.model import Article, Category, Tag
+    from broadsheet.related import RelatedSettings
 
     @dataclass(frozen=True)
     class Reading:
         count: int = 6
         text_bytes: int = 20
 
-    def doc(text: str) -> RelatedDoc:
-        return RelatedDoc("/a/", "a", "A", "S", text, ("t",), "world", datetime(2026, 1, 1, tzinfo=UTC))
+    def doc(text: str) -> Article:
+        return Article("content/world/a.md", "A", "a", "/a/", datetime(2026, 1, 1, tzinfo=UTC), (),
+                       Category("world", "World", "/category/world/"), (Tag("t", "t", "/tag/t/"),), "S",
+                       Body(f"<p>{text}</p>", text), "", len(text.split()), 1)
 
-    base = pipeline.related_inputs_key([doc("one two three four five six seven")], Reading())  # type: ignore[arg-type]
-    tail = pipeline.related_inputs_key([doc("one two three four five six seven eight")],
-                                       Reading())  # type: ignore[arg-type]
-    head = pipeline.related_inputs_key([doc("ONE two three four five six seven")], Reading())  # type: ignore[arg-type]
-    assert base == tail and base != head
-    short = pipeline.related_inputs_key([doc("one")], Reading())  # type: ignore[arg-type]
-    longer = pipeline.related_inputs_key([doc("one two")], Reading())  # type: ignore[arg-type]
-    assert short != longer
+    def key(text: str) -> str:
+        return pipeline.related_inputs_key([doc(text)], Reading())  # type: ignore[arg-type]
+
+    base = key("one two three four five six seven")
+    assert base == key("one two three four five six seven eight")
+    assert base != key("ONE two three four five six seven")
+    assert key("one") != key("one two")
+    # The ranking's default reading uses the hash kept with each body (a cached body is not read).
+    stored = pipeline.related_inputs_key([doc("x " * 2000)], RelatedSettings())
+    lazy = doc("x " * 2000)
+    unread = Body(fetch=lambda: ("", ""), opening=lazy.body.opening, blank=False)
+    assert stored == pipeline.related_inputs_key([dataclasses.replace(lazy, body=unread)],
+                                                 RelatedSettings())
+    assert not unread.loaded
 
 
 def test_sitemaps_kept_while_their_entries_are_the_same(make_site: Callable[..., Path],
