@@ -7,7 +7,7 @@ Stores keyed so that a stale entry can never be used:
   dropped when the code version changes: Broadsheet's own source, the Markdown settings, or
   the versions of the libraries that shape the result. The rendered bodies (HTML and text,
   nine tenths of it) are rows of their own, read only for the pages a build renders (see body.py).
-* **pages**: for each output folder, each page's fingerprint (a hash of everything its
+* **prints**: for each output folder, each page's fingerprint (a hash of everything its
   template can see) and the hash of the bytes it produced. A page whose fingerprint is unchanged
   and whose file in the output is still the one written is not rendered again.
 * **facts**: each HTML page's links and search mark, with the hash of its bytes, so that a page
@@ -16,7 +16,9 @@ Stores keyed so that a stale entry can never be used:
 * **links**: for each output folder, the hash of its file list and the pages that had a broken
   link, so that with the same files only pages rendered anew have their links checked.
 
-SQLite holds one row per content file, so a build after an edit writes a row, not the cache.
+SQLite holds one row per content file, per page (prints) and per HTML page (facts), so a build
+after an edit writes the rows it changed, not the cache; a page's links are read only when its
+links are checked again.
 A row holds plain values (tuples, strings, numbers), not pickled objects: a warm build reads
 every row, and rebuilding dataclasses from their pickles cost more than reading the rows.
 A cache that cannot be read is ignored and rewritten; a build never fails because of it.
@@ -26,13 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import marshal
 import os
 import pickle
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from functools import cache
@@ -88,7 +91,7 @@ CACHE_FILE = "cache.sqlite"
 PAGE_BYTES = 65536
 MMAP_BYTES = 1 << 32
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
-BLOBS = ("pages", "search", "facts", "related", "made", "links")
+BLOBS = ("search", "related", "made", "links")
 _CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                  ValueError, ImportError, IndexError)
 
@@ -104,11 +107,11 @@ class BuildCache:
     folder: Path | None
     content: dict[str, ContentEntry] = field(default_factory=dict)
     pages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    """Output folder → URL → (fingerprint, output hash)."""
+    """Output folder → URL → (fingerprint, output hash); an output's read when first asked for."""
     search: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (hash of the pages indexed, search index file → its hash); see search.py."""
-    facts: dict[str, dict[str, tuple[str, tuple[str, ...], bool]]] = field(default_factory=dict)
-    """Output folder → HTML page → (hash, links, search mark): what the link check and search need."""
+    facts: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
+    """Output folder → HTML page → (hash, search mark); its links are read apart (:meth:`stored_links`)."""
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
@@ -134,6 +137,10 @@ class BuildCache:
     """The site's time zone (to parse a file again whose stored body cannot be read)."""
     lazy: dict[str, tuple[str, Body]] = field(default_factory=dict)
     """Bodies handed out unread: content path → (file hash, body); see :meth:`read_bodies`."""
+    read: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(table, output folder) → its rows as read or last saved, to write only the rows that changed."""
+    new_links: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Output folder → HTML page → links, of the facts set since the last save."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "") -> BuildCache:
@@ -160,7 +167,7 @@ class BuildCache:
                 rows = {rel: (size, mtime, digest, entry) for rel, size, mtime, digest, entry
                         in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
-            return cls(folder, {}, parts.get("pages", {}), parts.get("search", {}), parts.get("facts", {}),
+            return cls(folder, {}, {}, parts.get("search", {}), {},
                        parts.get("related"), parts.get("made", {}), parts.get("links", {}), dirty=False, rows=rows,
                        stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False,
                        version=version, timezone=timezone)
@@ -281,23 +288,96 @@ class BuildCache:
             self.related = (key, lists)
             self.dirty = True
 
-    def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...], bool]]) -> None:
-        """Replace the remembered facts of the HTML pages of one output folder."""
+    def _table(self, sql: str, *params: str) -> list[Any]:
+        """Rows of the cache file as loaded (none when it is made anew or cannot be read)."""
+        if self.folder is None or self.fresh:
+            return []
+        try:
+            with closing(_reader(self.folder / CACHE_FILE).execute(sql, params)) as rows:
+                return rows.fetchall()
+        except _CACHE_ERRORS:
+            return []
+
+    def facts_of(self, output: Path) -> dict[str, tuple[str, bool]]:
+        """The remembered hash and search mark of each HTML page of one output folder."""
         key = str(output.resolve())
-        if self.folder is not None and self.facts.get(key) != facts:
-            self.facts[key] = facts
+        facts = self.facts.get(key)
+        if facts is None:
+            rows = self._table("SELECT path, digest, mark FROM facts WHERE output = ?", key)
+            facts = self.facts[key] = {path: (digest, bool(mark)) for path, digest, mark in rows}
+            self.read["facts", key] = dict(facts)
+        return facts
+
+    def stored_links(self, output: Path, paths: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
+        """The remembered links of HTML pages of one output folder (of all with ``paths`` None)."""
+        key = str(output.resolve())
+        given = self.new_links.get(key, {})
+        if paths is not None and len(paths) < 200:
+            rows: list[Any] = []
+            for path in paths:
+                if path not in given:
+                    rows += self._table("SELECT path, links FROM facts WHERE output = ? AND path = ?", key, path)
+        else:
+            rows = self._table("SELECT path, links FROM facts WHERE output = ?", key)
+        found: dict[str, tuple[str, ...]] = {}
+        for path, blob in rows:
+            with suppress(EOFError, ValueError, TypeError):  # else read back from the output by the caller
+                found[path] = marshal.loads(blob)
+        found.update(given)
+        return found if paths is None else {p: found[p] for p in paths if p in found}
+
+    def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...] | None, bool]]) -> None:
+        """Replace the remembered facts of the HTML pages of one output folder.
+
+        A page given without its links (None) is one whose hash is remembered: its links stay.
+        """
+        if self.folder is None:
+            return
+        key = str(output.resolve())
+        before = self.facts_of(output)
+        links = self.new_links.setdefault(key, {})
+        for path, (digest, page_links, mark) in facts.items():
+            if page_links is not None and before.get(path) != (digest, mark):
+                links[path] = page_links
+        now = {path: (digest, mark) for path, (digest, _, mark) in facts.items()}
+        if now != before:
+            self.facts[key] = now
             self.dirty = True
 
     def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
         """Replace the page fingerprints of one output folder."""
         key = str(output.resolve())
-        if self.pages.get(key) != pages:
+        if self.page_store(output) != pages:
             self.pages[key] = pages
             self.dirty = True
 
     def page_store(self, output: Path) -> dict[str, tuple[str, str]]:
         """The page fingerprints recorded for one output folder."""
-        return self.pages.setdefault(str(output.resolve()), {})
+        key = str(output.resolve())
+        store = self.pages.get(key)
+        if store is None:
+            rows = self._table("SELECT url, print, digest FROM prints WHERE output = ?", key)
+            store = self.pages[key] = {url: (fp, digest) for url, fp, digest in rows}
+            self.read["prints", key] = dict(store)
+        return store
+
+    def _save_rows(self, db: sqlite3.Connection) -> None:
+        """Write the prints and facts rows that changed since they were read (all, in a file made anew)."""
+        for key, store in self.pages.items():
+            before = self.read.get(("prints", key), {})
+            db.executemany("INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?)",
+                           [(key, url, *value) for url, value in store.items() if before.get(url) != value])
+            db.executemany("DELETE FROM prints WHERE output = ? AND url = ?",
+                           [(key, url) for url in before if url not in store])
+        for key, facts in self.facts.items():
+            before = self.read.get(("facts", key), {})
+            links = self.new_links.get(key, {})
+            db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
+                           [(key, path, digest, int(mark), marshal.dumps(links[path]))
+                            for path, (digest, mark) in facts.items()
+                            if before.get(path) != (digest, mark) and path in links])
+            db.executemany("DELETE FROM facts WHERE output = ? AND path = ?",
+                           [(key, path) for path in before if path not in facts])
 
     def _rows_to_write(self) -> Iterator[tuple[str, int, int, str, bytes]]:
         """The changed content rows, pickled one at a time (not all held at once)."""
@@ -359,6 +439,10 @@ class BuildCache:
         db.execute("CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
                    "mtime_ns INTEGER, digest TEXT, entry BLOB)")
         db.execute("CREATE TABLE IF NOT EXISTS bodies (rel TEXT PRIMARY KEY, digest TEXT, value BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS prints (output TEXT, url TEXT, print TEXT, digest TEXT, "
+                   "PRIMARY KEY (output, url)) WITHOUT ROWID")
+        db.execute("CREATE TABLE IF NOT EXISTS facts (output TEXT, path TEXT, digest TEXT, mark INTEGER, "
+                   "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID")
         return db
 
     def save_content(self) -> None:
@@ -398,8 +482,8 @@ class BuildCache:
             self.save_content()
         try:
             with closing(self._open()) as db, db:
-                parts = {"pages": self.pages, "search": self.search, "facts": self.facts, "related": self.related,
-                         "made": self.made, "links": self.links}
+                self._save_rows(db)
+                parts = {"search": self.search, "related": self.related, "made": self.made, "links": self.links}
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:
@@ -408,6 +492,9 @@ class BuildCache:
                 db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                            ("version", (self.version or code_version()).encode()))
             self.dirty = False
+            self.read = {**{("prints", key): dict(store) for key, store in self.pages.items()},
+                         **{("facts", key): dict(facts) for key, facts in self.facts.items()}}
+            self.new_links.clear()
         except (OSError, sqlite3.Error):
             pass
 

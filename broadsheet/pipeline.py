@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -363,7 +363,7 @@ def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFi
     return combined
 
 
-def index_pages(loaded: LoadedSite, pages: list[tuple[OutputFile, str, tuple[str, ...], bool]], output: Path
+def index_pages(loaded: LoadedSite, pages: list[PageFacts], output: Path
                 ) -> tuple[list[OutputFile], list[BuildWarning]]:
     """The search index: the last build's when it indexed the same pages, else a new one by Pagefind."""
     marked = [(f, digest) for f, digest, _, mark in pages if mark]
@@ -641,43 +641,45 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
     return outcome, planned, prints
 
 
-def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path
-                  ) -> list[tuple[OutputFile, str, tuple[str, ...], bool]]:
+PageFacts = tuple[OutputFile, str, tuple[str, ...] | None, bool]
+"""An HTML page with its hash, links and search mark; links None: those remembered in the cache."""
+
+
+def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> list[PageFacts]:
     """Every HTML page with its hash, links and search mark, without reading pages again where possible.
 
-    Pages rendered now come with theirs (read by the render workers); a kept page's are those
-    remembered with its hash in the cache, else it is read back from the output.
+    Pages rendered now come with theirs (read by the render workers); a kept page's hash and mark
+    are those remembered in the cache (its links too, read only if checked: see check_links_of),
+    else it is read back from the output.
     """
-    before = loaded.cache.facts.get(str(output.resolve()), {})
-    remembered: dict[str, HashedFacts] = {}
-    interned: dict[str, str] = {}
-    out: list[tuple[OutputFile, str, tuple[str, ...], bool]] = []
+    before = loaded.cache.facts_of(output) if loaded.cache.folder is not None else {}
+    remembered: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {}
+    out: list[PageFacts] = []
     for f in rendered.files:
         if not f.path.endswith(".html"):
             continue
-        facts = rendered.facts.get(f.path)
+        facts: tuple[str, tuple[str, ...] | None, bool] | None = rendered.facts.get(f.path)
         if facts is None and f.data is not None:
             facts = (digest_bytes(f.data), *page_facts(f.data))
         elif facts is None and f.kept is not None:
-            facts = before.get(f.path)
-            if facts is None or facts[0] != f.kept:
+            known = before.get(f.path)
+            if known is not None and known[0] == f.kept:
+                facts = (f.kept, None, known[1])
+            else:
                 try:
                     facts = (f.kept, *page_facts((output / f.path).read_bytes()))
                 except OSError:
                     continue  # gone since the cache checked it: the write stage reports that
         if facts is None:
             continue
-        # Pages repeat the same links (navigation, footer): keep one copy of each in the cache
-        # (those read from the cache share their copies already).
-        links = facts[1] if f.kept is not None else tuple(interned.setdefault(link, link) for link in facts[1])
-        remembered[f.path] = (facts[0], links, facts[2])
-        out.append((f, facts[0], links, facts[2]))
+        remembered[f.path] = facts
+        out.append((f, *facts))
     loaded.cache.set_facts(output, remembered)
     return out
 
 
-def check_links_of(loaded: LoadedSite, output: Path, pages: list[tuple[OutputFile, str, tuple[str, ...], bool]],
-                   known: set[str], ignore: tuple[str, ...]) -> list[BuildWarning]:
+def check_links_of(loaded: LoadedSite, output: Path, pages: list[PageFacts], known: set[str],
+                   ignore: tuple[str, ...]) -> list[BuildWarning]:
     """Check the pages' internal links; with the cache, only those that can have changed.
 
     A page kept from the last build has the same links (its bytes are the same); when the output
@@ -685,8 +687,6 @@ def check_links_of(loaded: LoadedSite, output: Path, pages: list[tuple[OutputFil
     that had a broken link are checked again, and the warnings are what checking all would give.
     """
     base_url = loaded.config.base_url
-    if loaded.cache.folder is None:
-        return check_page_links(((f, links) for f, _, links, _ in pages), known, base_url, ignore)
     h = hashlib.blake2b(digest_size=16)
     h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
     h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
@@ -694,10 +694,24 @@ def check_links_of(loaded: LoadedSite, output: Path, pages: list[tuple[OutputFil
     where = str(output.resolve())
     record = loaded.cache.links.get(where)
     before = record[1] if record is not None and record[0] == key else None
-    todo = ((f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before)
+    todo = [(f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before]
+    unread = [f.path for f, links in todo if links is None]
+    stored = loaded.cache.stored_links(output, None if len(unread) > len(pages) // 2 else unread) if unread else {}
+
+    def with_links() -> Iterator[tuple[OutputFile, Collection[str]]]:
+        for f, links in todo:
+            if links is None:
+                links = stored.get(f.path)
+            if links is None:  # not in the cache after all: read from the page
+                try:
+                    links = page_facts((output / f.path).read_bytes())[0]
+                except OSError:
+                    continue
+            yield f, links
+
     broken: set[str] = set()
-    warnings = check_page_links(todo, known, base_url, ignore, broken)
-    if record != (key, frozenset(broken)):
+    warnings = check_page_links(with_links(), known, base_url, ignore, broken)
+    if loaded.cache.folder is not None and record != (key, frozenset(broken)):
         loaded.cache.links[where] = (key, frozenset(broken))
         loaded.cache.dirty = True
     return warnings
