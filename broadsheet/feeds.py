@@ -8,6 +8,7 @@ does. A theme changes how pages look; it cannot break a reader's subscription.
 
 from __future__ import annotations
 
+import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
@@ -81,3 +82,20 @@ def feed_files(site: Site) -> list[OutputFile]:
         data = rss_feed(site, site.by_category.get(c.slug, ()), url, title, c.description, c.url)
         files.append(OutputFile(url.lstrip("/"), f"RSS feed of category '{c.name}'", data))
     return files
+
+
+def feeds_key(site: Site) -> str:
+    """Hash of everything :func:`feed_files` reads: equal keys give the same feeds.
+
+    An article's body is there by its source file's hash (with the code version and site.yml's
+    ``sanitize``, all its HTML depends on). Keep this in step with :func:`rss_feed`.
+    """
+    config = site.config
+    count = config.feeds.count
+    parts = [repr((config.base_url, config.language, config.title, config.tagline, config.feeds, config.sanitize,
+                   site.categories))]
+    for articles in (site.articles, *(site.by_category.get(c.slug, ()) for c in site.categories)):
+        parts += [repr((a.url, a.title, a.date, a.updated, a.authors, a.category, a.tags, a.summary, a.digest))
+                  for a in articles[:count]]
+        parts.append("|")
+    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -30,7 +30,7 @@ from .cache import BuildCache, Fingerprinter, site_digest
 from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
-from .feeds import feed_files
+from .feeds import feed_files, feeds_key
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
 from .linkcheck import check_page_links
@@ -412,18 +412,19 @@ def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile], 
                      ) -> list[OutputFile]:
     """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours.
 
-    With the cache and output folder, sitemaps made from the same entries as the last build's are kept.
+    With the cache and output folder, feeds and sitemaps made from the same inputs as the last build's are kept.
     """
-    files = feed_files(site)
     entries = sitemap_entries(site, jobs)
     base = site.config.base_url
     if cache is not None and still is not None:
+        # Feeds show the newest stories whole: most edits leave them as they were.
+        files = made_or_kept(cache, output, "feeds", feeds_key(site), lambda: feed_files(site), still)
         # Each entry as text: a dataclass's repr of each of 16,000 entries costs more than the sitemap's check.
         listed = "\n".join(f"{e.loc} {e.lastmod.isoformat() if e.lastmod else '-'}" for e in entries)
         key = hashlib.blake2b(f"{base}\n{listed}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         files += made_or_kept(cache, output, "sitemaps", key, lambda: sitemap_files(entries, base), still)
     else:
-        files += sitemap_files(entries, base)
+        files = feed_files(site) + sitemap_files(entries, base)
     files.append(news_sitemap(site))
     if not any(f.path == "robots.txt" for f in static):
         files.append(robots_txt(site.config.base_url))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import article, run_build
+from conftest import MINIMAL_SITE_YML, article, run_build
 
 import broadsheet.pipeline as pipeline
 from broadsheet import search
@@ -164,6 +164,38 @@ def test_sitemaps_kept_while_their_entries_are_the_same(make_site: Callable[...,
     (site / "content/world/new.md").write_text(article("New story"), encoding="utf-8")
     run_build(site)
     assert len(made) == 3 and b"/world/new-story/" in (site / "output/sitemap.xml").read_bytes()
+
+
+def test_feeds_kept_while_what_they_show_is_the_same(make_site: Callable[..., Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    made: list[int] = []
+    real = pipeline.feed_files
+
+    def counted(site):  # type: ignore[no-untyped-def]
+        made.append(len(site.articles))
+        return real(site)
+
+    monkeypatch.setattr(pipeline, "feed_files", counted)
+    # Feeds show the newest two stories; a1 is older than both.
+    files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T08:00:00") for i in range(4)}
+    site = make_site({**files, "site.yml": MINIMAL_SITE_YML + "feeds:\n  count: 2\n"})
+    run_build(site)
+    old = site / "content/world/a1.md"
+    old.write_text(old.read_text() + "\nA correction.\n")
+    run_build(site)
+    assert len(made) == 1  # the feeds do not show it
+    newest = site / "content/world/a3.md"
+    newest.write_text(newest.read_text() + "\nA correction.\n")
+    run_build(site)
+    assert len(made) == 2 and b"A correction." in (site / "output/feed.xml").read_bytes()
+    (site / "output/category/world/feed.xml").write_text("defaced")
+    run_build(site)
+    assert len(made) == 3
+    fresh = tmp_path / "fresh"
+    run_build(site, output=fresh, cache=False)
+    for feed in ("feed.xml", "category/world/feed.xml"):
+        assert (site / "output" / feed).read_bytes() == (fresh / feed).read_bytes()
 
 
 def test_warm_builds_check_only_links_that_can_have_changed(make_site: Callable[..., Path],
