@@ -502,20 +502,32 @@ class BuildCache:
 #: The front matter's fields, in the order a content row holds them.
 _META_FIELDS = tuple(f.name for f in dataclasses.fields(FrontMatter))
 
-_readers: dict[tuple[int, Path], sqlite3.Connection] = {}
+_readers: dict[tuple[int, Path, int], sqlite3.Connection] = {}
+_inherited: list[sqlite3.Connection] = []
 _readers_lock = threading.Lock()
+#: Connections kept open for reading, per process (a test run or a long preview builds many sites).
+_READERS_KEPT = 4
 
 
 def _reader(path: Path) -> sqlite3.Connection:
-    """A connection for reading bodies: one per process and cache file, shared by its threads.
+    """A connection for reading: one per process and cache file, shared by its threads.
 
     Never one inherited from the parent process: render workers are forked, and an SQLite
-    connection must not be used across a fork.
+    connection must not be used across a fork (nor closed: it is kept, unused). A cache file
+    made anew (another inode) gets a new connection.
     """
-    key = (os.getpid(), path)
+    pid = os.getpid()
+    key = (pid, path, os.stat(path).st_ino)
     with _readers_lock:
         db = _readers.get(key)
         if db is None:
+            for old in list(_readers):
+                if old[0] != pid:
+                    _inherited.append(_readers.pop(old))
+                elif old[1] == path:
+                    _readers.pop(old).close()  # the file this path held before
+            while len(_readers) >= _READERS_KEPT:
+                _readers.pop(next(iter(_readers))).close()
             db = _readers[key] = sqlite3.connect(path, timeout=30, check_same_thread=False)
             db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         return db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -240,3 +241,16 @@ def test_a_cached_body_is_read_when_first_used() -> None:
     assert Body("", "").blank and not given.blank
     with pytest.raises(ValueError):
         Body(fetch=fetch)
+
+
+def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path: Path) -> None:
+    site = _site(make_site)
+    run_build(site)
+    run_build(site, jobs=1)  # reads the cache file
+    shutil.rmtree(site / CACHE_DIR)
+    run_build(site)  # a new cache file at the same path
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("Test Times", "Evening Times"))  # every page again, bodies read
+    result = run_build(site, jobs=1)
+    assert result.pages_rendered > 0 and not result.warnings
+    assert _tree(site / "output") == _fresh(site, tmp_path)
