@@ -84,6 +84,10 @@ def still_written(output: Path, rel: str, digest: str, manifest: dict[str, dict[
     return entry is not None and entry.get("hash") == digest and _same_stat(os.path.join(output, rel), entry)
 
 
+#: Stands for a stamp not looked up yet (None is a file found missing); compared by identity.
+_UNSEEN: tuple[int, int] = (-1, -1)
+
+
 class LastOutput:
     """The output folder as the last build left it: its manifest, and the size and modification time
     of each of its files, asked of the file system at most once in a build.
@@ -105,16 +109,14 @@ class LastOutput:
 
     def stamp(self, rel: str) -> tuple[int, int] | None:
         """Size and modification time of ``rel`` in the output when first asked in this build (None: missing)."""
-        try:
-            return self._stamps[rel]
-        except KeyError:
-            pass
-        try:
-            st = os.stat(self._folder + rel)  # rel is relative (see urls.output_path)
-            stamp: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
-        except OSError:
-            stamp = None
-        self._stamps[rel] = stamp
+        stamp = self._stamps.get(rel, _UNSEEN)
+        if stamp is _UNSEEN:
+            try:
+                st = os.stat(self._folder + rel)  # rel is relative (see urls.output_path)
+                stamp = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                stamp = None
+            self._stamps[rel] = stamp
         return stamp
 
     def same_stat(self, rel: str, entry: dict[str, Any]) -> bool:
