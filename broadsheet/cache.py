@@ -382,10 +382,10 @@ class Fingerprinter:
     whole after a mark of their own, so the parts read back as the one context they came from:
 
     ``s`` then a string; ``p<repr>`` an int, float, bool or None; ``[`` items ``]`` a list or
-    tuple; ``K<repr of its sorted keys>`` then their values ``}`` a dict with string keys (else ``{``
-    keys and values, by sorted keys, ``}``); ``A<hash>`` an article;
-    ``N<hash of its repr>`` a category, tag or author; ``S`` the site (covered by site_digest); ``L`` then
-    the name and URL of a link (``l`` then their parts when they are not strings); ``D<type>``
+    tuple; ``K<repr of its sorted keys>`` then their values and ``}`` a dict with string keys
+    (else ``{`` keys and values, by sorted keys, ``}``); ``A<hash>`` an article; ``N<hash of its
+    repr>`` a category, tag or author; ``S`` the site (covered by site_digest); ``L`` then the
+    name and URL of a link (``l`` then their parts when they are not strings); ``D<type>``
     fields ``)`` another dataclass; ``Q<type>`` a list and ``M<type>`` a dict of another type
     (subclasses); ``b<type>:<hex>`` bytes; ``r<type>`` then the repr of anything else.
     """
