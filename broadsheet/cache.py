@@ -29,12 +29,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
+import operator
 import os
 import pickle
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -573,121 +574,237 @@ class Fingerprinter:
     tags and authors are shared objects, so their part of the hash is remembered by identity
     (the objects are kept alive with it, so an identity is never reused).
 
-    A page's parts are gathered as text (strings with their length, so that no two contexts
-    give the same text) and encoded and hashed once: a warm build fingerprints every page, and
-    per-part bytes and hash updates cost more than the parts.
+    A page's parts are gathered as a list of strings, joined with NUL and hashed once: a warm
+    build fingerprints every page, and formatting, encoding or hashing each part costs more than
+    the parts (see :func:`_joined`). A part starts with a mark naming its kind, and strings come
+    whole after a mark of their own, so the parts read back as the one context they came from:
+
+    ``s`` then a string; ``p<repr>`` an int, float, bool or None; ``[`` items ``]`` a list or
+    tuple; ``K<repr of its sorted keys>`` then their values and ``}`` a dict with string keys
+    (else ``{`` keys and values, by sorted keys, ``}``); ``A<hash>`` an article; ``N<hash of its
+    repr>`` a category, tag or author; ``S`` the site (covered by site_digest); ``L`` then the
+    name and URL of a link (``l`` then their parts when they are not strings); ``D<type>``
+    fields ``)`` another dataclass; ``Q<type>`` a list and ``M<type>`` a dict of another type
+    (subclasses); ``b<type>:<hex>`` bytes; ``r<type>`` then the repr of anything else.
     """
 
     def __init__(self, site_key: str) -> None:
         self.site_key = site_key
-        self._own: dict[int, tuple[object, str]] = {}
-        self._full: dict[int, tuple[object, str]] = {}
-        self._reprs: dict[int, tuple[object, str]] = {}
-        self._fields: dict[type, tuple[str, ...]] = {}
-        self._top: object = None
-        # Exact types with a part of their own; anything else (subclasses too) goes the general way.
+        self._tokens: dict[int, str] = {}
+        """id → part of a shared object (an article, a name) already seen."""
+        self._own: dict[int, str] = {}
+        """id → hash of an article's own part (see :meth:`_own_key`)."""
+        self._alive: list[object] = []
+        """The objects remembered by id above, kept alive so that no other object takes their id."""
+        self._shapes: dict[tuple[frozenset[str], tuple[Any, ...]], tuple[str, Callable[[Any], Any]] | None] = {}
+        """(keys left out, a dict's keys in its order) → its keys' part and values getter (see _shape)."""
+        # Exact types with a part of their own; others (subclasses too) get one on first sight (_handler).
         self._exact: dict[type, Callable[[Any, list[str]], None]] = {
             str: self._str, ArticleView: self._view, SiteView: self._site, Link: self._link,
             Category: self._named, Tag: self._named, Author: self._named, list: self._seq, tuple: self._seq,
-            dict: self._dict, type(None): self._plain, bool: self._plain, int: self._plain,
+            dict: self._dict, type(None): self._plain, bool: self._plain, int: self._plain, float: self._plain,
         }
 
-    def _repr(self, value: object) -> str:
-        hit = self._reprs.get(id(value))
-        if hit is None:
-            hit = self._reprs[id(value)] = (value, repr(value))
-        return hit[1]
+    def _remember(self, value: object, token: str) -> str:
+        self._tokens[id(value)] = token
+        self._alive.append(value)
+        return token
+
+    def _name(self, value: Category | Tag | Author) -> str:
+        token = self._tokens.get(id(value))
+        if token is None:
+            # A name's fields are strings and flags: its repr shows every one. Hashed: an article's
+            # own part holds several names, and hashing long reprs again for each costs more.
+            token = self._remember(value, f"N{_hash(_joined([repr(value)]))}")
+        return token
 
     def _own_key(self, view: ArticleView) -> str:
-        hit = self._own.get(id(view))
-        if hit is None:
-            names = "|".join([self._repr(view.category), *map(self._repr, view.authors), "#",
-                              *map(self._repr, view.tags)])
-            key = f"A{view.digest}|{view.url}|{names};".encode("utf-8", "surrogatepass")
-            hit = self._own[id(view)] = (view, hashlib.blake2b(key, digest_size=16).hexdigest())
-        return hit[1]
+        key = self._own.get(id(view))
+        if key is None:
+            # Names are shared by many articles: most are known already, looked up without a call each.
+            tokens, name = self._tokens, self._name
+            names: list[Any] = [*map(tokens.get, map(id, (view.category, *view.authors))), "#",
+                                *map(tokens.get, map(id, view.tags))]
+            if not all(names):
+                names = [name(view.category), *map(name, view.authors), "#", *map(name, view.tags)]
+            key = self._own[id(view)] = _hash(_joined([view.digest, view.url, *names]))
+            self._alive.append(view)
+        return key
 
     def _article(self, view: ArticleView) -> str:
-        hit = self._full.get(id(view))
-        if hit is None:
-            parts = [self._own_key(view)]
-            for other in (*view.related, view.prev, view.next):
-                parts.append(self._own_key(other) if other is not None else "-")
+        token = self._tokens.get(id(view))
+        if token is None:
+            known, own = self._own, self._own_key
+            shown = (view, *view.related, view.prev, view.next)
+            parts: list[Any] = [*map(known.get, map(id, shown))]
+            if not all(parts):  # articles not met yet (the first pages), or no previous or next one
+                parts = [own(other) if other is not None else "-" for other in shown]
             # Hashed: a listing shows many articles, and would otherwise repeat all their parts.
-            digest = hashlib.blake2b(",".join(parts).encode(), digest_size=16).hexdigest()
-            hit = self._full[id(view)] = (view, f"A{digest}")
-        return hit[1]
+            # (Hashes of one length, or "-": how many parts there are tells how many related articles.)
+            token = self._remember(view, f"A{_hash(','.join(parts).encode())}")
+        return token
 
     def _str(self, value: str, out: list[str]) -> None:
-        out.append(f"s{len(value)}:{value},")
+        out += ("s", value)
+
+    def _plain(self, value: bool | int | float | None, out: list[str]) -> None:
+        out.append(f"p{value!r}")
 
     def _view(self, value: ArticleView, out: list[str]) -> None:
         out.append(self._article(value))
-        out.append(",")
 
     def _site(self, value: SiteView, out: list[str]) -> None:
-        out.append("S,")  # covered by site_digest
-
-    def _link(self, value: Link, out: list[str]) -> None:
-        out.append(f"L{len(value.name)}:{value.name}{len(value.url)}:{value.url},")
+        # Covered by site_digest; remembered, as every page holds it (then found without this call).
+        out.append(self._tokens.get(id(value)) or self._remember(value, "S"))
 
     def _named(self, value: Category | Tag | Author, out: list[str]) -> None:
-        out.append(self._repr(value))
-        out.append(",")
+        out.append(self._name(value))
 
-    def _plain(self, value: bool | int | None, out: list[str]) -> None:
-        out.append(f"{value!r},")
+    def _link(self, value: Link, out: list[str]) -> None:
+        name, url = value.name, value.url
+        if type(name) is str and type(url) is str:
+            out += ("L", name, url)
+        else:
+            out.append("l")
+            self._feed(name, out)
+            self._feed(url, out)
 
     def _seq(self, value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
         out.append("[")
+        tokens = self._tokens
+        if value and tokens.get(id(value[0])) is not None:
+            # A listing's articles, seen already: looked up without a call for each.
+            known: list[Any] = [*map(tokens.get, map(id, value))]
+            if all(known):
+                out += known
+                out.append("]")
+                return
         exact, feed = self._exact, self._feed
         for item in value:
-            # The dispatch of _feed, inline: lists of articles are most of what listings hold.
-            (exact.get(type(item)) or feed)(item, out)
-        out.append("],")
-
-    def _dict(self, value: dict[Any, Any], out: list[str]) -> None:
-        out.append("{")
-        exact, feed = self._exact, self._feed
-        top = value is self._top
-        for key in sorted(value):
-            if top and key in DERIVED_CONTEXT:
+            kind = type(item)
+            if kind is str:
+                out += ("s", item)
                 continue
-            out.append(str(key))
-            item = value[key]
-            (exact.get(type(item)) or feed)(item, out)
-        out.append("},")
+            token = tokens.get(id(item))
+            if token is not None:
+                out.append(token)
+            else:
+                (exact.get(kind) or feed)(item, out)
+        out.append("]")
+
+    def _dict(self, value: Mapping[Any, Any], out: list[str], skip: frozenset[str] = frozenset()) -> None:
+        tokens, exact, feed = self._tokens, self._exact, self._feed
+        keys = tuple(value)
+        shape = self._shapes.get((skip, keys))
+        if shape is None:
+            shape = self._shapes[skip, keys] = self._shape(keys, skip)
+        if shape is not None:
+            # Keys of one shape come as one part (pages of one template share it), values in their order.
+            head, values = shape
+            out.append(head)
+            for item in values(value):
+                if type(item) is str:
+                    out += ("s", item)
+                    continue
+                token = tokens.get(id(item))
+                if token is not None:
+                    out.append(token)
+                else:
+                    (exact.get(type(item)) or feed)(item, out)
+            out.append("}")
+            return
+        try:
+            ordered = sorted(keys)
+        except TypeError:  # keys that do not compare: in an order of their own all the same
+            ordered = sorted(keys, key=repr)
+        out.append("{")
+        for key in ordered:
+            if key not in skip:
+                feed(key, out)
+                feed(value[key], out)
+        out.append("}")
+
+    def _shape(self, keys: tuple[Any, ...], skip: frozenset[str]) -> tuple[str, Callable[[Any], Any]] | None:
+        """The part naming a dict's keys (sorted) and a getter of its values in that order, when its
+        keys are strings (else None: each key is a part of its own)."""
+        if not all(type(key) is str for key in keys):
+            return None
+        ordered = sorted(key for key in keys if key not in skip)
+        # repr shows each key whole (escaped): the part says how many values follow, and for what.
+        head = f"K{ordered!r}"
+        if len(ordered) > 1:
+            return head, operator.itemgetter(*ordered)
+        return head, lambda value: tuple(value[key] for key in ordered)
 
     def _feed(self, value: Any, out: list[str]) -> None:
         handler = self._exact.get(type(value))
-        if handler is not None:
-            handler(value, out)
-            return
-        if isinstance(value, str):
-            self._str(value, out)
-        elif isinstance(value, ArticleView):
-            self._view(value, out)
-        elif isinstance(value, (list, tuple)):
-            self._seq(value, out)
-        elif isinstance(value, dict):
-            self._dict(value, out)
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            names = self._fields.get(type(value))
-            if names is None:
-                names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-            out.append(type(value).__name__)
-            for name in names:
-                self._feed(getattr(value, name), out)
-            out.append(",")
-        else:
-            out.append(f"{value!r},")
+        if handler is None:
+            handler = self._exact[type(value)] = self._handler(type(value))
+        handler(value, out)
+
+    def _handler(self, kind: type) -> Callable[[Any, list[str]], None]:
+        """How to gather the part of values of one more type (decided once per type)."""
+        tag = f"{kind.__module__}.{kind.__qualname__}"
+        feed = self._feed
+        if dataclasses.is_dataclass(kind):
+            names = tuple(f.name for f in dataclasses.fields(kind))
+
+            def fields(value: Any, out: list[str]) -> None:
+                out.append(f"D{tag}")
+                for name in names:
+                    item = getattr(value, name)
+                    if type(item) is str:
+                        out += ("s", item)
+                    else:
+                        feed(item, out)
+                out.append(")")
+
+            return fields
+        if issubclass(kind, bytes):
+            return lambda value, out: out.append(f"b{tag}:{value.hex()}")
+        if issubclass(kind, (list, tuple)):
+            def sequence(value: Any, out: list[str]) -> None:
+                out.append(f"Q{tag}")
+                self._seq(value, out)
+
+            return sequence
+        if issubclass(kind, Mapping):
+            def mapping(value: Any, out: list[str]) -> None:
+                out.append(f"M{tag}")
+                self._dict(value, out)
+
+            return mapping
+
+        def other(value: Any, out: list[str]) -> None:
+            out += (f"r{tag}", repr(value))
+
+        return other
 
     def of(self, job: PageJob) -> str:
         """Hash of everything a page's template can see."""
-        out = [f"{self.site_key}|{job.template}|{job.url}|"]
-        self._top = job.context
-        self._feed(job.context, out)
-        return hashlib.blake2b("".join(out).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        context = job.context
+        out = [self.site_key, job.template, job.url]
+        if type(context) is dict:
+            self._dict(context, out, DERIVED_CONTEXT)
+        else:
+            self._feed(context, out)
+        return _hash(_joined(out))
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _joined(parts: list[str]) -> bytes:
+    """The parts as one text that tells them apart, in UTF-8 (lone surrogates of file names included).
+
+    Joined with NUL, which is one scan in C, when no part holds a NUL (counted, also in C);
+    otherwise each part is given with its length. (The first form never starts with U+0001.)
+    """
+    text = "\x00".join(parts)
+    if text.count("\x00") != len(parts) - 1 or text.startswith("\x01"):
+        text = "\x01" + "".join([f"{len(part)}:{part}" for part in parts])
+    return text.encode("utf-8", "surrogatepass")
 
 
 def job_fingerprint(job: PageJob, site_key: str) -> str:

@@ -14,6 +14,8 @@ from .errors import BuildWarning
 EDITOR_LEFTOVERS = ("*~", "*.swp", "*.swx", "*.swo", "4913", ".#*", "#*#", "*___jb_tmp___",
                     "*___jb_old___", ".goutputstream-*", "*.tmp", ".DS_Store", "Thumbs.db")
 PAGES_DIR = "pages"
+#: Where content pages are, relative to the site folder (their files directly in it).
+PAGES_REL = f"content/{PAGES_DIR}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
         return found, warnings
     root_real = site_root.resolve()
 
-    def walk(folder: str, rel: str, depth: int) -> None:
+    def walk(folder: Path, rel: str, depth: int) -> None:
         # os.scandir tells files from folders and symlinks without a stat per entry.
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -80,19 +82,20 @@ def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
                 if not _inside(Path(entry.path), root_real):
                     warnings.append(_symlink_warning(Path(entry.path), site_root))
                 continue
-            walk(entry.path, f"{rel}{entry.name}/", depth + 1)
+            walk(folder / entry.name, f"{rel}{entry.name}/", depth + 1)
+        is_page = depth == 1 and rel == PAGES_REL
         for entry in files:
             name = entry.name
             if is_ignored(name) or not is_markdown(name):
                 continue
-            full = Path(entry.path)
+            # Joined to the folder's path: parsing only the name costs half of parsing the whole path.
+            full = folder.joinpath(name)
             if entry.is_symlink() and not _inside(full, root_real):
                 warnings.append(_symlink_warning(full, site_root))
                 continue
-            is_page = depth == 1 and rel == f"content/{PAGES_DIR}/"
             found.append(SourceFile(full, rel + name, is_page=is_page))
 
-    walk(str(content), "content/", 0)
+    walk(content, "content/", 0)
     found.sort(key=lambda s: s.rel)
     return found, warnings
 

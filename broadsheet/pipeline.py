@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -61,13 +60,13 @@ from .urls import UnsafePath, output_path
 from .views import ArticleView, site_view
 from .write import (
     STAGING,
+    LastOutput,
     WriteStats,
     check_output_dir,
     digest_bytes,
     discard_staging,
+    last_output,
     open_staging,
-    read_manifest,
-    still_written,
     write_error,
     write_output,
 )
@@ -363,15 +362,17 @@ def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFi
     return combined
 
 
-def index_pages(loaded: LoadedSite, pages: list[PageFacts], output: Path
+def index_pages(loaded: LoadedSite, pages: list[PageFacts], output: Path, last: LastOutput | None = None
                 ) -> tuple[list[OutputFile], list[BuildWarning]]:
-    """The search index: the last build's when it indexed the same pages, else a new one by Pagefind."""
+    """The search index: the last build's when it indexed the same pages, else a new one by Pagefind.
+
+    ``last``: the output as the render stage saw it (its files are looked at once in a build).
+    """
     marked = [(f, digest) for f, digest, _, mark in pages if mark]
     records = loaded.cache.search
     key = str(output.resolve())
-    manifest = read_manifest(output)
     pages_key = digests_key((f.path, digest) for f, digest in marked)
-    kept = reuse_bundle(pages_key, records.get(key), lambda path, digest: still_written(output, path, digest, manifest))
+    kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
     if kept is not None:
         return kept, []
     bundle: list[OutputFile] = []
@@ -442,12 +443,14 @@ def pages_site_key(loaded: LoadedSite) -> str:
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 
-def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path,
-                manifest: dict[str, dict[str, Any]] | None = None
+def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
                 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
-    """Split jobs into those to render and pages whose output is still current (see cache.py)."""
+    """Split jobs into those to render and pages whose output is still current (see cache.py).
+
+    ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
+    """
     store = loaded.cache.page_store(output)
-    manifest = read_manifest(output) if manifest is None else manifest
+    still = (last or LastOutput(output)).still_written
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -460,7 +463,7 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path,
         except UnsafePath:
             todo.append(job)  # reported by collect_outputs
             continue
-        if before is not None and before[0] == fp and still_written(output, path, before[1], manifest):
+        if before is not None and before[0] == fp and still(path, before[1]):
             kept.append(OutputFile(path, job.source, kept=before[1]))
         else:
             todo.append(job)
@@ -484,6 +487,8 @@ class RenderedSite:
     """Output path → (hash, links, search mark) of each HTML page rendered in this build."""
     staged: bool = False
     """Whether pages were written to the output's staging folder by the render workers."""
+    last: LastOutput | None = None
+    """The output as the render stage saw it, for the stages after (see write.LastOutput)."""
 
 
 #: From this many articles, a cold build ranks related lists while its workers render other pages.
@@ -514,16 +519,13 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
     still: Callable[[str, str], bool] | None = None
+    last: LastOutput | None = None
     if output is not None and loaded.cache.folder is not None:
         tell(progress, "Comparing with the last build")
-        manifest = read_manifest(output)
-        out = output
-
-        def still(path: str, digest: str) -> bool:
-            return still_written(out, path, digest, manifest)
-
+        last = last_output(output)
+        still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
-            todo, kept, prints = reuse_pages(loaded, planned, output, manifest)
+            todo, kept, prints = reuse_pages(loaded, planned, output, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
     staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
@@ -568,7 +570,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
         raise BuildFailed(errors)
     facts = {output_path(url): f for url, f in outcome.facts.items()}
     return RenderedSite(files, len(outcome.pages) + len(outcome.staged), warnings, prints, facts,
-                        staged=staging is not None)
+                        staged=staging is not None, last=last)
 
 
 def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], planned: list[PageJob],
@@ -788,7 +790,7 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
     search_warnings: list[BuildWarning] = []
     if options.search:
         tell(options.progress, "Indexing for search")
-        index_files, search_warnings = index_pages(loaded, pages, output)  # committed with the pages
+        index_files, search_warnings = index_pages(loaded, pages, output, site.last)  # committed with the pages
         files = add_files(files, index_files)
     # Without an index, the search page's links into it are already covered by the warning above.
     tell(options.progress, "Checking links")
@@ -798,7 +800,8 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
-        stats = write_output(files, output, counter(options.progress, "Writing", len(files)), staged=site.staged)
+        stats = write_output(files, output, counter(options.progress, "Writing", len(files)), staged=site.staged,
+                             last=site.last)
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)

@@ -42,15 +42,20 @@ class SitemapEntry:
 def sitemap_entries(site: Site, jobs: Sequence[PageJob]) -> list[SitemapEntry]:
     """Every planned page worth indexing, with the newest change among the articles it shows."""
     changed = {a.url: modified(a) for a in site.articles}
+    when = changed.get
+    base_url = site.config.base_url
+    root = absolute(base_url, "/")  # what absolute() puts before a site path, made once
     entries: list[SitemapEntry] = []
     for job in jobs:
         if job.template in NOT_IN_SITEMAP:
             continue
-        if job.url in changed:  # an article page changes with its article, not with its related block
-            lastmod: datetime | None = changed[job.url]
-        else:
-            lastmod = max((changed[u] for u in job.shows if u in changed), default=None)
-        entries.append(SitemapEntry(absolute(site.config.base_url, job.url), lastmod))
+        lastmod = when(job.url)  # an article page changes with its article, not with its related block
+        if lastmod is None:
+            # Looked up in C: the archive page alone shows every article. (Times are never false.)
+            lastmod = max(filter(None, map(when, job.shows)), default=None)
+        url = job.url
+        loc = root + url.lstrip("/") if url.startswith("/") else absolute(base_url, url)
+        entries.append(SitemapEntry(loc, lastmod))
     return entries
 
 

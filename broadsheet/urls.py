@@ -66,6 +66,11 @@ _SEGMENT_BAD = re.compile(r"[\x00-\x1f\\]")
 _DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$)")
 
 
+#: A URL whose path is itself: segments of letters, digits and ``-_~.``, none empty and none
+#: starting with a dot (so none is ``.`` or ``..``), nothing to decode. Most pages' URLs are.
+_PLAIN_URL = re.compile(r"/(?:[A-Za-z0-9_~-][A-Za-z0-9_~.-]*/)*(?:[A-Za-z0-9_~-][A-Za-z0-9_~.-]*)?\Z")
+
+
 # Remembered: a build asks for every page's path at several stages (16,000 pages on a large site).
 @lru_cache(maxsize=1 << 18)
 def output_path(url: str) -> str:
@@ -75,6 +80,13 @@ def output_path(url: str) -> str:
     Raises UnsafePath for anything that could leave the folder: ``..`` segments
     (also percent-encoded), backslashes, control characters, drive letters.
     """
+    if _PLAIN_URL.match(url):  # what the checks below would find: nothing to refuse or normalise
+        return url[1:] + "index.html" if url.endswith("/") else url[1:]
+    return checked_output_path(url)
+
+
+def checked_output_path(url: str) -> str:
+    """:func:`output_path` of any URL, checked and normalised step by step."""
     if not url.startswith("/") or url.startswith("//"):
         raise UnsafePath(f"'{url}' must be a site path starting with a single '/'")
     decoded = url

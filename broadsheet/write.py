@@ -11,7 +11,8 @@ How a build stays all-or-nothing:
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
 
 Copies of static files are keyed by their source's size and modification time, so an
-unchanged image is neither read nor hashed again.
+unchanged image is neither read nor hashed again. A build looks at each file of the output
+once, whichever stage asks first (see :class:`LastOutput`).
 
 A build killed before step 2 leaves the old output untouched and its staging folder is
 removed by the next run; one killed after step 2 is rolled forward by the next run.
@@ -83,6 +84,58 @@ def still_written(output: Path, rel: str, digest: str, manifest: dict[str, dict[
     return entry is not None and entry.get("hash") == digest and _same_stat(os.path.join(output, rel), entry)
 
 
+#: Stands for a stamp not looked up yet (None is a file found missing); compared by identity.
+_UNSEEN: tuple[int, int] = (-1, -1)
+
+
+class LastOutput:
+    """The output folder as the last build left it: its manifest, and the size and modification time
+    of each of its files, asked of the file system at most once in a build.
+
+    One is shared by the stages that judge whether a file is still as a build wrote it (pages,
+    sitemaps, the search index) and the write stage: a large site's every file would otherwise be
+    looked at twice (and its manifest read twice). It holds while nothing writes into the output
+    outside the staging folder, which is until the write stage commits; a killed build's commit is
+    finished before it is made (see :func:`last_output`), and one finished later drops it (see
+    :func:`write_output`).
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.manifest = read_manifest(output)
+        """What the last build wrote: path → {hash, size, mtime_ns}."""
+        self._folder = os.path.join(output, "")
+        self._stamps: dict[str, tuple[int, int] | None] = {}
+
+    def stamp(self, rel: str) -> tuple[int, int] | None:
+        """Size and modification time of ``rel`` in the output when first asked in this build (None: missing)."""
+        stamp = self._stamps.get(rel, _UNSEEN)
+        if stamp is _UNSEEN:
+            try:
+                st = os.stat(self._folder + rel)  # rel is relative (see urls.output_path)
+                stamp = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                stamp = None
+            self._stamps[rel] = stamp
+        return stamp
+
+    def same_stat(self, rel: str, entry: dict[str, Any]) -> bool:
+        """True when ``rel`` has the size and time ``entry`` records."""
+        stamp = self.stamp(rel)
+        return stamp is not None and stamp[0] == entry.get("size") and stamp[1] == entry.get("mtime_ns")
+
+    def still_written(self, rel: str, digest: str) -> bool:
+        """True when ``rel`` in the output still holds the bytes with ``digest`` that the last build wrote."""
+        entry = self.manifest.get(rel)
+        return entry is not None and entry.get("hash") == digest and self.same_stat(rel, entry)
+
+
+def last_output(output: Path) -> LastOutput:
+    """Finish a commit a killed build left behind (see :func:`recover`), then read what the last build wrote."""
+    recover(output)
+    return LastOutput(output)
+
+
 def digest_bytes(data: bytes) -> str:
     """The hash used for output files in the manifest."""
     return _digest(data)
@@ -144,13 +197,18 @@ class _Containment:
                               "remove the symbolic link in the output folder")
 
 
-def recover(output: Path) -> None:
-    """Finish a commit a killed build left behind, or drop its half-written staging folder."""
+def recover(output: Path) -> bool:
+    """Finish a commit a killed build left behind, or drop its half-written staging folder.
+
+    Returns whether a commit was finished (files in the output moved).
+    """
     journal = output / JOURNAL
     if journal.is_file():
         _commit(output, _load_json(journal))
-    elif (output / STAGING).exists():
+        return True
+    if (output / STAGING).exists():
         shutil.rmtree(output / STAGING, ignore_errors=True)
+    return False
 
 
 def open_staging(output: Path) -> Path:
@@ -174,20 +232,23 @@ def discard_staging(output: Path) -> None:
 
 
 def write_output(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None = None,
-                 staged: bool = False) -> WriteStats:
+                 staged: bool = False, last: LastOutput | None = None) -> WriteStats:
     """Write the site into ``output`` all at once, keeping files whose bytes did not change.
 
     ``done``, if given, is told how many files were dealt with, every few hundred. ``staged``:
     the staging folder was opened with :func:`open_staging` and holds files named by ``files``.
+    ``last``: the output as the stages before saw it (see :class:`LastOutput`); a kept file
+    (``OutputFile.kept``) is then compared with what was seen when it was judged current, not
+    looked at again.
 
     A failure while staging (a full disk, a read-only folder) leaves the previous output as it
     was and raises OutputError; one while committing is finished by the next build.
     """
     try:
         output.mkdir(parents=True, exist_ok=True)
-        if not staged:
-            recover(output)
-        return _write(files, output, done)
+        if not staged and recover(output):
+            last = None  # files moved since the stages before looked
+        return _write(files, output, done, last or LastOutput(output))
     except OSError as exc:
         raise write_error(exc, output) from None
 
@@ -203,8 +264,9 @@ def write_error(exc: OSError, output: Path) -> OutputError:
                        "fix the cause and build again: the next build finishes this one")
 
 
-def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None) -> WriteStats:
-    old = read_manifest(output)
+def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None, last: LastOutput
+           ) -> WriteStats:
+    old = last.manifest
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
     inside = _Containment(output)
@@ -216,18 +278,17 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
         if done is not None and n % PROGRESS_EVERY == 0:
             done(PROGRESS_EVERY)
         if f.kept is not None:
-            if not still_written(output, f.path, f.kept, old):
+            if not last.still_written(f.path, f.kept):
                 raise OutputError(f"'{f.path}' changed in the output during the build", f.source, None,
                                   "run the build again")
             manifest[f.path] = old[f.path]
             unchanged += 1
             continue
-        target = os.path.join(output, f.path)
         entry = old.get(f.path)
         if f.staged is not None:
             assert f.digest is not None
             in_tree = f.staged.startswith(TREE_PREFIX)
-            if entry and entry.get("hash") == f.digest and _same_stat(target, entry):
+            if entry and entry.get("hash") == f.digest and last.same_stat(f.path, entry):
                 manifest[f.path] = entry  # the staged copy goes with the staging folder
                 unchanged += 1
                 if in_tree:
@@ -250,12 +311,12 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
             assert f.copy_from is not None
             st = f.copy_from.stat()
             src_stamp = [st.st_size, st.st_mtime_ns]
-            if entry and entry.get("src") == src_stamp and _same_stat(target, entry):
+            if entry and entry.get("src") == src_stamp and last.same_stat(f.path, entry):
                 manifest[f.path] = entry  # the same source copied last time, still in place
                 unchanged += 1
                 continue
             digest = _file_digest(f.copy_from)
-        if entry and entry.get("hash") == digest and _same_stat(target, entry):
+        if entry and entry.get("hash") == digest and last.same_stat(f.path, entry):
             manifest[f.path] = dict(entry, src=src_stamp) if src_stamp else entry
             unchanged += 1
             continue

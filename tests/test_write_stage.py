@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import article, run_build
 
 import broadsheet.write as write
+from broadsheet.errors import OutputError
 from broadsheet.render import OutputFile
 from broadsheet.write import JOURNAL, MANIFEST, STAGING, recover, write_output
 
@@ -174,3 +176,77 @@ def test_a_folder_move_already_done_is_skipped_on_roll_forward(tmp_path: Path) -
     recover(out)
     assert (out / "new/index.html").read_bytes() == b"new" and not (out / JOURNAL).exists()
     assert json.loads((out / MANIFEST).read_text())["files"]["new/index.html"]["size"] == 3
+
+
+def test_kept_file_changed_before_the_write_stage_is_refused(tmp_path: Path) -> None:
+    """Without what earlier stages saw, the write stage looks at a kept file itself."""
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A")], out)
+    kept = OutputFile("a/index.html", "test", kept=write.digest_bytes(b"A"))
+    (out / "a/index.html").write_bytes(b"changed")
+    with pytest.raises(OutputError, match="changed in the output during the build"):
+        write_output([kept], out)
+
+
+def test_write_stage_shares_what_earlier_stages_saw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each output file is looked at once in a build: by the stage that judged it, or by the write stage."""
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A"), _page("b/index.html", b"B")], out)
+    last = write.last_output(out)
+    assert last.still_written("a/index.html", write.digest_bytes(b"A"))
+    looked: list[str] = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: looked.append(os.fspath(p)) or real_stat(p, *a, **k))
+    stats = write_output([OutputFile("a/index.html", "test", kept=write.digest_bytes(b"A")),
+                          _page("b/index.html", b"B")], out, last=last)
+    assert stats.unchanged == 2
+    assert [p for p in looked if p.endswith("index.html")] == [str(out / "b/index.html")]
+
+
+def test_a_commit_finished_by_the_write_stage_drops_what_was_seen(tmp_path: Path) -> None:
+    """Files a killed build's journal moves after the earlier stages looked are looked at again."""
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A")], out)
+    last = write.last_output(out)
+    assert last.still_written("a/index.html", write.digest_bytes(b"A"))
+    (out / STAGING).mkdir()
+    (out / STAGING / "0").write_bytes(b"new")
+    manifest = {"a/index.html": {"hash": write.digest_bytes(b"new")}}
+    (out / JOURNAL).write_text(json.dumps({"moves": [["0", "a/index.html"]], "removals": [], "manifest": manifest}))
+    with pytest.raises(OutputError, match="changed in the output during the build"):
+        write_output([OutputFile("a/index.html", "test", kept=write.digest_bytes(b"A"))], out, last=last)
+    assert (out / "a/index.html").read_bytes() == b"new"  # the journal's commit, finished
+
+
+def test_last_output_finishes_a_killed_commit_first(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A")], out)
+    (out / STAGING).mkdir()
+    (out / STAGING / "0").write_bytes(b"new")
+    manifest = {"a/index.html": {"hash": write.digest_bytes(b"new")}}
+    (out / JOURNAL).write_text(json.dumps({"moves": [["0", "a/index.html"]], "removals": [], "manifest": manifest}))
+    last = write.last_output(out)
+    assert last.still_written("a/index.html", write.digest_bytes(b"new"))
+    assert not (out / JOURNAL).exists()
+
+
+def test_a_build_looks_at_each_output_file_once(make_site, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(6)})
+    run_build(site, search=False)
+    written = json.loads((site / "output" / MANIFEST).read_text())["files"]
+    first = site / "content/world/a1.md"
+    first.write_text(first.read_text() + "\nA correction.\n")
+    looked: dict[str, int] = {}
+    real_stat = os.stat
+
+    def counted(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        name = os.fspath(path)  # type: ignore[call-overload]
+        looked[name] = looked.get(name, 0) + 1
+        return real_stat(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "stat", counted)
+    result = run_build(site, search=False, jobs=1)
+    assert 0 < result.pages_rendered < len(written)
+    files = {str(site / "output" / rel) for rel in written}
+    assert {name: n for name, n in looked.items() if name in files and n > 1} == {}
+    assert len([name for name in looked if name in files]) >= len(written) - result.pages_rendered
