@@ -92,7 +92,7 @@ CACHE_FILE = "cache.sqlite"
 PAGE_BYTES = 65536
 MMAP_BYTES = 1 << 32
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
-BLOBS = ("search", "related", "made", "links")
+BLOBS = ("search", "related", "made", "links", "shapes")
 _CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
                  ValueError, ImportError, IndexError)
 
@@ -120,6 +120,9 @@ class BuildCache:
     links: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     """Output folder → (hash of the output's file list and what the link check ignores, the HTML
     pages that had a broken link): while the files are the same, a kept page's links stay good."""
+    shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    """Output folder → (how its pages were made up, article URL → its source's hash) when its
+    fingerprints were recorded (see pipeline.reuse_pages)."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
     rows: dict[str, tuple[int, int, str, bytes]] = field(default_factory=dict)
@@ -169,7 +172,8 @@ class BuildCache:
                         in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
             return cls(folder, {}, {}, parts.get("search", {}), {},
-                       parts.get("related"), parts.get("made", {}), parts.get("links", {}), dirty=False, rows=rows,
+                       parts.get("related"), parts.get("made", {}), parts.get("links", {}), parts.get("shapes", {}),
+                       dirty=False, rows=rows,
                        stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False,
                        version=version, timezone=timezone)
         except _CACHE_ERRORS:
@@ -345,6 +349,17 @@ class BuildCache:
             self.facts[key] = now
             self.dirty = True
 
+    def shape_of(self, output: Path) -> tuple[str, dict[str, str]] | None:
+        """How the pages of one output folder were made up when their fingerprints were recorded."""
+        return self.shapes.get(str(output.resolve()))
+
+    def set_shape(self, output: Path, shape: tuple[str, dict[str, str]]) -> None:
+        """Record how the pages whose fingerprints are recorded next are made up."""
+        key = str(output.resolve())
+        if self.folder is not None and self.shapes.get(key) != shape:
+            self.shapes[key] = shape
+            self.dirty = True
+
     def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
         """Replace the page fingerprints of one output folder."""
         key = str(output.resolve())
@@ -484,7 +499,8 @@ class BuildCache:
         try:
             with closing(self._open()) as db, db:
                 self._save_rows(db)
-                parts = {"search": self.search, "related": self.related, "made": self.made, "links": self.links}
+                parts = {"search": self.search, "related": self.related, "made": self.made, "links": self.links,
+                         "shapes": self.shapes}
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:

@@ -443,21 +443,63 @@ def pages_site_key(loaded: LoadedSite) -> str:
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 
+def plan_shape(site_key: str, site: Site, jobs: list[PageJob]) -> str:
+    """Hash of how the site's pages are made up: the site's values (``site_key``), each page's URL,
+    template and the articles it shows, and the resolved categories, tags and authors.
+
+    Two builds with the same shape differ, page by page, only in the articles' own content.
+    """
+    parts = [site_key, repr((site.categories, site.tags, site.authors))]
+    parts += [f"{job.url}\x00{job.template}\x00{chr(1).join(sorted(job.shows))}" for job in jobs]
+    return hashlib.blake2b("\x02".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def articles_touched(site: Site, changed: set[str]) -> set[str]:
+    """The articles whose part of a fingerprint (see cache.Fingerprinter) changes with ``changed``:
+    those, and those that link to one of them as a related, previous or next article."""
+    touched = set(changed)
+    if not changed:
+        return touched
+    articles = site.articles
+    for i, a in enumerate(articles):
+        if a.url in changed:  # its neighbours in the newest-first order link to it
+            touched.update(b.url for b in articles[max(i - 1, 0):i + 2])
+    touched.update(url for url, related in site.related.items() if not changed.isdisjoint(related))
+    return touched
+
+
 def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
                 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
     """Split jobs into those to render and pages whose output is still current (see cache.py).
 
     ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
+
+    When the pages are made up as in the last build (:func:`plan_shape`), a page that shows no
+    article whose content changed since then (see :func:`articles_touched`) has the fingerprint it
+    had: only the others are fingerprinted again. This relies on each page listing every article
+    its context holds in ``shows``, as the live preview does (a test checks it for every page).
     """
     store = loaded.cache.page_store(output)
     still = (last or LastOutput(output)).still_written
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
-    fingerprint = Fingerprinter(pages_site_key(loaded)).of
+    site_key = pages_site_key(loaded)
+    fingerprint = Fingerprinter(site_key).of
+    shape = plan_shape(site_key, loaded.site, jobs)
+    digests = {a.url: a.digest for a in loaded.site.articles}
+    record = loaded.cache.shape_of(output)
+    same: set[str] | None = None  # articles whose part of every fingerprint is as in the last build
+    if record is not None and record[0] == shape:
+        touched = articles_touched(loaded.site, {u for u, d in digests.items() if record[1].get(u) != d})
+        same = set(digests) - touched
+    loaded.cache.set_shape(output, (shape, digests))
     for job in jobs:
-        fp = prints[job.url] = fingerprint(job)
         before = store.get(job.url)
+        if same is not None and before is not None and job.shows <= same:
+            fp = prints[job.url] = before[0]
+        else:
+            fp = prints[job.url] = fingerprint(job)
         try:
             path = output_path(job.url)
         except UnsafePath:
@@ -543,7 +585,7 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     try:
         if overlap:
             outcome, planned, prints = render_while_ranking(loaded, views, planned, jobs, staging, done, saving,
-                                                            publish)
+                                                            publish, output)
             todo = planned
         else:
             work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site,
@@ -575,8 +617,8 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
 
 def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], planned: list[PageJob],
                          jobs: int | None, staging: Path | None, done: Callable[[int], None] | None,
-                         saving: threading.Thread, publish: Callable[[list[PageJob]], None]
-                         ) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
+                         saving: threading.Thread, publish: Callable[[list[PageJob]], None],
+                         output: Path | None = None) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
     then render those, and any page that looked at a related list (see render.PendingRelated).
 
@@ -628,9 +670,12 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
 
     def meanwhile() -> None:  # while the second round renders
         publish(planned)
-        if loaded.cache.folder is not None:  # fingerprints, for the next build to compare with
-            of = Fingerprinter(pages_site_key(loaded)).of
+        if loaded.cache.folder is not None and output is not None:  # fingerprints, for the next build
+            site_key = pages_site_key(loaded)
+            of = Fingerprinter(site_key).of
             prints.update((job.url, of(job)) for job in planned)
+            loaded.cache.set_shape(output, (plan_shape(site_key, site, planned),
+                                            {a.url: a.digest for a in site.articles}))
 
     work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
     rest = render_pages(work, jobs, done=done, started=meanwhile)

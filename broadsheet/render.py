@@ -184,7 +184,8 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     ctx = common("/", None, site.config.title, site.config.tagline)
     ctx.update(lead=lead, latest=latest, sections=sections, articles=ordered[:per_page],
                most_recent=ordered[:5], paginator=Paginator(1, total, "/"))
-    home_shows = {v.url for v in lead + latest + ordered[:per_page]} | {v.url for _, i in sections for v in i}
+    home_shows = ({v.url for v in lead + latest + ordered[:per_page] + ordered[:5]}
+                  | {v.url for _, i in sections for v in i})
     jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))
     for n, items in enumerate(chunk(ordered, per_page)[1:], start=2):
         pager = Paginator(n, total, "/")

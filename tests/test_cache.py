@@ -12,7 +12,8 @@ import pytest
 from conftest import MINIMAL_SITE_YML, article, run_build
 
 from broadsheet.body import Body
-from broadsheet.cache import CACHE_DIR, CACHE_FILE
+from broadsheet.cache import CACHE_DIR, CACHE_FILE, Fingerprinter
+from broadsheet.render import PageJob
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -254,3 +255,76 @@ def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path:
     result = run_build(site, jobs=1)
     assert result.pages_rendered > 0 and not result.warnings
     assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_every_page_lists_the_articles_its_context_holds(make_site) -> None:
+    """Warm builds and the live preview re-fingerprint or re-render a page only when an article it
+    lists in ``shows`` changed: every article view its context holds must be listed."""
+    from broadsheet.incremental import _views_in
+    from broadsheet.pipeline import BuildOptions, load_site
+    from broadsheet.render import plan_pages
+
+    files = {f"content/{('world', 'sport', 'arts')[i % 3]}/a{i}.md":
+             article(f"Story {i}", date=f"2026-{9 + i % 3:02d}-{1 + i:02d}T08:00:00", tags=[f"T{i % 4}"],
+                     author=["Ann Lee", "Bo Kim"][i % 2], featured=i % 7 == 0, aliases=[f"/old/{i}/"],
+                     body=f"Story {i} about the harbour and the flood.")
+             for i in range(25)}
+    site = make_site({**files, "content/pages/about.md": "---\ntitle: About\n---\nWho we are.\n",
+                      "site.yml": MINIMAL_SITE_YML + "pagination:\n  per_page: 3\n"})
+    loaded = load_site(BuildOptions(source=site, cache=False))
+    jobs = plan_pages(loaded.site)
+    assert len(jobs) > 60
+    for job in jobs:
+        held: dict[str, object] = {}
+        _views_in(job.context, held)
+        assert set(held) <= job.shows, job.url
+
+
+def test_content_edits_match_fresh_builds(make_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edits that keep every page's make-up (fixed slugs): pages showing no changed article keep their
+    fingerprints without being fingerprinted; what is built is still what a fresh build makes, also
+    where a card shows its article's related stories and after an edit is undone."""
+    n = 30
+    original = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
+                article(f"Story number {i}", date=f"2026-10-{1 + i:02d}T08:00:00", slug=f"story-{i}",
+                        tags=[f"T{i % 3}"], body=f"Body {i} about the harbour. " + "The story goes on. " * 200)
+                for i in range(n)}
+    site = make_site({
+        **original,
+        "site.yml": MINIMAL_SITE_YML.replace("\ntheme: frontier", "") + "theme: mine\npagination:\n  per_page: 3\n",
+        "themes/mine/theme.yml": "extends: frontier\n",
+        "themes/mine/templates/list.html": ("{% for a in articles %}{{ a.title }} ({{ a.summary }}):"
+                                            "{% for r in a.related %}{{ r.title }},{% endfor %}|{% endfor %}"),
+    })
+    total = len(run_build(site).loaded.cache.page_store(site / "output"))
+    counted: list[int] = []
+    real = Fingerprinter.of
+
+    def of(self: Fingerprinter, job: PageJob) -> str:
+        counted.append(1)
+        return real(self, job)
+
+    monkeypatch.setattr(Fingerprinter, "of", of)
+    fewer = 0
+    rng = random.Random(7)
+    for step in range(14):
+        i = rng.randrange(n)
+        rel = f"content/{'world' if i % 2 else 'sport'}/a{i}.md"
+        path = site / rel
+        action = rng.choice(["body", "title", "summary", "featured", "undo"])
+        text = path.read_text()
+        if action == "body":
+            path.write_text(text + f"\nA correction, step {step}.\n")
+        elif action == "title":
+            path.write_text(text.replace("title: \"", f"title: \"Step {step}: ", 1))
+        elif action == "summary":
+            path.write_text(text.replace("slug:", f"summary: \"Summary {step}\"\nslug:", 1))
+        elif action == "featured":
+            path.write_text(text.replace("slug:", "featured: true\nslug:", 1))
+        else:
+            path.write_text(original[rel])
+        counted.clear()
+        run_build(site)
+        fewer += len(counted) < total / 2
+        assert _tree(site / "output") == _fresh(site, tmp_path / str(step)), (step, action)
+    assert fewer >= 5  # the body and summary edits at least
