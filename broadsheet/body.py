@@ -84,6 +84,11 @@ class Body:
         if self._html is None:
             self._html, self._text, self._fetch = html, text, None
 
+    def evict(self, fetch: Fetch) -> None:
+        """Let go of the HTML and text; ``fetch`` reads them again when they are next asked for."""
+        self._html = self._text = None
+        self._fetch = fetch
+
     def mapped(self, html: Callable[[str], str]) -> Body:
         """This body with its HTML passed through ``html`` (as late as the HTML is read)."""
         if self._html is not None:

@@ -224,6 +224,21 @@ class BuildCache:
         rendered = render_markdown(doc.body)
         return rendered.html, rendered.text
 
+    def evict_bodies(self) -> int:
+        """Let go of the bodies in memory whose rows are saved (see :meth:`save_content`): each is
+        read again from the cache when next used. Returns how many were let go."""
+        if self.folder is None or self.fresh or self.changed:
+            return 0  # not saved (yet): the rows may be missing
+        evicted = 0
+        for rel, e in self.content.items():
+            body = e.rendered.body
+            if body.loaded:
+                source, digest = e.doc.source, e.digest
+                body.evict(lambda source=source, digest=digest: self._read_body(source, digest))  # type: ignore[misc]
+                self.lazy[rel] = (digest, body)
+                evicted += 1
+        return evicted
+
     def read_bodies(self) -> None:
         """Read every body handed out unread, at once (before a stage that reads them all)."""
         if not self.lazy or self.folder is None:
@@ -382,16 +397,17 @@ class BuildCache:
         for key, store in self.pages.items():
             before = self.read.get(("prints", key), {})
             db.executemany("INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?)",
-                           [(key, url, *value) for url, value in store.items() if before.get(url) != value])
+                           ((key, url, *value) for url, value in store.items() if before.get(url) != value))
             db.executemany("DELETE FROM prints WHERE output = ? AND url = ?",
                            [(key, url) for url in before if url not in store])
         for key, facts in self.facts.items():
             before = self.read.get(("facts", key), {})
             links = self.new_links.get(key, {})
+            # One row at a time: a cold build of a large site writes every page's links.
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
-                           [(key, path, digest, int(mark), marshal.dumps(links[path]))
+                           ((key, path, digest, int(mark), marshal.dumps(links[path]))
                             for path, (digest, mark) in facts.items()
-                            if before.get(path) != (digest, mark) and path in links])
+                            if before.get(path) != (digest, mark) and path in links))
             db.executemany("DELETE FROM facts WHERE output = ? AND path = ?",
                            [(key, path) for path in before if path not in facts])
 

@@ -216,6 +216,24 @@ def test_ranking_while_rendering_gives_the_same_site(make_site: Callable[..., Pa
     assert again.pages_rendered == 0 and again.stats and again.stats.written == 0
 
 
+def test_a_large_cold_build_reads_bodies_back_from_the_cache(make_site: Callable[..., Path], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large site's cold build lets go of the bodies once they are in the cache; the workers that
+    render the articles' pages read theirs back, and the site is the same."""
+    from broadsheet import pipeline, search
+
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = _site(make_site)
+    (site / "site.yml").write_text((site / "site.yml").read_text() + "feeds:\n  count: 2\n")
+    run_build(site, output=tmp_path / "kept", cache=False)
+    _rank_while_rendering(monkeypatch)
+    monkeypatch.setattr(pipeline, "EVICT_BODIES_FROM", 1)
+    result = run_build(site, output=tmp_path / "evicted", jobs=2)
+    bodies = [body for _, body in result.loaded.cache.lazy.values()]
+    assert len(bodies) == 40 and sum(body.loaded for body in bodies) <= 6  # the feeds' newest, read here
+    assert _tree_of(tmp_path / "evicted") == _tree_of(tmp_path / "kept")
+
+
 def test_pages_that_show_related_lists_wait_for_them(make_site: Callable[..., Path], tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A theme may show related lists anywhere: a page that looks at one before the ranking is done
