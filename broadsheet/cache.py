@@ -561,8 +561,9 @@ def _reader(path: Path) -> sqlite3.Connection:
                     _readers.pop(old).close()  # the file this path held before
             while len(_readers) >= _READERS_KEPT:
                 _readers.pop(next(iter(_readers))).close()
+            # Not through a memory map: a render worker reading bodies one by one would map (and be
+            # counted for) much of a large cache file, where reading copies just the rows it needs.
             db = _readers[key] = sqlite3.connect(path, timeout=30, check_same_thread=False)
-            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         return db
 
 

@@ -99,7 +99,7 @@ def _call_inherited(fn: Callable[[Any, Sequence[T]], list[R]], token: int, chunk
 
 def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T], jobs: int | None,
                executor: Executor | None = None, done: Callable[[int], None] | None = None,
-               started: Callable[[], None] | None = None) -> list[R]:
+               started: Callable[[], None] | None = None, fresh_workers_every: int | None = None) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
     With the default pool on a system that forks, workers inherit ``shared``; with another
@@ -108,7 +108,19 @@ def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequen
     ``started``, if given, is called once, when every worker process exists and the work is
     handed out: from then on this process may start threads (a thread running while a process
     forks can leave a lock held forever in the child).
+
+    ``fresh_workers_every``: forked workers handle at most this many items, then new ones are forked
+    for the next items. A worker touches the objects it inherits (their reference counts), and so
+    copies the memory pages that hold them: on a large site each would grow towards a copy of this
+    process. Only for a caller whose ``started`` starts no thread, since new workers fork later.
     """
+    if (fresh_workers_every is not None and executor is None and len(items) > fresh_workers_every
+            and "fork" in multiprocessing.get_all_start_methods()):
+        waves: list[R] = []
+        for first in range(0, len(items), fresh_workers_every):
+            waves += map_shared(fn, shared, items[first:first + fresh_workers_every], jobs, None, done,
+                                started if first == 0 else None)
+        return waves
     workers = jobs or default_jobs()
     if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
         if started is not None:

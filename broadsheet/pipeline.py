@@ -535,6 +535,9 @@ class RenderedSite:
 
 #: From this many articles, a cold build ranks related lists while its workers render other pages.
 RANK_WHILE_RENDERING = 1000
+#: Pages a render worker of a cold build's second round renders before new workers are forked (see
+#: parallel.map_shared): it bounds how much of this process each worker comes to copy.
+FRESH_WORKERS_EVERY = 20_000
 #: From this many articles, a cold build lets go of the articles' bodies once they are in the cache,
 #: before rendering the articles' own pages (each reads its body back: about 25 µs a page).
 EVICT_BODIES_FROM = 20_000
@@ -685,7 +688,8 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
                                             {a.url: a.digest for a in site.articles}))
 
     work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
-    rest = render_pages(work, jobs, done=done, started=meanwhile)
+    # No other thread runs now (meanwhile runs in this one): workers can be forked afresh as they go.
+    rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers_every=FRESH_WORKERS_EVERY)
     outcome.pages.update(rest.pages)
     outcome.staged.update(rest.staged)
     outcome.stamps.update(rest.stamps)

@@ -448,16 +448,18 @@ def url_is_html(url: str) -> bool:
 
 
 def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor | None = None,
-                 done: Callable[[int], None] | None = None, started: Callable[[], None] | None = None
-                 ) -> RenderOutcome:
+                 done: Callable[[int], None] | None = None, started: Callable[[], None] | None = None,
+                 fresh_workers_every: int | None = None) -> RenderOutcome:
     """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered.
 
-    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`).
+    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`), as
+    is ``fresh_workers_every`` given to it (only when this process runs no other thread).
     """
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
+    interned: dict[str, str] = {}  # pages repeat the same links: one copy of each is held
     for pages, errors, deferred in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done,
-                                              started):
+                                              started, fresh_workers_every):
         outcome.deferred += deferred
         for url, data, facts, staged, stamp in pages:
             if data is not None:
@@ -467,7 +469,8 @@ def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor |
             if stamp is not None:
                 outcome.stamps[url] = stamp
             if facts is not None:
-                outcome.facts[url] = facts
+                digest, links, mark = facts
+                outcome.facts[url] = (digest, tuple(interned.setdefault(link, link) for link in links), mark)
         for key, err in errors:
             if key not in seen:
                 seen.add(key)

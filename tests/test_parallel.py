@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -49,6 +50,21 @@ def test_map_shared_keeps_order_everywhere(monkeypatch: pytest.MonkeyPatch) -> N
     assert map_shared(_add, 1000, items, 2, executor) == expected
     assert executor.calls > 1
     assert parallel._INHERITED == {}
+
+
+def _pids(offset: int, chunk: Any) -> list[tuple[int, int]]:
+    return [(offset + x, os.getpid()) for x in chunk]
+
+
+def test_workers_forked_afresh_keep_order_and_progress() -> None:
+    done: list[int] = []
+    started: list[int] = []
+    out = map_shared(_pids, 1, range(1000), 2, done=done.append, started=lambda: started.append(1),
+                     fresh_workers_every=300)
+    assert [x for x, _ in out] == list(range(1, 1001)) and sum(done) == 1000 and started == [1]
+    waves = [{pid for x, pid in out if first <= x - 1 < first + 300} for first in (0, 300, 600, 900)]
+    assert os.getpid() not in waves[0]
+    assert all(a.isdisjoint(b) for i, a in enumerate(waves) for b in waves[i + 1:])  # new workers each time
 
 
 def _site(make_site: Callable[..., Path]) -> Path:
@@ -219,7 +235,7 @@ def test_ranking_while_rendering_gives_the_same_site(make_site: Callable[..., Pa
 def test_a_large_cold_build_reads_bodies_back_from_the_cache(make_site: Callable[..., Path], tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A large site's cold build lets go of the bodies once they are in the cache; the workers that
-    render the articles' pages read theirs back, and the site is the same."""
+    render the articles' pages (forked afresh every few pages) read theirs back, and the site is the same."""
     from broadsheet import pipeline, search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
@@ -228,6 +244,7 @@ def test_a_large_cold_build_reads_bodies_back_from_the_cache(make_site: Callable
     run_build(site, output=tmp_path / "kept", cache=False)
     _rank_while_rendering(monkeypatch)
     monkeypatch.setattr(pipeline, "EVICT_BODIES_FROM", 1)
+    monkeypatch.setattr(pipeline, "FRESH_WORKERS_EVERY", 7)  # the articles' pages by new workers, 7 at a time
     result = run_build(site, output=tmp_path / "evicted", jobs=2)
     bodies = [body for _, body in result.loaded.cache.lazy.values()]
     assert len(bodies) == 40 and sum(body.loaded for body in bodies) <= 6  # the feeds' newest, read here
