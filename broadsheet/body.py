@@ -53,26 +53,21 @@ class Body:
         self.blank: bool = blank if blank is not None else not text
         """Whether the text is empty."""
 
-    def _read(self) -> None:
+    def _read(self) -> tuple[str, str]:
         assert self._fetch is not None
-        self._html, self._text = self._fetch()
-        self._fetch = None  # what it held (a cache, a path) is not needed any more
+        html, text = self._fetch()
+        self._html, self._text, self._fetch = html, text, None  # what fetch held is not needed any more
+        return html, text
 
     @property
     def html(self) -> str:
         """The rendered HTML."""
-        if self._html is None:
-            self._read()
-        assert self._html is not None
-        return self._html
+        return self._html if self._html is not None else self._read()[0]
 
     @property
     def text(self) -> str:
         """The body as plain text (for search, related ranking and counts)."""
-        if self._text is None:
-            self._read()
-        assert self._text is not None
-        return self._text
+        return self._text if self._text is not None else self._read()[1]
 
     @property
     def loaded(self) -> bool:
@@ -108,3 +103,20 @@ class Body:
 
     def __repr__(self) -> str:
         return f"Body(html={self.html!r}, text={self.text!r})"
+
+
+class WithBody:
+    """``html`` and ``text`` of a value that holds its rendered body as ``body`` (a parse, an article)."""
+
+    __slots__ = ()
+    body: Body
+
+    @property
+    def html(self) -> str:
+        """The rendered HTML of the body."""
+        return self.body.html
+
+    @property
+    def text(self) -> str:
+        """The body as plain text."""
+        return self.body.text

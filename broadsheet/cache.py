@@ -189,12 +189,16 @@ class BuildCache:
                 meta = FrontMatter(*fields)
             except _CACHE_ERRORS:
                 return None
-            body = Body(fetch=lambda: self._read_body(source, digest), opening=opening, blank=blank)
+            body = Body(fetch=self._fetcher(source, digest), opening=opening, blank=blank)
             self.lazy[rel] = (digest, body)
             doc = Document(source, meta, "", body_line, digest)
             entry = ContentEntry(size, mtime, digest, doc, Rendered(body, toc, first, words), warnings)
             self.content[rel] = entry
         return entry
+
+    def _fetcher(self, source: SourceFile, digest: str) -> Callable[[], tuple[str, str]]:
+        """What reads the stored body of a content file with hash ``digest`` when it is needed."""
+        return lambda: self._read_body(source, digest)
 
     def _read_body(self, source: SourceFile, digest: str) -> tuple[str, str]:
         """The stored body of a content file with hash ``digest`` (in whichever process asks).
@@ -224,20 +228,16 @@ class BuildCache:
         rendered = render_markdown(doc.body)
         return rendered.html, rendered.text
 
-    def evict_bodies(self) -> int:
+    def evict_bodies(self) -> None:
         """Let go of the bodies in memory whose rows are saved (see :meth:`save_content`): each is
-        read again from the cache when next used. Returns how many were let go."""
+        read again from the cache when next used."""
         if self.folder is None or self.fresh or self.changed:
-            return 0  # not saved (yet): the rows may be missing
-        evicted = 0
+            return  # not saved (yet): the rows may be missing
         for rel, e in self.content.items():
             body = e.rendered.body
             if body.loaded:
-                source, digest = e.doc.source, e.digest
-                body.evict(lambda source=source, digest=digest: self._read_body(source, digest))  # type: ignore[misc]
-                self.lazy[rel] = (digest, body)
-                evicted += 1
-        return evicted
+                body.evict(self._fetcher(e.doc.source, e.digest))
+                self.lazy[rel] = (e.digest, body)
 
     def read_bodies(self) -> None:
         """Read every body handed out unread, at once (before a stage that reads them all)."""
@@ -329,22 +329,19 @@ class BuildCache:
         return facts
 
     def stored_links(self, output: Path, paths: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
-        """The remembered links of HTML pages of one output folder (of all with ``paths`` None)."""
+        """The links stored with the HTML pages of one output folder (of all with ``paths`` None)."""
         key = str(output.resolve())
-        given = self.new_links.get(key, {})
         if paths is not None and len(paths) < 200:
             rows: list[Any] = []
             for path in paths:
-                if path not in given:
-                    rows += self._table("SELECT path, links FROM facts WHERE output = ? AND path = ?", key, path)
+                rows += self._table("SELECT path, links FROM facts WHERE output = ? AND path = ?", key, path)
         else:
             rows = self._table("SELECT path, links FROM facts WHERE output = ?", key)
         found: dict[str, tuple[str, ...]] = {}
         for path, blob in rows:
             with suppress(EOFError, ValueError, TypeError):  # else read back from the output by the caller
                 found[path] = marshal.loads(blob)
-        found.update(given)
-        return found if paths is None else {p: found[p] for p in paths if p in found}
+        return found
 
     def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...] | None, bool]]) -> None:
         """Replace the remembered facts of the HTML pages of one output folder.
@@ -712,8 +709,14 @@ class Fingerprinter:
                 out += known
                 out.append("]")
                 return
-        exact, feed = self._exact, self._feed
-        for item in value:
+        self._values(value, out)
+        out.append("]")
+
+    def _values(self, values: Iterable[Any], out: list[str]) -> None:
+        """The parts of values in a row (a list's items, a dict's values): strings and values seen
+        already without a call each."""
+        tokens, exact, feed = self._tokens, self._exact, self._feed
+        for item in values:
             kind = type(item)
             if kind is str:
                 out += ("s", item)
@@ -723,10 +726,8 @@ class Fingerprinter:
                 out.append(token)
             else:
                 (exact.get(kind) or feed)(item, out)
-        out.append("]")
 
     def _dict(self, value: Mapping[Any, Any], out: list[str], skip: frozenset[str] = frozenset()) -> None:
-        tokens, exact, feed = self._tokens, self._exact, self._feed
         keys = tuple(value)
         shape = self._shapes.get((skip, keys))
         if shape is None:
@@ -735,15 +736,7 @@ class Fingerprinter:
             # Keys of one shape come as one part (pages of one template share it), values in their order.
             head, values = shape
             out.append(head)
-            for item in values(value):
-                if type(item) is str:
-                    out += ("s", item)
-                    continue
-                token = tokens.get(id(item))
-                if token is not None:
-                    out.append(token)
-                else:
-                    (exact.get(type(item)) or feed)(item, out)
+            self._values(values(value), out)
             out.append("}")
             return
         try:
@@ -753,8 +746,8 @@ class Fingerprinter:
         out.append("{")
         for key in ordered:
             if key not in skip:
-                feed(key, out)
-                feed(value[key], out)
+                self._feed(key, out)
+                self._feed(value[key], out)
         out.append("}")
 
     def _shape(self, keys: tuple[Any, ...], skip: frozenset[str]) -> tuple[str, Callable[[Any], Any]] | None:

@@ -15,7 +15,7 @@ from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
 from . import markdown_blocks
-from .body import Body
+from .body import Body, WithBody
 from .urls import is_dangerous_url
 
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
@@ -28,7 +28,7 @@ _md: _markdown.Markdown | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(WithBody):
     """What the Markdown stage gives the library for one document."""
 
     body: Body
@@ -36,16 +36,6 @@ class Rendered:
     toc: str
     first_paragraph: str
     words: int
-
-    @property
-    def html(self) -> str:
-        """The rendered HTML."""
-        return self.body.html
-
-    @property
-    def text(self) -> str:
-        """The body as plain text."""
-        return self.body.text
 
 
 #: For each inline pattern (by its regular expression): text it cannot match without. A match

@@ -8,7 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from .body import Body
+from .body import Body, WithBody
 from .config import SiteConfig
 
 
@@ -45,7 +45,7 @@ class Tag:
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
+class Article(WithBody):
     """One published (or previewed) article with its rendered body."""
 
     source: str
@@ -77,16 +77,6 @@ class Article:
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     digest: str = ""
     """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""
-
-    @property
-    def html(self) -> str:
-        """The rendered HTML of the body."""
-        return self.body.html
-
-    @property
-    def text(self) -> str:
-        """The body as plain text."""
-        return self.body.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,9 +226,10 @@ def related_inputs_key(articles: Sequence[Article], settings: related_stage.Rela
     """Hash of everything the related ranking reads of the articles (see related_docs): equal keys
     give equal lists.
 
-    Of an article's text, only what the ranking reads (the opening, ``text_bytes``) and its length
-    are hashed, so an edit further down (a correction appended) keeps the lists without ranking
-    again; the hash of the default opening is kept with each cached body, which is not read.
+    Of an article's text, only what the ranking reads (the opening, ``text_bytes``, and whether more
+    follows: see body.opening_digest) is hashed, so an edit further down (a correction appended)
+    keeps the lists without ranking again; the hash of the default opening is kept with each cached
+    body, which is not read.
     """
     limit = settings.text_bytes
     h = hashlib.blake2b(digest_size=16)
@@ -443,15 +444,17 @@ def pages_site_key(loaded: LoadedSite) -> str:
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 
-def plan_shape(site_key: str, site: Site, jobs: list[PageJob]) -> str:
-    """Hash of how the site's pages are made up: the site's values (``site_key``), each page's URL,
-    template and the articles it shows, and the resolved categories, tags and authors.
+def plan_shape(site_key: str, site: Site, jobs: list[PageJob]) -> tuple[str, dict[str, str]]:
+    """How the site's pages are made up, recorded with their fingerprints (see :func:`reuse_pages`):
+    a hash of the site's values (``site_key``), each page's URL, template and the articles it
+    shows, and the resolved categories, tags and authors; and each article's source hash.
 
-    Two builds with the same shape differ, page by page, only in the articles' own content.
+    Two builds with the same shape hash differ, page by page, only in the articles' own content.
     """
     parts = [site_key, repr((site.categories, site.tags, site.authors))]
     parts += [f"{job.url}\x00{job.template}\x00{chr(1).join(sorted(job.shows))}" for job in jobs]
-    return hashlib.blake2b("\x02".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    shape = hashlib.blake2b("\x02".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return shape, {a.url: a.digest for a in site.articles}
 
 
 def articles_touched(site: Site, changed: set[str]) -> set[str]:
@@ -486,14 +489,13 @@ def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path, last: Las
     prints: dict[str, str] = {}
     site_key = pages_site_key(loaded)
     fingerprint = Fingerprinter(site_key).of
-    shape = plan_shape(site_key, loaded.site, jobs)
-    digests = {a.url: a.digest for a in loaded.site.articles}
+    shape, digests = now = plan_shape(site_key, loaded.site, jobs)
     record = loaded.cache.shape_of(output)
     same: set[str] | None = None  # articles whose part of every fingerprint is as in the last build
     if record is not None and record[0] == shape:
         touched = articles_touched(loaded.site, {u for u, d in digests.items() if record[1].get(u) != d})
         same = set(digests) - touched
-    loaded.cache.set_shape(output, (shape, digests))
+    loaded.cache.set_shape(output, now)
     for job in jobs:
         before = store.get(job.url)
         if same is not None and before is not None and job.shows <= same:
@@ -684,8 +686,7 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
             site_key = pages_site_key(loaded)
             of = Fingerprinter(site_key).of
             prints.update((job.url, of(job)) for job in planned)
-            loaded.cache.set_shape(output, (plan_shape(site_key, site, planned),
-                                            {a.url: a.digest for a in site.articles}))
+            loaded.cache.set_shape(output, plan_shape(site_key, site, planned))
 
     work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
     # No other thread runs now (meanwhile runs in this one): workers can be forked afresh as they go.

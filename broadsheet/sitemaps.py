@@ -44,7 +44,6 @@ def sitemap_entries(site: Site, jobs: Sequence[PageJob]) -> list[SitemapEntry]:
     changed = {a.url: modified(a) for a in site.articles}
     when = changed.get
     base_url = site.config.base_url
-    root = absolute(base_url, "/")  # what absolute() puts before a site path, made once
     entries: list[SitemapEntry] = []
     for job in jobs:
         if job.template in NOT_IN_SITEMAP:
@@ -53,9 +52,7 @@ def sitemap_entries(site: Site, jobs: Sequence[PageJob]) -> list[SitemapEntry]:
         if lastmod is None:
             # Looked up in C: the archive page alone shows every article. (Times are never false.)
             lastmod = max(filter(None, map(when, job.shows)), default=None)
-        url = job.url
-        loc = root + url.lstrip("/") if url.startswith("/") else absolute(base_url, url)
-        entries.append(SitemapEntry(loc, lastmod))
+        entries.append(SitemapEntry(absolute(base_url, job.url), lastmod))
     return entries
 
 

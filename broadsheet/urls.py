@@ -117,7 +117,7 @@ _HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 def absolute(base_url: str, url: str) -> str:
     """Join the site's base URL and a site path."""
-    if _HAS_SCHEME.match(url):
+    if not url.startswith("/") and _HAS_SCHEME.match(url):  # a site path has none: most calls skip the test
         return url
     return base_url.rstrip("/") + "/" + url.lstrip("/")
 

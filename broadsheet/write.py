@@ -78,12 +78,6 @@ def read_manifest(output: Path) -> dict[str, dict[str, Any]]:
     return files if isinstance(files, dict) else {}
 
 
-def still_written(output: Path, rel: str, digest: str, manifest: dict[str, dict[str, Any]]) -> bool:
-    """True when ``rel`` in the output still holds the bytes with ``digest`` that a build wrote."""
-    entry = manifest.get(rel)
-    return entry is not None and entry.get("hash") == digest and _same_stat(os.path.join(output, rel), entry)
-
-
 #: Stands for a stamp not looked up yet (None is a file found missing); compared by identity.
 _UNSEEN: tuple[int, int] = (-1, -1)
 
@@ -339,14 +333,6 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
     return WriteStats(written=written, unchanged=unchanged, removed=len(removals))
-
-
-def _same_stat(target: Path | str, entry: dict[str, Any]) -> bool:
-    try:
-        st = os.stat(target)
-    except OSError:
-        return False
-    return st.st_size == entry.get("size") and st.st_mtime_ns == entry.get("mtime_ns")
 
 
 def _tree_moves(tree: list[tuple[str, str]], output: Path, inside: _Containment, others: list[str]
