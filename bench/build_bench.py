@@ -212,9 +212,14 @@ def measure_here(cmd: Sequence[str], cwd: str | None) -> dict[str, Any]:
     done.set()
     sampler.join()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"wall": wall, "rss": usage.ru_maxrss * 1024.0, "tree": float(peak_tree),
-            "code": float(proc.returncode), "cpu": usage.ru_utime + usage.ru_stime,
-            "err": err.decode("utf-8", "replace")[-2000:]}
+    return {
+        "wall": wall,
+        "rss": usage.ru_maxrss * 1024.0,
+        "tree": float(peak_tree),
+        "code": float(proc.returncode),
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "err": err.decode("utf-8", "replace")[-2000:],
+    }
 
 
 def measure(cmd: Sequence[str], cwd: Path | None = None) -> dict[str, Any]:
@@ -276,8 +281,12 @@ def picture(i: int) -> bytes:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
         rows = b"".join(b"\x00" + bytes(shade) * 64 for _ in range(36))
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 36, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 36, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b"")
+        )
 
 
 def add_pictures(folder: Path) -> None:
@@ -345,8 +354,9 @@ def clean_broadsheet(site: Path) -> None:
     shutil.rmtree(site / "output", ignore_errors=True)
 
 
-def run_size(n: int, args: argparse.Namespace, hugo: str | None, pelican: str | None,
-             cold_only: bool = False) -> list[Row]:
+def run_size(
+    n: int, args: argparse.Namespace, hugo: str | None, pelican: str | None, cold_only: bool = False
+) -> list[Row]:
     """Measure every tool at one corpus size."""
     sites = generate(n, Path(args.corpora) / str(n), peers=bool(hugo or pelican))
     rows = {key: Row(n, *key) for key in [("Broadsheet", "cold"), ("Broadsheet", "warm"), ("Broadsheet", "edit")]}
@@ -384,8 +394,13 @@ def run_size(n: int, args: argparse.Namespace, hugo: str | None, pelican: str | 
             shutil.rmtree(pel / "cache", ignore_errors=True)
             rows[("Pelican", "cold")].add(measure([*base, "-e", "CACHE_CONTENT=false"], cwd=pel))
             if not cold_only:
-                subprocess.run([*base, "-e", "CACHE_CONTENT=true"], cwd=pel, check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fill the cache
+                subprocess.run(
+                    [*base, "-e", "CACHE_CONTENT=true"],
+                    cwd=pel,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )  # fill the cache
                 rows[("Pelican", "warm")].add(measure([*base, "-e", "CACHE_CONTENT=true"], cwd=pel))
     return [r for r in rows.values() if r.walls]
 
@@ -400,13 +415,16 @@ def _mb(b: float) -> str:
 def table(rows: list[Row]) -> str:
     """Markdown table of medians and ratios to Hugo at the same size."""
     hugo = {r.size: r.wall for r in rows if r.tool == "Hugo"}
-    lines = ["| articles | tool | build | wall (median) | × Hugo | peak RSS, largest process "
-             "| peak memory, process tree (PSS) |",
-             "| ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| articles | tool | build | wall (median) | × Hugo | peak RSS, largest process "
+        "| peak memory, process tree (PSS) |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
         ratio = f"{r.wall / hugo[r.size]:.2f}×" if r.size in hugo else "–"
-        lines.append(f"| {r.size:,} | {r.tool} | {r.mode} | {r.wall:.2f} s | {ratio} | {_mb(max(r.rss))} "
-                     f"| {_mb(max(r.tree))} |")
+        lines.append(
+            f"| {r.size:,} | {r.tool} | {r.mode} | {r.wall:.2f} s | {ratio} | {_mb(max(r.rss))} | {_mb(max(r.tree))} |"
+        )
     return "\n".join(lines)
 
 
@@ -420,16 +438,21 @@ def check_targets(rows: list[Row]) -> list[str]:
         if r.size == 10_000 and r.size in hugo and r.mode in TARGETS:
             limit = TARGETS[r.mode]
             ratio = r.wall / hugo[r.size]
-            out.append(f"{'met    ' if ratio <= limit else 'NOT met'}  10,000 {r.mode}: {ratio:.2f}× Hugo "
-                       f"(target ≤ {limit}×)")
+            out.append(
+                f"{'met    ' if ratio <= limit else 'NOT met'}  10,000 {r.mode}: {ratio:.2f}× Hugo (target ≤ {limit}×)"
+            )
         if r.size == 10_000:
             peak = max(r.tree)
-            out.append(f"{'met    ' if peak < MEMORY_LIMIT else 'NOT met'}  10,000 {r.mode}: peak memory "
-                       f"{_mb(peak)} (process tree; target < 1 GB)")
+            out.append(
+                f"{'met    ' if peak < MEMORY_LIMIT else 'NOT met'}  10,000 {r.mode}: peak memory "
+                f"{_mb(peak)} (process tree; target < 1 GB)"
+            )
         if r.size == HUGE and r.mode == "cold":
             ok = r.wall < HUGE_SECONDS and max(r.tree) < HUGE_MEMORY
-            out.append(f"{'met    ' if ok else 'NOT met'}  100,000 cold: {r.wall / 60:.1f} min, {_mb(max(r.tree))} "
-                       f"(target < 15 min within 6 GB)")
+            out.append(
+                f"{'met    ' if ok else 'NOT met'}  100,000 cold: {r.wall / 60:.1f} min, {_mb(max(r.tree))} "
+                f"(target < 15 min within 6 GB)"
+            )
     return out
 
 
@@ -450,15 +473,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--pelican", help="the pelican executable")
     p.add_argument("--no-peers", action="store_true", help="measure Broadsheet only")
     p.add_argument("--jobs", type=int, help="Broadsheet's --jobs (default: all cores)")
-    p.add_argument("--with-search", action="store_true",
-                   help="also measure Broadsheet building its Pagefind search index (the peers build none)")
+    p.add_argument(
+        "--with-search",
+        action="store_true",
+        help="also measure Broadsheet building its Pagefind search index (the peers build none)",
+    )
     p.add_argument("--json", help="also write every measurement to this file")
     args = p.parse_args(argv)
     peers = Path(args.peers_venv)
     hugo = None if args.no_peers else find_tool("hugo", args.hugo, peers)
     pelican = None if args.no_peers else find_tool("pelican", args.pelican, peers)
-    print(f"Hugo: {hugo or 'not found'}; Pelican: {pelican or 'not found'}; {os.cpu_count()} cores",
-          file=sys.stderr)
+    print(f"Hugo: {hugo or 'not found'}; Pelican: {pelican or 'not found'}; {os.cpu_count()} cores", file=sys.stderr)
     rows: list[Row] = []
     for n in [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]:
         rows += run_size(n, args, hugo, pelican)

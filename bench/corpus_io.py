@@ -26,9 +26,7 @@ _MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+\.\s+)|[*_`]+")
 # Typographic quotes and dashes become ASCII: one of them in a body makes Python
 # store the whole string at two bytes a character, which at 100,000 articles is
 # hundreds of MB of memory that the ranking never looks at (it treats them as spaces).
-_TYPOGRAPHY = str.maketrans(
-    {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-"}
-)
+_TYPOGRAPHY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "-"})
 
 
 def markdown_to_text(body: str) -> str:

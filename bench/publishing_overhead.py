@@ -47,19 +47,28 @@ def main() -> None:
     files, pages = rendered.files, rendered.rendered
     jobs = plan_pages(site)
     t_feeds, _ = best(args.runs, lambda: feed_files(site))
-    t_maps, _ = best(args.runs, lambda: (sitemap_files(sitemap_entries(site, jobs), site.config.base_url),
-                                         news_sitemap(site)))
+    t_maps, _ = best(
+        args.runs, lambda: (sitemap_files(sitemap_entries(site, jobs), site.config.base_url), news_sitemap(site))
+    )
     t_search, (index, warnings) = best(args.runs, lambda: search_index(files))
     every = files + index
     t_links, broken = best(args.runs, lambda: check_links(every, site.config.base_url))
     with tempfile.TemporaryDirectory() as tmp:
         t_write, _ = best(1, lambda: write_output(every, Path(tmp) / "out"))
     total = t_load + t_render + t_search + t_links + t_write
-    print(f"{len(site.articles)} articles, {pages} pages, {len(every)} files "
-          f"({len(index)} from Pagefind); {len(broken)} broken links; {len(warnings)} search warnings")
-    rows = [("load (parse, Markdown, related)", t_load), ("render pages + feeds + sitemaps", t_render),
-            ("  of which feeds", t_feeds), ("  of which sitemaps", t_maps),
-            ("search index (Pagefind)", t_search), ("link check", t_links), ("write (cold)", t_write)]
+    print(
+        f"{len(site.articles)} articles, {pages} pages, {len(every)} files "
+        f"({len(index)} from Pagefind); {len(broken)} broken links; {len(warnings)} search warnings"
+    )
+    rows = [
+        ("load (parse, Markdown, related)", t_load),
+        ("render pages + feeds + sitemaps", t_render),
+        ("  of which feeds", t_feeds),
+        ("  of which sitemaps", t_maps),
+        ("search index (Pagefind)", t_search),
+        ("link check", t_links),
+        ("write (cold)", t_write),
+    ]
     for name, seconds in rows:
         print(f"{name:34} {seconds * 1000:9.1f} ms  {100 * seconds / total:5.1f} %")
     print(f"{'total':34} {total * 1000:9.1f} ms")

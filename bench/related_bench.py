@@ -201,9 +201,7 @@ def quality(work: Path, n: int, with_hugo: bool) -> dict[str, object]:
     # An article rewritten to follow another story: folded in, then checked
     # against a full build over the same statistics.
     donor = docs[len(docs) // 3]
-    edited = dataclasses.replace(
-        docs[len(docs) // 2], text=donor.text, summary=donor.summary, tags=donor.tags
-    )
+    edited = dataclasses.replace(docs[len(docs) // 2], text=donor.text, summary=donor.summary, tags=donor.tags)
     t1 = time.perf_counter()
     changed = update_related(index, edited)
     update_s = time.perf_counter() - t1

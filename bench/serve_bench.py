@@ -50,8 +50,9 @@ def make_corpus(folder: Path, articles: int) -> None:
     content = folder / "content"
     if not content.is_dir() or sum(1 for _ in content.rglob("*.md")) != articles:
         print(f"Generating {articles} articles in {content} ...", flush=True)
-        subprocess.run([sys.executable, str(GENERATOR), str(articles), str(content)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(GENERATOR), str(articles), str(content)], check=True, stdout=subprocess.DEVNULL
+        )
     (folder / "site.yml").write_text(SITE_YML, encoding="utf-8")
 
 
@@ -74,8 +75,9 @@ class Server:
         cmd = [sys.executable, str(REPO / "build.py"), "serve", "--source", str(site), "--port", "0"]
         if poll:
             cmd.append("--poll")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     cwd=REPO, bufsize=1)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO, bufsize=1
+        )
         self.lines: list[str] = []
         self.url: str | None = None
         self.ready = threading.Event()
@@ -104,8 +106,9 @@ async def connect(url: str) -> object:
     origin = url.rstrip("/")
     request = HTTPRequest(origin.replace("http://", "ws://") + "/livereload", headers={"Origin": origin})
     conn = await websocket_connect(request)
-    await conn.write_message(json.dumps({"command": "hello",
-                                         "protocols": ["http://livereload.com/protocols/official-7"]}))
+    await conn.write_message(
+        json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
+    )
     await conn.read_message()
     await conn.write_message(json.dumps({"command": "info", "url": url, "plugins": {}}))
     await asyncio.sleep(0.5)  # the server registers the page
@@ -177,27 +180,33 @@ def main() -> int:
             memory = rss_mib(server.proc.pid)
         finally:
             server.stop()
-        engine = [float(m.group(1)) for line in server.lines
-                  if (m := re.search(r"Updated: .* in (\d+) ms", line))]
-        rendered = [int(m.group(1)) for line in server.lines
-                    if (m := re.search(r"Updated: (\d+) page", line))]
+        engine = [float(m.group(1)) for line in server.lines if (m := re.search(r"Updated: .* in (\d+) ms", line))]
+        rendered = [int(m.group(1)) for line in server.lines if (m := re.search(r"Updated: (\d+) page", line))]
 
     idle_cpu, idle_wall = results.pop("idle")
     print()
-    print(f"serve benchmark: {args.articles} articles, {pages} pages, watcher: "
-          f"{'polling' if args.poll else 'file system events'}")
+    print(
+        f"serve benchmark: {args.articles} articles, {pages} pages, watcher: "
+        f"{'polling' if args.poll else 'file system events'}"
+    )
     print(f"  first build and start:          {load:8.1f} s   ({memory:.0f} MiB resident after the saves)")
     for i, (kind, times) in enumerate(results.items()):
         ms = sorted(t * 1000 for t in times)
-        print(f"  {kind} → reload message:  median {statistics.median(ms):6.0f} ms   "
-              f"(min {ms[0]:.0f}, max {ms[-1]:.0f}, n={len(ms)})")
-        own = engine[i * len(times):(i + 1) * len(times)]  # the server reports updates in order
-        pages_done = rendered[i * len(times):(i + 1) * len(times)]
+        print(
+            f"  {kind} → reload message:  median {statistics.median(ms):6.0f} ms   "
+            f"(min {ms[0]:.0f}, max {ms[-1]:.0f}, n={len(ms)})"
+        )
+        own = engine[i * len(times) : (i + 1) * len(times)]  # the server reports updates in order
+        pages_done = rendered[i * len(times) : (i + 1) * len(times)]
         if own:
-            print(f"    of which the update itself:   median {statistics.median(own):6.0f} ms   "
-                  f"({statistics.median(pages_done):.0f} pages rendered per save)")
-    print(f"  idle CPU over {idle_wall:.1f} s:          {idle_cpu:8.2f} s   "
-          f"({100 * idle_cpu / idle_wall:.1f} % of one core)")
+            print(
+                f"    of which the update itself:   median {statistics.median(own):6.0f} ms   "
+                f"({statistics.median(pages_done):.0f} pages rendered per save)"
+            )
+    print(
+        f"  idle CPU over {idle_wall:.1f} s:          {idle_cpu:8.2f} s   "
+        f"({100 * idle_cpu / idle_wall:.1f} % of one core)"
+    )
     return 0
 
 

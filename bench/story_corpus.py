@@ -187,9 +187,7 @@ def _zipf(rng: random.Random, pool: Sequence[str], flat: float = 5.0) -> str:
     """
     weights = _WEIGHTS.get((len(pool), flat))
     if weights is None:
-        weights = _WEIGHTS[(len(pool), flat)] = list(
-            itertools.accumulate(1.0 / (k + flat) for k in range(len(pool)))
-        )
+        weights = _WEIGHTS[(len(pool), flat)] = list(itertools.accumulate(1.0 / (k + flat) for k in range(len(pool))))
     return rng.choices(pool, cum_weights=weights)[0]
 
 

@@ -32,5 +32,7 @@ def group_by_month(articles: Sequence[Article], tz: tzinfo) -> list[tuple[Archiv
     for a in articles:
         local = a.date.astimezone(tz)
         groups.setdefault((local.year, local.month), []).append(a)
-    return [(ArchiveMonth(y, m, datetime(y, m, 1, tzinfo=tz), len(items)), items)
-            for (y, m), items in sorted(groups.items(), reverse=True)]
+    return [
+        (ArchiveMonth(y, m, datetime(y, m, 1, tzinfo=tz), len(items)), items)
+        for (y, m), items in sorted(groups.items(), reverse=True)
+    ]

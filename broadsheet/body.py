@@ -41,8 +41,15 @@ class Body:
 
     __slots__ = ("_fetch", "_html", "_text", "blank", "opening")
 
-    def __init__(self, html: str | None = None, text: str | None = None, *, fetch: Fetch | None = None,
-                 opening: str | None = None, blank: bool | None = None) -> None:
+    def __init__(
+        self,
+        html: str | None = None,
+        text: str | None = None,
+        *,
+        fetch: Fetch | None = None,
+        opening: str | None = None,
+        blank: bool | None = None,
+    ) -> None:
         if (html is None or text is None) and (fetch is None or opening is None or blank is None):
             raise ValueError("a body without its text needs a fetch, its opening digest and blankness")
         self._html = html

@@ -65,8 +65,10 @@ CACHE_DIR = ".broadsheet-cache"
 def code_version() -> str:
     """Hash of what shapes output besides content: Broadsheet's source and library versions."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{__version__}|{SETTINGS_KEY}|jinja2={jinja2.__version__}|md={_markdown.__version__}"
-             f"|yaml={yaml.__version__}".encode())
+    h.update(
+        f"{__version__}|{SETTINGS_KEY}|jinja2={jinja2.__version__}|md={_markdown.__version__}"
+        f"|yaml={yaml.__version__}".encode()
+    )
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
@@ -93,8 +95,18 @@ PAGE_BYTES = 65536
 MMAP_BYTES = 1 << 32
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
 BLOBS = ("search", "related", "made", "links", "shapes")
-_CACHE_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError,
-                 ValueError, ImportError, IndexError)
+_CACHE_ERRORS = (
+    OSError,
+    sqlite3.Error,
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    KeyError,
+    TypeError,
+    ValueError,
+    ImportError,
+    IndexError,
+)
 
 
 @dataclass(slots=True)
@@ -168,14 +180,30 @@ class BuildCache:
                 blobs = dict(db.execute("SELECT name, value FROM blobs"))
                 if blobs.get("version") != version.encode():
                     return cls(folder, version=version, timezone=timezone)
-                rows = {rel: (size, mtime, digest, entry) for rel, size, mtime, digest, entry
-                        in db.execute("SELECT rel, size, mtime_ns, digest, entry FROM content")}
+                rows = {
+                    rel: (size, mtime, digest, entry)
+                    for rel, size, mtime, digest, entry in db.execute(
+                        "SELECT rel, size, mtime_ns, digest, entry FROM content"
+                    )
+                }
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
-            return cls(folder, {}, {}, parts.get("search", {}), {},
-                       parts.get("related"), parts.get("made", {}), parts.get("links", {}), parts.get("shapes", {}),
-                       dirty=False, rows=rows,
-                       stored={name: blobs[name] for name in BLOBS if name in blobs}, fresh=False,
-                       version=version, timezone=timezone)
+            return cls(
+                folder,
+                {},
+                {},
+                parts.get("search", {}),
+                {},
+                parts.get("related"),
+                parts.get("made", {}),
+                parts.get("links", {}),
+                parts.get("shapes", {}),
+                dirty=False,
+                rows=rows,
+                stored={name: blobs[name] for name in BLOBS if name in blobs},
+                fresh=False,
+                version=version,
+                timezone=timezone,
+            )
         except _CACHE_ERRORS:
             return cls(folder, version=version, timezone=timezone)
 
@@ -209,8 +237,11 @@ class BuildCache:
         assert self.folder is not None
         try:
             # Closed at once: a statement left open would hold a read lock that blocks the cache's writer.
-            with closing(_reader(self.folder / CACHE_FILE).execute(
-                    "SELECT value FROM bodies WHERE rel = ? AND digest = ?", (source.rel, digest))) as rows:
+            with closing(
+                _reader(self.folder / CACHE_FILE).execute(
+                    "SELECT value FROM bodies WHERE rel = ? AND digest = ?", (source.rel, digest)
+                )
+            ) as rows:
                 row = rows.fetchone()
             if row is not None:
                 html, text = pickle.loads(row[0])
@@ -223,8 +254,7 @@ class BuildCache:
             raw = b""
         doc, _, _ = parse_document(source, ZoneInfo(self.timezone or "UTC"), raw)
         if doc is None or content_digest(raw) != digest:
-            raise ContentError("the file changed while the build was reading it", source.rel, None,
-                               "build again")
+            raise ContentError("the file changed while the build was reading it", source.rel, None, "build again")
         rendered = render_markdown(doc.body)
         return rendered.html, rendered.text
 
@@ -393,20 +423,28 @@ class BuildCache:
         """Write the prints and facts rows that changed since they were read (all, in a file made anew)."""
         for key, store in self.pages.items():
             before = self.read.get(("prints", key), {})
-            db.executemany("INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?)",
-                           ((key, url, *value) for url, value in store.items() if before.get(url) != value))
-            db.executemany("DELETE FROM prints WHERE output = ? AND url = ?",
-                           [(key, url) for url in before if url not in store])
+            db.executemany(
+                "INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?)",
+                ((key, url, *value) for url, value in store.items() if before.get(url) != value),
+            )
+            db.executemany(
+                "DELETE FROM prints WHERE output = ? AND url = ?", [(key, url) for url in before if url not in store]
+            )
         for key, facts in self.facts.items():
             before = self.read.get(("facts", key), {})
             links = self.new_links.get(key, {})
             # One row at a time: a cold build of a large site writes every page's links.
-            db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
-                           ((key, path, digest, int(mark), marshal.dumps(links[path]))
-                            for path, (digest, mark) in facts.items()
-                            if before.get(path) != (digest, mark) and path in links))
-            db.executemany("DELETE FROM facts WHERE output = ? AND path = ?",
-                           [(key, path) for path in before if path not in facts])
+            db.executemany(
+                "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
+                (
+                    (key, path, digest, int(mark), marshal.dumps(links[path]))
+                    for path, (digest, mark) in facts.items()
+                    if before.get(path) != (digest, mark) and path in links
+                ),
+            )
+            db.executemany(
+                "DELETE FROM facts WHERE output = ? AND path = ?", [(key, path) for path in before if path not in facts]
+            )
 
     def _rows_to_write(self) -> Iterator[tuple[str, int, int, str, bytes]]:
         """The changed content rows, pickled one at a time (not all held at once)."""
@@ -418,8 +456,16 @@ class BuildCache:
                 # see the module's docstring.
                 meta = e.doc.meta
                 r = e.rendered
-                row = (tuple(getattr(meta, name) for name in _META_FIELDS), e.doc.body_line, r.toc,
-                       r.first_paragraph, r.words, r.body.opening, r.body.blank, e.warnings)
+                row = (
+                    tuple(getattr(meta, name) for name in _META_FIELDS),
+                    e.doc.body_line,
+                    r.toc,
+                    r.first_paragraph,
+                    r.words,
+                    r.body.opening,
+                    r.body.blank,
+                    e.warnings,
+                )
                 yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
 
     def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
@@ -465,13 +511,19 @@ class BuildCache:
         # Large pages: a parse (rendered body and text) is about 10 kB, which small pages split in three.
         db.execute(f"PRAGMA page_size={PAGE_BYTES}")
         db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB)")
-        db.execute("CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
-                   "mtime_ns INTEGER, digest TEXT, entry BLOB)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
+            "mtime_ns INTEGER, digest TEXT, entry BLOB)"
+        )
         db.execute("CREATE TABLE IF NOT EXISTS bodies (rel TEXT PRIMARY KEY, digest TEXT, value BLOB)")
-        db.execute("CREATE TABLE IF NOT EXISTS prints (output TEXT, url TEXT, print TEXT, digest TEXT, "
-                   "PRIMARY KEY (output, url)) WITHOUT ROWID")
-        db.execute("CREATE TABLE IF NOT EXISTS facts (output TEXT, path TEXT, digest TEXT, mark INTEGER, "
-                   "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS prints (output TEXT, url TEXT, print TEXT, digest TEXT, "
+            "PRIMARY KEY (output, url)) WITHOUT ROWID"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS facts (output TEXT, path TEXT, digest TEXT, mark INTEGER, "
+            "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID"
+        )
         return db
 
     def save_content(self) -> None:
@@ -493,8 +545,9 @@ class BuildCache:
                 gone = [(rel,) for rel in sorted(self.removed)]
                 db.executemany("DELETE FROM content WHERE rel = ?", gone)
                 db.executemany("DELETE FROM bodies WHERE rel = ?", gone)
-                db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
-                           ("version", (self.version or code_version()).encode()))
+                db.execute(
+                    "INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", (self.version or code_version()).encode())
+                )
             self.changed.clear()
             self.removed.clear()
             if self.fresh:
@@ -512,18 +565,26 @@ class BuildCache:
         try:
             with closing(self._open()) as db, db:
                 self._save_rows(db)
-                parts = {"search": self.search, "related": self.related, "made": self.made, "links": self.links,
-                         "shapes": self.shapes}
+                parts = {
+                    "search": self.search,
+                    "related": self.related,
+                    "made": self.made,
+                    "links": self.links,
+                    "shapes": self.shapes,
+                }
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:
                         db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (name, blob))
                         self.stored[name] = blob
-                db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
-                           ("version", (self.version or code_version()).encode()))
+                db.execute(
+                    "INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", (self.version or code_version()).encode())
+                )
             self.dirty = False
-            self.read = {**{("prints", key): dict(store) for key, store in self.pages.items()},
-                         **{("facts", key): dict(facts) for key, facts in self.facts.items()}}
+            self.read = {
+                **{("prints", key): dict(store) for key, store in self.pages.items()},
+                **{("facts", key): dict(facts) for key, facts in self.facts.items()},
+            }
             self.new_links.clear()
         except (OSError, sqlite3.Error):
             pass
@@ -630,9 +691,20 @@ class Fingerprinter:
         """(keys left out, a dict's keys in its order) → its keys' part and values getter (see _shape)."""
         # Exact types with a part of their own; others (subclasses too) get one on first sight (_handler).
         self._exact: dict[type, Callable[[Any, list[str]], None]] = {
-            str: self._str, ArticleView: self._view, SiteView: self._site, Link: self._link,
-            Category: self._named, Tag: self._named, Author: self._named, list: self._seq, tuple: self._seq,
-            dict: self._dict, type(None): self._plain, bool: self._plain, int: self._plain, float: self._plain,
+            str: self._str,
+            ArticleView: self._view,
+            SiteView: self._site,
+            Link: self._link,
+            Category: self._named,
+            Tag: self._named,
+            Author: self._named,
+            list: self._seq,
+            tuple: self._seq,
+            dict: self._dict,
+            type(None): self._plain,
+            bool: self._plain,
+            int: self._plain,
+            float: self._plain,
         }
 
     def _remember(self, value: object, token: str) -> str:
@@ -653,8 +725,11 @@ class Fingerprinter:
         if key is None:
             # Names are shared by many articles: most are known already, looked up without a call each.
             tokens, name = self._tokens, self._name
-            names: list[Any] = [*map(tokens.get, map(id, (view.category, *view.authors))), "#",
-                                *map(tokens.get, map(id, view.tags))]
+            names: list[Any] = [
+                *map(tokens.get, map(id, (view.category, *view.authors))),
+                "#",
+                *map(tokens.get, map(id, view.tags)),
+            ]
             if not all(names):
                 names = [name(view.category), *map(name, view.authors), "#", *map(name, view.tags)]
             key = self._own[id(view)] = _hash(_joined([view.digest, view.url, *names]))
@@ -789,12 +864,14 @@ class Fingerprinter:
         if issubclass(kind, bytes):
             return lambda value, out: out.append(f"b{tag}:{value.hex()}")
         if issubclass(kind, (list, tuple)):
+
             def sequence(value: Any, out: list[str]) -> None:
                 out.append(f"Q{tag}")
                 self._seq(value, out)
 
             return sequence
         if issubclass(kind, Mapping):
+
             def mapping(value: Any, out: list[str]) -> None:
                 out.append(f"M{tag}")
                 self._dict(value, out)

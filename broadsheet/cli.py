@@ -33,18 +33,24 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="fail on warnings too")
     b.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     b.add_argument("--quiet", action="store_true", help="print only errors")
-    b.add_argument("--no-search", dest="search", action="store_false",
-                   help="skip the search index (Pagefind re-reads every article page when one changes)")
+    b.add_argument(
+        "--no-search",
+        dest="search",
+        action="store_false",
+        help="skip the search index (Pagefind re-reads every article page when one changes)",
+    )
 
     v = sub.add_parser("serve", help="preview with live reload (built in memory, never into output/)")
     v.add_argument("--source", default=".", help="site folder (with site.yml and content/); default: here")
-    v.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on; default 127.0.0.1 (this machine only)")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on; default 127.0.0.1 (this machine only)")
     v.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free one); default 8000")
     v.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     v.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
-    v.add_argument("--poll", action="store_true",
-                   help="poll for changes instead of file system events (network or container folders)")
+    v.add_argument(
+        "--poll",
+        action="store_true",
+        help="poll for changes instead of file system events (network or container folders)",
+    )
     v.add_argument("--open", action="store_true", help="open the preview in a web browser")
 
     n = sub.add_parser("new", help="start a new article (as a draft)")
@@ -61,8 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schedule", help="when the published site next changes by itself (embargo, expiry)")
     s.add_argument("--source", default=".", help="site folder; default: here")
-    s.add_argument("--format", choices=("text", "iso"), default="text",
-                   help="iso: print only the time (nothing when nothing is scheduled), for cron jobs and CI")
+    s.add_argument(
+        "--format",
+        choices=("text", "iso"),
+        default="text",
+        help="iso: print only the time (nothing when nothing is scheduled), for cron jobs and CI",
+    )
     return p
 
 
@@ -78,8 +88,9 @@ class TerminalProgress:
     often than every ``interval`` seconds; :meth:`close` clears the line.
     """
 
-    def __init__(self, stream: TextIO, delay: float = 2.0, interval: float = 0.1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, stream: TextIO, delay: float = 2.0, interval: float = 0.1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stream = stream
         self.delay = delay
         self.interval = interval
@@ -119,8 +130,13 @@ def _run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(
         source=Path(args.source).resolve(),
         output=Path(args.output).resolve() if args.output else None,
-        drafts=args.drafts, future=args.future, base_url=args.base_url, strict=args.strict,
-        jobs=args.jobs, search=args.search, progress=progress,
+        drafts=args.drafts,
+        future=args.future,
+        base_url=args.base_url,
+        strict=args.strict,
+        jobs=args.jobs,
+        search=args.search,
+        progress=progress,
     )
     try:
         try:
@@ -130,17 +146,18 @@ def _run_build(args: argparse.Namespace) -> int:
                 progress.close()
     except BuildFailed as failed:
         _report(failed.errors)
-        print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.",
-              file=sys.stderr)
+        print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.", file=sys.stderr)
         return EXIT_ERRORS
     for w in result.warnings:
         print(f"warning: {w.format()}", file=sys.stderr)
     if not args.quiet:
         s = result.stats
         assert s is not None
-        print(f"Built {len(result.files)} files ({result.pages_rendered} pages) into {options.output_dir}: "
-              f"{s.written} written, {s.unchanged} unchanged, {s.removed} removed; "
-              f"{len(result.warnings)} warning(s) in {result.seconds:.2f} s")
+        print(
+            f"Built {len(result.files)} files ({result.pages_rendered} pages) into {options.output_dir}: "
+            f"{s.written} written, {s.unchanged} unchanged, {s.removed} removed; "
+            f"{len(result.warnings)} warning(s) in {result.seconds:.2f} s"
+        )
     return EXIT_OK
 
 
@@ -154,14 +171,22 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number", None, None, "use 1024 to 65535, or 0")
-    options = ServeOptions(source=Path(args.source).resolve(), host=args.host, port=args.port,
-                           drafts=args.drafts, future=args.future, poll=args.poll)
+    options = ServeOptions(
+        source=Path(args.source).resolve(),
+        host=args.host,
+        port=args.port,
+        drafts=args.drafts,
+        future=args.future,
+        poll=args.poll,
+    )
     if not is_loopback(args.host):
-        print(f"warning: listening on {args.host}: other machines can read this preview, drafts included "
-              "(leave out --host to keep it on this machine)", file=sys.stderr)
+        print(
+            f"warning: listening on {args.host}: other machines can read this preview, drafts included "
+            "(leave out --host to keep it on this machine)",
+            file=sys.stderr,
+        )
     if not (options.source / "site.yml").is_file():
-        raise UsageError(f"no site.yml in {options.source}", None, None,
-                         "run serve in a site folder, or give --source")
+        raise UsageError(f"no site.yml in {options.source}", None, None, "run serve in a site folder, or give --source")
 
     def report(notice: Notice) -> None:
         if notice.kind == "building" and notice.changed:
@@ -199,7 +224,7 @@ def _run_new(args: argparse.Namespace) -> int:
 def _related_table(title: str, url: str, explained: Sequence[Explanation]) -> str:
     """Lay out an article's related list with the share of each signal in every score."""
     signals = (*SIGNALS, "pinned")
-    lines = [f"Related to \"{title}\" ({url}):"]
+    lines = [f'Related to "{title}" ({url}):']
     if not explained:
         lines.append("  (no related articles)")
         return "\n".join(lines)

@@ -116,9 +116,26 @@ class SiteConfig:
 
 
 KNOWN_KEYS = (
-    "title", "tagline", "base_url", "language", "timezone", "theme", "logo", "about", "copyright",
-    "default_author", "social", "authors", "categories", "pagination", "related", "permalinks",
-    "feeds", "words_per_minute", "sanitize", "extra",
+    "title",
+    "tagline",
+    "base_url",
+    "language",
+    "timezone",
+    "theme",
+    "logo",
+    "about",
+    "copyright",
+    "default_author",
+    "social",
+    "authors",
+    "categories",
+    "pagination",
+    "related",
+    "permalinks",
+    "feeds",
+    "words_per_minute",
+    "sanitize",
+    "extra",
 )
 
 PERMALINK_FIELDS = frozenset({"category", "slug", "year", "month", "day"})
@@ -165,8 +182,9 @@ class _Reader:
                 name = ".".join(str(k) for k in (*keys, key))
                 self.fail((*keys, key), f"unknown key '{name}'", hint)
 
-    def get(self, data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any,
-            keys: tuple[Any, ...] = ()) -> Any:
+    def get(
+        self, data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any, keys: tuple[Any, ...] = ()
+    ) -> Any:
         value = data.get(key, default)
         if value is None:
             return default
@@ -182,8 +200,14 @@ class _Reader:
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
-             list: "a list", dict: "a mapping"}
+    names = {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)
@@ -212,8 +236,11 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     path = root / CONFIG_NAME
     shown = CONFIG_NAME
     if not path.is_file():
-        return None, [ConfigError(f"no {CONFIG_NAME} in {root}", str(root), None,
-                                  "run the command in a site folder or pass --source DIR")]
+        return None, [
+            ConfigError(
+                f"no {CONFIG_NAME} in {root}", str(root), None, "run the command in a site folder or pass --source DIR"
+            )
+        ]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -223,8 +250,11 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         data = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        return None, [ConfigError(f"invalid YAML: {exc.problem}", shown,
-                                  mark.line + 1 if mark else None, "check indentation and quoting")]
+        return None, [
+            ConfigError(
+                f"invalid YAML: {exc.problem}", shown, mark.line + 1 if mark else None, "check indentation and quoting"
+            )
+        ]
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         return None, [ConfigError(f"invalid YAML: {exc}", shown, None, "check the file's syntax")]
     if data is None:
@@ -244,8 +274,9 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
 
     url = base_url or g(data, "base_url", str, DEFAULT_BASE_URL)
     if not re.match(r"^https?://[^/\s]+", url):
-        r.fail(("base_url",), f"base_url '{url}' is not an absolute http(s) URL",
-               "write it like https://news.example.org/")
+        r.fail(
+            ("base_url",), f"base_url '{url}' is not an absolute http(s) URL", "write it like https://news.example.org/"
+        )
     if not url.endswith("/"):
         url += "/"
 
@@ -254,8 +285,11 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     seen: dict[str, str] = {}
     for cat in categories:
         if cat.slug in seen:
-            r.fail(("categories",), f"categories '{seen[cat.slug]}' and '{cat.name}' share the slug '{cat.slug}'",
-                   "give one of them its own slug")
+            r.fail(
+                ("categories",),
+                f"categories '{seen[cat.slug]}' and '{cat.name}' share the slug '{cat.slug}'",
+                "give one of them its own slug",
+            )
         seen[cat.slug] = cat.name
     social = tuple(_read_list(r, data, "social", _read_social))
 
@@ -269,17 +303,25 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     related = _read_related(r, g(data, "related", dict, {}))
     feeds_data = g(data, "feeds", dict, {})
     r.check_keys(feeds_data, ("count", "full_text"), ("feeds",))
-    feeds = FeedConfig(count=g(feeds_data, "count", int, 30, ("feeds",)),
-                       full_text=g(feeds_data, "full_text", bool, True, ("feeds",)))
+    feeds = FeedConfig(
+        count=g(feeds_data, "count", int, 30, ("feeds",)), full_text=g(feeds_data, "full_text", bool, True, ("feeds",))
+    )
 
     permalinks = g(data, "permalinks", dict, {})
     r.check_keys(permalinks, ("article",), ("permalinks",))
     pattern = g(permalinks, "article", str, DEFAULT_PERMALINK, ("permalinks",))
     fields = set(re.findall(r"{(\w+)}", pattern))
-    if not pattern.startswith("/") or not pattern.endswith("/") or "slug" not in fields \
-            or not fields <= PERMALINK_FIELDS:
-        r.fail(("permalinks", "article"), f"permalink pattern '{pattern}' is not valid",
-               "start and end with '/', include {slug}, use only {category} {slug} {year} {month} {day}")
+    if (
+        not pattern.startswith("/")
+        or not pattern.endswith("/")
+        or "slug" not in fields
+        or not fields <= PERMALINK_FIELDS
+    ):
+        r.fail(
+            ("permalinks", "article"),
+            f"permalink pattern '{pattern}' is not valid",
+            "start and end with '/', include {slug}, use only {category} {slug} {year} {month} {day}",
+        )
         pattern = DEFAULT_PERMALINK
 
     wpm = g(data, "words_per_minute", int, 230)
@@ -315,8 +357,9 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     return config, r.problems
 
 
-def _read_list(r: _Reader, data: Mapping[str, Any], key: str,
-               read: Callable[[_Reader, Any, tuple[Any, ...]], Any]) -> list[Any]:
+def _read_list(
+    r: _Reader, data: Mapping[str, Any], key: str, read: Callable[[_Reader, Any, tuple[Any, ...]], Any]
+) -> list[Any]:
     raw = data.get(key)
     if raw is None:
         return []
@@ -344,8 +387,13 @@ def _read_author(r: _Reader, item: tuple[Any, Any], keys: tuple[Any, ...]) -> Au
         return None
     r.check_keys(value, ("name", "bio", "avatar", "role"), keys)
     name = r.get(value, "name", str, str(slug), keys)
-    return AuthorConfig(slug=slugify(str(slug)), name=name, bio=r.get(value, "bio", str, "", keys),
-                        avatar=r.get(value, "avatar", str, None, keys), role=r.get(value, "role", str, "", keys))
+    return AuthorConfig(
+        slug=slugify(str(slug)),
+        name=name,
+        bio=r.get(value, "bio", str, "", keys),
+        avatar=r.get(value, "avatar", str, None, keys),
+        role=r.get(value, "role", str, "", keys),
+    )
 
 
 def _read_category(r: _Reader, value: Any, keys: tuple[Any, ...]) -> CategoryConfig | None:
@@ -356,8 +404,11 @@ def _read_category(r: _Reader, value: Any, keys: tuple[Any, ...]) -> CategoryCon
         return None
     r.check_keys(value, ("name", "slug", "description"), keys)
     name = r.get(value, "name", str, "", keys)
-    return CategoryConfig(name=name, slug=slugify(r.get(value, "slug", str, name, keys)),
-                          description=r.get(value, "description", str, "", keys))
+    return CategoryConfig(
+        name=name,
+        slug=slugify(r.get(value, "slug", str, name, keys)),
+        description=r.get(value, "description", str, "", keys),
+    )
 
 
 def _read_social(r: _Reader, value: Any, keys: tuple[Any, ...]) -> SocialLink | None:
@@ -378,8 +429,11 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
     for name in RELATED_WEIGHTS:
         weight = r.get(given, name, float, weights[name], (*keys, "weights"))
         if weight < 0:
-            r.fail((*keys, "weights", name), f"related.weights.{name} must be 0 or more, not {weight}",
-                   "use 0 to switch a signal off")
+            r.fail(
+                (*keys, "weights", name),
+                f"related.weights.{name} must be 0 or more, not {weight}",
+                "use 0 to switch a signal off",
+            )
             weight = weights[name]
         weights[name] = weight
     if count < 0:
@@ -387,7 +441,10 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
         count = 6
     scale = r.get(data, "time_scale_days", float, 7.0, keys)
     if scale <= 0:
-        r.fail((*keys, "time_scale_days"), f"related.time_scale_days must be more than 0, not {scale}",
-               "7 means articles a week apart count half as close as those of the same day")
+        r.fail(
+            (*keys, "time_scale_days"),
+            f"related.time_scale_days must be more than 0, not {scale}",
+            "7 means articles a week apart count half as close as those of the same day",
+        )
         scale = 7.0
     return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)

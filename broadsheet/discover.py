@@ -11,8 +11,21 @@ from pathlib import Path
 from .errors import BuildWarning
 
 #: Editor and system leftovers that are never content.
-EDITOR_LEFTOVERS = ("*~", "*.swp", "*.swx", "*.swo", "4913", ".#*", "#*#", "*___jb_tmp___",
-                    "*___jb_old___", ".goutputstream-*", "*.tmp", ".DS_Store", "Thumbs.db")
+EDITOR_LEFTOVERS = (
+    "*~",
+    "*.swp",
+    "*.swx",
+    "*.swo",
+    "4913",
+    ".#*",
+    "#*#",
+    "*___jb_tmp___",
+    "*___jb_old___",
+    ".goutputstream-*",
+    "*.tmp",
+    ".DS_Store",
+    "Thumbs.db",
+)
 PAGES_DIR = "pages"
 #: Where content pages are, relative to the site folder (their files directly in it).
 PAGES_REL = f"content/{PAGES_DIR}/"
@@ -122,8 +135,7 @@ def content_source(site_root: Path, path: Path) -> SourceFile | None:
     # os.walk lists every name that is not a folder as a file, broken links included.
     if not os.path.lexists(path) or path.is_dir() or (path.is_symlink() and not _inside(path, root_real)):
         return None
-    return SourceFile(path, path.relative_to(site_root).as_posix(),
-                      is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
+    return SourceFile(path, path.relative_to(site_root).as_posix(), is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
 
 
 def _inside(path: Path, root_real: Path) -> bool:
@@ -134,9 +146,12 @@ def _inside(path: Path, root_real: Path) -> bool:
 
 
 def _symlink_warning(path: Path, site_root: Path) -> BuildWarning:
-    return BuildWarning("symbolic link leads outside the site; not followed",
-                        path.relative_to(site_root).as_posix(), None,
-                        "copy the file into the site instead of linking to it")
+    return BuildWarning(
+        "symbolic link leads outside the site; not followed",
+        path.relative_to(site_root).as_posix(),
+        None,
+        "copy the file into the site instead of linking to it",
+    )
 
 
 def discover_static(folder: Path, site_root: Path) -> tuple[list[tuple[str, Path]], list[BuildWarning]]:

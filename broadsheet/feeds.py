@@ -36,8 +36,7 @@ def modified(article: Article) -> datetime:
     return article.updated or article.date
 
 
-def rss_feed(site: Site, articles: Sequence[Article], feed_url: str, title: str, description: str,
-             link: str) -> bytes:
+def rss_feed(site: Site, articles: Sequence[Article], feed_url: str, title: str, description: str, link: str) -> bytes:
     """One RSS 2.0 document holding the newest ``feeds.count`` of ``articles`` (newest first)."""
     config = site.config
     items = list(articles[: config.feeds.count])
@@ -48,8 +47,11 @@ def rss_feed(site: Site, articles: Sequence[Article], feed_url: str, title: str,
     element(channel, "description", description or title)
     element(channel, "language", config.language)
     element(channel, "generator", "Broadsheet")
-    element(channel, f"{{{ATOM_NS}}}link",
-            attrs={"href": absolute(config.base_url, feed_url), "rel": "self", "type": "application/rss+xml"})
+    element(
+        channel,
+        f"{{{ATOM_NS}}}link",
+        attrs={"href": absolute(config.base_url, feed_url), "rel": "self", "type": "application/rss+xml"},
+    )
     if items:
         # The newest change, not the clock: an unchanged site gives a byte-identical feed.
         element(channel, "lastBuildDate", rfc822_datetime(max(modified(a) for a in items)))
@@ -74,8 +76,13 @@ def rss_feed(site: Site, articles: Sequence[Article], feed_url: str, title: str,
 def feed_files(site: Site) -> list[OutputFile]:
     """The site feed and one feed per category, as output files."""
     config = site.config
-    files = [OutputFile(SITE_FEED.lstrip("/"), "RSS feed",
-                        rss_feed(site, site.articles, SITE_FEED, config.title, config.tagline, "/"))]
+    files = [
+        OutputFile(
+            SITE_FEED.lstrip("/"),
+            "RSS feed",
+            rss_feed(site, site.articles, SITE_FEED, config.title, config.tagline, "/"),
+        )
+    ]
     for c in site.categories:
         url = category_feed_url(c)
         title = f"{c.name} – {config.title}"
@@ -92,10 +99,23 @@ def feeds_key(site: Site) -> str:
     """
     config = site.config
     count = config.feeds.count
-    parts = [repr((config.base_url, config.language, config.title, config.tagline, config.feeds, config.sanitize,
-                   site.categories))]
+    parts = [
+        repr(
+            (
+                config.base_url,
+                config.language,
+                config.title,
+                config.tagline,
+                config.feeds,
+                config.sanitize,
+                site.categories,
+            )
+        )
+    ]
     for articles in (site.articles, *(site.by_category.get(c.slug, ()) for c in site.categories)):
-        parts += [repr((a.url, a.title, a.date, a.updated, a.authors, a.category, a.tags, a.summary, a.digest))
-                  for a in articles[:count]]
+        parts += [
+            repr((a.url, a.title, a.date, a.updated, a.authors, a.category, a.tags, a.summary, a.digest))
+            for a in articles[:count]
+        ]
         parts.append("|")
     return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

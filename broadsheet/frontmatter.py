@@ -31,9 +31,25 @@ FrontMatterLoader.yaml_implicit_resolvers = {
 }
 
 ARTICLE_KEYS = (
-    "title", "date", "author", "authors", "category", "tags", "summary", "image", "image_alt",
-    "image_caption", "source", "source_url", "slug", "draft", "featured", "updated", "expires",
-    "related", "aliases",
+    "title",
+    "date",
+    "author",
+    "authors",
+    "category",
+    "tags",
+    "summary",
+    "image",
+    "image_alt",
+    "image_caption",
+    "source",
+    "source_url",
+    "slug",
+    "draft",
+    "featured",
+    "updated",
+    "expires",
+    "related",
+    "aliases",
 )
 MAX_FRONT_MATTER = 256 * 1024
 
@@ -87,8 +103,9 @@ def decode(raw: bytes, source: SourceFile) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ContentError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", source.rel, line,
-                           "save the file with UTF-8 encoding") from None
+        raise ContentError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", source.rel, line, "save the file with UTF-8 encoding"
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -98,11 +115,15 @@ def split(text: str, rel: str) -> tuple[str, str, int]:
         raise ContentError("the file is empty", rel, 1, "start it with a front matter block between '---' lines")
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
-        raise ContentError("no front matter: the first line must be '---'", rel, 1,
-                           "start the file with '---', then title: and date:, then '---'")
+        raise ContentError(
+            "no front matter: the first line must be '---'",
+            rel,
+            1,
+            "start the file with '---', then title: and date:, then '---'",
+        )
     for i in range(1, len(lines)):
         if lines[i].rstrip() in ("---", "..."):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
     raise ContentError("front matter never closed", rel, 1, "add a line '---' after the last key")
 
 
@@ -115,8 +136,12 @@ def key_line(fm_text: str, key: str) -> int | None:
 def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
     """Parse front matter YAML safely; errors carry the file line."""
     if len(fm_text) > MAX_FRONT_MATTER:
-        raise ContentError(f"front matter is {len(fm_text) // 1024} KiB, more than the "
-                           f"{MAX_FRONT_MATTER // 1024} KiB allowed", rel, 1, "move long text into the body")
+        raise ContentError(
+            f"front matter is {len(fm_text) // 1024} KiB, more than the {MAX_FRONT_MATTER // 1024} KiB allowed",
+            rel,
+            1,
+            "move long text into the body",
+        )
     if "&" in fm_text and "*" in fm_text:
         _refuse_aliases(fm_text, rel)
     try:
@@ -130,13 +155,18 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             what, hint = "YAML tags such as '!!python/...' are not allowed", "remove the '!!' tag"
         raise ContentError(f"invalid front matter YAML: {what}", rel, line, hint) from None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        raise ContentError(f"invalid front matter YAML: {type(exc).__name__}", rel, 1,
-                           "simplify the front matter") from None
+        raise ContentError(
+            f"invalid front matter YAML: {type(exc).__name__}", rel, 1, "simplify the front matter"
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ContentError(f"front matter must be keys and values, not a {type(data).__name__}", rel, 2,
-                           "write it as 'title: ...' lines")
+        raise ContentError(
+            f"front matter must be keys and values, not a {type(data).__name__}",
+            rel,
+            2,
+            "write it as 'title: ...' lines",
+        )
     return data
 
 
@@ -146,8 +176,9 @@ def _refuse_aliases(fm_text: str, rel: str) -> None:
         for event in yaml.parse(fm_text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 line = event.start_mark.line + 2 if event.start_mark else 1
-                raise ContentError("YAML aliases ('*name') are not allowed in front matter", rel, line,
-                                   "write the value out in full")
+                raise ContentError(
+                    "YAML aliases ('*name') are not allowed in front matter", rel, line, "write the value out in full"
+                )
     except yaml.MarkedYAMLError:
         return  # reported with its line by the real parse
 
@@ -167,13 +198,17 @@ class _Check:
         value = self.data.get(key)
         if value is None:
             if required:
-                self.errors.append(ContentError(f"'{key}' is missing", self.rel, 1,
-                                                f"add a line '{key}: ...' to the front matter"))
+                self.errors.append(
+                    ContentError(f"'{key}' is missing", self.rel, 1, f"add a line '{key}: ...' to the front matter")
+                )
             return None
         if not isinstance(value, str):
             shown = str(value).lower() if isinstance(value, bool) else value
-            self.fail(key, f"'{key}' must be text, but YAML read {shown!r} as a {_yaml_kind(value)}",
-                      f'put the value in quotes: {key}: "..."')
+            self.fail(
+                key,
+                f"'{key}' must be text, but YAML read {shown!r} as a {_yaml_kind(value)}",
+                f'put the value in quotes: {key}: "..."',
+            )
             return None
         return value.strip()
 
@@ -206,8 +241,11 @@ class _Check:
         value = self.data.get(key)
         if value is None:
             if required:
-                self.errors.append(ContentError(f"'{key}' is missing", self.rel, 1,
-                                                f"add '{key}: 2026-11-29T09:00:00' to the front matter"))
+                self.errors.append(
+                    ContentError(
+                        f"'{key}' is missing", self.rel, 1, f"add '{key}: 2026-11-29T09:00:00' to the front matter"
+                    )
+                )
             return None
         if isinstance(value, bool) or not isinstance(value, (str, date)):
             self.fail(key, f"'{key}' must be a date like 2026-11-29 or 2026-11-29T09:30:00, not {value!r}")
@@ -215,15 +253,19 @@ class _Check:
         try:
             parsed = parse_date(value, self.tz)
         except ValueError as exc:
-            self.fail(key, f"'{key}' is not a valid date: {value!r} ({exc})",
-                      "use ISO 8601: 2026-11-29 or 2026-11-29T09:30:00+01:00")
+            self.fail(
+                key,
+                f"'{key}' is not a valid date: {value!r} ({exc})",
+                "use ISO 8601: 2026-11-29 or 2026-11-29T09:30:00+01:00",
+            )
             return None
         return parsed
 
 
 def _yaml_kind(value: Any) -> str:
     return {bool: "true/false value", int: "number", float: "number", list: "list", dict: "mapping"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def parse_date(value: str | date, tz: ZoneInfo) -> datetime:
@@ -243,8 +285,9 @@ def parse_date(value: str | date, tz: ZoneInfo) -> datetime:
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
-def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page: bool
-             ) -> tuple[FrontMatter | None, list[BroadsheetError], list[BuildWarning]]:
+def validate(
+    data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page: bool
+) -> tuple[FrontMatter | None, list[BroadsheetError], list[BuildWarning]]:
     """Turn raw YAML data into a FrontMatter, collecting every problem."""
     c = _Check(rel, fm_text, data, tz)
     for key in data:
@@ -266,8 +309,11 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
     category = c.text("category")
     for key, value in (("slug", slug), ("category", category)):
         if value and ("/" in value or "\\" in value or ".." in value or "\x00" in value):
-            c.fail(key, f"'{key}' may not contain '/', '\\' or '..': {value!r}",
-                   "use a plain name; the URL is built from it")
+            c.fail(
+                key,
+                f"'{key}' may not contain '/', '\\' or '..': {value!r}",
+                "use a plain name; the URL is built from it",
+            )
     aliases = c.strings("aliases")
     for alias in aliases:
         try:
@@ -278,14 +324,23 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
     image = c.text("image")
     for key, url in (("source_url", source_url), ("image", image)):
         if url and is_dangerous_url(url):
-            c.fail(key, f"'{key}' uses a scheme that runs script or embeds data: {url!r}",
-                   "use an https:// URL or a site path such as /images/photo.jpg")
+            c.fail(
+                key,
+                f"'{key}' uses a scheme that runs script or embeds data: {url!r}",
+                "use an https:// URL or a site path such as /images/photo.jpg",
+            )
     extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in ARTICLE_KEYS}
     for key in extra:
         close = difflib.get_close_matches(key, ARTICLE_KEYS, n=1, cutoff=0.8)
         if close:
-            c.warnings.append(BuildWarning(f"unknown key '{key}' looks like a misspelt '{close[0]}'", rel,
-                                           key_line(fm_text, key), f"rename it to '{close[0]}'"))
+            c.warnings.append(
+                BuildWarning(
+                    f"unknown key '{key}' looks like a misspelt '{close[0]}'",
+                    rel,
+                    key_line(fm_text, key),
+                    f"rename it to '{close[0]}'",
+                )
+            )
     meta = FrontMatter(
         title=title or "",
         date=when,
@@ -310,19 +365,37 @@ def validate(data: dict[str, Any], fm_text: str, rel: str, tz: ZoneInfo, is_page
     return (None if c.errors else meta), c.errors, c.warnings
 
 
-def parse_document(source: SourceFile, tz: ZoneInfo, raw: bytes | None = None
-                   ) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
+def parse_document(
+    source: SourceFile, tz: ZoneInfo, raw: bytes | None = None
+) -> tuple[Document | None, list[BroadsheetError], list[BuildWarning]]:
     """Read (unless ``raw`` is given), split, parse and validate one content file."""
     if raw is None:
         try:
             raw = source.path.read_bytes()
         except FileNotFoundError:
             # Deleted or renamed after discovery: left out, as if the build had started a moment later.
-            return None, [], [BuildWarning("the file disappeared during the build; left out", source.rel, None,
-                                           "build again to include it if it was renamed")]
+            return (
+                None,
+                [],
+                [
+                    BuildWarning(
+                        "the file disappeared during the build; left out",
+                        source.rel,
+                        None,
+                        "build again to include it if it was renamed",
+                    )
+                ],
+            )
         except OSError as exc:
-            return None, [ContentError(f"cannot read the file: {exc.strerror or exc}", source.rel, None,
-                                       "check that it is readable")], []
+            return (
+                None,
+                [
+                    ContentError(
+                        f"cannot read the file: {exc.strerror or exc}", source.rel, None, "check that it is readable"
+                    )
+                ],
+                [],
+            )
     try:
         text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)

@@ -22,8 +22,9 @@ HEAD_BYTES = 64 * 1024
 Size = tuple[int, int]
 
 
-def image_size(site_root: Path, url: str | None, theme_static: Sequence[Path] = (),
-               theme_prefix: str = "/theme/") -> Size | None:
+def image_size(
+    site_root: Path, url: str | None, theme_static: Sequence[Path] = (), theme_prefix: str = "/theme/"
+) -> Size | None:
     """Return (width, height) of the image a site URL points to, or None when unknown.
 
     ``/images/a.jpg`` is looked up in ``site_root/static``; ``/theme/...`` in the theme's
@@ -43,8 +44,9 @@ def file_size(path: Path) -> Size | None:
     return _cached_size(str(path), stat.st_size, stat.st_mtime_ns)
 
 
-def resolve_image(site_root: Path, url: str | None, theme_static: Sequence[Path] = (),
-                  theme_prefix: str = "/theme/") -> Path | None:
+def resolve_image(
+    site_root: Path, url: str | None, theme_static: Sequence[Path] = (), theme_prefix: str = "/theme/"
+) -> Path | None:
     """Map a site URL to the file that will be published there, or None."""
     if not url:
         return None
@@ -54,7 +56,7 @@ def resolve_image(site_root: Path, url: str | None, theme_static: Sequence[Path]
     rel = unquote(parts.path)
     if rel.startswith(theme_prefix):
         folders = list(theme_static)
-        rel = rel[len(theme_prefix):]
+        rel = rel[len(theme_prefix) :]
     else:
         folders = [site_root / "static"]
         rel = rel.lstrip("/")
@@ -123,9 +125,9 @@ def _jpeg_size(head: bytes, rest: BinaryIO | None) -> Size | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
             i += 2
             continue
-        (length,) = struct.unpack(">H", data[i + 2:i + 4])
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         if marker in _SOF:
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
             return _positive(w, h)
         if marker in (0xD9, 0xDA):  # end of image, start of scan: no frame header found
             return None

@@ -210,8 +210,11 @@ def _refs(job: PageJob) -> tuple[frozenset[str], dict[str, ArticleView]]:
 
 
 def _link_urls(view: ArticleView) -> tuple[tuple[str, ...], str | None, str | None]:
-    return (tuple(r.url for r in view.related), view.prev.url if view.prev else None,
-            view.next.url if view.next else None)
+    return (
+        tuple(r.url for r in view.related),
+        view.prev.url if view.prev else None,
+        view.next.url if view.next else None,
+    )
 
 
 def _structure(meta: FrontMatter) -> tuple[Any, ...]:
@@ -289,15 +292,28 @@ class IncrementalSite:
             rendered, changed_urls, replanned = self._bring_up_to_date(static_moved)
         except _Failed as failed:
             self.errors = failed.errors
-            return UpdateResult(0, (), tuple(self.errors), (), tuple(self._warnings), False,
-                                time.perf_counter() - started)
+            return UpdateResult(
+                0, (), tuple(self.errors), (), tuple(self._warnings), False, time.perf_counter() - started
+            )
         self.errors = []
         touched = {p.resolve() for p in static_touched if p.exists()}
-        static_changed = sorted({u for u in self.static.keys() | old_static.keys()
-                                 if self.static.get(u) != old_static.get(u)
-                                 or (u in self.static and self.static[u].resolve() in touched)})
-        return UpdateResult(rendered, tuple(sorted(changed_urls)), (), tuple(static_changed),
-                            tuple(self._warnings), replanned, time.perf_counter() - started, self._edited)
+        static_changed = sorted(
+            {
+                u
+                for u in self.static.keys() | old_static.keys()
+                if self.static.get(u) != old_static.get(u) or (u in self.static and self.static[u].resolve() in touched)
+            }
+        )
+        return UpdateResult(
+            rendered,
+            tuple(sorted(changed_urls)),
+            (),
+            tuple(static_changed),
+            tuple(self._warnings),
+            replanned,
+            time.perf_counter() - started,
+            self._edited,
+        )
 
     def invalidate(self) -> None:
         """Forget everything but the pages: the next update reads and plans the whole site again."""
@@ -401,8 +417,11 @@ class IncrementalSite:
             old = self._docs.get(rel)
             entry = self._parse(source)
             self._docs[rel] = entry
-            if old is None or old.doc != entry.doc or [e.format() for e in old.errors] != [
-                    e.format() for e in entry.errors]:
+            if (
+                old is None
+                or old.doc != entry.doc
+                or [e.format() for e in old.errors] != [e.format() for e in entry.errors]
+            ):
                 changed.add(rel)
         if rescan:
             changed |= self._sync_docs()
@@ -457,9 +476,12 @@ class IncrementalSite:
         if self._model is None:
             return set()
         real = {p.resolve() for p in touched}
-        images = [url.encode() for url in self.static.keys() | old_static.keys()
-                  if url.lower().endswith(IMAGE_SUFFIXES) and (
-                      self.static.get(url) != old_static.get(url) or self.static[url].resolve() in real)]
+        images = [
+            url.encode()
+            for url in self.static.keys() | old_static.keys()
+            if url.lower().endswith(IMAGE_SUFFIXES)
+            and (self.static.get(url) != old_static.get(url) or self.static[url].resolve() in real)
+        ]
         if not images:
             return set()
         return {url for url in self._model.jobs if any(image in self.pages.get(url, b"") for image in images)}
@@ -480,8 +502,7 @@ class IncrementalSite:
             raise _Failed(problems)
         if self._templates_changed or self._env is None:
             tz = self.config.tz
-            self._env = make_environment(self.theme, self.config.base_url, lambda d: d.astimezone(tz),
-                                         self.config.root)
+            self._env = make_environment(self.theme, self.config.base_url, lambda d: d.astimezone(tz), self.config.root)
         if static_moved and self._model is not None:
             self._check_outputs(list(self._model.jobs.values()), [])
         if self._model is not None and not self._templates_changed:
@@ -499,8 +520,9 @@ class IncrementalSite:
     def _ordered_docs(self) -> list[tuple[Document, Rendered]]:
         # The order of parse_all(): discover() sorts by relative path. Name resolution
         # (first spelling of a tag wins) depends on it.
-        return [(e.doc, e.rendered) for _, e in sorted(self._docs.items())
-                if e.doc is not None and e.rendered is not None]
+        return [
+            (e.doc, e.rendered) for _, e in sorted(self._docs.items()) if e.doc is not None and e.rendered is not None
+        ]
 
     def _rank(self, site: Site, old: _Model | None) -> Site:
         """Attach related lists: all ranked again, or the index updated with the changed articles."""
@@ -543,8 +565,7 @@ class IncrementalSite:
             views.update(found)
         published = publishing_files(site, job_list, self._static_outputs())
         published_urls = {"/" + f.path for f in published}
-        if (old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list)
-                or published_urls != self._published):
+        if old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list) or published_urls != self._published:
             self._check_outputs(job_list, published)
         changed_articles: set[str] = set()
         relinked: set[str] = set()  # pages of articles whose related, previous or next article changed
@@ -563,16 +584,27 @@ class IncrementalSite:
             if old is None or self._templates_changed or job.url in self._stale or job.url in relinked:
                 return True
             before = old.jobs.get(job.url)
-            return (before is None or bool(refs[job.url] & changed_articles)
-                    or job.template != before.template or not _same(before.context, job.context, memo))
+            return (
+                before is None
+                or bool(refs[job.url] & changed_articles)
+                or job.template != before.template
+                or not _same(before.context, job.context, memo)
+            )
 
         to_render = [job for job in job_list if stale(job)]
         rendered = self._render(to_render)
         rendered.update(self._published_pages(published))
         self._published_next = published_urls
         removed = [u for u in self.pages if u not in jobs and u not in rendered]
-        model = _Model(site, {rel: e.doc for rel, e in self._docs.items() if e.doc is not None}, jobs, views,
-                       _site_view_of(job_list), refs, by_source={a.source: a.url for a in site.articles})
+        model = _Model(
+            site,
+            {rel: e.doc for rel, e in self._docs.items() if e.doc is not None},
+            jobs,
+            views,
+            _site_view_of(job_list),
+            refs,
+            by_source={a.source: a.url for a in site.articles},
+        )
         for url, shown in refs.items():
             for article in shown:
                 model.showing.setdefault(article, set()).add(url)
@@ -596,11 +628,16 @@ class IncrementalSite:
                 return None  # no longer published (draft, embargo, expiry)
             before, fresh = articles[url], alone.articles[0]
             if (fresh.url, fresh.slug, fresh.date, fresh.category.slug) != (
-                    before.url, before.slug, before.date, before.category.slug):
+                before.url,
+                before.slug,
+                before.date,
+                before.category.slug,
+            ):
                 return None
             # Same raw names as before, so the site resolves them to the same shared objects.
-            replaced[url] = dataclasses.replace(fresh, category=before.category, tags=before.tags,
-                                                authors=before.authors)
+            replaced[url] = dataclasses.replace(
+                fresh, category=before.category, tags=before.tags, authors=before.authors
+            )
         new_site = _replace_articles(site, replaced)
         ranked = self._rank(new_site, model)
         changed = set(replaced)  # articles whose own pages are planned again
@@ -655,8 +692,10 @@ class IncrementalSite:
         return len(to_render), self._commit(new_model, rendered, [])
 
     def _static_outputs(self) -> list[OutputFile]:
-        return [OutputFile(url.lstrip("/"), f"static/{url.lstrip('/')}", copy_from=path)
-                for url, path in self.static.items()]
+        return [
+            OutputFile(url.lstrip("/"), f"static/{url.lstrip('/')}", copy_from=path)
+            for url, path in self.static.items()
+        ]
 
     def _published_pages(self, files: list[OutputFile]) -> dict[str, bytes]:
         """Feeds, sitemaps and robots.txt by URL."""
@@ -704,8 +743,9 @@ def _feeds_holding(site: Site, edited: Iterable[Article]) -> list[OutputFile]:
     """The feeds (of feed_files()) whose items include one of the edited articles."""
     count = site.config.feeds.count
     urls = {a.url for a in edited}
-    categories = {a.category.slug for a in edited
-                  if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}}
+    categories = {
+        a.category.slug for a in edited if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}
+    }
     in_site_feed = bool(urls & {a.url for a in site.articles[:count]})
     if not categories and not in_site_feed:
         return []
@@ -728,5 +768,10 @@ def _replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
             by_tag[t.slug] = swap(by_tag[t.slug])
         for au in a.authors:
             by_author[au.slug] = swap(by_author[au.slug])
-    return dataclasses.replace(site, articles=swap(site.articles), by_category=MappingProxyType(by_category),
-                               by_tag=MappingProxyType(by_tag), by_author=MappingProxyType(by_author))
+    return dataclasses.replace(
+        site,
+        articles=swap(site.articles),
+        by_category=MappingProxyType(by_category),
+        by_tag=MappingProxyType(by_tag),
+        by_author=MappingProxyType(by_author),
+    )

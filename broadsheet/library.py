@@ -81,8 +81,9 @@ class _Names:
         return self.tags.setdefault(key, Tag(key, name, f"/tag/{key}/"))
 
 
-def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]], rules: PublishRules
-             ) -> tuple[Site, list[BroadsheetError], list[BuildWarning]]:
+def assemble(
+    config: SiteConfig, documents: Iterable[tuple[Document, Rendered]], rules: PublishRules
+) -> tuple[Site, list[BroadsheetError], list[BuildWarning]]:
     """Build the Site from parsed, rendered documents; leave out what must not be published."""
     names = _Names(config)
     errors: list[BroadsheetError] = []
@@ -96,9 +97,18 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
         if doc.source.is_page:
             # SPEC: content/pages/<slug>.md: the file name is the page's URL.
             slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)
-            pages.append(Page(doc.source.rel, meta.title, slug, f"/{slug}/",
-                              meta.summary or cut_summary(rendered.first_paragraph), rendered.html,
-                              rendered.text, MappingProxyType(dict(meta.extra))))
+            pages.append(
+                Page(
+                    doc.source.rel,
+                    meta.title,
+                    slug,
+                    f"/{slug}/",
+                    meta.summary or cut_summary(rendered.first_paragraph),
+                    rendered.html,
+                    rendered.text,
+                    MappingProxyType(dict(meta.extra)),
+                )
+            )
             continue
         if rules.excludes(doc):
             continue
@@ -108,23 +118,52 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
         category = names.category(meta.category or (folder_parts[0] if folder_parts else FALLBACK_CATEGORY))
         authors = tuple(names.author(a) for a in (meta.authors or (config.default_author,)))
         # A slug the author gave is kept whole; one made from a headline is cut at MAX_SLUG.
-        slug = (slugify(meta.slug, fallback=meta.title, max_length=MAX_GIVEN_SLUG) if meta.slug
-                else slugify(meta.title, fallback=doc.source.path.stem))
+        slug = (
+            slugify(meta.slug, fallback=meta.title, max_length=MAX_GIVEN_SLUG)
+            if meta.slug
+            else slugify(meta.title, fallback=doc.source.path.stem)
+        )
         url = article_url(config.article_permalink, category.slug, slug, meta.date.astimezone(config.tz))
         summary = meta.summary or cut_summary(rendered.first_paragraph)
         if rendered.body.blank:
-            warnings.append(BuildWarning("the article has no body text", doc.source.rel, doc.body_line,
-                                         "write the story below the closing '---'"))
-        articles.append(Article(
-            source=doc.source.rel, title=meta.title, slug=slug, url=url, date=meta.date,
-            authors=authors, category=category, tags=tuple(names.tag(t) for t in meta.tags),
-            summary=summary, body=rendered.body, toc=rendered.toc,
-            words=rendered.words, reading_minutes=reading_minutes(rendered.words, config.words_per_minute),
-            updated=meta.updated, expires=meta.expires, image=meta.image, image_alt=meta.image_alt,
-            image_caption=meta.image_caption, source_name=meta.source, source_url=meta.source_url,
-            draft=meta.draft, featured=meta.featured, pinned=meta.related, aliases=meta.aliases,
-            extra=MappingProxyType(dict(meta.extra)), digest=doc.digest,
-        ))
+            warnings.append(
+                BuildWarning(
+                    "the article has no body text",
+                    doc.source.rel,
+                    doc.body_line,
+                    "write the story below the closing '---'",
+                )
+            )
+        articles.append(
+            Article(
+                source=doc.source.rel,
+                title=meta.title,
+                slug=slug,
+                url=url,
+                date=meta.date,
+                authors=authors,
+                category=category,
+                tags=tuple(names.tag(t) for t in meta.tags),
+                summary=summary,
+                body=rendered.body,
+                toc=rendered.toc,
+                words=rendered.words,
+                reading_minutes=reading_minutes(rendered.words, config.words_per_minute),
+                updated=meta.updated,
+                expires=meta.expires,
+                image=meta.image,
+                image_alt=meta.image_alt,
+                image_caption=meta.image_caption,
+                source_name=meta.source,
+                source_url=meta.source_url,
+                draft=meta.draft,
+                featured=meta.featured,
+                pinned=meta.related,
+                aliases=meta.aliases,
+                extra=MappingProxyType(dict(meta.extra)),
+                digest=doc.digest,
+            )
+        )
     # Newest first; the URL breaks ties so the order never depends on the file system.
     articles.sort(key=lambda a: (-a.date.timestamp(), a.url))
     by_category: dict[str, list[Article]] = defaultdict(list)
@@ -140,8 +179,14 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
     for a in articles:
         for pin in a.pinned:
             if pin not in known_slugs:
-                warnings.append(BuildWarning(f"related: no published article has the slug '{pin}'", a.source,
-                                             None, "check the slug in the other article's URL"))
+                warnings.append(
+                    BuildWarning(
+                        f"related: no published article has the slug '{pin}'",
+                        a.source,
+                        None,
+                        "check the slug in the other article's URL",
+                    )
+                )
     # Configured categories keep site.yml's order; a site without any lists what its content uses.
     categories = [c for c in names.categories.values() if c.in_nav or c.slug in by_category]
     if not config.categories:
@@ -153,8 +198,7 @@ def assemble(config: SiteConfig, documents: Iterable[tuple[Document, Rendered]],
         pages=tuple(sorted(pages, key=lambda p: p.url)),
         categories=tuple(categories),
         tags=tuple(sorted(names.tags.values(), key=lambda t: t.slug)),
-        authors=tuple(sorted((a for a in names.authors.values() if a.slug in by_author),
-                             key=lambda a: a.slug)),
+        authors=tuple(sorted((a for a in names.authors.values() if a.slug in by_author), key=lambda a: a.slug)),
         by_category=MappingProxyType({k: tuple(v) for k, v in by_category.items()}),
         by_tag=MappingProxyType({k: tuple(v) for k, v in by_tag.items()}),
         by_author=MappingProxyType({k: tuple(v) for k, v in by_author.items()}),

@@ -46,8 +46,9 @@ _OTHERS = rb"(?:" + _RUN + _NOT_LINK + _VALUE + rb")*+"
 #: A link's value, double quoted, single quoted or bare: groups 3, 4 and 5 of a match.
 _LINK_VALUE = rb"""(?:"([^"]++)"|'([^']++)'|([^\s>"'=<]++)(?=[\s>]))"""
 _SEP = rb"(?:\s|/(?!>))*+"
-_EXACT = (_SEP + rb"""(?:(?<=['"\s/])[^\s/>][^\s/=>]*+(?:\s*=+\s*(?:'[^']*'|"[^"]*"|(?!['"])[^>\s]*)\s*)?+"""
-          + _SEP + rb")*+")
+_EXACT = (
+    _SEP + rb"""(?:(?<=['"\s/])[^\s/>][^\s/=>]*+(?:\s*=+\s*(?:'[^']*'|"[^"]*"|(?!['"])[^>\s]*)\s*)?+""" + _SEP + rb")*+"
+)
 # A script's or style's contents are text up to its end tag (or the end of the page), unless its
 # start tag ends with a '/>' whose '/' is not the end of a bare value.
 _CRIPT = rb"[cC][rR][iI][pP][tT]"
@@ -82,16 +83,30 @@ _TOKEN = re.compile(
     rb"))*+[^<]*+"
     # The tag that ends the match: one link read fast, else all its attributes read exactly.
     rb"(?:<(?:[sS](?:" + _CRIPT + rb"()|" + _TYLE + rb")" + _NAME_END + rb"()|[a-zA-Z]" + _NAME_REST + rb")"
-    rb"(?:" + _OTHERS + _FINAL + _IS_LINK + _LINK_VALUE + _OTHERS + _FINAL + _TAG_END
-    + rb"|(" + _EXACT + rb")" + _TAG_END + rb")"
+    rb"(?:"
+    + _OTHERS
+    + _FINAL
+    + _IS_LINK
+    + _LINK_VALUE
+    + _OTHERS
+    + _FINAL
+    + _TAG_END
+    + rb"|("
+    + _EXACT
+    + rb")"
+    + _TAG_END
+    + rb")"
     # A start tag that never ends is text for html.parser: up to the first '>' when the page ends
     # inside it or it stops at a letter, '=' or '/', else up to where it stops.
     rb"|<(?=[a-zA-Z]" + _NAME_REST + _EXACT + rb"(?:[a-zA-Z=/]|\Z))(?:[^>]*+>|[^<]*+)"
     rb"|<(?:[a-zA-Z]" + _NAME_REST + _EXACT + rb")?+"
-    rb"|\Z)")
+    rb"|\Z)"
+)
 #: One attribute as html.parser reads it (attrfind_tolerant).
-_ATTRIBUTE = re.compile(rb"""((?<=['"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*('[^']*'|"[^"]*"|(?!['"])[^>\s]*))?"""
-                        rb"(?:\s|/(?!>))*")
+_ATTRIBUTE = re.compile(
+    rb"""((?<=['"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*('[^']*'|"[^"]*"|(?!['"])[^>\s]*))?"""
+    rb"(?:\s|/(?!>))*"
+)
 _LINK_NAMES = (b"href", b"src")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 #: What makes a site path need full URL parsing: a query, fragment, escape, parameters, dot
@@ -145,7 +160,7 @@ def link_target(link: str, url: str, base_url: str) -> str | None:
     """The output file path an internal link needs, or None for links that are not ours to check."""
     link = link.strip()
     if link.startswith(base_url):  # an absolute link into this very site (canonical, og:url)
-        link = "/" + link[len(base_url):]
+        link = "/" + link[len(base_url) :]
     elif not link or link.startswith(("#", "//")) or _SCHEME.match(link):
         return None  # same-page fragments, other sites, mailto:, tel:, data:
     if link[0] == "/" and not _NEEDS_PARSING.search(link):
@@ -166,19 +181,24 @@ def _same_on_every_page(link: str) -> bool:
     return link.startswith(("/", "#")) or _SCHEME.match(link) is not None
 
 
-def check_links(pages: Sequence[OutputFile], known: Collection[str], base_url: str, ignore: Iterable[str] = ()
-                ) -> list[BuildWarning]:
+def check_links(
+    pages: Sequence[OutputFile], known: Collection[str], base_url: str, ignore: Iterable[str] = ()
+) -> list[BuildWarning]:
     """Check the links of ``pages`` against the output's file paths (``known``).
 
     Warn once per missing target, naming the pages that link to it (and their sources).
     """
-    found = ((f, dict.fromkeys(page_links(f.data))) for f in pages
-             if f.data is not None and f.path.endswith(".html"))
+    found = ((f, dict.fromkeys(page_links(f.data))) for f in pages if f.data is not None and f.path.endswith(".html"))
     return check_page_links(found, known, base_url, ignore)
 
 
-def check_page_links(pages: Iterable[tuple[OutputFile, Collection[str]]], known: Collection[str], base_url: str,
-                     ignore: Iterable[str] = (), broken: set[str] | None = None) -> list[BuildWarning]:
+def check_page_links(
+    pages: Iterable[tuple[OutputFile, Collection[str]]],
+    known: Collection[str],
+    base_url: str,
+    ignore: Iterable[str] = (),
+    broken: set[str] | None = None,
+) -> list[BuildWarning]:
     """Like :func:`check_links`, for pages whose distinct links were read already (or remembered).
 
     ``broken``, if given, receives the path of every page with a broken link.
@@ -225,6 +245,12 @@ def check_page_links(pages: Iterable[tuple[OutputFile, Collection[str]]], known:
     for link, linking in missing.values():
         named = ", ".join(p.path for p in linking[:PAGES_NAMED])
         more = f" and {len(linking) - PAGES_NAMED} more" if len(linking) > PAGES_NAMED else ""
-        warnings.append(BuildWarning(f"broken internal link '{link}' on {named}{more}", linking[0].source, None,
-                                     "fix the link, or add the page or file it points to"))
+        warnings.append(
+            BuildWarning(
+                f"broken internal link '{link}' on {named}{more}",
+                linking[0].source,
+                None,
+                "fix the link, or add the page or file it points to",
+            )
+        )
     return warnings

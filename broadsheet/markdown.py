@@ -63,12 +63,21 @@ _PUNCT = r"""[!"#\$\%'()*+,-.\/:;<=>?\@\[\\\]\^_`{|}~]"""
 _OPEN = r"(\s|&nbsp;|--|–|—|&[mn]dash;|&#8211;|&#8212;)"
 _CLOSE = r"[^\ \t\r\n\[\{\(\-\u0002\u0003]"
 for _pattern, _needs in {
-    rf"^'(?={_PUNCT}\B)": ("'",), rf'^"(?={_PUNCT}\B)': ('"',),
-    "\"'(?=\\w)": ('"',), "'\"(?=\\w)": ("'",),
-    f"(?<={_CLOSE})" + "\\'\"": ("'",), f"(?<={_CLOSE})" + '\\"\'': ('"',),
-    r"(?<!\w)'(?=\d{2}s)": ("'",), rf"{_OPEN}'(?=\w)": ("'",),
-    rf"(?<={_CLOSE})'(?!\s|s\b|\d)": ("'",), r"'(\s|s\b)": ("'",), "'": ("'",),
-    rf'{_OPEN}"(?=\w)': ('"',), r'"(?=\s)': ('"',), rf'(?<={_CLOSE})"': ('"',), '"': ('"',),
+    rf"^'(?={_PUNCT}\B)": ("'",),
+    rf'^"(?={_PUNCT}\B)': ('"',),
+    "\"'(?=\\w)": ('"',),
+    "'\"(?=\\w)": ("'",),
+    f"(?<={_CLOSE})" + "\\'\"": ("'",),
+    f"(?<={_CLOSE})" + "\\\"'": ('"',),
+    r"(?<!\w)'(?=\d{2}s)": ("'",),
+    rf"{_OPEN}'(?=\w)": ("'",),
+    rf"(?<={_CLOSE})'(?!\s|s\b|\d)": ("'",),
+    r"'(\s|s\b)": ("'",),
+    "'": ("'",),
+    rf'{_OPEN}"(?=\w)': ('"',),
+    r'"(?=\s)': ('"',),
+    rf'(?<={_CLOSE})"': ('"',),
+    '"': ('"',),
 }.items():
     INLINE_TRIGGERS[_pattern] = _needs
 
@@ -87,7 +96,7 @@ INLINE_LEADS: dict[str, tuple[str, ...]] = {
     r"(?<!-)--(?!-)": ("--",),
     r"(?<!\.)\.{3}(?!\.)": ("...",),
     f"(?<={_CLOSE})" + "\\'\"": ("'\"",),
-    f"(?<={_CLOSE})" + '\\"\'': ("\"'",),
+    f"(?<={_CLOSE})" + "\\\"'": ("\"'",),
     r"(?<!\w)'(?=\d{2}s)": ("'",),
     rf"(?<={_CLOSE})'(?!\s|s\b|\d)": ("'",),
     rf'(?<={_CLOSE})"': ('"',),
@@ -137,8 +146,10 @@ class SkippingInlineProcessor(InlineProcessor):
             self._needs = [_triggers(expression) for expression in expressions]
             # Only new-style patterns search from where they are asked to; a legacy one matches
             # the whole rest of the text, so where it starts changes what it captures.
-            self._leads = [INLINE_LEADS.get(expression) if isinstance(p, NewStylePattern) else None
-                           for p, expression in zip(patterns, expressions, strict=True)]
+            self._leads = [
+                INLINE_LEADS.get(expression) if isinstance(p, NewStylePattern) else None
+                for p, expression in zip(patterns, expressions, strict=True)
+            ]
             self._triggers = tuple(sorted({s for need in self._needs if need for s in need}))
             self._plans = {}
         return super().run(tree, ancestors)
@@ -148,7 +159,8 @@ class SkippingInlineProcessor(InlineProcessor):
         plan = self._plans.get(present)
         if plan is None:
             plan = self._plans[present] = tuple(
-                i for i, need in enumerate(self._needs) if need is None or not present.isdisjoint(need))
+                i for i, need in enumerate(self._needs) if need is None or not present.isdisjoint(need)
+            )
         return plan
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
@@ -221,7 +233,8 @@ def new_converter(skip_patterns: bool = True) -> _markdown.Markdown:
     """A Markdown instance with the news extensions (``skip_patterns=False``: the stock processors only)."""
     fast = skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON)
     md = (SkippingMarkdown if fast else _markdown.Markdown)(
-        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
+    )
     if fast:
         for name in ("inline", "smarty"):
             if name in md.treeprocessors and type(md.treeprocessors[name]) is InlineProcessor:
@@ -295,7 +308,7 @@ def _first_paragraph(fragment: str) -> str | None:
     if start < 0:
         return None
     end = fragment.find("</p>", start + 3)
-    return None if end < 0 else fragment[start + 3:end]
+    return None if end < 0 else fragment[start + 3 : end]
 
 
 def _neutralise(fragment: str) -> str:
@@ -319,7 +332,7 @@ def _neutralise(fragment: str) -> str:
         name_end = pos + len(fragment[pos:equals].rstrip())
         for reach in _URL_NAME_REACH:
             if name_end - reach >= pos and (m := _URL_ATTR.match(fragment, name_end - reach)):
-                parts += (fragment[copied:m.start()], _blocked(m))
+                parts += (fragment[copied : m.start()], _blocked(m))
                 copied = pos = m.end()
                 break
         else:
@@ -337,8 +350,11 @@ def check_complexity(body: str) -> None:
     line = 1
     for block in re.split(r"\n\s*\n", body):
         if block.count("[") > MAX_BRACKETS_PER_BLOCK:
-            raise MarkdownTooComplex(f"a paragraph holds {block.count('[')} '[' characters, more than the "
-                                     f"{MAX_BRACKETS_PER_BLOCK} the converter handles in reasonable time", line)
+            raise MarkdownTooComplex(
+                f"a paragraph holds {block.count('[')} '[' characters, more than the "
+                f"{MAX_BRACKETS_PER_BLOCK} the converter handles in reasonable time",
+                line,
+            )
         line += block.count("\n") + 2
 
 
@@ -386,5 +402,10 @@ def sanitize_html(fragment: str) -> str:
     attributes["*"] = {"id", "class", "title", "lang", "dir"}
     attributes.setdefault("a", set()).update({"href", "title", "rel"})
     attributes.setdefault("img", set()).update({"src", "alt", "width", "height", "title", "loading"})
-    return nh3.clean(fragment, tags=nh3.ALLOWED_TAGS | {"sup", "sub", "figure", "figcaption"},
-                     attributes=attributes, link_rel=None, url_schemes={"http", "https", "mailto", "tel"})
+    return nh3.clean(
+        fragment,
+        tags=nh3.ALLOWED_TAGS | {"sup", "sub", "figure", "figcaption"},
+        attributes=attributes,
+        link_rel=None,
+        url_schemes={"http", "https", "mailto", "tel"},
+    )

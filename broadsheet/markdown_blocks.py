@@ -78,8 +78,12 @@ class SkippingAdmonitionProcessor(AdmonitionProcessor):
         # admonition (parse_content); it only looks for that sibling when the block is so
         # indented, and records nothing when it is not. current_sibling is set by a test that
         # succeeded and cleared by the run that follows: when set, the stock test must answer.
-        if (self.current_sibling is None and not block.startswith(" " * self.tab_length)
-                and not block.startswith("!!!") and "\n!!!" not in block):
+        if (
+            self.current_sibling is None
+            and not block.startswith(" " * self.tab_length)
+            and not block.startswith("!!!")
+            and "\n!!!" not in block
+        ):
             return False
         return super().test(parent, block)
 
@@ -98,7 +102,7 @@ class SkippingSetextHeaderProcessor(SetextHeaderProcessor):
     def test(self, parent: Element, block: str) -> bool:
         """The stock test, for blocks whose second line starts with '=' or '-'."""
         newline = block.find("\n")
-        return newline >= 0 and block[newline + 1:newline + 2] in ("=", "-") and super().test(parent, block)
+        return newline >= 0 and block[newline + 1 : newline + 2] in ("=", "-") and super().test(parent, block)
 
 
 class SkippingHRProcessor(HRProcessor):
@@ -139,6 +143,7 @@ class SkippingTableProcessor(TableProcessor):
 # The next three accept every block and look for their definition in run, which puts the block
 # back and returns False when there is none: answering False in test instead changes nothing.
 
+
 class SkippingFootnoteBlockProcessor(FootnoteBlockProcessor):
     """A footnote definition: ``[^id]:`` at the start of a line."""
 
@@ -166,22 +171,34 @@ class SkippingReferenceProcessor(ReferenceProcessor):
 #: Stock class → (its skipping subclass, the attribute holding the regular expression the
 #: shortcut was derived from, that expression's text). None: the shortcut reads no expression.
 SKIPPING_BLOCK_PROCESSORS: dict[type[BlockProcessor], tuple[type[BlockProcessor], str, str | None]] = {
-    AdmonitionProcessor: (SkippingAdmonitionProcessor, "RE",
-                          r'(?:^|\n)!!! ?([\w\-]+(?: +[\w\-]+)*)(?: +"(.*?)")? *(?:\n|$)'),
-    HashHeaderProcessor: (SkippingHashHeaderProcessor, "RE",
-                          r'(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)'),
-    SetextHeaderProcessor: (SkippingSetextHeaderProcessor, "RE", r'^.*?\n(?:=+|-+)[ ]*(\n|$)'),
-    HRProcessor: (SkippingHRProcessor, "SEARCH_RE",
-                  r'^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))'
-                  r'(?P=atomicgroup)[ ]*$'),
-    BlockQuoteProcessor: (SkippingBlockQuoteProcessor, "RE", r'(^|\n)[ ]{0,3}>[ ]?(.*)'),
-    DefListProcessor: (SkippingDefListProcessor, "RE", r'(^|\n)[ ]{0,3}:[ ]{1,3}(.*?)(\n|$)'),
+    AdmonitionProcessor: (
+        SkippingAdmonitionProcessor,
+        "RE",
+        r'(?:^|\n)!!! ?([\w\-]+(?: +[\w\-]+)*)(?: +"(.*?)")? *(?:\n|$)',
+    ),
+    HashHeaderProcessor: (
+        SkippingHashHeaderProcessor,
+        "RE",
+        r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)",
+    ),
+    SetextHeaderProcessor: (SkippingSetextHeaderProcessor, "RE", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"),
+    HRProcessor: (
+        SkippingHRProcessor,
+        "SEARCH_RE",
+        r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
+        r"(?P=atomicgroup)[ ]*$",
+    ),
+    BlockQuoteProcessor: (SkippingBlockQuoteProcessor, "RE", r"(^|\n)[ ]{0,3}>[ ]?(.*)"),
+    DefListProcessor: (SkippingDefListProcessor, "RE", r"(^|\n)[ ]{0,3}:[ ]{1,3}(.*?)(\n|$)"),
     TableProcessor: (SkippingTableProcessor, "RE_END_BORDER", None),
-    FootnoteBlockProcessor: (SkippingFootnoteBlockProcessor, "RE", r'^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$'),
-    AbbrBlockprocessor: (SkippingAbbrBlockprocessor, "RE", r'^[*]\[(?P<abbr>[^\\]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$'),
-    ReferenceProcessor: (SkippingReferenceProcessor, "RE",
-                         r'^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?'
-                         r'((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$'),
+    FootnoteBlockProcessor: (SkippingFootnoteBlockProcessor, "RE", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$"),
+    AbbrBlockprocessor: (SkippingAbbrBlockprocessor, "RE", r"^[*]\[(?P<abbr>[^\\]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$"),
+    ReferenceProcessor: (
+        SkippingReferenceProcessor,
+        "RE",
+        r"^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?"
+        r'((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$',
+    ),
 }
 
 
@@ -288,8 +305,9 @@ def install(md: _markdown.Markdown) -> None:
         if subclass is not None:
             processor.__class__ = subclass
     for preprocessor in md.preprocessors:
-        if (type(preprocessor) is FencedBlockPreprocessor
-                and preprocessor.FENCED_BLOCK_RE.pattern.lstrip().startswith(FENCE_OPENING)):
+        if type(preprocessor) is FencedBlockPreprocessor and preprocessor.FENCED_BLOCK_RE.pattern.lstrip().startswith(
+            FENCE_OPENING
+        ):
             preprocessor.__class__ = SkippingFencedBlockPreprocessor
         elif type(preprocessor) is NormalizeWhitespace:
             preprocessor.__class__ = SkippingNormalizeWhitespace

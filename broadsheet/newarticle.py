@@ -15,14 +15,17 @@ def yaml_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def new_article(config: SiteConfig, title: str, category: str | None, author: str | None,
-                now: datetime | None = None) -> Path:
+def new_article(
+    config: SiteConfig, title: str, category: str | None, author: str | None, now: datetime | None = None
+) -> Path:
     """Write ``content/<category-slug>/<slug>.md`` as a draft and return its path; never overwrite."""
     if not title.strip():
         raise UsageError("the title is empty", None, None, 'write: python build.py new "Headline"')
     cat_name = category or (config.categories[0].name if config.categories else "News")
-    cat_slug = next((c.slug for c in config.categories if c.name.casefold() == cat_name.casefold()
-                     or c.slug == cat_name), slugify(cat_name))
+    cat_slug = next(
+        (c.slug for c in config.categories if c.name.casefold() == cat_name.casefold() or c.slug == cat_name),
+        slugify(cat_name),
+    )
     slug = slugify(title)
     path = config.content_dir / cat_slug / f"{slug}.md"
     if path.exists():

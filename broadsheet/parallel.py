@@ -65,11 +65,16 @@ def chunked(items: Sequence[T], parts: int) -> list[Sequence[T]]:
     if not items:
         return []
     size = min(MAX_CHUNK, max(1, -(-len(items) // (parts * 4))))
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def map_chunks(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], jobs: int | None,
-               executor: Executor | None = None, done: Callable[[int], None] | None = None) -> list[R]:
+def map_chunks(
+    fn: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    jobs: int | None,
+    executor: Executor | None = None,
+    done: Callable[[int], None] | None = None,
+) -> list[R]:
     """Apply ``fn`` to chunks of ``items`` (in order) and concatenate the results.
 
     ``done``, if given, is called with the number of items of each chunk as it completes.
@@ -81,8 +86,9 @@ def _call_plain(fn: Callable[[Sequence[T]], list[R]], chunk: Sequence[T]) -> lis
     return fn(chunk)
 
 
-def _in_process(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T],
-                done: Callable[[int], None] | None) -> list[R]:
+def _in_process(
+    fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T], done: Callable[[int], None] | None
+) -> list[R]:
     if done is None:
         return fn(shared, items)
     results: list[R] = []
@@ -97,9 +103,16 @@ def _call_inherited(fn: Callable[[Any, Sequence[T]], list[R]], token: int, chunk
     return fn(_INHERITED[token], chunk)
 
 
-def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequence[T], jobs: int | None,
-               executor: Executor | None = None, done: Callable[[int], None] | None = None,
-               started: Callable[[], None] | None = None, fresh_workers_every: int | None = None) -> list[R]:
+def map_shared(
+    fn: Callable[[S, Sequence[T]], list[R]],
+    shared: S,
+    items: Sequence[T],
+    jobs: int | None,
+    executor: Executor | None = None,
+    done: Callable[[int], None] | None = None,
+    started: Callable[[], None] | None = None,
+    fresh_workers_every: int | None = None,
+) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
     With the default pool on a system that forks, workers inherit ``shared``; with another
@@ -114,12 +127,23 @@ def map_shared(fn: Callable[[S, Sequence[T]], list[R]], shared: S, items: Sequen
     copies the memory pages that hold them: on a large site each would grow towards a copy of this
     process. Only for a caller whose ``started`` starts no thread, since new workers fork later.
     """
-    if (fresh_workers_every is not None and executor is None and len(items) > fresh_workers_every
-            and "fork" in multiprocessing.get_all_start_methods()):
+    if (
+        fresh_workers_every is not None
+        and executor is None
+        and len(items) > fresh_workers_every
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
         waves: list[R] = []
         for first in range(0, len(items), fresh_workers_every):
-            waves += map_shared(fn, shared, items[first:first + fresh_workers_every], jobs, None, done,
-                                started if first == 0 else None)
+            waves += map_shared(
+                fn,
+                shared,
+                items[first : first + fresh_workers_every],
+                jobs,
+                None,
+                done,
+                started if first == 0 else None,
+            )
         return waves
     workers = jobs or default_jobs()
     if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):

@@ -1,7 +1,7 @@
 """The build, stage by stage. Only this module knows the order of the stages.
 
-    config → discover → frontmatter → markdown → library → related → theme → render
-           → feeds, sitemaps, robots.txt → search index → link check → write
+config → discover → frontmatter → markdown → library → related → theme → render
+       → feeds, sitemaps, robots.txt → search index → link check → write
 """
 
 from __future__ import annotations
@@ -154,16 +154,23 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
                 doc = dataclasses.replace(doc, body="")
             except MarkdownTooComplex as exc:
                 # exc.line counts within the body; the document knows where its body starts in the file.
-                errs = [*errs, ContentError(str(exc), source.rel, doc.body_line + exc.line - 1,
-                                            "check the Markdown there: unclosed brackets or runaway nesting")]
+                errs = [
+                    *errs,
+                    ContentError(
+                        str(exc),
+                        source.rel,
+                        doc.body_line + exc.line - 1,
+                        "check the Markdown there: unclosed brackets or runaway nesting",
+                    ),
+                ]
                 doc = None
         out.append((doc, rendered, errs, warns))
     return out
 
 
-def parse_all(config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None,
-              progress: Progress | None = None
-              ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
+def parse_all(
+    config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None, progress: Progress | None = None
+) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
     """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
     cache = cache or BuildCache(None)
     tell(progress, "Reading")
@@ -211,9 +218,20 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
 
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
     """What the related ranking sees of each published article."""
-    return [related_stage.RelatedDoc(key=a.url, slug=a.slug, title=a.title, summary=a.summary, text=a.text,
-                                     tags=tuple(t.slug for t in a.tags), category=a.category.slug, date=a.date,
-                                     pinned=a.pinned) for a in site.articles]
+    return [
+        related_stage.RelatedDoc(
+            key=a.url,
+            slug=a.slug,
+            title=a.title,
+            summary=a.summary,
+            text=a.text,
+            tags=tuple(t.slug for t in a.tags),
+            category=a.category.slug,
+            date=a.date,
+            pinned=a.pinned,
+        )
+        for a in site.articles
+    ]
 
 
 def related_settings(site: Site) -> related_stage.RelatedSettings:
@@ -236,8 +254,21 @@ def related_inputs_key(articles: Sequence[Article], settings: related_stage.Rela
     h.update(repr(settings).encode())
     for a in articles:
         opening = a.body.opening if limit == OPENING_BYTES else opening_digest(a.text, limit)
-        h.update(repr((a.url, a.slug, a.title, tuple(t.slug for t in a.tags), a.category.slug, a.date.isoformat(),
-                       a.pinned, a.summary, opening)).encode("utf-8", "surrogatepass"))
+        h.update(
+            repr(
+                (
+                    a.url,
+                    a.slug,
+                    a.title,
+                    tuple(t.slug for t in a.tags),
+                    a.category.slug,
+                    a.date.isoformat(),
+                    a.pinned,
+                    a.summary,
+                    opening,
+                )
+            ).encode("utf-8", "surrogatepass")
+        )
     return h.hexdigest()
 
 
@@ -298,14 +329,19 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         ranked = ranking_done(site, cache, ranked_lists(site), key)
     env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
-    return LoadedSite(config, theme, env, ranked or site, warnings, cache,
-                      related_pending=key if ranked is None else None)
+    return LoadedSite(
+        config, theme, env, ranked or site, warnings, cache, related_pending=key if ranked is None else None
+    )
 
 
-def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[OutputFile],
-                    facts: dict[str, HashedFacts] | None = None, staged: dict[str, str] | None = None,
-                    stamps: dict[str, tuple[int, int]] | None = None
-                    ) -> tuple[list[OutputFile], list[BroadsheetError]]:
+def collect_outputs(
+    jobs: list[PageJob],
+    pages: dict[str, bytes],
+    static: list[OutputFile],
+    facts: dict[str, HashedFacts] | None = None,
+    staged: dict[str, str] | None = None,
+    stamps: dict[str, tuple[int, int]] | None = None,
+) -> tuple[list[OutputFile], list[BroadsheetError]]:
     """Map pages (in memory, or staged by the render workers) to files; refuse unsafe paths and two
     sources for one file (naming both)."""
     errors: list[BroadsheetError] = []
@@ -321,16 +357,23 @@ def collect_outputs(jobs: list[PageJob], pages: dict[str, bytes], static: list[O
         known = facts.get(url) if facts else None
         name = staged.get(url) if staged else None
         if name is not None and known is not None:
-            files.append(OutputFile(path, source, digest=known[0], staged=name,
-                                    stamp=stamps.get(url) if stamps else None))
+            files.append(
+                OutputFile(path, source, digest=known[0], staged=name, stamp=stamps.get(url) if stamps else None)
+            )
         elif data is not None:
             files.append(OutputFile(path, source, data=data, digest=known[0] if known else None))
     files += static
     for f in files:
         key = f.path.casefold()  # case-insensitive file systems would merge these
         if key in by_path:
-            errors.append(OutputError(f"two sources write '{f.path}': {by_path[key].source} and {f.source}",
-                                      f.source, None, "give one of them another slug, category or alias"))
+            errors.append(
+                OutputError(
+                    f"two sources write '{f.path}': {by_path[key].source} and {f.source}",
+                    f.source,
+                    None,
+                    "give one of them another slug, category or alias",
+                )
+            )
         else:
             by_path[key] = f
     return files, errors
@@ -363,8 +406,9 @@ def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFi
     return combined
 
 
-def index_pages(loaded: LoadedSite, pages: list[PageFacts], output: Path, last: LastOutput | None = None
-                ) -> tuple[list[OutputFile], list[BuildWarning]]:
+def index_pages(
+    loaded: LoadedSite, pages: list[PageFacts], output: Path, last: LastOutput | None = None
+) -> tuple[list[OutputFile], list[BuildWarning]]:
     """The search index: the last build's when it indexed the same pages, else a new one by Pagefind.
 
     ``last``: the output as the render stage saw it (its files are looked at once in a build).
@@ -393,8 +437,14 @@ def index_pages(loaded: LoadedSite, pages: list[PageFacts], output: Path, last: 
     return bundle, warnings
 
 
-def made_or_kept(cache: BuildCache, output: Path | None, name: str, key: str,
-                 make: Callable[[], list[OutputFile]], still: Callable[[str, str], bool]) -> list[OutputFile]:
+def made_or_kept(
+    cache: BuildCache,
+    output: Path | None,
+    name: str,
+    key: str,
+    make: Callable[[], list[OutputFile]],
+    still: Callable[[str, str], bool],
+) -> list[OutputFile]:
     """Files ``make`` makes from inputs whose hash is ``key``; the last build's, kept, if it had the same
     inputs and its files are still in the output as written."""
     if cache.folder is None or output is None:
@@ -409,9 +459,14 @@ def made_or_kept(cache: BuildCache, output: Path | None, name: str, key: str,
     return files
 
 
-def publishing_files(site: Site, jobs: list[PageJob], static: list[OutputFile], cache: BuildCache | None = None,
-                     output: Path | None = None, still: Callable[[str, str], bool] | None = None
-                     ) -> list[OutputFile]:
+def publishing_files(
+    site: Site,
+    jobs: list[PageJob],
+    static: list[OutputFile],
+    cache: BuildCache | None = None,
+    output: Path | None = None,
+    still: Callable[[str, str], bool] | None = None,
+) -> list[OutputFile]:
     """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours.
 
     With the cache and output folder, feeds and sitemaps made from the same inputs as the last build's are kept.
@@ -438,8 +493,13 @@ def pages_site_key(loaded: LoadedSite) -> str:
     # Templates by content; static files (whose image sizes pages show) by size and time.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
     static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
-    stamps = sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns)
-                    for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file())
+    stamps = sorted(
+        (str(p), p.stat().st_size, p.stat().st_mtime_ns)
+        for d in static_dirs
+        if d.is_dir()
+        for p in d.rglob("*")
+        if p.is_file()
+    )
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
@@ -466,13 +526,14 @@ def articles_touched(site: Site, changed: set[str]) -> set[str]:
     articles = site.articles
     for i, a in enumerate(articles):
         if a.url in changed:  # its neighbours in the newest-first order link to it
-            touched.update(b.url for b in articles[max(i - 1, 0):i + 2])
+            touched.update(b.url for b in articles[max(i - 1, 0) : i + 2])
     touched.update(url for url, related in site.related.items() if not changed.isdisjoint(related))
     return touched
 
 
-def reuse_pages(loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
-                ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
+def reuse_pages(
+    loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
+) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
     """Split jobs into those to render and pages whose output is still current (see cache.py).
 
     ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
@@ -545,8 +606,9 @@ FRESH_WORKERS_EVERY = 20_000
 EVICT_BODIES_FROM = 20_000
 
 
-def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None = None,
-                progress: Progress | None = None) -> RenderedSite:
+def render_site(
+    loaded: LoadedSite, output: Path | None = None, jobs: int | None = None, progress: Progress | None = None
+) -> RenderedSite:
     """Render every page (except those still current in ``output``) and gather static files.
 
     Raises BuildFailed on any error. With the related lists still to rank, a cold build of a
@@ -554,8 +616,12 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
     :func:`render_while_ranking`); otherwise they are ranked first.
     """
     store_empty = output is None or loaded.cache.folder is None or not loaded.cache.page_store(output)
-    overlap = (loaded.related_pending is not None and store_empty and (jobs or default_jobs()) > 1
-               and len(loaded.site.articles) >= RANK_WHILE_RENDERING)
+    overlap = (
+        loaded.related_pending is not None
+        and store_empty
+        and (jobs or default_jobs()) > 1
+        and len(loaded.site.articles) >= RANK_WHILE_RENDERING
+    )
     if loaded.related_pending is not None:
         loaded.cache.read_bodies()  # the ranking reads every article's text
     if loaded.related_pending is not None and not overlap:
@@ -592,12 +658,14 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
 
     try:
         if overlap:
-            outcome, planned, prints = render_while_ranking(loaded, views, planned, jobs, staging, done, saving,
-                                                            publish, output)
+            outcome, planned, prints = render_while_ranking(
+                loaded, views, planned, jobs, staging, done, saving, publish, output
+            )
             todo = planned
         else:
-            work = RenderWork(loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site,
-                              staging=staging)
+            work = RenderWork(
+                loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site, staging=staging
+            )
 
             def meanwhile() -> None:
                 saving.start()
@@ -613,20 +681,29 @@ def render_site(loaded: LoadedSite, output: Path | None = None, jobs: int | None
             saving.join()
     errors = outcome.errors
     static, warnings, extra = published[0]
-    files, conflicts = collect_outputs(todo, outcome.pages, kept + static + extra, outcome.facts, outcome.staged,
-                                       outcome.stamps)
+    files, conflicts = collect_outputs(
+        todo, outcome.pages, kept + static + extra, outcome.facts, outcome.staged, outcome.stamps
+    )
     errors += conflicts
     if errors:
         raise BuildFailed(errors)
     facts = {output_path(url): f for url, f in outcome.facts.items()}
-    return RenderedSite(files, len(outcome.pages) + len(outcome.staged), warnings, prints, facts,
-                        staged=staging is not None, last=last)
+    return RenderedSite(
+        files, len(outcome.pages) + len(outcome.staged), warnings, prints, facts, staged=staging is not None, last=last
+    )
 
 
-def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], planned: list[PageJob],
-                         jobs: int | None, staging: Path | None, done: Callable[[int], None] | None,
-                         saving: threading.Thread, publish: Callable[[list[PageJob]], None],
-                         output: Path | None = None) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
+def render_while_ranking(
+    loaded: LoadedSite,
+    views: dict[str, ArticleView],
+    planned: list[PageJob],
+    jobs: int | None,
+    staging: Path | None,
+    done: Callable[[int], None] | None,
+    saving: threading.Thread,
+    publish: Callable[[list[PageJob]], None],
+    output: Path | None = None,
+) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
     then render those, and any page that looked at a related list (see render.PendingRelated).
 
@@ -673,8 +750,12 @@ def render_while_ranking(loaded: LoadedSite, views: dict[str, ArticleView], plan
     link_related(views, site.related)
     # An article's own page is planned again: what it shows now names its related articles.
     by_url = {a.url: a for a in site.articles}
-    planned = [plan_article(by_url[job.url], views[job.url], job.context["site"])
-               if job.template == "article.html" and job.url in by_url else job for job in planned]
+    planned = [
+        plan_article(by_url[job.url], views[job.url], job.context["site"])
+        if job.template == "article.html" and job.url in by_url
+        else job
+        for job in planned
+    ]
     put_off = set(outcome.deferred)
     second = [job for job in planned if job.template == "article.html" or job.url in put_off]
     outcome.deferred = []
@@ -743,8 +824,9 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> l
     return out
 
 
-def check_links_of(loaded: LoadedSite, output: Path, pages: list[PageFacts], known: set[str],
-                   ignore: tuple[str, ...]) -> list[BuildWarning]:
+def check_links_of(
+    loaded: LoadedSite, output: Path, pages: list[PageFacts], known: set[str], ignore: tuple[str, ...]
+) -> list[BuildWarning]:
     """Check the pages' internal links; with the cache, only those that can have changed.
 
     A page kept from the last build has the same links (its bytes are the same); when the output
@@ -856,14 +938,16 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
         files = add_files(files, index_files)
     # Without an index, the search page's links into it are already covered by the warning above.
     tell(options.progress, "Checking links")
-    link_warnings = check_links_of(loaded, output, pages, {f.path for f in files},
-                                   () if index_files else (f"/{BUNDLE_DIR}/",))
+    link_warnings = check_links_of(
+        loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
+    )
     warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
-        stats = write_output(files, output, counter(options.progress, "Writing", len(files)), staged=site.staged,
-                             last=site.last)
+        stats = write_output(
+            files, output, counter(options.progress, "Writing", len(files)), staged=site.staged, last=site.last
+        )
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)

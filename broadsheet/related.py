@@ -519,11 +519,7 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
     idf = index.idf
     n_terms = index.settings.text_terms
     # Text: (1 + ln tf) * idf; the top words only, which bounds work per article.
-    scored = [
-        ((1.0 + math.log(c)) * idf[f], f)
-        for f, c in zip(a.text_ids, a.text_counts, strict=True)
-        if idf[f] > 0.0
-    ]
+    scored = [((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0]
     top = heapq.nlargest(n_terms, scored) if len(scored) > n_terms else sorted(scored, reverse=True)
     ids: list[int] = []
     weights: list[float] = []
@@ -560,10 +556,7 @@ def build_related_index(
     # arrays as soon as it arrives, never held for the whole site at once.
     if jobs > 1:
         limit = settings.text_bytes
-        fields = (
-            (limit, [(d.title, d.summary, d.text, d.tags) for d in ordered[a:b]])
-            for a, b in _spans(n, _BATCH)
-        )
+        fields = ((limit, [(d.title, d.summary, d.text, d.tags) for d in ordered[a:b]]) for a, b in _spans(n, _BATCH))
         terms: Iterable[_Terms] = _in_workers(_batch_terms, fields, jobs)
     else:
         terms = (_terms(d.title, d.summary, d.text, d.tags, settings.text_bytes) for d in ordered)
@@ -587,9 +580,7 @@ def build_related_index(
     return index
 
 
-def _add_doc(
-    index: RelatedIndex, doc: RelatedDoc, vec: tuple[array[int], array[float]], sort_postings: bool
-) -> int:
+def _add_doc(index: RelatedIndex, doc: RelatedDoc, vec: tuple[array[int], array[float]], sort_postings: bool) -> int:
     """Add one article to the index; return its id.
 
     A full build adds articles in (time, key) order, so appending keeps postings
@@ -727,9 +718,7 @@ def _totals(index: RelatedIndex, i: int, acc: dict[int, float], cands: list[int]
     ts, cat = index.ts, index.cat
     ti, ci = ts[i], cat[i]
     # One list comprehension: this runs for every candidate of every article.
-    return [
-        acc[j] * (1.0 + near / (scale + abs(ti - ts[j]))) + (same if cat[j] == ci else 0.0) for j in cands
-    ]
+    return [acc[j] * (1.0 + near / (scale + abs(ti - ts[j]))) + (same if cat[j] == ci else 0.0) for j in cands]
 
 
 def _rank(index: RelatedIndex, i: int, want: int, exclude: Iterable[int] = ()) -> list[tuple[float, int]]:
@@ -882,9 +871,7 @@ def update_related(index: RelatedIndex, doc: RelatedDoc) -> set[str]:
     old_list = index.lists.get(doc.key)
     affected = _detach(index, doc.key) if doc.key in index.id_of else set()
     analyser = _Analyser(index.stats)
-    i = _add_doc(
-        index, doc, _vector(index, analyser.add(_terms_of([doc], index.settings.text_bytes)[0])), True
-    )
+    i = _add_doc(index, doc, _vector(index, analyser.add(_terms_of([doc], index.settings.text_bytes)[0])), True)
     index.floor.append(math.inf)
     affected |= _entrants(index, i)
     members = index.by_cat[doc.category]

@@ -125,8 +125,7 @@ def link_related(views: dict[str, ArticleView], related: Mapping[str, Sequence[s
 
 def page_context(sv: SiteView, url: str, section: str | None, title: str, description: str) -> dict[str, Any]:
     """The context every page starts from."""
-    return {"site": sv, "current_url": url, "section": section, "page_title": title,
-            "description": description}
+    return {"site": sv, "current_url": url, "section": section, "page_title": title, "description": description}
 
 
 def plan_article(a: Article, view: ArticleView, sv: SiteView) -> PageJob:
@@ -177,21 +176,28 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     lead = (featured + [v for v in ordered if not v.featured])[:LEAD_STORIES]
     lead_urls = {v.url for v in lead}
     latest = [v for v in ordered if v.url not in lead_urls][:LATEST]
-    sections = [(c, [views[a.url] for a in site.by_category.get(c.slug, ())[:SECTION_STORIES]])
-                for c in sv.categories]
+    sections = [(c, [views[a.url] for a in site.by_category.get(c.slug, ())[:SECTION_STORIES]]) for c in sv.categories]
     sections = [(c, items) for c, items in sections if items]
     total = page_count(len(ordered), per_page)
     ctx = common("/", None, site.config.title, site.config.tagline)
-    ctx.update(lead=lead, latest=latest, sections=sections, articles=ordered[:per_page],
-               most_recent=ordered[:5], paginator=Paginator(1, total, "/"))
-    home_shows = ({v.url for v in lead + latest + ordered[:per_page] + ordered[:5]}
-                  | {v.url for _, i in sections for v in i})
+    ctx.update(
+        lead=lead,
+        latest=latest,
+        sections=sections,
+        articles=ordered[:per_page],
+        most_recent=ordered[:5],
+        paginator=Paginator(1, total, "/"),
+    )
+    home_shows = {v.url for v in lead + latest + ordered[:per_page] + ordered[:5]} | {
+        v.url for _, i in sections for v in i
+    }
     jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))
     for n, items in enumerate(chunk(ordered, per_page)[1:], start=2):
         pager = Paginator(n, total, "/")
         ctx = common(pager.url(n), None, f"Latest news – page {n}", site.config.tagline)
-        ctx.update(kind="home", subject=None, title="Latest news", description_text="",
-                   articles=list(items), paginator=pager)
+        ctx.update(
+            kind="home", subject=None, title="Latest news", description_text="", articles=list(items), paginator=pager
+        )
         jobs.append(PageJob(pager.url(n), "list.html", ctx, f"home page {n}", frozenset(v.url for v in items)))
 
     listings: list[tuple[str, Any, str, str, Sequence[Any]]] = []
@@ -208,10 +214,20 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
             pager = Paginator(n, total, subject.url)
             url = pager.url(n)
             shown_title = title if n == 1 else f"{title} – page {n}"
-            ctx = common(url, subject.slug if kind == "category" else None, shown_title,
-                         description or f"{kind.title()}: {title}")
-            ctx.update(kind=kind, subject=subject, title=title, description_text=description,
-                       articles=list(items), paginator=pager)
+            ctx = common(
+                url,
+                subject.slug if kind == "category" else None,
+                shown_title,
+                description or f"{kind.title()}: {title}",
+            )
+            ctx.update(
+                kind=kind,
+                subject=subject,
+                title=title,
+                description_text=description,
+                articles=list(items),
+                paginator=pager,
+            )
             jobs.append(PageJob(url, "list.html", ctx, f"{kind} '{title}'", frozenset(v.url for v in items)))
 
     for p in site.pages:
@@ -248,8 +264,9 @@ def add_seo(site: Site, job: PageJob) -> None:
         job.context["seo"] = page_seo(site, job.url, job.template, job.context)
 
 
-def _archive_jobs(site: Site, views: dict[str, ArticleView],
-                  common: Callable[[str, str | None, str, str], dict[str, Any]]) -> list[PageJob]:
+def _archive_jobs(
+    site: Site, views: dict[str, ArticleView], common: Callable[[str, str | None, str, str], dict[str, Any]]
+) -> list[PageJob]:
     """``/archive/`` (months with counts) and one page per month listing its articles."""
     months = group_by_month(site.articles, site.config.tz)
     ctx = common(ARCHIVE_URL, None, "Archive", f"Every story of {site.config.title}, month by month")
@@ -261,8 +278,15 @@ def _archive_jobs(site: Site, views: dict[str, ArticleView],
         title = f"Archive: {month.start.strftime('%B %Y')}"
         ctx = common(month.url, None, title, f"Stories of {month.start.strftime('%B %Y')}")
         ctx.update(month=month, articles=[views[a.url] for a in items], newer=newer, older=older)
-        jobs.append(PageJob(month.url, "archive_month.html", ctx, f"archive {month.year}-{month.month:02d}",
-                            frozenset(a.url for a in items)))
+        jobs.append(
+            PageJob(
+                month.url,
+                "archive_month.html",
+                ctx,
+                f"archive {month.year}-{month.month:02d}",
+                frozenset(a.url for a in items),
+            )
+        )
     return jobs
 
 
@@ -274,8 +298,9 @@ def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
 ErrorKey = tuple[str | None, int | None, str]
 
 
-def _render_each(env: jinja2.Environment, jobs: Iterable[PageJob], deferred: list[str] | None = None
-                 ) -> tuple[list[tuple[str, bytes]], list[tuple[ErrorKey, BroadsheetError]]]:
+def _render_each(
+    env: jinja2.Environment, jobs: Iterable[PageJob], deferred: list[str] | None = None
+) -> tuple[list[tuple[str, bytes]], list[tuple[ErrorKey, BroadsheetError]]]:
     """Render pages in order; keep the first template error of each template, line and kind.
 
     ``deferred``, if given, receives the URLs of pages that looked at a related list still
@@ -317,9 +342,16 @@ class RenderWork:
     so later stages need not parse every page again in one process.
     """
 
-    def __init__(self, theme: Theme, config: SiteConfig, jobs: Sequence[PageJob],
-                 env: jinja2.Environment | None = None, facts: bool = False, site: Site | None = None,
-                 staging: Path | None = None) -> None:
+    def __init__(
+        self,
+        theme: Theme,
+        config: SiteConfig,
+        jobs: Sequence[PageJob],
+        env: jinja2.Environment | None = None,
+        facts: bool = False,
+        site: Site | None = None,
+        staging: Path | None = None,
+    ) -> None:
         self.theme = theme
         self.config = config
         self.jobs = jobs
@@ -338,8 +370,15 @@ class RenderWork:
         return self._env
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"theme": self.theme, "config": self.config, "jobs": self.jobs, "facts": self.facts,
-                "site": self.site, "staging": self.staging, "_env": None}
+        return {
+            "theme": self.theme,
+            "config": self.config,
+            "jobs": self.jobs,
+            "facts": self.facts,
+            "site": self.site,
+            "staging": self.staging,
+            "_env": None,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -382,12 +421,16 @@ def site_environment(theme: Theme, config: SiteConfig, compiled_dir: Path | None
     ``compiled_dir``: where compiled templates are kept between builds (see BuildCache.templates_dir).
     """
     tz = config.tz
-    return make_environment(theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True,
-                            compiled_dir=compiled_dir)
+    return make_environment(
+        theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True, compiled_dir=compiled_dir
+    )
 
 
-ChunkResult = tuple[list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]],
-                    list[tuple[ErrorKey, BroadsheetError]], list[str]]
+ChunkResult = tuple[
+    list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]],
+    list[tuple[ErrorKey, BroadsheetError]],
+    list[str],
+]
 
 
 def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
@@ -447,9 +490,14 @@ def url_is_html(url: str) -> bool:
     return url.endswith(("/", ".html", ".htm"))
 
 
-def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor | None = None,
-                 done: Callable[[int], None] | None = None, started: Callable[[], None] | None = None,
-                 fresh_workers_every: int | None = None) -> RenderOutcome:
+def render_pages(
+    work: RenderWork,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    done: Callable[[int], None] | None = None,
+    started: Callable[[], None] | None = None,
+    fresh_workers_every: int | None = None,
+) -> RenderOutcome:
     """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered.
 
     ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`), as
@@ -458,8 +506,9 @@ def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor |
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
     interned: dict[str, str] = {}  # pages repeat the same links: one copy of each is held
-    for pages, errors, deferred in map_shared(_render_chunk, work, range(len(work.jobs)), jobs, executor, done,
-                                              started, fresh_workers_every):
+    for pages, errors, deferred in map_shared(
+        _render_chunk, work, range(len(work.jobs)), jobs, executor, done, started, fresh_workers_every
+    ):
         outcome.deferred += deferred
         for url, data, facts, staged, stamp in pages:
             if data is not None:
@@ -478,8 +527,9 @@ def render_pages(work: RenderWork, jobs: int | None = None, executor: Executor |
     return outcome
 
 
-def render_parallel(work: RenderWork, jobs: int | None = None,
-                    executor: Executor | None = None) -> tuple[dict[str, bytes], list[BroadsheetError]]:
+def render_parallel(
+    work: RenderWork, jobs: int | None = None, executor: Executor | None = None
+) -> tuple[dict[str, bytes], list[BroadsheetError]]:
     """Render every page of ``work`` over worker processes; like :func:`render_jobs`."""
     outcome = render_pages(work, jobs, executor)
     return outcome.pages, outcome.errors

@@ -71,14 +71,16 @@ def digests_key(pages: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
-def reuse_index(pages: Sequence[OutputFile], previous: IndexRecord | None,
-                still_written: Callable[[str, str], bool]) -> list[OutputFile] | None:
+def reuse_index(
+    pages: Sequence[OutputFile], previous: IndexRecord | None, still_written: Callable[[str, str], bool]
+) -> list[OutputFile] | None:
     """The earlier bundle as kept files when the same pages were indexed and it is untouched, else None."""
     return reuse_bundle(pages_key(pages), previous, still_written)
 
 
-def reuse_bundle(key: str, previous: IndexRecord | None,
-                 still_written: Callable[[str, str], bool]) -> list[OutputFile] | None:
+def reuse_bundle(
+    key: str, previous: IndexRecord | None, still_written: Callable[[str, str], bool]
+) -> list[OutputFile] | None:
     """Like :func:`reuse_index`, given the key of the pages (see :func:`digests_key`)."""
     if previous is None or previous[0] != key or not previous[1]:
         return None
@@ -98,8 +100,9 @@ def not_installed() -> BuildWarning:
     return BuildWarning("search index not built: Pagefind is not installed", hint=INSTALL_HINT)
 
 
-def search_index(files: Sequence[OutputFile], command: list[str] | None = None
-                 ) -> tuple[list[OutputFile], list[BuildWarning]]:
+def search_index(
+    files: Sequence[OutputFile], command: list[str] | None = None
+) -> tuple[list[OutputFile], list[BuildWarning]]:
     """Index the marked pages with Pagefind; return its bundle as output files under ``pagefind/``."""
     pages = pages_to_index(files)
     if not pages:
@@ -114,14 +117,29 @@ def search_index(files: Sequence[OutputFile], command: list[str] | None = None
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(page.data or b"")
         try:
-            run = subprocess.run([*command, "--site", str(site), "--output-path", str(bundle), "--quiet"],
-                                 capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
+            run = subprocess.run(
+                [*command, "--site", str(site), "--output-path", str(bundle), "--quiet"],
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_SECONDS,
+                check=False,
+            )
         except (OSError, subprocess.SubprocessError) as exc:
-            return [], [BuildWarning(f"search index not built: Pagefind failed to run: {exc}", None, None,
-                                     INSTALL_HINT)]
+            return [], [
+                BuildWarning(f"search index not built: Pagefind failed to run: {exc}", None, None, INSTALL_HINT)
+            ]
         if run.returncode != 0 or not bundle.is_dir():
             said = (run.stderr or run.stdout).strip().splitlines()[-3:]
-            return [], [BuildWarning(f"search index not built: Pagefind exited with {run.returncode}: "
-                                     f"{' / '.join(said)}", None, None, "run it by hand to see why")]
-        return [OutputFile(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}", SOURCE, p.read_bytes())
-                for p in sorted(bundle.rglob("*")) if p.is_file()], []
+            return [], [
+                BuildWarning(
+                    f"search index not built: Pagefind exited with {run.returncode}: {' / '.join(said)}",
+                    None,
+                    None,
+                    "run it by hand to see why",
+                )
+            ]
+        return [
+            OutputFile(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}", SOURCE, p.read_bytes())
+            for p in sorted(bundle.rglob("*"))
+            if p.is_file()
+        ], []

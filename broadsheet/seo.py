@@ -77,8 +77,7 @@ def json_ld(data: Mapping[str, Any]) -> Markup:
 
 
 def _publisher(config: SiteConfig) -> dict[str, Any]:
-    publisher: dict[str, Any] = {"@type": "Organization", "name": tidy(config.title),
-                                 "url": config.base_url}
+    publisher: dict[str, Any] = {"@type": "Organization", "name": tidy(config.title), "url": config.base_url}
     if config.logo:
         publisher["logo"] = {"@type": "ImageObject", "url": absolute(config.base_url, config.logo)}
     return publisher
@@ -95,8 +94,9 @@ def news_article(article: ArticleView, config: SiteConfig, description: str) -> 
         "description": description,
         "datePublished": article.date.astimezone(tz).isoformat(),
         "dateModified": (article.updated or article.date).astimezone(tz).isoformat(),
-        "author": [{"@type": "Person", "name": tidy(a.name), "url": absolute(config.base_url, a.url)}
-                   for a in article.authors],
+        "author": [
+            {"@type": "Person", "name": tidy(a.name), "url": absolute(config.base_url, a.url)} for a in article.authors
+        ],
         "publisher": _publisher(config),
         "articleSection": tidy(article.category.name),
         "inLanguage": config.language,
@@ -114,8 +114,10 @@ def breadcrumb_list(crumbs: Sequence[Link], base_url: str) -> dict[str, Any]:
     return {
         "@context": "https://schema.org",
         "@type": "BreadcrumbList",
-        "itemListElement": [{"@type": "ListItem", "position": i, "name": tidy(c.name),
-                             "item": absolute(base_url, c.url)} for i, c in enumerate(crumbs, start=1)],
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": tidy(c.name), "item": absolute(base_url, c.url)}
+            for i, c in enumerate(crumbs, start=1)
+        ],
     }
 
 
@@ -130,8 +132,10 @@ def website(config: SiteConfig) -> dict[str, Any]:
         "publisher": _publisher(config),
         "potentialAction": {
             "@type": "SearchAction",
-            "target": {"@type": "EntryPoint",
-                       "urlTemplate": absolute(config.base_url, SEARCH_URL) + "?q={search_term_string}"},
+            "target": {
+                "@type": "EntryPoint",
+                "urlTemplate": absolute(config.base_url, SEARCH_URL) + "?q={search_term_string}",
+            },
             "query-input": "required name=search_term_string",
         },
     }
@@ -146,13 +150,17 @@ def page_seo(site: Site, url: str, template: str, context: Mapping[str, Any]) ->
     description = tidy(str(context.get("description") or config.tagline or config.title), DESCRIPTION_CHARS)
     article: ArticleView | None = context.get("article") if template == "article.html" else None
     feeds = [Link(site_title, SITE_FEED)]
-    section = article.category if article else (context.get("subject") if context.get("kind") == "category"
-                                                   else None)
+    section = article.category if article else (context.get("subject") if context.get("kind") == "category" else None)
     if section is not None:
         feeds.append(Link(tidy(f"{section.name} – {config.title}"), f"{section.url}feed.xml"))
 
-    og = [("og:site_name", site_title), ("og:type", "article" if article else "website"),
-          ("og:title", title), ("og:description", description), ("og:url", canonical)]
+    og = [
+        ("og:site_name", site_title),
+        ("og:type", "article" if article else "website"),
+        ("og:title", title),
+        ("og:description", description),
+        ("og:url", canonical),
+    ]
     # Without a photo the logo stands in, unless it is SVG, which social sites do not show.
     fallback = config.logo if config.logo and not config.logo.lower().endswith(".svg") else None
     image = article.image if article and article.image else fallback
@@ -167,8 +175,11 @@ def page_seo(site: Site, url: str, template: str, context: Mapping[str, Any]) ->
             og.append(("article:modified_time", article.updated.astimezone(config.tz).isoformat()))
         og.append(("article:section", tidy(article.category.name)))
         og += [("article:tag", tidy(t.name)) for t in article.tags]
-    twitter = [("twitter:card", "summary_large_image" if article and article.image else "summary"),
-               ("twitter:title", title), ("twitter:description", description)]
+    twitter = [
+        ("twitter:card", "summary_large_image" if article and article.image else "summary"),
+        ("twitter:title", title),
+        ("twitter:description", description),
+    ]
     if image:
         twitter.append(("twitter:image", absolute(config.base_url, image)))
         if image_alt:

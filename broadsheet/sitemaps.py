@@ -66,15 +66,14 @@ def _urlset(entries: Sequence[SitemapEntry]) -> bytes:
     return to_bytes(root, default_namespace=SITEMAP_NS)
 
 
-def sitemap_files(entries: Sequence[SitemapEntry], base_url: str, limit: int = SITEMAP_LIMIT
-                  ) -> list[OutputFile]:
+def sitemap_files(entries: Sequence[SitemapEntry], base_url: str, limit: int = SITEMAP_LIMIT) -> list[OutputFile]:
     """``sitemap.xml``; past ``limit`` URLs it becomes an index of ``sitemap-1.xml``, ``sitemap-2.xml``..."""
     if len(entries) <= limit:
         return [OutputFile("sitemap.xml", "sitemap", _urlset(entries))]
     files: list[OutputFile] = []
     index = ET.Element(f"{{{SITEMAP_NS}}}sitemapindex")
     for n, start in enumerate(range(0, len(entries), limit), start=1):
-        part = entries[start:start + limit]
+        part = entries[start : start + limit]
         name = f"sitemap-{n}.xml"
         files.append(OutputFile(name, f"sitemap part {n}", _urlset(part)))
         ref = element(index, f"{{{SITEMAP_NS}}}sitemap")

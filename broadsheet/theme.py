@@ -61,13 +61,21 @@ def load_theme(name: str, site_root: Path) -> Theme:
     current: str | None = name
     while current:
         if current in seen:
-            raise ConfigError(f"theme '{current}' extends itself through {' → '.join(seen)}", "site.yml", None,
-                              "remove the loop in the themes' extends:")
+            raise ConfigError(
+                f"theme '{current}' extends itself through {' → '.join(seen)}",
+                "site.yml",
+                None,
+                "remove the loop in the themes' extends:",
+            )
         seen.add(current)
         folder = find_theme_dir(current, site_root)
         if folder is None:
-            raise ConfigError(f"theme '{current}' not found", "site.yml", None,
-                              f"create themes/{current}/templates/ in the site, or use theme: frontier")
+            raise ConfigError(
+                f"theme '{current}' not found",
+                "site.yml",
+                None,
+                f"create themes/{current}/templates/ in the site, or use theme: frontier",
+            )
         chain.append(folder)
         current = _read_theme_yml(folder).get("extends")
     return Theme(name, tuple(chain))
@@ -85,8 +93,9 @@ def _read_theme_yml(folder: Path) -> dict[str, Any]:
         raise ConfigError("theme.yml must be a mapping", str(path), 1)
     for key in data:
         if key not in THEME_KEYS:
-            raise ConfigError(f"unknown key '{key}' in theme.yml", str(path), None,
-                              f"known keys: {', '.join(THEME_KEYS)}")
+            raise ConfigError(
+                f"unknown key '{key}' in theme.yml", str(path), None, f"known keys: {', '.join(THEME_KEYS)}"
+            )
     return data
 
 
@@ -119,8 +128,14 @@ def symlink_warnings(theme: Theme, site_root: Path) -> list[BuildWarning]:
     for folder in theme.chain:
         for path in sorted(folder.rglob("*")):
             if path.is_symlink() and not any(path.resolve().is_relative_to(a) for a in allowed):
-                found.append(BuildWarning("symbolic link leads outside the site; not followed", str(path), None,
-                                          "copy the file into the theme instead of linking to it"))
+                found.append(
+                    BuildWarning(
+                        "symbolic link leads outside the site; not followed",
+                        str(path),
+                        None,
+                        "copy the file into the theme instead of linking to it",
+                    )
+                )
     return found
 
 
@@ -176,8 +191,9 @@ class SiteContext(Context):
         try:
             return __obj(*args, **kwargs)
         except StopIteration:
-            return __self.environment.undefined("value was undefined because a callable raised a"
-                                                " StopIteration exception")
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception"
+            )
 
 
 class SiteEnvironment(jinja2.Environment):
@@ -204,9 +220,14 @@ class SiteEnvironment(jinja2.Environment):
 DATE_MEMO = 65536
 
 
-def make_environment(theme: Theme, base_url: str, tz_convert: Callable[[datetime], datetime],
-                     site_root: Path | None = None, files_fixed: bool = False,
-                     compiled_dir: Path | None = None) -> jinja2.Environment:
+def make_environment(
+    theme: Theme,
+    base_url: str,
+    tz_convert: Callable[[datetime], datetime],
+    site_root: Path | None = None,
+    files_fixed: bool = False,
+    compiled_dir: Path | None = None,
+) -> jinja2.Environment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
     With ``site_root``, templates can call ``image_size(url)`` to get an image's
@@ -297,11 +318,16 @@ def template_error(exc: Exception, rendering: str | None) -> TemplateError:
     """Turn a Jinja exception into a TemplateError naming the template path:line and the content file."""
     about = f" while rendering {rendering}" if rendering else ""
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return TemplateError(f"template syntax error: {exc.message}{about}", shown_path(exc.filename) or exc.name,
-                             exc.lineno, "fix the template")
+        return TemplateError(
+            f"template syntax error: {exc.message}{about}",
+            shown_path(exc.filename) or exc.name,
+            exc.lineno,
+            "fix the template",
+        )
     if isinstance(exc, jinja2.TemplateNotFound):
-        return TemplateError(f"template '{exc.name}' not found{about}", None, None,
-                             "add it to the theme or to the theme it extends")
+        return TemplateError(
+            f"template '{exc.name}' not found{about}", None, None, "add it to the theme or to the theme it extends"
+        )
     path, line = None, None
     # Jinja rewrites tracebacks so template frames carry the template's file and line.
     for frame in traceback.extract_tb(exc.__traceback__):

@@ -49,8 +49,9 @@ def slugify(text: str, fallback: str | None = None, max_length: int = MAX_SLUG) 
 
 def article_url(pattern: str, category: str, slug: str, date: datetime) -> str:
     """Fill an article permalink pattern such as ``/{category}/{slug}/``."""
-    return pattern.format(category=category, slug=slug, year=f"{date.year:04d}",
-                          month=f"{date.month:02d}", day=f"{date.day:02d}")
+    return pattern.format(
+        category=category, slug=slug, year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}"
+    )
 
 
 def paginated(base: str, page: int) -> str:

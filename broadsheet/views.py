@@ -73,11 +73,29 @@ class ArticleView:
 def article_view(a: Article, base_url: str) -> ArticleView:
     """Build the template view of an article."""
     return ArticleView(
-        title=a.title, slug=a.slug, url=a.url, abs_url=absolute(base_url, a.url), date=a.date,
-        updated=a.updated, authors=a.authors, category=a.category, tags=a.tags, summary=a.summary,
-        body=a.body, toc=Markup(a.toc), words=a.words, reading_minutes=a.reading_minutes,
-        image=a.image, image_alt=a.image_alt, image_caption=a.image_caption, source=a.source_name,
-        source_url=a.source_url, featured=a.featured, draft=a.draft, extra=a.extra, digest=a.digest,
+        title=a.title,
+        slug=a.slug,
+        url=a.url,
+        abs_url=absolute(base_url, a.url),
+        date=a.date,
+        updated=a.updated,
+        authors=a.authors,
+        category=a.category,
+        tags=a.tags,
+        summary=a.summary,
+        body=a.body,
+        toc=Markup(a.toc),
+        words=a.words,
+        reading_minutes=a.reading_minutes,
+        image=a.image,
+        image_alt=a.image_alt,
+        image_caption=a.image_caption,
+        source=a.source_name,
+        source_url=a.source_url,
+        featured=a.featured,
+        draft=a.draft,
+        extra=a.extra,
+        digest=a.digest,
     )
 
 
@@ -149,7 +167,7 @@ def page_count(items: int, per_page: int) -> int:
 
 def chunk(items: Sequence[Any], per_page: int) -> list[Sequence[Any]]:
     """Split a listing into pages."""
-    return [items[i:i + per_page] for i in range(0, len(items), per_page)] or [items[:0]]
+    return [items[i : i + per_page] for i in range(0, len(items), per_page)] or [items[:0]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +195,18 @@ def site_view(site: Site) -> SiteView:
     c = site.config
     year = site.now.astimezone(c.tz).year
     return SiteView(
-        title=c.title, tagline=c.tagline, base_url=c.base_url, language=c.language, logo=c.logo,
-        about=c.about, copyright=c.copyright.replace("{year}", str(year)).replace("{title}", c.title),
-        year=year, now=site.now, social=tuple(Link(s.name, s.url) for s in c.social),
+        title=c.title,
+        tagline=c.tagline,
+        base_url=c.base_url,
+        language=c.language,
+        logo=c.logo,
+        about=c.about,
+        copyright=c.copyright.replace("{year}", str(year)).replace("{title}", c.title),
+        year=year,
+        now=site.now,
+        social=tuple(Link(s.name, s.url) for s in c.social),
         categories=tuple(cat for cat in site.categories if cat.in_nav or cat.slug in site.by_category),
-        pages=tuple(page_view(p) for p in site.pages), default_author=c.default_author, extra=c.extra,
+        pages=tuple(page_view(p) for p in site.pages),
+        default_author=c.default_author,
+        extra=c.extra,
     )

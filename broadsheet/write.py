@@ -61,15 +61,21 @@ def check_output_dir(output: Path, site_root: Path) -> None:
     for folder in ("content", "themes", "static"):
         forbidden[site / folder] = f"the site's {folder}/ folder"
     if out in forbidden:
-        raise UsageError(f"--output {output} is {forbidden[out]}", None, None,
-                         "choose an output folder of its own, such as output/")
+        raise UsageError(
+            f"--output {output} is {forbidden[out]}", None, None, "choose an output folder of its own, such as output/"
+        )
     if site.is_relative_to(out):
-        raise UsageError(f"--output {output} contains the site", None, None,
-                         "choose an output folder inside or beside the site")
+        raise UsageError(
+            f"--output {output} contains the site", None, None, "choose an output folder inside or beside the site"
+        )
     for folder in ("content", "themes", "static"):
         if out.is_relative_to(site / folder):
-            raise UsageError(f"--output {output} is inside the site's {folder}/ folder", None, None,
-                             "choose an output folder such as output/")
+            raise UsageError(
+                f"--output {output} is inside the site's {folder}/ folder",
+                None,
+                None,
+                "choose an output folder such as output/",
+            )
 
 
 def read_manifest(output: Path) -> dict[str, dict[str, Any]]:
@@ -187,8 +193,12 @@ class _Containment:
     def check(self, rel: str) -> None:
         """Refuse ``rel`` if it would be written outside the output folder."""
         if not self._folder_ok(rel.rpartition("/")[0]):
-            raise OutputError(f"'{rel}' would be written outside the output folder", rel, None,
-                              "remove the symbolic link in the output folder")
+            raise OutputError(
+                f"'{rel}' would be written outside the output folder",
+                rel,
+                None,
+                "remove the symbolic link in the output folder",
+            )
 
 
 def recover(output: Path) -> bool:
@@ -225,8 +235,13 @@ def discard_staging(output: Path) -> None:
         shutil.rmtree(output / STAGING, ignore_errors=True)
 
 
-def write_output(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None = None,
-                 staged: bool = False, last: LastOutput | None = None) -> WriteStats:
+def write_output(
+    files: Iterable[OutputFile],
+    output: Path,
+    done: Callable[[int], None] | None = None,
+    staged: bool = False,
+    last: LastOutput | None = None,
+) -> WriteStats:
     """Write the site into ``output`` all at once, keeping files whose bytes did not change.
 
     ``done``, if given, is told how many files were dealt with, every few hundred. ``staged``:
@@ -252,14 +267,19 @@ def write_error(exc: OSError, output: Path) -> OutputError:
     if not (output / JOURNAL).exists():
         shutil.rmtree(output / STAGING, ignore_errors=True)
     where = exc.filename if isinstance(exc.filename, str) else str(output)
-    return OutputError(f"cannot write the output: {exc.strerror or exc}", where, None,
-                       "free some disk space or check permissions; the previous output is untouched"
-                       if not (output / JOURNAL).exists() else
-                       "fix the cause and build again: the next build finishes this one")
+    return OutputError(
+        f"cannot write the output: {exc.strerror or exc}",
+        where,
+        None,
+        "free some disk space or check permissions; the previous output is untouched"
+        if not (output / JOURNAL).exists()
+        else "fix the cause and build again: the next build finishes this one",
+    )
 
 
-def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None, last: LastOutput
-           ) -> WriteStats:
+def _write(
+    files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None, last: LastOutput
+) -> WriteStats:
     old = last.manifest
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
@@ -273,8 +293,9 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
             done(PROGRESS_EVERY)
         if f.kept is not None:
             if not last.still_written(f.path, f.kept):
-                raise OutputError(f"'{f.path}' changed in the output during the build", f.source, None,
-                                  "run the build again")
+                raise OutputError(
+                    f"'{f.path}' changed in the output during the build", f.source, None, "run the build again"
+                )
             manifest[f.path] = old[f.path]
             unchanged += 1
             continue
@@ -335,8 +356,7 @@ def _write(files: Iterable[OutputFile], output: Path, done: Callable[[int], None
     return WriteStats(written=written, unchanged=unchanged, removed=len(removals))
 
 
-def _tree_moves(tree: list[tuple[str, str]], output: Path, inside: _Containment, others: list[str]
-                ) -> list[list[str]]:
+def _tree_moves(tree: list[tuple[str, str]], output: Path, inside: _Containment, others: list[str]) -> list[list[str]]:
     """The renames that put files staged in the tree into place: a folder the output does not have
     yet moves whole (one rename for a new article's folder, or for a cold build's every page).
 

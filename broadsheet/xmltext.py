@@ -41,8 +41,9 @@ def rfc822_datetime(value: datetime) -> str:
     return format_datetime(value.astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 
-def element(parent: ET.Element, tag: str, text: str | None = None,
-            attrs: Mapping[str, str] | None = None) -> ET.Element:
+def element(
+    parent: ET.Element, tag: str, text: str | None = None, attrs: Mapping[str, str] | None = None
+) -> ET.Element:
     """Append a child element with cleaned text and attributes; return it."""
     child = ET.SubElement(parent, tag, {k: clean_text(v) for k, v in (attrs or {}).items()})
     if text is not None:

@@ -30,8 +30,9 @@ pagination: {per_page: 2}
 """
 
 
-def article(title: str = "A headline", date: str = "2026-11-20T10:00:00", body: str = "Body text here.",
-            **fields: object) -> str:
+def article(
+    title: str = "A headline", date: str = "2026-11-20T10:00:00", body: str = "Body text here.", **fields: object
+) -> str:
     """Return the text of an article file with the given front matter fields."""
     import json
 

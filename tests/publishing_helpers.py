@@ -7,12 +7,10 @@ from pathlib import Path
 
 #: A headline that tries everything: closing a script element, markup, '&', control characters
 #: XML cannot hold, right-to-left text with its marks, and an emoji outside the BMP.
-HOSTILE = ("</script><script>alert(1)</script> & \x01\x08 Tom\x0b's "
-           "\u200f\u05e9\u05dc\u05d5\u05dd\u200f 😀 <b>")
+HOSTILE = "</script><script>alert(1)</script> & \x01\x08 Tom\x0b's \u200f\u05e9\u05dc\u05d5\u05dd\u200f 😀 <b>"
 
 
-def raw_article(title: str, date: str = "2026-11-20T10:00:00", body: str = "Body text here.",
-                **fields: object) -> str:
+def raw_article(title: str, date: str = "2026-11-20T10:00:00", body: str = "Body text here.", **fields: object) -> str:
     """Like conftest.article, but keeps non-ASCII text literal (YAML refuses escaped surrogates)."""
     lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}", f"date: {date}"]
     lines += [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in fields.items()]

@@ -51,8 +51,7 @@ def run(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 @contextmanager
-def running(site: Path, report: Callable[[Notice], None] | None = None,
-            **options: Any) -> Iterator[PreviewSession]:
+def running(site: Path, report: Callable[[Notice], None] | None = None, **options: Any) -> Iterator[PreviewSession]:
     """Serve ``site`` on a free port of 127.0.0.1 from background threads."""
     session = PreviewSession(ServeOptions(source=site, port=0, **options), report)
     session.start_in_thread()
@@ -62,8 +61,9 @@ def running(site: Path, report: Callable[[Notice], None] | None = None,
         session.stop()
 
 
-def get(session: PreviewSession, path: str, headers: Mapping[str, str] | None = None,
-        method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+def get(
+    session: PreviewSession, path: str, headers: Mapping[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
     """One HTTP request with the path sent exactly as given."""
     conn = http.client.HTTPConnection("127.0.0.1", session.port, timeout=TIMEOUT)
     try:
@@ -104,8 +104,9 @@ class Browser:
         origin = origin or f"http://127.0.0.1:{session.port}"
         request = HTTPRequest(f"ws://127.0.0.1:{session.port}/livereload", headers={"Origin": origin})
         conn = await asyncio.wait_for(websocket_connect(request), TIMEOUT)
-        await conn.write_message(json.dumps({"command": "hello",
-                                             "protocols": ["http://livereload.com/protocols/official-7"]}))
+        await conn.write_message(
+            json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
+        )
         hello = json.loads(await asyncio.wait_for(conn.read_message(), TIMEOUT) or "{}")
         assert hello["command"] == "hello"
         await conn.write_message(json.dumps({"command": "info", "url": origin + "/", "plugins": {}}))

@@ -9,11 +9,13 @@ from conftest import article, read, run_build
 
 
 def test_article_category_tag_author_pages(make_site) -> None:
-    site = make_site({
-        "content/world/flood.md": article("Flood hits Millbrook", tags=["Floods", "Corran"], author="ana"),
-        "content/sport/cup.md": article("Cup run ends", date="2026-11-21"),
-        "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
-    })
+    site = make_site(
+        {
+            "content/world/flood.md": article("Flood hits Millbrook", tags=["Floods", "Corran"], author="ana"),
+            "content/sport/cup.md": article("Cup run ends", date="2026-11-21"),
+            "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
+        }
+    )
     run_build(site)
     out = site / "output"
     assert (out / "world/flood-hits-millbrook/index.html").is_file()
@@ -49,12 +51,14 @@ def test_category_from_front_matter_beats_folder(make_site) -> None:
 
 
 def test_drafts_future_and_expired_left_out_unless_asked(make_site) -> None:
-    site = make_site({
-        "content/world/draft.md": article("Secret draft", draft=True),
-        "content/world/future.md": article("Embargoed story", date="2027-01-01T09:00:00"),
-        "content/world/old.md": article("Expired story", expires="2026-11-01"),
-        "content/world/ok.md": article("Published story"),
-    })
+    site = make_site(
+        {
+            "content/world/draft.md": article("Secret draft", draft=True),
+            "content/world/future.md": article("Embargoed story", date="2027-01-01T09:00:00"),
+            "content/world/old.md": article("Expired story", expires="2026-11-01"),
+            "content/world/ok.md": article("Published story"),
+        }
+    )
     run_build(site)
     out = site / "output"
     every_page = "".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
@@ -74,15 +78,17 @@ def test_unicode_title_transliterated_slug(make_site) -> None:
 
 
 def test_ignored_files_are_not_content(make_site) -> None:
-    site = make_site({
-        "content/world/ok.md": article("Kept"),
-        "content/world/.hidden.md": article("Hidden file"),
-        "content/world/_partial.md": article("Underscore file"),
-        "content/_drafts/x.md": article("Underscore folder"),
-        "content/world/ok.md~": article("Backup file"),
-        "content/world/.ok.md.swp": "binary junk",
-        "content/world/4913": "vim probe",
-    })
+    site = make_site(
+        {
+            "content/world/ok.md": article("Kept"),
+            "content/world/.hidden.md": article("Hidden file"),
+            "content/world/_partial.md": article("Underscore file"),
+            "content/_drafts/x.md": article("Underscore folder"),
+            "content/world/ok.md~": article("Backup file"),
+            "content/world/.ok.md.swp": "binary junk",
+            "content/world/4913": "vim probe",
+        }
+    )
     run_build(site)
     every_page = "".join(p.read_text(encoding="utf-8") for p in (site / "output").rglob("*.html"))
     assert "Kept" in every_page
@@ -108,10 +114,12 @@ def test_summary_defaults_to_first_paragraph_cut_at_word(make_site) -> None:
 
 
 def test_related_section_markup(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Alpha story", tags=["X"]),
-        "content/world/b.md": article("Beta story", tags=["X"], date="2026-11-21"),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Alpha story", tags=["X"]),
+            "content/world/b.md": article("Beta story", tags=["X"], date="2026-11-21"),
+        }
+    )
     run_build(site)
     page = read(site, "world/alpha-story/index.html")
     assert '<section class="related"' in page
@@ -144,13 +152,15 @@ def test_stale_files_removed_but_foreign_files_kept(make_site) -> None:
 
 
 def test_theme_override_in_site_themes(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
-        "themes/mine/theme.yml": "name: mine\nextends: frontier\n",
-        "themes/mine/templates/page.html": "CUSTOM {{ page.title }}",
-        "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
-        "content/world/a.md": article("Alpha"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
+            "themes/mine/theme.yml": "name: mine\nextends: frontier\n",
+            "themes/mine/templates/page.html": "CUSTOM {{ page.title }}",
+            "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
+            "content/world/a.md": article("Alpha"),
+        }
+    )
     run_build(site)
     assert read(site, "about/index.html") == "CUSTOM About"
     assert "Alpha" in read(site, "world/alpha/index.html")  # inherited from frontier

@@ -17,15 +17,23 @@ from broadsheet.render import PageJob
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name.startswith(".broadsheet")}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".broadsheet")
+    }
 
 
 def _site(make_site, n: int = 12):
-    files = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
-             article(f"Story number {i}", date=f"2026-11-{10 + i:02d}T08:00:00",
-                     tags=[f"T{i % 3}"], body=f"Body {i} about the harbour.")
-             for i in range(n)}
+    files = {
+        f"content/{'world' if i % 2 else 'sport'}/a{i}.md": article(
+            f"Story number {i}",
+            date=f"2026-11-{10 + i:02d}T08:00:00",
+            tags=[f"T{i % 3}"],
+            body=f"Body {i} about the harbour.",
+        )
+        for i in range(n)
+    }
     return make_site(files)
 
 
@@ -56,13 +64,15 @@ def test_one_edit_renders_only_affected_pages(make_site, tmp_path: Path) -> None
 
 
 def test_template_change_rerenders(make_site, tmp_path: Path) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
-        "themes/mine/theme.yml": "extends: frontier\n",
-        "themes/mine/templates/page.html": "ONE {{ page.title }}",
-        "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
-        "content/world/a.md": article("Alpha"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
+            "themes/mine/theme.yml": "extends: frontier\n",
+            "themes/mine/templates/page.html": "ONE {{ page.title }}",
+            "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
+            "content/world/a.md": article("Alpha"),
+        }
+    )
     run_build(site)
     (site / "themes/mine/templates/page.html").write_text("TWO {{ page.title }}")
     result = run_build(site)
@@ -159,8 +169,7 @@ def test_timezone_change_reparses_dates(make_site) -> None:
     assert second.loaded.site.articles[0].date.utcoffset().total_seconds() == 9 * 3600
 
 
-def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, tmp_path: Path,
-                                                                    monkeypatch) -> None:
+def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, tmp_path: Path, monkeypatch) -> None:
     """The parses go to the cache while pages render; a build failing after that leaves a cache
     the next build uses, with the output that of a fresh build."""
     import pytest
@@ -170,7 +179,8 @@ def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, t
 
     site = _site(make_site)
     (site / "content/world/a1.md").write_text(
-        article("Story number 1", date="2026-11-11T08:00:00", body="See [the missing page](/gone/)."))
+        article("Story number 1", date="2026-11-11T08:00:00", body="See [the missing page](/gone/).")
+    )
     with pytest.raises(BuildFailed):
         run_build(site, strict=True)  # the broken link fails it after rendering
     assert (site / CACHE_DIR / CACHE_FILE).is_file()
@@ -199,10 +209,15 @@ def test_compiled_templates_are_kept_per_code_version(make_site) -> None:
 
 def test_an_edit_reads_only_the_bodies_it_shows(make_site, tmp_path: Path) -> None:
     # Feeds show their newest five stories whole; the edit comes after what the related ranking reads.
-    files = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
-             article(f"Story number {i}", date=f"2026-10-{1 + i // 2:02d}T{8 + i % 2:02d}:00:00",
-                     tags=[f"T{i % 3}"], body=f"Body {i} about the harbour. " + "The story goes on. " * 200)
-             for i in range(40)}
+    files = {
+        f"content/{'world' if i % 2 else 'sport'}/a{i}.md": article(
+            f"Story number {i}",
+            date=f"2026-10-{1 + i // 2:02d}T{8 + i % 2:02d}:00:00",
+            tags=[f"T{i % 3}"],
+            body=f"Body {i} about the harbour. " + "The story goes on. " * 200,
+        )
+        for i in range(40)
+    }
     site = make_site({**files, "site.yml": MINIMAL_SITE_YML + "feeds:\n  count: 5\n"})
     run_build(site)
     path = site / "content/sport/a2.md"
@@ -264,13 +279,25 @@ def test_every_page_lists_the_articles_its_context_holds(make_site) -> None:
     from broadsheet.pipeline import BuildOptions, load_site
     from broadsheet.render import plan_pages
 
-    files = {f"content/{('world', 'sport', 'arts')[i % 3]}/a{i}.md":
-             article(f"Story {i}", date=f"2026-{9 + i % 3:02d}-{1 + i:02d}T08:00:00", tags=[f"T{i % 4}"],
-                     author=["Ann Lee", "Bo Kim"][i % 2], featured=i % 7 == 0, aliases=[f"/old/{i}/"],
-                     body=f"Story {i} about the harbour and the flood.")
-             for i in range(25)}
-    site = make_site({**files, "content/pages/about.md": "---\ntitle: About\n---\nWho we are.\n",
-                      "site.yml": MINIMAL_SITE_YML + "pagination:\n  per_page: 3\n"})
+    files = {
+        f"content/{('world', 'sport', 'arts')[i % 3]}/a{i}.md": article(
+            f"Story {i}",
+            date=f"2026-{9 + i % 3:02d}-{1 + i:02d}T08:00:00",
+            tags=[f"T{i % 4}"],
+            author=["Ann Lee", "Bo Kim"][i % 2],
+            featured=i % 7 == 0,
+            aliases=[f"/old/{i}/"],
+            body=f"Story {i} about the harbour and the flood.",
+        )
+        for i in range(25)
+    }
+    site = make_site(
+        {
+            **files,
+            "content/pages/about.md": "---\ntitle: About\n---\nWho we are.\n",
+            "site.yml": MINIMAL_SITE_YML + "pagination:\n  per_page: 3\n",
+        }
+    )
     loaded = load_site(BuildOptions(source=site, cache=False))
     jobs = plan_pages(loaded.site)
     assert len(jobs) > 60
@@ -285,17 +312,27 @@ def test_content_edits_match_fresh_builds(make_site, tmp_path: Path, monkeypatch
     fingerprints without being fingerprinted; what is built is still what a fresh build makes, also
     where a card shows its article's related stories and after an edit is undone."""
     n = 30
-    original = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
-                article(f"Story number {i}", date=f"2026-10-{1 + i:02d}T08:00:00", slug=f"story-{i}",
-                        tags=[f"T{i % 3}"], body=f"Body {i} about the harbour. " + "The story goes on. " * 200)
-                for i in range(n)}
-    site = make_site({
-        **original,
-        "site.yml": MINIMAL_SITE_YML.replace("\ntheme: frontier", "") + "theme: mine\npagination:\n  per_page: 3\n",
-        "themes/mine/theme.yml": "extends: frontier\n",
-        "themes/mine/templates/list.html": ("{% for a in articles %}{{ a.title }} ({{ a.summary }}):"
-                                            "{% for r in a.related %}{{ r.title }},{% endfor %}|{% endfor %}"),
-    })
+    original = {
+        f"content/{'world' if i % 2 else 'sport'}/a{i}.md": article(
+            f"Story number {i}",
+            date=f"2026-10-{1 + i:02d}T08:00:00",
+            slug=f"story-{i}",
+            tags=[f"T{i % 3}"],
+            body=f"Body {i} about the harbour. " + "The story goes on. " * 200,
+        )
+        for i in range(n)
+    }
+    site = make_site(
+        {
+            **original,
+            "site.yml": MINIMAL_SITE_YML.replace("\ntheme: frontier", "") + "theme: mine\npagination:\n  per_page: 3\n",
+            "themes/mine/theme.yml": "extends: frontier\n",
+            "themes/mine/templates/list.html": (
+                "{% for a in articles %}{{ a.title }} ({{ a.summary }}):"
+                "{% for r in a.related %}{{ r.title }},{% endfor %}|{% endfor %}"
+            ),
+        }
+    )
     total = len(run_build(site).loaded.cache.page_store(site / "output"))
     counted: list[int] = []
     real = Fingerprinter.of
@@ -316,9 +353,9 @@ def test_content_edits_match_fresh_builds(make_site, tmp_path: Path, monkeypatch
         if action == "body":
             path.write_text(text + f"\nA correction, step {step}.\n")
         elif action == "title":
-            path.write_text(text.replace("title: \"", f"title: \"Step {step}: ", 1))
+            path.write_text(text.replace('title: "', f'title: "Step {step}: ', 1))
         elif action == "summary":
-            path.write_text(text.replace("slug:", f"summary: \"Summary {step}\"\nslug:", 1))
+            path.write_text(text.replace("slug:", f'summary: "Summary {step}"\nslug:', 1))
         elif action == "featured":
             path.write_text(text.replace("slug:", "featured: true\nslug:", 1))
         else:

@@ -23,16 +23,34 @@ from broadsheet.views import ArticleView, Link, Paginator, SiteView
 WORLD = Category("world", "World", "/world/")
 ANA = Author("ana", "Ana Lima", "/author/ana/")
 HARBOUR = Tag("harbour", "Harbour", "/tag/harbour/")
-SITE = SiteView("T", "", "https://x.org/", "en", None, "", "", 2026, datetime(2026, 1, 1, tzinfo=UTC), (), (),
-                (), "", MappingProxyType({}))
+SITE = SiteView(
+    "T",
+    "",
+    "https://x.org/",
+    "en",
+    None,
+    "",
+    "",
+    2026,
+    datetime(2026, 1, 1, tzinfo=UTC),
+    (),
+    (),
+    (),
+    "",
+    MappingProxyType({}),
+)
 
 
 def view(slug: str, digest: str = "d", **fields: Any) -> ArticleView:
     """An article's view with the fields a fingerprint reads; the others (whatever they are) None."""
-    values: dict[str, Any] = {f.name: None for f in dataclasses.fields(ArticleView)
-                              if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    values.update(title=slug, slug=slug, url=f"/world/{slug}/", authors=(ANA,), category=WORLD, tags=(HARBOUR,),
-                  digest=digest)
+    values: dict[str, Any] = {
+        f.name: None
+        for f in dataclasses.fields(ArticleView)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    values.update(
+        title=slug, slug=slug, url=f"/world/{slug}/", authors=(ANA,), category=WORLD, tags=(HARBOUR,), digest=digest
+    )
     values.update(fields)
     return ArticleView(**values)
 
@@ -52,10 +70,20 @@ def fp(context: dict[str, Any], url: str = "/p/", template: str = "list.html") -
 def base() -> dict[str, Any]:
     a, b, c = linked(view("a"), view("b"), view("c"))
     a.related = [c]
-    return {"site": SITE, "current_url": "/p/", "section": None, "page_title": "P", "article": a,
-            "articles": [a, b, c], "breadcrumbs": [Link("Home", "/"), Link("World", "/world/")],
-            "paginator": Paginator(1, 3, "/p/"), "subject": WORLD, "count": 3, "flag": True,
-            "nested": {"k": ["x", 1, None], "m": {"deep": "y"}}}
+    return {
+        "site": SITE,
+        "current_url": "/p/",
+        "section": None,
+        "page_title": "P",
+        "article": a,
+        "articles": [a, b, c],
+        "breadcrumbs": [Link("Home", "/"), Link("World", "/world/")],
+        "paginator": Paginator(1, 3, "/p/"),
+        "subject": WORLD,
+        "count": 3,
+        "flag": True,
+        "nested": {"k": ["x", 1, None], "m": {"deep": "y"}},
+    }
 
 
 # Each change applied to a fresh base context: the fingerprint must differ from the base's.
@@ -84,7 +112,8 @@ CHANGES: dict[str, Any] = {
     "the subject to a tag": lambda c: c.update(subject=Tag("world", "World", "/world/")),
     "an article's digest": lambda c: c.update(article=view("a", "e")),
     "an article's author": lambda c: c["articles"].__setitem__(
-        1, dataclasses.replace(c["articles"][1], authors=(dataclasses.replace(ANA, bio="b"),))),
+        1, dataclasses.replace(c["articles"][1], authors=(dataclasses.replace(ANA, bio="b"),))
+    ),
     "an article's tags": lambda c: c["articles"].__setitem__(1, dataclasses.replace(c["articles"][1], tags=())),
     "an article's URL": lambda c: c["articles"].__setitem__(1, dataclasses.replace(c["articles"][1], url="/b2/")),
     "a related article's digest": lambda c: c["article"].__setattr__("related", [view("c", "e")]),

@@ -18,8 +18,11 @@ CASES = sorted(p.name for p in SITES.iterdir() if (p / "site.yml").is_file())
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".broadsheet")}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".broadsheet")
+    }
 
 
 @pytest.mark.parametrize("case", CASES)

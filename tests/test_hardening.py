@@ -22,12 +22,11 @@ from broadsheet.write import STAGING, check_output_dir
 
 
 def _all_output(site: Path) -> str:
-    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in (site / "output").rglob("*")
-                   if p.is_file())
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in (site / "output").rglob("*") if p.is_file())
 
 
 def test_huge_front_matter_is_an_error(make_site) -> None:
-    big = "---\ntitle: x\ndate: 2026-11-20\nnotes: \"" + "a" * 2_000_000 + "\"\n---\nBody\n"
+    big = '---\ntitle: x\ndate: 2026-11-20\nnotes: "' + "a" * 2_000_000 + '"\n---\nBody\n'
     site = make_site({"content/world/big.md": big, "content/world/ok.md": article("Fine")})
     [message] = build_errors(site)
     assert message.startswith("content/world/big.md:1: front matter is") and "KiB" in message
@@ -48,8 +47,12 @@ def test_pathological_markdown_fails_that_file_only(make_site, body: str) -> Non
 
 
 def test_many_backticks_and_huge_body_build(make_site) -> None:
-    site = make_site({"content/world/b.md": article("Ticks", body="`" * 5000),
-                      "content/world/h.md": article("Huge", body=("word " * 200 + "\n\n") * 500)})
+    site = make_site(
+        {
+            "content/world/b.md": article("Ticks", body="`" * 5000),
+            "content/world/h.md": article("Huge", body=("word " * 200 + "\n\n") * 500),
+        }
+    )
     run_build(site)
     assert (site / "output/world/huge/index.html").stat().st_size > 500_000
 
@@ -63,8 +66,9 @@ def test_paths_that_leave_the_output_are_errors(make_site, field: str, value: st
     assert not (site.parent / "output-evil").exists() and not (site / "escape").exists()
 
 
-@pytest.mark.parametrize("alias", ["/../x/", "/a/..%2f..%2fx/", "/%252e%252e/x/", "/a\\..\\b/", "//evil.example/",
-                                   "relative/", "/C:/x/"])
+@pytest.mark.parametrize(
+    "alias", ["/../x/", "/a/..%2f..%2fx/", "/%252e%252e/x/", "/a\\..\\b/", "//evil.example/", "relative/", "/C:/x/"]
+)
 def test_aliases_that_leave_the_output_are_errors(make_site, alias: str) -> None:
     site = make_site({"content/world/x.md": article("X", aliases=[alias])})
     [message] = build_errors(site)
@@ -72,10 +76,12 @@ def test_aliases_that_leave_the_output_are_errors(make_site, alias: str) -> None
 
 
 def test_slugs_equal_after_normalisation_and_case_folding_conflict(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Café society"),
-        "content/world/b.md": article("CAFE\u0301 SOCIETY"),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Café society"),
+            "content/world/b.md": article("CAFE\u0301 SOCIETY"),
+        }
+    )
     [message] = build_errors(site)
     assert "content/world/a.md" in message and "content/world/b.md" in message
 
@@ -91,11 +97,13 @@ def test_hostile_titles_get_a_portable_slug(make_site, title: str) -> None:
 
 
 def test_naive_and_aware_dates_mixed(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntimezone: Asia/Tokyo\n",
-        "content/world/a.md": article("Naive", date="2026-11-20T10:00:00"),
-        "content/world/b.md": article("Aware", date="2026-11-20T02:00:00+00:00"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntimezone: Asia/Tokyo\n",
+            "content/world/a.md": article("Naive", date="2026-11-20T10:00:00"),
+            "content/world/b.md": article("Aware", date="2026-11-20T02:00:00+00:00"),
+        }
+    )
     result = run_build(site)
     # 10:00 in Tokyo is 01:00 UTC: the aware 02:00 UTC story is newer.
     assert [a.title for a in result.loaded.site.articles] == ["Aware", "Naive"]
@@ -107,8 +115,18 @@ def test_no_false_in_headlines(make_site) -> None:
     assert "content/world/a.md:4:" in message and "tags" in message
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:x", "java\tscript:x",
-                                 "&#106;avascript:x", "vbscript:x", "data:text/html;base64,PHNjcmlwdD4="])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:x",
+        "java\tscript:x",
+        "&#106;avascript:x",
+        "vbscript:x",
+        "data:text/html;base64,PHNjcmlwdD4=",
+    ],
+)
 @pytest.mark.parametrize("field", ["image", "source_url"])
 def test_script_urls_in_front_matter_are_refused(make_site, field: str, url: str) -> None:
     site = make_site({"content/world/x.md": article("X", source="VOA", **{field: url})})
@@ -116,9 +134,18 @@ def test_script_urls_in_front_matter_are_refused(make_site, field: str, url: str
     assert message.startswith("content/world/x.md:") and field in message
 
 
-@pytest.mark.parametrize("link", ["[x](javascript:alert(1))", "[x](JAVASCRIPT:alert(1))", "[x](&#106;avascript:a)",
-                                  "<a href=\"java&#x09;script:a\">x</a>", "<a href=' data:text/html,x'>x</a>",
-                                  "[x](vbscript:a)", "![i](data:image/svg+xml,<svg onload=alert(1)>)"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[x](javascript:alert(1))",
+        "[x](JAVASCRIPT:alert(1))",
+        "[x](&#106;avascript:a)",
+        '<a href="java&#x09;script:a">x</a>',
+        "<a href=' data:text/html,x'>x</a>",
+        "[x](vbscript:a)",
+        "![i](data:image/svg+xml,<svg onload=alert(1)>)",
+    ],
+)
 def test_script_urls_in_bodies_are_neutralised(make_site, link: str) -> None:
     site = make_site({"content/world/x.md": article("X", body=f"Read {link} now.")})
     run_build(site)
@@ -130,10 +157,12 @@ def test_script_urls_in_bodies_are_neutralised(make_site, link: str) -> None:
 
 def test_markup_in_metadata_is_escaped(make_site) -> None:
     evil = "<img src=x onerror=alert(1)>"
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\nauthors:\n  e: {name: \"<b>Eve</b>\"}\n",
-        "content/world/x.md": article(f"Headline {evil}", author="e", tags=[evil], summary=evil, source=evil),
-    })
+    site = make_site(
+        {
+            "site.yml": 'title: T\nbase_url: https://x.example/\nauthors:\n  e: {name: "<b>Eve</b>"}\n',
+            "content/world/x.md": article(f"Headline {evil}", author="e", tags=[evil], summary=evil, source=evil),
+        }
+    )
     run_build(site)
     html = _all_output(site)
     assert "<img src=x onerror" not in html and "<b>Eve</b>" not in html
@@ -160,11 +189,13 @@ def test_symlinks_leading_outside_are_not_followed(make_site, tmp_path: Path) ->
 def test_template_symlink_out_of_theme_is_refused(make_site, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.html"
     outside.write_text("STOLEN {{ page.title }}")
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
-        "themes/mine/theme.yml": "extends: frontier\n",
-        "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntheme: mine\n",
+            "themes/mine/theme.yml": "extends: frontier\n",
+            "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
+        }
+    )
     (site / "themes/mine/templates").mkdir(parents=True)
     os.symlink(outside, site / "themes/mine/templates/page.html")
     errors = build_errors(site)
@@ -174,8 +205,13 @@ def test_template_symlink_out_of_theme_is_refused(make_site, tmp_path: Path) -> 
 @pytest.mark.parametrize("where", ["site", "content", "parent", "home", "static"])
 def test_dangerous_output_folders_are_refused(make_site, where: str) -> None:
     site = make_site({"content/world/a.md": article("A"), "static/x.txt": "x"})
-    target = {"site": site, "content": site / "content", "parent": site.parent, "home": Path.home(),
-              "static": site / "static" / "out"}[where]
+    target = {
+        "site": site,
+        "content": site / "content",
+        "parent": site.parent,
+        "home": Path.home(),
+        "static": site / "static" / "out",
+    }[where]
     with pytest.raises(UsageError):
         check_output_dir(target, site)
 
@@ -216,15 +252,22 @@ def test_file_deleted_during_build_is_left_out(tmp_path: Path) -> None:
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".broadsheet" not in p.as_posix()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".broadsheet" not in p.as_posix()
+    }
 
 
 @pytest.mark.slow
 def test_killed_builds_never_leave_a_mixed_output(make_site, tmp_path: Path) -> None:
     """SIGKILL at many moments: after the next run's recovery the output is the old site or the new."""
-    files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-{1 + i % 28:02d}T0{i % 10}:00:00",
-                                              body="Words. " * 300) for i in range(150)}
+    files = {
+        f"content/world/a{i}.md": article(
+            f"Story {i}", date=f"2026-11-{1 + i % 28:02d}T0{i % 10}:00:00", body="Words. " * 300
+        )
+        for i in range(150)
+    }
     site = make_site(files)
     cmd = [sys.executable, str(REPO / "build.py"), "build", "--source", str(site), "--jobs", "1", "--quiet"]
     subprocess.run(cmd, check=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1795000000"})
@@ -276,8 +319,10 @@ def test_fuzz_front_matter_never_crashes(tmp_path_factory, text: str) -> None:
 
 
 def test_raw_html_trusted_by_default_and_cleaned_when_asked(make_site) -> None:
-    body = ('Intro.\n\n<div class="embed"><script>track()</script><p onclick="x()">Chart</p></div>\n\n'
-            "## Sub\n\nNote[^1]\n\n[^1]: x")
+    body = (
+        'Intro.\n\n<div class="embed"><script>track()</script><p onclick="x()">Chart</p></div>\n\n'
+        "## Sub\n\nNote[^1]\n\n[^1]: x"
+    )
     site = make_site({"content/world/x.md": article("X", body=body)})
     run_build(site)
     assert "<script>track()</script>" in read(site, "world/x/index.html")

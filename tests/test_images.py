@@ -20,14 +20,17 @@ def picture(fmt: str, size: tuple[int, int] = (120, 80), **save: object) -> byte
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("fmt", "save"), [
-    ("PNG", {}),
-    ("GIF", {}),
-    ("JPEG", {}),
-    ("JPEG", {"progressive": True}),
-    ("WEBP", {"lossless": True}),
-    ("WEBP", {"quality": 80}),
-])
+@pytest.mark.parametrize(
+    ("fmt", "save"),
+    [
+        ("PNG", {}),
+        ("GIF", {}),
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("WEBP", {"lossless": True}),
+        ("WEBP", {"quality": 80}),
+    ],
+)
 def test_raster_formats(fmt: str, save: dict[str, object]) -> None:
     assert read_size(picture(fmt, (321, 123), **save)) == (321, 123)
 
@@ -46,13 +49,16 @@ def test_jpeg_with_a_large_exif_block_before_the_frame(tmp_path: Path) -> None:
     assert image_size(tmp_path, "/big.jpg") == (90, 60)
 
 
-@pytest.mark.parametrize(("svg", "expected"), [
-    ('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"></svg>', (64, 32)),
-    ('<?xml version="1.0"?>\n<svg width="10.6px" height=\'20\' viewBox="0 0 1 1"/>', (11, 20)),
-    ('<svg viewBox="0 0 300 150" width="100%"></svg>', (300, 150)),
-    ('<svg viewBox="0,0,48,24"></svg>', (48, 24)),
-    ("<svg></svg>", None),
-])
+@pytest.mark.parametrize(
+    ("svg", "expected"),
+    [
+        ('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"></svg>', (64, 32)),
+        ('<?xml version="1.0"?>\n<svg width="10.6px" height=\'20\' viewBox="0 0 1 1"/>', (11, 20)),
+        ('<svg viewBox="0 0 300 150" width="100%"></svg>', (300, 150)),
+        ('<svg viewBox="0,0,48,24"></svg>', (48, 24)),
+        ("<svg></svg>", None),
+    ],
+)
 def test_svg(svg: str, expected: tuple[int, int] | None) -> None:
     assert read_size(svg.encode()) == expected
 
@@ -75,10 +81,20 @@ def test_lookup_in_site_static_and_theme_static(tmp_path: Path) -> None:
     assert image_size(site, "/theme/img/logo.gif") is None  # no theme folders given
 
 
-@pytest.mark.parametrize("url", [
-    None, "", "https://cdn.example.org/a.png", "//cdn.example.org/a.png", "images/a.png",
-    "/images/missing.png", "/../secret.png", "/images/../../secret.png", "data:image/png;base64,AAAA",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "",
+        "https://cdn.example.org/a.png",
+        "//cdn.example.org/a.png",
+        "images/a.png",
+        "/images/missing.png",
+        "/../secret.png",
+        "/images/../../secret.png",
+        "data:image/png;base64,AAAA",
+    ],
+)
 def test_lookups_that_give_nothing(tmp_path: Path, url: str | None) -> None:
     (tmp_path / "site" / "static" / "images").mkdir(parents=True)
     (tmp_path / "site" / "secret.png").write_bytes(picture("PNG"))

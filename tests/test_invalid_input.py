@@ -34,8 +34,7 @@ def _one(errors: list[str]) -> str:
         ("Just text, no front matter\n", 1, "first line must be '---'"),
         ("---\n- a\n- b\n---\nBody\n", 2, "not a list"),
         ("---\njust a scalar\n---\nBody\n", 2, "not a str"),
-        ("---\ntitle: x\ndate: 2026-11-20\nobj: !!python/object/apply:os.system ['echo hi']\n---\n", 4,
-         "YAML tags"),
+        ("---\ntitle: x\ndate: 2026-11-20\nobj: !!python/object/apply:os.system ['echo hi']\n---\n", 4, "YAML tags"),
         ("---\ntitle: Fine\ndate: 2026-11-20\nslug: ../../etc\n---\nBody\n", 4, "may not contain"),
         ("---\ntitle: Fine\ndate: 2026-11-20\ncategory: ../up\n---\nBody\n", 4, "may not contain"),
         ("---\ntitle: Fine\ndate: 2026-11-20\naliases: [/a/../../b/]\n---\nBody\n", 4, "leave the output"),
@@ -67,29 +66,35 @@ def test_alias_bomb_refused_quickly(make_site) -> None:
 
 
 def test_every_problem_listed_at_once(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": "---\ntitle: yes\ndate: 2026-11-20\n---\n",
-        "content/world/b.md": "---\ntitle: B\ndate: nope\n---\n",
-        "content/sport/c.md": "no front matter\n",
-    })
+    site = make_site(
+        {
+            "content/world/a.md": "---\ntitle: yes\ndate: 2026-11-20\n---\n",
+            "content/world/b.md": "---\ntitle: B\ndate: nope\n---\n",
+            "content/sport/c.md": "no front matter\n",
+        }
+    )
     errors = build_errors(site)
     assert [e.split(":")[0] for e in errors] == ["content/sport/c.md", "content/world/a.md", "content/world/b.md"]
 
 
 def test_duplicate_output_names_both_sources(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Same headline"),
-        "content/world/b.md": article("Same Headline!"),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Same headline"),
+            "content/world/b.md": article("Same Headline!"),
+        }
+    )
     message = _one(build_errors(site))
     assert "content/world/a.md" in message and "content/world/b.md" in message
 
 
 def test_alias_onto_article_is_a_conflict(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Alpha"),
-        "content/world/b.md": article("Beta", aliases=["/world/alpha/"]),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Alpha"),
+            "content/world/b.md": article("Beta", aliases=["/world/alpha/"]),
+        }
+    )
     message = _one(build_errors(site))
     assert "content/world/a.md" in message and "content/world/b.md" in message
 
@@ -104,10 +109,12 @@ def test_misspelt_key_is_a_warning(make_site) -> None:
 
 
 def test_config_unknown_key_and_wrong_type_name_line(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\npagination:\n  per_page: many\ncolour: red\n",
-        "content/world/a.md": article("A"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\npagination:\n  per_page: many\ncolour: red\n",
+            "content/world/a.md": article("A"),
+        }
+    )
     errors = build_errors(site)
     assert errors == [
         "site.yml:4: 'pagination.per_page' must be a whole number, not 'many'",
@@ -121,24 +128,28 @@ def test_config_misspelt_key_suggests(make_site) -> None:
 
 
 def test_template_error_names_template_and_content(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: broken\n",
-        "themes/broken/theme.yml": "extends: frontier\n",
-        "themes/broken/templates/article.html": "line one\n{{ article.no_such_field }}\n",
-        "content/world/a.md": article("A"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntheme: broken\n",
+            "themes/broken/theme.yml": "extends: frontier\n",
+            "themes/broken/templates/article.html": "line one\n{{ article.no_such_field }}\n",
+            "content/world/a.md": article("A"),
+        }
+    )
     message = _one(build_errors(site))
     assert "themes/broken/templates/article.html:2" in message
     assert "content/world/a.md" in message
 
 
 def test_template_syntax_error(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: broken\n",
-        "themes/broken/templates/page.html": "{% if %}\n",
-        "themes/broken/theme.yml": "extends: frontier\n",
-        "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntheme: broken\n",
+            "themes/broken/templates/page.html": "{% if %}\n",
+            "themes/broken/theme.yml": "extends: frontier\n",
+            "content/pages/about.md": "---\ntitle: About\n---\nHi\n",
+        }
+    )
     message = _one(build_errors(site))
     assert "themes/broken/templates/page.html:1: template syntax error" in message
 
@@ -170,18 +181,21 @@ def test_cli_exit_codes_and_messages(make_site, tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
     usage = subprocess.run([*cmd, "build", "--no-such-flag"], capture_output=True, text=True)
     assert usage.returncode == 2
-    refused = subprocess.run([*cmd, "build", "--source", str(site), "--output", str(site)],
-                             capture_output=True, text=True)
+    refused = subprocess.run(
+        [*cmd, "build", "--source", str(site), "--output", str(site)], capture_output=True, text=True
+    )
     assert refused.returncode == 2 and "is the site folder" in refused.stderr
     missing = subprocess.run([*cmd, "build", "--source", str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert missing.returncode == 1 and "no site.yml" in missing.stderr
 
 
 def test_related_settings_out_of_range_name_their_line(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\nrelated:\n  count: -1\n  weights: {tags: -2}\n"
-                    "  time_scale_days: 0\n",
-        "content/world/a.md": article("A"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\nrelated:\n  count: -1\n  weights: {tags: -2}\n"
+            "  time_scale_days: 0\n",
+            "content/world/a.md": article("A"),
+        }
+    )
     errors = build_errors(site)
     assert [e.split(": ")[0] for e in errors] == ["site.yml:4", "site.yml:5", "site.yml:6"], errors

@@ -21,7 +21,7 @@ def reference_target(link: str, url: str, base_url: str) -> str | None:
 
     link = link.strip()
     if link.startswith(base_url):
-        link = "/" + link[len(base_url):]
+        link = "/" + link[len(base_url) :]
     elif not link or link.startswith(("#", "//")) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", link):
         return None
     path = unquote(urlsplit(link).path)

@@ -50,10 +50,26 @@ def test_every_shortcut_is_installed() -> None:
     assert type(FAST.preprocessors["html_block"]) is SkippingHtmlBlockPreprocessor
 
 
-PREPROCESSED = [[], [""], ["a", "b"], ["a\nb"], ["```", "x", "```"], ["~~~", "y", "~~~"], ["``", "`"],
-                ["a\n```", "x", "```"], ["a ", "   ", "b", "\t", "c\t", "  "], ["x\r\ny\rz"], ["a \x02", "\x03b"],
-                ["a <b>b</b>", "<div>", "x", "</div>"], ["AT&T", "&#65 x", "&amp;", "&copy"], ["a\n<", "b"],
-                ["<!-- c -->"], ["1 > 2", "a & b"], [" ", "  ", " "], ["a", " ", "b"]]
+PREPROCESSED = [
+    [],
+    [""],
+    ["a", "b"],
+    ["a\nb"],
+    ["```", "x", "```"],
+    ["~~~", "y", "~~~"],
+    ["``", "`"],
+    ["a\n```", "x", "```"],
+    ["a ", "   ", "b", "\t", "c\t", "  "],
+    ["x\r\ny\rz"],
+    ["a \x02", "\x03b"],
+    ["a <b>b</b>", "<div>", "x", "</div>"],
+    ["AT&T", "&#65 x", "&amp;", "&copy"],
+    ["a\n<", "b"],
+    ["<!-- c -->"],
+    ["1 > 2", "a & b"],
+    [" ", "  ", " "],
+    ["a", " ", "b"],
+]
 
 
 @pytest.mark.parametrize("name", ["normalize_whitespace", "fenced_code_block", "html_block"])
@@ -77,8 +93,9 @@ def test_other_markdown_releases_get_the_stock_parser(monkeypatch: pytest.Monkey
     monkeypatch.setattr(_markdown, "__version__", "3.12.0")
     md = bm.new_converter()
     assert type(md.parser) is BlockParser
-    assert not any(type(p) in {s for s, _a, _e in SKIPPING_BLOCK_PROCESSORS.values()}
-                   for p in md.parser.blockprocessors)
+    assert not any(
+        type(p) in {s for s, _a, _e in SKIPPING_BLOCK_PROCESSORS.values()} for p in md.parser.blockprocessors
+    )
     assert not any(type(p).__module__ == "broadsheet.markdown_blocks" for p in md.preprocessors)
 
 
@@ -92,11 +109,14 @@ TRICKY = {
     "blockquotes": "> one\n> two\n\n> > nested\n> back\n\n>no space\n\n   > three spaces\n\n    > four spaces",
     "blockquote lazy": "> quote\ncontinued lazily\n\ntext > not a quote",
     "quote after text": "text first\n> then quote",
-    "definition lists": ("Term\n: Definition\n\nTerm 2\n:   Indented def\n\n    continued\n\n"
-                         "Text: not a def\n\n: orphan"),
+    "definition lists": (
+        "Term\n: Definition\n\nTerm 2\n:   Indented def\n\n    continued\n\nText: not a def\n\n: orphan"
+    ),
     "definition loose": "Apple\n\n:   Pomaceous fruit\n\n:   Second definition\n\nOrange\n: Citrus",
-    "admonitions": ('!!! note "Title"\n    First paragraph.\n\n    Second paragraph.\n\n        code?\n\nOutside.\n\n'
-                    '!!! warning\n    Body\n\n!!! danger ""\n    no title\n\ntext\n!!! tip\n    late'),
+    "admonitions": (
+        '!!! note "Title"\n    First paragraph.\n\n    Second paragraph.\n\n        code?\n\nOutside.\n\n'
+        '!!! warning\n    Body\n\n!!! danger ""\n    no title\n\ntext\n!!! tip\n    late'
+    ),
     "admonition continuation": "!!! note\n    one\n\n    two\n\n    three\n\nafter\n\n    indented code",
     "admonition in list": "- item\n\n    !!! note\n        inside\n\n        continued\n\n    back in item",
     "admonition nested list": "!!! note\n    - a\n    - b\n\n        deeper\n\n    more",
@@ -111,8 +131,10 @@ TRICKY = {
     "reference links": '[a][1] and [b].\n\n[1]: http://x.example/ "Title"\n[b]: <http://y.example/>\n  (Paren title)',
     "reference mid-block": "text\n[r]: /u\nmore [r]",
     "definitions without spaces": "[r]:/u\n[^n]:note\n*[AB]:Abbr\n\n[r] [^n] AB",
-    "md in html": ('<div markdown="1">\n# Inside\n\n> quote\n\n!!! note\n    adm\n</div>\n\n'
-                   '<div>\n*raw*\n</div>\n\n<section markdown="block">\n: x\n</section>'),
+    "md in html": (
+        '<div markdown="1">\n# Inside\n\n> quote\n\n!!! note\n    adm\n</div>\n\n'
+        '<div>\n*raw*\n</div>\n\n<section markdown="block">\n: x\n</section>'
+    ),
     "lists": "1. one\n2. two\n\n- a\n- b\n    - nested\n\n* star\n+ plus\n\n3. start three",
     "list with header": "* # Header\nline\n\n- item\n\n    ## loose header\n    after",
     "mixed": "# T\n\ntext\n\n> q\n\n---\n\nTerm\n: def\n\n!!! note\n    x\n\n| a | b |\n|---|---|\n\n[^1]: f",
@@ -130,12 +152,72 @@ def test_same_output_on_tricky_blocks(name: str) -> None:
 
 # Lines made of what block processors look for, so that matches and near-misses are frequent.
 LINES = [
-    "", "", "", "text", "more words here", "# H", "## H ##", "#x", "####### h", "===", "---", "- - -", "***",
-    "___", " * * *", "   ---", "    ---", "-- -", "> q", "> > qq", ">x", "   > q", "    > q", "Term", ": def",
-    ":   def", "    : def", ": ", "!!! note", '!!! tip "T"', "!!!x", "    cont", "        deeper", "\tx", "[^1]: fn",
-    "x[^1]", "*[AB]: Abbr", "AB", "[r]: /u", "[r]:/u", "[r]: /u 'T'", "[r]", "| a | b |", "|---|---|", "a | b",
-    "--- | ---", "|", "```", "```py", "~~~", '<div markdown="1">', "</div>", "<div>", "<p>raw</p>", "1. one", "2. two",
-    "- item", "* item", "+ item", "    - nested", "    1. nested", "text: colon", "a|b", "=", "-", "  ",
+    "",
+    "",
+    "",
+    "text",
+    "more words here",
+    "# H",
+    "## H ##",
+    "#x",
+    "####### h",
+    "===",
+    "---",
+    "- - -",
+    "***",
+    "___",
+    " * * *",
+    "   ---",
+    "    ---",
+    "-- -",
+    "> q",
+    "> > qq",
+    ">x",
+    "   > q",
+    "    > q",
+    "Term",
+    ": def",
+    ":   def",
+    "    : def",
+    ": ",
+    "!!! note",
+    '!!! tip "T"',
+    "!!!x",
+    "    cont",
+    "        deeper",
+    "\tx",
+    "[^1]: fn",
+    "x[^1]",
+    "*[AB]: Abbr",
+    "AB",
+    "[r]: /u",
+    "[r]:/u",
+    "[r]: /u 'T'",
+    "[r]",
+    "| a | b |",
+    "|---|---|",
+    "a | b",
+    "--- | ---",
+    "|",
+    "```",
+    "```py",
+    "~~~",
+    '<div markdown="1">',
+    "</div>",
+    "<div>",
+    "<p>raw</p>",
+    "1. one",
+    "2. two",
+    "- item",
+    "* item",
+    "+ item",
+    "    - nested",
+    "    1. nested",
+    "text: colon",
+    "a|b",
+    "=",
+    "-",
+    "  ",
 ]
 
 

@@ -26,11 +26,76 @@ FAST = new_converter()
 STOCK = new_converter(skip_patterns=False)
 
 # Text made of what inline patterns look for, so that matches and near-misses are frequent.
-PIECES = ["a", "b", " ", "  \n", "\n", "\n\n", "*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")", "!",
-          "[^1]", "<", ">", "&", "&amp;", "&#8211;", "'", '"', "-", "--", "---", ".", "...", "....", "s", "70s",
-          "http://x.example/", "a@b.example", "<b>", "</b>", "<!-- c -->", "# ", "> ", "- ", "1. ", ":", "~",
-          "\u2014", "\u2013", "&nbsp;", "{", "}", "é", "\u0002", "'t", "[x]: /u", "![i](/p.png)", "[l](/u)",
-          "\\\\`", "\\`", "``x``", "----", "\"'", "'\"", "x'", "x\"", "'70s", "[x]", "[x][]", "![x]"]
+PIECES = [
+    "a",
+    "b",
+    " ",
+    "  \n",
+    "\n",
+    "\n\n",
+    "*",
+    "**",
+    "_",
+    "__",
+    "`",
+    "``",
+    "\\",
+    "[",
+    "]",
+    "(",
+    ")",
+    "!",
+    "[^1]",
+    "<",
+    ">",
+    "&",
+    "&amp;",
+    "&#8211;",
+    "'",
+    '"',
+    "-",
+    "--",
+    "---",
+    ".",
+    "...",
+    "....",
+    "s",
+    "70s",
+    "http://x.example/",
+    "a@b.example",
+    "<b>",
+    "</b>",
+    "<!-- c -->",
+    "# ",
+    "> ",
+    "- ",
+    "1. ",
+    ":",
+    "~",
+    "\u2014",
+    "\u2013",
+    "&nbsp;",
+    "{",
+    "}",
+    "é",
+    "\u0002",
+    "'t",
+    "[x]: /u",
+    "![i](/p.png)",
+    "[l](/u)",
+    "\\\\`",
+    "\\`",
+    "``x``",
+    "----",
+    "\"'",
+    "'\"",
+    "x'",
+    'x"',
+    "'70s",
+    "[x]",
+    "[x][]",
+    "![x]",
+]
 
 
 def _both(text: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -59,10 +124,12 @@ def test_every_installed_pattern_has_a_trigger() -> None:
 def test_every_lead_is_installed() -> None:
     # As for triggers: a Markdown version that changes one of these expressions shows up here.
     _both("x")
-    used = {pattern.getCompiledRegExp().pattern
-            for name in ("inline", "smarty")
-            for pattern, lead in zip(FAST.treeprocessors[name]._patterns, FAST.treeprocessors[name]._leads, strict=True)
-            if lead}
+    used = {
+        pattern.getCompiledRegExp().pattern
+        for name in ("inline", "smarty")
+        for pattern, lead in zip(FAST.treeprocessors[name]._patterns, FAST.treeprocessors[name]._leads, strict=True)
+        if lead
+    }
     assert used == set(INLINE_LEADS)
 
 
@@ -115,8 +182,20 @@ def test_block_level_lookup_answers_as_the_stock_one(added: object) -> None:
     if added is not None:  # extensions may add tags after the converter is built
         fast.block_level_elements.append(added)  # type: ignore[arg-type]
         stock.block_level_elements.append(added)  # type: ignore[arg-type]
-    tags: list[object] = [*STOCK.block_level_elements, "news-box", "P", "Div/", "div//", "span", "", "/", "pre ",
-                          Comment, None, 1]
+    tags: list[object] = [
+        *STOCK.block_level_elements,
+        "news-box",
+        "P",
+        "Div/",
+        "div//",
+        "span",
+        "",
+        "/",
+        "pre ",
+        Comment,
+        None,
+        1,
+    ]
     seen: list[list[bool]] = []
 
     class Spy(Treeprocessor):

@@ -40,13 +40,30 @@ def test_str_isspace_is_what_re_calls_whitespace() -> None:
 
 
 NEUTRALISE = [
-    '<a href="javascript:x">a</a>', "<a href = 'javascript:x'>", "<img src=javascript:x>", "<a HREF=JavaScript:x>",
-    '<svg><a xlink:href="javascript:x">', '<button formaction="javascript:x">', '<img srcset="data:x 1x">',
-    '<video poster=" data:x">', '<form action="vbscript:x">', '<a data-href="javascript:x">', "a = b == c",
-    '<a\u00a0href="javascript:x">', '<a\u2028href="javascript:x">', '<a\x1chref="javascript:x">',
-    '<img \u017frc="javascript:x">', '<a href="https://x.example/?a=b&c=javascript:x">', "<a href=>", "<a href= >",
-    '<a title="x href=javascript:y" href="javascript:z">', '<a href="javascript:x" src="javascript:y">',
-    "=href=javascript:x", " href\n=\njavascript:x", "<a href=java&#x09;script:x>", "",
+    '<a href="javascript:x">a</a>',
+    "<a href = 'javascript:x'>",
+    "<img src=javascript:x>",
+    "<a HREF=JavaScript:x>",
+    '<svg><a xlink:href="javascript:x">',
+    '<button formaction="javascript:x">',
+    '<img srcset="data:x 1x">',
+    '<video poster=" data:x">',
+    '<form action="vbscript:x">',
+    '<a data-href="javascript:x">',
+    "a = b == c",
+    '<a\u00a0href="javascript:x">',
+    '<a\u2028href="javascript:x">',
+    '<a\x1chref="javascript:x">',
+    '<img \u017frc="javascript:x">',
+    '<a href="https://x.example/?a=b&c=javascript:x">',
+    "<a href=>",
+    "<a href= >",
+    '<a title="x href=javascript:y" href="javascript:z">',
+    '<a href="javascript:x" src="javascript:y">',
+    "=href=javascript:x",
+    " href\n=\njavascript:x",
+    "<a href=java&#x09;script:x>",
+    "",
 ]
 
 
@@ -55,9 +72,42 @@ def test_neutralise_matches_the_plain_substitution(fragment: str) -> None:
     assert _neutralise(fragment) == _reference_neutralise(fragment)
 
 
-PIECES = [" ", "  ", "\t", "\n", "\u00a0", "\u2028", "\x1c", "=", " =", "= ", '"', "'", ">", "<", "<a", "<img",
-          "href", "HREF", "src", "\u017frc", "srcset", "action", "formaction", "xlink:href", "xlink", "poster", "data-",
-          "javascript:x", "data:y", "&#106;", "https://x.example/", "a", "é", "#"]
+PIECES = [
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\u00a0",
+    "\u2028",
+    "\x1c",
+    "=",
+    " =",
+    "= ",
+    '"',
+    "'",
+    ">",
+    "<",
+    "<a",
+    "<img",
+    "href",
+    "HREF",
+    "src",
+    "\u017frc",
+    "srcset",
+    "action",
+    "formaction",
+    "xlink:href",
+    "xlink",
+    "poster",
+    "data-",
+    "javascript:x",
+    "data:y",
+    "&#106;",
+    "https://x.example/",
+    "a",
+    "é",
+    "#",
+]
 
 
 @settings(max_examples=400, deadline=None)
@@ -67,8 +117,30 @@ def test_neutralise_matches_the_plain_substitution_on_random_markup(pieces: list
     assert _neutralise(fragment) == _reference_neutralise(fragment)
 
 
-TEXT_PIECES = ["<p>", "</p>", "</P>", "<h2 id='x'>", "</h2>", "</li>", "<li>", "<br>", "<a </p>", "<!-- </div> -->",
-               "word", " ", "\n", "&amp;", "&lt;p&gt;", "&nbsp;", "\u2003", "<", ">", "</td>", "</tdx>", "é"]
+TEXT_PIECES = [
+    "<p>",
+    "</p>",
+    "</P>",
+    "<h2 id='x'>",
+    "</h2>",
+    "</li>",
+    "<li>",
+    "<br>",
+    "<a </p>",
+    "<!-- </div> -->",
+    "word",
+    " ",
+    "\n",
+    "&amp;",
+    "&lt;p&gt;",
+    "&nbsp;",
+    "\u2003",
+    "<",
+    ">",
+    "</td>",
+    "</tdx>",
+    "é",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,8 +10,18 @@ from conftest import REPO, run_build
 
 def test_new_writes_draft_and_refuses_overwrite(make_site) -> None:
     site = make_site({})
-    cmd = [sys.executable, str(REPO / "build.py"), "new", "Storm: the Corran rises", "--category", "World",
-           "--author", "ana", "--source", str(site)]
+    cmd = [
+        sys.executable,
+        str(REPO / "build.py"),
+        "new",
+        "Storm: the Corran rises",
+        "--category",
+        "World",
+        "--author",
+        "ana",
+        "--source",
+        str(site),
+    ]
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=site)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "content/world/storm-the-corran-rises.md"

@@ -31,8 +31,9 @@ class PicklingExecutor(Executor):
         future.set_result(fn(*args, **kwargs))
         return future
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
-            chunksize: int = 1) -> Iterator[Any]:
+    def map(
+        self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None, chunksize: int = 1
+    ) -> Iterator[Any]:
         return iter([self.submit(fn, *args).result() for args in zip(*iterables, strict=False)])
 
 
@@ -59,19 +60,25 @@ def _pids(offset: int, chunk: Any) -> list[tuple[int, int]]:
 def test_workers_forked_afresh_keep_order_and_progress() -> None:
     done: list[int] = []
     started: list[int] = []
-    out = map_shared(_pids, 1, range(1000), 2, done=done.append, started=lambda: started.append(1),
-                     fresh_workers_every=300)
+    out = map_shared(
+        _pids, 1, range(1000), 2, done=done.append, started=lambda: started.append(1), fresh_workers_every=300
+    )
     assert [x for x, _ in out] == list(range(1, 1001)) and sum(done) == 1000 and started == [1]
     waves = [{pid for x, pid in out if first <= x - 1 < first + 300} for first in (0, 300, 600, 900)]
     assert os.getpid() not in waves[0]
-    assert all(a.isdisjoint(b) for i, a in enumerate(waves) for b in waves[i + 1:])  # new workers each time
+    assert all(a.isdisjoint(b) for i, a in enumerate(waves) for b in waves[i + 1 :])  # new workers each time
 
 
 def _site(make_site: Callable[..., Path]) -> Path:
-    files = {f"content/{'world' if i % 2 else 'sport'}/a{i}.md":
-             article(f"Story {i}", date=f"2026-11-{1 + i % 28:02d}T08:{i % 60:02d}:00", tags=[f"T{i % 5}"],
-                     body=f"Body {i}, with *emphasis* and a [link](https://example.org/{i}).")
-             for i in range(40)}
+    files = {
+        f"content/{'world' if i % 2 else 'sport'}/a{i}.md": article(
+            f"Story {i}",
+            date=f"2026-11-{1 + i % 28:02d}T08:{i % 60:02d}:00",
+            tags=[f"T{i % 5}"],
+            body=f"Body {i}, with *emphasis* and a [link](https://example.org/{i}).",
+        )
+        for i in range(40)
+    }
     return make_site(files)
 
 
@@ -85,24 +92,31 @@ def test_parallel_render_equals_sequential(make_site: Callable[..., Path], monke
     forked, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2)
     assert not errors and forked == expected
     # Pickled, the work leaves its environment behind and the other side makes its own.
-    pickled, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2,
-                                      PicklingExecutor())
+    pickled, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2, PicklingExecutor())
     assert not errors and pickled == expected
 
 
-def test_template_error_reported_once_from_parallel_workers(make_site: Callable[..., Path],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_template_error_reported_once_from_parallel_workers(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     files = {f"content/world/a{i}.md": article(f"Story {i}") for i in range(12)}
-    site = make_site({**files, "site.yml": "title: T\ntheme: mine\n", "themes/mine/theme.yml": "extends: frontier\n",
-                      "themes/mine/templates/article.html": "{{ article.nope.deeper }}"})
+    site = make_site(
+        {
+            **files,
+            "site.yml": "title: T\ntheme: mine\n",
+            "themes/mine/theme.yml": "extends: frontier\n",
+            "themes/mine/templates/article.html": "{{ article.nope.deeper }}",
+        }
+    )
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
     loaded = load_site(BuildOptions(source=site))
     _, errors = render_parallel(RenderWork(loaded.theme, loaded.config, plan_pages(loaded.site), loaded.env), 2)
     assert len(errors) == 1 and "article.html" in (errors[0].path or "")
 
 
-def test_whole_build_same_bytes_with_one_or_two_jobs(make_site: Callable[..., Path], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_whole_build_same_bytes_with_one_or_two_jobs(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     site = _site(make_site)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
     run_build(site, output=tmp_path / "one", jobs=1, cache=False)
@@ -110,12 +124,14 @@ def test_whole_build_same_bytes_with_one_or_two_jobs(make_site: Callable[..., Pa
     one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
     two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
     assert one.keys() == two.keys()
-    assert {k: v for k, v in one.items() if k.name != ".broadsheet-manifest.json"} == \
-        {k: v for k, v in two.items() if k.name != ".broadsheet-manifest.json"}
+    assert {k: v for k, v in one.items() if k.name != ".broadsheet-manifest.json"} == {
+        k: v for k, v in two.items() if k.name != ".broadsheet-manifest.json"
+    }
 
 
-def test_pages_staged_by_workers_give_the_same_site(make_site: Callable[..., Path], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pages_staged_by_workers_give_the_same_site(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from broadsheet import pipeline, search
     from broadsheet.write import STAGING
 
@@ -129,8 +145,11 @@ def test_pages_staged_by_workers_give_the_same_site(make_site: Callable[..., Pat
     assert result.stats and result.stats.written == len(result.files)  # counted by file, though folders moved whole
 
     def tree(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-                if p.is_file() and not p.name.startswith(".broadsheet")}
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in root.rglob("*")
+            if p.is_file() and not p.name.startswith(".broadsheet")
+        }
 
     assert tree(tmp_path / "staged") == tree(tmp_path / "memory")
     again = run_build(site, output=tmp_path / "staged", jobs=2)
@@ -191,8 +210,11 @@ def test_chunks_are_bounded_and_cover_everything() -> None:
 
 
 def _tree_of(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and not p.name.startswith(".broadsheet")}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".broadsheet")
+    }
 
 
 def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -214,8 +236,9 @@ def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return rounds
 
 
-def test_ranking_while_rendering_gives_the_same_site(make_site: Callable[..., Path], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ranking_while_rendering_gives_the_same_site(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from broadsheet import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
@@ -232,8 +255,9 @@ def test_ranking_while_rendering_gives_the_same_site(make_site: Callable[..., Pa
     assert again.pages_rendered == 0 and again.stats and again.stats.written == 0
 
 
-def test_a_large_cold_build_reads_bodies_back_from_the_cache(make_site: Callable[..., Path], tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_cold_build_reads_bodies_back_from_the_cache(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A large site's cold build lets go of the bodies once they are in the cache; the workers that
     render the articles' pages (forked afresh every few pages) read theirs back, and the site is the same."""
     from broadsheet import pipeline, search
@@ -251,8 +275,9 @@ def test_a_large_cold_build_reads_bodies_back_from_the_cache(make_site: Callable
     assert _tree_of(tmp_path / "evicted") == _tree_of(tmp_path / "kept")
 
 
-def test_pages_that_show_related_lists_wait_for_them(make_site: Callable[..., Path], tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pages_that_show_related_lists_wait_for_them(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A theme may show related lists anywhere: a page that looks at one before the ranking is done
     is put off, then rendered with the lists."""
     from broadsheet import search
@@ -263,7 +288,8 @@ def test_pages_that_show_related_lists_wait_for_them(make_site: Callable[..., Pa
     (site / "themes/mine/templates").mkdir(parents=True)
     (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
     (site / "themes/mine/templates/list.html").write_text(
-        "{% for a in articles %}{{ a.title }}: {% for r in a.related %}{{ r.title }}; {% endfor %}\n{% endfor %}")
+        "{% for a in articles %}{{ a.title }}: {% for r in a.related %}{{ r.title }}; {% endfor %}\n{% endfor %}"
+    )
     run_build(site, output=tmp_path / "ranked-first", cache=False)
     rounds = _rank_while_rendering(monkeypatch)
     run_build(site, output=tmp_path / "overlapped", jobs=2, cache=False)

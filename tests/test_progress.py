@@ -63,9 +63,9 @@ def test_no_display_unless_a_terminal_or_when_quiet() -> None:
     assert TerminalProgress.for_stream(Terminal(), quiet=False) is not None
 
 
-def test_cli_draws_on_a_terminal_and_clears_the_line(make_site: Callable[..., Path],
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_draws_on_a_terminal_and_clears_the_line(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = make_site({"content/world/a.md": article("Alpha")})
     terminal = Terminal()
@@ -82,8 +82,13 @@ def test_cli_draws_on_a_terminal_and_clears_the_line(make_site: Callable[..., Pa
     assert "\x1b[K" not in terminal.getvalue()
 
 
-def _eager_init(self: TerminalProgress, stream, delay: float = 0.0, interval: float = 0.0,  # type: ignore[no-untyped-def]
-                clock=None) -> None:
+def _eager_init(
+    self: TerminalProgress,
+    stream,
+    delay: float = 0.0,
+    interval: float = 0.0,  # type: ignore[no-untyped-def]
+    clock=None,
+) -> None:
     import time
 
     self.stream, self.delay, self.interval, self.clock = stream, 0.0, 0.0, time.monotonic

@@ -30,11 +30,14 @@ def parse(site: Path, rel: str) -> ET.Element:
 
 
 def test_site_feed_newest_first_full_text(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Older story", date="2026-11-20T10:00:00",
-                                      body="First [link](/world/).", tags=["Floods"], author="ana"),
-        "content/sport/b.md": article("Newer story", date="2026-11-21T10:00:00", summary="A teaser"),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article(
+                "Older story", date="2026-11-20T10:00:00", body="First [link](/world/).", tags=["Floods"], author="ana"
+            ),
+            "content/sport/b.md": article("Newer story", date="2026-11-21T10:00:00", summary="A teaser"),
+        }
+    )
     run_build(site)
     channel = parse(site, "feed.xml").find("channel")
     assert channel is not None
@@ -65,10 +68,12 @@ def test_feed_count_and_summary_only(make_site) -> None:
 
 
 def test_category_feeds_and_alternate_links(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("World story"),
-        "content/sport/b.md": article("Sport story"),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("World story"),
+            "content/sport/b.md": article("Sport story"),
+        }
+    )
     run_build(site)
     titles = [i.findtext("title") for i in parse(site, "category/world/feed.xml").findall("channel/item")]
     assert titles == ["World story"]
@@ -81,8 +86,13 @@ def test_category_feeds_and_alternate_links(make_site) -> None:
 
 
 def test_hostile_title_keeps_feeds_and_sitemaps_valid(make_site) -> None:
-    site = make_site({"content/world/x.md": raw_article(HOSTILE, date="2026-11-29T08:00:00",
-                                                    body="Body & <i>more</i> \x02 text.", tags=[HOSTILE])})
+    site = make_site(
+        {
+            "content/world/x.md": raw_article(
+                HOSTILE, date="2026-11-29T08:00:00", body="Body & <i>more</i> \x02 text.", tags=[HOSTILE]
+            )
+        }
+    )
     run_build(site)
     for rel in ("feed.xml", "category/world/feed.xml", "sitemap.xml", "news-sitemap.xml"):
         parse(site, rel)
@@ -97,16 +107,20 @@ def test_hostile_title_keeps_feeds_and_sitemaps_valid(make_site) -> None:
 
 
 def test_sitemap_lists_pages_with_lastmod(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Alpha", date="2026-11-20T10:00:00", updated="2026-11-25T09:00:00",
-                                      aliases=["/old/alpha/"]),
-        "content/pages/about.md": "---\ntitle: About\n---\n\nUs.\n",
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article(
+                "Alpha", date="2026-11-20T10:00:00", updated="2026-11-25T09:00:00", aliases=["/old/alpha/"]
+            ),
+            "content/pages/about.md": "---\ntitle: About\n---\n\nUs.\n",
+        }
+    )
     run_build(site)
     root = parse(site, "sitemap.xml")
     assert root.tag == f"{{{NS['sm']}}}urlset"
-    entries = {u.findtext("sm:loc", namespaces=NS): u.findtext("sm:lastmod", namespaces=NS)
-               for u in root.findall("sm:url", NS)}
+    entries = {
+        u.findtext("sm:loc", namespaces=NS): u.findtext("sm:lastmod", namespaces=NS) for u in root.findall("sm:url", NS)
+    }
     assert entries["https://news.example.org/world/alpha/"] == "2026-11-25T09:00:00+00:00"
     assert entries["https://news.example.org/"] == "2026-11-25T09:00:00+00:00"
     assert "https://news.example.org/category/world/" in entries
@@ -142,12 +156,14 @@ def test_sitemap_splits_into_an_index(make_site) -> None:
 
 def test_news_sitemap_last_two_days_only(make_site) -> None:
     # The build's now is 2026-11-29T12:00Z (conftest.NOW).
-    site = make_site({
-        "content/world/fresh.md": article("Fresh", date="2026-11-29T09:00:00"),
-        "content/world/edge.md": article("Edge", date="2026-11-27T12:00:00"),
-        "content/world/stale.md": article("Stale", date="2026-11-27T11:59:00"),
-        "site.yml": "title: Gazette\nbase_url: https://g.example/\nlanguage: pt-BR\n",
-    })
+    site = make_site(
+        {
+            "content/world/fresh.md": article("Fresh", date="2026-11-29T09:00:00"),
+            "content/world/edge.md": article("Edge", date="2026-11-27T12:00:00"),
+            "content/world/stale.md": article("Stale", date="2026-11-27T11:59:00"),
+            "site.yml": "title: Gazette\nbase_url: https://g.example/\nlanguage: pt-BR\n",
+        }
+    )
     run_build(site)
     root = parse(site, "news-sitemap.xml")
     urls = root.findall("sm:url", NS)

@@ -19,17 +19,38 @@ from broadsheet.search import find_pagefind
 
 HIDDEN = {
     # file: (front matter, words that only this article uses: title, slug, tag, alias, body)
-    "content/world/draft.md": (article("Zebra crossing plan", body="Quokka sightings.", draft=True,
-                                       tags=["Zebratag"], aliases=["/old/zebra/"], related=["live-story"]),
-                               ("Zebra", "zebra-crossing-plan", "zebratag", "Quokka", "/old/zebra/")),
-    "content/sport/future.md": (article("Narwhal cup final", date="2027-01-02T09:00:00", body="Axolotl goal.",
-                                        tags=["Narwhaltag"], aliases=["/old/narwhal/"]),
-                                ("Narwhal", "narwhal-cup-final", "narwhaltag", "Axolotl", "/old/narwhal/")),
-    "content/world/expired.md": (article("Pangolin recall notice", date="2026-10-02T09:00:00",
-                                         expires="2026-11-01", body="Okapi stock.", tags=["Pangolintag"],
-                                         aliases=["/old/pangolin/"]),
-                                 ("Pangolin", "pangolin-recall-notice", "pangolintag", "Okapi",
-                                  "/old/pangolin/")),
+    "content/world/draft.md": (
+        article(
+            "Zebra crossing plan",
+            body="Quokka sightings.",
+            draft=True,
+            tags=["Zebratag"],
+            aliases=["/old/zebra/"],
+            related=["live-story"],
+        ),
+        ("Zebra", "zebra-crossing-plan", "zebratag", "Quokka", "/old/zebra/"),
+    ),
+    "content/sport/future.md": (
+        article(
+            "Narwhal cup final",
+            date="2027-01-02T09:00:00",
+            body="Axolotl goal.",
+            tags=["Narwhaltag"],
+            aliases=["/old/narwhal/"],
+        ),
+        ("Narwhal", "narwhal-cup-final", "narwhaltag", "Axolotl", "/old/narwhal/"),
+    ),
+    "content/world/expired.md": (
+        article(
+            "Pangolin recall notice",
+            date="2026-10-02T09:00:00",
+            expires="2026-11-01",
+            body="Okapi stock.",
+            tags=["Pangolintag"],
+            aliases=["/old/pangolin/"],
+        ),
+        ("Pangolin", "pangolin-recall-notice", "pangolintag", "Okapi", "/old/pangolin/"),
+    ),
 }
 
 
@@ -43,8 +64,9 @@ def everything(output: Path) -> str:
 
 def hidden_site(make_site) -> Path:
     files: dict[str, str | bytes] = {path: fm for path, (fm, _) in HIDDEN.items()}
-    files["content/world/live.md"] = article("Live story", tags=["Common"], body="Published words.",
-                                             related=["zebra-crossing-plan"])
+    files["content/world/live.md"] = article(
+        "Live story", tags=["Common"], body="Published words.", related=["zebra-crossing-plan"]
+    )
     return make_site(files)
 
 
@@ -110,10 +132,12 @@ def test_aliases_redirect_with_refresh_and_canonical(make_site) -> None:
 
 
 def test_alias_onto_another_article_is_an_error_naming_both(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Alpha", aliases=["/world/beta/"]),
-        "content/world/b.md": article("Beta"),
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Alpha", aliases=["/world/beta/"]),
+            "content/world/b.md": article("Beta"),
+        }
+    )
     errors = build_errors(site)
     clash = [e for e in errors if "world/beta/index.html" in e]
     assert len(clash) == 1
@@ -128,19 +152,26 @@ def test_alias_onto_a_generated_file_is_an_error(make_site) -> None:
 
 def test_reproducible_with_source_date_epoch(make_site, monkeypatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOW.timestamp())))
-    site = make_site({
-        "content/world/a.md": article("Alpha", tags=["X"], image="/img/a.jpg", aliases=["/old/a/"]),
-        "content/sport/b.md": article("Beta", tags=["X"], date="2026-11-28T10:00:00"),
-        "content/pages/about.md": "---\ntitle: About\n---\nUs.",
-        "static/img/a.jpg": b"\xff\xd8\xff",
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Alpha", tags=["X"], image="/img/a.jpg", aliases=["/old/a/"]),
+            "content/sport/b.md": article("Beta", tags=["X"], date="2026-11-28T10:00:00"),
+            "content/pages/about.md": "---\ntitle: About\n---\nUs.",
+            "static/img/a.jpg": b"\xff\xd8\xff",
+        }
+    )
     one, two = site.parent / "one", site.parent / "two"
     run_build(site, now=None, output=one)
     run_build(site, now=None, output=two)
+
     # The manifest records the written files' modification times: bookkeeping, not the site.
     def files(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-                if p.is_file() and p.name != ".broadsheet-manifest.json"}
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ".broadsheet-manifest.json"
+        }
+
     first, second = files(one), files(two)
     assert first.keys() == second.keys() and len(first) > 20
     different = [name for name in first if first[name] != second[name]]
@@ -149,10 +180,12 @@ def test_reproducible_with_source_date_epoch(make_site, monkeypatch) -> None:
 
 @pytest.fixture
 def tokyo_site(make_site) -> Path:
-    return make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntimezone: Asia/Tokyo\ndefault_author: Desk\n"
-                    "categories: [{name: World}, {name: Local News}]\n",
-    })
+    return make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntimezone: Asia/Tokyo\ndefault_author: Desk\n"
+            "categories: [{name: World}, {name: Local News}]\n",
+        }
+    )
 
 
 def test_new_writes_a_complete_draft_and_prints_its_path(tokyo_site, capsys, monkeypatch) -> None:
@@ -164,11 +197,25 @@ def test_new_writes_a_complete_draft_and_prints_its_path(tokyo_site, capsys, mon
     assert Path(printed).resolve() == path and path.is_file()
     text = path.read_text(encoding="utf-8")
     assert "draft: true" in text
-    for key in ("title", "date", "author", "category", "tags", "summary", "image", "image_alt",
-                "image_caption", "source", "source_url", "featured", "draft"):
+    for key in (
+        "title",
+        "date",
+        "author",
+        "category",
+        "tags",
+        "summary",
+        "image",
+        "image_alt",
+        "image_caption",
+        "source",
+        "source_url",
+        "featured",
+        "draft",
+    ):
         assert f"{key}:" in text, key
-    assert set(ARTICLE_KEYS) >= {line.lstrip("# ").split(":")[0] for line in text.split("---")[1].splitlines()
-                                 if ":" in line}
+    assert set(ARTICLE_KEYS) >= {
+        line.lstrip("# ").split(":")[0] for line in text.split("---")[1].splitlines() if ":" in line
+    }
     date_line = next(line for line in text.splitlines() if line.startswith("date: "))
     written = datetime.fromisoformat(date_line.removeprefix("date: "))
     assert written.tzinfo is None  # no offset: it is read in the site's time zone
@@ -194,15 +241,17 @@ def test_new_refuses_to_overwrite(tokyo_site, capsys) -> None:
 
 
 def test_theme_without_archive_or_search_templates_still_builds(make_site) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntheme: bare\n",
-        "themes/bare/templates/article.html": "{{ article.title }}",
-        "themes/bare/templates/index.html": "home",
-        "themes/bare/templates/list.html": "list",
-        "themes/bare/templates/404.html": "404",
-        "themes/bare/templates/alias.html": "alias",
-        "content/world/a.md": article("Alpha"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntheme: bare\n",
+            "themes/bare/templates/article.html": "{{ article.title }}",
+            "themes/bare/templates/index.html": "home",
+            "themes/bare/templates/list.html": "list",
+            "themes/bare/templates/404.html": "404",
+            "themes/bare/templates/alias.html": "alias",
+            "content/world/a.md": article("Alpha"),
+        }
+    )
     result = run_build(site)
     out = site / "output"
     assert (out / "world/alpha/index.html").is_file() and (out / "feed.xml").is_file()

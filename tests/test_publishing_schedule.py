@@ -21,16 +21,18 @@ def run(capsys, *args: str) -> tuple[int, str]:
 
 
 def test_next_embargo_or_expiry_with_its_file(make_site, capsys) -> None:
-    site = make_site({
-        "site.yml": "title: T\nbase_url: https://x.example/\ntimezone: Europe/Paris\n",
-        "content/world/later.md": article("Later story", date="2026-12-05T09:00:00"),
-        "content/world/soon.md": article("Soon story", date="2026-12-01T07:30:00"),
-        "content/world/ends.md": article("Ending story", date="2026-11-01", expires="2026-12-03T00:00:00"),
-        "content/world/draft.md": article("Draft story", date="2026-11-30T00:00:00", draft=True),
-        "content/world/never.md": article("Never seen", date="2026-12-10", expires="2026-12-09"),
-        "content/world/gone.md": article("Already gone", date="2026-11-01", expires="2026-11-02"),
-        "content/world/live.md": article("Live story"),
-    })
+    site = make_site(
+        {
+            "site.yml": "title: T\nbase_url: https://x.example/\ntimezone: Europe/Paris\n",
+            "content/world/later.md": article("Later story", date="2026-12-05T09:00:00"),
+            "content/world/soon.md": article("Soon story", date="2026-12-01T07:30:00"),
+            "content/world/ends.md": article("Ending story", date="2026-11-01", expires="2026-12-03T00:00:00"),
+            "content/world/draft.md": article("Draft story", date="2026-11-30T00:00:00", draft=True),
+            "content/world/never.md": article("Never seen", date="2026-12-10", expires="2026-12-09"),
+            "content/world/gone.md": article("Already gone", date="2026-11-01", expires="2026-11-02"),
+            "content/world/live.md": article("Live story"),
+        }
+    )
     code, out = run(capsys, "schedule", "--source", str(site))
     assert code == 0
     lines = out.splitlines()

@@ -21,17 +21,15 @@ def indexed_urls(output: Path) -> set[str]:
     for fragment in (output / "pagefind/fragment").glob("*.pf_fragment"):
         data = gzip.decompress(fragment.read_bytes())
         assert data.startswith(b"pagefind_dcd")
-        urls.add(json.loads(data[len(b"pagefind_dcd"):])["url"])
+        urls.add(json.loads(data[len(b"pagefind_dcd") :])["url"])
     return urls
 
 
 def test_only_article_pages_mark_a_body(make_site) -> None:
-    site = make_site({"content/world/a.md": article("Alpha"),
-                      "content/pages/about.md": "---\ntitle: About\n---\nUs"})
+    site = make_site({"content/world/a.md": article("Alpha"), "content/pages/about.md": "---\ntitle: About\n---\nUs"})
     run_build(site)
     out = site / "output"
-    marked = {p.relative_to(out).as_posix() for p in out.rglob("*.html")
-              if "data-pagefind-body" in p.read_text()}
+    marked = {p.relative_to(out).as_posix() for p in out.rglob("*.html") if "data-pagefind-body" in p.read_text()}
     assert marked == {"world/alpha/index.html"}
 
 
@@ -47,13 +45,15 @@ def test_search_page_form_and_bundle_links(make_site) -> None:
 
 @needs_pagefind
 def test_index_holds_published_articles_only(make_site) -> None:
-    site = make_site({
-        "content/world/a.md": article("Alpha river story", body="The river rose overnight."),
-        "content/sport/b.md": article("Beta match report", body="A late goal."),
-        "content/world/draft.md": article("Secret draft", draft=True),
-        "content/world/future.md": article("Embargoed story", date="2027-01-01T09:00:00"),
-        "content/pages/about.md": "---\ntitle: About\n---\nWe are a newspaper.",
-    })
+    site = make_site(
+        {
+            "content/world/a.md": article("Alpha river story", body="The river rose overnight."),
+            "content/sport/b.md": article("Beta match report", body="A late goal."),
+            "content/world/draft.md": article("Secret draft", draft=True),
+            "content/world/future.md": article("Embargoed story", date="2027-01-01T09:00:00"),
+            "content/pages/about.md": "---\ntitle: About\n---\nWe are a newspaper.",
+        }
+    )
     result = run_build(site)
     out = site / "output"
     assert not result.warnings

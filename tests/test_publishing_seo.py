@@ -65,13 +65,21 @@ def ld_blocks(head: Head) -> dict[str, dict[str, Any]]:
 
 
 def test_article_head_tags_and_news_article(make_site) -> None:
-    site = make_site({
-        "site.yml": SITE_YML,
-        "content/world/a.md": article("Flood hits Millbrook", date="2026-11-20T10:00:00",
-                                      updated="2026-11-21T08:00:00", summary="Water everywhere.",
-                                      image="/images/flood.jpg", image_alt="A flooded street",
-                                      authors=["Ana Lima", "Bo Chen"], tags=["Floods"]),
-    })
+    site = make_site(
+        {
+            "site.yml": SITE_YML,
+            "content/world/a.md": article(
+                "Flood hits Millbrook",
+                date="2026-11-20T10:00:00",
+                updated="2026-11-21T08:00:00",
+                summary="Water everywhere.",
+                image="/images/flood.jpg",
+                image_alt="A flooded street",
+                authors=["Ana Lima", "Bo Chen"],
+                tags=["Floods"],
+            ),
+        }
+    )
     run_build(site)
     head = head_of(site, "world/flood-hits-millbrook/index.html")
     canonical = [link for link in head.links if link.get("rel") == "canonical"]
@@ -137,8 +145,9 @@ def test_noindex_only_on_404_and_search(make_site) -> None:
 
 
 def test_hostile_title_stays_inside_its_script_and_attributes(make_site) -> None:
-    site = make_site({"content/world/x.md": raw_article(HOSTILE, summary=HOSTILE, image_alt=HOSTILE,
-                                                        image="/x.jpg", tags=[HOSTILE])})
+    site = make_site(
+        {"content/world/x.md": raw_article(HOSTILE, summary=HOSTILE, image_alt=HOSTILE, image="/x.jpg", tags=[HOSTILE])}
+    )
     result = run_build(site)
     url = result.loaded.site.articles[0].url
     page = read(site, url.strip("/") + "/index.html")

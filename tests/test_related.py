@@ -168,10 +168,7 @@ def test_a_follow_up_sharing_names_and_places_but_no_tag_is_found() -> None:
 
 
 def test_on_a_small_site_a_story_on_several_articles_still_links_them() -> None:
-    docs = [
-        doc(f"other-{k}", f"Budget talks {k} stall in parliament over pensions {k}.", days=k)
-        for k in range(16)
-    ]
+    docs = [doc(f"other-{k}", f"Budget talks {k} stall in parliament over pensions {k}.", days=k) for k in range(16)]
     docs += [doc(f"storm-{k}", f"Storm Ilse hits Bergen; ferries cancelled {k}.", days=k) for k in range(4)]
     lists = compute_related(docs, SETTINGS)
     assert set(lists["storm-0"][:3]) == {"storm-1", "storm-2", "storm-3"}
@@ -188,10 +185,7 @@ def test_story_clusters_are_found_with_high_precision(stories: Stories) -> None:
 
 
 def test_explanations_follow_the_list_and_shares_sum_to_one(stories: Stories) -> None:
-    docs = [
-        dataclasses.replace(d, pinned=(stories[0][5].slug,)) if k == 40 else d
-        for k, d in enumerate(stories[0])
-    ]
+    docs = [dataclasses.replace(d, pinned=(stories[0][5].slug,)) if k == 40 else d for k, d in enumerate(stories[0])]
     index = build_related_index(docs, SETTINGS)
     for key in (docs[40].key, docs[100].key):
         explained = explain_in(index, key)
@@ -283,12 +277,8 @@ def test_adding_and_removing_articles_incrementally_equals_a_full_build(stories:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    st.lists(st.tuples(st.integers(0, 119), st.integers(0, 119), st.integers(0, 6)), min_size=1, max_size=6)
-)
-def test_any_sequence_of_changes_equals_a_full_build(
-    stories: Stories, steps: list[tuple[int, int, int]]
-) -> None:
+@given(st.lists(st.tuples(st.integers(0, 119), st.integers(0, 119), st.integers(0, 6)), min_size=1, max_size=6))
+def test_any_sequence_of_changes_equals_a_full_build(stories: Stories, steps: list[tuple[int, int, int]]) -> None:
     pool = stories[0][:120]
     docs = {d.key: d for d in pool[:100]}
     index = build_related_index(list(docs.values()), SETTINGS)

@@ -18,14 +18,18 @@ from broadsheet.serve import Notice
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    return write_site(tmp_path / "site", {
-        "content/world/flood.md": article("Flood hits Millbrook", body="The river rose overnight.",
-                                          tags=["Floods"]),
-        "content/world/storm.md": article("Storm warning", date="2026-11-21T08:00:00", tags=["Floods"]),
-        "content/sport/cup.md": article("Cup run ends", date="2026-11-19"),
-        "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
-        "static/css/site.css": "body { color: black }\n",
-    })
+    return write_site(
+        tmp_path / "site",
+        {
+            "content/world/flood.md": article(
+                "Flood hits Millbrook", body="The river rose overnight.", tags=["Floods"]
+            ),
+            "content/world/storm.md": article("Storm warning", date="2026-11-21T08:00:00", tags=["Floods"]),
+            "content/sport/cup.md": article("Cup run ends", date="2026-11-19"),
+            "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
+            "static/css/site.css": "body { color: black }\n",
+        },
+    )
 
 
 def rewrite(path: Path, old: str, new: str) -> None:
@@ -190,8 +194,7 @@ def test_new_folders_and_deleted_articles_are_followed(site: Path) -> None:
             browser = await Browser.open(session)
             (site / "content/science").mkdir()
             await asyncio.sleep(0.3)  # let the new folder be watched before writing into it
-            (site / "content/science/moon.md").write_text(article("Moon landing", date="2026-11-25"),
-                                                          encoding="utf-8")
+            (site / "content/science/moon.md").write_text(article("Moon landing", date="2026-11-25"), encoding="utf-8")
             while get(session, "/science/moon-landing/")[0] != 200:
                 await browser.reload()
             (site / "content/sport/cup.md").unlink()
@@ -233,8 +236,12 @@ def test_command_line_serve_prints_the_url_serves_and_stops(site: Path) -> None:
 
     from conftest import REPO
 
-    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "serve", "--source", str(site), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "serve", "--source", str(site), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines = []

@@ -43,8 +43,9 @@ def full_build(site: Path, **options: object) -> dict[str, bytes]:
 
 def html_showing(live: IncrementalSite, url: str) -> set[str]:
     """Rendered pages (not feeds or sitemaps) that link to ``url``, and its own page."""
-    return {u for u, data in live.pages.items() if f'"{url}"'.encode() in data and not u.endswith((".xml", ".txt"))
-            } | {url}
+    return {u for u, data in live.pages.items() if f'"{url}"'.encode() in data and not u.endswith((".xml", ".txt"))} | {
+        url
+    }
 
 
 def templated(live: IncrementalSite) -> list[str]:
@@ -86,8 +87,12 @@ def newsroom(tmp_path: Path) -> Path:
     for i in range(9):
         cat = ("world", "sport", "culture")[i % 3]
         files[f"content/{cat}/story-{i}.md"] = article(
-            f"Story {i}", date=f"2026-11-{10 + i:02d}T09:00:00", body=f"Body of story {i}.",
-            tags=[f"t{i % 2}", "common"] if i % 4 else [f"t{i % 2}"], author="ana" if i % 2 else "ben")
+            f"Story {i}",
+            date=f"2026-11-{10 + i:02d}T09:00:00",
+            body=f"Body of story {i}.",
+            tags=[f"t{i % 2}", "common"] if i % 4 else [f"t{i % 2}"],
+            author="ana" if i % 2 else "ben",
+        )
     return write_site(tmp_path / "site", files)
 
 
@@ -129,8 +134,15 @@ def test_title_edit_moves_nothing_but_updates_every_page_showing_it(newsroom: Pa
 def test_date_change_reorders_listings(newsroom: Path) -> None:
     live = start(newsroom)
     path = newsroom / "content/world/story-0.md"
-    result = live.update([edit(newsroom, "content/world/story-0.md",
-                               path.read_text().replace("2026-11-10T09:00:00", "2026-11-25T09:00:00"))])
+    result = live.update(
+        [
+            edit(
+                newsroom,
+                "content/world/story-0.md",
+                path.read_text().replace("2026-11-10T09:00:00", "2026-11-25T09:00:00"),
+            )
+        ]
+    )
     assert result.ok and result.replanned
     assert "/" in result.changed_urls and "/category/world/" in result.changed_urls
     home = live.pages["/"].decode()
@@ -184,8 +196,9 @@ def test_broken_front_matter_reports_then_recovers(newsroom: Path) -> None:
     before = dict(live.pages)
     path = newsroom / "content/world/story-3.md"
     good = path.read_text()
-    result = live.update([edit(newsroom, "content/world/story-3.md", good.replace('title: "Story 3"',
-                                                                                   "title: Breaking: fire"))])
+    result = live.update(
+        [edit(newsroom, "content/world/story-3.md", good.replace('title: "Story 3"', "title: Breaking: fire"))]
+    )
     assert not result.ok
     assert [e.location() for e in result.errors] == ["content/world/story-3.md:2"]
     assert live.pages == before  # the last good pages stay
@@ -213,8 +226,12 @@ def png(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = b"".join(b"\x00" + b"\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_a_replaced_image_updates_the_sizes_pages_give_it(newsroom: Path) -> None:
@@ -253,16 +270,32 @@ def frozen_statistics_build(site: Path, live: IncrementalSite) -> dict[str, byte
 def test_local_related_folds_edits_into_the_index(newsroom: Path) -> None:
     live = start(newsroom, related="local")
     path = newsroom / "content/culture/story-5.md"
-    result = live.update([edit(newsroom, "content/culture/story-5.md",
-                               path.read_text().replace('["t1", "common"]', '["t0"]'))])
+    result = live.update(
+        [edit(newsroom, "content/culture/story-5.md", path.read_text().replace('["t1", "common"]', '["t0"]'))]
+    )
     assert result.ok
     assert in_memory(live) == frozen_statistics_build(newsroom, live)
 
 
 # --------------------------------------------------------------------------- random edits
 
-EDITS = ("body", "title", "date", "tags", "category", "draft", "featured", "add", "delete", "break",
-         "alias", "page", "ignored", "summary", "image")
+EDITS = (
+    "body",
+    "title",
+    "date",
+    "tags",
+    "category",
+    "draft",
+    "featured",
+    "add",
+    "delete",
+    "break",
+    "alias",
+    "page",
+    "ignored",
+    "summary",
+    "image",
+)
 
 
 def apply_edit(site: Path, kind: str, n: int) -> list[Path]:
@@ -272,16 +305,23 @@ def apply_edit(site: Path, kind: str, n: int) -> list[Path]:
     target = articles[n % len(articles)] if articles else None
     if kind == "add" or target is None:
         cat = ("world", "sport", "culture", "science")[n % 4]
-        return [edit(site, f"content/{cat}/added-{n}.md",
-                     article(f"Added {n}", date=f"2026-11-{1 + n % 27:02d}T08:00:00", tags=[f"t{n % 3}"]))]
+        return [
+            edit(
+                site,
+                f"content/{cat}/added-{n}.md",
+                article(f"Added {n}", date=f"2026-11-{1 + n % 27:02d}T08:00:00", tags=[f"t{n % 3}"]),
+            )
+        ]
     text = target.read_text(encoding="utf-8")
     if kind == "body":
         text += f"\nMore text {n}.\n"
     elif kind == "title":
         text = text.replace('title: "', f'title: "Re{n} ', 1)
     elif kind == "date":
-        text = "\n".join(f"date: 2026-11-{1 + n % 27:02d}T07:00:00" if line.startswith("date:") else line
-                         for line in text.split("\n"))
+        text = "\n".join(
+            f"date: 2026-11-{1 + n % 27:02d}T07:00:00" if line.startswith("date:") else line
+            for line in text.split("\n")
+        )
     elif kind == "tags":
         if "tags:" not in text:
             text = text.replace("---\n", f"---\ntags: [t{n % 3}, Common]\n", 1)
@@ -313,8 +353,10 @@ def apply_edit(site: Path, kind: str, n: int) -> list[Path]:
     elif kind == "page":
         return [edit(site, "content/pages/about.md", f"---\ntitle: About {n}\n---\nWe report {n}.\n")]
     elif kind == "ignored":
-        return [edit(site, str(target.relative_to(site)) + "~", "backup"),
-                edit(site, str(target.with_name(f".{target.name}.swp").relative_to(site)), "swap")]
+        return [
+            edit(site, str(target.relative_to(site)) + "~", "backup"),
+            edit(site, str(target.with_name(f".{target.name}.swp").relative_to(site)), "swap"),
+        ]
     target.write_text(text, encoding="utf-8")
     return [target]
 
@@ -334,15 +376,15 @@ def check_against_full_build(live: IncrementalSite, site: Path, result: UpdateRe
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 50)), min_size=1, max_size=6),
-       st.booleans())
+@given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 50)), min_size=1, max_size=6), st.booleans())
 def test_random_edits_match_a_full_build(edits: list[tuple[str, int]], batch: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
         files = {"site.yml": SITE_YML, "content/pages/about.md": "---\ntitle: About\n---\nWe report.\n"}
         for i in range(7):
             files[f"content/{('world', 'sport', 'culture')[i % 3]}/s{i}.md"] = article(
-                f"Story {i}", date=f"2026-11-{10 + i}T09:00:00", tags=[f"t{i % 3}", "common"][: 1 + i % 2])
+                f"Story {i}", date=f"2026-11-{10 + i}T09:00:00", tags=[f"t{i % 3}", "common"][: 1 + i % 2]
+            )
         write_site(site, files)
         live = start(site, related="exact")
         pending: list[Path] = []
@@ -361,8 +403,6 @@ def test_helpers_cover_every_edit_kind(newsroom: Path) -> None:
         check_against_full_build(live, newsroom, live.update(apply_edit(newsroom, kind, i)))
 
 
-
-
 def test_a_site_that_starts_broken_recovers(newsroom: Path) -> None:
     good = (newsroom / "site.yml").read_text()
     edit(newsroom, "site.yml", good + "colour: blue\n")
@@ -378,13 +418,15 @@ def test_a_site_that_starts_broken_recovers(newsroom: Path) -> None:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 50)), min_size=1, max_size=5))
 def test_random_edits_with_a_kept_related_index_match_a_build_with_the_same_statistics(
-        edits: list[tuple[str, int]]) -> None:
+    edits: list[tuple[str, int]],
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
         files = {"site.yml": SITE_YML, "content/pages/about.md": "---\ntitle: About\n---\nWe report.\n"}
         for i in range(7):
             files[f"content/{('world', 'sport', 'culture')[i % 3]}/s{i}.md"] = article(
-                f"Story {i}", date=f"2026-11-{10 + i}T09:00:00", tags=[f"t{i % 3}", "common"][: 1 + i % 2])
+                f"Story {i}", date=f"2026-11-{10 + i}T09:00:00", tags=[f"t{i % 3}", "common"][: 1 + i % 2]
+            )
         write_site(site, files)
         live = start(site, related="local")
         for kind, n in edits:

@@ -18,11 +18,14 @@ from broadsheet.serve.server import Guard, request_url
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     (tmp_path / "secret.txt").write_text("top secret", encoding="utf-8")
-    return write_site(tmp_path / "site", {
-        "content/world/a.md": article("Alpha story"),
-        "static/files/ok.txt": "public",
-        "static/files/notes.txt": "public notes",
-    })
+    return write_site(
+        tmp_path / "site",
+        {
+            "content/world/a.md": article("Alpha story"),
+            "static/files/ok.txt": "public",
+            "static/files/notes.txt": "public notes",
+        },
+    )
 
 
 HOSTILE_PATHS = [
@@ -78,8 +81,17 @@ def test_symlinks_out_of_the_site_are_not_served(site: Path) -> None:
         assert status == 404 and b"top secret" not in body
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1",
-                                  "localhost.evil.example:{port}", "127.0.0.1:{port}@evil.example", ""])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:{port}",
+        "127.0.0.1:1",
+        "localhost.evil.example:{port}",
+        "127.0.0.1:{port}@evil.example",
+        "",
+    ],
+)
 def test_foreign_host_headers_are_refused(site: Path, host: str) -> None:
     with running(site) as session:
         status, _, body = get(session, "/world/alpha-story/", {"Host": host.format(port=session.port)})
@@ -97,14 +109,23 @@ def test_missing_host_is_refused(site: Path) -> None:
         assert raw_status(session, b"GET / HTTP/1.0\r\n\r\n") == 400
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "http://evil.example:{port}", "null",
-                                    "http://127.0.0.1.evil.example:{port}", "http://127.0.0.1:1"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        "http://evil.example:{port}",
+        "null",
+        "http://127.0.0.1.evil.example:{port}",
+        "http://127.0.0.1:1",
+    ],
+)
 def test_websockets_from_other_origins_are_refused(site: Path, origin: str) -> None:
     with running(site) as session:
 
         async def connect() -> int:
-            request = HTTPRequest(f"ws://127.0.0.1:{session.port}/livereload",
-                                  headers={"Origin": origin.format(port=session.port)})
+            request = HTTPRequest(
+                f"ws://127.0.0.1:{session.port}/livereload", headers={"Origin": origin.format(port=session.port)}
+            )
             try:
                 conn = await asyncio.wait_for(websocket_connect(request), TIMEOUT)
             except HTTPClientError as exc:
@@ -120,9 +141,10 @@ def test_websocket_with_a_foreign_host_is_refused(site: Path) -> None:
     with running(site) as session:
 
         async def connect() -> int:
-            request = HTTPRequest(f"ws://127.0.0.1:{session.port}/livereload",
-                                  headers={"Host": f"evil.example:{session.port}",
-                                           "Origin": f"http://evil.example:{session.port}"})
+            request = HTTPRequest(
+                f"ws://127.0.0.1:{session.port}/livereload",
+                headers={"Host": f"evil.example:{session.port}", "Origin": f"http://evil.example:{session.port}"},
+            )
             try:
                 conn = await asyncio.wait_for(websocket_connect(request), TIMEOUT)
             except HTTPClientError as exc:
@@ -133,9 +155,15 @@ def test_websocket_with_a_foreign_host_is_refused(site: Path) -> None:
         assert run(connect) == 400
 
 
-@pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
-                                     {"Referer": "http://evil.example/page"},
-                                     {"Host": "evil.example:{port}"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Referer": "http://evil.example/page"},
+        {"Host": "evil.example:{port}"},
+    ],
+)
 def test_forcereload_is_not_reachable_from_other_origins(site: Path, headers: dict[str, str]) -> None:
     with running(site) as session:
         sent = {k: v.format(port=session.port) for k, v in headers.items()}
@@ -147,9 +175,12 @@ def test_forcereload_from_the_preview_itself_reloads(site: Path) -> None:
 
         async def scenario() -> dict[str, object]:
             browser = await Browser.open(session)
-            status, _, _ = await asyncio.to_thread(get, session, "/forcereload?path=/world/alpha-story/",
-                                                   {"Sec-Fetch-Site": "same-origin",
-                                                    "Origin": f"http://127.0.0.1:{session.port}"})
+            status, _, _ = await asyncio.to_thread(
+                get,
+                session,
+                "/forcereload?path=/world/alpha-story/",
+                {"Sec-Fetch-Site": "same-origin", "Origin": f"http://127.0.0.1:{session.port}"},
+            )
             assert status == 200
             message = await browser.reload()
             browser.close()
@@ -164,8 +195,7 @@ def test_binds_loopback_by_default(site: Path) -> None:
         assert session.url.startswith("http://127.0.0.1:")
 
 
-def test_other_hosts_need_the_flag_and_are_warned_about(site: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_other_hosts_need_the_flag_and_are_warned_about(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from broadsheet.cli import main
 
     no_site = str(site / "content")  # no site.yml there: stops after the warning

@@ -22,22 +22,25 @@ from broadsheet.serve.watch import ChangeBatcher, SiteEventHandler, wanted
 ROOT = Path("/site")
 
 
-@pytest.mark.parametrize(("rel", "mode", "expected"), [
-    ("site.yml", "site", True),
-    ("README.md", "site", False),
-    ("output/index.html", "site", False),
-    ("content", "site", True),
-    ("world/a.md", "content", True),
-    ("world/a.md~", "content", False),
-    ("world/.a.md.swp", "content", False),
-    ("world/4913", "content", False),
-    ("world/a.md___jb_tmp___", "content", False),
-    ("world/.#a.md", "content", False),
-    ("_drafts/a.md", "content", False),
-    ("templates/_macros.html", "theme", True),  # theme templates may start with '_'
-    ("templates/.base.html.swp", "theme", False),
-    ("templates/base.html~", "theme", False),
-])
+@pytest.mark.parametrize(
+    ("rel", "mode", "expected"),
+    [
+        ("site.yml", "site", True),
+        ("README.md", "site", False),
+        ("output/index.html", "site", False),
+        ("content", "site", True),
+        ("world/a.md", "content", True),
+        ("world/a.md~", "content", False),
+        ("world/.a.md.swp", "content", False),
+        ("world/4913", "content", False),
+        ("world/a.md___jb_tmp___", "content", False),
+        ("world/.#a.md", "content", False),
+        ("_drafts/a.md", "content", False),
+        ("templates/_macros.html", "theme", True),  # theme templates may start with '_'
+        ("templates/.base.html.swp", "theme", False),
+        ("templates/base.html~", "theme", False),
+    ],
+)
 def test_wanted(rel: str, mode: str, expected: bool) -> None:
     assert wanted(ROOT / rel, ROOT, mode) is expected
 
@@ -49,16 +52,23 @@ def collect(mode: str = "content") -> tuple[SiteEventHandler, list[Path]]:
 
 def test_reads_are_not_changes() -> None:
     handler, seen = collect()
-    for event in (FileOpenedEvent("/site/world/a.md"), FileClosedNoWriteEvent("/site/world/a.md"),
-                  DirModifiedEvent("/site/world")):
+    for event in (
+        FileOpenedEvent("/site/world/a.md"),
+        FileClosedNoWriteEvent("/site/world/a.md"),
+        DirModifiedEvent("/site/world"),
+    ):
         handler.dispatch(event)
     assert seen == []
 
 
 def test_writes_creations_and_deletions_are_changes() -> None:
     handler, seen = collect()
-    for event in (FileCreatedEvent("/site/world/b.md"), FileModifiedEvent("/site/world/b.md"),
-                  FileClosedEvent("/site/world/b.md"), FileDeletedEvent("/site/world/c.md")):
+    for event in (
+        FileCreatedEvent("/site/world/b.md"),
+        FileModifiedEvent("/site/world/b.md"),
+        FileClosedEvent("/site/world/b.md"),
+        FileDeletedEvent("/site/world/c.md"),
+    ):
         handler.dispatch(event)
     assert seen == [ROOT / "world/b.md"] * 3 + [ROOT / "world/c.md"]
 

@@ -69,23 +69,38 @@ def png(size: tuple[int, int]) -> bytes:
 @pytest.fixture
 def site(make_site) -> Path:  # type: ignore[no-untyped-def]
     """A small newsroom built with the frontier theme."""
-    root = make_site({
-        "site.yml": SITE_YML,
-        "static/images/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"></svg>',
-        "static/images/ana.png": png((256, 256)),
-        "static/images/flood.png": png((1200, 675)),
-        "content/world/flood.md": article(
-            "Flood hits Millbrook & Saltmarsh", date="2026-11-20T10:00:00", body=BODY, author="ana",
-            tags=["Floods", "Corran"], image="/images/flood.png", image_alt="Water in the high street",
-            image_caption="Millbrook on Tuesday.", source="VOA", source_url="https://www.voanews.com/a/1",
-            updated="2026-11-21T08:00:00"),
-        "content/world/rain.md": article("Rain warning for the Corran", date="2026-11-19T10:00:00",
-                                         tags=["Floods", "Corran"], image="/images/flood.png"),
-        "content/world/wire.md": article("Wire story without link", date="2026-11-18T10:00:00",
-                                         source="VOA", tags=["Corran"]),
-        "content/sport/cup.md": article("Cup run ends", date="2026-11-17T10:00:00", tags=["Floods"]),
-        "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
-    })
+    root = make_site(
+        {
+            "site.yml": SITE_YML,
+            "static/images/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"></svg>',
+            "static/images/ana.png": png((256, 256)),
+            "static/images/flood.png": png((1200, 675)),
+            "content/world/flood.md": article(
+                "Flood hits Millbrook & Saltmarsh",
+                date="2026-11-20T10:00:00",
+                body=BODY,
+                author="ana",
+                tags=["Floods", "Corran"],
+                image="/images/flood.png",
+                image_alt="Water in the high street",
+                image_caption="Millbrook on Tuesday.",
+                source="VOA",
+                source_url="https://www.voanews.com/a/1",
+                updated="2026-11-21T08:00:00",
+            ),
+            "content/world/rain.md": article(
+                "Rain warning for the Corran",
+                date="2026-11-19T10:00:00",
+                tags=["Floods", "Corran"],
+                image="/images/flood.png",
+            ),
+            "content/world/wire.md": article(
+                "Wire story without link", date="2026-11-18T10:00:00", source="VOA", tags=["Corran"]
+            ),
+            "content/sport/cup.md": article("Cup run ends", date="2026-11-17T10:00:00", tags=["Floods"]),
+            "content/pages/about.md": "---\ntitle: About us\n---\n\nWe are a newspaper.\n",
+        }
+    )
     run_build(root)
     return root
 
@@ -115,6 +130,7 @@ def text(html: str) -> str:
 
 # ---- budgets and external requests -------------------------------------------------------
 
+
 def test_css_and_js_stay_within_budget() -> None:
     css = sum(p.stat().st_size for p in THEME.rglob("*.css"))
     js = sum(p.stat().st_size for p in THEME.rglob("*.js"))
@@ -141,6 +157,7 @@ def test_dark_scheme_follows_the_system() -> None:
 
 # ---- every page ----------------------------------------------------------------------------
 
+
 def test_every_img_has_width_height_and_alt(site: Path) -> None:
     pages = sorted((site / "output").rglob("*.html"))
     assert pages
@@ -163,8 +180,15 @@ def test_real_image_sizes_and_lazy_loading(site: Path) -> None:
 
 
 def test_chrome_on_every_page(site: Path) -> None:
-    for rel in ("index.html", "world/flood-hits-millbrook-saltmarsh/index.html", "category/world/index.html",
-                "tag/floods/index.html", "author/ana/index.html", "about/index.html", "404.html"):
+    for rel in (
+        "index.html",
+        "world/flood-hits-millbrook-saltmarsh/index.html",
+        "category/world/index.html",
+        "tag/floods/index.html",
+        "author/ana/index.html",
+        "about/index.html",
+        "404.html",
+    ):
         page = read(site, rel)
         assert '<a class="skip-link" href="#main">' in page, rel
         assert '<main id="main"' in page and "<footer" in page and "<header" in page, rel
@@ -190,6 +214,7 @@ def test_current_section_is_marked(site: Path) -> None:
 
 
 # ---- article page ------------------------------------------------------------------------------
+
 
 def test_article_page(site: Path) -> None:
     page = read(site, "world/flood-hits-millbrook-saltmarsh/index.html")
@@ -238,6 +263,7 @@ def test_related_block_markup(site: Path) -> None:
 
 # ---- front page, listings, 404 ----------------------------------------------------------------------
 
+
 def test_front_page(site: Path) -> None:
     page = read(site, "index.html")
     lead = page.split('class="lead-stories"')[1].split("</section>")[0]
@@ -265,16 +291,20 @@ def test_not_found_page(site: Path) -> None:
 
 
 def test_a_site_theme_overrides_one_partial(make_site) -> None:  # type: ignore[no-untyped-def]
-    root = make_site({
-        "site.yml": SITE_YML + "theme: courier\n",
-        "themes/courier/theme.yml": "name: courier\nextends: frontier\n",
-        "themes/courier/templates/partials/extra_head.html":
-            '<link rel="stylesheet" href="/theme/css/courier.css">\n',
-        "themes/courier/templates/partials/footer.html":
-            "<footer>{{ site.copyright }} Printed in Port Alder.</footer>\n",
-        "themes/courier/static/css/courier.css": ":root { --accent: #005a8d; }\n",
-        "content/world/a.md": article("Alpha"),
-    })
+    root = make_site(
+        {
+            "site.yml": SITE_YML + "theme: courier\n",
+            "themes/courier/theme.yml": "name: courier\nextends: frontier\n",
+            "themes/courier/templates/partials/extra_head.html": (
+                '<link rel="stylesheet" href="/theme/css/courier.css">\n'
+            ),
+            "themes/courier/templates/partials/footer.html": (
+                "<footer>{{ site.copyright }} Printed in Port Alder.</footer>\n"
+            ),
+            "themes/courier/static/css/courier.css": ":root { --accent: #005a8d; }\n",
+            "content/world/a.md": article("Alpha"),
+        }
+    )
     run_build(root)
     page = read(root, "world/alpha/index.html")
     assert '<link rel="stylesheet" href="/theme/css/style.css">' in page
@@ -284,6 +314,7 @@ def test_a_site_theme_overrides_one_partial(make_site) -> None:  # type: ignore[
 
 
 # ---- the Jinja environment writes what plain Jinja would ---------------------------------
+
 
 class MarkupSubclass(Markup):
     """Markup of another class, which escape_output leaves to escape."""
@@ -302,10 +333,24 @@ class Shown:
         return "<b>shown</b>"
 
 
-@pytest.mark.parametrize("value", [
-    "plain", "Tom & Jerry's <b>\"best\"</b>", "", Markup("<i>safe</i>"), 1200, -3, True, None, 2.5,
-    Shown(), ["<a>"], MarkupSubclass("<s>x</s>"), StrSubclass("<u>"),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'Tom & Jerry\'s <b>"best"</b>',
+        "",
+        Markup("<i>safe</i>"),
+        1200,
+        -3,
+        True,
+        None,
+        2.5,
+        Shown(),
+        ["<a>"],
+        MarkupSubclass("<s>x</s>"),
+        StrSubclass("<u>"),
+    ],
+)
 def test_escape_output_writes_the_text_escape_writes(value: object) -> None:
     assert escape_output(value) == str(escape(value))
 
@@ -319,8 +364,9 @@ TEMPLATES = {
         "{% include 'card.html' %}|{{ title | e }}|{{ title | safe }}|"
         "{% for i in [1, 2] %}{{ m.wrap(i) }}{{ shout() }}{{ m.wrap(v=loop.index) }}{% endfor %}"
     ),
-    "macros.html": ("{% macro wrap(v) %}<em>{{ v }}</em>{% endmacro %}"
-                    "{% macro box() %}<div>{{ caller() }}</div>{% endmacro %}"),
+    "macros.html": (
+        "{% macro wrap(v) %}<em>{{ v }}</em>{% endmacro %}{% macro box() %}<div>{{ caller() }}</div>{% endmacro %}"
+    ),
     "card.html": "<article>{{ title }} {{ count }}</article>",
     "feed.txt": "{{ title }} {{ html }}",
 }
@@ -328,10 +374,20 @@ TEMPLATES = {
 
 @pytest.mark.parametrize("name", ["page.html", "feed.txt"])
 def test_site_environment_renders_what_jinja_renders(name: str) -> None:
-    options: dict[str, Any] = {"loader": jinja2.DictLoader(TEMPLATES), "undefined": jinja2.StrictUndefined,
-                               "autoescape": jinja2.select_autoescape(["html"], default_for_string=True)}
-    context = {"title": "Tom & Jerry's <b>", "html": Markup("<p>x</p>"), "count": 3, "flag": False,
-               "none": None, "items": ["<a>"], "raw": False}
+    options: dict[str, Any] = {
+        "loader": jinja2.DictLoader(TEMPLATES),
+        "undefined": jinja2.StrictUndefined,
+        "autoescape": jinja2.select_autoescape(["html"], default_for_string=True),
+    }
+    context = {
+        "title": "Tom & Jerry's <b>",
+        "html": Markup("<p>x</p>"),
+        "count": 3,
+        "flag": False,
+        "none": None,
+        "items": ["<a>"],
+        "raw": False,
+    }
     plain, ours = jinja2.Environment(**options), SiteEnvironment(**options)
     for env in (plain, ours):  # a function that asks for the context gets it
         env.globals["shout"] = jinja2.pass_context(lambda ctx: ctx["title"].upper())
@@ -344,8 +400,9 @@ def test_site_environment_renders_what_jinja_renders(name: str) -> None:
 def frontier_environment(root: Path, files_fixed: bool = False) -> jinja2.Environment:
     """The frontier theme's environment for a site at ``root``, in the New York time zone."""
     tz = ZoneInfo("America/New_York")
-    return make_environment(load_theme("frontier", root), "https://example.org/", lambda d: d.astimezone(tz),
-                            root, files_fixed=files_fixed)
+    return make_environment(
+        load_theme("frontier", root), "https://example.org/", lambda d: d.astimezone(tz), root, files_fixed=files_fixed
+    )
 
 
 def test_date_filters_tell_apart_the_two_readings_of_a_repeated_hour(tmp_path: Path) -> None:
@@ -353,8 +410,9 @@ def test_date_filters_tell_apart_the_two_readings_of_a_repeated_hour(tmp_path: P
     first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
     second = first.replace(fold=1)
     assert first == second  # same zone: Python compares the clock readings and ignores fold
-    out = env.from_string('{{ a | isodate }} {{ b | isodate }} {{ a | date("%H:%M %Z") }} {{ b | date("%H:%M %Z") }}'
-                          ).render(a=first, b=second)
+    out = env.from_string(
+        '{{ a | isodate }} {{ b | isodate }} {{ a | date("%H:%M %Z") }} {{ b | date("%H:%M %Z") }}'
+    ).render(a=first, b=second)
     assert out == "2026-11-01T01:30:00-04:00 2026-11-01T01:30:00-05:00 01:30 EDT 01:30 EST"
 
 

@@ -46,8 +46,9 @@ def test_warm_build_reads_no_kept_page_back(make_site: Callable[..., Path], monk
     assert result.pages_rendered == 0 and calls == [] and reads == []
 
 
-def test_kept_page_without_remembered_facts_is_read_back(make_site: Callable[..., Path],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kept_page_without_remembered_facts_is_read_back(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = make_site({"content/world/a.md": article("Alpha")})
     run_build(site)
@@ -62,8 +63,9 @@ def test_kept_page_without_remembered_facts_is_read_back(make_site: Callable[...
     assert calls == []
 
 
-def test_broken_link_still_reported_when_its_page_is_kept(make_site: Callable[..., Path],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_link_still_reported_when_its_page_is_kept(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = make_site({"content/world/a.md": article("Alpha", body="See [gone](/world/nowhere/).")})
     fresh = [w.message for w in run_build(site).warnings if "broken" in w.message]
@@ -87,8 +89,9 @@ def test_no_search_skips_the_index(make_site: Callable[..., Path], monkeypatch: 
     assert ran == []
 
 
-def test_related_ranked_again_only_when_what_it_reads_changes(make_site: Callable[..., Path],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_related_ranked_again_only_when_what_it_reads_changes(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     calls: list[int] = []
     real = pipeline.related_stage.compute_related
@@ -122,9 +125,21 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
         text_bytes: int = 20
 
     def doc(text: str) -> Article:
-        return Article("content/world/a.md", "A", "a", "/a/", datetime(2026, 1, 1, tzinfo=UTC), (),
-                       Category("world", "World", "/category/world/"), (Tag("t", "t", "/tag/t/"),), "S",
-                       Body(f"<p>{text}</p>", text), "", len(text.split()), 1)
+        return Article(
+            "content/world/a.md",
+            "A",
+            "a",
+            "/a/",
+            datetime(2026, 1, 1, tzinfo=UTC),
+            (),
+            Category("world", "World", "/category/world/"),
+            (Tag("t", "t", "/tag/t/"),),
+            "S",
+            Body(f"<p>{text}</p>", text),
+            "",
+            len(text.split()),
+            1,
+        )
 
     def key(text: str) -> str:
         return pipeline.related_inputs_key([doc(text)], Reading())  # type: ignore[arg-type]
@@ -137,13 +152,13 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
     stored = pipeline.related_inputs_key([doc("x " * 2000)], RelatedSettings())
     lazy = doc("x " * 2000)
     unread = Body(fetch=lambda: ("", ""), opening=lazy.body.opening, blank=False)
-    assert stored == pipeline.related_inputs_key([dataclasses.replace(lazy, body=unread)],
-                                                 RelatedSettings())
+    assert stored == pipeline.related_inputs_key([dataclasses.replace(lazy, body=unread)], RelatedSettings())
     assert not unread.loaded
 
 
-def test_sitemaps_kept_while_their_entries_are_the_same(make_site: Callable[..., Path],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sitemaps_kept_while_their_entries_are_the_same(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     made: list[int] = []
     real = pipeline.sitemap_files
@@ -166,8 +181,9 @@ def test_sitemaps_kept_while_their_entries_are_the_same(make_site: Callable[...,
     assert len(made) == 3 and b"/world/new-story/" in (site / "output/sitemap.xml").read_bytes()
 
 
-def test_feeds_kept_while_what_they_show_is_the_same(make_site: Callable[..., Path], tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_feeds_kept_while_what_they_show_is_the_same(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     made: list[int] = []
     real = pipeline.feed_files
@@ -198,14 +214,17 @@ def test_feeds_kept_while_what_they_show_is_the_same(make_site: Callable[..., Pa
         assert (site / "output" / feed).read_bytes() == (fresh / feed).read_bytes()
 
 
-def test_warm_builds_check_only_links_that_can_have_changed(make_site: Callable[..., Path],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warm_builds_check_only_links_that_can_have_changed(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With the same files in the output, kept pages are not checked again, yet every warning stays."""
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
-    site = make_site({
-        **{f"content/world/a{i}.md": article(f"Story {i}") for i in range(4)},
-        "content/world/broken.md": article("Broken", body="See [the report](/reports/2026/)."),
-    })
+    site = make_site(
+        {
+            **{f"content/world/a{i}.md": article(f"Story {i}") for i in range(4)},
+            "content/world/broken.md": article("Broken", body="See [the report](/reports/2026/)."),
+        }
+    )
     checked: list[list[str]] = []
     real = pipeline.check_page_links
 

@@ -36,8 +36,9 @@ def test_staging_is_flat_and_gone_after_commit(tmp_path: Path, monkeypatch: pyte
     assert not (out / STAGING).exists() and not (out / JOURNAL).exists()
 
 
-def test_static_copy_not_hashed_again_while_its_source_is_unchanged(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_static_copy_not_hashed_again_while_its_source_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src = tmp_path / "logo.svg"
     src.write_bytes(b"<svg/>")
     out = tmp_path / "out"
@@ -123,12 +124,14 @@ def test_new_folders_staged_in_the_tree_move_whole(tmp_path: Path, monkeypatch: 
     out = tmp_path / "out"
     write_output([_page("world/old/index.html", b"old"), _page("keep.txt", b"k")], out)
     write.open_staging(out)
-    files = [_stage_in_tree(out, "world/old/index.html", b"old"),  # unchanged: stays, its copy dropped
-             _stage_in_tree(out, "world/new/index.html", b"new"),  # a new folder in an existing one
-             _stage_in_tree(out, "sport/a/index.html", b"a"),  # a new top folder ...
-             _stage_in_tree(out, "sport/b/index.html", b"b"),  # ... holding two pages
-             _page("sport/feed.xml", b"<rss/>"),  # made by the write stage itself, in a folder made by the tree
-             _page("keep.txt", b"k")]
+    files = [
+        _stage_in_tree(out, "world/old/index.html", b"old"),  # unchanged: stays, its copy dropped
+        _stage_in_tree(out, "world/new/index.html", b"new"),  # a new folder in an existing one
+        _stage_in_tree(out, "sport/a/index.html", b"a"),  # a new top folder ...
+        _stage_in_tree(out, "sport/b/index.html", b"b"),  # ... holding two pages
+        _page("sport/feed.xml", b"<rss/>"),  # made by the write stage itself, in a folder made by the tree
+        _page("keep.txt", b"k"),
+    ]
     journals: list[dict[str, object]] = []
     real_commit = write._commit
     monkeypatch.setattr(write, "_commit", lambda o, j: (journals.append(j), real_commit(o, j))[1])
@@ -137,10 +140,18 @@ def test_new_folders_staged_in_the_tree_move_whole(tmp_path: Path, monkeypatch: 
     moves = journals[0]["moves"]
     tree_moves = sorted(m for m in moves if m[0].startswith("tree/"))  # type: ignore[attr-defined,union-attr]
     # One rename per new folder (sport/ itself is made by the feed's move, which comes first).
-    assert tree_moves == [["tree/sport/a", "sport/a", "folder"], ["tree/sport/b", "sport/b", "folder"],
-                          ["tree/world/new", "world/new", "folder"]]
-    for rel, data in [("world/old/index.html", b"old"), ("world/new/index.html", b"new"),
-                      ("sport/a/index.html", b"a"), ("sport/b/index.html", b"b"), ("sport/feed.xml", b"<rss/>")]:
+    assert tree_moves == [
+        ["tree/sport/a", "sport/a", "folder"],
+        ["tree/sport/b", "sport/b", "folder"],
+        ["tree/world/new", "world/new", "folder"],
+    ]
+    for rel, data in [
+        ("world/old/index.html", b"old"),
+        ("world/new/index.html", b"new"),
+        ("sport/a/index.html", b"a"),
+        ("sport/b/index.html", b"b"),
+        ("sport/feed.xml", b"<rss/>"),
+    ]:
         assert (out / rel).read_bytes() == data
     manifest = json.loads((out / MANIFEST).read_text())["files"]
     st = (out / "sport/a/index.html").stat()
@@ -171,8 +182,9 @@ def test_a_folder_move_already_done_is_skipped_on_roll_forward(tmp_path: Path) -
     (out / "new/index.html").write_bytes(b"new")
     (out / STAGING).mkdir()
     manifest = {"new/index.html": {"hash": write.digest_bytes(b"new")}}
-    (out / JOURNAL).write_text(json.dumps({"moves": [["tree/new", "new", "folder"]], "removals": [],
-                                           "manifest": manifest}))
+    (out / JOURNAL).write_text(
+        json.dumps({"moves": [["tree/new", "new", "folder"]], "removals": [], "manifest": manifest})
+    )
     recover(out)
     assert (out / "new/index.html").read_bytes() == b"new" and not (out / JOURNAL).exists()
     assert json.loads((out / MANIFEST).read_text())["files"]["new/index.html"]["size"] == 3
@@ -197,8 +209,9 @@ def test_write_stage_shares_what_earlier_stages_saw(tmp_path: Path, monkeypatch:
     looked: list[str] = []
     real_stat = os.stat
     monkeypatch.setattr(os, "stat", lambda p, *a, **k: looked.append(os.fspath(p)) or real_stat(p, *a, **k))
-    stats = write_output([OutputFile("a/index.html", "test", kept=write.digest_bytes(b"A")),
-                          _page("b/index.html", b"B")], out, last=last)
+    stats = write_output(
+        [OutputFile("a/index.html", "test", kept=write.digest_bytes(b"A")), _page("b/index.html", b"B")], out, last=last
+    )
     assert stats.unchanged == 2
     assert [p for p in looked if p.endswith("index.html")] == [str(out / "b/index.html")]
 

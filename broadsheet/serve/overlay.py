@@ -23,15 +23,15 @@ def error_page(errors: Sequence[BroadsheetError], site_title: str) -> bytes:
     for err in errors:
         where = f'<code class="where">{escape(err.location())}</code>' if err.location() else ""
         hint = f'<div class="hint">Hint: {escape(err.hint)}</div>' if err.hint else ""
-        items.append(f"<li>{where}<div class=\"message\">{escape(err.message)}</div>{hint}</li>")
+        items.append(f'<li>{where}<div class="message">{escape(err.message)}</div>{hint}</li>')
     count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
     return (
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>Build failed – {escape(site_title)}</title>\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<style>{STYLE}</style>\n</head>\n<body>\n<main role=\"alert\">\n"
-        f"<h1>The site does not build: {count}</h1>\n<ol class=\"errors\">\n" + "\n".join(items) + "\n</ol>\n"
-        "<p class=\"note\">Fix the file and save: this page reloads by itself. "
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<style>{STYLE}</style>\n</head>\n<body>\n<main role="alert">\n'
+        f'<h1>The site does not build: {count}</h1>\n<ol class="errors">\n' + "\n".join(items) + "\n</ol>\n"
+        '<p class="note">Fix the file and save: this page reloads by itself. '
         "The last good pages come back as soon as the site builds again.</p>\n"
         "</main>\n</body>\n</html>\n"
     ).encode("utf-8")

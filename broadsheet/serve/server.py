@@ -51,7 +51,7 @@ LIVE_SCRIPT = (
     b'<script>(function(){var s=document.createElement("script");'
     b'var port=(window.location.port||(window.location.protocol=="https:"?443:80));'
     b's.src="//"+window.location.hostname+":"+port+"/livereload.js?port="+port;'
-    b'document.head.appendChild(s);})();</script>'
+    b"document.head.appendChild(s);})();</script>"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
@@ -179,8 +179,9 @@ class ScriptInjector(LiveScriptInjector):  # type: ignore[misc]
 
     script: bytes = LIVE_SCRIPT
 
-    def transform_first_chunk(self, status_code: int, headers: httputil.HTTPHeaders, chunk: bytes,
-                              finishing: bool) -> tuple[int, httputil.HTTPHeaders, bytes]:
+    def transform_first_chunk(
+        self, status_code: int, headers: httputil.HTTPHeaders, chunk: bytes, finishing: bool
+    ) -> tuple[int, httputil.HTTPHeaders, bytes]:
         if "html" in headers.get("Content-Type", "") and HEAD_END not in chunk:
             at = chunk.rfind(BODY_END)
             chunk = chunk + self.script if at < 0 else chunk[:at] + self.script + chunk[at:]
@@ -188,7 +189,8 @@ class ScriptInjector(LiveScriptInjector):  # type: ignore[misc]
                 headers["Content-Length"] = str(len(chunk))
             return status_code, headers, chunk
         result: tuple[int, httputil.HTTPHeaders, bytes] = super().transform_first_chunk(
-            status_code, headers, chunk, finishing)
+            status_code, headers, chunk, finishing
+        )
         return result
 
 
@@ -325,8 +327,7 @@ class ForceReloadHandler(_Guarded):
         self.finish("ok")
 
 
-def make_app(guard: Guard, snapshot: Callable[[], Snapshot]
-             ) -> tuple[web.Application, type[LiveReloadHandler]]:
+def make_app(guard: Guard, snapshot: Callable[[], Snapshot]) -> tuple[web.Application, type[LiveReloadHandler]]:
     """The preview application and its websocket class (for ``reload_waiters``)."""
     socket_class = reload_socket(guard)
     app = web.Application(
@@ -354,7 +355,11 @@ def _page_type(url: str) -> str:
 def _file_type(url: str) -> str:
     kind, _ = mimetypes.guess_type(url)
     kind = kind or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/javascript", "application/json", "application/xml",
-                                           "image/svg+xml"):
+    if kind.startswith("text/") or kind in (
+        "application/javascript",
+        "application/json",
+        "application/xml",
+        "image/svg+xml",
+    ):
         kind += "; charset=utf-8"
     return kind

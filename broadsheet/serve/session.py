@@ -111,14 +111,19 @@ class PreviewSession:
             self.sockets = bind_sockets(self.options.port, self.options.host or None)
         except OSError as exc:
             where = f"{self.options.host}:{self.options.port}"
-            raise UsageError(f"cannot listen on {where}: {exc.strerror or exc}", None, None,
-                             "pick another --port, or stop the program using this one") from None
+            raise UsageError(
+                f"cannot listen on {where}: {exc.strerror or exc}",
+                None,
+                None,
+                "pick another --port, or stop the program using this one",
+            ) from None
         self.port = self.sockets[0].getsockname()[1]
 
     def build_first(self) -> UpdateResult:
         """Load and build the whole site into memory."""
-        options = BuildOptions(source=self.options.source, drafts=self.options.drafts,
-                               future=self.options.future, base_url=self.url)
+        options = BuildOptions(
+            source=self.options.source, drafts=self.options.drafts, future=self.options.future, base_url=self.url
+        )
         self.site = IncrementalSite(options, related=self.options.related)
         self.report(Notice("building", f"Building {self.options.source} ..."))
         result = self._run(IncrementalSite.load, ())
@@ -231,8 +236,12 @@ class PreviewSession:
         except Exception as exc:  # a bug must not stop the preview: show it, start afresh next time
             site.invalidate()
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            error = BroadsheetError(f"internal error: {type(exc).__name__}: {exc}", frame.filename,
-                                    frame.lineno, "please report this; saving any file retries")
+            error = BroadsheetError(
+                f"internal error: {type(exc).__name__}: {exc}",
+                frame.filename,
+                frame.lineno,
+                "please report this; saving any file retries",
+            )
             result = UpdateResult(0, (), (error,), seconds=time.perf_counter() - started)
             self._publish(site, result)
             self.report(Notice("internal", error.format(), (error,), result, tuple(changed)))
@@ -242,21 +251,35 @@ class PreviewSession:
             if not changed:
                 text = f"Built {len(site.pages)} pages in {result.seconds:.2f} s"
             else:
-                text = (f"Updated: {result.rendered_count} page(s) rendered, {len(result.changed_urls)} changed, "
-                        f"in {result.seconds * 1000:.0f} ms")
+                text = (
+                    f"Updated: {result.rendered_count} page(s) rendered, {len(result.changed_urls)} changed, "
+                    f"in {result.seconds * 1000:.0f} ms"
+                )
             self.report(Notice("built", text, (), result, tuple(changed)))
         else:
-            self.report(Notice("failed", f"Build failed: {len(result.errors)} error(s); "
-                                         "the preview shows them until they are fixed",
-                               result.errors, result, tuple(changed)))
+            self.report(
+                Notice(
+                    "failed",
+                    f"Build failed: {len(result.errors)} error(s); the preview shows them until they are fixed",
+                    result.errors,
+                    result,
+                    tuple(changed),
+                )
+            )
         return result
 
     def _publish(self, site: IncrementalSite, result: UpdateResult) -> None:
         roots: list[Path] = [site.root.resolve()]
         if site.theme is not None:
             roots += [folder.resolve() for folder in site.theme.chain]
-        self.snapshot = replace(self.snapshot, pages=dict(site.pages), static=dict(site.static),
-                                errors=result.errors, roots=tuple(roots), title=site.title)
+        self.snapshot = replace(
+            self.snapshot,
+            pages=dict(site.pages),
+            static=dict(site.static),
+            errors=result.errors,
+            roots=tuple(roots),
+            title=site.title,
+        )
 
     def _tell_browsers(self, path: str) -> None:
         if self._ioloop is not None and self._socket_class is not None:
@@ -272,8 +295,9 @@ def _reload_paths(before: Snapshot, after: Snapshot, result: UpdateResult) -> li
         shown = [url for url in result.edited if url in result.changed_urls]  # the page being edited, if any
         return [(shown or list(result.changed_urls))[0]]
     if result.static_changed:
-        if all(url.endswith((".css", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"))
-               for url in result.static_changed):
+        if all(
+            url.endswith((".css", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")) for url in result.static_changed
+        ):
             return list(result.static_changed)  # livereload.js swaps these without a reload
         return [next(u for u in result.static_changed if not u.endswith(".css"))]
     return []

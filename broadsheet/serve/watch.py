@@ -161,8 +161,13 @@ class SiteWatcher:
         for path, recursive in sorted(wanted_roots):
             if (path, recursive) in self._watches:
                 continue
-            mode = "site" if path == site_root else "content" if path in (
-                site_root / "content", site_root / "static") else "theme"
+            mode = (
+                "site"
+                if path == site_root
+                else "content"
+                if path in (site_root / "content", site_root / "static")
+                else "theme"
+            )
             handler = SiteEventHandler(path, mode, self.on_change)
             try:
                 watch = self.observer.schedule(handler, str(path), recursive=recursive)

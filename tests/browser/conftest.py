@@ -27,8 +27,16 @@ REPO = HERE.parent.parent
 #: The same fixed "now" as tests/conftest.py, so the example's articles are all published.
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 CHROMIUM = Path(os.environ.get("BROADSHEET_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE_JS = Path(os.environ.get("AXE_CORE_JS", HERE / "node_modules" / "axe-core" / "axe.min.js"))
 #: The site to check: the repository's example newsroom unless another folder is named.
 SITE = Path(os.environ.get("BROADSHEET_EXAMPLE_SITE", REPO))
@@ -95,8 +103,9 @@ def browser() -> Iterator[Any]:
 def axe_source() -> str:
     """The axe-core script, or a skip saying how to install it."""
     if not AXE_JS.is_file():
-        pytest.skip(f"axe-core not found at {AXE_JS}: run `npm install --prefix tests/browser axe-core@4` "
-                    "or set AXE_CORE_JS")
+        pytest.skip(
+            f"axe-core not found at {AXE_JS}: run `npm install --prefix tests/browser axe-core@4` or set AXE_CORE_JS"
+        )
     return AXE_JS.read_text(encoding="utf-8")
 
 

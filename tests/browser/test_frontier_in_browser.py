@@ -25,8 +25,7 @@ def sample_pages(site: ExampleSite) -> dict[str, str]:
     s = site.result.loaded.site
     articles = list(s.articles)
     # The richest article: an image, a wire source and related stories, if the site has one.
-    rich = max(articles, key=lambda a: (bool(a.image), bool(a.source_name), bool(s.related.get(a.url)),
-                                        a.words))
+    rich = max(articles, key=lambda a: (bool(a.image), bool(a.source_name), bool(s.related.get(a.url)), a.words))
     category = next(c for c in s.categories if s.by_category.get(c.slug))
     return {"home": "/", "article": rich.url, "category": category.url}
 
@@ -43,8 +42,9 @@ def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_(path: str, width: int, scheme: str = "light") -> Any:
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
-                                      reduced_motion="reduce")
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, color_scheme=scheme, reduced_motion="reduce"
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto(example_site.url(path), wait_until="load")
@@ -84,8 +84,9 @@ def screenshot(page: Any, artifacts: Path, name: str) -> None:
 
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 @pytest.mark.parametrize("name", ["home", "article", "category"])
-def test_layout_fits_and_images_load(open_page: Any, pages: dict[str, str], artifacts: Path,
-                                     name: str, width: int) -> None:
+def test_layout_fits_and_images_load(
+    open_page: Any, pages: dict[str, str], artifacts: Path, name: str, width: int
+) -> None:
     page = open_page(pages[name], width)
     images = load_every_image(page)
     screenshot(page, artifacts, f"{name}-{width}")
@@ -107,8 +108,9 @@ def test_layout_fits_and_images_load(open_page: Any, pages: dict[str, str], arti
 
 @pytest.mark.parametrize(("width", "scheme"), [(PHONE, "light"), (DESKTOP, "light"), (DESKTOP, "dark")])
 @pytest.mark.parametrize("name", ["home", "article", "category"])
-def test_no_serious_accessibility_violations(open_page: Any, pages: dict[str, str], axe_source: str,
-                                             artifacts: Path, name: str, width: int, scheme: str) -> None:
+def test_no_serious_accessibility_violations(
+    open_page: Any, pages: dict[str, str], axe_source: str, artifacts: Path, name: str, width: int, scheme: str
+) -> None:
     page = open_page(pages[name], width, scheme)
     load_every_image(page)
     if scheme == "dark":
@@ -116,9 +118,9 @@ def test_no_serious_accessibility_violations(open_page: Any, pages: dict[str, st
     page.add_script_tag(content=axe_source)
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     blocking = [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"][:5]]}
-        for v in results["violations"] if v["impact"] in BLOCKING
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
+        for v in results["violations"]
+        if v["impact"] in BLOCKING
     ]
     (artifacts / f"axe-{name}-{width}-{scheme}.json").write_text(json.dumps(results["violations"], indent=1))
     assert not blocking, f"axe-core on {name} at {width}px ({scheme}): {json.dumps(blocking, indent=1)}"
@@ -136,8 +138,7 @@ def test_current_section_is_marked(open_page: Any, pages: dict[str, str]) -> Non
 def test_skip_link_is_first_and_reaches_main(open_page: Any, pages: dict[str, str]) -> None:
     page = open_page(pages["article"], PHONE)
     page.keyboard.press("Tab")
-    focused = page.evaluate("() => [document.activeElement.className, "
-                            "document.activeElement.getAttribute('href')]")
+    focused = page.evaluate("() => [document.activeElement.className, document.activeElement.getAttribute('href')]")
     assert focused == ["skip-link", "#main"]
     box = page.locator(".skip-link").bounding_box()
     assert box is not None and box["y"] >= 0, "the focused skip link must be visible"

@@ -10,8 +10,7 @@ from broadsheet.search import find_pagefind
 
 from .conftest import ExampleSite
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")]
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")]
 
 
 def results_for(browser: Any, example_site: ExampleSite, query: str) -> set[str]:
@@ -24,13 +23,16 @@ def results_for(browser: Any, example_site: ExampleSite, query: str) -> set[str]
         page.wait_for_selector(".pagefind-ui__message", timeout=20_000)
         # Done when the message is final and every result shown has loaded its link (results load one
         # by one after the message says how many there are: on a busy machine the links come later).
-        page.wait_for_function("""() => {
+        page.wait_for_function(
+            """() => {
             const message = document.querySelector('.pagefind-ui__message').textContent.trim();
             if (message.includes('Searching')) return false;
             const shown = [...document.querySelectorAll('.pagefind-ui__result')];
             return message.startsWith('No results')
                 || (shown.length > 0 && shown.every(r => r.querySelector('.pagefind-ui__result-link')));
-        }""", timeout=20_000)
+        }""",
+            timeout=20_000,
+        )
         links = {a.get_attribute("href") or "" for a in page.query_selector_all(".pagefind-ui__result-link")}
         assert page.is_hidden(".search-unavailable")
         assert errors == []
