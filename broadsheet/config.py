@@ -219,18 +219,6 @@ def _wrong(reader: _Reader, keys: tuple[Any, ...], value: Any, kind: type | tupl
     reader.fail(keys, f"'{name}' must be {_type_name(kind)}, not {value!r}", hint)
 
 
-def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
-    """Read ``root/site.yml`` into a SiteConfig; raise ConfigError listing the first problem.
-
-    All problems are collected; :func:`load_config_problems` returns the whole list.
-    """
-    config, problems = load_config_problems(root, base_url)
-    if problems:
-        raise problems[0]
-    assert config is not None
-    return config
-
-
 def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteConfig | None, list[ConfigError]]:
     """Read ``root/site.yml``; return the config (None when unusable) and every problem found."""
     path = root / CONFIG_NAME

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from .config import SiteConfig, load_config_problems
-from .content.body import OPENING_BYTES, opening_digest
+from .content.body import opening_digest
 from .content.discover import SourceFile, discover
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
@@ -41,6 +41,7 @@ from .publish.linkcheck import check_page_links
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
+from .related.index import OPENING_BYTES
 from .render.pages import (
     HashedFacts,
     RenderOutcome,

@@ -141,10 +141,3 @@ def is_dangerous_url(value: str) -> bool:
         decoded = unescaped
     compact = _INVISIBLE.sub("", decoded).lower()
     return compact.startswith(DANGEROUS_SCHEMES)
-
-
-def safe_url(value: str | None) -> str | None:
-    """Return the URL, or None when it is dangerous (see is_dangerous_url)."""
-    if value is None or is_dangerous_url(value):
-        return None
-    return value

@@ -625,15 +625,6 @@ def _reader(path: Path) -> sqlite3.Connection:
         return db
 
 
-def digest_of(*parts: Any) -> str:
-    """Stable hash of reprs (dataclasses, tuples, strings, numbers, datetimes)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(repr(part).encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
 def site_digest(view: SiteView, tz: tzinfo, theme_files: Iterable[Path], config_text: str) -> str:
     """Hash of what every page sees: site values (the build time only to the local day), theme, config.
 

@@ -69,7 +69,9 @@ from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
 from typing import Any, Final
 
-from ..content.body import OPENING_BYTES
+#: How much of an article's text (UTF-8 bytes) the ranking reads: news puts what the story is
+#: about first. :attr:`RelatedSettings.text_bytes` defaults to it.
+OPENING_BYTES: Final = 3000
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""

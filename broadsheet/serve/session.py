@@ -34,8 +34,8 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from ..errors import BroadsheetError, UsageError
-from ..incremental.preview import IncrementalSite, RelatedMode, UpdateResult
 from ..pipeline import BuildOptions
+from .preview import IncrementalSite, RelatedMode, UpdateResult
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher
 

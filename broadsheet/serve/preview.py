@@ -56,6 +56,7 @@ from ..content.library import PublishRules, assemble
 from ..content.markdown import Rendered
 from ..content.model import Article, Site
 from ..errors import BroadsheetError, BuildWarning
+from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
@@ -81,7 +82,6 @@ from ..render.pages import (
 )
 from ..render.theme import Theme, load_theme, make_environment
 from ..render.views import ArticleView, SiteView, article_view
-from .cache import BuildCache
 
 RelatedMode = Literal["auto", "exact", "local"]
 
