@@ -115,7 +115,10 @@ def test_a_killed_threaded_process_leaves_no_worker_nor_fork_server(tmp_path: Pa
     started = tmp_path / "started"
     started.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, str(script), str(started)], env=env, cwd=tmp_path)
+    # (Its resource tracker, left to clean up after it, says so on stderr.)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(started)], env=env, cwd=tmp_path, stderr=subprocess.DEVNULL
+    )
     try:
         while len(list(started.iterdir())) < 2:  # both workers are running the work
             assert proc.poll() is None, "the process ended before its workers ran"
