@@ -34,6 +34,8 @@ from itertools import repeat
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from .tuning import DEFAULT as DEFAULT_TUNING
+
 T = TypeVar("T")
 R = TypeVar("R")
 S = TypeVar("S")
@@ -52,9 +54,6 @@ def _reduce_mapping_proxy(m: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dic
 
 # The site's read-only mappings (config extras, groupings) must cross to executors that pickle.
 copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
-
-#: Below this many items the work stays in the main process.
-MIN_PARALLEL_ITEMS = 200
 
 
 #: Linux's prctl option that has the kernel signal a process when its parent ends.
@@ -161,12 +160,14 @@ def map_chunks(
     jobs: int | None,
     executor: Executor | None = None,
     done: Callable[[int], None] | None = None,
+    parallel_from: int = DEFAULT_TUNING.parallel_from,
 ) -> list[R]:
     """Apply ``fn`` to chunks of ``items`` (in order) and concatenate the results.
 
-    ``done``, if given, is called with the number of items of each chunk as it completes.
+    ``done``, if given, is called with the number of items of each chunk as it completes; with
+    fewer than ``parallel_from`` items the work stays in this process.
     """
-    return map_shared(_call_plain, fn, items, jobs, executor, done)
+    return map_shared(_call_plain, fn, items, jobs, executor, done, parallel_from=parallel_from)
 
 
 def _call_plain(fn: Callable[[Sequence[T]], list[R]], chunk: Sequence[T]) -> list[R]:
@@ -199,6 +200,7 @@ def map_shared(
     done: Callable[[int], None] | None = None,
     started: Callable[[], None] | None = None,
     fresh_workers_every: int | None = None,
+    parallel_from: int = DEFAULT_TUNING.parallel_from,
 ) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
@@ -213,6 +215,7 @@ def map_shared(
     for the next items. A worker touches the objects it inherits (their reference counts), and so
     copies the memory pages that hold them: on a large site each would grow towards a copy of this
     process. Only for a caller whose ``started`` starts no thread, since new workers fork later.
+    With fewer than ``parallel_from`` items (and no executor given) the work stays in this process.
     """
     if (
         fresh_workers_every is not None
@@ -230,10 +233,11 @@ def map_shared(
                 None,
                 done,
                 started if first == 0 else None,
+                parallel_from=parallel_from,
             )
         return waves
     workers = jobs or default_jobs()
-    if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
+    if executor is None and (workers <= 1 or len(items) < parallel_from):
         if started is not None:
             started()
         return _in_process(fn, shared, items, done)

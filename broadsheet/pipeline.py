@@ -57,6 +57,8 @@ from .render.pages import (
 )
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView, site_view
+from .tuning import DEFAULT as DEFAULT_TUNING
+from .tuning import Tuning
 from .urls import UnsafePath, output_path
 from .write.commit import (
     STAGING,
@@ -90,6 +92,8 @@ class BuildOptions:
     """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
     progress: Progress | None = None
     """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
+    tuning: Tuning = field(default_factory=Tuning)
+    """Site sizes from which the build works differently (see tuning.py)."""
 
     @property
     def output_dir(self) -> Path:
@@ -107,6 +111,7 @@ class LoadedSite:
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
+    tuning: Tuning = field(default_factory=Tuning)
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
     the hash of what the ranking reads, under which the lists are cached."""
@@ -169,7 +174,11 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
 
 
 def parse_all(
-    config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None, progress: Progress | None = None
+    config: SiteConfig,
+    jobs: int | None = None,
+    cache: BuildCache | None = None,
+    progress: Progress | None = None,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
     """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
     cache = cache or BuildCache(None)
@@ -185,7 +194,9 @@ def parse_all(
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
-    parsed = map_chunks(parse_sources, work, jobs, done=counter(progress, "Parsing", len(work)))
+    parsed = map_chunks(
+        parse_sources, work, jobs, done=counter(progress, "Parsing", len(work)), parallel_from=tuning.parallel_from
+    )
     for (source, _, _), (doc, rendered, errs, warns) in zip(work, parsed, strict=True):
         errors += errs
         warnings += warns
@@ -314,7 +325,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     except BroadsheetError as exc:
         errors.append(exc)
     cache = BuildCache.load(config.root, options.cache, config.timezone)
-    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
+    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress, options.tuning)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
@@ -330,7 +341,14 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(
-        config, theme, env, ranked or site, warnings, cache, related_pending=key if ranked is None else None
+        config,
+        theme,
+        env,
+        ranked or site,
+        warnings,
+        cache,
+        tuning=options.tuning,
+        related_pending=key if ranked is None else None,
     )
 
 
@@ -575,10 +593,6 @@ def reuse_pages(
     return todo, kept, prints
 
 
-#: From this many pages to render, workers write them to the staging folder themselves.
-STAGE_IN_WORKERS = 1000
-
-
 @dataclass(slots=True)
 class RenderedSite:
     """What the render stage made: files, how many pages were rendered, warnings, and per page
@@ -596,16 +610,6 @@ class RenderedSite:
     """The output as the render stage saw it, for the stages after (see write.LastOutput)."""
 
 
-#: From this many articles, a cold build ranks related lists while its workers render other pages.
-RANK_WHILE_RENDERING = 1000
-#: Pages a render worker of a cold build's second round renders before new workers are forked (see
-#: parallel.map_shared): it bounds how much of this process each worker comes to copy.
-FRESH_WORKERS_EVERY = 20_000
-#: From this many articles, a cold build lets go of the articles' bodies once they are in the cache,
-#: before rendering the articles' own pages (each reads its body back: about 25 µs a page).
-EVICT_BODIES_FROM = 20_000
-
-
 def render_site(
     loaded: LoadedSite, output: Path | None = None, jobs: int | None = None, progress: Progress | None = None
 ) -> RenderedSite:
@@ -620,7 +624,7 @@ def render_site(
         loaded.related_pending is not None
         and store_empty
         and (jobs or default_jobs()) > 1
-        and len(loaded.site.articles) >= RANK_WHILE_RENDERING
+        and len(loaded.site.articles) >= loaded.tuning.rank_while_rendering_from
     )
     if loaded.related_pending is not None:
         loaded.cache.read_bodies()  # the ranking reads every article's text
@@ -644,7 +648,7 @@ def render_site(
             todo, kept, prints = reuse_pages(loaded, planned, output, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
-    staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
+    staging = open_staging(output) if output is not None and len(todo) >= loaded.tuning.stage_in_workers_from else None
     # The parses of this build go to the cache while the workers render: this process waits then.
     # (Started after the fork-started workers exist, so none is forked mid-write.)
     saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
@@ -671,7 +675,7 @@ def render_site(
                 saving.start()
                 publish(planned)
 
-            outcome = render_pages(work, jobs, done=done, started=meanwhile)
+            outcome = render_pages(work, jobs, done=done, started=meanwhile, tuning=loaded.tuning)
     except OSError as exc:
         if output is None or staging is None:
             raise
@@ -733,7 +737,7 @@ def render_while_ranking(
     first = [job for job in planned if job.template != "article.html"]
     work = RenderWork(loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging)
     try:
-        outcome = render_pages(work, jobs, done=done, started=start_threads)
+        outcome = render_pages(work, jobs, done=done, started=start_threads, tuning=loaded.tuning)
     finally:
         for thread in (ranking, saving):  # both end before the second round forks its workers
             if thread.is_alive():
@@ -743,7 +747,7 @@ def render_while_ranking(
     assert loaded.related_pending is not None
     loaded.site = site = ranking_done(site, loaded.cache, ranked[0], loaded.related_pending)
     loaded.related_pending = None
-    if len(site.articles) >= EVICT_BODIES_FROM:
+    if len(site.articles) >= loaded.tuning.evict_bodies_from:
         # Saved by now: the second round's workers read the bodies of the pages they render from the
         # cache, and this process holds none (a large site's bodies are a gigabyte or more).
         loaded.cache.evict_bodies()
@@ -771,7 +775,7 @@ def render_while_ranking(
 
     work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
     # No other thread runs now (meanwhile runs in this one): workers can be forked afresh as they go.
-    rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers_every=FRESH_WORKERS_EVERY)
+    rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers=True, tuning=loaded.tuning)
     outcome.pages.update(rest.pages)
     outcome.staged.update(rest.staged)
     outcome.stamps.update(rest.stamps)

@@ -381,7 +381,7 @@ class IncrementalSite:
         """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
         assert self.config is not None
         cache = BuildCache.load(self.root, use_cache, self.config.timezone)
-        docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
+        docs, errors, warnings = parse_all(self.config, self.options.jobs, cache, tuning=self.options.tuning)
         self._warnings += warnings
         entries: dict[str, _Entry] = {}
         for doc, rendered in docs:
