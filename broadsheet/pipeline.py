@@ -32,11 +32,12 @@ from .content.model import Article, Site
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
+from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob
 from .parallel import default_jobs, map_chunks
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
-from .publish.feeds import feed_files, feeds_key
+from .publish.feeds import feed_files, feeds_input, render_feeds
 from .publish.linkcheck import check_page_links
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
@@ -493,7 +494,8 @@ def publishing_files(
     base = site.config.base_url
     if cache is not None and still is not None:
         # Feeds show the newest stories whole: most edits leave them as they were.
-        files = made_or_kept(cache, output, "feeds", feeds_key(site), lambda: feed_files(site), still)
+        feeds = feeds_input(site)
+        files = made_or_kept(cache, output, "feeds", key_of(feeds), lambda: render_feeds(feeds), still)
         # Each entry as text: a dataclass's repr of each of 16,000 entries costs more than the sitemap's check.
         listed = "\n".join(f"{e.loc} {e.lastmod.isoformat() if e.lastmod else '-'}" for e in entries)
         key = hashlib.blake2b(f"{base}\n{listed}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
