@@ -128,6 +128,8 @@ class BuildResult:
     warnings: list[BuildWarning]
     stats: WriteStats | None = None
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in each stage, in the order they ran (see :func:`build`)."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -916,45 +918,74 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+class Stopwatch:
+    """Times a build's stages, in order: ``with watch("render"): ...``; ``watch.times`` maps each to seconds."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.times[stage] = self.times.get(stage, 0.0) + time.perf_counter() - began
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
 def build(options: BuildOptions) -> BuildResult:
-    """Build the site and write it to the output folder; raise BuildFailed with every problem."""
-    started = time.perf_counter()
+    """Build the site and write it to the output folder; raise BuildFailed with every problem.
+
+    The stages, each timed in ``BuildResult.stages``: *load* (site.yml, content parsed or taken
+    from the cache, the site assembled, the theme), *render* (pages planned, those still current
+    in the output kept, the rest rendered; feeds, sitemaps and static files made meanwhile),
+    *facts* (each HTML page's hash, links and search mark), *search* (the Pagefind index),
+    *links* (every internal link names a file), *write* (staged, journaled commit) and
+    *remember* (what the next build reuses). Nothing is written before *write*.
+    """
+    watch = Stopwatch()
     output = options.output_dir
     check_output_dir(output, options.source)
     with fewer_collections():
-        loaded = load_site(options, defer_related=True)
+        with watch("load"):
+            loaded = load_site(options, defer_related=True)
         try:
-            result = finish_build(options, loaded, output, started)
+            with watch("render"):
+                site = render_site(loaded, output, options.jobs, options.progress)
+            files = site.files
+            with watch("facts"):
+                pages = page_facts_of(loaded, site, output)
+            index_files: list[OutputFile] = []
+            search_warnings: list[BuildWarning] = []
+            if options.search:
+                tell(options.progress, "Indexing for search")
+                with watch("search"):
+                    index_files, search_warnings = index_pages(loaded, pages, output, site.last)
+                files = add_files(files, index_files)  # committed with the pages
+            tell(options.progress, "Checking links")
+            with watch("links"):
+                # Without an index, the search page's links into it are covered by the search warning.
+                link_warnings = check_links_of(
+                    loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
+                )
+            warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
+            if options.strict and warnings:
+                raise BuildFailed(
+                    [BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings]
+                )
+            with watch("write"):
+                try:
+                    written = counter(options.progress, "Writing", len(files))
+                    stats = write_output(files, output, written, staged=site.staged, last=site.last)
+                except OutputError as exc:
+                    raise BuildFailed([exc]) from None
         except BaseException:
             discard_staging(output)  # what render workers staged for a build that will not be written
             raise
-    return result
-
-
-def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, started: float) -> BuildResult:
-    """Render, index, check and write the loaded site (see :func:`build`)."""
-    site = render_site(loaded, output, options.jobs, options.progress)
-    files, rendered, prints = site.files, site.rendered, site.prints
-    pages = page_facts_of(loaded, site, output)
-    index_files: list[OutputFile] = []
-    search_warnings: list[BuildWarning] = []
-    if options.search:
-        tell(options.progress, "Indexing for search")
-        index_files, search_warnings = index_pages(loaded, pages, output, site.last)  # committed with the pages
-        files = add_files(files, index_files)
-    # Without an index, the search page's links into it are already covered by the warning above.
-    tell(options.progress, "Checking links")
-    link_warnings = check_links_of(
-        loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
-    )
-    warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
-    if options.strict and warnings:
-        raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    try:
-        stats = write_output(
-            files, output, counter(options.progress, "Writing", len(files)), staged=site.staged, last=site.last
-        )
-    except OutputError as exc:
-        raise BuildFailed([exc]) from None
-    remember_pages(loaded, output, files, prints)
-    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)
+        with watch("remember"):
+            remember_pages(loaded, output, files, site.prints)
+    return BuildResult(loaded, files, site.rendered, warnings, stats, watch.total(), watch.times)
