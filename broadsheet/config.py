@@ -28,7 +28,7 @@ DEFAULT_COPYRIGHT = "© {year} {title} – All Right Reserved."
 DEFAULT_PERMALINK = "/{category}/{slug}/"
 
 
-#: Related-ranking signals and their default weights: the ranking's own (see related.py).
+#: Related-ranking signals and their default weights: the ranking's own (see related/index.py).
 RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_RELATED_WEIGHTS))
 
 

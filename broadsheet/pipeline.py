@@ -193,7 +193,7 @@ def parse_all(
     for source in sources:
         entry, raw = cache.lookup(source)
         if entry is not None:
-            found[source.rel] = (entry.doc, entry.rendered)  # made with this build's source (see cache.py)
+            found[source.rel] = (entry.doc, entry.rendered)  # made with this build's source (see incremental/cache.py)
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
@@ -556,7 +556,7 @@ def articles_touched(site: Site, changed: set[str]) -> set[str]:
 def reuse_pages(
     loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
-    """Split jobs into those to render and pages whose output is still current (see cache.py).
+    """Split jobs into those to render and pages whose output is still current (see incremental/cache.py).
 
     ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
 
