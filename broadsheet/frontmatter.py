@@ -148,9 +148,18 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
         data = yaml.load(fm_text, Loader=FrontMatterLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
         what = exc.problem or str(exc)
         hint = "quote values that contain ': ' or start with a special character"
+        context = exc.context or ""
+        if "quoted scalar" in context and exc.context_mark is not None:
+            # The scanner fails where the file ends; the mistake is where the quote opened.
+            mark = exc.context_mark
+            what = "a quote opened on this line is never closed"
+            hint = "end the value with the same quote mark on this line (write a \" inside as \\\" or quote with ')"
+        elif context.startswith("while scanning") and exc.context_mark is not None:
+            mark = exc.context_mark
+            what = f"{what} ({context})"
+        line = mark.line + 2 if mark else 1
         if "could not determine a constructor" in str(exc):
             what, hint = "YAML tags such as '!!python/...' are not allowed", "remove the '!!' tag"
         raise ContentError(f"invalid front matter YAML: {what}", rel, line, hint) from None

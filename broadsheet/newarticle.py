@@ -34,6 +34,8 @@ def new_article(
     lines = [
         "---",
         f"title: {yaml_quote(title.strip())}",
+        # The URL is fixed once written: a later edit to the headline keeps the story's address.
+        f"slug: {slug}",
         f"date: {when.isoformat()}",
         f"author: {yaml_quote(author or config.default_author)}",
         f"category: {yaml_quote(cat_name)}",
