@@ -50,6 +50,7 @@ ARTICLE_KEYS = (
     "expires",
     "related",
     "aliases",
+    "featured_until",
 )
 MAX_FRONT_MATTER = 256 * 1024
 
@@ -78,6 +79,10 @@ class FrontMatter:
     aliases: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
+    featured_until: datetime | None = None
+    """When ``featured`` ends (else site.yml's ``featured_days`` after the date)."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """The file line of each top-level key, for warnings about its value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,17 @@ def split(text: str, rel: str) -> tuple[str, str, int]:
         if lines[i].rstrip() in ("---", "..."):
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
     raise ContentError("front matter never closed", rel, 1, "add a line '---' after the last key")
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
+
+
+def key_lines(fm_text: str) -> dict[str, int]:
+    """Return the file line (opening '---' is line 1) of every top-level key in the front matter."""
+    lines: dict[str, int] = {}
+    for match in _TOP_KEY.finditer(fm_text):
+        lines.setdefault(match.group(1), fm_text.count("\n", 0, match.start()) + 2)
+    return lines
 
 
 def key_line(fm_text: str, key: str) -> int | None:
@@ -370,6 +386,8 @@ def validate(
         related=c.strings("related"),
         aliases=aliases,
         extra=extra,
+        featured_until=c.when("featured_until"),
+        lines=key_lines(fm_text),
     )
     return (None if c.errors else meta), c.errors, c.warnings
 

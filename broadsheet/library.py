@@ -12,6 +12,7 @@ from types import MappingProxyType
 from .config import SiteConfig
 from .errors import BroadsheetError, BuildWarning
 from .frontmatter import Document
+from .lint import Named, author_warnings, tag_warnings, unknown_category_warnings
 from .markdown import Rendered, cut_summary, reading_minutes, sanitize_html
 from .model import Article, Author, Category, Page, Site, Tag
 from .urls import MAX_GIVEN_SLUG, article_url, slugify
@@ -90,6 +91,11 @@ def assemble(
     warnings: list[BuildWarning] = []
     articles: list[Article] = []
     pages: list[Page] = []
+    # Names as written, where written: checked against site.yml once every article is read.
+    used_categories: list[Named] = []
+    from_folder: dict[str, bool] = {}
+    used_authors: list[Named] = []
+    used_tags: list[Named] = []
     for doc, rendered in documents:
         meta = doc.meta
         if config.sanitize:
@@ -116,6 +122,12 @@ def assemble(
         # The folders between content/ and the file (rel is "content/<folders>/<file>").
         folder_parts = doc.source.rel.split("/")[1:-1]
         category = names.category(meta.category or (folder_parts[0] if folder_parts else FALLBACK_CATEGORY))
+        if meta.category or folder_parts:
+            used_categories.append(Named(meta.category or folder_parts[0], doc.source.rel, meta.lines.get("category")))
+            from_folder[doc.source.rel] = not meta.category
+        author_line = meta.lines.get("authors", meta.lines.get("author"))
+        used_authors += [Named(a, doc.source.rel, author_line) for a in meta.authors]
+        used_tags += [Named(t, doc.source.rel, meta.lines.get("tags")) for t in meta.tags]
         authors = tuple(names.author(a) for a in (meta.authors or (config.default_author,)))
         # A slug the author gave is kept whole; one made from a headline is cut at MAX_SLUG.
         slug = (
@@ -164,6 +176,11 @@ def assemble(
                 digest=doc.digest,
             )
         )
+    warnings += unknown_category_warnings(
+        used_categories, [(c.name, c.slug) for c in config.categories], from_folder
+    )
+    warnings += author_warnings(used_authors, [(a.slug, a.name) for a in config.authors])
+    warnings += tag_warnings(used_tags)
     # Newest first; the URL breaks ties so the order never depends on the file system.
     articles.sort(key=lambda a: (-a.date.timestamp(), a.url))
     by_category: dict[str, list[Article]] = defaultdict(list)

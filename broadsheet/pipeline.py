@@ -32,6 +32,7 @@ from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, Ou
 from .feeds import feed_files, feeds_key
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
+from .lint import body_warnings
 from .linkcheck import check_page_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Article, Site
@@ -151,6 +152,7 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
         if doc is not None:
             try:
                 rendered = render_markdown(doc.body)
+                warns = [*warns, *body_warnings(doc.body, source.rel, doc.body_line)]
                 doc = dataclasses.replace(doc, body="")
             except MarkdownTooComplex as exc:
                 # exc.line counts within the body; the document knows where its body starts in the file.

@@ -42,3 +42,80 @@ def test_new_fixes_the_slug_so_a_headline_edit_keeps_the_url(make_site) -> None:
     run = cli(site, "build", "--no-search", "--future")
     assert run.returncode == 0, run.stderr
     assert (site / "output/world/corran-rises-at-millbrook/index.html").is_file()
+
+
+def warnings_of(run: subprocess.CompletedProcess[str]) -> list[str]:
+    """The warning lines a build printed."""
+    return [line.removeprefix("warning: ") for line in run.stderr.splitlines() if line.startswith("warning: ")]
+
+
+def test_name_slips_are_warned_with_line_and_did_you_mean(make_site) -> None:
+    site = make_site(
+        {
+            "content/world/a.md": article("A", author="ana", tags=["Floods", "Millbrook"]),
+            "content/world/b.md": article("B", author="ana", tags=["Floods"]),
+            "content/wrold/c.md": article("C", author="ana"),
+            "content/world/d.md": article("D", author="Ana Lim", tags=["Flods"]),
+            "content/world/e.md": article("E", category="Sprot"),
+        }
+    )
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0, run.stderr
+    found = warnings_of(run)
+    assert any(
+        w.startswith("content/wrold/c.md:1: the folder content/wrold/ is not one of site.yml's categories")
+        and "did you mean 'World'? move the file to content/world/" in w
+        for w in found
+    ), found
+    assert any(w.startswith("content/world/e.md:4: category 'Sprot'") and "'Sport'" in w for w in found), found
+    assert any(w.startswith("content/world/d.md:4: author 'Ana Lim'") and "did you mean 'ana'" in w for w in found)
+    assert any(w.startswith("content/world/d.md:5: tag 'Flods'") and "did you mean 'Floods'" in w for w in found)
+    assert not any("Millbrook" in w for w in found)
+    strict = cli(site, "build", "--no-search", "--strict")
+    assert strict.returncode == 1
+
+
+def test_author_far_from_any_known_one_is_a_guest_byline(make_site) -> None:
+    site = make_site({"content/world/a.md": article("A", author="Jo Guest Writer")})
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0 and warnings_of(run) == [], run.stderr
+
+
+BROKEN_BODY = """\
+Lede paragraph.
+
+<div class="factbox">
+
+**Fact**: the river rose two metres.
+
+Then the story goes on.
+
+{{ page.title | upcase }} and {% image "flood.jpg" %}
+
+{{< youtube abc123 >}}
+
+`{{ this is code }}` is fine in backticks.
+
+```python
+print("unclosed")
+"""
+
+
+def test_unclosed_blocks_and_foreign_template_code_are_warned_on_their_lines(make_site) -> None:
+    site = make_site({"content/world/a.md": article("A", body=BROKEN_BODY)})
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0, run.stderr
+    found = warnings_of(run)
+    # the front matter is 4 lines, then a blank line: the body starts on line 6
+    assert any(w.startswith("content/world/a.md:8: HTML block <div> opened here is never closed") for w in found), found
+    assert sum(w.startswith("content/world/a.md:14: template code") for w in found) == 2, found
+    assert any(w.startswith("content/world/a.md:16: template code") and "youtube" in w for w in found), found
+    assert any(w.startswith("content/world/a.md:20: code fence '```' opened here is never closed") for w in found)
+    assert not any(":18:" in w for w in found), found
+
+
+def test_closed_blocks_give_no_warning(make_site) -> None:
+    body = '<div class="box">\n\nText\n\n</div>\n\n~~~\n{{ code }}\n~~~\n\n    {% indented code %}\n'
+    site = make_site({"content/world/a.md": article("A", body=body)})
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0 and warnings_of(run) == [], run.stderr
