@@ -32,7 +32,7 @@ from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, Ou
 from .feeds import feed_files, feeds_key
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
-from .lint import body_warnings
+from .lint import body_warnings, locate_links
 from .linkcheck import check_page_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Article, Site
@@ -859,7 +859,12 @@ def check_links_of(
             yield f, links
 
     broken: set[str] = set()
-    warnings = check_page_links(with_links(), known, base_url, ignore, broken)
+    root = loaded.config.root
+    sources = [("site.yml", root / "site.yml")]
+    sources += [(x.source, root / x.source) for x in (*loaded.site.articles, *loaded.site.pages)]
+    warnings = check_page_links(
+        with_links(), known, base_url, ignore, broken, locate=lambda links: locate_links(links, sources)
+    )
     if loaded.cache.folder is not None and record != (key, frozenset(broken)):
         loaded.cache.links[where] = (key, frozenset(broken))
         loaded.cache.dirty = True

@@ -119,3 +119,25 @@ def test_closed_blocks_give_no_warning(make_site) -> None:
     site = make_site({"content/world/a.md": article("A", body=body)})
     run = cli(site, "build", "--no-search")
     assert run.returncode == 0 and warnings_of(run) == [], run.stderr
+
+
+def test_missing_picture_and_broken_link_name_the_line_that_holds_them(make_site) -> None:
+    site = make_site(
+        {
+            "content/world/a.md": article("A", image="/images/missing.jpg", related=["b"]),
+            "content/world/b.md": article("B", body="Intro.\n\nSee [the report](/world/gone/).\n"),
+            "content/world/c.md": article("C"),
+            "static/images/present.jpg": b"\xff\xd8\xff",
+        }
+    )
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0, run.stderr
+    found = warnings_of(run)
+    # The picture's line in a's front matter, though the front page and b's related block show it too.
+    picture = next(w for w in found if "'/images/missing.jpg'" in w)
+    assert picture.startswith("content/world/a.md:4: broken internal link"), picture
+    assert "index.html" in picture and "static/" in picture
+    # b's link, though a's page shows b only as a related card.
+    gone = next(w for w in found if "'/world/gone/'" in w)
+    assert gone.startswith("content/world/b.md:8: "), gone
+    assert cli(site, "build", "--no-search", "--strict").returncode == 1
