@@ -148,6 +148,8 @@ def _run_build(args: argparse.Namespace) -> int:
         _report(failed.errors)
         print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.", file=sys.stderr)
         return EXIT_ERRORS
+    for n in result.notices:
+        print(f"note: {n.format()}", file=sys.stderr)
     for w in result.warnings:
         print(f"warning: {w.format()}", file=sys.stderr)
     if not args.quiet:

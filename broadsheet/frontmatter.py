@@ -171,7 +171,7 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             # The scanner fails where the file ends; the mistake is where the quote opened.
             mark = exc.context_mark
             what = "a quote opened on this line is never closed"
-            hint = "end the value with the same quote mark on this line (write a \" inside as \\\" or quote with ')"
+            hint = 'end the value with the same quote mark on this line (write a " inside as \\" or quote with \')'
         elif context.startswith("while scanning") and exc.context_mark is not None:
             mark = exc.context_mark
             what = f"{what} ({context})"

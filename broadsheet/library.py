@@ -176,9 +176,7 @@ def assemble(
                 digest=doc.digest,
             )
         )
-    warnings += unknown_category_warnings(
-        used_categories, [(c.name, c.slug) for c in config.categories], from_folder
-    )
+    warnings += unknown_category_warnings(used_categories, [(c.name, c.slug) for c in config.categories], from_folder)
     warnings += author_warnings(used_authors, [(a.slug, a.name) for a in config.authors])
     warnings += tag_warnings(used_tags)
     # Newest first; the URL breaks ties so the order never depends on the file system.

@@ -55,9 +55,9 @@ def body_warnings(body: str, rel: str, body_line: int) -> list[BuildWarning]:
     for number, line in enumerate(body.split("\n"), start=body_line):
         marker = _FENCE.match(line)
         if fence is not None:
-            if marker and marker.group(1)[0] == fence[0][0] and len(marker.group(1)) >= len(fence[0]):
-                if not line.strip().strip(fence[0][0]):
-                    fence = None
+            closes = marker and marker.group(1)[0] == fence[0][0] and len(marker.group(1)) >= len(fence[0])
+            if closes and not line.strip().strip(fence[0][0]):
+                fence = None
             continue
         if marker:
             fence = (marker.group(1), number)
@@ -155,7 +155,7 @@ def unknown_category_warnings(
         first, count = seen.get(key, (item, 0))
         seen[key] = (first, count + 1)
     warnings = []
-    for key, (item, count) in sorted(seen.items()):
+    for _, (item, count) in sorted(seen.items()):
         guess = _close(item.name, candidates, cutoff=0.6)
         folder = from_folder.get(item.rel, False)
         where = f"the folder content/{item.name}/" if folder else f"category '{item.name}'"

@@ -32,11 +32,12 @@ from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, Ou
 from .feeds import feed_files, feeds_key
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
-from .lint import body_warnings, locate_links
 from .linkcheck import check_page_links
+from .lint import body_warnings, locate_links
 from .markdown import MarkdownTooComplex, Rendered, render_markdown
 from .model import Article, Site
 from .parallel import default_jobs, map_chunks
+from .permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .progress import Progress, counter, tell
 from .render import (
     HashedFacts,
@@ -91,6 +92,8 @@ class BuildOptions:
     """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
     progress: Progress | None = None
     """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
+    record_urls: bool = True
+    """Keep content/_permalinks.yml up to date (see permalinks.py) after a build of the published site."""
 
     @property
     def output_dir(self) -> Path:
@@ -111,6 +114,10 @@ class LoadedSite:
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
     the hash of what the ranking reads, under which the lists are cached."""
+    notices: list[BuildWarning] = field(default_factory=list)
+    """What the build did by itself and the user should know (a moved article's redirect)."""
+    record: dict[str, Entry] | None = None
+    """The published URLs to record in content/_permalinks.yml once the build is written."""
 
 
 @dataclass(slots=True)
@@ -123,6 +130,8 @@ class BuildResult:
     warnings: list[BuildWarning]
     stats: WriteStats | None = None
     seconds: float = 0.0
+    notices: list[BuildWarning] = field(default_factory=list)
+    """See LoadedSite.notices: told, not counted as warnings."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -322,8 +331,14 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
     errors += lib_errors
     warnings += lib_warnings
+    # Before the pages are planned: a moved article's old URLs become redirects (aliases).
+    record, record_errors = load_record(config.root)
+    errors += record_errors
     if errors:
         raise BuildFailed(errors)
+    published = not (options.drafts or options.future)
+    new_record, moves, notices = update_record(record, site, published)
+    site = with_redirects(site, moves)
     ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
@@ -332,7 +347,15 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(
-        config, theme, env, ranked or site, warnings, cache, related_pending=key if ranked is None else None
+        config,
+        theme,
+        env,
+        ranked or site,
+        warnings,
+        cache,
+        related_pending=key if ranked is None else None,
+        notices=notices,
+        record=new_record if published and options.record_urls else None,
     )
 
 
@@ -958,4 +981,18 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
-    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)
+    if loaded.record is not None:  # only once the pages with the redirects are written
+        try:
+            save_record(loaded.config.root, loaded.record)
+        except OSError as exc:
+            warnings.append(
+                BuildWarning(
+                    f"cannot record the published URLs: {exc.strerror or exc}",
+                    RECORD,
+                    None,
+                    "make content/ writable, so moved articles keep redirects",
+                )
+            )
+    return BuildResult(
+        loaded, files, rendered, warnings, stats, time.perf_counter() - started, notices=loaded.notices
+    )

@@ -141,3 +141,51 @@ def test_missing_picture_and_broken_link_name_the_line_that_holds_them(make_site
     gone = next(w for w in found if "'/world/gone/'" in w)
     assert gone.startswith("content/world/b.md:8: "), gone
     assert cli(site, "build", "--no-search", "--strict").returncode == 1
+
+
+def test_a_moved_article_keeps_a_redirect_recorded_with_the_content(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Corran rises at Millbrook"), "content/world/b.md": article("B")})
+    assert cli(site, "build", "--no-search").returncode == 0
+    record = site / "content/_permalinks.yml"
+    assert '"world/a.md":\n  url: "/world/corran-rises-at-millbrook/"' in record.read_text()
+    source = site / "content/world/a.md"
+    source.write_text(source.read_text().replace("rises", "bursts its banks"))
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0, run.stderr
+    assert (
+        "note: content/world/a.md: the article's URL changed from /world/corran-rises-at-millbrook/ to "
+        "/world/corran-bursts-its-banks-at-millbrook/: the old URL now redirects" in run.stderr
+    )
+    assert "content/_permalinks.yml" in run.stderr and "0 warning(s)" in run.stdout
+    old = site / "output/world/corran-rises-at-millbrook/index.html"
+    assert 'url=/world/corran-bursts-its-banks-at-millbrook/"' in old.read_text()
+    # A fresh clone: no cache, no output; the record alone keeps the redirect.
+    import shutil
+
+    shutil.rmtree(site / "output")
+    shutil.rmtree(site / ".broadsheet-cache")
+    again = cli(site, "build", "--no-search")
+    assert again.returncode == 0 and "note:" not in again.stderr, again.stderr
+    assert 'url=/world/corran-bursts-its-banks-at-millbrook/"' in old.read_text()
+    # Changed back: the article has its first URL again, and no redirect loops onto itself.
+    source.write_text(source.read_text().replace("bursts its banks", "rises"))
+    back = cli(site, "build", "--no-search")
+    assert back.returncode == 0, back.stderr
+    assert "<article" in old.read_text()
+    moved = site / "output/world/corran-bursts-its-banks-at-millbrook/index.html"
+    assert 'url=/world/corran-rises-at-millbrook/"' in moved.read_text()
+
+
+def test_drafts_and_embargoed_builds_leave_the_record_alone(make_site) -> None:
+    site = make_site({"content/world/a.md": article("A", draft=True)})
+    assert cli(site, "build", "--no-search", "--drafts").returncode == 0
+    assert not (site / "content/_permalinks.yml").exists()
+
+
+def test_a_broken_record_is_an_error_with_its_line(make_site) -> None:
+    site = make_site(
+        {"content/world/a.md": article("A"), "content/_permalinks.yml": '"world/a.md":\n  url: /world/a/\n"b.md": 3\n'}
+    )
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 1
+    assert "content/_permalinks.yml:3: 'b.md' needs a 'url:'" in run.stderr
