@@ -67,6 +67,7 @@ from .write import (
     check_output_dir,
     digest_bytes,
     discard_staging,
+    folds_case,
     last_output,
     open_staging,
     write_error,
@@ -390,6 +391,8 @@ def collect_outputs(
     files += static
     for f in files:
         key = f.path.casefold()  # case-insensitive file systems would merge these
+        if key in by_path and by_path[key].path != f.path and same_story(by_path[key].source, f.source):
+            continue  # an old URL kept exactly, differing only in case (see case_twins)
         if key in by_path:
             errors.append(
                 OutputError(
@@ -402,6 +405,44 @@ def collect_outputs(
         else:
             by_path[key] = f
     return files, errors
+
+
+ALIAS_MARK = " (alias)"
+
+
+def same_story(a: str, b: str) -> bool:
+    """Whether two output sources are one article and its redirect (or two of its redirects)."""
+    return (a.endswith(ALIAS_MARK) or b.endswith(ALIAS_MARK)) and a.removesuffix(ALIAS_MARK) == b.removesuffix(
+        ALIAS_MARK
+    )
+
+
+def case_twins(files: list[OutputFile]) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """Leave out redirects whose path differs only in case from another file of the same article.
+
+    For an output folder on a file system that ignores case (macOS, Windows), where both cannot
+    exist: the article's page wins, and on such a host it answers the old URL itself.
+    """
+    seen = {f.path.casefold() for f in files if not f.source.endswith(ALIAS_MARK)}
+    kept: list[OutputFile] = []
+    warnings: list[BuildWarning] = []
+    for f in files:
+        key = f.path.casefold()
+        if f.source.endswith(ALIAS_MARK):
+            if key in seen:
+                warnings.append(
+                    BuildWarning(
+                        f"the redirect '{f.path}' differs only in case from another file of the article, and the "
+                        "output folder's file system ignores case: left out",
+                        f.source.removesuffix(ALIAS_MARK),
+                        None,
+                        "build on a case-sensitive file system (Linux) to keep both",
+                    )
+                )
+                continue
+            seen.add(key)
+        kept.append(f)
+    return kept, warnings
 
 
 #: Pages a theme may leave out by not having their template (themes made before these pages existed).
@@ -972,6 +1013,9 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
         loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
     )
     warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
+    if folds_case(output):
+        files, dropped = case_twins(files)
+        warnings += dropped
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
@@ -993,6 +1037,4 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
                     "make content/ writable, so moved articles keep redirects",
                 )
             )
-    return BuildResult(
-        loaded, files, rendered, warnings, stats, time.perf_counter() - started, notices=loaded.notices
-    )
+    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started, notices=loaded.notices)

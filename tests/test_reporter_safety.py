@@ -189,3 +189,29 @@ def test_a_broken_record_is_an_error_with_its_line(make_site) -> None:
     run = cli(site, "build", "--no-search")
     assert run.returncode == 1
     assert "content/_permalinks.yml:3: 'b.md' needs a 'url:'" in run.stderr
+
+
+def test_old_urls_are_kept_exactly_whatever_their_case_and_dots(make_site) -> None:
+    aliases = ["/News/Story.html", "/news/story.html", "/World/A-Story/", "/2019/05/x.y.z/", "/Old/Case"]
+    site = make_site({"content/world/a.md": article("A story", aliases=aliases)})
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0, run.stderr
+    out = site / "output"
+    for rel in ("News/Story.html", "news/story.html", "World/A-Story/index.html", "2019/05/x.y.z/index.html"):
+        assert 'url=/world/a-story/"' in (out / rel).read_text(), rel
+    assert 'url=/world/a-story/"' in (out / "Old/Case/index.html").read_text()
+    assert "<article" in (out / "world/a-story/index.html").read_text()
+
+
+def test_on_a_case_blind_file_system_the_article_wins_over_its_case_twin() -> None:
+    from broadsheet.pipeline import case_twins
+    from broadsheet.render import OutputFile
+
+    files = [
+        OutputFile("World/A/index.html", "content/world/a.md (alias)", data=b"redirect"),
+        OutputFile("world/a/index.html", "content/world/a.md", data=b"article"),
+        OutputFile("old/a/index.html", "content/world/a.md (alias)", data=b"redirect"),
+    ]
+    kept, warned = case_twins(files)
+    assert [f.path for f in kept] == ["world/a/index.html", "old/a/index.html"]
+    assert len(warned) == 1 and warned[0].path == "content/world/a.md" and "ignores case" in warned[0].message
