@@ -925,7 +925,8 @@ def check_links_of(
     broken: set[str] = set()
     root = loaded.config.root
     sources = [("site.yml", root / "site.yml")]
-    sources += [(x.source, root / x.source) for x in (*loaded.site.articles, *loaded.site.pages)]
+    sources += [(a.source, root / a.source) for a in loaded.site.articles]
+    sources += [(p.source, root / p.source) for p in loaded.site.pages]
     warnings = check_page_links(
         with_links(), known, base_url, ignore, broken, locate=lambda links: locate_links(links, sources)
     )
