@@ -43,6 +43,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -93,7 +94,7 @@ LINK_FIELDS = frozenset({"related", "prev", "next"})
 #: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
 #: Front matter that decides where an article sits among the others.
-STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "aliases", "related")
+STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "featured_until", "aliases", "related")
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +280,7 @@ class IncrementalSite:
         self._warnings = []
         self._edited = ()
         old_static = dict(self.static)
+        self._advance_clock()
         try:
             if self._reload:
                 self._reload_config()
@@ -514,8 +516,47 @@ class IncrementalSite:
         rendered, changed = self._replan()
         return rendered, changed, True
 
+    def _advance_clock(self) -> None:
+        """Move "now" to the clock's time: while the preview runs, an embargo lifts, an article
+        expires, a story stops being featured and an article written a moment ago is not "future".
+        Any such change plans the site again."""
+        if self.config is None:
+            return
+        before, self.now = self._rules(), build_time(self.options)
+        after = self._rules()
+        days = self.config.featured_days
+        for entry in self._docs.values():
+            doc = entry.doc
+            if doc is None or doc.source.is_page:
+                continue
+            if (before.excludes(doc), before.featured(doc, days)) != (after.excludes(doc), after.featured(doc, days)):
+                self._model = None  # plan everything again, keeping the pages for comparison
+                return
+
+    def next_change(self) -> tuple[datetime, Path] | None:
+        """When the preview must update by itself (an embargo lifting, an article expiring, a story no
+        longer featured), and the file responsible; None when nothing is waiting."""
+        if self.config is None:
+            return None
+        days = self.config.featured_days
+        soonest: tuple[datetime, Path] | None = None
+        for rel, entry in self._docs.items():
+            doc = entry.doc
+            if doc is None or doc.source.is_page or (doc.meta.draft and not self.options.drafts):
+                continue
+            meta = doc.meta
+            featured_end = (
+                (meta.featured_until or meta.date + timedelta(days=days)) if meta.featured and meta.date else None
+            )
+            for when in (None if self.options.future else meta.date, meta.expires, featured_end):
+                if when is not None and when > self.now and (soonest is None or when < soonest[0]):
+                    soonest = (when, self.root / rel)
+        return soonest
+
     def _rules(self) -> PublishRules:
-        return PublishRules(now=self.now, drafts=self.options.drafts, future=self.options.future)
+        return PublishRules(
+            now=self.now, drafts=self.options.drafts, future=self.options.future, preview=self.options.preview
+        )
 
     def _ordered_docs(self) -> list[tuple[Document, Rendered]]:
         # The order of parse_all(): discover() sorts by relative path. Name resolution

@@ -6,7 +6,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from .config import SiteConfig
@@ -27,6 +27,8 @@ class PublishRules:
     now: datetime
     drafts: bool = False
     future: bool = False
+    preview: bool = False
+    """For the live preview, whose pages mark drafts and embargoed stories (see Site.preview)."""
 
     def excludes(self, doc: Document) -> str | None:
         """Return why an article is left out of the site, or None when it is published."""
@@ -38,6 +40,14 @@ class PublishRules:
         if meta.expires is not None and meta.expires <= self.now:
             return "expired"
         return None
+
+    def featured(self, doc: Document, days: float) -> bool:
+        """Whether ``featured: true`` still holds: until ``featured_until``, else ``days`` after the date."""
+        meta = doc.meta
+        if not meta.featured or meta.date is None:
+            return False
+        until = meta.featured_until or meta.date + timedelta(days=days)
+        return self.now < until
 
 
 class _Names:
@@ -169,7 +179,7 @@ def assemble(
                 source_name=meta.source,
                 source_url=meta.source_url,
                 draft=meta.draft,
-                featured=meta.featured,
+                featured=rules.featured(doc, config.featured_days),
                 pinned=meta.related,
                 aliases=meta.aliases,
                 extra=MappingProxyType(dict(meta.extra)),
@@ -209,6 +219,7 @@ def assemble(
     site = Site(
         config=config,
         now=rules.now,
+        preview=rules.preview,
         articles=tuple(articles),
         pages=tuple(sorted(pages, key=lambda p: p.url)),
         categories=tuple(categories),

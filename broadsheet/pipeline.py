@@ -95,6 +95,8 @@ class BuildOptions:
     """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
     record_urls: bool = True
     """Keep content/_permalinks.yml up to date (see permalinks.py) after a build of the published site."""
+    preview: bool = False
+    """Built for the live preview: drafts and embargoed stories are marked as such on the pages."""
 
     @property
     def output_dir(self) -> Path:
@@ -328,7 +330,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     cache = BuildCache.load(config.root, options.cache, config.timezone)
     docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
     errors += parse_errors
-    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
+    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future, preview=options.preview)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
     errors += lib_errors
     warnings += lib_warnings

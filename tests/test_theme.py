@@ -269,7 +269,11 @@ def test_front_page(site: Path) -> None:
     lead = page.split('class="lead-stories"')[1].split("</section>")[0]
     assert "Flood hits Millbrook" in lead and 'fetchpriority="high"' in lead
     assert 'id="section-world"' in page and 'id="section-sport"' in page
-    assert 'class="most-recent"' in page
+    # Every story above the sections once: lead, latest and the earlier list share none.
+    above = page.split('class="section-block"')[0]
+    links = re.findall(r'class="card-title"><a href="([^"]+)"|<li>\s*<a href="([^"]+)"', above)
+    shown = [a or b for a, b in links]
+    assert shown and len(shown) == len(set(shown)), shown
     assert 'aria-label="Pages"' in page and 'href="/page/2/"' in page
 
 
