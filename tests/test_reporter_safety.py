@@ -215,3 +215,60 @@ def test_on_a_case_blind_file_system_the_article_wins_over_its_case_twin() -> No
     kept, warned = case_twins(files)
     assert [f.path for f in kept] == ["world/a/index.html", "old/a/index.html"]
     assert len(warned) == 1 and warned[0].path == "content/world/a.md" and "ignores case" in warned[0].message
+
+
+def front_blocks(page: str) -> dict[str, list[str]]:
+    """The story links of each front-page block above the sections, and of each section block."""
+    import re
+
+    def links(part: str) -> list[str]:
+        return re.findall(r'<a href="(/world/[^"]+|/sport/[^"]+)"', part)
+
+    lead = page.split('class="lead-stories"')[1].split("</section>")[0]
+    latest = page.split('class="latest"')[1].split("</section>")[0]
+    earlier = page.split('class="most-recent"')[1].split("</aside>")[0] if 'class="most-recent"' in page else ""
+    sections = page.split('class="section-block"', 1)[1] if 'class="section-block"' in page else ""
+    return {"lead": links(lead), "latest": links(latest), "earlier": links(earlier), "sections": links(sections)}
+
+
+def test_front_page_shows_each_story_once_above_the_sections(make_site) -> None:
+    files = {
+        f"content/world/s{i:02}.md": article(f"Story {i:02}", f"2026-11-{i + 1:02}T10:00:00", slug=f"s{i:02}")
+        for i in range(20)
+    }
+    files["content/sport/cup.md"] = article("Cup", "2026-11-02T09:00:00", slug="cup")
+    site = make_site(files)
+    assert cli(site, "build", "--no-search").returncode == 0
+    blocks = front_blocks((site / "output/index.html").read_text())
+    above = blocks["lead"] + blocks["latest"] + blocks["earlier"]
+    assert len(above) == 4 + 8 + 5 and len(set(above)) == len(above), blocks
+    # A section block prefers stories not shown above (s02, s01, s00) and fills its row with the newest.
+    assert blocks["sections"] == ["/world/s19/", "/world/s02/", "/world/s01/", "/world/s00/", "/sport/cup/"]
+
+
+def test_featured_expires_after_featured_until_or_the_site_default(make_site) -> None:
+    site = make_site(
+        {
+            "site.yml": MINIMAL_SITE_YML_WITH("featured_days: 10\n"),
+            # the build's time is 2026-11-29T12:00Z
+            "content/world/old.md": article("Old lead", "2026-11-01T10:00:00", featured=True),
+            "content/world/recent.md": article("Recent lead", "2026-11-25T10:00:00", featured=True),
+            "content/world/held.md": article(
+                "Held lead", "2026-11-02T10:00:00", featured=True, featured_until="2026-12-01T00:00:00"
+            ),
+            "content/world/ended.md": article(
+                "Ended lead", "2026-11-28T10:00:00", featured=True, featured_until="2026-11-28T12:00:00"
+            ),
+        }
+        | {f"content/world/n{i}.md": article(f"News {i}", f"2026-11-2{i}T09:00:00") for i in range(6)}
+    )
+    assert cli(site, "build", "--no-search").returncode == 0
+    lead = front_blocks((site / "output/index.html").read_text())["lead"]
+    assert lead[:2] == ["/world/recent-lead/", "/world/held-lead/"], lead
+    assert "/world/old-lead/" not in lead and "/world/ended-lead/" not in lead[:2]
+
+
+def MINIMAL_SITE_YML_WITH(extra: str) -> str:  # noqa: N802 - reads as the constant it extends
+    from conftest import MINIMAL_SITE_YML
+
+    return MINIMAL_SITE_YML + extra
