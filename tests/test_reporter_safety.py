@@ -268,7 +268,7 @@ def test_featured_expires_after_featured_until_or_the_site_default(make_site) ->
     assert "/world/old-lead/" not in lead and "/world/ended-lead/" not in lead[:2]
 
 
-def MINIMAL_SITE_YML_WITH(extra: str) -> str:  # noqa: N802 - reads as the constant it extends
+def MINIMAL_SITE_YML_WITH(extra: str) -> str:
     from conftest import MINIMAL_SITE_YML
 
     return MINIMAL_SITE_YML + extra
