@@ -59,6 +59,7 @@ from .frontmatter import Document, FrontMatter
 from .library import PublishRules, assemble
 from .markdown import Rendered
 from .model import Article, Site
+from .permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from .pipeline import (
     BuildOptions,
     build_time,
@@ -250,6 +251,8 @@ class IncrementalSite:
         self._published: set[str] = set()
         """URLs of feeds, sitemaps and robots.txt among the pages."""
         self._published_next: set[str] = set()
+        self._record_read: tuple[tuple[int, int] | None, dict[str, Entry], list[BroadsheetError]] | None = None
+        """content/_permalinks.yml as last read, with the file's stamp (see _record)."""
         self._edited: tuple[str, ...] = ()
         """URLs made from the content files of the last update (see UpdateResult.edited)."""
 
@@ -516,6 +519,26 @@ class IncrementalSite:
         rendered, changed = self._replan()
         return rendered, changed, True
 
+    def _moves(self, site: Site) -> dict[str, tuple[str, ...]]:
+        """The redirects of moved articles, as a build would make them from content/_permalinks.yml
+        (read here, never written: the build records URLs). An article whose headline is edited in
+        the preview so keeps its recorded URL, which the open page is sent to by its reload."""
+        record, errors = self._record()
+        if errors:
+            raise _Failed(errors)
+        return update_record(record, site, published=False)[1]
+
+    def _record(self) -> tuple[dict[str, Entry], list[BroadsheetError]]:
+        """content/_permalinks.yml, read again only when it changed."""
+        try:
+            st = (self.root / RECORD).stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if self._record_read is None or self._record_read[0] != stamp:
+            self._record_read = (stamp, *load_record(self.root))
+        return self._record_read[1], self._record_read[2]
+
     def _advance_clock(self) -> None:
         """Move "now" to the clock's time: while the preview runs, an embargo lifts, an article
         expires, a story stops being featured and an article written a moment ago is not "future".
@@ -596,6 +619,7 @@ class IncrementalSite:
         site, errors, _ = assemble(self.config, self._ordered_docs(), self._rules())
         if errors:
             raise _Failed(errors)
+        site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
         job_list = pages_the_theme_has(plan_pages(site), self._env)
         jobs = {j.url: j for j in job_list}
@@ -677,7 +701,7 @@ class IncrementalSite:
                 return None
             # Same raw names as before, so the site resolves them to the same shared objects.
             replaced[url] = dataclasses.replace(
-                fresh, category=before.category, tags=before.tags, authors=before.authors
+                fresh, category=before.category, tags=before.tags, authors=before.authors, aliases=before.aliases
             )
         new_site = _replace_articles(site, replaced)
         ranked = self._rank(new_site, model)

@@ -83,3 +83,18 @@ def test_drafts_and_embargoed_stories_carry_a_badge_in_the_preview_only(tmp_path
     run_build(site, drafts=True, future=True, now=datetime.now(UTC))
     for page in (site / "output").rglob("*.html"):
         assert "status-badge" not in page.read_text(encoding="utf-8"), page
+
+
+def test_a_headline_edit_in_the_preview_keeps_the_recorded_url_answering(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path / "site", {"content/world/a.md": article("Corran rises"), "content/world/b.md": article("B")}
+    )
+    run_build(site)  # the published site: content/_permalinks.yml records /world/corran-rises/
+    with running(site) as session:
+        wait_for(session, "/world/corran-rises/", b"<article")
+        source = site / "content/world/a.md"
+        source.write_text(source.read_text().replace("Corran rises", "Corran bursts its banks"))
+        wait_for(session, "/world/corran-bursts-its-banks/", b"Corran bursts its banks")
+        moved = wait_for(session, "/world/corran-rises/", b'url=/world/corran-bursts-its-banks/"')
+        assert b"This story has moved" in moved
+    assert "corran-bursts" not in (site / "content/_permalinks.yml").read_text()  # the preview never writes it

@@ -222,11 +222,11 @@ def test_article_page(site: Path) -> None:
     assert '<a href="/">Home</a>' in crumbs and '<a href="/category/world/">World</a>' in crumbs
     assert '<span aria-current="page">Flood hits Millbrook &amp; Saltmarsh</span>' in crumbs
     assert text(crumbs).strip() == "Home » World » Flood hits Millbrook &amp; Saltmarsh"
-    assert '<h1 class="headline">Flood hits Millbrook &amp; Saltmarsh</h1>' in page
+    assert '<h1 class="headline" data-pagefind-body' in page and ">Flood hits Millbrook &amp; Saltmarsh</h1>" in page
     assert 'by <a href="/author/ana/" rel="author">Ana Lima</a>' in page
     assert '<time datetime="2026-11-20T10:00:00+00:00">20 November 2026, 10:00</time>' in page
     assert "Updated <time" in page and "min read" in page
-    assert "<figcaption>Millbrook on Tuesday.</figcaption>" in page
+    assert "<figcaption data-pagefind-ignore>Millbrook on Tuesday.</figcaption>" in page
     assert 'Source : <a href="https://www.voanews.com/a/1">VOA</a>' in page
     assert '<a href="/tag/floods/">Floods</a>' in page
     assert "<blockquote>" in page and "<table>" in page and 'class="footnote"' in page
