@@ -12,11 +12,14 @@ is an error with its line.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import yaml
 
@@ -58,19 +61,26 @@ def load_record(root: Path) -> tuple[dict[str, Entry], list[BroadsheetError]]:
         return {}, []
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [_problem(f"cannot read the file: {exc}", None, "check that it is readable UTF-8")]
-    try:
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
-        node = yaml.compose(text, Loader=yaml.CSafeLoader)  # again, for the line of each key
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return {}, [
-            _problem(f"invalid YAML: {exc.problem}", mark.line + 1 if mark else None, "restore it from version control")
-        ]
-    if data is None:
-        return {}, []
-    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        return {}, [_problem("must map article files to their URLs", 1, "restore it from version control")]
-    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    quick = _read_as_written(text)
+    if quick is not None:
+        data, lines = quick
+    else:  # edited by hand beyond removing lines: read as YAML, slower
+        try:
+            loaded = yaml.load(text, Loader=yaml.CSafeLoader)
+            node = yaml.compose(text, Loader=yaml.CSafeLoader)  # again, for the line of each key
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            return {}, [
+                _problem(
+                    f"invalid YAML: {exc.problem}", mark.line + 1 if mark else None, "restore it from version control"
+                )
+            ]
+        if loaded is None:
+            return {}, []
+        if not isinstance(loaded, dict) or not isinstance(node, yaml.MappingNode):
+            return {}, [_problem("must map article files to their URLs", 1, "restore it from version control")]
+        data = loaded
+        lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     errors: list[BroadsheetError] = []
     record: dict[str, Entry] = {}
     for key, value in data.items():
@@ -88,6 +98,43 @@ def load_record(root: Path) -> tuple[dict[str, Entry], list[BroadsheetError]]:
             continue
         record["content/" + str(key)] = Entry(value["url"], tuple(dict.fromkeys(moved)))
     return record, errors
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"\Z')
+
+
+def _unquote(text: str) -> str:
+    """A double-quoted string as dump_record writes it; ValueError for anything else."""
+    if not _QUOTED.match(text):
+        raise ValueError(text)
+    return json.loads(text) if "\\" in text else text[1:-1]
+
+
+def _read_as_written(text: str) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """Read the record in the shape :func:`dump_record` writes it (quoted strings, one per line), which
+    is many times quicker than a YAML parser on a large site; None for any other shape."""
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    current: dict[str, Any] = {}
+    try:
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line.startswith("    - ") and "moved_from" in current:
+                current["moved_from"].append(_unquote(line[6:]))
+            elif line.startswith("  url: ") and lines and "url" not in current:
+                current["url"] = _unquote(line[7:])
+            elif line.startswith('"') and line.endswith(":"):
+                key = _unquote(line[:-1])
+                if key in data:
+                    return None  # YAML's reading of a repeated key, and its message, apply
+                current = data[key] = {}
+                lines[key] = number
+            elif line == "  moved_from:" and lines and "moved_from" not in current:
+                current["moved_from"] = []
+            elif line and not line.startswith("#"):
+                return None
+    except ValueError:
+        return None
+    return data, lines
 
 
 def _is_site_path(url: str) -> bool:

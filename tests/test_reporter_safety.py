@@ -272,3 +272,15 @@ def MINIMAL_SITE_YML_WITH(extra: str) -> str:
     from conftest import MINIMAL_SITE_YML
 
     return MINIMAL_SITE_YML + extra
+
+
+def test_a_hand_edited_record_is_still_read(make_site) -> None:
+    # Flow style and unquoted values: not the shape the build writes, read as YAML all the same.
+    record = "world/a.md: {url: /world/a-new/, moved_from: [/world/a-old/]}\n"
+    site = make_site({"content/world/a.md": article("A", slug="a-new"), "content/_permalinks.yml": record})
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 0, run.stderr
+    assert 'url=/world/a-new/"' in (site / "output/world/a-old/index.html").read_text()
+    assert '"world/a.md":\n  url: "/world/a-new/"\n  moved_from:\n    - "/world/a-old/"\n' in (
+        site / "content/_permalinks.yml"
+    ).read_text()
