@@ -204,29 +204,57 @@ def author_warnings(used: Iterable[Named], known: Sequence[tuple[str, str]]) -> 
     return warnings
 
 
+#: Tags shorter than this are not compared (UK and US, Mali and Bali are different places).
+SHORTEST_TAG = 5
+
+
+def _deletions(slug: str) -> set[str]:
+    """Each way of dropping one letter of the slug."""
+    return {slug[:i] + slug[i + 1 :] for i in range(len(slug))}
+
+
+def _swaps(slug: str) -> set[str]:
+    """Each way of swapping two neighbouring letters of the slug."""
+    return {slug[:i] + slug[i + 1] + slug[i] + slug[i + 2 :] for i in range(len(slug) - 1)} - {slug}
+
+
 def tag_warnings(used: Iterable[Named]) -> list[BuildWarning]:
-    """Warn about tags that differ by a letter or two from a more used one ("Flood" and "Floods")."""
+    """Warn about a tag one slip away from a more used one: a letter added or dropped ("Flods" beside
+    "Floods", "Flood" beside "Floods"), or two letters swapped ("Harbuor").
+
+    A letter changed is not counted: real words differ so (Police, Policy). Tags are looked up in an
+    index of their forms, which is linear in their number, where comparing every pair would take
+    seconds on a site with thousands of tags.
+    """
     uses: dict[str, list[Named]] = {}
     for item in used:
         uses.setdefault(slugify(item.name), []).append(item)
     by_count = sorted(uses, key=lambda s: (-len(uses[s]), s))
+    kept: set[str] = set()  # tags seen so far, the most used first
+    shorter: dict[str, str] = {}  # a kept tag with one letter dropped → that tag
     warnings = []
-    for i, slug in enumerate(by_count):
-        rivals = [s for s in by_count[:i] if s != slug]
-        if len(slug) < 4 or not rivals:
+    for slug in by_count:
+        if len(slug) < SHORTEST_TAG:
             continue
-        found = difflib.get_close_matches(slug, rivals, n=1, cutoff=0.85)
-        if not found:
+        near = (_deletions(slug) | _swaps(slug)) & kept
+        if slug in shorter:
+            near.add(shorter[slug])
+        kept.add(slug)
+        for form in _deletions(slug):
+            shorter.setdefault(form, slug)
+        if not near:
             continue
-        main = uses[found[0]][0].name
+        main = min(near, key=lambda s: (-len(uses[s]), s))
+        name = uses[main][0].name
+        count = len(uses[main])
         for item in uses[slug]:
             warnings.append(
                 BuildWarning(
-                    f"tag '{item.name}' is nearly the same as '{main}', used by {len(uses[found[0]])} "
-                    "articles: two tag pages would split the story",
+                    f"tag '{item.name}' is nearly the same as '{name}', used by {count} "
+                    f"article{'s' if count > 1 else ''}: two tag pages would split the story",
                     item.rel,
                     item.line or 1,
-                    f"did you mean '{main}'?",
+                    f"did you mean '{name}'?",
                 )
             )
     return warnings
