@@ -198,12 +198,13 @@ def check_page_links(
     base_url: str,
     ignore: Iterable[str] = (),
     broken: set[str] | None = None,
-    locate: Callable[[list[str]], Mapping[str, list[tuple[str, int]]]] | None = None,
+    locate: Callable[[dict[str, list[str]]], Mapping[str, list[tuple[str, int]]]] | None = None,
 ) -> list[BuildWarning]:
     """Like :func:`check_links`, for pages whose distinct links were read already (or remembered).
 
     ``broken``, if given, receives the path of every page with a broken link. ``locate``, if
-    given, finds where broken links are written (source and line: see lint.locate_links).
+    given, finds where broken links are written (source and line: see lint.locate_links), given each
+    with the sources of the pages that show it.
     """
     skipped = tuple(p.lstrip("/") for p in ignore)
     verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
@@ -244,7 +245,11 @@ def check_page_links(
                 if broken is not None:
                     broken.add(f.path)
     warnings = []
-    written = locate([link for link, _ in missing.values()]) if locate is not None and missing else {}
+    written = (
+        locate({link: [p.source for p in linking] for link, linking in missing.values()})
+        if locate is not None and missing
+        else {}
+    )
     for link, linking in missing.values():
         named = ", ".join(p.path for p in linking[:PAGES_NAMED])
         more = f" and {len(linking) - PAGES_NAMED} more" if len(linking) > PAGES_NAMED else ""

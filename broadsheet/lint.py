@@ -185,10 +185,12 @@ def author_warnings(used: Iterable[Named], known: Sequence[tuple[str, str]]) -> 
     exact = {s.casefold() for s in slugs} | {n.casefold() for n in names} | {slugify(n) for n in names}
     warnings = []
     told: set[tuple[str, str]] = set()
+    guesses: dict[str, str | None] = {}  # a byline is compared with the known ones once, however often used
     for item in used:
-        if item.name.casefold() in exact or slugify(item.name) in exact:
-            continue
-        guess = _close(item.name, slugs) or _close(item.name, names)
+        if item.name not in guesses:
+            exactly = item.name.casefold() in exact or slugify(item.name) in exact
+            guesses[item.name] = None if exactly else (_close(item.name, slugs) or _close(item.name, names))
+        guess = guesses[item.name]
         if guess is None or (item.rel, item.name) in told:
             continue
         told.add((item.rel, item.name))

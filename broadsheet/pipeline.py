@@ -926,12 +926,22 @@ def check_links_of(
 
     broken: set[str] = set()
     root = loaded.config.root
-    sources = [("site.yml", root / "site.yml")]
-    sources += [(a.source, root / a.source) for a in loaded.site.articles]
-    sources += [(p.source, root / p.source) for p in loaded.site.pages]
-    warnings = check_page_links(
-        with_links(), known, base_url, ignore, broken, locate=lambda links: locate_links(links, sources)
-    )
+
+    def locate(showing: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
+        """Where each broken link is written: in site.yml (the logo, social links), else in the
+        articles whose own pages show it (a body link, a front-matter picture), else in any source."""
+        found = locate_links(showing, [("site.yml", root / "site.yml")])
+        rest = [link for link in showing if link not in found]
+        own = sorted({s for link in rest for s in showing[link] if s.startswith("content/")})
+        found.update(locate_links(rest, [(s, root / s) for s in own]))
+        rest = [link for link in rest if link not in found]
+        if rest:
+            read = set(own)
+            others = [a.source for a in loaded.site.articles] + [p.source for p in loaded.site.pages]
+            found.update(locate_links(rest, [(s, root / s) for s in others if s not in read]))
+        return found
+
+    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate)
     if loaded.cache.folder is not None and record != (key, frozenset(broken)):
         loaded.cache.links[where] = (key, frozenset(broken))
         loaded.cache.dirty = True
