@@ -204,8 +204,8 @@ def test_old_urls_are_kept_exactly_whatever_their_case_and_dots(make_site) -> No
 
 
 def test_on_a_case_blind_file_system_the_article_wins_over_its_case_twin() -> None:
+    from broadsheet.outputs import OutputFile
     from broadsheet.pipeline import case_twins
-    from broadsheet.render import OutputFile
 
     files = [
         OutputFile("World/A/index.html", "content/world/a.md (alias)", data=b"redirect"),
@@ -281,6 +281,7 @@ def test_a_hand_edited_record_is_still_read(make_site) -> None:
     run = cli(site, "build", "--no-search")
     assert run.returncode == 0, run.stderr
     assert 'url=/world/a-new/"' in (site / "output/world/a-old/index.html").read_text()
-    assert '"world/a.md":\n  url: "/world/a-new/"\n  moved_from:\n    - "/world/a-old/"\n' in (
-        site / "content/_permalinks.yml"
-    ).read_text()
+    assert (
+        '"world/a.md":\n  url: "/world/a-new/"\n  moved_from:\n    - "/world/a-old/"\n'
+        in (site / "content/_permalinks.yml").read_text()
+    )

@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import BuildWarning
-from .render import OutputFile
+from ..errors import BuildWarning
+from ..outputs import OutputFile
 
 # The expression is written for the speed of Python's regex engine: a run of anything but one
 # character ([^"]*+) is scanned several times faster than a class of two or more; quantifiers are
@@ -203,7 +203,7 @@ def check_page_links(
     """Like :func:`check_links`, for pages whose distinct links were read already (or remembered).
 
     ``broken``, if given, receives the path of every page with a broken link. ``locate``, if
-    given, finds where broken links are written (source and line: see lint.locate_links), given each
+    given, finds where broken links are written (source and line: see content/lint.py), given each
     with the sources of the pages that show it.
     """
     skipped = tuple(p.lstrip("/") for p in ignore)

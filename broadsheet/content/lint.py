@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildWarning
-from .urls import slugify
+from ..errors import BuildWarning
+from ..urls import slugify
 
 #: Warnings of one kind told per file before the rest is counted (a pasted page can hold hundreds).
 PER_FILE = 3

@@ -23,9 +23,9 @@ from typing import Any
 
 import yaml
 
-from .errors import BroadsheetError, BuildWarning, ConfigError
+from ..errors import BroadsheetError, BuildWarning, ConfigError
+from ..urls import UnsafePath, output_path
 from .model import Article, Site
-from .urls import UnsafePath, output_path
 
 RECORD = "content/_permalinks.yml"
 
