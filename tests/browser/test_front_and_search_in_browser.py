@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from broadsheet.search import find_pagefind
+from broadsheet.publish.search import find_pagefind
 
 from .conftest import DESKTOP, PHONE, ExampleSite
 
