@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .config import SiteConfig
@@ -47,6 +47,7 @@ def new_article(
         "# source: VOA",
         "# source_url: https://",
         "featured: false",
+        f"# featured_until: {(when + timedelta(days=config.featured_days)).date().isoformat()}",
         "draft: true",
         "---",
         "",
