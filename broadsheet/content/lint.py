@@ -211,13 +211,17 @@ SHORTEST_TAG = 5
 
 
 def _deletions(slug: str) -> set[str]:
-    """Each way of dropping one letter of the slug."""
-    return {slug[:i] + slug[i + 1 :] for i in range(len(slug))}
+    """Each way of dropping one letter of the slug (not a digit: "route-6" and "route-66" differ)."""
+    return {slug[:i] + slug[i + 1 :] for i in range(len(slug)) if slug[i].isalpha()}
 
 
 def _swaps(slug: str) -> set[str]:
     """Each way of swapping two neighbouring letters of the slug."""
-    return {slug[:i] + slug[i + 1] + slug[i] + slug[i + 2 :] for i in range(len(slug) - 1)} - {slug}
+    return {
+        slug[:i] + slug[i + 1] + slug[i] + slug[i + 2 :]
+        for i in range(len(slug) - 1)
+        if slug[i].isalpha() and slug[i + 1].isalpha() and slug[i] != slug[i + 1]
+    }
 
 
 def tag_warnings(used: Iterable[Named]) -> list[BuildWarning]:
