@@ -75,8 +75,14 @@ def test_name_slips_are_warned_with_line_and_did_you_mean(make_site) -> None:
     assert strict.returncode == 1
 
 
-def test_author_far_from_any_known_one_is_a_guest_byline(make_site) -> None:
-    site = make_site({"content/world/a.md": article("A", author="Jo Guest Writer")})
+def test_guest_bylines_and_distinct_tags_are_no_slips(make_site) -> None:
+    site = make_site(
+        {
+            "content/world/a.md": article("A", author="Jo Guest Writer", tags=["Police", "Route 66"]),
+            "content/world/b.md": article("B", tags=["Policy", "Route 6", "UK"]),
+            "content/world/c.md": article("C", tags=["Police", "Route 66", "US"]),
+        }
+    )
     run = cli(site, "build", "--no-search")
     assert run.returncode == 0 and warnings_of(run) == [], run.stderr
 
