@@ -172,9 +172,25 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             mark = exc.context_mark
             what = "a quote opened on this line is never closed"
             hint = 'end the value with the same quote mark on this line (write a " inside as \\" or quote with \')'
+        elif context.startswith("while parsing a flow") and exc.context_mark is not None:
+            # An unclosed [list] or {mapping} runs on until YAML gives up lines later.
+            mark = exc.context_mark
+            opener = "[" if "sequence" in context else "{"
+            closer = "]" if opener == "[" else "}"
+            what = f"a '{opener}' opened on this line is never closed"
+            hint = f"end it with '{closer}' on the same line, and quote items that hold a comma or a colon"
         elif context.startswith("while scanning") and exc.context_mark is not None:
             mark = exc.context_mark
             what = f"{what} ({context})"
+        elif "expected key" in what and mark is not None:
+            text_line = fm_text.split("\n")[mark.line] if mark.line < fm_text.count("\n") + 1 else ""
+            value = text_line.partition(":")[2].strip()
+            if value[:1] in ("'", '"'):
+                # 'It's here': the quote inside ends the value early, the rest is left over.
+                hint = (
+                    "text after the closing quote: quote the whole value with the other quote mark "
+                    "(\"It's here\"), or double a ' inside '...' ('It''s here')"
+                )
         line = mark.line + 2 if mark else 1
         if "could not determine a constructor" in str(exc):
             what, hint = "YAML tags such as '!!python/...' are not allowed", "remove the '!!' tag"
