@@ -264,7 +264,7 @@ def _run_related(args: argparse.Namespace) -> int:
 
 
 def _run_schedule(args: argparse.Namespace) -> int:
-    from .content.schedule import PUBLISH, next_changes
+    from .content.schedule import EXPIRE, PUBLISH, next_changes
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))
@@ -277,11 +277,11 @@ def _run_schedule(args: argparse.Namespace) -> int:
             print(upcoming[0].when.astimezone(config.tz).isoformat())
         return EXIT_OK
     if not upcoming:
-        print("Nothing scheduled: no embargoed or expiring article is waiting.")
+        print("Nothing scheduled: no embargoed, expiring or featured article is waiting.")
         return EXIT_OK
     for n, change in enumerate(changes):
         when = change.when.astimezone(config.tz).isoformat()
-        what = "published (embargo lifts)" if change.kind == PUBLISH else "expires"
+        what = {PUBLISH: "published (embargo lifts)", EXPIRE: "expires"}.get(change.kind, "no longer featured")
         lead = "Next change:" if n < len(upcoming) else "Then:       "
         print(f"{lead} {when}  {change.source}  {what}: {change.title}")
     return EXIT_OK

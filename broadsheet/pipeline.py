@@ -226,7 +226,7 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
             docs.append(doc)
     if errors:
         raise BuildFailed(errors)
-    return config, scheduled_changes(docs, build_time(options))
+    return config, scheduled_changes(docs, build_time(options), config.featured_days)
 
 
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:

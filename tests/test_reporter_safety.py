@@ -291,3 +291,11 @@ def test_a_hand_edited_record_is_still_read(make_site) -> None:
         '"world/a.md":\n  url: "/world/a-new/"\n  moved_from:\n    - "/world/a-old/"\n'
         in (site / "content/_permalinks.yml").read_text()
     )
+
+
+def test_schedule_tells_when_a_featured_story_leaves_the_lead(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Lead story", "2026-11-27T10:00:00", featured=True)})
+    run = cli(site, "schedule")
+    assert run.returncode == 0, run.stderr
+    assert "2026-12-04T10:00:00+00:00  content/world/a.md  no longer featured: Lead story" in run.stdout
+    assert cli(site, "schedule", "--format", "iso").stdout.strip() == "2026-12-04T10:00:00+00:00"
