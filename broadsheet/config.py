@@ -78,6 +78,15 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkdownConfig:
+    """site.yml ``markdown``: extensions added to the default set, their settings, shortcode options."""
+
+    extensions: tuple[str, ...] = ()
+    extension_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    shortcodes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """The whole site.yml, validated. ``root`` is the site folder."""
 
@@ -102,6 +111,7 @@ class SiteConfig:
     words_per_minute: int = 230
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -135,6 +145,7 @@ KNOWN_KEYS = (
     "feeds",
     "words_per_minute",
     "sanitize",
+    "markdown",
     "extra",
 )
 
@@ -331,6 +342,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
             import nh3  # noqa: F401 - only checking it is installed
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
+    markdown = _read_markdown(r, g(data, "markdown", dict, {}))
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -352,6 +364,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         feeds=feeds,
         words_per_minute=max(wpm, 1),
         sanitize=sanitize,
+        markdown=markdown,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems
@@ -448,3 +461,61 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
         )
         scale = 7.0
     return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)
+
+
+def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
+    """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
+    import markdown as _markdown  # here: only sites that configure Markdown pay for the check
+
+    from .markdown import EXTENSIONS
+
+    keys = ("markdown",)
+    r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)
+    names: list[str] = []
+    for i, name in enumerate(r.get(data, "extensions", list, [], keys)):
+        if not isinstance(name, str) or not name.strip():
+            r.fail((*keys, "extensions", i), f"markdown.extensions[{i}] must be an extension's name, not {name!r}")
+            continue
+        names.append(name.strip())
+    configs: dict[str, Mapping[str, Any]] = {}
+    given = r.get(data, "extension_configs", dict, {}, keys)
+    for name, cfg in given.items():
+        where = (*keys, "extension_configs", name)
+        if not isinstance(cfg, dict):
+            r.fail(where, f"markdown.extension_configs.{name} must be a mapping of settings, not {cfg!r}")
+        elif name not in names and name not in EXTENSIONS:
+            r.fail(
+                where,
+                f"markdown.extension_configs names '{name}', which is not in markdown.extensions",
+                f"add '{name}' to markdown.extensions",
+            )
+        else:
+            configs[name] = cfg
+    for i, name in enumerate(names):
+        try:
+            _markdown.Markdown(extensions=[name], extension_configs={name: configs[name]} if name in configs else {})
+        except (ImportError, AttributeError) as exc:
+            hint = (
+                "install pymdown-extensions (pip install pymdown-extensions)"
+                if name.startswith("pymdownx.")
+                else "use a name Python-Markdown knows (extra, codehilite, pymdownx.tilde, ...) or a module path"
+            )
+            r.fail((*keys, "extensions", i), f"unknown Markdown extension '{name}' ({exc})", hint)
+        except KeyError as exc:
+            r.fail(
+                (*keys, "extension_configs", name),
+                f"Markdown extension '{name}' has no setting {exc}",
+                "see the extension's documentation for its settings",
+            )
+        except Exception as exc:  # an extension's own check of its settings: any kind of exception
+            r.fail(
+                (*keys, "extension_configs", name) if name in configs else (*keys, "extensions", i),
+                f"Markdown extension '{name}' refused its settings: {exc}",
+                "see the extension's documentation for its settings",
+            )
+    shortcodes = r.get(data, "shortcodes", dict, {}, keys)
+    return MarkdownConfig(
+        extensions=tuple(dict.fromkeys(names)),
+        extension_configs=MappingProxyType(configs),
+        shortcodes=MappingProxyType(dict(shortcodes)),
+    )

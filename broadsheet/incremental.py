@@ -56,7 +56,7 @@ from .errors import BroadsheetError, BuildWarning
 from .feeds import SITE_FEED, feed_files, modified
 from .frontmatter import Document, FrontMatter
 from .library import PublishRules, assemble
-from .markdown import Rendered
+from .markdown import Rendered, configure, current_settings
 from .model import Article, Site
 from .pipeline import (
     BuildOptions,
@@ -68,6 +68,7 @@ from .pipeline import (
     publishing_files,
     related_docs,
     related_settings,
+    site_markdown,
 )
 from .related import RelatedIndex, build_related_index, remove_related, update_related
 from .render import (
@@ -327,7 +328,7 @@ class IncrementalSite:
     def watch_roots(self) -> list[tuple[Path, bool]]:
         """Folders to watch and whether to watch them recursively."""
         roots: list[tuple[Path, bool]] = [(self.root, False)]
-        for name in ("content", "static", "themes"):
+        for name in ("content", "static", "themes", "shortcodes"):
             if (self.root / name).is_dir():
                 roots.append((self.root / name, True))
         if self.theme is not None:
@@ -345,8 +346,8 @@ class IncrementalSite:
 
     def _classify(self, path: Path) -> str | None:
         root = self.root
-        if path == root / "site.yml":
-            return "config"
+        if path == root / "site.yml" or path.is_relative_to(root / "shortcodes"):
+            return "config"  # shortcodes shape the bodies: convert them again
         for name in ("content", "static"):
             if path.is_relative_to(root / name):
                 return name
@@ -354,7 +355,7 @@ class IncrementalSite:
         for folder in chain:
             if path.is_relative_to(folder):
                 parts = path.relative_to(folder).parts
-                if parts == ("theme.yml",):
+                if parts == ("theme.yml",) or parts[:1] == ("shortcodes",):
                     return "config"
                 if parts and parts[0] in ("templates", "static"):
                     return parts[0]
@@ -381,7 +382,7 @@ class IncrementalSite:
     def _load_all_docs(self, use_cache: bool) -> set[str]:
         """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
         assert self.config is not None
-        cache = BuildCache.load(self.root, use_cache, self.config.timezone)
+        cache = BuildCache.load(self.root, use_cache, self.config.timezone, current_settings().key())
         docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
         self._warnings += warnings
         entries: dict[str, _Entry] = {}
@@ -453,11 +454,15 @@ class IncrementalSite:
             theme = load_theme(config.theme, config.root)
         except BroadsheetError as exc:
             raise _Failed([exc]) from None
-        if config != self.config or theme != self.theme or self._model is None:
+        settings = site_markdown(config, theme)
+        markdown_moved = settings != current_settings()
+        configure(settings)
+        if config != self.config or theme != self.theme or self._model is None or markdown_moved:
             first = self.config is None or not self._docs
             # Dates without an offset are read in the site's time zone: a new zone means new parses
-            # (the build cache does not know the zone, so it is not used then).
-            zone_moved = self.config is not None and config.timezone != self.config.timezone
+            # (the build cache does not know the zone, so it is not used then). New Markdown settings
+            # or shortcodes mean new conversions.
+            zone_moved = self.config is not None and (config.timezone != self.config.timezone or markdown_moved)
             self.config, self.theme = config, theme
             self.now = build_time(self.options)
             self._related_exact = self.related_mode != "local"
