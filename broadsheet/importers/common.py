@@ -349,6 +349,8 @@ def write_items(
                 fh.write(text)
             for source, dest in copies:
                 copy(source, dest)
+        for name in item.authors:
+            report.authors.setdefault(author_slug(name), {"name": name})
         report.copied += len(copies)
         report.aliases += len(item.aliases)
         rel = target.relative_to(site_root).as_posix()

@@ -33,7 +33,7 @@ def shortcode(name: str, *positional: str, **named: str | None) -> str:
 
 def unconverted(original: str) -> str:
     """An HTML comment keeping something that could not be converted (``--`` made safe for a comment)."""
-    return "<!-- not converted: " + original.replace("--", "- -").replace(">", "&gt;") + " -->"
+    return "<!-- not converted: " + original.replace("--", "- -") + " -->"
 
 
 def line_at(text: str, pos: int, first_line: int) -> int:
@@ -145,7 +145,11 @@ def convert_hugo(body: str, origin: str, first_line: int, report: ImportReport, 
         elif name in ("pullquote", "gallery", "audio", "video", "social"):
             out.append(whole.replace("{{%", "{{<").replace("%}}", ">}}"))  # the same names exist here
         else:
-            report.warn(f"{origin}:{line}", f"Hugo shortcode '{name}' has no Broadsheet equivalent: kept as a comment")
+            report.warn(
+                f"{origin}:{line}",
+                f"Hugo shortcode '{name}' has no Broadsheet equivalent: kept as a comment "
+                f"(to keep it, write shortcodes/{name}.html as a Jinja macro and restore {{{{< {name} >}}}})",
+            )
             out.append(unconverted(whole))
     out.append(body[pos:])
     return "".join(out)

@@ -53,7 +53,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
                 mark = exc.problem_mark
                 raise FrontMatterError(f"invalid YAML: {exc.problem}", (mark.line + 2) if mark else 1) from None
             except (yaml.YAMLError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
-                raise FrontMatterError(f"invalid {kind.upper()}: {exc}", 1) from None
+                where = re.search(r"at line (\d+)", str(exc))
+                raise FrontMatterError(
+                    f"invalid {kind.upper()}: {exc}", int(where.group(1)) + 1 if where else 1
+                ) from None
             if data is None:
                 data = {}
             if not isinstance(data, dict):

@@ -259,7 +259,11 @@ def _jekyll_post(path: Path, origin: str, report: ImportReport, folder_categorie
         try:
             file_date = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
-            file_date = None
+            if "date" not in data:
+                report.skip(
+                    origin, f"the date in the file name ({path.stem[:10]}) does not exist, and there is no date:"
+                )
+                return None
         slug = m.group(4)
     elif is_draft:
         file_date = datetime.fromtimestamp(path.stat().st_mtime).date()
