@@ -33,6 +33,8 @@ def shortcode(name: str, *positional: str, **named: str | None) -> str:
 
 def unconverted(original: str) -> str:
     """An HTML comment keeping something that could not be converted (``--`` made safe for a comment)."""
+    # A Hugo tag is written in Broadsheet's escaped form, which the build leaves as text.
+    original = re.sub(r"\{\{<(?!/\*)(.*?)>\}\}", r"{{</*\1*/>}}", original, flags=re.S)
     return "<!-- not converted: " + original.replace("--", "- -") + " -->"
 
 
