@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
-from .related import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
+from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .urls import slugify
 
 CONFIG_NAME = "site.yml"
@@ -467,7 +467,7 @@ def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
     """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
     import markdown as _markdown  # here: only sites that configure Markdown pay for the check
 
-    from .markdown import EXTENSIONS
+    from .content.markdown import EXTENSIONS
 
     keys = ("markdown",)
     r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)

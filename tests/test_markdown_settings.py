@@ -6,7 +6,7 @@ import markdown as stock_markdown
 import pytest
 from conftest import MINIMAL_SITE_YML, article, build_errors, read, run_build
 
-from broadsheet import markdown as bm
+from broadsheet.content import markdown as bm
 
 BODY = """\
 Intro with ~~struck~~ words and "quotes" -- dashes.

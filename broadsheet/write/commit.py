@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError, UsageError
-from .render import STAGED_TREE, OutputFile
+from ..errors import OutputError, UsageError
+from ..outputs import STAGED_TREE, OutputFile
 
 MANIFEST = ".broadsheet-manifest.json"
 STAGING = ".broadsheet-staging"
