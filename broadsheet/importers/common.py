@@ -259,6 +259,19 @@ def _front_matter(item: Item, slug: str) -> dict[str, Any]:
     return data
 
 
+#: Addresses Broadsheet itself serves (its listings, feeds, search and theme files): an old URL
+#: there cannot redirect, and a page cannot take the name.
+RESERVED_PREFIXES = ("/category/", "/tag/", "/author/", "/page/", "/archive/", "/search/", "/theme/", "/pagefind/")
+RESERVED_FILES = ("/feed.xml", "/sitemap.xml", "/news-sitemap.xml", "/robots.txt", "/404.html", "/index.html")
+RESERVED_PAGE_SLUGS = frozenset({"category", "tag", "author", "page", "archive", "search", "theme", "pagefind"})
+
+
+def reserved(path: str) -> bool:
+    """True for an address Broadsheet serves itself (see RESERVED_PREFIXES)."""
+    folder = path if path.endswith("/") or "." in path.rsplit("/", 1)[-1] else path + "/"
+    return folder.startswith(RESERVED_PREFIXES) or path in RESERVED_FILES or folder == "/"
+
+
 def write_items(
     items: Iterable[Item],
     site_root: Path,
@@ -281,7 +294,17 @@ def write_items(
     for item in items:
         if item.kind == "page":
             slug = slugify(item.slug or item.title, fallback="page")
+            if slug in RESERVED_PAGE_SLUGS:
+                report.warn(item.origin, f"/{slug}/ is Broadsheet's own page: written as '{slug}-page'")
+                slug += "-page"
             target = content / "pages" / f"{slug}.md"
+            base, n = slug, 2
+            while target in taken_paths:
+                slug = f"{base}-{n}"
+                target = content / "pages" / f"{slug}.md"
+                n += 1
+            if slug != base:
+                report.warn(item.origin, f"page slug '{base}' is taken: written as '{slug}'")
             url = f"/{slug}/"
         else:
             item.category = item.category or default_category
@@ -307,10 +330,17 @@ def write_items(
         if target.exists():
             report.skip(item.origin, f"{target.relative_to(site_root).as_posix()} exists (imports never overwrite)")
             continue
-        new_urls[url] = item.origin
+        new_urls[url.casefold()] = item.origin
         planned.append((item, target, slug, url))
     claimed: dict[str, str] = {}
     for item, _target, _slug, url in planned:
+        if item.kind == "page":
+            # Pages have no aliases in Broadsheet: say where each moved.
+            for alias in dict.fromkeys(item.aliases):
+                if alias_url(alias.rstrip("/") + "/").casefold() != url.casefold():
+                    report.warn(item.origin, f"page was at {alias}; pages have no aliases: now at {url}")
+            item.aliases = []
+            continue
         kept: list[str] = []
         for alias in dict.fromkeys(item.aliases):
             try:
@@ -319,18 +349,26 @@ def write_items(
                 report.warn(item.origin, f"old URL {alias!r} cannot be redirected from a static site: left out")
                 continue
             where = alias_url(alias)
-            if where in (url, url.rstrip("/")) or alias_url(alias.rstrip("/") + "/") == url:
+            # Output paths are compared without case: file systems that ignore it would merge them.
+            key = where.casefold()
+            folder_key = alias_url(alias.rstrip("/") + "/").casefold()
+            if url.casefold() in (key, folder_key, key + "/"):
                 continue  # the same address as before: nothing to redirect
-            if where in new_urls or alias_url(alias.rstrip("/") + "/") in new_urls:
+            if reserved(where):
                 report.warn(
-                    item.origin,
-                    f"old URL {alias} is now the address of {new_urls.get(where, 'another page')}: left out",
+                    item.origin, f"old URL {alias} is one Broadsheet serves itself (listings, search): left out"
                 )
                 continue
-            if where in claimed:
-                report.warn(item.origin, f"old URL {alias} was also {claimed[where]}'s: left out")
+            if key in new_urls or folder_key in new_urls:
+                report.warn(
+                    item.origin,
+                    f"old URL {alias} is now the address of {new_urls.get(key, new_urls.get(folder_key))}: left out",
+                )
                 continue
-            claimed[where] = item.origin
+            if key in claimed:
+                report.warn(item.origin, f"old URL {alias} was also {claimed[key]}'s: left out")
+                continue
+            claimed[key] = item.origin
             kept.append(alias)
         item.aliases = kept
     for item, target, slug, _url in planned:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from .common import ImportReport
@@ -41,6 +42,19 @@ def unconverted(original: str) -> str:
 def line_at(text: str, pos: int, first_line: int) -> int:
     """The file line of ``text[pos]`` when ``text`` starts on ``first_line``."""
     return first_line + text.count("\n", 0, pos)
+
+
+def video(kind: str, value: str, title: str | None = None) -> str | None:
+    """Broadsheet's youtube or vimeo shortcode for a video id; a playlist as a link; None for anything else."""
+    value = html.unescape(value).strip()
+    if kind == "youtube" and re.fullmatch(r"[\w-]{1,64}", value):
+        return shortcode("youtube", value, title=title)
+    if kind == "vimeo" and value.isdigit():
+        return shortcode("vimeo", value, title=title)
+    playlist = re.search(r"list=([\w-]+)", value)
+    if kind == "youtube" and playlist:
+        return f"[YouTube playlist](https://www.youtube.com/playlist?list={playlist.group(1)})"
+    return None
 
 
 def embed_for_url(url: str) -> str | None:
@@ -112,9 +126,9 @@ def convert_hugo(body: str, origin: str, first_line: int, report: ImportReport, 
                 out.append(unconverted(whole))
             continue
         if name == "youtube" and (named.get("id") or first):
-            out.append(shortcode("youtube", named.get("id") or first, title=named.get("title")))
+            out.append(video("youtube", named.get("id") or first, named.get("title")) or unconverted(whole))
         elif name == "vimeo" and (named.get("id") or first):
-            out.append(shortcode("vimeo", named.get("id") or first, title=named.get("title")))
+            out.append(video("vimeo", named.get("id") or first, named.get("title")) or unconverted(whole))
         elif name == "figure" and named.get("src"):
             out.append(
                 shortcode(
@@ -161,13 +175,14 @@ def convert_hugo(body: str, origin: str, first_line: int, report: ImportReport, 
 
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.S)
 _LIQUID = re.compile(r"\{%-?\s*(?P<name>\w+)(?P<args>.*?)-?%\}|\{\{-?(?P<expr>.*?)-?\}\}", re.S)
-_LIQUID_PAIRS = ("highlight", "comment", "capture", "if", "unless", "for", "case")
 
 
 def _liquid_args(text: str) -> tuple[list[str], dict[str, str]]:
     args: list[str] = []
     named: dict[str, str] = {}
-    for m in re.finditer(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))|"([^"]*)"|'([^']*)'|(\S+)""", text):
+    # key="value", key=value, and the key:"value" of some plugins (jekyll-figure).
+    pattern = r"""([\w-]+)(?:\s*=\s*|:(?=["']))(?:"([^"]*)"|'([^']*)'|(\S+))|"([^"]*)"|'([^']*)'|(\S+)"""
+    for m in re.finditer(pattern, text):
         if m.group(1):
             named[m.group(1)] = next(g for g in (m.group(2), m.group(3), m.group(4)) if g is not None)
         else:
@@ -189,8 +204,20 @@ def _liquid_output(expr: str, resolve: Resolver) -> str | None:
     return None
 
 
-def convert_liquid(body: str, origin: str, first_line: int, report: ImportReport, resolve: Resolver) -> str:
-    """Jekyll's Liquid tags → Broadsheet: code highlighting, videos, figures, post links; the rest reported."""
+def convert_liquid(
+    body: str,
+    origin: str,
+    first_line: int,
+    report: ImportReport,
+    resolve: Resolver,
+    includes_dir: Path | None = None,
+    depth: int = 0,
+) -> str:
+    """Jekyll's Liquid tags → Broadsheet: code highlighting, videos, figures, post links; the rest reported.
+
+    An include without parameters whose file is in ``includes_dir`` (boilerplate text) is
+    written out in place, its own tags converted in turn.
+    """
     if "{%" not in body and "{{" not in body:
         return body
     raws: list[str] = []
@@ -209,6 +236,8 @@ def convert_liquid(body: str, origin: str, first_line: int, report: ImportReport
             if m.group("name") == skip_until:
                 skip_until = None
                 pos = m.end()
+            continue
+        if m.start() < pos:  # inside a block converted whole (figure, notice)
             continue
         out.append(text[pos : m.start()])
         pos = m.end()
@@ -236,12 +265,31 @@ def convert_liquid(body: str, origin: str, first_line: int, report: ImportReport
                 report.warn(f"{origin}:{line}", f"{{% {name} {first} %}} names no imported post: left as '#'")
             out.append(url or "#")
         elif name in ("youtube", "vimeo") and first:
-            converted = embed_for_url(first) if "/" in first else shortcode(name, first)
+            converted = embed_for_url(first) if "/" in first else video(name, first)
             out.append(converted or unconverted(whole))
         elif name in ("tweet", "twitter", "instagram") and first.startswith("http"):
             out.append(shortcode("social", url=first))
-        elif name == "include" and first:
+        elif name in ("figure", "notice") and (close := _block_end(text, name, m.end())) is not None:
+            inner = text[m.end() : close.start()]
+            pos = close.end()
+            inner_line = line_at(text, m.end(), first_line)
+            inner = convert_liquid(inner, origin, inner_line, report, resolve, includes_dir, depth + 1)
+            converted = _liquid_block(name, inner, named)
+            if converted is None:
+                report.warn(f"{origin}:{line}", f"Liquid block '{name}' could not be converted: kept as a comment")
+                converted = unconverted(whole) + inner + unconverted(close.group(0))
+            out.append(converted)
+        elif name in ("include", "include_cached") and first:
             converted = _liquid_include(first, args[1:], named)
+            included = includes_dir / first if includes_dir is not None and ".." not in first else None
+            if converted is None and not named and included is not None and included.is_file() and depth < 3:
+                try:
+                    text_in = included.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text_in = None
+                if text_in is not None:
+                    shown = f"_includes/{first}"
+                    converted = convert_liquid(text_in, shown, 1, report, resolve, includes_dir, depth + 1).strip("\n")
             if converted is None:
                 report.warn(
                     f"{origin}:{line}", f"Liquid include '{first}' has no Broadsheet equivalent: kept as a comment"
@@ -257,17 +305,41 @@ def convert_liquid(body: str, origin: str, first_line: int, report: ImportReport
     return re.sub("\x00RAW(\\d+)\x00", lambda m: raws[int(m.group(1))], result)
 
 
+def _block_end(text: str, name: str, start: int) -> re.Match[str] | None:
+    """The ``{% endNAME %}`` closing a Liquid block opened before ``start``."""
+    return re.compile(r"\{%-?\s*end" + name + r"\s*-?%\}").search(text, start)
+
+
+def _liquid_block(name: str, inner: str, named: dict[str, str]) -> str | None:
+    """Block tags of common Jekyll plugins and themes: ``{% figure caption:"..." %}`` and ``{% notice %}``."""
+    if name == "notice":
+        # Python-Markdown's md_in_html (in extra) reads Markdown inside a block marked markdown="1".
+        return f'<div class="notice" markdown="1">\n\n{inner.strip()}\n\n</div>'
+    caption = named.get("caption", "")
+    images = re.findall(r"!\[([^\]]*)\]\(([^)\s]+)[^)]*\)", inner)
+    if len(images) == 1:
+        alt, src = images[0]
+        return shortcode("figure", src=src, alt=alt, caption=caption, **{"class": named.get("class")})
+    if len(images) > 1:
+        return shortcode("gallery", caption=caption) + "\n" + inner.strip() + "\n{{< /gallery >}}"
+    if not inner.strip():
+        return None
+    # Anything else (an embed, HTML): kept inside a figure with its caption.
+    figcaption = f"<figcaption>{html.escape(caption)}</figcaption>\n" if caption else ""
+    return f'<figure class="figure" markdown="1">\n\n{inner.strip()}\n\n{figcaption}</figure>'
+
+
 def _liquid_include(name: str, args: list[str], named: dict[str, str]) -> str | None:
     """Common theme includes (Minimal Mistakes and friends) as Broadsheet shortcodes."""
     stem = name.rsplit("/", 1)[-1].removesuffix(".html")
     video_id = named.get("id") or named.get("video_id") or named.get("youtube_id")
     if stem in ("youtube", "youtubePlayer", "youtube-player") and video_id:
-        return shortcode("youtube", video_id)
+        return video("youtube", video_id)
     if stem == "vimeo" and video_id:
-        return shortcode("vimeo", video_id)
+        return video("vimeo", video_id)
     if stem == "video" and video_id:
         provider = named.get("provider", "youtube")
-        return shortcode(provider, video_id) if provider in ("youtube", "vimeo") else None
+        return video(provider, video_id) if provider in ("youtube", "vimeo") else None
     if stem in ("figure", "image", "img") and (named.get("image_path") or named.get("src") or named.get("url")):
         return shortcode(
             "figure",
@@ -365,17 +437,19 @@ def convert_wordpress(
             )
         elif name in ("youtube", "vimeo"):
             value = (args[0] if args else inner or named.get("id", "")).lstrip("=").strip()
-            converted = embed_for_url(value) if "/" in value else shortcode(name, value) if value else None
+            converted = embed_for_url(value) if "/" in value else video(name, value) if value else None
         elif name == "tweet":
             value = (args[0] if args else inner or named.get("url", "")).strip()
             converted = embed_for_url(value) if value.startswith("http") else None
         elif name == "audio":
             src = named.get("src") or next((named[k] for k in ("mp3", "m4a", "ogg", "wav") if k in named), "")
+            src = src or next((a for a in args if a.startswith(("http://", "https://", "/"))), "")
             converted = shortcode("audio", src=src) if src else None
         elif name == "video":
             src = named.get("src") or next(
                 (named[k] for k in ("mp4", "m4v", "webm", "ogv", "wmv", "flv") if k in named), ""
             )
+            src = src or next((a for a in args if a.startswith(("http://", "https://", "/"))), "")
             if src:
                 converted = shortcode("video", src=src, poster=named.get("poster"))
             elif inner.strip().startswith("http"):

@@ -8,6 +8,7 @@ become aliases.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -165,6 +166,11 @@ def read_jekyll(source: Path, report: ImportReport, permalink: str, default_cate
             config = loaded if isinstance(loaded, dict) else {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             report.warn("_config.yml", f"cannot be read ({exc}): defaults used")
+    # The site's files may live in a folder of their own (_config.yml's `source`, often src/).
+    for candidate in (str(config.get("source") or ""), "src"):
+        if candidate and not (source / "_posts").is_dir() and (source / candidate / "_posts").is_dir():
+            source = source / candidate
+            break
     url = str(config.get("url") or "").rstrip("/")
     baseurl = str(config.get("baseurl") or "").rstrip("/")
     report.site.update(
@@ -225,7 +231,8 @@ def read_jekyll(source: Path, report: ImportReport, permalink: str, default_cate
         name = PurePosixPath(key)
         return [key, name.name, name.stem, name.stem.split("-", 3)[-1] if _DATED.match(name.stem) else name.stem]
 
-    return _finish(pending, report, permalink, default_category, convert_liquid, aliases)
+    convert = functools.partial(convert_liquid, includes_dir=source / "_includes")
+    return _finish(pending, report, permalink, default_category, convert, aliases)
 
 
 def _jekyll_authors(source: Path, report: ImportReport) -> dict[str, dict[str, Any]]:
@@ -325,6 +332,25 @@ def _hugo_config(source: Path, report: ImportReport) -> dict[str, Any]:
     return {}
 
 
+def _hugo_content_dir(source: Path, lower: dict[str, Any]) -> str:
+    """The default language's content folder (multilingual sites keep one per language), or ``content``."""
+    language = str(lower.get("defaultcontentlanguage") or "en")
+    languages = lower.get("languages") if isinstance(lower.get("languages"), dict) else {}
+    entry = (languages or {}).get(language)
+    if entry is None:
+        for folder in (source / "config" / "_default", source):
+            path = folder / f"languages.{language}.toml"
+            if path.is_file():
+                try:
+                    entry = tomllib.loads(path.read_text(encoding="utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    entry = None
+                break
+    if isinstance(entry, dict) and isinstance(entry.get("contentDir"), str):
+        return str(entry["contentDir"])
+    return str(lower.get("contentdir") or "content")
+
+
 def hugo_url(pattern: str | None, item: Item, section: str, file_stem: str, title: str) -> str:
     """A page's address under Hugo's permalink settings (default: /section/slug-or-filename/)."""
     slug_or_file = item.slug or file_stem
@@ -374,7 +400,7 @@ def read_hugo(
         elif isinstance(value, dict) and key == "page":
             permalinks.update({str(k): str(v) for k, v in value.items()})
     base_path = re.sub(r"^https?://[^/]+", "", str(lower.get("baseurl") or "")).rstrip("/")
-    content = source / "content"
+    content = source / _hugo_content_dir(source, lower)
     if not content.is_dir():
         report.skip(str(source), "no content/ folder: not a Hugo site")
         return []
@@ -408,6 +434,10 @@ def read_hugo(
             report.skip(f"{origin}:{exc.line}", str(exc))
             continue
         kind = "article" if section else "page"
+        if kind == "article" and not any(data.get(k) for k in ("date", "publishDate", "publishdate", "pubDate")):
+            # Hugo needs no date: an undated page in a section (documentation, a landing page) is a page here.
+            kind = "page"
+            report.warn(origin, "no date: imported as a page (at /<slug>/)")
         item = item_from(data, body, origin, report, slug=file_stem, file_date=None, kind=kind,
                          section=section.replace("-", " ").title() if section else None,
                          split_spaces=False)  # fmt: skip

@@ -327,14 +327,10 @@ def read_export(path: Path, report: ImportReport, images: ImageOptions | None = 
         link = _text(elem, "", "link").strip()
         old = site_path(link) if link else None
         if old:
-            if item.kind == "page" and old.rstrip("/") != f"/{item.slug}":
-                report.warn(label, f"page was at {old}; pages have no aliases: now at /{item.slug}/")
             item.aliases.append(old)
             for old_slug in meta.get_all("_wp_old_slug"):
                 if item.slug in old:
                     item.aliases.append(old.replace(item.slug, slugify(unquote(old_slug)), 1))
-        if item.kind == "page":
-            item.aliases = []
         out.append(item)
     return out
 
