@@ -312,7 +312,14 @@ def test_jekyll_posts_dates_categories_liquid_and_redirects(tmp_path: Path) -> N
     assert yaml.safe_load((site / "site.yml").read_text(encoding="utf-8"))["timezone"] == "America/Halifax"
     assert report.dropped_keys["layout"] == 3
 
+    fireworks = front(site / "content/harbour/fireworks.md")[1]
+    assert '{{< figure src="/assets/img/ferry.png" alt="Fireworks" caption="Rockets over the pier" >}}' in fireworks
+    assert '<div class="notice" markdown="1">\n\n**Road closures:**' in fireworks
+    assert "*Harbour Notes is reader-funded.* Read [our story](/about/)." in fireworks  # the include, written out
+    assert "[YouTube playlist](https://www.youtube.com/playlist?list=PLabc123)" in fireworks
+
     run_build(site, search=False)
+    assert "<strong>Road closures:</strong>" in built(site, "harbour/fireworks/index.html")
     assert "major changes" in built(site, "transport/ferry-timetable-changes/index.html")
     old = built(site, "transport/harbour/2015/03/17/ferry-timetable-changes.html")
     assert 'url=/transport/ferry-timetable-changes/"' in old
@@ -357,12 +364,53 @@ def test_hugo_toml_bundles_expiry_and_shortcodes(tmp_path: Path) -> None:
     skipped = dict(report.skipped)
     assert "invalid TOML" in skipped["content/posts/broken.md:2"]
     assert "list page" in skipped["content/_index.md"] and "list page" in skipped["content/posts/_index.md"]
-    assert report.pages == ["content/pages/about.md"]
+    # Undated pages in a section are pages here; "search" is Broadsheet's own address.
+    assert report.pages == ["content/pages/about.md", "content/pages/search-page.md"]
+    assert "content/docs/search.md: no date: imported as a page" in warnings
+    assert "is Broadsheet's own page: written as 'search-page'" in warnings_of(report)
 
     run_build(site, search=False)
+    assert "Use the search box." in built(site, "search-page/index.html")
     page = built(site, "harbour/harbour-dredging/index.html")
     assert 'src="/media/posts/harbour-dredging/diagram.png"' in page and "<figcaption>Where the silt goes" in page
     assert 'url=/harbour/harbour-dredging/"' in built(site, "2024/02/harbour-dredging/index.html")
     assert not (site / "output/posts/slipway-notice").exists()  # expired in 2023
     assert not (site / "output/posts/future-piece").exists()  # dated 2031: embargoed
     assert "Dear editor" in built(site, "opinion/letters/index.html")
+
+
+# ------------------------------------------------------------------ writing
+
+
+def test_taken_slugs_and_old_urls_are_resolved_and_reported(tmp_path: Path) -> None:
+    from broadsheet.importers.common import ImportReport, Item, write_items
+
+    def post(origin: str, year: int, aliases: list[str]) -> Item:
+        return Item(origin, "Update", datetime(year, 1, 2, 9, 0), "update", "Text.", category="World", aliases=aliases)
+
+    report = ImportReport()
+    items = [
+        post("a.md", 2015, ["/2015/update.html", "/Shared/", "/World/Update/"]),
+        post("b.md", 2016, ["/2016/update.html", "/shared/", "/category/world/", "/search/"]),
+        post("c.md", 2016, []),
+        Item("p.md", "Archive", None, "archive", "Our archive.", kind="page", aliases=["/about/archive/"]),
+    ]
+    write_items(items, tmp_path, report)
+    assert sorted(report.articles) == [
+        "content/world/update-2016-2.md",
+        "content/world/update-2016.md",
+        "content/world/update.md",
+    ]
+    assert front(tmp_path / "content/world/update.md")[0]["aliases"] == ["/2015/update.html", "/Shared/"]
+    assert front(tmp_path / "content/world/update-2016.md")[0]["aliases"] == ["/2016/update.html"]
+    assert "aliases" not in front(tmp_path / "content/world/update-2016-2.md")[0]
+    assert report.pages == ["content/pages/archive-page.md"]
+    warnings = warnings_of(report)
+    assert "b.md: old URL /shared/ was also a.md's: left out" in warnings
+    assert "b.md: old URL /category/world/ is one Broadsheet serves itself" in warnings
+    assert "b.md: old URL /search/ is one Broadsheet serves itself" in warnings
+    assert "b.md: slug 'update' is taken in world/: written as 'update-2016'" in warnings
+    assert "p.md: page was at /about/archive/; pages have no aliases: now at /archive-page/" in warnings
+    (tmp_path / "site.yml").write_text("title: T\nbase_url: https://t.example/\n", encoding="utf-8")
+    run_build(tmp_path, search=False)  # no two sources for one address
+    assert 'url=/world/update/"' in built(tmp_path, "Shared/index.html")
