@@ -53,7 +53,7 @@ from ..config import SiteConfig, load_config_problems
 from ..content.discover import SourceFile, content_source, discover
 from ..content.frontmatter import Document, FrontMatter
 from ..content.library import PublishRules, assemble
-from ..content.markdown import Rendered, configure, current_settings
+from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..errors import BroadsheetError, BuildWarning
 from ..outputs import OutputFile, PageJob
@@ -235,6 +235,7 @@ class IncrementalSite:
         """Static file URL → the file it is served from."""
         self.errors: list[BroadsheetError] = []
         self.config: SiteConfig | None = None
+        self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
         self.theme: Theme | None = None
         self._env: jinja2.Environment | None = None
         self._docs: dict[str, _Entry] = {}
@@ -454,7 +455,9 @@ class IncrementalSite:
         except BroadsheetError as exc:
             raise _Failed([exc]) from None
         settings = site_markdown(config, theme)
-        markdown_moved = settings != current_settings()
+        # Compared with this site's last settings (the process's may have been set by another build).
+        markdown_moved = settings != self._markdown
+        self._markdown = settings
         configure(settings)
         if config != self.config or theme != self.theme or self._model is None or markdown_moved:
             first = self.config is None or not self._docs
