@@ -414,3 +414,19 @@ def test_taken_slugs_and_old_urls_are_resolved_and_reported(tmp_path: Path) -> N
     (tmp_path / "site.yml").write_text("title: T\nbase_url: https://t.example/\n", encoding="utf-8")
     run_build(tmp_path, search=False)  # no two sources for one address
     assert 'url=/world/update/"' in built(tmp_path, "Shared/index.html")
+
+
+def test_zola_sites_read_like_hugo(tmp_path: Path) -> None:
+    """Zola's layout is Hugo's, with taxonomies in a table, the address in `path` and dates in file names."""
+    site = tmp_path / "zola"
+    report = run_import("hugo", FIXTURES / "zola", site)
+    first, body = front(site / "content/harbour/first-light.md")
+    assert first["date"] == "2024-05-01" and first["category"] == "Harbour" and first["tags"] == ["lighthouse"]
+    assert first["summary"] == "The lighthouse is lit again."
+    assert "[follow-up](/blog/the-keepers/#update)" in body  # @/ link resolved
+    keepers, _ = front(site / "content/blog/the-keepers.md")
+    assert keepers["date"] == "2024-05-02" and keepers["aliases"] == ["/blog/2024/05/02/the-keepers/"]
+    assert keepers["author"] == "Kim Lee"
+    assert report.warnings == []
+    run_build(site, search=False)
+    assert 'url=/blog/the-keepers/"' in built(site, "blog/2024/05/02/the-keepers/index.html")

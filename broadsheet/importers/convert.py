@@ -100,8 +100,24 @@ def _hugo_args(text: str) -> tuple[list[str], dict[str, str]]:
     return args, named
 
 
+def _zola_links(body: str, origin: str, first_line: int, report: ImportReport, resolve: Resolver) -> str:
+    """Zola's internal links ``[text](@/section/page.md#anchor)`` → the new addresses."""
+
+    def swap(m: re.Match[str]) -> str:
+        url = resolve(m.group(1))
+        if url is None:
+            line = line_at(body, m.start(), first_line)
+            report.warn(f"{origin}:{line}", f"link to @/{m.group(1)} names no imported page: left as it was")
+            return m.group(0)
+        return "](" + url + (m.group(2) or "")
+
+    return re.sub(r"\]\(@/([^)#\s]+)(#[^)\s]*)?", swap, body)
+
+
 def convert_hugo(body: str, origin: str, first_line: int, report: ImportReport, resolve: Resolver) -> str:
     """Hugo's ``{{< >}}`` and ``{{% %}}`` shortcodes → Broadsheet's; the rest reported and kept in comments."""
+    if "](@/" in body:
+        body = _zola_links(body, origin, first_line, report, resolve)
     if "{{<" not in body and "{{%" not in body:
         return body
     out: list[str] = []

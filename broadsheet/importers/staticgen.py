@@ -64,7 +64,24 @@ MEDIA = frozenset(
     ]
 )
 MARKDOWN = (".md", ".markdown", ".mdown", ".mkd")
-_DATED = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+_DATED = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[-_](.+)$")
+
+
+def _date_in_path(path: str) -> date | None:
+    """The date in an address such as ``/inside-rust/2020/07/29/story``, if any."""
+    m = re.search(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)", path)
+    return _date_in(f"{m.group(1)}-{m.group(2)}-{m.group(3)}-x") if m else None
+
+
+def _date_in(name: str) -> date | None:
+    """The date a ``YYYY-MM-DD-`` (or Zola's ``YYYY-MM-DD_``) name starts with, if it is one."""
+    m = _DATED.match(name)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -433,14 +450,27 @@ def read_hugo(
         except FrontMatterError as exc:
             report.skip(f"{origin}:{exc.line}", str(exc))
             continue
-        kind = "article" if section else "page"
-        if kind == "article" and not any(data.get(k) for k in ("date", "publishDate", "publishdate", "pubDate")):
+        # Zola (read the same way): taxonomies in their own table, the address in `path`, dates in file names.
+        taxonomies = data.pop("taxonomies", None)
+        if isinstance(taxonomies, dict):
+            for key, value in taxonomies.items():
+                data.setdefault(key, value)
+        zola_path = data.pop("path", None) if isinstance(data.get("path"), str) else None
+        file_date = _date_in(file_stem) or (_date_in_path(zola_path) if zola_path else None)
+        dated = file_date is not None or any(data.get(k) for k in ("date", "publishDate", "publishdate", "pubDate"))
+        kind = "article" if section or dated else "page"
+        if kind == "article" and not dated:
             # Hugo needs no date: an undated page in a section (documentation, a landing page) is a page here.
             kind = "page"
             report.warn(origin, "no date: imported as a page (at /<slug>/)")
-        item = item_from(data, body, origin, report, slug=file_stem, file_date=None, kind=kind,
+        slug = _DATED.sub(r"\4", file_stem).lstrip("_") if _date_in(file_stem) else file_stem
+        item = item_from(data, body, origin, report, slug=slug, file_date=file_date, kind=kind,
                          section=section.replace("-", " ").title() if section else None,
                          split_spaces=False)  # fmt: skip
+        if item is not None and zola_path:
+            if "slug" not in data and zola_path.strip("/"):
+                item.slug = zola_path.strip("/").rsplit("/", 1)[-1].removesuffix(".html")
+            item.aliases.append("/" + zola_path.strip("/") + ("/" if "." not in zola_path.rsplit("/", 1)[-1] else ""))
         if item is None:
             continue
         if data.get("headless") is True or (
@@ -449,7 +479,7 @@ def read_hugo(
             report.skip(origin, "headless (never rendered by Hugo)")
             continue
         old = None
-        if not isinstance(data.get("url"), str):
+        if not isinstance(data.get("url"), str) and not zola_path:
             old = base_path + hugo_url(permalinks.get(section), item, section, file_stem, item.title)
         if bundle:
             body = _bundle_files(path.parent, item, section or "pages", body)
