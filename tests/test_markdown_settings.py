@@ -64,7 +64,7 @@ def test_extensions_from_site_yml_strike_tasks_nested_lists_and_highlighting(mak
     # smarty (a default extension) still runs: the defaults are kept, the site's are added.
     assert "&ldquo;quotes&rdquo;" in page and "&ndash;" in page
     css = read(site, "theme/css/style.css")
-    assert ".codehilite .k" in css and "prefers-color-scheme: dark" in css
+    assert ":is(.codehilite,.highlight) :is(.k," in css and "prefers-color-scheme: dark" in css
 
 
 def test_differential_fast_path_only_for_the_default_set() -> None:
