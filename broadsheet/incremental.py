@@ -51,7 +51,7 @@ import jinja2
 
 from .cache import BuildCache
 from .config import SiteConfig, load_config_problems
-from .discover import SourceFile, content_source, discover
+from .discover import SourceFile, content_source, discover, shown_name
 from .errors import BroadsheetError, BuildWarning
 from .feeds import SITE_FEED, feed_files, modified
 from .frontmatter import Document, FrontMatter
@@ -404,7 +404,7 @@ class IncrementalSite:
             if path.is_dir() and not path.is_symlink():
                 rescan = True  # a folder appeared or was renamed: walk it the way discover() does
                 continue
-            rel = path.relative_to(self.root).as_posix()
+            rel = shown_name(path.relative_to(self.root).as_posix())
             source = content_source(self.root, path)
             if source is None:
                 if self._docs.pop(rel, None) is not None:
