@@ -54,6 +54,7 @@ from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, content_source, discover, shown_name
 from .errors import BroadsheetError, BuildWarning
 from .feeds import SITE_FEED, feed_files, modified
+from .filestamp import Stamp, stamp_of
 from .frontmatter import Document, FrontMatter
 from .library import PublishRules, assemble
 from .markdown import Rendered
@@ -125,7 +126,7 @@ class UpdateResult:
 class _Entry:
     """One content file as last read."""
 
-    stamp: tuple[int, int]
+    stamp: Stamp
     doc: Document | None
     rendered: Rendered | None
     errors: list[BroadsheetError]
@@ -158,12 +159,12 @@ class _Failed(Exception):
         self.errors = sorted(errors, key=BroadsheetError.sort_key)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> Stamp:
     try:
         st = path.stat()
     except OSError:
-        return (-1, -1)
-    return (st.st_mtime_ns, st.st_size)
+        return (-1, -1, -1, -1)
+    return stamp_of(st)
 
 
 def _views_in(value: Any, out: dict[str, ArticleView]) -> None:

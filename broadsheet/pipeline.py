@@ -30,6 +30,7 @@ from .config import SiteConfig, load_config_problems
 from .discover import SourceFile, discover
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .feeds import feed_files, feeds_key
+from .filestamp import stamp_of
 from .frontmatter import Document, parse_document
 from .library import PublishRules, assemble
 from .linkcheck import check_page_links
@@ -490,15 +491,11 @@ def publishing_files(
 
 def pages_site_key(loaded: LoadedSite) -> str:
     """What every page's fingerprint starts from: the site's values, templates, config, static files."""
-    # Templates by content; static files (whose image sizes pages show) by size and time.
+    # Templates by content; static files (whose image sizes pages show) by their stamps.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
     static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
     stamps = sorted(
-        (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for d in static_dirs
-        if d.is_dir()
-        for p in d.rglob("*")
-        if p.is_file()
+        (str(p), *stamp_of(p.stat())) for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file()
     )
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)

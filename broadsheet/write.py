@@ -10,7 +10,7 @@ How a build stays all-or-nothing:
 3. the staged files are renamed into place and stale files removed;
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
 
-Copies of static files are keyed by their source's size and modification time, so an
+Copies of static files are keyed by their source's stamp (see filestamp.py), so an
 unchanged image is neither read nor hashed again. A build looks at each file of the output
 once, whichever stage asks first (see :class:`LastOutput`).
 
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, UsageError
+from .filestamp import stamp_of
 from .render import STAGED_TREE, OutputFile
 
 MANIFEST = ".broadsheet-manifest.json"
@@ -324,8 +325,7 @@ def _write(
             digest = f.digest or _digest(data)
         else:
             assert f.copy_from is not None
-            st = f.copy_from.stat()
-            src_stamp = [st.st_size, st.st_mtime_ns]
+            src_stamp = list(stamp_of(f.copy_from.stat()))  # as copied by cp -p, rsync -a or tar too
             if entry and entry.get("src") == src_stamp and last.same_stat(f.path, entry):
                 manifest[f.path] = entry  # the same source copied last time, still in place
                 unchanged += 1

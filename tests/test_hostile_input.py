@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from broadsheet.markdown import render_markdown
-from tests.conftest import REPO, article, write_site
+from conftest import REPO, article, write_site
 
 SITE_YML = """\
 title: Test Times
