@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, article, write_site
 
 from broadsheet.markdown import render_markdown
-from conftest import REPO, article, write_site
 
 SITE_YML = """\
 title: Test Times
