@@ -20,7 +20,7 @@ import yaml
 
 from . import yamlsafe
 from .errors import ConfigError
-from .related import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
+from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .urls import is_dangerous_url, is_script_url, slugify
 
 CONFIG_NAME = "site.yml"

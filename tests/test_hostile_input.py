@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, article, write_site
 
-from broadsheet.markdown import render_markdown
+from broadsheet.content.markdown import render_markdown
 
 SITE_YML = """\
 title: Test Times

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import article, build_errors, read, run_build
 
-from broadsheet import search
-from broadsheet.search import find_pagefind
+from broadsheet.publish import search
+from broadsheet.publish.search import find_pagefind
 
 needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")
 

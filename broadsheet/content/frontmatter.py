@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from . import yamlsafe
+from .. import yamlsafe
+from ..errors import BroadsheetError, BuildWarning, ContentError
+from ..urls import UnsafePath, is_dangerous_url, output_path
 from .discover import SourceFile
-from .errors import BroadsheetError, BuildWarning, ContentError
-from .urls import UnsafePath, is_dangerous_url, output_path
 
 
 class FrontMatterLoader(yaml.CSafeLoader):

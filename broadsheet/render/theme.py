@@ -18,12 +18,12 @@ from jinja2.runtime import Context, Macro
 from jinja2.utils import internalcode
 from markupsafe import Markup, escape
 
-from .errors import BuildWarning, ConfigError, TemplateError
-from .images import file_size, resolve_image
-from .urls import absolute
+from ..errors import BuildWarning, ConfigError, TemplateError
+from ..publish.images import file_size, resolve_image
+from ..urls import absolute
 
 #: Themes shipped with Broadsheet (the repository's themes/ folder).
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
 THEME_KEYS = ("name", "description", "extends", "version", "author", "license")
 
 

@@ -19,8 +19,8 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import BuildWarning
-from .render import OutputFile
+from ..errors import BuildWarning
+from ..outputs import OutputFile
 
 # The expression is written for the speed of Python's regex engine: a run of anything but one
 # character ([^"]*+) is scanned several times faster than a class of two or more; quantifiers are

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError, UsageError
-from .filestamp import stamp_of
-from .render import STAGED_TREE, OutputFile
+from ..errors import OutputError, UsageError
+from ..filestamp import stamp_of
+from ..outputs import STAGED_TREE, OutputFile
 
 MANIFEST = ".broadsheet-manifest.json"
 STAGING = ".broadsheet-staging"
