@@ -58,15 +58,12 @@ from .render.pages import (
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView, site_view
 from .urls import UnsafePath, output_path
-from .write.commit import (
-    STAGING,
-    LastOutput,
-    WriteStats,
-    check_output_dir,
-    digest_bytes,
+from .write.commit import LastOutput, WriteStats, check_output_dir, digest_bytes
+from .write.generations import (
     discard_staging,
     last_output,
     open_staging,
+    staging_dir,
     write_error,
     write_output,
 )
@@ -427,7 +424,8 @@ def index_pages(
     elif (command := search_stage.find_pagefind()) is None:
         warnings = [search_stage.not_installed()]  # without reading the pages back
     else:
-        with_bytes = [g for g in (read_back(f, output) for f, _ in marked) if g is not None]
+        staging = staging_dir(output)
+        with_bytes = [g for g in (read_back(f, output, staging) for f, _ in marked) if g is not None]
         bundle, warnings = search_index(with_bytes, command)
     if bundle:
         records[key] = index_record(pages_key, bundle)
@@ -860,12 +858,12 @@ def check_links_of(
     return warnings
 
 
-def read_back(f: OutputFile, output: Path) -> OutputFile | None:
+def read_back(f: OutputFile, output: Path, staging: Path) -> OutputFile | None:
     """A page with its bytes: as rendered, staged by a worker, or kept from the last build, read back."""
     if f.data is not None:
         return f
     try:
-        where = output / STAGING / f.staged if f.staged is not None else output / f.path
+        where = staging / f.staged if f.staged is not None else output / f.path
         return dataclasses.replace(f, data=where.read_bytes(), kept=None, staged=None)
     except OSError:
         return None
