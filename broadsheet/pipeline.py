@@ -33,7 +33,7 @@ from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .filestamp import stamp_of
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
-from .outputs import OutputFile, PageJob
+from .outputs import OutputFile, PageJob, output_key
 from .parallel import default_jobs, map_chunks
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
@@ -412,7 +412,7 @@ def index_pages(
     """
     marked = [(f, digest) for f, digest, _, mark in pages if mark]
     records = loaded.cache.search
-    key = str(output.resolve())
+    key = output_key(output)
     pages_key = digests_key((f.path, digest) for f, digest in marked)
     kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
     if kept is not None:
@@ -447,7 +447,7 @@ def made_or_kept(
     inputs and its files are still in the output as written."""
     if cache.folder is None or output is None:
         return make()
-    records = cache.made.setdefault(str(output.resolve()), {})
+    records = cache.made.setdefault(output_key(output), {})
     record = records.get(name)
     if record is not None and record[0] == key and record[1] and all(still(p, d) for p, d in record[1].items()):
         return [OutputFile(path, name, kept=digest) for path, digest in sorted(record[1].items())]
@@ -832,7 +832,7 @@ def check_links_of(
     h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
     h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
     key = h.hexdigest()
-    where = str(output.resolve())
+    where = output_key(output)
     record = loaded.cache.links.get(where)
     before = record[1] if record is not None and record[0] == key else None
     todo = [(f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before]

@@ -178,3 +178,52 @@ def test_an_output_that_is_a_link_of_your_own_is_written_in_place(make_site, tmp
     run_build(site)
     assert os.readlink(site / "output") == str(www) and (www / "world/storm/index.html").is_file()
     assert not builds_folder(site / "output").exists()
+
+
+def test_a_removed_link_is_made_again(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Storm")})
+    run_build(site)
+    (site / "output").unlink()
+    run_build(site)
+    assert (site / "output/world/storm/index.html").is_file()
+
+
+def test_a_folder_a_killed_switch_left_behind_is_moved_by_the_next_build(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Storm")})
+    run_build(site)
+    (site / "content/world/b.md").write_text(article("Flood"))
+    run_build(site)
+    builds = builds_folder(site / "output")
+    # As a build killed right after switching to b leaves it: the user's .git still in a.
+    (builds / "a/.git").mkdir()
+    (builds / "a/.git/HEAD").write_text("ref: refs/heads/main\n")
+    (builds / "carry.json").write_text('[".git"]')
+    run_build(site)
+    assert (site / "output/.git/HEAD").is_file() and not (builds / "carry.json").exists()
+
+
+def test_what_the_last_build_made_is_known_across_a_switch(make_site) -> None:
+    """The cache files the output's pages under the output's name, not under the generation it names."""
+    files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-{1 + i:02d}T10:00:00") for i in range(12)}
+    site = make_site(files)
+    every = run_build(site).pages_rendered
+    (site / "content/world/new.md").write_text(article("New story"))
+    run_build(site)  # switched to the other generation
+    cache_file = site / ".broadsheet-cache/cache.sqlite"
+    stamp = cache_file.stat().st_mtime_ns
+    assert run_build(site).pages_rendered == 0
+    assert cache_file.stat().st_mtime_ns == stamp  # everything found as recorded: nothing to record again
+    path = site / "content/world/a3.md"
+    path.write_text(path.read_text().replace("Body text here.", "Body text here, corrected."))
+    edit = run_build(site)
+    assert 0 < edit.pages_rendered < every  # not every page, as when the last build's pages were unknown
+
+
+def test_output_named_on_the_command_line_stays_the_link(make_site) -> None:
+    site = make_site({"content/world/a.md": article("Storm")})
+    cmd = [sys.executable, str(REPO / "build.py"), "build", "--source", str(site), "--no-search", "--quiet"]
+    for i in range(3):
+        (site / f"content/world/n{i}.md").write_text(article(f"News {i}"))
+        subprocess.run([*cmd, "--output", "output"], check=True, cwd=site, env={**os.environ, **EPOCH})
+    assert os.readlink(site / "output") in (".output-builds/a", ".output-builds/b")
+    assert sorted(p.name for p in builds_folder(site / "output").iterdir()) == ["a", "b"]

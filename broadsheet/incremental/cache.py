@@ -57,7 +57,7 @@ from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
 from ..content.model import Author, Category, Tag
 from ..errors import BuildWarning, ContentError
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
-from ..outputs import PageJob
+from ..outputs import PageJob, output_key
 from ..render.views import ArticleView, Link, SiteView
 
 CACHE_DIR = ".broadsheet-cache"
@@ -370,7 +370,7 @@ class BuildCache:
 
     def facts_of(self, output: Path) -> dict[str, tuple[str, bool]]:
         """The remembered hash and search mark of each HTML page of one output folder."""
-        key = str(output.resolve())
+        key = output_key(output)
         facts = self.facts.get(key)
         if facts is None:
             rows = self._table("SELECT path, digest, mark FROM facts WHERE output = ?", key)
@@ -380,7 +380,7 @@ class BuildCache:
 
     def stored_links(self, output: Path, paths: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
         """The links stored with the HTML pages of one output folder (of all with ``paths`` None)."""
-        key = str(output.resolve())
+        key = output_key(output)
         if paths is not None and len(paths) < 200:
             rows: list[Any] = []
             for path in paths:
@@ -400,7 +400,7 @@ class BuildCache:
         """
         if self.folder is None:
             return
-        key = str(output.resolve())
+        key = output_key(output)
         before = self.facts_of(output)
         links = self.new_links.setdefault(key, {})
         for path, (digest, page_links, mark) in facts.items():
@@ -413,25 +413,25 @@ class BuildCache:
 
     def shape_of(self, output: Path) -> tuple[str, dict[str, str]] | None:
         """How the pages of one output folder were made up when their fingerprints were recorded."""
-        return self.shapes.get(str(output.resolve()))
+        return self.shapes.get(output_key(output))
 
     def set_shape(self, output: Path, shape: tuple[str, dict[str, str]]) -> None:
         """Record how the pages whose fingerprints are recorded next are made up."""
-        key = str(output.resolve())
+        key = output_key(output)
         if self.folder is not None and self.shapes.get(key) != shape:
             self.shapes[key] = shape
             self.dirty = True
 
     def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
         """Replace the page fingerprints of one output folder."""
-        key = str(output.resolve())
+        key = output_key(output)
         if self.page_store(output) != pages:
             self.pages[key] = pages
             self.dirty = True
 
     def page_store(self, output: Path) -> dict[str, tuple[str, str]]:
         """The page fingerprints recorded for one output folder."""
-        key = str(output.resolve())
+        key = output_key(output)
         store = self.pages.get(key)
         if store is None:
             rows = self._table("SELECT url, print, digest FROM prints WHERE output = ?", key)

@@ -53,6 +53,8 @@ class WriteStats:
     removed: int
     same: bool = False
     """Nothing differed from the output readers see: nothing was written anywhere."""
+    top: frozenset[str] = frozenset()
+    """The names at the top of the output that Broadsheet's files are under."""
 
 
 def check_output_dir(output: Path, site_root: Path) -> None:
@@ -407,10 +409,17 @@ def _write(
         return WriteStats(written=0, unchanged=unchanged, removed=0, same=True)
     if not moves and not removals and manifest == old:
         shutil.rmtree(staging, ignore_errors=True)  # nothing to do: not even the manifest is written again
-        return WriteStats(written=written, unchanged=unchanged, removed=removed, same=live is None)
+        return WriteStats(
+            written=written, unchanged=unchanged, removed=removed, same=live is None, top=top_names(manifest)
+        )
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
-    return WriteStats(written=written, unchanged=unchanged, removed=removed)
+    return WriteStats(written=written, unchanged=unchanged, removed=removed, top=top_names(manifest))
+
+
+def top_names(manifest: Iterable[str]) -> frozenset[str]:
+    """The names at the top of an output that the files of ``manifest`` are under."""
+    return frozenset(path.partition("/")[0] for path in manifest)
 
 
 def _same_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:

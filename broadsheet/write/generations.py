@@ -24,6 +24,7 @@ place as before: staged, journaled and committed, rolled forward by the next bui
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -33,12 +34,16 @@ from pathlib import Path
 from ..errors import OutputError
 from ..outputs import OutputFile
 from . import commit
-from .commit import JOURNAL, MANIFEST, STAGING, LastOutput, WriteStats, _write, read_manifest, recover
+from .commit import JOURNAL, MANIFEST, STAGING, LastOutput, WriteStats, _write, recover, top_names
 
 #: The two generations, inside the builds folder.
 NAMES = ("a", "b")
 #: Names in the output that are Broadsheet's own bookkeeping, never carried.
 PRIVATE = frozenset({MANIFEST, STAGING, JOURNAL, MANIFEST + ".tmp"})
+#: In the builds folder: the foreign folders a switch has still to move (see switch).
+CARRY = "carry.json"
+#: The end of the name of a file being carried (``.CNAME.carry``).
+CARRY_SUFFIX = ".carry"
 
 
 def builds_folder(output: Path) -> Path:
@@ -139,8 +144,8 @@ def write_output(
     try:
         live = (last or LastOutput(output)) if gens.live is not None else None
         stats = _write(files, gens.target, done, LastOutput(gens.target), live)
-        if not stats.same:
-            switch(gens)
+        if not stats.same or gens.live is None:
+            switch(gens, top_names(live.manifest) if live is not None else frozenset(), stats.top)
         return stats
     except OSError as exc:
         raise commit.write_error(exc, gens.target) from None
@@ -156,21 +161,35 @@ def prepare(output: Path) -> Generations:
         return gens
     gens.target.mkdir(parents=True, exist_ok=True)
     recover(gens.target)
-    if gens.live is not None:
-        _carry_folders(gens.target, gens.live)
+    pending = builds_folder(output) / CARRY
+    if pending.is_file():
+        if gens.live is not None:
+            _move_folders(gens.target, gens.live, _load_names(pending))
+        pending.unlink(missing_ok=True)
     return gens
 
 
-def switch(gens: Generations) -> None:
-    """Make the target generation live: foreign top-level files linked into it, then the link
-    switched in one rename, then foreign top-level folders moved over."""
+def switch(gens: Generations, live_top: frozenset[str], target_top: frozenset[str]) -> None:
+    """Make the target generation live: foreign top-level files linked into it, the link switched
+    in one rename, then foreign top-level folders moved over (``*_top``: the names Broadsheet's
+    files are under in each)."""
     if gens.in_place:
         return
+    folders: list[str] = []
+    pending = builds_folder(gens.output) / CARRY
     if gens.live is not None:
-        _carry_files(gens.live, gens.target)
+        theirs = _foreign(gens.live, live_top)
+        mine = _foreign(gens.target, target_top)
+        _carry_files(theirs, mine, gens.target)
+        folders = [n for n, e in theirs.items() if e.is_dir(follow_symlinks=False) and n not in mine]
+        if folders:  # remembered, so that a build killed before moving them has the next one move them
+            tmp = pending.with_name(CARRY + ".tmp")
+            tmp.write_text(json.dumps(folders), encoding="utf-8")
+            os.replace(tmp, pending)
     _point(gens.output, gens.target)
-    if gens.live is not None:
-        _carry_folders(gens.live, gens.target)
+    if gens.live is not None and folders:
+        _move_folders(gens.live, gens.target, folders)
+        pending.unlink(missing_ok=True)
 
 
 def _point(output: Path, generation: Path) -> None:
@@ -183,31 +202,34 @@ def _point(output: Path, generation: Path) -> None:
     os.replace(link, output)
 
 
-def _foreign(folder: Path) -> dict[str, os.DirEntry[str]]:
-    """The top-level entries of a generation that Broadsheet did not write."""
-    ours = {path.partition("/")[0] for path in read_manifest(folder)}
+def _foreign(folder: Path, ours: frozenset[str]) -> dict[str, os.DirEntry[str]]:
+    """The top-level entries of a generation that Broadsheet did not write (``ours``: the names it did)."""
     try:
         with os.scandir(folder) as it:
-            return {e.name: e for e in it if e.name not in ours and e.name not in PRIVATE}
+            return {e.name: e for e in it if e.name not in ours and not _private(e.name)}
     except OSError:
         return {}
 
 
-def _carry_files(live: Path, target: Path) -> None:
-    """Give ``target`` the foreign top-level files ``live`` has (hard links), and drop those it no longer has."""
-    have = _foreign(live)
-    for name, entry in _foreign(target).items():
-        if name not in have and not entry.is_dir(follow_symlinks=False):
+def _private(name: str) -> bool:
+    return name in PRIVATE or (name.startswith(".") and name.endswith(CARRY_SUFFIX))
+
+
+def _carry_files(theirs: dict[str, os.DirEntry[str]], mine: dict[str, os.DirEntry[str]], target: Path) -> None:
+    """Give ``target`` the foreign top-level files of the live generation (``theirs``), as hard links,
+    and drop the foreign files it has (``mine``) that the live one no longer has."""
+    for name, entry in mine.items():
+        if name not in theirs and not entry.is_dir(follow_symlinks=False):
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)  # removed from the live output by hand since
-    for name, entry in have.items():
+    for name, entry in theirs.items():
         if entry.is_dir(follow_symlinks=False):
             continue
         there = target / name
         try:
-            if os.path.lexists(there) and os.path.samefile(entry.path, there):
+            if name in mine and os.path.samefile(entry.path, there):
                 continue
-            tmp = target / f".{name}.carry"
+            tmp = target / f".{name}{CARRY_SUFFIX}"
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             if entry.is_symlink():
@@ -219,9 +241,17 @@ def _carry_files(live: Path, target: Path) -> None:
             continue  # a name Broadsheet writes in the new build, or an unreadable file: left alone
 
 
-def _carry_folders(source: Path, live: Path) -> None:
-    """Move the foreign top-level folders of ``source`` into ``live`` where it has none of that name."""
-    for name, entry in _foreign(source).items():
-        if entry.is_dir(follow_symlinks=False) and not os.path.lexists(live / name):
+def _move_folders(source: Path, live: Path, names: Iterable[str]) -> None:
+    """Move the folders ``names`` of ``source`` into ``live`` where it has none of that name."""
+    for name in names:
+        if not _private(name) and "/" not in name and os.path.isdir(source / name) and not os.path.lexists(live / name):
             with contextlib.suppress(OSError):
-                os.rename(entry.path, live / name)
+                os.rename(source / name, live / name)
+
+
+def _load_names(path: Path) -> list[str]:
+    try:
+        names = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
