@@ -306,19 +306,14 @@ def _write(
     tree: list[tuple[str, str]] = []
     unchanged = 0
 
+    from_live_paths: list[str] = []
+
     def from_live(path: str, entry: dict[str, Any]) -> None:
-        """``path`` as ``live`` holds it: already so in ``output``, or hard-linked into place."""
+        """``path`` as ``live`` holds it (brought into ``output`` once it is known that anything differs)."""
         nonlocal unchanged
         unchanged += 1
         manifest[path] = entry
-        mine = old.get(path)
-        if mine is not None and _same_entry(mine, entry) and last.same_stat(path, mine):
-            return
-        assert live is not None
-        inside.check(path)
-        name = str(len(moves))
-        _link_or_copy(os.path.join(live.output, path), os.path.join(staging, name))
-        moves.append([name, path])
+        from_live_paths.append(path)
 
     for n, f in enumerate(files, start=1):
         if done is not None and n % PROGRESS_EVERY == 0:
@@ -401,12 +396,21 @@ def _write(
         manifest[f.path] = {"hash": digest, "src": src_stamp} if src_stamp else {"hash": digest}
         moves.append([name, f.path])
     written = len(manifest) - unchanged  # files, whether they move alone or with their folder
-    moves += _tree_moves(tree, output, inside, [rel for _, rel in moves])
-    removals = sorted(p for p in old if p not in manifest)
     removed = sum(1 for p in shown.manifest if p not in manifest)
     if live is not None and not written and not removed and len(manifest) == len(live.manifest):
         shutil.rmtree(staging, ignore_errors=True)  # the live output is this build already: nothing to do
         return WriteStats(written=0, unchanged=unchanged, removed=0, same=True)
+    for path in from_live_paths:  # already so in ``output``, or hard-linked from ``live`` into place
+        mine, entry = old.get(path), manifest[path]
+        if mine is not None and _same_entry(mine, entry) and last.same_stat(path, mine):
+            continue
+        assert live is not None
+        inside.check(path)
+        name = str(len(moves))
+        _link_or_copy(os.path.join(live.output, path), os.path.join(staging, name))
+        moves.append([name, path])
+    moves += _tree_moves(tree, output, inside, [rel for _, rel in moves])
+    removals = sorted(p for p in old if p not in manifest)
     if not moves and not removals and manifest == old:
         shutil.rmtree(staging, ignore_errors=True)  # nothing to do: not even the manifest is written again
         return WriteStats(
