@@ -73,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="iso: print only the time (nothing when nothing is scheduled), for cron jobs and CI",
     )
+
+    i = sub.add_parser("import", help="bring in an archive: a WordPress export, a Jekyll or a Hugo site")
+    i.add_argument("kind", choices=("wordpress", "jekyll", "hugo"), help="what the archive is")
+    i.add_argument("path", help="the WordPress export (.xml) or the Jekyll/Hugo site's folder")
+    i.add_argument("--source", default=".", help="the Broadsheet site to import into (made if missing); default: here")
+    i.add_argument("--category", default="News", help="category of articles that have none; default: News")
+    i.add_argument("--uploads", help="WordPress: a local copy of wp-content/uploads to take images from")
+    i.add_argument("--download-images", action="store_true", help="WordPress: download images from the old site")
+    i.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")
     return p
 
 
@@ -287,6 +296,27 @@ def _run_schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_import(args: argparse.Namespace) -> int:
+    from .importers import ImportFailed, ImportOptions, run_import
+
+    options = ImportOptions(
+        default_category=args.category,
+        uploads=Path(args.uploads).resolve() if args.uploads else None,
+        download_images=args.download_images,
+        dry_run=args.dry_run,
+    )
+    try:
+        report = run_import(args.kind, Path(args.path).resolve(), Path(args.source).resolve(), options)
+    except ImportFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    for line in report.summary_lines():
+        print(line)
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -302,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_related(args)
         if args.command == "schedule":
             return _run_schedule(args)
+        if args.command == "import":
+            return _run_import(args)
         return _run_build(args)
     except UsageError as exc:
         print(f"error: {exc.format()}", file=sys.stderr)

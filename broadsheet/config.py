@@ -78,6 +78,15 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkdownConfig:
+    """site.yml ``markdown``: extensions added to the default set, their settings, shortcode options."""
+
+    extensions: tuple[str, ...] = ()
+    extension_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    shortcodes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """The whole site.yml, validated. ``root`` is the site folder."""
 
@@ -104,6 +113,7 @@ class SiteConfig:
     """How long ``featured: true`` puts a story among the front page's leads (``featured_until`` wins)."""
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -138,6 +148,7 @@ KNOWN_KEYS = (
     "words_per_minute",
     "featured_days",
     "sanitize",
+    "markdown",
     "extra",
 )
 
@@ -338,6 +349,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
             import nh3  # noqa: F401 - only checking it is installed
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
+    markdown = _read_markdown(r, g(data, "markdown", dict, {}))
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -360,6 +372,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         words_per_minute=max(wpm, 1),
         featured_days=featured_days,
         sanitize=sanitize,
+        markdown=markdown,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems
@@ -456,3 +469,61 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
         )
         scale = 7.0
     return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)
+
+
+def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
+    """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
+    import markdown as _markdown  # here: only sites that configure Markdown pay for the check
+
+    from .content.markdown import EXTENSIONS
+
+    keys = ("markdown",)
+    r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)
+    names: list[str] = []
+    for i, name in enumerate(r.get(data, "extensions", list, [], keys)):
+        if not isinstance(name, str) or not name.strip():
+            r.fail((*keys, "extensions", i), f"markdown.extensions[{i}] must be an extension's name, not {name!r}")
+            continue
+        names.append(name.strip())
+    configs: dict[str, Mapping[str, Any]] = {}
+    given = r.get(data, "extension_configs", dict, {}, keys)
+    for name, cfg in given.items():
+        where = (*keys, "extension_configs", name)
+        if not isinstance(cfg, dict):
+            r.fail(where, f"markdown.extension_configs.{name} must be a mapping of settings, not {cfg!r}")
+        elif name not in names and name not in EXTENSIONS:
+            r.fail(
+                where,
+                f"markdown.extension_configs names '{name}', which is not in markdown.extensions",
+                f"add '{name}' to markdown.extensions",
+            )
+        else:
+            configs[name] = cfg
+    for i, name in enumerate(names):
+        try:
+            _markdown.Markdown(extensions=[name], extension_configs={name: configs[name]} if name in configs else {})
+        except (ImportError, AttributeError) as exc:
+            hint = (
+                "install pymdown-extensions (pip install pymdown-extensions)"
+                if name.startswith("pymdownx.")
+                else "use a name Python-Markdown knows (extra, codehilite, pymdownx.tilde, ...) or a module path"
+            )
+            r.fail((*keys, "extensions", i), f"unknown Markdown extension '{name}' ({exc})", hint)
+        except KeyError as exc:
+            r.fail(
+                (*keys, "extension_configs", name),
+                f"Markdown extension '{name}' has no setting {exc}",
+                "see the extension's documentation for its settings",
+            )
+        except Exception as exc:  # an extension's own check of its settings: any kind of exception
+            r.fail(
+                (*keys, "extension_configs", name) if name in configs else (*keys, "extensions", i),
+                f"Markdown extension '{name}' refused its settings: {exc}",
+                "see the extension's documentation for its settings",
+            )
+    shortcodes = r.get(data, "shortcodes", dict, {}, keys)
+    return MarkdownConfig(
+        extensions=tuple(dict.fromkeys(names)),
+        extension_configs=MappingProxyType(configs),
+        shortcodes=MappingProxyType(dict(shortcodes)),
+    )

@@ -28,14 +28,22 @@ from .content.discover import SourceFile, discover
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
 from .content.lint import body_warnings, locate_links
-from .content.markdown import MarkdownTooComplex, Rendered, render_markdown
+from .content.markdown import (
+    MarkdownError,
+    MarkdownSettings,
+    Rendered,
+    configure,
+    current_settings,
+    markdown_settings,
+    render_markdown,
+)
 from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
 from .outputs import OutputFile, PageJob
-from .parallel import default_jobs, map_chunks
+from .parallel import default_jobs, map_shared
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_key
@@ -165,20 +173,35 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
                 rendered = render_markdown(doc.body)
                 warns = [*warns, *body_warnings(doc.body, source.rel, doc.body_line)]
                 doc = dataclasses.replace(doc, body="")
-            except MarkdownTooComplex as exc:
-                # exc.line counts within the body; the document knows where its body starts in the file.
+            except MarkdownError as exc:
+                # Lines count within the body; the document knows where its body starts in the file.
                 errs = [
                     *errs,
-                    ContentError(
-                        str(exc),
-                        source.rel,
-                        doc.body_line + exc.line - 1,
-                        "check the Markdown there: unclosed brackets or runaway nesting",
+                    *(
+                        ContentError(message, source.rel, doc.body_line + line - 1, hint)
+                        for message, line, hint in exc.problems
                     ),
                 ]
                 doc = None
         out.append((doc, rendered, errs, warns))
     return out
+
+
+def site_markdown(config: SiteConfig, theme: Theme | None) -> MarkdownSettings:
+    """The site's Markdown settings: site.yml ``markdown``, shortcodes from the site, then its themes."""
+    chain = theme.chain if theme is not None else ()
+    return markdown_settings(
+        config.markdown.extensions,
+        config.markdown.extension_configs,
+        [config.root / "shortcodes", *(folder / "shortcodes" for folder in chain)],
+        config.markdown.shortcodes,
+    )
+
+
+def _parse_with(settings: MarkdownSettings, work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
+    """parse_sources under the given Markdown settings (in whichever process runs it)."""
+    configure(settings)
+    return parse_sources(work)
 
 
 def parse_all(
@@ -198,7 +221,7 @@ def parse_all(
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
-    parsed = map_chunks(parse_sources, work, jobs, done=counter(progress, "Parsing", len(work)))
+    parsed = map_shared(_parse_with, current_settings(), work, jobs, done=counter(progress, "Parsing", len(work)))
     for (source, _, _), (doc, rendered, errs, warns) in zip(work, parsed, strict=True):
         errors += errs
         warnings += warns
@@ -322,11 +345,13 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     if config is None or config_errors:
         raise BuildFailed(config_errors)
     errors: list[BroadsheetError] = []
+    theme: Theme | None = None
     try:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    cache = BuildCache.load(config.root, options.cache, config.timezone)
+    configure(site_markdown(config, theme))
+    cache = BuildCache.load(config.root, options.cache, config.timezone, current_settings().key())
     docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future, preview=options.preview)
@@ -338,6 +363,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     errors += record_errors
     if errors:
         raise BuildFailed(errors)
+    assert theme is not None  # else its error was raised above
     published = not (options.drafts or options.future)
     new_record, moves, notices = update_record(record, site, published)
     site = with_redirects(site, moves)

@@ -34,10 +34,10 @@ _BLOCK_TAGS = (
     "header|hgroup|main|nav|ol|section|table|ul|video|audio|iframe|center"
 )
 _TAG = re.compile(rf"<(/?)({_BLOCK_TAGS})\b[^>]*?(/?)>", re.IGNORECASE)
-#: Template code of other tools, Broadsheet has none in articles: shown as text if left in.
+#: Template code of other tools, shown as text if left in. ``{{< name >}}`` is not among them: it is
+#: Broadsheet's own shortcode syntax, and content/shortcodes.py reports an unknown name as an error.
 _TEMPLATE = re.compile(
-    r"\{\{<.*?>\}\}"  # Hugo shortcode {{< youtube x >}}
-    r"|\{\{%.*?%\}\}"  # Hugo shortcode with Markdown inside {{% note %}}
+    r"\{\{%.*?%\}\}"  # Hugo shortcode with Markdown inside {{% note %}}
     r"|\{%-?\s*[A-Za-z_][\w-]*.*?-?%\}"  # Jinja / Liquid / Eleventy tag {% image "a.jpg" %}
     r"|\{\{-?\s*[A-Za-z_][\w.]*\s*(?:\|[^{}]*)?-?\}\}"  # a variable or filter {{ page.title | upcase }}
 )

@@ -54,7 +54,7 @@ from ..config import SiteConfig, load_config_problems
 from ..content.discover import SourceFile, content_source, discover
 from ..content.frontmatter import Document, FrontMatter
 from ..content.library import PublishRules, assemble
-from ..content.markdown import Rendered
+from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from ..errors import BroadsheetError, BuildWarning
@@ -69,6 +69,7 @@ from ..pipeline import (
     publishing_files,
     related_docs,
     related_settings,
+    site_markdown,
 )
 from ..publish.feeds import SITE_FEED, feed_files, modified
 from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
@@ -236,6 +237,7 @@ class IncrementalSite:
         """Static file URL → the file it is served from."""
         self.errors: list[BroadsheetError] = []
         self.config: SiteConfig | None = None
+        self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
         self.theme: Theme | None = None
         self._env: jinja2.Environment | None = None
         self._docs: dict[str, _Entry] = {}
@@ -331,7 +333,7 @@ class IncrementalSite:
     def watch_roots(self) -> list[tuple[Path, bool]]:
         """Folders to watch and whether to watch them recursively."""
         roots: list[tuple[Path, bool]] = [(self.root, False)]
-        for name in ("content", "static", "themes"):
+        for name in ("content", "static", "themes", "shortcodes"):
             if (self.root / name).is_dir():
                 roots.append((self.root / name, True))
         if self.theme is not None:
@@ -349,8 +351,8 @@ class IncrementalSite:
 
     def _classify(self, path: Path) -> str | None:
         root = self.root
-        if path == root / "site.yml":
-            return "config"
+        if path == root / "site.yml" or path.is_relative_to(root / "shortcodes"):
+            return "config"  # shortcodes shape the bodies: convert them again
         for name in ("content", "static"):
             if path.is_relative_to(root / name):
                 return name
@@ -358,7 +360,7 @@ class IncrementalSite:
         for folder in chain:
             if path.is_relative_to(folder):
                 parts = path.relative_to(folder).parts
-                if parts == ("theme.yml",):
+                if parts == ("theme.yml",) or parts[:1] == ("shortcodes",):
                     return "config"
                 if parts and parts[0] in ("templates", "static"):
                     return parts[0]
@@ -385,7 +387,7 @@ class IncrementalSite:
     def _load_all_docs(self, use_cache: bool) -> set[str]:
         """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
         assert self.config is not None
-        cache = BuildCache.load(self.root, use_cache, self.config.timezone)
+        cache = BuildCache.load(self.root, use_cache, self.config.timezone, current_settings().key())
         docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
         self._warnings += warnings
         entries: dict[str, _Entry] = {}
@@ -457,11 +459,17 @@ class IncrementalSite:
             theme = load_theme(config.theme, config.root)
         except BroadsheetError as exc:
             raise _Failed([exc]) from None
-        if config != self.config or theme != self.theme or self._model is None:
+        settings = site_markdown(config, theme)
+        # Compared with this site's last settings (the process's may have been set by another build).
+        markdown_moved = settings != self._markdown
+        self._markdown = settings
+        configure(settings)
+        if config != self.config or theme != self.theme or self._model is None or markdown_moved:
             first = self.config is None or not self._docs
             # Dates without an offset are read in the site's time zone: a new zone means new parses
-            # (the build cache does not know the zone, so it is not used then).
-            zone_moved = self.config is not None and config.timezone != self.config.timezone
+            # (the build cache does not know the zone, so it is not used then). New Markdown settings
+            # or shortcodes mean new conversions.
+            zone_moved = self.config is not None and (config.timezone != self.config.timezone or markdown_moved)
             self.config, self.theme = config, theme
             self.now = build_time(self.options)
             self._related_exact = self.related_mode != "local"
