@@ -948,9 +948,14 @@ def check_links_of(
 
     def locate(showing: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
         """Where each broken link is written: in site.yml (the logo, social links), else in the
-        articles whose own pages show it (a body link, a front-matter picture), else in any source."""
+        articles whose picture it is, else in those whose own pages show it (a body link), else in
+        any source."""
         found = locate_links(showing, [("site.yml", root / "site.yml")])
         rest = [link for link in showing if link not in found]
+        # A front-matter picture: the articles that name it, shown on many pages by their cards.
+        pictured = sorted({a.source for a in loaded.site.articles if a.image in rest})
+        found.update(locate_links(rest, [(s, root / s) for s in pictured]))
+        rest = [link for link in rest if link not in found]
         own = sorted({s for link in rest for s in showing[link] if s.startswith("content/")})
         found.update(locate_links(rest, [(s, root / s) for s in own]))
         rest = [link for link in rest if link not in found]

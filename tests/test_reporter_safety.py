@@ -300,3 +300,10 @@ def test_schedule_tells_when_a_featured_story_leaves_the_lead(make_site) -> None
     assert run.returncode == 0, run.stderr
     assert "2026-12-04T10:00:00+00:00  content/world/a.md  no longer featured: Lead story" in run.stdout
     assert cli(site, "schedule", "--format", "iso").stdout.strip() == "2026-12-04T10:00:00+00:00"
+
+
+def test_featured_days_must_be_a_positive_number(make_site) -> None:
+    site = make_site({"site.yml": MINIMAL_SITE_YML_WITH("featured_days: 0\n"), "content/world/a.md": article("A")})
+    run = cli(site, "build", "--no-search")
+    assert run.returncode == 1
+    assert "site.yml:11: featured_days must be a positive number of days" in run.stderr, run.stderr
