@@ -7,6 +7,7 @@ import pytest
 from conftest import MINIMAL_SITE_YML, article, build_errors, read, run_build
 
 from broadsheet.content import markdown as bm
+from broadsheet.speedups.markdown_inline import SkippingMarkdown
 
 BODY = """\
 Intro with ~~struck~~ words and "quotes" -- dashes.
@@ -44,7 +45,7 @@ def test_default_site_renders_strike_literally_and_uses_the_fast_converter(make_
     assert "~~struck~~" in page
     assert 'class="codehilite"' not in page
     assert "code.css" not in page
-    assert type(bm.new_converter()) is bm.SkippingMarkdown
+    assert type(bm.new_converter()) is SkippingMarkdown
 
 
 def test_extensions_from_site_yml_strike_tasks_nested_lists_and_highlighting(make_site) -> None:
