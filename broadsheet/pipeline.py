@@ -67,6 +67,7 @@ from .write import (
     discard_staging,
     last_output,
     open_staging,
+    state_folder,
     write_error,
     write_output,
 )
@@ -417,7 +418,9 @@ def index_pages(
     records = loaded.cache.search
     key = str(output.resolve())
     pages_key = digests_key((f.path, digest) for f, digest in marked)
-    kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
+    kept = reuse_bundle(
+        pages_key, records.get(key), (last or LastOutput(output, output_state(loaded, output))).still_written
+    )
     if kept is not None:
         return kept, []
     bundle: list[OutputFile] = []
@@ -544,7 +547,7 @@ def reuse_pages(
     its context holds in ``shows``, as the live preview does (a test checks it for every page).
     """
     store = loaded.cache.page_store(output)
-    still = (last or LastOutput(output)).still_written
+    still = (last or LastOutput(output, output_state(loaded, output))).still_written
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -606,6 +609,15 @@ FRESH_WORKERS_EVERY = 20_000
 EVICT_BODIES_FROM = 20_000
 
 
+def output_state(loaded: LoadedSite, output: Path) -> Path:
+    """Where the manifest and journal of ``output`` are kept: beside the site's build cache.
+
+    A build without the cache (``BuildOptions.cache``: benchmarks, tests of sites kept in the
+    repository) writes nothing into the site: they go beside the output folder.
+    """
+    return state_folder(output, loaded.config.root if loaded.cache.folder is not None else None)
+
+
 def render_site(
     loaded: LoadedSite, output: Path | None = None, jobs: int | None = None, progress: Progress | None = None
 ) -> RenderedSite:
@@ -638,13 +650,17 @@ def render_site(
     last: LastOutput | None = None
     if output is not None and loaded.cache.folder is not None:
         tell(progress, "Comparing with the last build")
-        last = last_output(output)
+        last = last_output(output, output_state(loaded, output))
         still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
             todo, kept, prints = reuse_pages(loaded, planned, output, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
-    staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
+    staging = (
+        open_staging(output, output_state(loaded, output))
+        if output is not None and len(todo) >= STAGE_IN_WORKERS
+        else None
+    )
     # The parses of this build go to the cache while the workers render: this process waits then.
     # (Started after the fork-started workers exist, so none is forked mid-write.)
     saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
@@ -675,7 +691,7 @@ def render_site(
     except OSError as exc:
         if output is None or staging is None:
             raise
-        raise BuildFailed([write_error(exc, output)]) from None
+        raise BuildFailed([write_error(exc, output, output_state(loaded, output))]) from None
     finally:
         if saving.is_alive():
             saving.join()
@@ -920,7 +936,9 @@ def build(options: BuildOptions) -> BuildResult:
         try:
             result = finish_build(options, loaded, output, started)
         except BaseException:
-            discard_staging(output)  # what render workers staged for a build that will not be written
+            discard_staging(
+                output, state_folder(output, options.source if options.cache else None)
+            )  # what render workers staged for a build that will not be written
             raise
     return result
 
@@ -946,7 +964,12 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
         stats = write_output(
-            files, output, counter(options.progress, "Writing", len(files)), staged=site.staged, last=site.last
+            files,
+            output,
+            counter(options.progress, "Writing", len(files)),
+            staged=site.staged,
+            last=site.last,
+            state=output_state(loaded, output),
         )
     except OutputError as exc:
         raise BuildFailed([exc]) from None
