@@ -102,6 +102,8 @@ class SiteConfig:
     words_per_minute: int = 230
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    relative_urls: bool = False
+    """Link pages to each other with relative URLs, so the output also works opened from disk."""
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -135,6 +137,7 @@ KNOWN_KEYS = (
     "feeds",
     "words_per_minute",
     "sanitize",
+    "relative_urls",
     "extra",
 )
 
@@ -326,6 +329,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
 
     wpm = g(data, "words_per_minute", int, 230)
     sanitize = g(data, "sanitize", bool, False)
+    relative_urls = g(data, "relative_urls", bool, False)
     if sanitize:
         try:
             import nh3  # noqa: F401 - only checking it is installed
@@ -352,6 +356,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         feeds=feeds,
         words_per_minute=max(wpm, 1),
         sanitize=sanitize,
+        relative_urls=relative_urls,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems
