@@ -31,6 +31,8 @@ if __name__ == "__main__":
     if __spec__ is not None and __spec__.name == "build":
         _hand_over_to_pypa_build()
     else:
-        from broadsheet.cli import run
-
+        try:
+            from broadsheet.cli import run
+        except KeyboardInterrupt:  # Ctrl+C while starting: nothing was done yet
+            sys.exit(130)
         run()

@@ -1,6 +1,10 @@
 """``python -m broadsheet``: the same command line as ``broadsheet``."""
 
-from broadsheet.cli import run
+import sys
 
 if __name__ == "__main__":
+    try:
+        from broadsheet.cli import run
+    except KeyboardInterrupt:  # Ctrl+C while starting: nothing was done yet
+        sys.exit(130)
     run()

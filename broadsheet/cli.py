@@ -228,6 +228,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             "(leave out --host to keep it on this machine)",
             file=sys.stderr,
         )
+    check_site_folder(args.source)
 
     def report(notice: Notice) -> None:
         if notice.kind == "building" and notice.changed:
