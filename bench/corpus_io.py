@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from broadsheet.related import RelatedDoc
+from broadsheet.related.index import RelatedDoc
 
 from .story_corpus import Article
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from broadsheet.feeds import feed_files
-from broadsheet.linkcheck import check_links
 from broadsheet.pipeline import BuildOptions, load_site, render_site
-from broadsheet.render import plan_pages
-from broadsheet.search import search_index
-from broadsheet.sitemaps import news_sitemap, sitemap_entries, sitemap_files
-from broadsheet.write import write_output
+from broadsheet.publish.feeds import feed_files
+from broadsheet.publish.linkcheck import check_links
+from broadsheet.publish.search import search_index
+from broadsheet.publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
+from broadsheet.render.pages import plan_pages
+from broadsheet.write.commit import write_output
 
 
 def best(runs: int, fn):  # type: ignore[no-untyped-def]

@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 
 from bench.corpus_io import read_corpus, story_docs  # noqa: E402
 from bench.story_corpus import Article, generate, precision, write  # noqa: E402
-from broadsheet.related import (  # noqa: E402
+from broadsheet.related.index import (  # noqa: E402
     RelatedSettings,
     build_related_index,
     compute_related,

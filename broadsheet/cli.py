@@ -15,7 +15,7 @@ from . import __version__
 from .config import CONFIG_NAME, load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
 from .pipeline import BuildOptions, build, read_schedule
-from .related import SIGNALS, Explanation
+from .related.index import SIGNALS, Explanation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -284,7 +284,7 @@ def _related_table(title: str, url: str, explained: Sequence[Explanation]) -> st
 
 def _run_related(args: argparse.Namespace) -> int:
     from .pipeline import load_site, related_docs, related_settings
-    from .related import build_related_index, explain_in
+    from .related.index import build_related_index, explain_in
 
     options = BuildOptions(source=Path(args.source).resolve(), drafts=args.drafts, future=args.future)
     try:
@@ -304,7 +304,7 @@ def _run_related(args: argparse.Namespace) -> int:
 
 
 def _run_schedule(args: argparse.Namespace) -> int:
-    from .schedule import PUBLISH, next_changes
+    from .content.schedule import PUBLISH, next_changes
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))

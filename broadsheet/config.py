@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import ConfigError
-from .related import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
+from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .urls import slugify
 
 CONFIG_NAME = "site.yml"

@@ -22,25 +22,27 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from . import related as related_stage
-from . import search as search_stage
-from .body import OPENING_BYTES, opening_digest
-from .cache import BuildCache, Fingerprinter, site_digest
 from .config import SiteConfig, load_config_problems
-from .discover import SourceFile, discover
+from .content.body import OPENING_BYTES, opening_digest
+from .content.discover import SourceFile, discover
+from .content.frontmatter import Document, parse_document
+from .content.library import PublishRules, assemble
+from .content.markdown import MarkdownTooComplex, Rendered, render_markdown
+from .content.model import Article, Site
+from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
-from .feeds import feed_files, feeds_key
-from .frontmatter import Document, parse_document
-from .library import PublishRules, assemble
-from .linkcheck import check_page_links
-from .markdown import MarkdownTooComplex, Rendered, render_markdown
-from .model import Article, Site
+from .incremental.cache import BuildCache, Fingerprinter, site_digest
+from .outputs import OutputFile, PageJob
 from .parallel import default_jobs, map_chunks
 from .progress import Progress, counter, tell
-from .render import (
+from .publish import search as search_stage
+from .publish.feeds import feed_files, feeds_key
+from .publish.linkcheck import check_page_links
+from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
+from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
+from .related import index as related_stage
+from .render.pages import (
     HashedFacts,
-    OutputFile,
-    PageJob,
     RenderOutcome,
     RenderWork,
     link_related,
@@ -52,13 +54,10 @@ from .render import (
     site_environment,
     static_files,
 )
-from .schedule import Change, scheduled_changes
-from .search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
-from .sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
-from .theme import Theme, load_theme, symlink_warnings
+from .render.theme import Theme, load_theme, symlink_warnings
+from .render.views import ArticleView, site_view
 from .urls import UnsafePath, output_path
-from .views import ArticleView, site_view
-from .write import (
+from .write.commit import (
     STAGING,
     LastOutput,
     WriteStats,

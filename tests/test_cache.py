@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL_SITE_YML, article, run_build
 
-from broadsheet.body import Body
-from broadsheet.cache import CACHE_DIR, CACHE_FILE, Fingerprinter
-from broadsheet.render import PageJob
+from broadsheet.content.body import Body
+from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE, Fingerprinter
+from broadsheet.outputs import PageJob
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -193,7 +193,7 @@ def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, t
 
 
 def test_compiled_templates_are_kept_per_code_version(make_site) -> None:
-    from broadsheet.cache import code_version
+    from broadsheet.incremental.cache import code_version
 
     site = _site(make_site, n=3)
     stale = site / CACHE_DIR / "templates-0000000000000000"
@@ -275,9 +275,9 @@ def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path:
 def test_every_page_lists_the_articles_its_context_holds(make_site) -> None:
     """Warm builds and the live preview re-fingerprint or re-render a page only when an article it
     lists in ``shows`` changed: every article view its context holds must be listed."""
-    from broadsheet.incremental import _views_in
+    from broadsheet.incremental.preview import _views_in
     from broadsheet.pipeline import BuildOptions, load_site
-    from broadsheet.render import plan_pages
+    from broadsheet.render.pages import plan_pages
 
     files = {
         f"content/{('world', 'sport', 'arts')[i % 3]}/a{i}.md": article(

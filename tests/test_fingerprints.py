@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from markupsafe import Markup
 
-from broadsheet.cache import Fingerprinter, job_fingerprint
-from broadsheet.model import Author, Category, Tag
-from broadsheet.render import PageJob
-from broadsheet.views import ArticleView, Link, Paginator, SiteView
+from broadsheet.content.model import Author, Category, Tag
+from broadsheet.incremental.cache import Fingerprinter, job_fingerprint
+from broadsheet.outputs import PageJob
+from broadsheet.render.views import ArticleView, Link, Paginator, SiteView
 
 WORLD = Category("world", "World", "/world/")
 ANA = Author("ana", "Ana Lima", "/author/ana/")

@@ -15,10 +15,10 @@ from conftest import REPO, article, build_errors, read, run_build
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.discover import SourceFile
+from broadsheet.content.discover import SourceFile
+from broadsheet.content.frontmatter import parse_document
 from broadsheet.errors import BuildFailed, ContentError, UsageError
-from broadsheet.frontmatter import parse_document
-from broadsheet.write import STAGING, check_output_dir
+from broadsheet.write.commit import STAGING, check_output_dir
 
 
 def _all_output(site: Path) -> str:
@@ -284,7 +284,7 @@ def test_killed_builds_never_leave_a_mixed_output(make_site, tmp_path: Path) -> 
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        from broadsheet.write import recover
+        from broadsheet.write.commit import recover
 
         recover(site / "output")  # what the next build does first
         assert _tree(site / "output") in (old, new), delay

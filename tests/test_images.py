@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from broadsheet.images import image_size, read_size, resolve_image
+from broadsheet.publish.images import image_size, read_size, resolve_image
 
 
 def picture(fmt: str, size: tuple[int, int] = (120, 80), **save: object) -> bytes:

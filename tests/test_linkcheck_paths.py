@@ -8,8 +8,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.linkcheck import check_page_links, link_target
-from broadsheet.render import OutputFile
+from broadsheet.outputs import OutputFile
+from broadsheet.publish.linkcheck import check_page_links, link_target
 
 BASE = "https://news.example.org/"
 PIECES = ["/", "a", "b", "..", ".", "?q=1", "#x", "%20", ";p", "index.html", "feed.xml", "//", "\\\\", " "]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.treeprocessors import Treeprocessor
 
-from broadsheet.markdown import (
+from broadsheet.content.markdown import (
     INLINE_LEADS,
     INLINE_TRIGGERS,
     SkippingInlineProcessor,

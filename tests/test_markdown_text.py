@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.markdown import (
+from broadsheet.content.markdown import (
     _BLOCK_END,
     _TAG,
     _URL_ATTR,

@@ -15,7 +15,7 @@ from conftest import article, run_build
 import broadsheet.parallel as parallel
 from broadsheet.parallel import map_shared
 from broadsheet.pipeline import BuildOptions, load_site
-from broadsheet.render import RenderWork, plan_pages, render_jobs, render_parallel
+from broadsheet.render.pages import RenderWork, plan_pages, render_jobs, render_parallel
 
 
 class PicklingExecutor(Executor):
@@ -130,8 +130,9 @@ def test_whole_build_same_bytes_with_one_or_two_jobs(
 def test_pages_staged_by_workers_give_the_same_site(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from broadsheet import pipeline, search
-    from broadsheet.write import STAGING
+    from broadsheet import pipeline
+    from broadsheet.publish import search
+    from broadsheet.write.commit import STAGING
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = _site(make_site)
@@ -159,9 +160,10 @@ def test_pages_staged_by_workers_give_the_same_site(
 
 
 def test_failed_build_leaves_nothing_staged(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from broadsheet import pipeline, search
+    from broadsheet import pipeline
     from broadsheet.errors import BuildFailed
-    from broadsheet.write import STAGING
+    from broadsheet.publish import search
+    from broadsheet.write.commit import STAGING
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
@@ -186,7 +188,8 @@ def test_failed_build_leaves_nothing_staged(make_site: Callable[..., Path], monk
 
 
 def test_search_index_reads_staged_pages(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from broadsheet import pipeline, search
+    from broadsheet import pipeline
+    from broadsheet.publish import search
 
     if search.find_pagefind() is None:
         pytest.skip("Pagefind is not installed")
@@ -217,7 +220,8 @@ def _tree_of(root: Path) -> dict[str, bytes]:
 
 def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Let a small site take the cold path that ranks related lists while pages render; count its rounds."""
-    from broadsheet import pipeline, search
+    from broadsheet import pipeline
+    from broadsheet.publish import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
@@ -237,7 +241,7 @@ def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_ranking_while_rendering_gives_the_same_site(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from broadsheet import search
+    from broadsheet.publish import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = _site(make_site)
@@ -258,7 +262,8 @@ def test_a_large_cold_build_reads_bodies_back_from_the_cache(
 ) -> None:
     """A large site's cold build lets go of the bodies once they are in the cache; the workers that
     render the articles' pages (forked afresh every few pages) read theirs back, and the site is the same."""
-    from broadsheet import pipeline, search
+    from broadsheet import pipeline
+    from broadsheet.publish import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = _site(make_site)
@@ -278,7 +283,7 @@ def test_pages_that_show_related_lists_wait_for_them(
 ) -> None:
     """A theme may show related lists anywhere: a page that looks at one before the ranking is done
     is put off, then rendered with the lists."""
-    from broadsheet import search
+    from broadsheet.publish import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = _site(make_site)

@@ -10,8 +10,9 @@ import pytest
 from conftest import article, run_build
 
 import broadsheet.parallel as parallel
-from broadsheet import cli, search
+from broadsheet import cli
 from broadsheet.cli import TerminalProgress, main
+from broadsheet.publish import search
 
 
 class Terminal(io.StringIO):

@@ -73,6 +73,6 @@ def test_editor_leftovers_match_their_glob_patterns(name: str) -> None:
     """The one compiled expression says what the glob patterns, tried one by one, say."""
     import fnmatch
 
-    from broadsheet.discover import EDITOR_LEFTOVERS, is_editor_leftover
+    from broadsheet.content.discover import EDITOR_LEFTOVERS, is_editor_leftover
 
     assert is_editor_leftover(name) == any(fnmatch.fnmatchcase(name, p) for p in EDITOR_LEFTOVERS)

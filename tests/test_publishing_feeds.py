@@ -11,7 +11,7 @@ from xml.dom import minidom
 from conftest import article, read, run_build
 from publishing_helpers import HOSTILE, raw_article
 
-from broadsheet.sitemaps import news_language, sitemap_entries, sitemap_files
+from broadsheet.publish.sitemaps import news_language, sitemap_entries, sitemap_files
 
 NS = {
     "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
@@ -134,7 +134,7 @@ def test_sitemap_splits_into_an_index(make_site) -> None:
     files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-{10 + i}") for i in range(4)}
     site = make_site(files)
     result = run_build(site)
-    from broadsheet.render import plan_pages
+    from broadsheet.render.pages import plan_pages
 
     site_model = result.loaded.site
     entries = sitemap_entries(site_model, plan_pages(site_model))

@@ -8,8 +8,8 @@ from conftest import article, build_errors, run_build
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from broadsheet.linkcheck import check_links, link_target, page_links
-from broadsheet.render import OutputFile
+from broadsheet.outputs import OutputFile
+from broadsheet.publish.linkcheck import check_links, link_target, page_links
 
 BASE = "https://news.example.org/"
 

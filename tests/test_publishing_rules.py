@@ -14,8 +14,8 @@ from conftest import NOW, article, build_errors, read, run_build
 from publishing_helpers import all_output_text
 
 from broadsheet.cli import main
-from broadsheet.frontmatter import ARTICLE_KEYS
-from broadsheet.search import find_pagefind
+from broadsheet.content.frontmatter import ARTICLE_KEYS
+from broadsheet.publish.search import find_pagefind
 
 HIDDEN = {
     # file: (front matter, words that only this article uses: title, slug, tag, alias, body)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import article, build_errors, read, run_build
 
-from broadsheet import search
-from broadsheet.search import find_pagefind
+from broadsheet.publish import search
+from broadsheet.publish.search import find_pagefind
 
 needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")
 
@@ -60,7 +60,7 @@ def test_index_holds_published_articles_only(make_site) -> None:
     for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json"):
         assert (out / "pagefind" / name).is_file()
     assert indexed_urls(out) == {"/world/alpha-river-story/", "/sport/beta-match-report/"}
-    from broadsheet.write import MANIFEST, state_folder
+    from broadsheet.write.commit import MANIFEST, state_folder
 
     manifest = json.loads((state_folder(out) / MANIFEST).read_text())["files"]
     assert "pagefind/pagefind.js" in manifest  # committed like any page, so removed when stale

@@ -10,7 +10,7 @@ from typing import Any
 from conftest import article, read, run_build
 from publishing_helpers import HOSTILE, raw_article
 
-from broadsheet.seo import json_ld, tidy
+from broadsheet.render.seo import json_ld, tidy
 
 SITE_YML = """\
 title: Test Times

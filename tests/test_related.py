@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bench.corpus_io import story_docs
 from bench.story_corpus import generate, precision
-from broadsheet.related import (
+from broadsheet.related.index import (
     RelatedDoc,
     RelatedIndex,
     RelatedSettings,

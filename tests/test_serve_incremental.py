@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broadsheet.errors import BuildFailed
-from broadsheet.incremental import IncrementalSite, RelatedMode, UpdateResult
+from broadsheet.incremental.preview import IncrementalSite, RelatedMode, UpdateResult
 from broadsheet.pipeline import BuildOptions, load_site, render_site
 from broadsheet.urls import output_path
 
@@ -256,7 +256,7 @@ def frozen_statistics_build(site: Path, live: IncrementalSite) -> dict[str, byte
     from types import MappingProxyType
 
     from broadsheet.pipeline import related_docs, related_settings
-    from broadsheet.related import build_related_index
+    from broadsheet.related.index import build_related_index
 
     loaded = load_site(BuildOptions(source=site, now=NOW))
     index = live._related_index

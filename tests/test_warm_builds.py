@@ -11,9 +11,9 @@ import pytest
 from conftest import MINIMAL_SITE_YML, article, run_build
 
 import broadsheet.pipeline as pipeline
-from broadsheet import search
-from broadsheet.cache import CACHE_DIR, CACHE_FILE
 from broadsheet.cli import main
+from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE
+from broadsheet.publish import search
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -115,9 +115,9 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
     from dataclasses import dataclass
     from datetime import UTC, datetime
 
-    from broadsheet.body import Body
-    from broadsheet.model import Article, Category, Tag
-    from broadsheet.related import RelatedSettings
+    from broadsheet.content.body import Body
+    from broadsheet.content.model import Article, Category, Tag
+    from broadsheet.related.index import RelatedSettings
 
     @dataclass(frozen=True)
     class Reading:

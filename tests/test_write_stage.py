@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import article, run_build
 
-import broadsheet.write as write
+import broadsheet.write.commit as write
 from broadsheet.errors import OutputError
-from broadsheet.render import OutputFile
-from broadsheet.write import JOURNAL, MANIFEST, OLD_MANIFEST, STAGING, recover, state_folder, write_output
+from broadsheet.outputs import OutputFile
+from broadsheet.write.commit import JOURNAL, MANIFEST, OLD_MANIFEST, STAGING, recover, state_folder, write_output
 
 
 def _page(path: str, data: bytes) -> OutputFile:

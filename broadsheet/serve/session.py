@@ -34,7 +34,7 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from ..errors import BroadsheetError, UsageError
-from ..incremental import IncrementalSite, RelatedMode, UpdateResult
+from ..incremental.preview import IncrementalSite, RelatedMode, UpdateResult
 from ..pipeline import BuildOptions
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher

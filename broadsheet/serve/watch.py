@@ -27,7 +27,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-from ..discover import is_editor_leftover, is_ignored
+from ..content.discover import is_editor_leftover, is_ignored
 
 #: Events that never mean a change.
 NOISE = frozenset({"opened", "closed_no_write"})

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from broadsheet.search import find_pagefind
+from broadsheet.publish.search import find_pagefind
 
 from .conftest import ExampleSite
 

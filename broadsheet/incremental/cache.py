@@ -48,15 +48,15 @@ import jinja2
 import markdown as _markdown
 import yaml
 
-from . import __version__
-from .body import Body
-from .discover import SourceFile
-from .errors import BuildWarning, ContentError
-from .frontmatter import Document, FrontMatter, content_digest, parse_document
-from .markdown import SETTINGS_KEY, Rendered, render_markdown
-from .model import Author, Category, Tag
-from .render import PageJob
-from .views import ArticleView, Link, SiteView
+from .. import __version__
+from ..content.body import Body
+from ..content.discover import SourceFile
+from ..content.frontmatter import Document, FrontMatter, content_digest, parse_document
+from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
+from ..content.model import Author, Category, Tag
+from ..errors import BuildWarning, ContentError
+from ..outputs import PageJob
+from ..render.views import ArticleView, Link, SiteView
 
 CACHE_DIR = ".broadsheet-cache"
 
@@ -69,7 +69,7 @@ def code_version() -> str:
         f"{__version__}|{SETTINGS_KEY}|jinja2={jinja2.__version__}|md={_markdown.__version__}"
         f"|yaml={yaml.__version__}".encode()
     )
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())

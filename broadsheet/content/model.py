@@ -8,8 +8,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from ..config import SiteConfig
 from .body import Body, WithBody
-from .config import SiteConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..content.model import Site
+from ..outputs import OutputFile, PageJob
+from ..urls import absolute
 from .feeds import modified
-from .model import Site
-from .render import OutputFile, PageJob
-from .urls import absolute
 from .xmltext import element, to_bytes, w3c_datetime
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"

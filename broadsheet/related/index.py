@@ -69,7 +69,7 @@ from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
 from typing import Any, Final
 
-from .body import OPENING_BYTES
+from ..content.body import OPENING_BYTES
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""

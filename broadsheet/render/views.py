@@ -13,9 +13,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .body import Body
-from .model import Article, Author, Category, Page, Site, Tag
-from .urls import absolute, base_path, paginated, rebase_html
+from ..content.body import Body
+from ..content.model import Article, Author, Category, Page, Site, Tag
+from ..urls import absolute, base_path, paginated, rebase_html
 
 
 @dataclass(frozen=True, slots=True)

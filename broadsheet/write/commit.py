@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache import CACHE_DIR
-from .errors import OutputError, UsageError
-from .render import STAGED_TREE, OutputFile
+from ..errors import OutputError, UsageError
+from ..outputs import STAGED_TREE, OutputFile
 
 MANIFEST = "manifest.json"
 STAGING = ".broadsheet-staging"
@@ -92,6 +91,8 @@ def state_folder(output: Path, site_root: Path | None = None) -> Path:
     keep their own. Without ``site_root``, the output's parent is taken as the site (the default
     ``output/`` lies in the site).
     """
+    from ..incremental.cache import CACHE_DIR  # here: the cache's module imports much of the engine
+
     key = hashlib.sha1(str(output.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return (site_root if site_root is not None else output.parent) / CACHE_DIR / "outputs" / key
 

@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
 
-from .model import Article, Category, Site
-from .render import OutputFile
-from .urls import absolute
+from ..content.model import Article, Category, Site
+from ..outputs import OutputFile
+from ..urls import absolute
 from .xmltext import absolutize_html, element, rfc822_datetime, to_bytes
 
 SITE_FEED = "/feed.xml"

@@ -49,16 +49,15 @@ from typing import Any, Literal
 
 import jinja2
 
-from .cache import BuildCache
-from .config import SiteConfig, load_config_problems
-from .discover import SourceFile, content_source, discover
-from .errors import BroadsheetError, BuildWarning
-from .feeds import SITE_FEED, feed_files, modified
-from .frontmatter import Document, FrontMatter
-from .library import PublishRules, assemble
-from .markdown import Rendered
-from .model import Article, Site
-from .pipeline import (
+from ..config import SiteConfig, load_config_problems
+from ..content.discover import SourceFile, content_source, discover
+from ..content.frontmatter import Document, FrontMatter
+from ..content.library import PublishRules, assemble
+from ..content.markdown import Rendered
+from ..content.model import Article, Site
+from ..errors import BroadsheetError, BuildWarning
+from ..outputs import OutputFile, PageJob
+from ..pipeline import (
     BuildOptions,
     build_time,
     collect_outputs,
@@ -69,10 +68,10 @@ from .pipeline import (
     related_docs,
     related_settings,
 )
-from .related import RelatedIndex, build_related_index, remove_related, update_related
-from .render import (
-    OutputFile,
-    PageJob,
+from ..publish.feeds import SITE_FEED, feed_files, modified
+from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
+from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
+from ..render.pages import (
     finish_jobs,
     plan_aliases,
     plan_article,
@@ -80,9 +79,9 @@ from .render import (
     render_jobs,
     static_files,
 )
-from .sitemaps import news_sitemap, sitemap_entries, sitemap_files
-from .theme import Theme, load_theme, make_environment
-from .views import ArticleView, SiteView, article_view
+from ..render.theme import Theme, load_theme, make_environment
+from ..render.views import ArticleView, SiteView, article_view
+from .cache import BuildCache
 
 RelatedMode = Literal["auto", "exact", "local"]
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from .model import Article
+from ..content.model import Article
 
 ARCHIVE_URL = "/archive/"
 

@@ -18,12 +18,12 @@ from jinja2.runtime import Context, Macro
 from jinja2.utils import internalcode
 from markupsafe import Markup, escape
 
-from .errors import BuildWarning, ConfigError, TemplateError
-from .images import file_size, resolve_image
-from .urls import absolute, base_path, public_url
+from ..errors import BuildWarning, ConfigError, TemplateError
+from ..publish.images import file_size, resolve_image
+from ..urls import absolute, base_path, public_url
 
 #: Themes shipped inside the package (package data), found after the site's own themes/.
-BUNDLED_THEMES = Path(__file__).resolve().parent / "themes"
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 THEME_KEYS = ("name", "description", "extends", "version", "author", "license")
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .config import SiteConfig
-from .model import Site
-from .urls import absolute
+from ..config import SiteConfig
+from ..content.model import Site
+from ..publish.xmltext import clean_text
+from ..urls import absolute
 from .views import ArticleView, Link
-from .xmltext import clean_text
 
 SEARCH_URL = "/search/"
 SITE_FEED = "/feed.xml"

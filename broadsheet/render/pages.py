@@ -16,14 +16,19 @@ from typing import Any
 
 import jinja2
 
+from ..config import SiteConfig
+from ..content.discover import discover_static
+from ..content.model import Article, Site
+from ..errors import BroadsheetError, BuildWarning
+from ..outputs import STAGED_TREE, OutputFile, PageJob
+from ..parallel import map_shared
+from ..publish.linkcheck import page_links
+from ..publish.search import BODY_MARK
+from ..urls import UnsafePath, alias_url, base_path, output_path, relative_html
+from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
-from .config import SiteConfig
-from .errors import BroadsheetError, BuildWarning
-from .model import Article, Site
-from .parallel import map_shared
 from .seo import SEARCH_URL, page_seo
-from .theme import Theme, make_environment
-from .urls import UnsafePath, alias_url, base_path, output_path, relative_html
+from .theme import Theme, make_environment, template_error
 from .views import (
     ArticleView,
     Link,
@@ -40,38 +45,6 @@ LEAD_STORIES = 4
 LATEST = 8
 SECTION_STORIES = 4
 THEME_STATIC_URL = "/theme/"
-
-
-@dataclass(frozen=True, slots=True)
-class OutputFile:
-    """One file of the built site, in memory (``data``) or copied from disk (``copy_from``)."""
-
-    path: str
-    """POSIX path relative to the output folder."""
-    source: str
-    """What produced it (a content file, a listing, a static file), named in conflict errors."""
-    data: bytes | None = None
-    copy_from: Path | None = None
-    kept: str | None = None
-    """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
-    digest: str | None = None
-    """Hash of ``data`` (or of the staged file) when already known (the write stage computes it otherwise)."""
-    staged: str | None = None
-    """Name of the file holding the bytes in the output's staging folder, written by a render worker
-    (see write.open_staging); ``data`` is then None."""
-    stamp: tuple[int, int] | None = None
-    """Size and modification time of the staged file, as its writer saw them (a rename keeps both)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PageJob:
-    """One page to render: URL, template, context, and the article URLs it shows."""
-
-    url: str
-    template: str
-    context: dict[str, Any]
-    source: str
-    shows: frozenset[str] = field(default_factory=frozenset)
 
 
 class RelatedNotReady(Exception):
@@ -314,8 +287,6 @@ def _render_each(
     ``deferred``, if given, receives the URLs of pages that looked at a related list still
     being ranked (see :class:`PendingRelated`).
     """
-    from .theme import template_error
-
     out: list[tuple[str, bytes]] = []
     errors: list[tuple[ErrorKey, BroadsheetError]] = []
     seen: set[ErrorKey] = set()
@@ -401,9 +372,6 @@ HashedFacts = tuple[str, tuple[str, ...], bool]
 
 def page_facts(data: bytes) -> PageFacts:
     """Read a page's links and search mark."""
-    from .linkcheck import page_links
-    from .search import BODY_MARK
-
     return tuple(dict.fromkeys(page_links(data))), BODY_MARK in data
 
 
@@ -449,8 +417,6 @@ ChunkResult = tuple[
 
 def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
     """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process)."""
-    from .write import digest_bytes
-
     todo = [work.jobs[i] for i in indices]
     deferred: list[str] = []
     if work.site is not None:
@@ -488,10 +454,6 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
             st = os.fstat(fd)
         out.append((url, None, facts or (digest_bytes(data), (), False), name, (st.st_size, st.st_mtime_ns)))
     return [(out, errors, deferred)]
-
-
-#: Folder of the staging folder holding pages staged by render workers, each at its output path.
-STAGED_TREE = "tree"
 
 
 def stage_name(url: str) -> str:
@@ -551,8 +513,6 @@ def render_parallel(
 
 def static_files(site_root: Path, theme_static: Sequence[Path]) -> tuple[list[OutputFile], list[BuildWarning]]:
     """Theme static files under /theme/ (child theme wins), then the site's static/ at the root."""
-    from .discover import discover_static
-
     files: dict[str, OutputFile] = {}
     warnings: list[BuildWarning] = []
     for folder in reversed(theme_static):  # parents first so a child theme overrides

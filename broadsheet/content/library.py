@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
-from .config import SiteConfig
-from .errors import BroadsheetError, BuildWarning
+from ..config import SiteConfig
+from ..errors import BroadsheetError, BuildWarning
+from ..urls import MAX_GIVEN_SLUG, article_url, slugify
 from .frontmatter import Document
 from .markdown import Rendered, cut_summary, reading_minutes, sanitize_html
 from .model import Article, Author, Category, Page, Site, Tag
-from .urls import MAX_GIVEN_SLUG, article_url, slugify
 
 FALLBACK_CATEGORY = "News"
 

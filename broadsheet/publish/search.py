@@ -22,9 +22,9 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .errors import BuildWarning
-from .render import OutputFile
-from .write import digest_bytes
+from ..errors import BuildWarning
+from ..outputs import OutputFile
+from ..write.commit import digest_bytes
 
 #: Pagefind's own marker of the part of a page to index; pages without it are left out.
 BODY_MARK = b"data-pagefind-body"

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildWarning
+from ..errors import BuildWarning
 
 #: Editor and system leftovers that are never content.
 EDITOR_LEFTOVERS = (

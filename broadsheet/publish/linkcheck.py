@@ -19,9 +19,9 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import BuildWarning
-from .render import OutputFile
-from .urls import base_path
+from ..errors import BuildWarning
+from ..outputs import OutputFile
+from ..urls import base_path
 
 # The expression is written for the speed of Python's regex engine: a run of anything but one
 # character ([^"]*+) is scanned several times faster than a class of two or more; quantifiers are

@@ -14,9 +14,9 @@ from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
+from ..urls import is_dangerous_url
 from . import markdown_blocks
 from .body import Body, WithBody
-from .urls import is_dangerous_url
 
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
 EXTENSION_CONFIGS = {"toc": {"permalink": False}}

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from ..errors import BroadsheetError, BuildWarning, ContentError
+from ..urls import UnsafePath, is_dangerous_url, output_path
 from .discover import SourceFile
-from .errors import BroadsheetError, BuildWarning, ContentError
-from .urls import UnsafePath, is_dangerous_url, output_path
 
 
 class FrontMatterLoader(yaml.CSafeLoader):

@@ -1,0 +1,47 @@
+"""The values the stages hand each other: pages to render and files of the built site.
+
+This module imports nothing of Broadsheet's, so that every stage (render, publish, write, the
+incremental store) can name these types without importing another stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One file of the built site, in memory (``data``) or copied from disk (``copy_from``)."""
+
+    path: str
+    """POSIX path relative to the output folder."""
+    source: str
+    """What produced it (a content file, a listing, a static file), named in conflict errors."""
+    data: bytes | None = None
+    copy_from: Path | None = None
+    kept: str | None = None
+    """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
+    digest: str | None = None
+    """Hash of ``data`` (or of the staged file) when already known (the write stage computes it otherwise)."""
+    staged: str | None = None
+    """Name of the file holding the bytes in the output's staging folder, written by a render worker
+    (see write.open_staging); ``data`` is then None."""
+    stamp: tuple[int, int] | None = None
+    """Size and modification time of the staged file, as its writer saw them (a rename keeps both)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One page to render: URL, template, context, and the article URLs it shows."""
+
+    url: str
+    template: str
+    context: dict[str, Any]
+    source: str
+    shows: frozenset[str] = field(default_factory=frozenset)
+
+
+#: Folder of the staging folder holding pages staged by render workers, each at its output path.
+STAGED_TREE = "tree"

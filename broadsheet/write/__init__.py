@@ -1,0 +1,1 @@
+"""Output files → disk: the staged, journaled commit of a build (see ``commit``)."""
