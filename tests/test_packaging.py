@@ -109,7 +109,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.mark.slow
 def test_the_wheel_installed_in_a_clean_environment_builds_a_new_site(wheel: Path, tmp_path: Path) -> None:
     bin_dir = _venv(tmp_path / "venv")
-    _run(bin_dir / "python", "-m", "pip", "install", "-q", wheel, cwd=tmp_path)
+    # As the README and the init workflow teach: with the search extra (Pagefind's binary wheel).
+    _run(bin_dir / "python", "-m", "pip", "install", "-q", f"broadsheet[search] @ {wheel.as_uri()}", cwd=tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
@@ -131,7 +132,7 @@ def test_the_wheel_installed_in_a_clean_environment_builds_a_new_site(wheel: Pat
 @pytest.mark.slow
 def test_the_lowest_declared_versions_pass_the_library_tests(wheel: Path, tmp_path: Path) -> None:
     bin_dir = _venv(tmp_path / "venv")
-    test_tools = ["pytest>=8", "hypothesis>=6.100", "Pillow>=10", "nh3>=0.2"]
+    test_tools = ["pytest>=8", "hypothesis>=6.100", "Pillow>=10", "nh3>=0.2", "pagefind[bin]>=1.1"]
     _run(bin_dir / "python", "-m", "pip", "install", "-q", "-c", LOWEST, wheel, *test_tools, cwd=tmp_path)
     listed = _run(bin_dir / "python", "-m", "pip", "list", "--format=freeze", cwd=tmp_path).stdout.lower()
     for line in LOWEST.read_text(encoding="utf-8").splitlines():
