@@ -341,7 +341,7 @@ def _run_init(args: argparse.Namespace) -> int:
         print(f"  cd {shlex.quote(shown)}")
     print("  broadsheet serve      # preview with live reload at http://127.0.0.1:8000/")
     print("  broadsheet build      # build the site into output/, ready to publish")
-    print("Set base_url in site.yml to the address you will publish at; README.md tells how to deploy.")
+    print("Set base_url in site.yml to the address you will publish at (see Deploy in Broadsheet's README).")
     return EXIT_OK
 
 
