@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from broadsheet.pipeline import BuildOptions, BuildResult, build
-from broadsheet.search import find_pagefind
+from broadsheet.publish.search import find_pagefind
 
 from .conftest import NOW, SITE
 
