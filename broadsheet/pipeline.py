@@ -609,12 +609,8 @@ EVICT_BODIES_FROM = 20_000
 
 
 def output_state(loaded: LoadedSite, output: Path) -> Path:
-    """Where the manifest and journal of ``output`` are kept: beside the site's build cache.
-
-    A build without the cache (``BuildOptions.cache``: benchmarks, tests of sites kept in the
-    repository) writes nothing into the site: they go beside the output folder.
-    """
-    return state_folder(output, loaded.config.root if loaded.cache.folder is not None else None)
+    """Where the manifest and journal of ``output`` are kept (see write.commit.state_folder)."""
+    return state_folder(output, loaded.config.root)
 
 
 def render_site(
@@ -936,7 +932,7 @@ def build(options: BuildOptions) -> BuildResult:
             result = finish_build(options, loaded, output, started)
         except BaseException:
             discard_staging(
-                output, state_folder(output, options.source if options.cache else None)
+                output, state_folder(output, options.source)
             )  # what render workers staged for a build that will not be written
             raise
     return result

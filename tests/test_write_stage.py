@@ -297,3 +297,12 @@ def test_a_build_looks_at_each_output_file_once(make_site, monkeypatch: pytest.M
     files = {str(site / "output" / rel) for rel in written}
     assert {name: n for name, n in looked.items() if name in files and n > 1} == {}
     assert len([name for name in looked if name in files]) >= len(written) - result.pages_rendered
+
+
+def test_the_manifest_lies_beside_the_cache_or_beside_an_output_outside_the_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    assert state_folder(site / "output", site).parent.parent == site / ".broadsheet-cache"
+    assert state_folder(site / "public/www", site).parent.parent == site / ".broadsheet-cache"
+    assert state_folder(tmp_path / "public", site).parent.parent == tmp_path / ".broadsheet-cache"
+    assert state_folder(site / "output", site) != state_folder(site / "public/www", site)  # one per output

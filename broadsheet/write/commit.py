@@ -11,7 +11,8 @@ How a build stays all-or-nothing:
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
 
 The manifest and the journal are kept next to the build cache (``.broadsheet-cache/outputs/``
-of the site, one folder per output folder), not in the output: nothing private is deployed.
+of the site, one folder per output folder; see :func:`state_folder`), not in the output: nothing
+private is deployed.
 
 Copies of static files are keyed by their source's size and modification time, so an
 unchanged image is neither read nor hashed again. A build looks at each file of the output
@@ -85,7 +86,9 @@ def check_output_dir(output: Path, site_root: Path) -> None:
 
 
 def state_folder(output: Path, site_root: Path | None = None) -> Path:
-    """Where the manifest and the journal of ``output`` are kept: beside the build cache of the site.
+    """Where the manifest and the journal of ``output`` are kept: beside the build cache of the site
+    (``.broadsheet-cache/outputs/<key>/``), or, for an output folder outside the site, in a
+    ``.broadsheet-cache/`` beside that folder.
 
     One folder per output folder (named by a hash of its real path), so that ``--output`` folders
     keep their own. Without ``site_root``, the output's parent is taken as the site (the default
@@ -93,8 +96,10 @@ def state_folder(output: Path, site_root: Path | None = None) -> Path:
     """
     from ..incremental.cache import CACHE_DIR  # here: the cache's module imports much of the engine
 
-    key = hashlib.sha1(str(output.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return (site_root if site_root is not None else output.parent) / CACHE_DIR / "outputs" / key
+    real = output.resolve()
+    key = hashlib.sha1(str(real).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    inside = site_root is not None and real.is_relative_to(site_root.resolve())
+    return (site_root if inside and site_root is not None else output.parent) / CACHE_DIR / "outputs" / key
 
 
 def read_manifest(output: Path, state: Path | None = None) -> dict[str, dict[str, Any]]:
