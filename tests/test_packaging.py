@@ -135,7 +135,14 @@ def test_the_wheel_installed_in_a_clean_environment_builds_a_new_site(wheel: Pat
 @pytest.mark.slow
 def test_the_lowest_declared_versions_pass_the_library_tests(wheel: Path, tmp_path: Path) -> None:
     bin_dir = _venv(tmp_path / "venv")
-    test_tools = ["pytest>=8", "hypothesis>=6.100", "Pillow>=10", "nh3>=0.2", "pagefind[bin]>=1.1", "mdx_truly_sane_lists>=1.3"]
+    test_tools = [
+        "pytest>=8",
+        "hypothesis>=6.100",
+        "Pillow>=10",
+        "nh3>=0.2",
+        "pagefind[bin]>=1.1",
+        "mdx_truly_sane_lists>=1.3",
+    ]
     _run(bin_dir / "python", "-m", "pip", "install", "-q", "-c", LOWEST, wheel, *test_tools, cwd=tmp_path)
     listed = _run(bin_dir / "python", "-m", "pip", "list", "--format=freeze", cwd=tmp_path).stdout.lower()
     for line in LOWEST.read_text(encoding="utf-8").splitlines():
