@@ -13,7 +13,7 @@ from pathlib import Path
 from ..config import DEFAULT_PERMALINK, load_config_problems
 from .common import ImportReport, write_items, write_site_file
 from .staticgen import read_hugo, read_jekyll
-from .wordpress import ImageOptions, ExportUnreadable, cleanup_downloads, read_export
+from .wordpress import ExportUnreadable, ImageOptions, cleanup_downloads, read_export
 
 __all__ = ["ImportFailed", "ImportOptions", "ImportReport", "run_import"]
 
