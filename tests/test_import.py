@@ -125,7 +125,11 @@ def test_wordpress_posts_pages_and_what_is_left_out(wp_site) -> None:
     assert front(site / "content/politics/council-budget-what-we-know.md")[0]["draft"] == "true"
     assert front(site / "content/local/inside-story.md")[0]["draft"] == "true"  # password-protected
     assert "password-protected" in warnings_of(report)
-    assert front(site / "content/news/cafe-reopens.md")[0]["aliases"] == ["/2026/03/01/café-reopens/"]
+    cafe, cafe_body = front(site / "content/news/cafe-reopens.md")
+    assert cafe["aliases"] == ["/2026/03/01/café-reopens/"]
+    # A link to one of the old site's posts now points at its new address; other old links stay.
+    assert '<a href="/local/river-corran-floods/">dry again</a>' in cafe_body
+    assert 'href="https://ledger.example.com/staff/"' in body
     site_yml = yaml.safe_load((site / "site.yml").read_text(encoding="utf-8"))
     assert site_yml["title"] == "The Valley Ledger" and site_yml["base_url"] == "https://ledger.example.com/"
     assert site_yml["authors"]["maria-hale"] == {"name": "Maria Hale"}
