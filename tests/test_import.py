@@ -434,3 +434,17 @@ def test_zola_sites_read_like_hugo(tmp_path: Path) -> None:
     assert report.warnings == []
     run_build(site, search=False)
     assert 'url=/blog/the-keepers/"' in built(site, "blog/2024/05/02/the-keepers/index.html")
+
+
+def test_symlinks_in_an_archive_are_not_followed(tmp_path: Path) -> None:
+    """A received archive may hold links to files elsewhere on the machine: none is read or copied."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private key", encoding="utf-8")
+    hugo = tmp_path / "hugo"
+    shutil.copytree(FIXTURES / "hugo", hugo)
+    (hugo / "content/posts/harbour-dredging/key.txt").symlink_to(secret)
+    (hugo / "content/posts/leak.md").symlink_to(secret)
+    (hugo / "static/leak.txt").symlink_to(secret)
+    site = tmp_path / "site"
+    run_import("hugo", hugo, site)
+    assert not any("private key" in p.read_text(errors="replace") for p in site.rglob("*") if p.is_file())
