@@ -157,6 +157,8 @@ def _run_build(args: argparse.Namespace) -> int:
         _report(failed.errors)
         print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.", file=sys.stderr)
         return EXIT_ERRORS
+    for n in result.notices:
+        print(f"note: {n.format()}", file=sys.stderr)
     for w in result.warnings:
         print(f"warning: {w.format()}", file=sys.stderr)
     if not args.quiet:
@@ -271,7 +273,7 @@ def _run_related(args: argparse.Namespace) -> int:
 
 
 def _run_schedule(args: argparse.Namespace) -> int:
-    from .content.schedule import PUBLISH, next_changes
+    from .content.schedule import EXPIRE, PUBLISH, next_changes
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))
@@ -284,11 +286,11 @@ def _run_schedule(args: argparse.Namespace) -> int:
             print(upcoming[0].when.astimezone(config.tz).isoformat())
         return EXIT_OK
     if not upcoming:
-        print("Nothing scheduled: no embargoed or expiring article is waiting.")
+        print("Nothing scheduled: no embargoed, expiring or featured article is waiting.")
         return EXIT_OK
     for n, change in enumerate(changes):
         when = change.when.astimezone(config.tz).isoformat()
-        what = "published (embargo lifts)" if change.kind == PUBLISH else "expires"
+        what = {PUBLISH: "published (embargo lifts)", EXPIRE: "expires"}.get(change.kind, "no longer featured")
         lead = "Next change:" if n < len(upcoming) else "Then:       "
         print(f"{lead} {when}  {change.source}  {what}: {change.title}")
     return EXIT_OK

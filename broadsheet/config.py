@@ -109,6 +109,8 @@ class SiteConfig:
     article_permalink: str = DEFAULT_PERMALINK
     feeds: FeedConfig = field(default_factory=FeedConfig)
     words_per_minute: int = 230
+    featured_days: float = 7.0
+    """How long ``featured: true`` puts a story among the front page's leads (``featured_until`` wins)."""
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
     markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
@@ -144,6 +146,7 @@ KNOWN_KEYS = (
     "permalinks",
     "feeds",
     "words_per_minute",
+    "featured_days",
     "sanitize",
     "markdown",
     "extra",
@@ -336,6 +339,10 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         pattern = DEFAULT_PERMALINK
 
     wpm = g(data, "words_per_minute", int, 230)
+    featured_days = g(data, "featured_days", float, 7.0)
+    if featured_days <= 0:
+        r.fail(("featured_days",), "featured_days must be a positive number of days", "write featured_days: 7")
+        featured_days = 7.0
     sanitize = g(data, "sanitize", bool, False)
     if sanitize:
         try:
@@ -363,6 +370,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         article_permalink=pattern,
         feeds=feeds,
         words_per_minute=max(wpm, 1),
+        featured_days=featured_days,
         sanitize=sanitize,
         markdown=markdown,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),

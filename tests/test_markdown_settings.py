@@ -43,6 +43,7 @@ def test_default_site_renders_strike_literally_and_uses_the_fast_converter(make_
     page = read(site, "world/a/index.html")
     assert "~~struck~~" in page
     assert 'class="codehilite"' not in page
+    assert "code.css" not in page
     assert type(bm.new_converter()) is bm.SkippingMarkdown
 
 
@@ -63,8 +64,10 @@ def test_extensions_from_site_yml_strike_tasks_nested_lists_and_highlighting(mak
     assert '<div class="codehilite"><pre>' in page and '<span class="k">def</span>' in page
     # smarty (a default extension) still runs: the defaults are kept, the site's are added.
     assert "&ldquo;quotes&rdquo;" in page and "&ndash;" in page
-    css = read(site, "theme/css/style.css")
+    css = read(site, "theme/css/code.css")
     assert ":is(.codehilite,.highlight) :is(.k," in css and "prefers-color-scheme: dark" in css
+    # The highlighting colours are linked by pages with highlighted code only.
+    assert 'href="/theme/css/code.css"' in page
 
 
 def test_differential_fast_path_only_for_the_default_set() -> None:

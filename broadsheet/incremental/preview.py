@@ -43,6 +43,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -55,6 +56,7 @@ from ..content.frontmatter import Document, FrontMatter
 from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
+from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from ..errors import BroadsheetError, BuildWarning
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
@@ -93,7 +95,7 @@ LINK_FIELDS = frozenset({"related", "prev", "next"})
 #: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
 #: Front matter that decides where an article sits among the others.
-STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "aliases", "related")
+STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "featured_until", "aliases", "related")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +252,8 @@ class IncrementalSite:
         self._published: set[str] = set()
         """URLs of feeds, sitemaps and robots.txt among the pages."""
         self._published_next: set[str] = set()
+        self._record_read: tuple[tuple[int, int] | None, dict[str, Entry], list[BroadsheetError]] | None = None
+        """content/_permalinks.yml as last read, with the file's stamp (see _record)."""
         self._edited: tuple[str, ...] = ()
         """URLs made from the content files of the last update (see UpdateResult.edited)."""
 
@@ -280,6 +284,7 @@ class IncrementalSite:
         self._warnings = []
         self._edited = ()
         old_static = dict(self.static)
+        self._advance_clock()
         try:
             if self._reload:
                 self._reload_config()
@@ -521,8 +526,67 @@ class IncrementalSite:
         rendered, changed = self._replan()
         return rendered, changed, True
 
+    def _moves(self, site: Site) -> dict[str, tuple[str, ...]]:
+        """The redirects of moved articles, as a build would make them from content/_permalinks.yml
+        (read here, never written: the build records URLs). An article whose headline is edited in
+        the preview so keeps its recorded URL, which the open page is sent to by its reload."""
+        record, errors = self._record()
+        if errors:
+            raise _Failed(errors)
+        return update_record(record, site, published=False)[1]
+
+    def _record(self) -> tuple[dict[str, Entry], list[BroadsheetError]]:
+        """content/_permalinks.yml, read again only when it changed."""
+        try:
+            st = (self.root / RECORD).stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if self._record_read is None or self._record_read[0] != stamp:
+            self._record_read = (stamp, *load_record(self.root))
+        return self._record_read[1], self._record_read[2]
+
+    def _advance_clock(self) -> None:
+        """Move "now" to the clock's time: while the preview runs, an embargo lifts, an article
+        expires, a story stops being featured and an article written a moment ago is not "future".
+        Any such change plans the site again."""
+        if self.config is None:
+            return
+        before, self.now = self._rules(), build_time(self.options)
+        after = self._rules()
+        days = self.config.featured_days
+        for entry in self._docs.values():
+            doc = entry.doc
+            if doc is None or doc.source.is_page:
+                continue
+            if (before.excludes(doc), before.featured(doc, days)) != (after.excludes(doc), after.featured(doc, days)):
+                self._model = None  # plan everything again, keeping the pages for comparison
+                return
+
+    def next_change(self) -> tuple[datetime, Path] | None:
+        """When the preview must update by itself (an embargo lifting, an article expiring, a story no
+        longer featured), and the file responsible; None when nothing is waiting."""
+        if self.config is None:
+            return None
+        days = self.config.featured_days
+        soonest: tuple[datetime, Path] | None = None
+        for rel, entry in self._docs.items():
+            doc = entry.doc
+            if doc is None or doc.source.is_page or (doc.meta.draft and not self.options.drafts):
+                continue
+            meta = doc.meta
+            featured_end = (
+                (meta.featured_until or meta.date + timedelta(days=days)) if meta.featured and meta.date else None
+            )
+            for when in (None if self.options.future else meta.date, meta.expires, featured_end):
+                if when is not None and when > self.now and (soonest is None or when < soonest[0]):
+                    soonest = (when, self.root / rel)
+        return soonest
+
     def _rules(self) -> PublishRules:
-        return PublishRules(now=self.now, drafts=self.options.drafts, future=self.options.future)
+        return PublishRules(
+            now=self.now, drafts=self.options.drafts, future=self.options.future, preview=self.options.preview
+        )
 
     def _ordered_docs(self) -> list[tuple[Document, Rendered]]:
         # The order of parse_all(): discover() sorts by relative path. Name resolution
@@ -562,6 +626,7 @@ class IncrementalSite:
         site, errors, _ = assemble(self.config, self._ordered_docs(), self._rules())
         if errors:
             raise _Failed(errors)
+        site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
         job_list = pages_the_theme_has(plan_pages(site), self._env)
         jobs = {j.url: j for j in job_list}
@@ -643,7 +708,7 @@ class IncrementalSite:
                 return None
             # Same raw names as before, so the site resolves them to the same shared objects.
             replaced[url] = dataclasses.replace(
-                fresh, category=before.category, tags=before.tags, authors=before.authors
+                fresh, category=before.category, tags=before.tags, authors=before.authors, aliases=before.aliases
             )
         new_site = _replace_articles(site, replaced)
         ranked = self._rank(new_site, model)
