@@ -13,6 +13,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .config import load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
+from .outputs import output_folder
 from .pipeline import BuildOptions, build, read_schedule
 from .related.index import SIGNALS, Explanation
 
@@ -138,7 +139,7 @@ def _run_build(args: argparse.Namespace) -> int:
     progress = TerminalProgress.for_stream(sys.stderr, args.quiet)
     options = BuildOptions(
         source=Path(args.source).resolve(),
-        output=Path(args.output).resolve() if args.output else None,
+        output=output_folder(Path(args.output)) if args.output else None,
         drafts=args.drafts,
         future=args.future,
         base_url=args.base_url,

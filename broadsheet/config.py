@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from . import yamlsafe
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
-from .urls import slugify
+from .urls import is_dangerous_url, is_script_url, slugify
 
 CONFIG_NAME = "site.yml"
 DEFAULT_TITLE = "Broadsheet"
@@ -155,6 +157,30 @@ KNOWN_KEYS = (
 PERMALINK_FIELDS = frozenset({"category", "slug", "year", "month", "day"})
 
 
+def permalink_problem(pattern: str) -> str | None:
+    """What is wrong with an article permalink pattern, or None.
+
+    Read with the parser ``str.format`` uses, so that every pattern accepted here fills in.
+    """
+    if not pattern.startswith("/") or not pattern.endswith("/"):
+        return "it must start and end with '/'"
+    fields: set[str] = set()
+    try:
+        for _, name, spec, conversion in string.Formatter().parse(pattern):
+            if name is None:
+                continue
+            if name not in PERMALINK_FIELDS:
+                return f"'{{{name}}}' is not a field" if name else "'{}' names no field"
+            if spec or conversion:
+                return f"'{{{name}}}' takes no format ('{{{name}}}' alone)"
+            fields.add(name)
+    except ValueError as exc:
+        return f"{exc} (write '{{{{' or '}}}}' for a literal brace)"
+    if "slug" not in fields:
+        return "it must include {slug}"
+    return None
+
+
 def line_map(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
     """Map every key path in a composed YAML document to its 1-based line."""
     lines: dict[tuple[Any, ...], int] = {}
@@ -260,8 +286,11 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     except (OSError, UnicodeDecodeError) as exc:
         return None, [ConfigError(f"cannot read: {exc}", shown, None, "save the file as UTF-8")]
     try:
+        # Aliases and deep nesting refused first, so that composing the nodes for their lines is safe.
+        data = yamlsafe.load(text)
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yamlsafe.YamlProblem as exc:
+        return None, [ConfigError(exc.message, shown, exc.line, exc.hint)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return None, [
@@ -324,19 +353,18 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     permalinks = g(data, "permalinks", dict, {})
     r.check_keys(permalinks, ("article",), ("permalinks",))
     pattern = g(permalinks, "article", str, DEFAULT_PERMALINK, ("permalinks",))
-    fields = set(re.findall(r"{(\w+)}", pattern))
-    if (
-        not pattern.startswith("/")
-        or not pattern.endswith("/")
-        or "slug" not in fields
-        or not fields <= PERMALINK_FIELDS
-    ):
+    problem = permalink_problem(pattern)
+    if problem:
         r.fail(
             ("permalinks", "article"),
-            f"permalink pattern '{pattern}' is not valid",
+            f"permalink pattern '{pattern}' is not valid: {problem}",
             "start and end with '/', include {slug}, use only {category} {slug} {year} {month} {day}",
         )
         pattern = DEFAULT_PERMALINK
+
+    logo = g(data, "logo", str, None)
+    extra = dict(g(data, "extra", dict, {}))
+    _check_urls(r, logo, social, authors, extra)
 
     wpm = g(data, "words_per_minute", int, 230)
     featured_days = g(data, "featured_days", float, 7.0)
@@ -358,7 +386,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         language=g(data, "language", str, "en"),
         timezone=timezone,
         theme=g(data, "theme", str, "frontier"),
-        logo=g(data, "logo", str, None),
+        logo=logo,
         about=g(data, "about", str, ""),
         copyright=g(data, "copyright", str, DEFAULT_COPYRIGHT),
         default_author=g(data, "default_author", str, "Staff"),
@@ -373,9 +401,37 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         featured_days=featured_days,
         sanitize=sanitize,
         markdown=markdown,
-        extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
+        extra=MappingProxyType(extra),
     )
     return config, r.problems
+
+
+def _check_urls(
+    r: _Reader, logo: str | None, social: tuple[SocialLink, ...], authors: tuple[AuthorConfig, ...], extra: Any
+) -> None:
+    """Refuse script-running URLs where site.yml gives URLs, since they reach every page.
+
+    The keys that hold URLs refuse ``javascript:``, ``vbscript:`` and ``data:`` as front matter
+    does; in ``extra``, whose values a theme may put anywhere, any text that is a script URL.
+    """
+    hint = "use an https:// URL or a site path such as /images/logo.png"
+    urls: list[tuple[tuple[Any, ...], str | None]] = [(("logo",), logo)]
+    urls += [(("social", i, "url"), link.url) for i, link in enumerate(social)]
+    urls += [(("authors", a.slug, "avatar"), a.avatar) for a in authors]
+    for keys, url in urls:
+        if url and is_dangerous_url(url):
+            name = ".".join(str(k) for k in keys)
+            r.fail(keys, f"'{name}' uses a scheme that runs script or embeds data: {url!r}", hint)
+    stack: list[tuple[tuple[Any, ...], Any]] = [(("extra",), extra)]
+    while stack:  # nesting is bounded (see yamlsafe)
+        keys, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*keys, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*keys, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and is_script_url(value):
+            name = ".".join(str(k) for k in keys)
+            r.fail(keys, f"'{name}' is a script URL: {value!r}", "remove it; a theme would publish it in every page")
 
 
 def _read_list(

@@ -41,8 +41,9 @@ from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
+from .filestamp import stamp_of
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
-from .outputs import OutputFile, PageJob
+from .outputs import OutputFile, PageJob, output_key
 from .parallel import default_jobs, map_shared
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
@@ -67,16 +68,12 @@ from .render.pages import (
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView, site_view
 from .urls import UnsafePath, output_path
-from .write.commit import (
-    STAGING,
-    LastOutput,
-    WriteStats,
-    check_output_dir,
-    digest_bytes,
+from .write.commit import LastOutput, WriteStats, check_output_dir, digest_bytes, folds_case
+from .write.generations import (
     discard_staging,
-    folds_case,
     last_output,
     open_staging,
+    staging_dir,
     write_error,
     write_output,
 )
@@ -508,7 +505,7 @@ def index_pages(
     """
     marked = [(f, digest) for f, digest, _, mark in pages if mark]
     records = loaded.cache.search
-    key = str(output.resolve())
+    key = output_key(output)
     pages_key = digests_key((f.path, digest) for f, digest in marked)
     kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
     if kept is not None:
@@ -520,7 +517,8 @@ def index_pages(
     elif (command := search_stage.find_pagefind()) is None:
         warnings = [search_stage.not_installed()]  # without reading the pages back
     else:
-        with_bytes = [g for g in (read_back(f, output) for f, _ in marked) if g is not None]
+        staging = staging_dir(output)
+        with_bytes = [g for g in (read_back(f, output, staging) for f, _ in marked) if g is not None]
         bundle, warnings = search_index(with_bytes, command)
     if bundle:
         records[key] = index_record(pages_key, bundle)
@@ -542,7 +540,7 @@ def made_or_kept(
     inputs and its files are still in the output as written."""
     if cache.folder is None or output is None:
         return make()
-    records = cache.made.setdefault(str(output.resolve()), {})
+    records = cache.made.setdefault(output_key(output), {})
     record = records.get(name)
     if record is not None and record[0] == key and record[1] and all(still(p, d) for p, d in record[1].items()):
         return [OutputFile(path, name, kept=digest) for path, digest in sorted(record[1].items())]
@@ -583,15 +581,11 @@ def publishing_files(
 
 def pages_site_key(loaded: LoadedSite) -> str:
     """What every page's fingerprint starts from: the site's values, templates, config, static files."""
-    # Templates by content; static files (whose image sizes pages show) by size and time.
+    # Templates by content; static files (whose image sizes pages show) by their stamps.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
     static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
     stamps = sorted(
-        (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for d in static_dirs
-        if d.is_dir()
-        for p in d.rglob("*")
-        if p.is_file()
+        (str(p), *stamp_of(p.stat())) for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file()
     )
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
@@ -931,7 +925,7 @@ def check_links_of(
     h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
     h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
     key = h.hexdigest()
-    where = str(output.resolve())
+    where = output_key(output)
     record = loaded.cache.links.get(where)
     before = record[1] if record is not None and record[0] == key else None
     todo = [(f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before]
@@ -973,12 +967,12 @@ def check_links_of(
     return warnings
 
 
-def read_back(f: OutputFile, output: Path) -> OutputFile | None:
+def read_back(f: OutputFile, output: Path, staging: Path) -> OutputFile | None:
     """A page with its bytes: as rendered, staged by a worker, or kept from the last build, read back."""
     if f.data is not None:
         return f
     try:
-        where = output / STAGING / f.staged if f.staged is not None else output / f.path
+        where = staging / f.staged if f.staged is not None else output / f.path
         return dataclasses.replace(f, data=where.read_bytes(), kept=None, staged=None)
     except OSError:
         return None

@@ -168,7 +168,8 @@ def test_a_moved_article_keeps_a_redirect_recorded_with_the_content(make_site) -
     # A fresh clone: no cache, no output; the record alone keeps the redirect.
     import shutil
 
-    shutil.rmtree(site / "output")
+    (site / "output").unlink()  # the link to the last whole build, then the builds themselves
+    shutil.rmtree(site / ".output-builds")
     shutil.rmtree(site / ".broadsheet-cache")
     again = cli(site, "build", "--no-search")
     assert again.returncode == 0 and "note:" not in again.stderr, again.stderr

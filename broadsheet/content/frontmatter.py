@@ -10,12 +10,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
+from .. import yamlsafe
 from ..errors import BroadsheetError, BuildWarning, ContentError
 from ..urls import UnsafePath, is_dangerous_url, output_path
 from .discover import SourceFile
@@ -53,6 +54,9 @@ ARTICLE_KEYS = (
     "featured_until",
 )
 MAX_FRONT_MATTER = 256 * 1024
+#: The first and last times an article may carry (see parse_date).
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +162,10 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             1,
             "move long text into the body",
         )
-    if "&" in fm_text and "*" in fm_text:
-        _refuse_aliases(fm_text, rel)
     try:
-        data = yaml.load(fm_text, Loader=FrontMatterLoader)
+        data = yamlsafe.load(fm_text, FrontMatterLoader)
+    except yamlsafe.YamlProblem as exc:
+        raise ContentError(f"{exc.message} in front matter", rel, exc.line + 1, exc.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or str(exc)
@@ -209,19 +213,6 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             "write it as 'title: ...' lines",
         )
     return data
-
-
-def _refuse_aliases(fm_text: str, rel: str) -> None:
-    """Anchors and aliases can expand a few bytes into millions of nodes: refuse them."""
-    try:
-        for event in yaml.parse(fm_text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 2 if event.start_mark else 1
-                raise ContentError(
-                    "YAML aliases ('*name') are not allowed in front matter", rel, line, "write the value out in full"
-                )
-    except yaml.MarkedYAMLError:
-        return  # reported with its line by the real parse
 
 
 class _Check:
@@ -323,7 +314,14 @@ def parse_date(value: str | date, tz: ZoneInfo) -> datetime:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
         else:
             raise ValueError("expected YYYY-MM-DD or YYYY-MM-DDTHH:MM")
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+    parsed = parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+    # A day inside datetime's range: the time then exists in every time zone (offsets stay under
+    # a day), so converting it for the site, for feeds or for archives cannot overflow.
+    if not EARLIEST <= parsed <= LATEST:
+        raise ValueError(
+            "out of range: it must fall between 0001-01-02 and 9999-12-30, so that it exists in every time zone"
+        )
+    return parsed
 
 
 def validate(
@@ -439,6 +437,19 @@ def parse_document(
                 ],
                 [],
             )
+    if not source.name_ok:
+        return (
+            None,
+            [
+                ContentError(
+                    "the file name is not valid UTF-8 (shown here with \\x escapes)",
+                    source.rel,
+                    None,
+                    "rename the file or its folder with UTF-8 characters, e.g. with convmv",
+                )
+            ],
+            [],
+        )
     try:
         text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)

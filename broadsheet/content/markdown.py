@@ -18,7 +18,7 @@ from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
-from ..urls import is_dangerous_url
+from ..urls import has_dangerous_url, is_dangerous_url
 from . import markdown_blocks, shortcodes
 from .body import Body, WithBody
 
@@ -363,14 +363,46 @@ def _converter() -> _markdown.Markdown:
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
-# Attributes that hold URLs, with their quoted or unquoted value.
-_URL_NAMES = ("href", "src", "action", "formaction", "xlink:href", "poster", "srcset")
+# Attributes that load or follow a URL, with their quoted or unquoted value: HTML's (``data`` of
+# <object>, ``background`` of old tables, ``cite``, ``longdesc``, ...) and SVG's (``xlink:href``, and
+# ``values``, ``to`` and ``from`` of <animate>, which can set an ``href``).
+_URL_NAMES = (
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "xml:base",
+    "poster",
+    "srcset",
+    "data",
+    "background",
+    "cite",
+    "longdesc",
+    "lowsrc",
+    "dynsrc",
+    "codebase",
+    "classid",
+    "archive",
+    "profile",
+    "usemap",
+    "manifest",
+    "icon",
+    "ping",
+    "values",
+    "to",
+    "from",
+)
+#: Those that hold several URLs (between commas, spaces or semicolons): each is looked at.
+_URL_LIST_NAMES = frozenset({"srcset", "archive", "ping", "values"})
+# An attribute's name follows whitespace, '/' or the quote that ended the value before it: the
+# three places a browser starts a new attribute (<a/href=...>, <a title="x"href=...>).
 _URL_ATTR = re.compile(
-    rf"""(\s(?:{"|".join(map(re.escape, _URL_NAMES))})\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
+    rf"""(?<=[\s/"'])((?:{"|".join(map(re.escape, _URL_NAMES))})\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
     re.IGNORECASE,
 )
-#: How far before its name a match of _URL_ATTR starts (the whitespace, then the name), longest first.
-_URL_NAME_REACH = tuple(sorted({len(name) + 1 for name in _URL_NAMES}, reverse=True))
+#: How far before its '=' a match of _URL_ATTR starts (the length of a name), longest first.
+_URL_NAME_REACH = tuple(sorted({len(name) for name in _URL_NAMES}, reverse=True))
 
 
 class MarkdownError(ValueError):
@@ -415,7 +447,9 @@ def _blocked(m: re.Match[str]) -> str:
     """A match of _URL_ATTR, its value replaced with '#blocked' when the URL runs script."""
     value = m.group(2)
     bare = value[1:-1] if value[:1] in "\"'" else value
-    return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
+    name = m.group(1).partition("=")[0].rstrip().lower()
+    dangerous = has_dangerous_url(bare) if name in _URL_LIST_NAMES else is_dangerous_url(bare)
+    return f'{m.group(1)}"#blocked"' if dangerous else m.group(0)
 
 
 def _first_paragraph(fragment: str) -> str | None:
@@ -433,12 +467,12 @@ def _neutralise(fragment: str) -> str:
     """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'.
 
     The same as ``_URL_ATTR.sub(_blocked, fragment)`` (tests compare them), found faster: that
-    search tries the expression at every whitespace character of the body, while a match needs
-    an '=', which is rare outside tags. A match is whitespace, a name, optional whitespace and
-    '=' (none of them '='), so the '=' it holds is the first after its start: a match beginning
-    before that '=' ends its name where the whitespace before it begins, and can only start
-    one name length (plus one) earlier. Those few places are tried, leftmost first, as the
-    search would; the expression itself decides at each.
+    search tries the expression at every character of the body, while a match needs an '=',
+    which is rare outside tags. A match is a name, optional whitespace and '=' (none of them
+    '='), so the '=' it holds is the first after its start: a match beginning before that '='
+    ends its name where the whitespace before it begins, and can only start one name length
+    earlier. Those few places are tried, leftmost first, as the search would; the expression
+    itself decides at each (including what comes before the name, which it only looks at).
     """
     if "=" not in fragment:
         return fragment

@@ -51,13 +51,14 @@ from typing import Any, Literal
 import jinja2
 
 from ..config import SiteConfig, load_config_problems
-from ..content.discover import SourceFile, content_source, discover
+from ..content.discover import SourceFile, content_source, discover, shown_name
 from ..content.frontmatter import Document, FrontMatter
 from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from ..errors import BroadsheetError, BuildWarning
+from ..filestamp import Stamp, stamp_of
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
@@ -127,7 +128,7 @@ class UpdateResult:
 class _Entry:
     """One content file as last read."""
 
-    stamp: tuple[int, int]
+    stamp: Stamp
     doc: Document | None
     rendered: Rendered | None
     errors: list[BroadsheetError]
@@ -160,12 +161,12 @@ class _Failed(Exception):
         self.errors = sorted(errors, key=BroadsheetError.sort_key)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> Stamp:
     try:
         st = path.stat()
     except OSError:
-        return (-1, -1)
-    return (st.st_mtime_ns, st.st_size)
+        return (-1, -1, -1, -1)
+    return stamp_of(st)
 
 
 def _views_in(value: Any, out: dict[str, ArticleView]) -> None:
@@ -410,7 +411,7 @@ class IncrementalSite:
             if path.is_dir() and not path.is_symlink():
                 rescan = True  # a folder appeared or was renamed: walk it the way discover() does
                 continue
-            rel = path.relative_to(self.root).as_posix()
+            rel = shown_name(path.relative_to(self.root).as_posix())
             source = content_source(self.root, path)
             if source is None:
                 if self._docs.pop(rel, None) is not None:
