@@ -15,7 +15,6 @@ from . import __version__
 from .config import CONFIG_NAME, load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
 from .outputs import output_folder
-from .pipeline import BuildOptions, build, read_schedule
 from .related.index import SIGNALS, Explanation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -179,6 +178,10 @@ class TerminalProgress:
 
 
 def _run_build(args: argparse.Namespace) -> int:
+    # The engine is imported here, inside main's Ctrl+C handling: on a busy machine its imports
+    # take a second, and an interrupt then must end the build as quietly as one later.
+    from .pipeline import BuildOptions, build
+
     progress = TerminalProgress.for_stream(sys.stderr, args.quiet)
     options = BuildOptions(
         source=Path(args.source).resolve(),
@@ -297,7 +300,7 @@ def _related_table(title: str, url: str, explained: Sequence[Explanation]) -> st
 
 
 def _run_related(args: argparse.Namespace) -> int:
-    from .pipeline import load_site, related_docs, related_settings
+    from .pipeline import BuildOptions, load_site, related_docs, related_settings
     from .related.index import build_related_index, explain_in
 
     options = BuildOptions(source=Path(args.source).resolve(), drafts=args.drafts, future=args.future)
@@ -319,6 +322,7 @@ def _run_related(args: argparse.Namespace) -> int:
 
 def _run_schedule(args: argparse.Namespace) -> int:
     from .content.schedule import EXPIRE, PUBLISH, next_changes
+    from .pipeline import BuildOptions, read_schedule
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))

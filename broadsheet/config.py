@@ -30,8 +30,12 @@ DEFAULT_COPYRIGHT = "© {year} {title} – All Right Reserved."
 DEFAULT_PERMALINK = "/{category}/{slug}/"
 
 
-#: Related-ranking signals and their default weights: the ranking's own (see related.py).
+#: Related-ranking signals and their default weights: the ranking's own (see related/index.py).
 RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_RELATED_WEIGHTS))
+
+
+#: The Python-Markdown extensions every site gets; site.yml's ``markdown.extensions`` add to them.
+MARKDOWN_EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,18 +264,6 @@ def _wrong(reader: _Reader, keys: tuple[Any, ...], value: Any, kind: type | tupl
     name = ".".join(str(k) for k in keys)
     hint = "put the value in quotes" if kind is str else None
     reader.fail(keys, f"'{name}' must be {_type_name(kind)}, not {value!r}", hint)
-
-
-def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
-    """Read ``root/site.yml`` into a SiteConfig; raise ConfigError listing the first problem.
-
-    All problems are collected; :func:`load_config_problems` returns the whole list.
-    """
-    config, problems = load_config_problems(root, base_url)
-    if problems:
-        raise problems[0]
-    assert config is not None
-    return config
 
 
 def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteConfig | None, list[ConfigError]]:
@@ -536,8 +528,6 @@ def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
     """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
     import markdown as _markdown  # here: only sites that configure Markdown pay for the check
 
-    from .content.markdown import EXTENSIONS
-
     keys = ("markdown",)
     r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)
     names: list[str] = []
@@ -552,7 +542,7 @@ def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
         where = (*keys, "extension_configs", name)
         if not isinstance(cfg, dict):
             r.fail(where, f"markdown.extension_configs.{name} must be a mapping of settings, not {cfg!r}")
-        elif name not in names and name not in EXTENSIONS:
+        elif name not in names and name not in MARKDOWN_EXTENSIONS:
             r.fail(
                 where,
                 f"markdown.extension_configs names '{name}', which is not in markdown.extensions",

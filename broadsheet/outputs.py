@@ -23,7 +23,7 @@ class OutputFile:
     data: bytes | None = None
     copy_from: Path | None = None
     kept: str | None = None
-    """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
+    """Hash of the bytes already in the output, for a page not rendered again (see incremental/cache.py)."""
     digest: str | None = None
     """Hash of ``data`` (or of the staged file) when already known (the write stage computes it otherwise)."""
     staged: str | None = None

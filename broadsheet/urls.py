@@ -169,13 +169,6 @@ def has_dangerous_url(value: str) -> bool:
     return any(is_dangerous_url(part) for part in _LIST_SEPARATOR.split(decoded) if part)
 
 
-def safe_url(value: str | None) -> str | None:
-    """Return the URL, or None when it is dangerous (see is_dangerous_url)."""
-    if value is None or is_dangerous_url(value):
-        return None
-    return value
-
-
 @lru_cache(maxsize=64)
 def base_path(base_url: str) -> str:
     """The path the site is published under, with a final '/': ``https://x.org/news`` → ``/news/``."""

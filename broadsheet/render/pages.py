@@ -24,6 +24,8 @@ from ..outputs import STAGED_TREE, OutputFile, PageJob
 from ..parallel import map_shared
 from ..publish.linkcheck import page_links
 from ..publish.search import BODY_MARK
+from ..tuning import DEFAULT as DEFAULT_TUNING
+from ..tuning import Tuning
 from ..urls import UnsafePath, alias_url, base_path, output_path, relative_html
 from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
@@ -483,18 +485,28 @@ def render_pages(
     executor: Executor | None = None,
     done: Callable[[int], None] | None = None,
     started: Callable[[], None] | None = None,
-    fresh_workers_every: int | None = None,
+    fresh_workers: bool = False,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> RenderOutcome:
     """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered.
 
-    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`), as
-    is ``fresh_workers_every`` given to it (only when this process runs no other thread).
+    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`).
+    ``fresh_workers``: new workers are forked every ``tuning.fresh_workers_every`` pages (only
+    when this process runs no other thread).
     """
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
     interned: dict[str, str] = {}  # pages repeat the same links: one copy of each is held
     for pages, errors, deferred in map_shared(
-        _render_chunk, work, range(len(work.jobs)), jobs, executor, done, started, fresh_workers_every
+        _render_chunk,
+        work,
+        range(len(work.jobs)),
+        jobs,
+        executor,
+        done,
+        started,
+        tuning.fresh_workers_every if fresh_workers else None,
+        tuning.parallel_from,
     ):
         outcome.deferred += deferred
         for url, data, facts, staged, stamp in pages:
@@ -515,10 +527,10 @@ def render_pages(
 
 
 def render_parallel(
-    work: RenderWork, jobs: int | None = None, executor: Executor | None = None
+    work: RenderWork, jobs: int | None = None, executor: Executor | None = None, tuning: Tuning = DEFAULT_TUNING
 ) -> tuple[dict[str, bytes], list[BroadsheetError]]:
     """Render every page of ``work`` over worker processes; like :func:`render_jobs`."""
-    outcome = render_pages(work, jobs, executor)
+    outcome = render_pages(work, jobs, executor, tuning=tuning)
     return outcome.pages, outcome.errors
 
 

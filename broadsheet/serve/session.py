@@ -6,7 +6,7 @@ Threads and who owns what:
   the current :class:`~broadsheet.serve.server.Snapshot`, which is replaced whole;
 * the **watchdog observer** thread only adds paths to the :class:`ChangeBatcher`;
 * the **build** thread takes one batch at a time, updates the
-  :class:`~broadsheet.incremental.IncrementalSite`, publishes a new snapshot and asks the event
+  :class:`~broadsheet.serve.preview.IncrementalSite`, publishes a new snapshot and asks the event
   loop to tell browsers to reload (``IOLoop.add_callback``, the one thread-safe IOLoop call).
   Changes made during a build wait in the batcher and make exactly one more build.
 
@@ -34,8 +34,8 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from ..errors import BroadsheetError, UsageError
-from ..incremental.preview import IncrementalSite, RelatedMode, UpdateResult
 from ..pipeline import BuildOptions
+from .preview import IncrementalSite, RelatedMode, UpdateResult
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher
 

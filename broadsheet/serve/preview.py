@@ -59,6 +59,7 @@ from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, stamp_of
+from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
@@ -85,7 +86,6 @@ from ..render.pages import (
 )
 from ..render.theme import Theme, load_theme, make_environment
 from ..render.views import ArticleView, SiteView, article_view
-from .cache import BuildCache
 
 RelatedMode = Literal["auto", "exact", "local"]
 
@@ -389,7 +389,7 @@ class IncrementalSite:
         """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
         assert self.config is not None
         cache = BuildCache.load(self.root, use_cache, self.config.timezone, current_settings().key())
-        docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
+        docs, errors, warnings = parse_all(self.config, self.options.jobs, cache, tuning=self.options.tuning)
         self._warnings += warnings
         entries: dict[str, _Entry] = {}
         for doc, rendered in docs:
