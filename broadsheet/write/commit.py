@@ -37,7 +37,7 @@ from typing import Any
 
 from ..errors import OutputError, UsageError
 from ..filestamp import stamp_of
-from ..outputs import STAGED_TREE, OutputFile
+from ..outputs import CACHE_DIR, STAGED_TREE, OutputFile
 
 MANIFEST = "manifest.json"
 STAGING = ".broadsheet-staging"
@@ -114,8 +114,6 @@ def state_folder(output: Path, site_root: Path | None = None) -> Path:
     keep their own. Without ``site_root``, the output's parent is taken as the site (the default
     ``output/`` lies in the site).
     """
-    from ..incremental.cache import CACHE_DIR  # here: the cache's module imports much of the engine
-
     real = output.resolve()
     key = hashlib.sha1(str(real).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     inside = site_root is not None and real.is_relative_to(site_root.resolve())
