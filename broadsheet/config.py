@@ -119,6 +119,8 @@ class SiteConfig:
     """How long ``featured: true`` puts a story among the front page's leads (``featured_until`` wins)."""
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    relative_urls: bool = False
+    """Link pages to each other with relative URLs, so the output also works opened from disk."""
     markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -154,6 +156,7 @@ KNOWN_KEYS = (
     "words_per_minute",
     "featured_days",
     "sanitize",
+    "relative_urls",
     "markdown",
     "extra",
 )
@@ -364,6 +367,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         r.fail(("featured_days",), "featured_days must be a positive number of days", "write featured_days: 7")
         featured_days = 7.0
     sanitize = g(data, "sanitize", bool, False)
+    relative_urls = g(data, "relative_urls", bool, False)
     if sanitize:
         try:
             import nh3  # noqa: F401 - only checking it is installed
@@ -392,6 +396,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         words_per_minute=max(wpm, 1),
         featured_days=featured_days,
         sanitize=sanitize,
+        relative_urls=relative_urls,
         markdown=markdown,
         extra=MappingProxyType(extra),
     )

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: The site's folder of what is kept between builds and never deployed: the build cache, and the
+#: manifest and journal of each output folder (see write.commit.state_folder).
+CACHE_DIR = ".broadsheet-cache"
+
 
 @dataclass(frozen=True, slots=True)
 class OutputFile:

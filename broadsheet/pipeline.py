@@ -77,6 +77,7 @@ from .write.generations import (
     discard_staging,
     last_output,
     open_staging,
+    shown,
     staging_dir,
     write_error,
     write_output,
@@ -528,7 +529,7 @@ def index_pages(
     records = loaded.cache.search
     key = output_key(output)
     pages_key = digests_key((f.path, digest) for f, digest in marked)
-    kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
+    kept = reuse_bundle(pages_key, records.get(key), (last or shown(output, loaded.config.root)).still_written)
     if kept is not None:
         return kept, []
     bundle: list[OutputFile] = []
@@ -538,7 +539,7 @@ def index_pages(
     elif (command := search_stage.find_pagefind()) is None:
         warnings = [search_stage.not_installed()]  # without reading the pages back
     else:
-        staging = staging_dir(output)
+        staging = staging_dir(output, loaded.config.root)
         with_bytes = [g for g in (read_back(f, output, staging) for f, _ in marked) if g is not None]
         bundle, warnings = search_index(with_bytes, command)
     if bundle:
@@ -653,7 +654,7 @@ def reuse_pages(
     its context holds in ``shows``, as the live preview does (a test checks it for every page).
     """
     store = loaded.cache.page_store(output)
-    still = (last or LastOutput(output)).still_written
+    still = (last or shown(output, loaded.config.root)).still_written
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -733,13 +734,17 @@ def render_site(
     last: LastOutput | None = None
     if output is not None and loaded.cache.folder is not None:
         tell(progress, "Comparing with the last build")
-        last = last_output(output)
+        last = last_output(output, loaded.config.root)
         still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
             todo, kept, prints = reuse_pages(loaded, planned, output, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
-    staging = open_staging(output) if output is not None and len(todo) >= loaded.tuning.stage_in_workers_from else None
+    staging = (
+        open_staging(output, loaded.config.root)
+        if output is not None and len(todo) >= loaded.tuning.stage_in_workers_from
+        else None
+    )
     # The parses of this build go to the cache while the workers render: this process waits then.
     # (Started after the fork-started workers exist, so none is forked mid-write.)
     saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
@@ -770,7 +775,7 @@ def render_site(
     except OSError as exc:
         if output is None or staging is None:
             raise
-        raise BuildFailed([write_error(exc, output)]) from None
+        raise BuildFailed([write_error(exc, output, loaded.config.root)]) from None
     finally:
         if saving.is_alive():
             saving.join()
@@ -1091,11 +1096,14 @@ def build(options: BuildOptions) -> BuildResult:
             with watch("write"):
                 try:
                     written = counter(options.progress, "Writing", len(files))
-                    stats = write_output(files, output, written, staged=site.staged, last=site.last)
+                    stats = write_output(
+                        files, output, written, staged=site.staged, last=site.last, site_root=loaded.config.root
+                    )
                 except OutputError as exc:
                     raise BuildFailed([exc]) from None
         except BaseException:
-            discard_staging(output)  # what render workers staged for a build that will not be written
+            # What render workers staged for a build that will not be written.
+            discard_staging(output, options.source)
             raise
         with watch("remember"):
             remember_pages(loaded, output, files, site.prints)

@@ -19,7 +19,7 @@ from PIL import Image
 from broadsheet.render.theme import SiteEnvironment, load_theme, make_environment
 from broadsheet.speedups.jinja import escape_output
 
-THEME = Path(__file__).resolve().parent.parent / "themes" / "frontier"
+THEME = Path(__file__).resolve().parent.parent / "broadsheet" / "themes" / "frontier"
 CSS_BUDGET = 30 * 1024
 CODE_CSS_BUDGET = 6 * 1024
 JS_BUDGET = 5 * 1024

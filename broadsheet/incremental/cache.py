@@ -57,10 +57,8 @@ from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
 from ..content.model import Author, Category, Tag
 from ..errors import BuildWarning, ContentError
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
-from ..outputs import PageJob, output_key
+from ..outputs import CACHE_DIR, PageJob, output_key
 from ..render.views import ArticleView, Link, SiteView
-
-CACHE_DIR = ".broadsheet-cache"
 
 
 def code_version() -> str:

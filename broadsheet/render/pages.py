@@ -26,7 +26,7 @@ from ..publish.linkcheck import page_links
 from ..publish.search import BODY_MARK
 from ..tuning import DEFAULT as DEFAULT_TUNING
 from ..tuning import Tuning
-from ..urls import UnsafePath, alias_url, output_path
+from ..urls import UnsafePath, alias_url, base_path, output_path, relative_html
 from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
 from .seo import SEARCH_URL, page_seo
@@ -218,7 +218,7 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
 
     for p in site.pages:
         ctx = common(p.url, None, p.title, p.summary)
-        ctx.update(page=page_view(p))
+        ctx.update(page=page_view(p, base_path(site.config.base_url)))
         jobs.append(PageJob(p.url, "page.html", ctx, p.source))
 
     for a in site.articles:
@@ -276,9 +276,17 @@ def _archive_jobs(
     return jobs
 
 
+#: Pages whose links stay absolute paths under relative_urls: the 404 page is served for any
+#: missing URL, at any depth, so links relative to its own place would miss.
+ANYWHERE_PAGES = frozenset({"/404.html"})
+
+
 def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
-    """Render one page to UTF-8 bytes."""
-    return env.get_template(job.template).render(job.context).encode("utf-8")
+    """Render one page to UTF-8 bytes (its links made relative to it under site.yml ``relative_urls``)."""
+    text = env.get_template(job.template).render(job.context)
+    if getattr(env, "relative_urls", False) and url_is_html(job.url) and job.url not in ANYWHERE_PAGES:
+        text = relative_html(text, job.url, getattr(env, "base_path", "/"))
+    return text.encode("utf-8")
 
 
 ErrorKey = tuple[str | None, int | None, str]
@@ -403,7 +411,13 @@ def site_environment(theme: Theme, config: SiteConfig, compiled_dir: Path | None
     """
     tz = config.tz
     return make_environment(
-        theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True, compiled_dir=compiled_dir
+        theme,
+        config.base_url,
+        lambda d: d.astimezone(tz),
+        config.root,
+        files_fixed=True,
+        compiled_dir=compiled_dir,
+        relative_urls=config.relative_urls,
     )
 
 

@@ -17,10 +17,10 @@ from ..errors import BuildWarning, ConfigError, TemplateError
 from ..publish.images import file_size, resolve_image
 from ..speedups import jinja as jinja_speedups
 from ..speedups import jinja_on as speedups_on
-from ..urls import absolute
+from ..urls import absolute, base_path, public_url
 
-#: Themes shipped with Broadsheet (the repository's themes/ folder).
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
+#: Themes shipped inside the package (package data), found after the site's own themes/.
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 THEME_KEYS = ("name", "description", "extends", "version", "author", "license")
 
 
@@ -156,6 +156,10 @@ class SiteEnvironment(jinja2.Environment):
 
     #: What templates compiled with the speed-ups call to escape output (see OutputCodeGenerator).
     escape_output = staticmethod(jinja_speedups.escape_output)
+    base_path: str = "/"
+    """The path the site is published under (``/news/``): what the ``url`` filter puts site paths under."""
+    relative_urls: bool = False
+    """site.yml ``relative_urls``: each page's links are made relative to it once rendered."""
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
@@ -173,7 +177,8 @@ def make_environment(
     site_root: Path | None = None,
     files_fixed: bool = False,
     compiled_dir: Path | None = None,
-) -> jinja2.Environment:
+    relative_urls: bool = False,
+) -> SiteEnvironment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
     With ``site_root``, templates can call ``image_size(url)`` to get an image's
@@ -181,7 +186,8 @@ def make_environment(
     the site's files will not change while the environment is in use (a build, unlike a live
     preview): each picture's size is then read once. ``compiled_dir``: a folder where compiled
     templates are kept between builds (keyed by each template's source; the folder's name must
-    change with the code that compiles them).
+    change with the code that compiles them). ``relative_urls``: pages link to each other with
+    relative URLs (see render.render_job).
     """
     env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
@@ -222,6 +228,12 @@ def make_environment(
     env.filters["date"] = date_filter
     env.filters["isodate"] = isodate_filter
     env.filters["absolute"] = lambda url: absolute(base_url, url)
+    # Every link a theme writes goes through `url`: `{{ article.url | url }}`, `{{ url("/theme/css/style.css") }}`.
+    # Site paths are put under the base URL's path, so a site published at https://x.org/news/ links to
+    # /news/world/a/; with relative_urls, render_job then makes them relative to each page.
+    env.base_path = base = base_path(base_url)
+    env.relative_urls = relative_urls
+    env.filters["url"] = env.globals["url"] = lambda url: public_url(url, base) if type(url) is str else url
     static_dirs = theme.static_dirs
     found: dict[str | None, Path] = {}
     sizes: dict[str | None, tuple[int, int] | None] = {}

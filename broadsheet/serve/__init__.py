@@ -1,4 +1,4 @@
-"""Live preview: ``python build.py serve``.
+"""Live preview: ``broadsheet serve``.
 
 * :mod:`.watch`: watchdog events, filtered and gathered into batches;
 * :mod:`.preview`: the site in memory, updated file by file;

@@ -515,7 +515,13 @@ class IncrementalSite:
             raise _Failed(problems)
         if self._templates_changed or self._env is None:
             tz = self.config.tz
-            self._env = make_environment(self.theme, self.config.base_url, lambda d: d.astimezone(tz), self.config.root)
+            self._env = make_environment(
+                self.theme,
+                self.config.base_url,
+                lambda d: d.astimezone(tz),
+                self.config.root,
+                relative_urls=self.config.relative_urls,
+            )
         if static_moved and self._model is not None:
             self._check_outputs(list(self._model.jobs.values()), [])
         if self._model is not None and not self._templates_changed:

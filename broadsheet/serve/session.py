@@ -59,6 +59,8 @@ class ServeOptions:
     poll: bool = False
     related: RelatedMode = "auto"
     quiet_seconds: float = QUIET_SECONDS
+    base_path: str = "/"
+    """The path the preview serves the site under (``/news/``), as it will be published."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ class PreviewSession:
     @property
     def url(self) -> str:
         """The preview's address."""
-        return f"http://{url_host(self.options.host)}:{self.port}/"
+        return f"http://{url_host(self.options.host)}:{self.port}{self.options.base_path}"
 
     # ------------------------------------------------------------- life cycle
 
@@ -188,7 +190,7 @@ class PreviewSession:
         self._loop = loop
         self._ioloop = IOLoop.current()
         guard = Guard.for_binding(self.options.host, self.port)
-        app, self._socket_class = make_app(guard, lambda: self.snapshot)
+        app, self._socket_class = make_app(guard, lambda: self.snapshot, self.options.base_path)
         self._server = HTTPServer(app, xheaders=False)
         if not self.sockets:
             self.bind()
