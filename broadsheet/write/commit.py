@@ -28,6 +28,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,13 @@ class LastOutput:
 
     def __init__(self, output: Path) -> None:
         self.output = output
-        self.manifest = read_manifest(output)
-        """What the last build wrote: path → {hash, size, mtime_ns}."""
         self._folder = os.path.join(output, "")
         self._stamps: dict[str, tuple[int, int] | None] = {}
+
+    @cached_property
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """What the last build wrote: path → {hash, size, mtime_ns} (read when first asked)."""
+        return read_manifest(self.output)
 
     def stamp(self, rel: str) -> tuple[int, int] | None:
         """Size and modification time of ``rel`` in the output when first asked in this build (None: missing)."""
@@ -296,7 +300,8 @@ def _write(
     it (same bytes, same time) unless ``output`` has it already; the counts tell what differs from
     ``live``, and nothing at all is done when nothing does.
     """
-    old = last.manifest
+    # The folder's own manifest: with a live generation, needed only once the build differs from it.
+    old = last.manifest if live is None else {}
     shown = live or last  # what the counts compare with: the output as readers see it
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
@@ -400,6 +405,8 @@ def _write(
     if live is not None and not written and not removed and len(manifest) == len(live.manifest):
         shutil.rmtree(staging, ignore_errors=True)  # the live output is this build already: nothing to do
         return WriteStats(written=0, unchanged=unchanged, removed=0, same=True)
+    if live is not None:
+        old = last.manifest
     for path in from_live_paths:  # already so in ``output``, or hard-linked from ``live`` into place
         mine, entry = old.get(path), manifest[path]
         if mine is not None and _same_entry(mine, entry) and last.same_stat(path, mine):
