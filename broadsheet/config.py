@@ -80,6 +80,15 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkdownConfig:
+    """site.yml ``markdown``: extensions added to the default set, their settings, shortcode options."""
+
+    extensions: tuple[str, ...] = ()
+    extension_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    shortcodes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """The whole site.yml, validated. ``root`` is the site folder."""
 
@@ -102,8 +111,11 @@ class SiteConfig:
     article_permalink: str = DEFAULT_PERMALINK
     feeds: FeedConfig = field(default_factory=FeedConfig)
     words_per_minute: int = 230
+    featured_days: float = 7.0
+    """How long ``featured: true`` puts a story among the front page's leads (``featured_until`` wins)."""
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -136,7 +148,9 @@ KNOWN_KEYS = (
     "permalinks",
     "feeds",
     "words_per_minute",
+    "featured_days",
     "sanitize",
+    "markdown",
     "extra",
 )
 
@@ -353,12 +367,17 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     _check_urls(r, logo, social, authors, extra)
 
     wpm = g(data, "words_per_minute", int, 230)
+    featured_days = g(data, "featured_days", float, 7.0)
+    if featured_days <= 0:
+        r.fail(("featured_days",), "featured_days must be a positive number of days", "write featured_days: 7")
+        featured_days = 7.0
     sanitize = g(data, "sanitize", bool, False)
     if sanitize:
         try:
             import nh3  # noqa: F401 - only checking it is installed
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
+    markdown = _read_markdown(r, g(data, "markdown", dict, {}))
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -379,7 +398,9 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         article_permalink=pattern,
         feeds=feeds,
         words_per_minute=max(wpm, 1),
+        featured_days=featured_days,
         sanitize=sanitize,
+        markdown=markdown,
         extra=MappingProxyType(extra),
     )
     return config, r.problems
@@ -504,3 +525,61 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
         )
         scale = 7.0
     return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)
+
+
+def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
+    """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
+    import markdown as _markdown  # here: only sites that configure Markdown pay for the check
+
+    from .content.markdown import EXTENSIONS
+
+    keys = ("markdown",)
+    r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)
+    names: list[str] = []
+    for i, name in enumerate(r.get(data, "extensions", list, [], keys)):
+        if not isinstance(name, str) or not name.strip():
+            r.fail((*keys, "extensions", i), f"markdown.extensions[{i}] must be an extension's name, not {name!r}")
+            continue
+        names.append(name.strip())
+    configs: dict[str, Mapping[str, Any]] = {}
+    given = r.get(data, "extension_configs", dict, {}, keys)
+    for name, cfg in given.items():
+        where = (*keys, "extension_configs", name)
+        if not isinstance(cfg, dict):
+            r.fail(where, f"markdown.extension_configs.{name} must be a mapping of settings, not {cfg!r}")
+        elif name not in names and name not in EXTENSIONS:
+            r.fail(
+                where,
+                f"markdown.extension_configs names '{name}', which is not in markdown.extensions",
+                f"add '{name}' to markdown.extensions",
+            )
+        else:
+            configs[name] = cfg
+    for i, name in enumerate(names):
+        try:
+            _markdown.Markdown(extensions=[name], extension_configs={name: configs[name]} if name in configs else {})
+        except (ImportError, AttributeError) as exc:
+            hint = (
+                "install pymdown-extensions (pip install pymdown-extensions)"
+                if name.startswith("pymdownx.")
+                else "use a name Python-Markdown knows (extra, codehilite, pymdownx.tilde, ...) or a module path"
+            )
+            r.fail((*keys, "extensions", i), f"unknown Markdown extension '{name}' ({exc})", hint)
+        except KeyError as exc:
+            r.fail(
+                (*keys, "extension_configs", name),
+                f"Markdown extension '{name}' has no setting {exc}",
+                "see the extension's documentation for its settings",
+            )
+        except Exception as exc:  # an extension's own check of its settings: any kind of exception
+            r.fail(
+                (*keys, "extension_configs", name) if name in configs else (*keys, "extensions", i),
+                f"Markdown extension '{name}' refused its settings: {exc}",
+                "see the extension's documentation for its settings",
+            )
+    shortcodes = r.get(data, "shortcodes", dict, {}, keys)
+    return MarkdownConfig(
+        extensions=tuple(dict.fromkeys(names)),
+        extension_configs=MappingProxyType(configs),
+        shortcodes=MappingProxyType(dict(shortcodes)),
+    )

@@ -27,14 +27,24 @@ from .content.body import OPENING_BYTES, opening_digest
 from .content.discover import SourceFile, discover
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
-from .content.markdown import MarkdownTooComplex, Rendered, render_markdown
+from .content.lint import body_warnings, locate_links
+from .content.markdown import (
+    MarkdownError,
+    MarkdownSettings,
+    Rendered,
+    configure,
+    current_settings,
+    markdown_settings,
+    render_markdown,
+)
 from .content.model import Article, Site
+from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .filestamp import stamp_of
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
 from .outputs import OutputFile, PageJob, output_key
-from .parallel import default_jobs, map_chunks
+from .parallel import default_jobs, map_shared
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_key
@@ -58,7 +68,7 @@ from .render.pages import (
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView, site_view
 from .urls import UnsafePath, output_path
-from .write.commit import LastOutput, WriteStats, check_output_dir, digest_bytes
+from .write.commit import LastOutput, WriteStats, check_output_dir, digest_bytes, folds_case
 from .write.generations import (
     discard_staging,
     last_output,
@@ -87,6 +97,10 @@ class BuildOptions:
     """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
     progress: Progress | None = None
     """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
+    record_urls: bool = True
+    """Keep content/_permalinks.yml up to date (see content/permalinks.py) after a build of the published site."""
+    preview: bool = False
+    """Built for the live preview: drafts and embargoed stories are marked as such on the pages."""
 
     @property
     def output_dir(self) -> Path:
@@ -107,6 +121,10 @@ class LoadedSite:
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
     the hash of what the ranking reads, under which the lists are cached."""
+    notices: list[BuildWarning] = field(default_factory=list)
+    """What the build did by itself and the user should know (a moved article's redirect)."""
+    record: dict[str, Entry] | None = None
+    """The published URLs to record in content/_permalinks.yml once the build is written."""
 
 
 @dataclass(slots=True)
@@ -119,6 +137,8 @@ class BuildResult:
     warnings: list[BuildWarning]
     stats: WriteStats | None = None
     seconds: float = 0.0
+    notices: list[BuildWarning] = field(default_factory=list)
+    """See LoadedSite.notices: told, not counted as warnings."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -148,21 +168,37 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
         if doc is not None:
             try:
                 rendered = render_markdown(doc.body)
+                warns = [*warns, *body_warnings(doc.body, source.rel, doc.body_line)]
                 doc = dataclasses.replace(doc, body="")
-            except MarkdownTooComplex as exc:
-                # exc.line counts within the body; the document knows where its body starts in the file.
+            except MarkdownError as exc:
+                # Lines count within the body; the document knows where its body starts in the file.
                 errs = [
                     *errs,
-                    ContentError(
-                        str(exc),
-                        source.rel,
-                        doc.body_line + exc.line - 1,
-                        "check the Markdown there: unclosed brackets or runaway nesting",
+                    *(
+                        ContentError(message, source.rel, doc.body_line + line - 1, hint)
+                        for message, line, hint in exc.problems
                     ),
                 ]
                 doc = None
         out.append((doc, rendered, errs, warns))
     return out
+
+
+def site_markdown(config: SiteConfig, theme: Theme | None) -> MarkdownSettings:
+    """The site's Markdown settings: site.yml ``markdown``, shortcodes from the site, then its themes."""
+    chain = theme.chain if theme is not None else ()
+    return markdown_settings(
+        config.markdown.extensions,
+        config.markdown.extension_configs,
+        [config.root / "shortcodes", *(folder / "shortcodes" for folder in chain)],
+        config.markdown.shortcodes,
+    )
+
+
+def _parse_with(settings: MarkdownSettings, work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
+    """parse_sources under the given Markdown settings (in whichever process runs it)."""
+    configure(settings)
+    return parse_sources(work)
 
 
 def parse_all(
@@ -182,7 +218,7 @@ def parse_all(
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
-    parsed = map_chunks(parse_sources, work, jobs, done=counter(progress, "Parsing", len(work)))
+    parsed = map_shared(_parse_with, current_settings(), work, jobs, done=counter(progress, "Parsing", len(work)))
     for (source, _, _), (doc, rendered, errs, warns) in zip(work, parsed, strict=True):
         errors += errs
         warnings += warns
@@ -210,7 +246,7 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
             docs.append(doc)
     if errors:
         raise BuildFailed(errors)
-    return config, scheduled_changes(docs, build_time(options))
+    return config, scheduled_changes(docs, build_time(options), config.featured_days)
 
 
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
@@ -306,19 +342,28 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     if config is None or config_errors:
         raise BuildFailed(config_errors)
     errors: list[BroadsheetError] = []
+    theme: Theme | None = None
     try:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    cache = BuildCache.load(config.root, options.cache, config.timezone)
+    configure(site_markdown(config, theme))
+    cache = BuildCache.load(config.root, options.cache, config.timezone, current_settings().key())
     docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
     errors += parse_errors
-    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
+    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future, preview=options.preview)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
     errors += lib_errors
     warnings += lib_warnings
+    # Before the pages are planned: a moved article's old URLs become redirects (aliases).
+    record, record_errors = load_record(config.root)
+    errors += record_errors
     if errors:
         raise BuildFailed(errors)
+    assert theme is not None  # else its error was raised above
+    published = not (options.drafts or options.future)
+    new_record, moves, notices = update_record(record, site, published)
+    site = with_redirects(site, moves)
     ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
@@ -327,7 +372,15 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     env = site_environment(theme, config, cache.templates_dir())
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(
-        config, theme, env, ranked or site, warnings, cache, related_pending=key if ranked is None else None
+        config,
+        theme,
+        env,
+        ranked or site,
+        warnings,
+        cache,
+        related_pending=key if ranked is None else None,
+        notices=notices,
+        record=new_record if published and options.record_urls else None,
     )
 
 
@@ -362,6 +415,8 @@ def collect_outputs(
     files += static
     for f in files:
         key = f.path.casefold()  # case-insensitive file systems would merge these
+        if key in by_path and by_path[key].path != f.path and same_story(by_path[key].source, f.source):
+            continue  # an old URL kept exactly, differing only in case (see case_twins)
         if key in by_path:
             errors.append(
                 OutputError(
@@ -374,6 +429,44 @@ def collect_outputs(
         else:
             by_path[key] = f
     return files, errors
+
+
+ALIAS_MARK = " (alias)"
+
+
+def same_story(a: str, b: str) -> bool:
+    """Whether two output sources are one article and its redirect (or two of its redirects)."""
+    return (a.endswith(ALIAS_MARK) or b.endswith(ALIAS_MARK)) and a.removesuffix(ALIAS_MARK) == b.removesuffix(
+        ALIAS_MARK
+    )
+
+
+def case_twins(files: list[OutputFile]) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """Leave out redirects whose path differs only in case from another file of the same article.
+
+    For an output folder on a file system that ignores case (macOS, Windows), where both cannot
+    exist: the article's page wins, and on such a host it answers the old URL itself.
+    """
+    seen = {f.path.casefold() for f in files if not f.source.endswith(ALIAS_MARK)}
+    kept: list[OutputFile] = []
+    warnings: list[BuildWarning] = []
+    for f in files:
+        key = f.path.casefold()
+        if f.source.endswith(ALIAS_MARK):
+            if key in seen:
+                warnings.append(
+                    BuildWarning(
+                        f"the redirect '{f.path}' differs only in case from another file of the article, and the "
+                        "output folder's file system ignores case: left out",
+                        f.source.removesuffix(ALIAS_MARK),
+                        None,
+                        "build on a case-sensitive file system (Linux) to keep both",
+                    )
+                )
+                continue
+            seen.add(key)
+        kept.append(f)
+    return kept, warnings
 
 
 #: Pages a theme may leave out by not having their template (themes made before these pages existed).
@@ -851,7 +944,28 @@ def check_links_of(
             yield f, links
 
     broken: set[str] = set()
-    warnings = check_page_links(with_links(), known, base_url, ignore, broken)
+    root = loaded.config.root
+
+    def locate(showing: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
+        """Where each broken link is written: in site.yml (the logo, social links), else in the
+        articles whose picture it is, else in those whose own pages show it (a body link), else in
+        any source."""
+        found = locate_links(showing, [("site.yml", root / "site.yml")])
+        rest = [link for link in showing if link not in found]
+        # A front-matter picture: the articles that name it, shown on many pages by their cards.
+        pictured = sorted({a.source for a in loaded.site.articles if a.image in rest})
+        found.update(locate_links(rest, [(s, root / s) for s in pictured]))
+        rest = [link for link in rest if link not in found]
+        own = sorted({s for link in rest for s in showing[link] if s.startswith("content/")})
+        found.update(locate_links(rest, [(s, root / s) for s in own]))
+        rest = [link for link in rest if link not in found]
+        if rest:
+            read = set(own)
+            others = [a.source for a in loaded.site.articles] + [p.source for p in loaded.site.pages]
+            found.update(locate_links(rest, [(s, root / s) for s in others if s not in read]))
+        return found
+
+    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate)
     if loaded.cache.folder is not None and record != (key, frozenset(broken)):
         loaded.cache.links[where] = (key, frozenset(broken))
         loaded.cache.dirty = True
@@ -936,6 +1050,9 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
         loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
     )
     warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
+    if folds_case(output):
+        files, dropped = case_twins(files)
+        warnings += dropped
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
@@ -945,4 +1062,16 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
-    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)
+    if loaded.record is not None:  # only once the pages with the redirects are written
+        try:
+            save_record(loaded.config.root, loaded.record)
+        except OSError as exc:
+            warnings.append(
+                BuildWarning(
+                    f"cannot record the published URLs: {exc.strerror or exc}",
+                    RECORD,
+                    None,
+                    "make content/ writable, so moved articles keep redirects",
+                )
+            )
+    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started, notices=loaded.notices)

@@ -51,6 +51,7 @@ ARTICLE_KEYS = (
     "expires",
     "related",
     "aliases",
+    "featured_until",
 )
 MAX_FRONT_MATTER = 256 * 1024
 #: The first and last times an article may carry (see parse_date).
@@ -82,6 +83,10 @@ class FrontMatter:
     aliases: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
+    featured_until: datetime | None = None
+    """When ``featured`` ends (else site.yml's ``featured_days`` after the date)."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """The file line of each top-level key, for warnings about its value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +136,17 @@ def split(text: str, rel: str) -> tuple[str, str, int]:
     raise ContentError("front matter never closed", rel, 1, "add a line '---' after the last key")
 
 
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
+
+
+def key_lines(fm_text: str) -> dict[str, int]:
+    """Return the file line (opening '---' is line 1) of every top-level key in the front matter."""
+    lines: dict[str, int] = {}
+    for match in _TOP_KEY.finditer(fm_text):
+        lines.setdefault(match.group(1), fm_text.count("\n", 0, match.start()) + 2)
+    return lines
+
+
 def key_line(fm_text: str, key: str) -> int | None:
     """Return the file line (opening '---' is line 1) of a top-level key in the front matter."""
     match = re.search(rf"^{re.escape(key)}\s*:", fm_text, re.MULTILINE)
@@ -152,9 +168,34 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
         raise ContentError(f"{exc.message} in front matter", rel, exc.line + 1, exc.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
         what = exc.problem or str(exc)
         hint = "quote values that contain ': ' or start with a special character"
+        context = exc.context or ""
+        if "quoted scalar" in context and exc.context_mark is not None:
+            # The scanner fails where the file ends; the mistake is where the quote opened.
+            mark = exc.context_mark
+            what = "a quote opened on this line is never closed"
+            hint = 'end the value with the same quote mark on this line (write a " inside as \\" or quote with \')'
+        elif context.startswith("while parsing a flow") and exc.context_mark is not None:
+            # An unclosed [list] or {mapping} runs on until YAML gives up lines later.
+            mark = exc.context_mark
+            opener = "[" if "sequence" in context else "{"
+            closer = "]" if opener == "[" else "}"
+            what = f"a '{opener}' opened on this line is never closed"
+            hint = f"end it with '{closer}' on the same line, and quote items that hold a comma or a colon"
+        elif context.startswith("while scanning") and exc.context_mark is not None:
+            mark = exc.context_mark
+            what = f"{what} ({context})"
+        elif "expected key" in what and mark is not None:
+            text_line = fm_text.split("\n")[mark.line] if mark.line < fm_text.count("\n") + 1 else ""
+            value = text_line.partition(":")[2].strip()
+            if value[:1] in ("'", '"'):
+                # 'It's here': the quote inside ends the value early, the rest is left over.
+                hint = (
+                    "text after the closing quote: quote the whole value with the other quote mark "
+                    "(\"It's here\"), or double a ' inside '...' ('It''s here')"
+                )
+        line = mark.line + 2 if mark else 1
         if "could not determine a constructor" in str(exc):
             what, hint = "YAML tags such as '!!python/...' are not allowed", "remove the '!!' tag"
         raise ContentError(f"invalid front matter YAML: {what}", rel, line, hint) from None
@@ -359,6 +400,8 @@ def validate(
         related=c.strings("related"),
         aliases=aliases,
         extra=extra,
+        featured_until=c.when("featured_until"),
+        lines=key_lines(fm_text),
     )
     return (None if c.errors else meta), c.errors, c.warnings
 

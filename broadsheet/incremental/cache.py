@@ -163,15 +163,15 @@ class BuildCache:
     """Output folder → HTML page → links, of the facts set since the last save."""
 
     @classmethod
-    def load(cls, site_root: Path, enabled: bool = True, timezone: str = "") -> BuildCache:
+    def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
         """Open the site's cache; an unreadable or outdated one starts empty.
 
-        Parses depend on the site's time zone (dates without an offset are read in it), so the
-        zone is part of the cache's version.
+        Parses depend on the site's time zone (dates without an offset are read in it) and its
+        Markdown settings and shortcodes (``markdown_key``), so both are part of the cache's version.
         """
         if not enabled:
             return cls(None)
-        version = f"{code_version()}|tz={timezone}"
+        version = f"{code_version()}|tz={timezone}|md={markdown_key}"
         folder = site_root / CACHE_DIR
         path = folder / CACHE_FILE
         if not path.is_file():

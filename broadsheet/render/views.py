@@ -188,6 +188,8 @@ class SiteView:
     pages: tuple[PageView, ...]
     default_author: str
     extra: Mapping[str, Any]
+    preview: bool = False
+    """True only in the live preview: mark drafts and embargoed stories there (see partials/status.html)."""
 
 
 def site_view(site: Site) -> SiteView:
@@ -209,4 +211,5 @@ def site_view(site: Site) -> SiteView:
         pages=tuple(page_view(p) for p in site.pages),
         default_author=c.default_author,
         extra=c.extra,
+        preview=site.preview,
     )

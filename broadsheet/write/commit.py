@@ -58,6 +58,21 @@ class WriteStats:
     """The names at the top of the output that Broadsheet's files are under."""
 
 
+def folds_case(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` (or its nearest existing parent) ignores case."""
+    probe = folder.resolve()
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    for part in (probe, *probe.parents):
+        if part.name and part.name.swapcase() != part.name:
+            twin = part.with_name(part.name.swapcase())
+            try:
+                return twin.exists() and os.path.samefile(twin, part)
+            except OSError:
+                return False
+    return False
+
+
 def check_output_dir(output: Path, site_root: Path) -> None:
     """Refuse output folders whose cleaning could destroy sources: the site, its parents, home, /."""
     out = output.resolve()
