@@ -123,7 +123,8 @@ class LastOutput:
 
     def __init__(self, output: Path) -> None:
         self.output = output
-        self._folder = os.path.join(output, "")
+        # The output's link resolved once (see write/generations.py), not at every file looked at.
+        self._folder = os.path.join(os.path.realpath(output), "")
         self._stamps: dict[str, tuple[int, int] | None] = {}
 
     @cached_property
