@@ -1,6 +1,6 @@
 """View objects: what templates receive. The engine's models can change; these stay stable.
 
-Every field is documented in themes/frontier/README.md.
+Every field is documented in broadsheet/themes/frontier/README.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from ..content.body import Body
 from ..content.model import Article, Author, Category, Page, Site, Tag
-from ..urls import absolute, paginated
+from ..urls import absolute, base_path, paginated, rebase_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +58,13 @@ class ArticleView:
     related: list[ArticleView] = field(default_factory=list)
     prev: ArticleView | None = None
     next: ArticleView | None = None
+    base: str = "/"
+    """The path the site is published under: the body's site paths (links, images) are put under it."""
 
     @property
     def html(self) -> Markup:
-        """The rendered body, safe to show as it is."""
-        return Markup(self.body.html)
+        """The rendered body, safe to show as it is, its links under the site's base path."""
+        return Markup(rebase_html(self.body.html, self.base) if self.base != "/" else self.body.html)
 
     @property
     def author(self) -> Author:
@@ -96,6 +98,7 @@ def article_view(a: Article, base_url: str) -> ArticleView:
         draft=a.draft,
         extra=a.extra,
         digest=a.digest,
+        base=base_path(base_url),
     )
 
 
@@ -110,9 +113,9 @@ class PageView:
     extra: Mapping[str, Any]
 
 
-def page_view(p: Page) -> PageView:
-    """Build the template view of a content page."""
-    return PageView(p.title, p.url, p.summary, Markup(p.html), p.extra)
+def page_view(p: Page, base: str = "/") -> PageView:
+    """Build the template view of a content page (its links under the site's base path ``base``)."""
+    return PageView(p.title, p.url, p.summary, Markup(rebase_html(p.html, base)), p.extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +211,7 @@ def site_view(site: Site) -> SiteView:
         now=site.now,
         social=tuple(Link(s.name, s.url) for s in c.social),
         categories=tuple(cat for cat in site.categories if cat.in_nav or cat.slug in site.by_category),
-        pages=tuple(page_view(p) for p in site.pages),
+        pages=tuple(page_view(p, base_path(c.base_url)) for p in site.pages),
         default_author=c.default_author,
         extra=c.extra,
         preview=site.preview,
