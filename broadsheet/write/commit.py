@@ -32,6 +32,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +153,14 @@ class LastOutput:
         self.output = output
         self.state = state or state_folder(output)
         """The folder of the output's manifest and journal (see :func:`state_folder`)."""
-        self.manifest = read_manifest(output, self.state)
-        """What the last build wrote: path → {hash, size, mtime_ns}."""
-        self._folder = os.path.join(output, "")
+        # The output's link resolved once (see write/generations.py), not at every file looked at.
+        self._folder = os.path.join(os.path.realpath(output), "")
         self._stamps: dict[str, tuple[int, int] | None] = {}
+
+    @cached_property
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """What the last build wrote: path → {hash, size, mtime_ns} (read when first asked)."""
+        return read_manifest(self.output, self.state)
 
     def stamp(self, rel: str) -> tuple[int, int] | None:
         """Size and modification time of ``rel`` in the output when first asked in this build (None: missing)."""
@@ -346,7 +351,8 @@ def _write(
     it (same bytes, same time) unless ``output`` has it already; the counts tell what differs from
     ``live``, and nothing at all is done when nothing does.
     """
-    old = last.manifest
+    # The folder's own manifest: with a live generation, needed only once the build differs from it.
+    old = last.manifest if live is None else {}
     shown = live or last  # what the counts compare with: the output as readers see it
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
@@ -450,6 +456,8 @@ def _write(
     if live is not None and not written and not removed and len(manifest) == len(live.manifest):
         shutil.rmtree(staging, ignore_errors=True)  # the live output is this build already: nothing to do
         return WriteStats(written=0, unchanged=unchanged, removed=0, same=True)
+    if live is not None:
+        old = last.manifest
     for path in from_live_paths:  # already so in ``output``, or hard-linked from ``live`` into place
         mine, entry = old.get(path), manifest[path]
         if mine is not None and _same_entry(mine, entry) and last.same_stat(path, mine):
