@@ -24,7 +24,7 @@ import jinja2
 
 from .config import SiteConfig, load_config_problems
 from .content.body import OPENING_BYTES, opening_digest
-from .content.discover import SourceFile, discover
+from .content.discover import SourceFile, discover, discover_static
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
 from .content.markdown import MarkdownTooComplex, Rendered, render_markdown
@@ -38,6 +38,8 @@ from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_key
 from .publish.linkcheck import check_page_links
+from .publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
+from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictures
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
@@ -106,6 +108,8 @@ class LoadedSite:
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
+    pictures: dict[str, Picture] = field(default_factory=dict)
+    """Site URL → the responsive variants planned for that picture (see publish/pictures.py)."""
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
     the hash of what the ranking reads, under which the lists are cached."""
@@ -121,6 +125,8 @@ class BuildResult:
     warnings: list[BuildWarning]
     stats: WriteStats | None = None
     seconds: float = 0.0
+    pictures_processed: int = 0
+    """Pictures whose variants were made in this build (not found in the cache)."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -326,11 +332,41 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         tell(options.progress, "Ranking related articles")
         cache.read_bodies()  # the ranking reads every article's text
         ranked = ranking_done(site, cache, ranked_lists(site), key)
-    env = site_environment(theme, config, cache.templates_dir())
+    compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
+    pictures = site_pictures(config, cache)
+    env = site_environment(theme, config, compiled, pictures)
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(
-        config, theme, env, ranked or site, warnings, cache, related_pending=key if ranked is None else None
+        config,
+        theme,
+        env,
+        ranked or site,
+        warnings,
+        cache,
+        pictures=pictures,
+        related_pending=key if ranked is None else None,
     )
+
+
+def pictures_cache(cache: BuildCache) -> Path | None:
+    """Where the pictures' variants are kept between builds: beside the build cache (None without one)."""
+    return cache.folder / PICTURES_SUBDIR if cache.folder is not None else None
+
+
+def site_pictures(config: SiteConfig, cache: BuildCache) -> dict[str, Picture]:
+    """Plan the responsive variants of the raster pictures in the site's static/ (none without Pillow)."""
+    found, _ = discover_static(config.root / "static", config.root)  # its warnings come with the static files
+    return plan_pictures(config.root, found, pictures_cache(cache))
+
+
+def make_site_pictures(loaded: LoadedSite, jobs: int | None, progress: Progress | None = None) -> PictureOutcome:
+    """Make the variants the cache lacks; a picture that cannot be made is shown as it is (a warning)."""
+    if loaded.pictures:
+        tell(progress, "Making pictures")
+    outcome = make_pictures(loaded.pictures, pictures_cache(loaded.cache), jobs)
+    for w in outcome.warnings:
+        loaded.pictures.pop("/" + (w.path or "").removeprefix("static/"), None)
+    return outcome
 
 
 def collect_outputs(
@@ -500,6 +536,8 @@ def pages_site_key(loaded: LoadedSite) -> str:
         if p.is_file()
     )
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
+    # The variants pages name (a picture that could not be made is shown without them).
+    config_text += repr(sorted((url, p.key) for url, p in loaded.pictures.items()))
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 
@@ -663,7 +701,14 @@ def render_site(
             todo = planned
         else:
             work = RenderWork(
-                loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site, staging=staging
+                loaded.theme,
+                loaded.config,
+                todo,
+                loaded.env,
+                facts=True,
+                site=loaded.site,
+                staging=staging,
+                pictures=loaded.pictures,
             )
 
             def meanwhile() -> None:
@@ -730,7 +775,9 @@ def render_while_ranking(
         ranking.start()
 
     first = [job for job in planned if job.template != "article.html"]
-    work = RenderWork(loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging)
+    work = RenderWork(
+        loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging, pictures=loaded.pictures
+    )
     try:
         outcome = render_pages(work, jobs, done=done, started=start_threads)
     finally:
@@ -768,7 +815,16 @@ def render_while_ranking(
             prints.update((job.url, of(job)) for job in planned)
             loaded.cache.set_shape(output, plan_shape(site_key, site, planned))
 
-    work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
+    work = RenderWork(
+        loaded.theme,
+        loaded.config,
+        second,
+        loaded.env,
+        facts=True,
+        site=site,
+        staging=staging,
+        pictures=loaded.pictures,
+    )
     # No other thread runs now (meanwhile runs in this one): workers can be forked afresh as they go.
     rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers_every=FRESH_WORKERS_EVERY)
     outcome.pages.update(rest.pages)
@@ -916,18 +972,27 @@ def build(options: BuildOptions) -> BuildResult:
     check_output_dir(output, options.source)
     with fewer_collections():
         loaded = load_site(options, defer_related=True)
+        # Before rendering: pages name only the variants that were made.
+        pictures = make_site_pictures(loaded, options.jobs, options.progress)
         try:
-            result = finish_build(options, loaded, output, started)
+            result = finish_build(options, loaded, output, started, pictures)
         except BaseException:
             discard_staging(output)  # what render workers staged for a build that will not be written
             raise
     return result
 
 
-def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, started: float) -> BuildResult:
+def finish_build(
+    options: BuildOptions,
+    loaded: LoadedSite,
+    output: Path,
+    started: float,
+    pictures: PictureOutcome | None = None,
+) -> BuildResult:
     """Render, index, check and write the loaded site (see :func:`build`)."""
+    pictures = pictures or PictureOutcome([], 0, [])
     site = render_site(loaded, output, options.jobs, options.progress)
-    files, rendered, prints = site.files, site.rendered, site.prints
+    files, rendered, prints = add_files(site.files, pictures.files), site.rendered, site.prints
     pages = page_facts_of(loaded, site, output)
     index_files: list[OutputFile] = []
     search_warnings: list[BuildWarning] = []
@@ -940,7 +1005,7 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
     link_warnings = check_links_of(
         loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
     )
-    warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
+    warnings = loaded.warnings + pictures.warnings + site.warnings + search_warnings + link_warnings
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
@@ -950,4 +1015,4 @@ def finish_build(options: BuildOptions, loaded: LoadedSite, output: Path, starte
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
-    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started)
+    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started, pictures.processed)

@@ -69,6 +69,7 @@ from ..pipeline import (
     related_settings,
 )
 from ..publish.feeds import SITE_FEED, feed_files, modified
+from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
 from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
 from ..render.pages import (
@@ -231,7 +232,10 @@ class IncrementalSite:
         self.pages: dict[str, bytes] = {}
         """Page URL → bytes, as last rendered without error."""
         self.static: dict[str, Path] = {}
-        """Static file URL → the file it is served from."""
+        """Static file URL → the file it is served from (the pictures' variants included)."""
+        self.pictures: dict[str, Picture] = {}
+        """The responsive variants of the site's pictures, as a build plans them (updated in place:
+        the Jinja environment reads this mapping)."""
         self.errors: list[BroadsheetError] = []
         self.config: SiteConfig | None = None
         self.theme: Theme | None = None
@@ -300,7 +304,11 @@ class IncrementalSite:
             {
                 u
                 for u in self.static.keys() | old_static.keys()
-                if self.static.get(u) != old_static.get(u) or (u in self.static and self.static[u].resolve() in touched)
+                if (
+                    self.static.get(u) != old_static.get(u)
+                    or (u in self.static and self.static[u].resolve() in touched)
+                )
+                and not u.startswith(f"/{PICTURE_DIR}/")  # made from a picture, itself listed
             }
         )
         return UpdateResult(
@@ -491,6 +499,19 @@ class IncrementalSite:
         files, warnings = static_files(self.config.root, self.theme.static_dirs)
         self._warnings += warnings
         self.static = {"/" + f.path: f.copy_from for f in files if f.copy_from is not None}
+        # The pictures' variants, made as a build makes them, in a private temporary folder (the
+        # preview writes nothing in the site): each picture once per preview, again when it changes.
+        site_static = [
+            (f.path, f.copy_from) for f in files if f.copy_from is not None and f.source.startswith("static/")
+        ]
+        plan = plan_pictures(self.config.root, site_static, None)
+        made = make_pictures(plan, None, self.options.jobs)
+        self._warnings += made.warnings
+        for w in made.warnings:
+            plan.pop("/" + (w.path or "").removeprefix("static/"), None)
+        self.pictures.clear()
+        self.pictures.update(plan)
+        self.static.update({"/" + f.path: f.copy_from for f in made.files if f.copy_from is not None})
 
     # ------------------------------------------------------------- building
 
@@ -501,7 +522,9 @@ class IncrementalSite:
             raise _Failed(problems)
         if self._templates_changed or self._env is None:
             tz = self.config.tz
-            self._env = make_environment(self.theme, self.config.base_url, lambda d: d.astimezone(tz), self.config.root)
+            self._env = make_environment(
+                self.theme, self.config.base_url, lambda d: d.astimezone(tz), self.config.root, pictures=self.pictures
+            )
         if static_moved and self._model is not None:
             self._check_outputs(list(self._model.jobs.values()), [])
         if self._model is not None and not self._templates_changed:

@@ -23,6 +23,7 @@ from ..errors import BroadsheetError, BuildWarning
 from ..outputs import STAGED_TREE, OutputFile, PageJob
 from ..parallel import map_shared
 from ..publish.linkcheck import page_links
+from ..publish.pictures import Picture
 from ..publish.search import BODY_MARK
 from ..urls import UnsafePath, alias_url, output_path
 from ..write.commit import digest_bytes
@@ -322,8 +323,11 @@ class RenderWork:
         facts: bool = False,
         site: Site | None = None,
         staging: Path | None = None,
+        pictures: Mapping[str, Picture] | None = None,
     ) -> None:
         self.theme = theme
+        self.pictures = pictures or {}
+        """The responsive variants of the site's pictures (see publish/pictures.py)."""
         self.config = config
         self.jobs = jobs
         self.facts = facts or staging is not None
@@ -337,7 +341,7 @@ class RenderWork:
     def env(self) -> jinja2.Environment:
         """The site's Jinja environment, made on first use."""
         if self._env is None:
-            self._env = site_environment(self.theme, self.config)
+            self._env = site_environment(self.theme, self.config, pictures=self.pictures)
         return self._env
 
     def __getstate__(self) -> dict[str, Any]:
@@ -348,6 +352,7 @@ class RenderWork:
             "facts": self.facts,
             "site": self.site,
             "staging": self.staging,
+            "pictures": dict(self.pictures),
             "_env": None,
         }
 
@@ -382,15 +387,24 @@ class RenderOutcome:
     """URLs of pages put off because they look at related lists still being ranked."""
 
 
-def site_environment(theme: Theme, config: SiteConfig, compiled_dir: Path | None = None) -> jinja2.Environment:
+def site_environment(
+    theme: Theme, config: SiteConfig, compiled_dir: Path | None = None, pictures: Mapping[str, Picture] | None = None
+) -> jinja2.Environment:
     """The Jinja environment of one build of a site: its theme, base URL, time zone and static files.
 
     A build's files do not change while it renders (the live preview makes its own environment).
     ``compiled_dir``: where compiled templates are kept between builds (see BuildCache.templates_dir).
+    ``pictures``: the responsive variants of the site's pictures (see publish/pictures.py).
     """
     tz = config.tz
     return make_environment(
-        theme, config.base_url, lambda d: d.astimezone(tz), config.root, files_fixed=True, compiled_dir=compiled_dir
+        theme,
+        config.base_url,
+        lambda d: d.astimezone(tz),
+        config.root,
+        files_fixed=True,
+        compiled_dir=compiled_dir,
+        pictures=pictures,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from ..errors import BuildWarning, ConfigError, TemplateError
 from ..publish.images import file_size, resolve_image
+from ..publish.pictures import Picture, responsive_body
 from ..urls import absolute
 
 #: Themes shipped with Broadsheet (the repository's themes/ folder).
@@ -227,6 +228,7 @@ def make_environment(
     site_root: Path | None = None,
     files_fixed: bool = False,
     compiled_dir: Path | None = None,
+    pictures: Mapping[str, Picture] | None = None,
 ) -> jinja2.Environment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
@@ -235,7 +237,9 @@ def make_environment(
     the site's files will not change while the environment is in use (a build, unlike a live
     preview): each picture's size is then read once. ``compiled_dir``: a folder where compiled
     templates are kept between builds (keyed by each template's source; the folder's name must
-    change with the code that compiles them).
+    change with the code that compiles them). ``pictures``: the responsive variants planned for
+    the site's pictures (see publish/pictures.py), read by ``picture_of(url)`` and the
+    ``responsive_images`` filter; the mapping may be updated in place (the live preview does).
     """
     env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
@@ -301,7 +305,18 @@ def make_environment(
         return size
 
     env.globals["image_size"] = sized
+    planned: Mapping[str, Picture] = pictures if pictures is not None else {}
+
+    def picture_of(url: str | None) -> Picture | None:
+        return planned.get(url) if url else None
+
+    env.globals["picture_of"] = picture_of
+    env.filters["responsive_images"] = lambda html, sizes=BODY_SIZES: Markup(responsive_body(str(html), planned, sizes))
     return env
+
+
+#: The width a picture in an article's body takes: the story column (46rem) or the screen.
+BODY_SIZES = "(min-width: 48rem) 46rem, 100vw"
 
 
 def shown_path(path: str | None) -> str | None:
