@@ -10,6 +10,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -19,7 +20,7 @@ import yaml
 
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
-from .urls import slugify
+from .urls import is_dangerous_url, slugify
 
 CONFIG_NAME = "site.yml"
 DEFAULT_TITLE = "Broadsheet"
@@ -78,6 +79,16 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BreakingNews:
+    """The breaking-news banner shown on every page until ``expires``."""
+
+    text: str
+    expires: datetime
+    url: str | None = None
+    label: str = "Breaking"
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """The whole site.yml, validated. ``root`` is the site folder."""
 
@@ -102,6 +113,8 @@ class SiteConfig:
     words_per_minute: int = 230
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    breaking: BreakingNews | None = None
+    """The breaking-news banner, if any (shown only before it expires)."""
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -135,6 +148,7 @@ KNOWN_KEYS = (
     "feeds",
     "words_per_minute",
     "sanitize",
+    "breaking",
     "extra",
 )
 
@@ -331,6 +345,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
             import nh3  # noqa: F401 - only checking it is installed
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
+    breaking = _read_breaking(r, data.get("breaking"), ZoneInfo(timezone))
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -352,6 +367,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         feeds=feeds,
         words_per_minute=max(wpm, 1),
         sanitize=sanitize,
+        breaking=breaking,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems
@@ -448,3 +464,51 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
         )
         scale = 7.0
     return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)
+
+
+def _read_breaking(r: _Reader, data: Any, tz: ZoneInfo) -> BreakingNews | None:
+    """``breaking: {text, url, expires, label}``: the banner; ``expires`` is required, so none stays up forever."""
+    keys = ("breaking",)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        r.fail(keys, "'breaking' must be a mapping", 'write breaking: {text: "...", expires: 2026-11-29T18:00}')
+        return None
+    r.check_keys(data, ("text", "url", "expires", "label"), keys)
+    text = r.get(data, "text", str, "", keys).strip()
+    if not text:
+        r.fail(keys, "'breaking' needs a text", 'add text: "..." or remove the breaking: block')
+    url = r.get(data, "url", str, None, keys)
+    if url is not None and is_dangerous_url(url):
+        r.fail(
+            (*keys, "url"), f"'breaking.url' uses a scheme that runs script: {url!r}", "use a site path or https:// URL"
+        )
+        url = None
+    label = r.get(data, "label", str, "Breaking", keys)
+    raw = data.get("expires")
+    expires: datetime | None = None
+    if raw is None:
+        r.fail(keys, "'breaking' needs an expires time", "add expires: 2026-11-29T18:00 (the site's time zone)")
+    elif isinstance(raw, bool) or not isinstance(raw, (str, date)):
+        r.fail((*keys, "expires"), f"'breaking.expires' must be a date-time, not {raw!r}", "write 2026-11-29T18:00")
+    else:
+        try:
+            expires = _when(raw, tz)
+        except ValueError as exc:
+            r.fail(
+                (*keys, "expires"), f"'breaking.expires' is not a valid date: {raw!r} ({exc})", "write 2026-11-29T18:00"
+            )
+    if not text or expires is None:
+        return None
+    return BreakingNews(text=text, expires=expires, url=url, label=label)
+
+
+def _when(value: str | date, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is in the site's time zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    else:
+        parsed = datetime.fromisoformat(value.strip())
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed

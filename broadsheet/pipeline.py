@@ -218,7 +218,12 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
             docs.append(doc)
     if errors:
         raise BuildFailed(errors)
-    return config, scheduled_changes(docs, build_time(options))
+    now = build_time(options)
+    changes = scheduled_changes(docs, now)
+    if config.breaking is not None and config.breaking.expires > now:  # the banner comes down
+        changes.append(Change(config.breaking.expires, "expire", "site.yml", f"breaking news: {config.breaking.text}"))
+        changes.sort(key=lambda c: (c.when, c.source, c.kind))
+    return config, changes
 
 
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:

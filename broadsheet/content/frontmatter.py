@@ -19,6 +19,7 @@ import yaml
 from ..errors import BroadsheetError, BuildWarning, ContentError
 from ..urls import UnsafePath, is_dangerous_url, output_path
 from .discover import SourceFile
+from .notices import NOTICE_KEYS, Notices, read_notices
 
 
 class FrontMatterLoader(yaml.CSafeLoader):
@@ -50,6 +51,7 @@ ARTICLE_KEYS = (
     "expires",
     "related",
     "aliases",
+    *NOTICE_KEYS,
 )
 MAX_FRONT_MATTER = 256 * 1024
 
@@ -76,6 +78,8 @@ class FrontMatter:
     expires: datetime | None = None
     related: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    notices: Notices = field(default_factory=Notices)
+    """Corrections and live updates (see notices.py)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
 
@@ -360,6 +364,7 @@ def validate(
         expires=c.when("expires"),
         related=c.strings("related"),
         aliases=aliases,
+        notices=read_notices(data, tz, c.fail, parse_date) if not is_page else Notices(),
         extra=extra,
     )
     return (None if c.errors else meta), c.errors, c.warnings

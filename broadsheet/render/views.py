@@ -13,8 +13,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..config import BreakingNews
 from ..content.body import Body
-from ..content.model import Article, Author, Category, Page, Site, Tag
+from ..content.model import Article, Author, Category, LiveUpdate, Page, Site, Tag
+from ..content.notices import Correction
 from ..urls import absolute, paginated
 
 
@@ -53,6 +55,12 @@ class ArticleView:
     featured: bool
     draft: bool
     extra: Mapping[str, Any]
+    corrections: tuple[Correction, ...] = ()
+    """Dated corrections (``date``, ``text``), oldest first."""
+    live: tuple[LiveUpdate, ...] = ()
+    """Live updates (``time``, ``title``, ``html``, ``anchor``), newest first."""
+    live_ended: datetime | None = None
+    """When the live coverage ended; None while it goes on (or for a story that is not live)."""
     digest: str = ""
     """Hash of the source file (used for page fingerprints, not meant for display)."""
     related: list[ArticleView] = field(default_factory=list)
@@ -63,6 +71,18 @@ class ArticleView:
     def html(self) -> Markup:
         """The rendered body, safe to show as it is."""
         return Markup(self.body.html)
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the story is being updated live: it has live updates and its coverage has not ended."""
+        return bool(self.live) and self.live_ended is None
+
+    @property
+    def last_change(self) -> datetime:
+        """The latest of its date, ``updated``, its newest live update and its newest correction."""
+        moments = [self.date, *([self.updated] if self.updated else []), *(u.time for u in self.live[:1])]
+        moments += [c.date for c in self.corrections[-1:]]
+        return max(moments)
 
     @property
     def author(self) -> Author:
@@ -95,6 +115,9 @@ def article_view(a: Article, base_url: str) -> ArticleView:
         featured=a.featured,
         draft=a.draft,
         extra=a.extra,
+        corrections=a.corrections,
+        live=a.live,
+        live_ended=a.live_ended,
         digest=a.digest,
     )
 
@@ -188,6 +211,8 @@ class SiteView:
     pages: tuple[PageView, ...]
     default_author: str
     extra: Mapping[str, Any]
+    breaking: BreakingNews | None = None
+    """The breaking-news banner (``text``, ``url``, ``label``, ``expires``) while it has not expired."""
 
 
 def site_view(site: Site) -> SiteView:
@@ -209,4 +234,5 @@ def site_view(site: Site) -> SiteView:
         pages=tuple(page_view(p) for p in site.pages),
         default_author=c.default_author,
         extra=c.extra,
+        breaking=c.breaking if c.breaking is not None and site.now < c.breaking.expires else None,
     )

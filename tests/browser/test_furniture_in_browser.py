@@ -1,0 +1,87 @@
+"""The newsroom's page furniture in Chromium: the breaking-news banner, live updates and
+corrections, at phone to wide desktop widths, light and dark, with axe-core finding nothing serious."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ExampleSite
+
+pytestmark = pytest.mark.browser
+
+BLOCKING = ("serious", "critical")
+WIDTHS = (375, 768, 1440)
+
+
+def furniture_pages(site: ExampleSite) -> dict[str, tuple[str, str]]:
+    """Name → (site path, CSS selector of the block) for each block the example newsroom shows."""
+    s = site.result.loaded.site
+    live = next(a for a in s.articles if a.live)
+    corrected = next(a for a in s.articles if a.corrections)
+    return {
+        "breaking": ("/", ".breaking"),
+        "live": (live.url, ".live-updates"),
+        "corrections": (corrected.url, ".corrections"),
+    }
+
+
+@pytest.fixture
+def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
+    contexts: list[Any] = []
+
+    def open_(path: str, width: int, scheme: str) -> Any:
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(example_site.url(path), wait_until="load")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ["breaking", "live", "corrections"])
+def test_block_is_shown_fits_and_passes_axe(
+    open_page: Any,
+    example_site: ExampleSite,
+    axe_source: str,
+    artifacts: Path,
+    name: str,
+    width: int,
+    scheme: str,
+) -> None:
+    path, selector = furniture_pages(example_site)[name]
+    page = open_page(path, width, scheme)
+    block = page.locator(selector).first
+    assert block.is_visible(), f"{selector} not visible on {path}"
+    box = block.bounding_box()
+    client = page.evaluate("document.documentElement.clientWidth")
+    assert box["x"] >= 0 and box["x"] + box["width"] <= client + 1, f"{selector} overflows at {width}px: {box}"
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    block.screenshot(path=str(artifacts / f"furniture-{name}-{width}-{scheme}.png"))
+    page.add_script_tag(content=axe_source)
+    # The block itself (the rest of each page is checked by test_frontier_in_browser.py).
+    results = page.evaluate("(sel) => axe.run(document.querySelector(sel), {resultTypes: ['violations']})", selector)
+    blocking = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:5]]}
+        for v in results["violations"]
+        if v["impact"] in BLOCKING
+    ]
+    assert not blocking, f"axe-core on {name} at {width}px ({scheme}): {json.dumps(blocking, indent=1)}"
+
+
+def test_a_live_entry_can_be_linked_to(open_page: Any, example_site: ExampleSite) -> None:
+    path, _ = furniture_pages(example_site)["live"]
+    page = open_page(path, 375, "light")
+    anchor = page.locator(".live-entry").nth(1).get_attribute("id")
+    page.goto(example_site.url(f"{path}#{anchor}"), wait_until="load")
+    top = page.evaluate(f"document.getElementById('{anchor}').getBoundingClientRect().top")
+    assert 0 <= top < 100
