@@ -14,10 +14,12 @@ from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .content.analytics import read_views
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .urls import is_dangerous_url, slugify
@@ -79,6 +81,20 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalyticsConfig:
+    """Page views from an analytics export in the site (see content/analytics.py)."""
+
+    path: str = "analytics"
+    """A CSV or JSON export, or a folder of them, in the site folder."""
+    most_read: int = 5
+    """How many stories the "Most read" block lists (0: no block)."""
+    show_views: bool = True
+    """Show each story's view count in its byline."""
+    views: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Site path → views, read from the export (empty without one)."""
+
+
+@dataclass(frozen=True, slots=True)
 class BreakingNews:
     """The breaking-news banner shown on every page until ``expires``."""
 
@@ -115,6 +131,7 @@ class SiteConfig:
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
     breaking: BreakingNews | None = None
     """The breaking-news banner, if any (shown only before it expires)."""
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -149,6 +166,7 @@ KNOWN_KEYS = (
     "words_per_minute",
     "sanitize",
     "breaking",
+    "analytics",
     "extra",
 )
 
@@ -346,6 +364,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
     breaking = _read_breaking(r, data.get("breaking"), ZoneInfo(timezone))
+    analytics = _read_analytics(r, g(data, "analytics", dict, {}), root, urlsplit(url).path or "/")
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -368,6 +387,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         words_per_minute=max(wpm, 1),
         sanitize=sanitize,
         breaking=breaking,
+        analytics=analytics,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems
@@ -512,3 +532,23 @@ def _when(value: str | date, tz: ZoneInfo) -> datetime:
     else:
         parsed = datetime.fromisoformat(value.strip())
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _read_analytics(r: _Reader, data: Mapping[str, Any], root: Path, base_path: str) -> AnalyticsConfig:
+    """``analytics: {path, most_read, show_views}``, and the views of the export found at ``path``."""
+    keys = ("analytics",)
+    r.check_keys(data, ("path", "most_read", "show_views"), keys)
+    path = r.get(data, "path", str, "analytics", keys)
+    most_read = r.get(data, "most_read", int, 5, keys)
+    if most_read < 0:
+        r.fail(
+            (*keys, "most_read"), f"analytics.most_read must be 0 or more, not {most_read}", "use 0 to hide the block"
+        )
+        most_read = 5
+    show_views = r.get(data, "show_views", bool, True, keys)
+    if Path(path).is_absolute() or ".." in Path(path).parts:
+        r.fail((*keys, "path"), f"analytics.path must lie inside the site: {path!r}", "write a path like analytics/")
+        return AnalyticsConfig(path, most_read, show_views)
+    views, problems = read_views(root, path, base_path)
+    r.problems += [ConfigError(e.message, e.path, e.line, e.hint) for e in problems]
+    return AnalyticsConfig(path, most_read, show_views, MappingProxyType(views))

@@ -543,6 +543,8 @@ def pages_site_key(loaded: LoadedSite) -> str:
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
     # The variants pages name (a picture that could not be made is shown without them).
     config_text += repr(sorted((url, p.key) for url, p in loaded.pictures.items()))
+    # The analytics export's counts (bylines, "Most read"): a new export renders the pages again.
+    config_text += repr(sorted(loaded.config.analytics.views.items()))
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 

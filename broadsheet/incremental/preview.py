@@ -81,7 +81,7 @@ from ..render.pages import (
     static_files,
 )
 from ..render.theme import Theme, load_theme, make_environment
-from ..render.views import ArticleView, SiteView, article_view
+from ..render.views import ArticleView, SiteView, article_view, view_counts
 from .cache import BuildCache
 
 RelatedMode = Literal["auto", "exact", "local"]
@@ -671,7 +671,7 @@ class IncrementalSite:
         base_url = self.config.base_url
         views = model.views
         for url, a in replaced.items():
-            fresh_view = article_view(a, base_url)
+            fresh_view = article_view(a, base_url, view_counts(self.config))
             for f in dataclasses.fields(ArticleView):
                 if f.name not in LINK_FIELDS:
                     setattr(views[url], f.name, getattr(fresh_view, f.name))

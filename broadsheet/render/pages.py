@@ -37,9 +37,11 @@ from .views import (
     SiteView,
     article_view,
     chunk,
+    most_read,
     page_count,
     page_view,
     site_view,
+    view_counts,
 )
 
 LEAD_STORIES = 4
@@ -77,7 +79,8 @@ def link_views(site: Site, pending: bool = False) -> dict[str, ArticleView]:
     until :func:`link_related` fills it.
     """
     base_url = site.config.base_url
-    views = {a.url: article_view(a, base_url) for a in site.articles}
+    counts = view_counts(site.config)
+    views = {a.url: article_view(a, base_url, counts) for a in site.articles}
     ordered = [views[a.url] for a in site.articles]
     for i, view in enumerate(ordered):
         # Newest first: the "previous" article is the older one.
@@ -154,7 +157,9 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     sections = [(c, items) for c, items in sections if items]
     total = page_count(len(ordered), per_page)
     ctx = common("/", None, site.config.title, site.config.tagline)
+    popular = most_read(ordered, site.config)
     ctx.update(
+        most_read=popular,
         lead=lead,
         latest=latest,
         sections=sections,
@@ -162,7 +167,7 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
         most_recent=ordered[:5],
         paginator=Paginator(1, total, "/"),
     )
-    home_shows = {v.url for v in lead + latest + ordered[:per_page] + ordered[:5]} | {
+    home_shows = {v.url for v in lead + latest + ordered[:per_page] + ordered[:5] + popular} | {
         v.url for _, i in sections for v in i
     }
     jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))

@@ -280,6 +280,7 @@ def make_environment(
     env.filters["date"] = date_filter
     env.filters["isodate"] = isodate_filter
     env.filters["absolute"] = lambda url: absolute(base_url, url)
+    env.filters["number"] = lambda n: f"{n:,}"
     static_dirs = theme.static_dirs
     found: dict[str | None, Path] = {}
     sizes: dict[str | None, tuple[int, int] | None] = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..config import BreakingNews
+from ..config import BreakingNews, SiteConfig
 from ..content.body import Body
 from ..content.model import Article, Author, Category, LiveUpdate, Page, Site, Tag
 from ..content.notices import Correction
@@ -61,6 +61,8 @@ class ArticleView:
     """Live updates (``time``, ``title``, ``html``, ``anchor``), newest first."""
     live_ended: datetime | None = None
     """When the live coverage ended; None while it goes on (or for a story that is not live)."""
+    views: int | None = None
+    """Page views from the site's analytics export; None without one (or with ``show_views: false``)."""
     digest: str = ""
     """Hash of the source file (used for page fingerprints, not meant for display)."""
     related: list[ArticleView] = field(default_factory=list)
@@ -90,8 +92,23 @@ class ArticleView:
         return self.authors[0]
 
 
-def article_view(a: Article, base_url: str) -> ArticleView:
-    """Build the template view of an article."""
+def view_counts(config: SiteConfig) -> Mapping[str, int] | None:
+    """The view counts to show in bylines: the analytics export's, unless ``show_views`` is off."""
+    a = config.analytics
+    return a.views if a.show_views and a.views else None
+
+
+def most_read(articles: Sequence[ArticleView], config: SiteConfig) -> list[ArticleView]:
+    """The ``analytics.most_read`` stories with the most views (ties: the newer first); empty without data."""
+    views = config.analytics.views
+    if not views or config.analytics.most_read <= 0:
+        return []
+    counted = [v for v in articles if views.get(v.url, 0) > 0]  # articles come newest first: a stable sort keeps that
+    return sorted(counted, key=lambda v: -views[v.url])[: config.analytics.most_read]
+
+
+def article_view(a: Article, base_url: str, views: Mapping[str, int] | None = None) -> ArticleView:
+    """Build the template view of an article (``views``: the counts to show, see :func:`view_counts`)."""
     return ArticleView(
         title=a.title,
         slug=a.slug,
@@ -118,6 +135,7 @@ def article_view(a: Article, base_url: str) -> ArticleView:
         corrections=a.corrections,
         live=a.live,
         live_ended=a.live_ended,
+        views=views.get(a.url) if views else None,
         digest=a.digest,
     )
 

@@ -27,6 +27,8 @@ def furniture_pages(site: ExampleSite) -> dict[str, tuple[str, str]]:
         "breaking": ("/", ".breaking"),
         "live": (live.url, ".live-updates"),
         "corrections": (corrected.url, ".corrections"),
+        "most-read": ("/", ".most-read"),
+        "view-count": (corrected.url, ".byline"),
     }
 
 
@@ -48,7 +50,7 @@ def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["breaking", "live", "corrections"])
+@pytest.mark.parametrize("name", ["breaking", "live", "corrections", "most-read", "view-count"])
 def test_block_is_shown_fits_and_passes_axe(
     open_page: Any,
     example_site: ExampleSite,
