@@ -95,6 +95,47 @@ class AnalyticsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FormField:
+    """One field of the newsletter form."""
+
+    name: str
+    type: str = "email"
+    label: str = ""
+    value: str = ""
+    required: bool = False
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterConfig:
+    """The newsletter signup block: where its form posts and what it asks."""
+
+    action: str
+    method: str = "post"
+    title: str = "Newsletter"
+    text: str = ""
+    button: str = "Sign up"
+    fields: tuple[FormField, ...] = (FormField("email", "email", "Email address", required=True),)
+
+
+#: Comment providers that can be self-hosted or respect readers' privacy, and the settings each needs.
+COMMENT_PROVIDERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"giscus": ("repo", "repo_id", "category", "category_id"), "remark42": ("host", "site_id"), "isso": ("host",)}
+)
+COMMENT_OPTIONAL: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"giscus": ("mapping", "lang"), "remark42": ("locale",), "isso": ()}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsConfig:
+    """The comments embed: its provider and that provider's settings (``options``)."""
+
+    provider: str
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
 class BreakingNews:
     """The breaking-news banner shown on every page until ``expires``."""
 
@@ -132,6 +173,10 @@ class SiteConfig:
     breaking: BreakingNews | None = None
     """The breaking-news banner, if any (shown only before it expires)."""
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    newsletter: NewsletterConfig | None = None
+    """The newsletter signup block; none unless configured."""
+    comments: CommentsConfig | None = None
+    """The comments embed; off (no third-party request at all) unless configured."""
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -167,6 +212,8 @@ KNOWN_KEYS = (
     "sanitize",
     "breaking",
     "analytics",
+    "newsletter",
+    "comments",
     "extra",
 )
 
@@ -364,6 +411,8 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
     breaking = _read_breaking(r, data.get("breaking"), ZoneInfo(timezone))
+    newsletter = _read_newsletter(r, data.get("newsletter"))
+    comments = _read_comments(r, data.get("comments"))
     analytics = _read_analytics(r, g(data, "analytics", dict, {}), root, urlsplit(url).path or "/")
     config = SiteConfig(
         root=root,
@@ -388,6 +437,8 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         sanitize=sanitize,
         breaking=breaking,
         analytics=analytics,
+        newsletter=newsletter,
+        comments=comments,
         extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
     )
     return config, r.problems
@@ -552,3 +603,106 @@ def _read_analytics(r: _Reader, data: Mapping[str, Any], root: Path, base_path: 
     views, problems = read_views(root, path, base_path)
     r.problems += [ConfigError(e.message, e.path, e.line, e.hint) for e in problems]
     return AnalyticsConfig(path, most_read, show_views, MappingProxyType(views))
+
+
+FIELD_TYPES = ("email", "text", "hidden", "checkbox")
+
+
+def _web_url(r: _Reader, keys: tuple[Any, ...], url: str, what: str) -> bool:
+    """Whether ``url`` is an http(s) URL or a site path; report it otherwise."""
+    if is_dangerous_url(url) or not (re.match(r"^https?://[^/\s]+", url) or url.startswith("/")):
+        r.fail(keys, f"{what} must be an https:// URL or a site path, not {url!r}", "write https://...")
+        return False
+    return True
+
+
+def _read_newsletter(r: _Reader, data: Any) -> NewsletterConfig | None:
+    """``newsletter: {action, method, title, text, button, fields}``: the signup form."""
+    keys: tuple[Any, ...] = ("newsletter",)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        r.fail(keys, "'newsletter' must be a mapping", "write newsletter: {action: https://..., fields: [...]}")
+        return None
+    r.check_keys(data, ("action", "method", "title", "text", "button", "fields"), keys)
+    action = r.get(data, "action", str, "", keys)
+    if not action:
+        r.fail(keys, "'newsletter' needs an action: the URL its form posts to", "copy it from your newsletter service")
+        return None
+    if not _web_url(r, (*keys, "action"), action, "'newsletter.action'"):
+        return None
+    method = r.get(data, "method", str, "post", keys).lower()
+    if method not in ("post", "get"):
+        r.fail((*keys, "method"), f"'newsletter.method' must be post or get, not {method!r}")
+        method = "post"
+    fields: list[FormField] = []
+    raw_fields = data.get("fields")
+    if raw_fields is not None and not isinstance(raw_fields, list):
+        r.fail((*keys, "fields"), "'newsletter.fields' must be a list", "write - {name: email, type: email}")
+        raw_fields = []
+    for i, item in enumerate(raw_fields or []):
+        at = (*keys, "fields", i)
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            r.fail(at, "each newsletter field needs a name", "write - {name: email, type: email, label: Email}")
+            continue
+        r.check_keys(item, ("name", "type", "label", "value", "required", "placeholder"), at)
+        kind = r.get(item, "type", str, "text", at)
+        if kind not in FIELD_TYPES:
+            r.fail((*at, "type"), f"newsletter field type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
+            continue
+        label = r.get(item, "label", str, "", at)
+        if kind != "hidden" and not label:
+            r.fail(at, f"newsletter field '{item['name']}' needs a label", "readers (and screen readers) see it")
+            continue
+        value = item.get("value", "")
+        fields.append(
+            FormField(
+                name=item["name"].strip(),
+                type=kind,
+                label=label,
+                value=str(value) if value is not None and not isinstance(value, (dict, list)) else "",
+                required=r.get(item, "required", bool, False, at),
+                placeholder=r.get(item, "placeholder", str, "", at),
+            )
+        )
+    default = NewsletterConfig(action)
+    return NewsletterConfig(
+        action=action,
+        method=method,
+        title=r.get(data, "title", str, default.title, keys),
+        text=r.get(data, "text", str, "", keys),
+        button=r.get(data, "button", str, default.button, keys),
+        fields=tuple(fields) if raw_fields else default.fields,
+    )
+
+
+def _read_comments(r: _Reader, data: Any) -> CommentsConfig | None:
+    """``comments: {provider: giscus|remark42|isso, ...its settings}``; off when absent."""
+    keys: tuple[Any, ...] = ("comments",)
+    if data is None or data is False:
+        return None
+    if not isinstance(data, dict):
+        r.fail(keys, "'comments' must be a mapping", "write comments: {provider: isso, host: https://comments.example}")
+        return None
+    provider = r.get(data, "provider", str, "", keys)
+    if provider not in COMMENT_PROVIDERS:
+        r.fail(
+            (*keys, "provider") if "provider" in data else keys,
+            f"comments.provider must be one of {', '.join(COMMENT_PROVIDERS)}, not {provider!r}",
+            "these can be self-hosted or keep readers' data private",
+        )
+        return None
+    needed, optional = COMMENT_PROVIDERS[provider], COMMENT_OPTIONAL[provider]
+    r.check_keys(data, ("provider", *needed, *optional), keys)
+    options: dict[str, str] = {}
+    for name in (*needed, *optional):
+        value = r.get(data, name, str, "", keys)
+        if value:
+            options[name] = value.strip()
+        elif name in needed:
+            r.fail(keys, f"comments with {provider} need '{name}'", f"add {name}: ... (see the {provider} docs)")
+    if "host" in options and not _web_url(r, (*keys, "host"), options["host"], "'comments.host'"):
+        return None
+    if any(name not in options for name in needed):
+        return None
+    return CommentsConfig(provider, MappingProxyType(options))

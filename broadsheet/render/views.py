@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..config import BreakingNews, SiteConfig
+from ..config import BreakingNews, CommentsConfig, NewsletterConfig, SiteConfig
 from ..content.body import Body
 from ..content.model import Article, Author, Category, LiveUpdate, Page, Site, Tag
 from ..content.notices import Correction
@@ -231,6 +231,10 @@ class SiteView:
     extra: Mapping[str, Any]
     breaking: BreakingNews | None = None
     """The breaking-news banner (``text``, ``url``, ``label``, ``expires``) while it has not expired."""
+    newsletter: NewsletterConfig | None = None
+    """The newsletter signup form (``action``, ``method``, ``title``, ``text``, ``button``, ``fields``)."""
+    comments: CommentsConfig | None = None
+    """The comments embed (``provider``, ``options``); none unless site.yml turns it on."""
 
 
 def site_view(site: Site) -> SiteView:
@@ -253,4 +257,6 @@ def site_view(site: Site) -> SiteView:
         default_author=c.default_author,
         extra=c.extra,
         breaking=c.breaking if c.breaking is not None and site.now < c.breaking.expires else None,
+        newsletter=c.newsletter,
+        comments=c.comments,
     )

@@ -29,6 +29,8 @@ def furniture_pages(site: ExampleSite) -> dict[str, tuple[str, str]]:
         "corrections": (corrected.url, ".corrections"),
         "most-read": ("/", ".most-read"),
         "view-count": (corrected.url, ".byline"),
+        "newsletter": ("/", ".newsletter"),
+        "comments": (live.url, ".comments"),
     }
 
 
@@ -50,7 +52,9 @@ def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["breaking", "live", "corrections", "most-read", "view-count"])
+@pytest.mark.parametrize(
+    "name", ["breaking", "live", "corrections", "most-read", "view-count", "newsletter", "comments"]
+)
 def test_block_is_shown_fits_and_passes_axe(
     open_page: Any,
     example_site: ExampleSite,
@@ -87,3 +91,41 @@ def test_a_live_entry_can_be_linked_to(open_page: Any, example_site: ExampleSite
     page.goto(example_site.url(f"{path}#{anchor}"), wait_until="load")
     top = page.evaluate(f"document.getElementById('{anchor}').getBoundingClientRect().top")
     assert 0 <= top < 100
+
+
+def test_comments_reach_their_provider_only_when_asked(browser: Any, example_site: ExampleSite) -> None:
+    comments = example_site.result.loaded.config.comments
+    assert comments is not None
+    host = comments.options["host"].rstrip("/")
+    path, _ = furniture_pages(example_site)["live"]
+    context = browser.new_context(viewport={"width": 375, "height": 900})
+    asked: list[str] = []
+
+    def answer(route: Any) -> None:  # stands in for the comment server (no network here)
+        asked.append(route.request.url)
+        route.fulfill(status=200, content_type="text/javascript", body="window.commentsLoaded = true;")
+
+    context.route(f"{host}/**", answer)
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(example_site.base) else None)
+    page.goto(example_site.url(path), wait_until="networkidle")
+    assert asked == [] and outside == [], outside
+    button = page.locator(".comments-load")
+    assert button.is_visible()
+    button.click()
+    page.wait_for_function("window.commentsLoaded === true")
+    assert asked == [f"{host}/js/embed.min.js"]
+    assert page.locator("#isso-thread").count() == 1
+    assert not button.is_visible()
+    context.close()
+
+
+def test_newsletter_form_is_usable_by_keyboard(open_page: Any) -> None:
+    page = open_page("/", 375, "light")
+    email = page.get_by_label("Email address")
+    email.focus()
+    email.type("reader@example.org")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Sign up"
+    assert page.evaluate("document.querySelector('.newsletter-form').checkValidity()")
