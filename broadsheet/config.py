@@ -22,6 +22,7 @@ import yaml
 from .content.analytics import read_views
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
+from .render.i18n import parse_locale
 from .urls import is_dangerous_url, slugify
 
 CONFIG_NAME = "site.yml"
@@ -142,7 +143,8 @@ class BreakingNews:
     text: str
     expires: datetime
     url: str | None = None
-    label: str = "Breaking"
+    label: str = ""
+    """Default: the theme's word for "Breaking" in the site's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +413,12 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
     breaking = _read_breaking(r, data.get("breaking"), ZoneInfo(timezone))
+    language = g(data, "language", str, "en")
+    try:
+        parse_locale(language)
+    except ValueError:
+        r.fail(("language",), f"unknown language '{language}'", "use a language code such as en, fr or pt-BR")
+        language = "en"
     newsletter = _read_newsletter(r, data.get("newsletter"))
     comments = _read_comments(r, data.get("comments"))
     analytics = _read_analytics(r, g(data, "analytics", dict, {}), root, urlsplit(url).path or "/")
@@ -419,7 +427,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         title=g(data, "title", str, DEFAULT_TITLE),
         tagline=g(data, "tagline", str, ""),
         base_url=url,
-        language=g(data, "language", str, "en"),
+        language=language,
         timezone=timezone,
         theme=g(data, "theme", str, "frontier"),
         logo=g(data, "logo", str, None),
@@ -555,7 +563,7 @@ def _read_breaking(r: _Reader, data: Any, tz: ZoneInfo) -> BreakingNews | None:
             (*keys, "url"), f"'breaking.url' uses a scheme that runs script: {url!r}", "use a site path or https:// URL"
         )
         url = None
-    label = r.get(data, "label", str, "Breaking", keys)
+    label = r.get(data, "label", str, "", keys)
     raw = data.get("expires")
     expires: datetime | None = None
     if raw is None:

@@ -43,6 +43,7 @@ from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictu
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
+from .render.i18n import I18N_DIR
 from .render.pages import (
     HashedFacts,
     RenderOutcome,
@@ -545,6 +546,10 @@ def pages_site_key(loaded: LoadedSite) -> str:
     config_text += repr(sorted((url, p.key) for url, p in loaded.pictures.items()))
     # The analytics export's counts (bylines, "Most read"): a new export renders the pages again.
     config_text += repr(sorted(loaded.config.analytics.views.items()))
+    # The string tables (the theme's words in the site's language): the site's and the themes'.
+    for folder in (loaded.config.root, *loaded.theme.chain):
+        for table in sorted((folder / I18N_DIR).glob("*.yml")):
+            config_text += f"\n{table}\n" + table.read_text(encoding="utf-8", errors="replace")
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 

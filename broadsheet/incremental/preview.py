@@ -523,7 +523,12 @@ class IncrementalSite:
         if self._templates_changed or self._env is None:
             tz = self.config.tz
             self._env = make_environment(
-                self.theme, self.config.base_url, lambda d: d.astimezone(tz), self.config.root, pictures=self.pictures
+                self.theme,
+                self.config.base_url,
+                lambda d: d.astimezone(tz),
+                self.config.root,
+                pictures=self.pictures,
+                language=self.config.language,
             )
         if static_moved and self._model is not None:
             self._check_outputs(list(self._model.jobs.values()), [])

@@ -410,6 +410,7 @@ def site_environment(
         files_fixed=True,
         compiled_dir=compiled_dir,
         pictures=pictures,
+        language=config.language,
     )
 
 

@@ -22,6 +22,7 @@ from ..errors import BuildWarning, ConfigError, TemplateError
 from ..publish.images import file_size, resolve_image
 from ..publish.pictures import Picture, responsive_body
 from ..urls import absolute
+from .i18n import translator
 
 #: Themes shipped with Broadsheet (the repository's themes/ folder).
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
@@ -229,6 +230,7 @@ def make_environment(
     files_fixed: bool = False,
     compiled_dir: Path | None = None,
     pictures: Mapping[str, Picture] | None = None,
+    language: str = "en",
 ) -> jinja2.Environment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
@@ -240,7 +242,10 @@ def make_environment(
     change with the code that compiles them). ``pictures``: the responsive variants planned for
     the site's pictures (see publish/pictures.py), read by ``picture_of(url)`` and the
     ``responsive_images`` filter; the mapping may be updated in place (the live preview does).
+    ``language``: the site's language, for ``t(key)`` (the theme's and the site's string tables,
+    see i18n.py) and for the month and day names the ``date`` filter writes.
     """
+    words = translator([*([site_root] if site_root else []), *theme.chain], language)
     env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
         # Asked again for every include, import and macro call: answered once per template name.
@@ -261,7 +266,7 @@ def make_environment(
     # apart the two readings of an hour that a clock change repeats.
     @lru_cache(maxsize=DATE_MEMO)
     def date(value: datetime, fold: int, fmt: str) -> str:
-        return format_date(tz_convert(value), fmt)
+        return words.date(tz_convert(value), fmt)
 
     @lru_cache(maxsize=DATE_MEMO)
     def isodate(value: datetime, fold: int) -> str:
@@ -270,7 +275,7 @@ def make_environment(
     def date_filter(value: Any, fmt: str = "%d %B %Y") -> str:
         if type(value) is datetime:  # anything else goes the slow way, failing as it always did
             return date(value, value.fold, fmt)
-        return format_date(tz_convert(value) if value else value, fmt)
+        return words.date(tz_convert(value), fmt) if value else ""
 
     def isodate_filter(value: Any) -> str:
         if type(value) is datetime:
@@ -280,7 +285,8 @@ def make_environment(
     env.filters["date"] = date_filter
     env.filters["isodate"] = isodate_filter
     env.filters["absolute"] = lambda url: absolute(base_url, url)
-    env.filters["number"] = lambda n: f"{n:,}"
+    env.filters["number"] = words.number
+    env.globals["t"] = words
     static_dirs = theme.static_dirs
     found: dict[str | None, Path] = {}
     sizes: dict[str | None, tuple[int, int] | None] = {}

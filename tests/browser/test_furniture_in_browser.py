@@ -129,3 +129,58 @@ def test_newsletter_form_is_usable_by_keyboard(open_page: Any) -> None:
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Sign up"
     assert page.evaluate("document.querySelector('.newsletter-form').checkValidity()")
+
+
+@pytest.fixture(scope="module")
+def french_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The example newsroom with ``language: fr``, built and served."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    from broadsheet.pipeline import BuildOptions, build
+
+    from .conftest import NOW, SITE, _QuietHandler
+
+    root = tmp_path_factory.mktemp("french")
+    for name in ("content", "static", "analytics"):
+        if (SITE / name).is_dir():
+            shutil.copytree(SITE / name, root / name)
+    text = (SITE / "site.yml").read_text(encoding="utf-8")
+    (root / "site.yml").write_text(text.replace("language: en", "language: fr"), encoding="utf-8")
+    build(BuildOptions(source=root, output=root / "output", now=NOW, cache=False, search=False))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root / "output"))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(375, "light"), (1440, "dark")])
+def test_french_pages_read_in_french_and_pass_axe(
+    browser: Any, french_site: str, example_site: ExampleSite, axe_source: str, width: int, scheme: str
+) -> None:
+    path, _ = furniture_pages(example_site)["live"]
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    for url, words in (("/", ["Accueil", "Les plus lus", "Alerte"]), (path, ["Dernières mises à jour", "novembre"])):
+        page.goto(french_site + url, wait_until="load")
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        text = page.inner_text("body").lower()  # headings are shown in capitals
+        for word in words:
+            assert word.lower() in text, (url, word)
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.add_script_tag(content=axe_source)
+        results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        blocking = [
+            (v["id"], [n["target"] for n in v["nodes"][:3]]) for v in results["violations"] if v["impact"] in BLOCKING
+        ]
+        blocking = [b for b in blocking if b[0] != "link-in-text-block"]  # footnote links: see test_frontier_in_browser
+        assert not blocking, (url, width, scheme, blocking)
+    context.close()
