@@ -124,8 +124,10 @@ COMMENT_PROVIDERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"giscus": ("repo", "repo_id", "category", "category_id"), "remark42": ("host", "site_id"), "isso": ("host",)}
 )
 COMMENT_OPTIONAL: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"giscus": ("mapping", "lang"), "remark42": ("locale",), "isso": ()}
+    {"giscus": ("host", "mapping", "lang"), "remark42": ("locale",), "isso": ()}
 )
+#: Where each provider's script is served when site.yml names no host (only Giscus has a public one).
+COMMENT_HOSTS: Mapping[str, str] = MappingProxyType({"giscus": "https://giscus.app"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -709,6 +711,8 @@ def _read_comments(r: _Reader, data: Any) -> CommentsConfig | None:
             options[name] = value.strip()
         elif name in needed:
             r.fail(keys, f"comments with {provider} need '{name}'", f"add {name}: ... (see the {provider} docs)")
+    if "host" not in options and provider in COMMENT_HOSTS:
+        options["host"] = COMMENT_HOSTS[provider]
     if "host" in options and not _web_url(r, (*keys, "host"), options["host"], "'comments.host'"):
         return None
     if any(name not in options for name in needed):

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from babel import Locale, UnknownLocaleError
-from babel.dates import get_day_names, get_month_names
-from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 from ..errors import ConfigError, TemplateError
+
+if TYPE_CHECKING:
+    from babel import Locale
 
 FALLBACK = "en"
 I18N_DIR = "i18n"
@@ -31,6 +31,9 @@ Table = dict[str, Any]
 
 def parse_locale(language: str) -> Locale:
     """The Babel locale of a site.yml ``language`` (``en``, ``fr``, ``pt-BR``); ValueError when unknown."""
+    # Babel is imported when first needed, not with the command line (a tenth of a second).
+    from babel import Locale, UnknownLocaleError
+
     try:
         return Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError) as exc:
@@ -80,6 +83,8 @@ class Translator:
 
     def __init__(self, tables: Sequence[Table], language: str) -> None:
         self.tables = list(tables)
+        from babel.dates import get_day_names, get_month_names
+
         self.locale = parse_locale(language) if language else parse_locale(FALLBACK)
         self._months = dict(get_month_names("wide", locale=self.locale))
         self._months_short = dict(get_month_names("abbreviated", locale=self.locale))
@@ -111,6 +116,8 @@ class Translator:
 
     def number(self, value: int | float) -> str:
         """A number as the language writes it (``11,530``, ``11 530``)."""
+        from babel.numbers import format_decimal
+
         return format_decimal(value, locale=self.locale)
 
     def date(self, value: datetime, fmt: str) -> str:

@@ -19,7 +19,7 @@
 
   var loaders = {
     giscus: function () {
-      script("https://giscus.app/client.js", {
+      script(base(d.host) + "/client.js", {
         "data-repo": d.repo, "data-repo-id": d.repoId, "data-category": d.category,
         "data-category-id": d.categoryId, "data-mapping": d.mapping || "pathname",
         "data-reactions-enabled": "1", "data-input-position": "top",
