@@ -1,6 +1,6 @@
 """The build, stage by stage. Only this module knows the order of the stages.
 
-config → discover → frontmatter → markdown → library → related → theme → render
+config → discover → frontmatter → markdown → library → related → theme → pictures → render
        → feeds, sitemaps, robots.txt → search index → link check → write
 """
 

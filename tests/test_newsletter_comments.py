@@ -70,7 +70,13 @@ def test_no_newsletter_and_no_comments_by_default(make_site: Callable[..., Path]
     [
         (
             "comments: {provider: giscus, repo: news/site, repo_id: R_1, category: Comments, category_id: DIC_2}\n",
-            ['data-provider="giscus"', 'data-repo="news/site"', 'data-repo-id="R_1"', 'data-category-id="DIC_2"'],
+            [
+                'data-provider="giscus"',
+                'data-repo="news/site"',
+                'data-repo-id="R_1"',
+                'data-category-id="DIC_2"',
+                'data-host="https://giscus.app"',  # the public instance unless site.yml names a self-hosted one
+            ],
         ),
         (
             "comments: {provider: remark42, host: 'https://remark.example.org', site_id: news}\n",
