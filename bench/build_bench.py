@@ -351,7 +351,11 @@ def broadsheet_cmd(site: Path, jobs: int | None, search: bool = False) -> list[s
 def clean_broadsheet(site: Path) -> None:
     """A cold start: no cache, no output."""
     shutil.rmtree(site / ".broadsheet-cache", ignore_errors=True)
+    # The output is a link to a generation under .output-builds/ (see broadsheet/write/generations.py).
+    if (site / "output").is_symlink():
+        (site / "output").unlink()
     shutil.rmtree(site / "output", ignore_errors=True)
+    shutil.rmtree(site / ".output-builds", ignore_errors=True)
 
 
 def run_size(

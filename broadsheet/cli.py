@@ -13,6 +13,7 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .config import load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
+from .outputs import output_folder
 from .pipeline import BuildOptions, build, read_schedule
 from .related.index import SIGNALS, Explanation
 
@@ -73,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="iso: print only the time (nothing when nothing is scheduled), for cron jobs and CI",
     )
+
+    i = sub.add_parser("import", help="bring in an archive: a WordPress export, a Jekyll or a Hugo site")
+    i.add_argument("kind", choices=("wordpress", "jekyll", "hugo"), help="what the archive is")
+    i.add_argument("path", help="the WordPress export (.xml) or the Jekyll/Hugo site's folder")
+    i.add_argument("--source", default=".", help="the Broadsheet site to import into (made if missing); default: here")
+    i.add_argument("--category", default="News", help="category of articles that have none; default: News")
+    i.add_argument("--uploads", help="WordPress: a local copy of wp-content/uploads to take images from")
+    i.add_argument("--download-images", action="store_true", help="WordPress: download images from the old site")
+    i.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")
     return p
 
 
@@ -129,7 +139,7 @@ def _run_build(args: argparse.Namespace) -> int:
     progress = TerminalProgress.for_stream(sys.stderr, args.quiet)
     options = BuildOptions(
         source=Path(args.source).resolve(),
-        output=Path(args.output).resolve() if args.output else None,
+        output=output_folder(Path(args.output)) if args.output else None,
         drafts=args.drafts,
         future=args.future,
         base_url=args.base_url,
@@ -148,6 +158,8 @@ def _run_build(args: argparse.Namespace) -> int:
         _report(failed.errors)
         print(f"Build failed: {len(failed.errors)} error(s); {options.output_dir} left as it was.", file=sys.stderr)
         return EXIT_ERRORS
+    for n in result.notices:
+        print(f"note: {n.format()}", file=sys.stderr)
     for w in result.warnings:
         print(f"warning: {w.format()}", file=sys.stderr)
     if not args.quiet:
@@ -263,7 +275,7 @@ def _run_related(args: argparse.Namespace) -> int:
 
 
 def _run_schedule(args: argparse.Namespace) -> int:
-    from .content.schedule import PUBLISH, next_changes
+    from .content.schedule import EXPIRE, PUBLISH, next_changes
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))
@@ -276,13 +288,34 @@ def _run_schedule(args: argparse.Namespace) -> int:
             print(upcoming[0].when.astimezone(config.tz).isoformat())
         return EXIT_OK
     if not upcoming:
-        print("Nothing scheduled: no embargoed or expiring article is waiting.")
+        print("Nothing scheduled: no embargoed, expiring or featured article is waiting.")
         return EXIT_OK
     for n, change in enumerate(changes):
         when = change.when.astimezone(config.tz).isoformat()
-        what = "published (embargo lifts)" if change.kind == PUBLISH else "expires"
+        what = {PUBLISH: "published (embargo lifts)", EXPIRE: "expires"}.get(change.kind, "no longer featured")
         lead = "Next change:" if n < len(upcoming) else "Then:       "
         print(f"{lead} {when}  {change.source}  {what}: {change.title}")
+    return EXIT_OK
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from .importers import ImportFailed, ImportOptions, run_import
+
+    options = ImportOptions(
+        default_category=args.category,
+        uploads=Path(args.uploads).resolve() if args.uploads else None,
+        download_images=args.download_images,
+        dry_run=args.dry_run,
+    )
+    try:
+        report = run_import(args.kind, Path(args.path).resolve(), Path(args.source).resolve(), options)
+    except ImportFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERRORS
+    for line in report.summary_lines():
+        print(line)
+    if args.dry_run:
+        print("Dry run: nothing was written.")
     return EXIT_OK
 
 
@@ -301,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_related(args)
         if args.command == "schedule":
             return _run_schedule(args)
+        if args.command == "import":
+            return _run_import(args)
         return _run_build(args)
     except UsageError as exc:
         print(f"error: {exc.format()}", file=sys.stderr)

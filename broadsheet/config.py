@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -19,11 +20,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from . import yamlsafe
 from .content.analytics import read_views
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
 from .render.i18n import parse_locale
-from .urls import is_dangerous_url, slugify
+from .urls import is_dangerous_url, is_script_url, slugify
 
 CONFIG_NAME = "site.yml"
 DEFAULT_TITLE = "Broadsheet"
@@ -150,6 +152,15 @@ class BreakingNews:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkdownConfig:
+    """site.yml ``markdown``: extensions added to the default set, their settings, shortcode options."""
+
+    extensions: tuple[str, ...] = ()
+    extension_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    shortcodes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """The whole site.yml, validated. ``root`` is the site folder."""
 
@@ -172,6 +183,8 @@ class SiteConfig:
     article_permalink: str = DEFAULT_PERMALINK
     feeds: FeedConfig = field(default_factory=FeedConfig)
     words_per_minute: int = 230
+    featured_days: float = 7.0
+    """How long ``featured: true`` puts a story among the front page's leads (``featured_until`` wins)."""
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
     breaking: BreakingNews | None = None
@@ -181,6 +194,7 @@ class SiteConfig:
     """The newsletter signup block; none unless configured."""
     comments: CommentsConfig | None = None
     """The comments embed; off (no third-party request at all) unless configured."""
+    markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -213,15 +227,41 @@ KNOWN_KEYS = (
     "permalinks",
     "feeds",
     "words_per_minute",
+    "featured_days",
     "sanitize",
     "breaking",
     "analytics",
     "newsletter",
     "comments",
+    "markdown",
     "extra",
 )
 
 PERMALINK_FIELDS = frozenset({"category", "slug", "year", "month", "day"})
+
+
+def permalink_problem(pattern: str) -> str | None:
+    """What is wrong with an article permalink pattern, or None.
+
+    Read with the parser ``str.format`` uses, so that every pattern accepted here fills in.
+    """
+    if not pattern.startswith("/") or not pattern.endswith("/"):
+        return "it must start and end with '/'"
+    fields: set[str] = set()
+    try:
+        for _, name, spec, conversion in string.Formatter().parse(pattern):
+            if name is None:
+                continue
+            if name not in PERMALINK_FIELDS:
+                return f"'{{{name}}}' is not a field" if name else "'{}' names no field"
+            if spec or conversion:
+                return f"'{{{name}}}' takes no format ('{{{name}}}' alone)"
+            fields.add(name)
+    except ValueError as exc:
+        return f"{exc} (write '{{{{' or '}}}}' for a literal brace)"
+    if "slug" not in fields:
+        return "it must include {slug}"
+    return None
 
 
 def line_map(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
@@ -329,8 +369,11 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     except (OSError, UnicodeDecodeError) as exc:
         return None, [ConfigError(f"cannot read: {exc}", shown, None, "save the file as UTF-8")]
     try:
+        # Aliases and deep nesting refused first, so that composing the nodes for their lines is safe.
+        data = yamlsafe.load(text)
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yamlsafe.YamlProblem as exc:
+        return None, [ConfigError(exc.message, shown, exc.line, exc.hint)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return None, [
@@ -393,21 +436,24 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     permalinks = g(data, "permalinks", dict, {})
     r.check_keys(permalinks, ("article",), ("permalinks",))
     pattern = g(permalinks, "article", str, DEFAULT_PERMALINK, ("permalinks",))
-    fields = set(re.findall(r"{(\w+)}", pattern))
-    if (
-        not pattern.startswith("/")
-        or not pattern.endswith("/")
-        or "slug" not in fields
-        or not fields <= PERMALINK_FIELDS
-    ):
+    problem = permalink_problem(pattern)
+    if problem:
         r.fail(
             ("permalinks", "article"),
-            f"permalink pattern '{pattern}' is not valid",
+            f"permalink pattern '{pattern}' is not valid: {problem}",
             "start and end with '/', include {slug}, use only {category} {slug} {year} {month} {day}",
         )
         pattern = DEFAULT_PERMALINK
 
+    logo = g(data, "logo", str, None)
+    extra = dict(g(data, "extra", dict, {}))
+    _check_urls(r, logo, social, authors, extra)
+
     wpm = g(data, "words_per_minute", int, 230)
+    featured_days = g(data, "featured_days", float, 7.0)
+    if featured_days <= 0:
+        r.fail(("featured_days",), "featured_days must be a positive number of days", "write featured_days: 7")
+        featured_days = 7.0
     sanitize = g(data, "sanitize", bool, False)
     if sanitize:
         try:
@@ -424,6 +470,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
     newsletter = _read_newsletter(r, data.get("newsletter"))
     comments = _read_comments(r, data.get("comments"))
     analytics = _read_analytics(r, g(data, "analytics", dict, {}), root, urlsplit(url).path or "/")
+    markdown = _read_markdown(r, g(data, "markdown", dict, {}))
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
@@ -432,7 +479,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         language=language,
         timezone=timezone,
         theme=g(data, "theme", str, "frontier"),
-        logo=g(data, "logo", str, None),
+        logo=logo,
         about=g(data, "about", str, ""),
         copyright=g(data, "copyright", str, DEFAULT_COPYRIGHT),
         default_author=g(data, "default_author", str, "Staff"),
@@ -444,14 +491,44 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         article_permalink=pattern,
         feeds=feeds,
         words_per_minute=max(wpm, 1),
+        featured_days=featured_days,
         sanitize=sanitize,
         breaking=breaking,
         analytics=analytics,
         newsletter=newsletter,
         comments=comments,
-        extra=MappingProxyType(dict(g(data, "extra", dict, {}))),
+        markdown=markdown,
+        extra=MappingProxyType(extra),
     )
     return config, r.problems
+
+
+def _check_urls(
+    r: _Reader, logo: str | None, social: tuple[SocialLink, ...], authors: tuple[AuthorConfig, ...], extra: Any
+) -> None:
+    """Refuse script-running URLs where site.yml gives URLs, since they reach every page.
+
+    The keys that hold URLs refuse ``javascript:``, ``vbscript:`` and ``data:`` as front matter
+    does; in ``extra``, whose values a theme may put anywhere, any text that is a script URL.
+    """
+    hint = "use an https:// URL or a site path such as /images/logo.png"
+    urls: list[tuple[tuple[Any, ...], str | None]] = [(("logo",), logo)]
+    urls += [(("social", i, "url"), link.url) for i, link in enumerate(social)]
+    urls += [(("authors", a.slug, "avatar"), a.avatar) for a in authors]
+    for keys, url in urls:
+        if url and is_dangerous_url(url):
+            name = ".".join(str(k) for k in keys)
+            r.fail(keys, f"'{name}' uses a scheme that runs script or embeds data: {url!r}", hint)
+    stack: list[tuple[tuple[Any, ...], Any]] = [(("extra",), extra)]
+    while stack:  # nesting is bounded (see yamlsafe)
+        keys, value = stack.pop()
+        if isinstance(value, dict):
+            stack += [((*keys, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [((*keys, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and is_script_url(value):
+            name = ".".join(str(k) for k in keys)
+            r.fail(keys, f"'{name}' is a script URL: {value!r}", "remove it; a theme would publish it in every page")
 
 
 def _read_list(
@@ -718,3 +795,61 @@ def _read_comments(r: _Reader, data: Any) -> CommentsConfig | None:
     if any(name not in options for name in needed):
         return None
     return CommentsConfig(provider, MappingProxyType(options))
+
+
+def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
+    """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
+    import markdown as _markdown  # here: only sites that configure Markdown pay for the check
+
+    from .content.markdown import EXTENSIONS
+
+    keys = ("markdown",)
+    r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)
+    names: list[str] = []
+    for i, name in enumerate(r.get(data, "extensions", list, [], keys)):
+        if not isinstance(name, str) or not name.strip():
+            r.fail((*keys, "extensions", i), f"markdown.extensions[{i}] must be an extension's name, not {name!r}")
+            continue
+        names.append(name.strip())
+    configs: dict[str, Mapping[str, Any]] = {}
+    given = r.get(data, "extension_configs", dict, {}, keys)
+    for name, cfg in given.items():
+        where = (*keys, "extension_configs", name)
+        if not isinstance(cfg, dict):
+            r.fail(where, f"markdown.extension_configs.{name} must be a mapping of settings, not {cfg!r}")
+        elif name not in names and name not in EXTENSIONS:
+            r.fail(
+                where,
+                f"markdown.extension_configs names '{name}', which is not in markdown.extensions",
+                f"add '{name}' to markdown.extensions",
+            )
+        else:
+            configs[name] = cfg
+    for i, name in enumerate(names):
+        try:
+            _markdown.Markdown(extensions=[name], extension_configs={name: configs[name]} if name in configs else {})
+        except (ImportError, AttributeError) as exc:
+            hint = (
+                "install pymdown-extensions (pip install pymdown-extensions)"
+                if name.startswith("pymdownx.")
+                else "use a name Python-Markdown knows (extra, codehilite, pymdownx.tilde, ...) or a module path"
+            )
+            r.fail((*keys, "extensions", i), f"unknown Markdown extension '{name}' ({exc})", hint)
+        except KeyError as exc:
+            r.fail(
+                (*keys, "extension_configs", name),
+                f"Markdown extension '{name}' has no setting {exc}",
+                "see the extension's documentation for its settings",
+            )
+        except Exception as exc:  # an extension's own check of its settings: any kind of exception
+            r.fail(
+                (*keys, "extension_configs", name) if name in configs else (*keys, "extensions", i),
+                f"Markdown extension '{name}' refused its settings: {exc}",
+                "see the extension's documentation for its settings",
+            )
+    shortcodes = r.get(data, "shortcodes", dict, {}, keys)
+    return MarkdownConfig(
+        extensions=tuple(dict.fromkeys(names)),
+        extension_configs=MappingProxyType(configs),
+        shortcodes=MappingProxyType(dict(shortcodes)),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .config import SiteConfig
@@ -34,6 +34,8 @@ def new_article(
     lines = [
         "---",
         f"title: {yaml_quote(title.strip())}",
+        # The URL is fixed once written: a later edit to the headline keeps the story's address.
+        f"slug: {slug}",
         f"date: {when.isoformat()}",
         f"author: {yaml_quote(author or config.default_author)}",
         f"category: {yaml_quote(cat_name)}",
@@ -45,6 +47,7 @@ def new_article(
         "# source: VOA",
         "# source_url: https://",
         "featured: false",
+        f"# featured_until: {(when + timedelta(days=config.featured_days)).date().isoformat()}",
         "draft: true",
         "---",
         "",

@@ -6,6 +6,7 @@ incremental store) can name these types without importing another stage.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,18 @@ class PageJob:
 
 #: Folder of the staging folder holding pages staged by render workers, each at its output path.
 STAGED_TREE = "tree"
+
+
+def output_folder(output: Path) -> Path:
+    """The output folder as an absolute path with its own name kept: its parents resolved, itself not.
+
+    The output is a link to the generation readers see (see write/generations.py): resolving it
+    would name that generation, which changes from build to build.
+    """
+    output = Path(os.path.abspath(output))
+    return output.parent.resolve() / output.name
+
+
+def output_key(output: Path) -> str:
+    """What the cache files things of one output folder under (see output_folder)."""
+    return str(output_folder(output))

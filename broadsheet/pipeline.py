@@ -27,13 +27,24 @@ from .content.body import OPENING_BYTES, opening_digest
 from .content.discover import SourceFile, discover, discover_static
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
-from .content.markdown import MarkdownTooComplex, Rendered, render_markdown
+from .content.lint import body_warnings, locate_links
+from .content.markdown import (
+    MarkdownError,
+    MarkdownSettings,
+    Rendered,
+    configure,
+    current_settings,
+    markdown_settings,
+    render_markdown,
+)
 from .content.model import Article, Site
+from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
+from .filestamp import stamp_of
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
-from .outputs import OutputFile, PageJob
-from .parallel import default_jobs, map_chunks
+from .outputs import OutputFile, PageJob, output_key
+from .parallel import default_jobs, map_shared
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_key
@@ -60,15 +71,12 @@ from .render.pages import (
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView, site_view
 from .urls import UnsafePath, output_path
-from .write.commit import (
-    STAGING,
-    LastOutput,
-    WriteStats,
-    check_output_dir,
-    digest_bytes,
+from .write.commit import LastOutput, WriteStats, check_output_dir, digest_bytes, folds_case
+from .write.generations import (
     discard_staging,
     last_output,
     open_staging,
+    staging_dir,
     write_error,
     write_output,
 )
@@ -92,6 +100,10 @@ class BuildOptions:
     """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
     progress: Progress | None = None
     """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
+    record_urls: bool = True
+    """Keep content/_permalinks.yml up to date (see content/permalinks.py) after a build of the published site."""
+    preview: bool = False
+    """Built for the live preview: drafts and embargoed stories are marked as such on the pages."""
 
     @property
     def output_dir(self) -> Path:
@@ -114,6 +126,10 @@ class LoadedSite:
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
     the hash of what the ranking reads, under which the lists are cached."""
+    notices: list[BuildWarning] = field(default_factory=list)
+    """What the build did by itself and the user should know (a moved article's redirect)."""
+    record: dict[str, Entry] | None = None
+    """The published URLs to record in content/_permalinks.yml once the build is written."""
 
 
 @dataclass(slots=True)
@@ -128,6 +144,8 @@ class BuildResult:
     seconds: float = 0.0
     pictures_processed: int = 0
     """Pictures whose variants were made in this build (not found in the cache)."""
+    notices: list[BuildWarning] = field(default_factory=list)
+    """See LoadedSite.notices: told, not counted as warnings."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -157,21 +175,37 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
         if doc is not None:
             try:
                 rendered = render_markdown(doc.body)
+                warns = [*warns, *body_warnings(doc.body, source.rel, doc.body_line)]
                 doc = dataclasses.replace(doc, body="")
-            except MarkdownTooComplex as exc:
-                # exc.line counts within the body; the document knows where its body starts in the file.
+            except MarkdownError as exc:
+                # Lines count within the body; the document knows where its body starts in the file.
                 errs = [
                     *errs,
-                    ContentError(
-                        str(exc),
-                        source.rel,
-                        doc.body_line + exc.line - 1,
-                        "check the Markdown there: unclosed brackets or runaway nesting",
+                    *(
+                        ContentError(message, source.rel, doc.body_line + line - 1, hint)
+                        for message, line, hint in exc.problems
                     ),
                 ]
                 doc = None
         out.append((doc, rendered, errs, warns))
     return out
+
+
+def site_markdown(config: SiteConfig, theme: Theme | None) -> MarkdownSettings:
+    """The site's Markdown settings: site.yml ``markdown``, shortcodes from the site, then its themes."""
+    chain = theme.chain if theme is not None else ()
+    return markdown_settings(
+        config.markdown.extensions,
+        config.markdown.extension_configs,
+        [config.root / "shortcodes", *(folder / "shortcodes" for folder in chain)],
+        config.markdown.shortcodes,
+    )
+
+
+def _parse_with(settings: MarkdownSettings, work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
+    """parse_sources under the given Markdown settings (in whichever process runs it)."""
+    configure(settings)
+    return parse_sources(work)
 
 
 def parse_all(
@@ -191,7 +225,7 @@ def parse_all(
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
-    parsed = map_chunks(parse_sources, work, jobs, done=counter(progress, "Parsing", len(work)))
+    parsed = map_shared(_parse_with, current_settings(), work, jobs, done=counter(progress, "Parsing", len(work)))
     for (source, _, _), (doc, rendered, errs, warns) in zip(work, parsed, strict=True):
         errors += errs
         warnings += warns
@@ -220,7 +254,7 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     if errors:
         raise BuildFailed(errors)
     now = build_time(options)
-    changes = scheduled_changes(docs, now)
+    changes = scheduled_changes(docs, now, config.featured_days)
     if config.breaking is not None and config.breaking.expires > now:  # the banner comes down
         changes.append(Change(config.breaking.expires, "expire", "site.yml", f"breaking news: {config.breaking.text}"))
         changes.sort(key=lambda c: (c.when, c.source, c.kind))
@@ -320,19 +354,28 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     if config is None or config_errors:
         raise BuildFailed(config_errors)
     errors: list[BroadsheetError] = []
+    theme: Theme | None = None
     try:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError as exc:
         errors.append(exc)
-    cache = BuildCache.load(config.root, options.cache, config.timezone)
+    configure(site_markdown(config, theme))
+    cache = BuildCache.load(config.root, options.cache, config.timezone, current_settings().key())
     docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
     errors += parse_errors
-    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future)
+    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future, preview=options.preview)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
     errors += lib_errors
     warnings += lib_warnings
+    # Before the pages are planned: a moved article's old URLs become redirects (aliases).
+    record, record_errors = load_record(config.root)
+    errors += record_errors
     if errors:
         raise BuildFailed(errors)
+    assert theme is not None  # else its error was raised above
+    published = not (options.drafts or options.future)
+    new_record, moves, notices = update_record(record, site, published)
+    site = with_redirects(site, moves)
     ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
@@ -351,6 +394,8 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         cache,
         pictures=pictures,
         related_pending=key if ranked is None else None,
+        notices=notices,
+        record=new_record if published and options.record_urls else None,
     )
 
 
@@ -406,6 +451,8 @@ def collect_outputs(
     files += static
     for f in files:
         key = f.path.casefold()  # case-insensitive file systems would merge these
+        if key in by_path and by_path[key].path != f.path and same_story(by_path[key].source, f.source):
+            continue  # an old URL kept exactly, differing only in case (see case_twins)
         if key in by_path:
             errors.append(
                 OutputError(
@@ -418,6 +465,44 @@ def collect_outputs(
         else:
             by_path[key] = f
     return files, errors
+
+
+ALIAS_MARK = " (alias)"
+
+
+def same_story(a: str, b: str) -> bool:
+    """Whether two output sources are one article and its redirect (or two of its redirects)."""
+    return (a.endswith(ALIAS_MARK) or b.endswith(ALIAS_MARK)) and a.removesuffix(ALIAS_MARK) == b.removesuffix(
+        ALIAS_MARK
+    )
+
+
+def case_twins(files: list[OutputFile]) -> tuple[list[OutputFile], list[BuildWarning]]:
+    """Leave out redirects whose path differs only in case from another file of the same article.
+
+    For an output folder on a file system that ignores case (macOS, Windows), where both cannot
+    exist: the article's page wins, and on such a host it answers the old URL itself.
+    """
+    seen = {f.path.casefold() for f in files if not f.source.endswith(ALIAS_MARK)}
+    kept: list[OutputFile] = []
+    warnings: list[BuildWarning] = []
+    for f in files:
+        key = f.path.casefold()
+        if f.source.endswith(ALIAS_MARK):
+            if key in seen:
+                warnings.append(
+                    BuildWarning(
+                        f"the redirect '{f.path}' differs only in case from another file of the article, and the "
+                        "output folder's file system ignores case: left out",
+                        f.source.removesuffix(ALIAS_MARK),
+                        None,
+                        "build on a case-sensitive file system (Linux) to keep both",
+                    )
+                )
+                continue
+            seen.add(key)
+        kept.append(f)
+    return kept, warnings
 
 
 #: Pages a theme may leave out by not having their template (themes made before these pages existed).
@@ -456,7 +541,7 @@ def index_pages(
     """
     marked = [(f, digest) for f, digest, _, mark in pages if mark]
     records = loaded.cache.search
-    key = str(output.resolve())
+    key = output_key(output)
     pages_key = digests_key((f.path, digest) for f, digest in marked)
     kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
     if kept is not None:
@@ -468,7 +553,8 @@ def index_pages(
     elif (command := search_stage.find_pagefind()) is None:
         warnings = [search_stage.not_installed()]  # without reading the pages back
     else:
-        with_bytes = [g for g in (read_back(f, output) for f, _ in marked) if g is not None]
+        staging = staging_dir(output)
+        with_bytes = [g for g in (read_back(f, output, staging) for f, _ in marked) if g is not None]
         bundle, warnings = search_index(with_bytes, command)
     if bundle:
         records[key] = index_record(pages_key, bundle)
@@ -490,7 +576,7 @@ def made_or_kept(
     inputs and its files are still in the output as written."""
     if cache.folder is None or output is None:
         return make()
-    records = cache.made.setdefault(str(output.resolve()), {})
+    records = cache.made.setdefault(output_key(output), {})
     record = records.get(name)
     if record is not None and record[0] == key and record[1] and all(still(p, d) for p, d in record[1].items()):
         return [OutputFile(path, name, kept=digest) for path, digest in sorted(record[1].items())]
@@ -531,15 +617,11 @@ def publishing_files(
 
 def pages_site_key(loaded: LoadedSite) -> str:
     """What every page's fingerprint starts from: the site's values, templates, config, static files."""
-    # Templates by content; static files (whose image sizes pages show) by size and time.
+    # Templates by content; static files (whose image sizes pages show) by their stamps.
     theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
     static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
     stamps = sorted(
-        (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for d in static_dirs
-        if d.is_dir()
-        for p in d.rglob("*")
-        if p.is_file()
+        (str(p), *stamp_of(p.stat())) for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file()
     )
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
     # The variants pages name (a picture that could not be made is shown without them).
@@ -905,7 +987,7 @@ def check_links_of(
     h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
     h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
     key = h.hexdigest()
-    where = str(output.resolve())
+    where = output_key(output)
     record = loaded.cache.links.get(where)
     before = record[1] if record is not None and record[0] == key else None
     todo = [(f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before]
@@ -924,19 +1006,40 @@ def check_links_of(
             yield f, links
 
     broken: set[str] = set()
-    warnings = check_page_links(with_links(), known, base_url, ignore, broken)
+    root = loaded.config.root
+
+    def locate(showing: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
+        """Where each broken link is written: in site.yml (the logo, social links), else in the
+        articles whose picture it is, else in those whose own pages show it (a body link), else in
+        any source."""
+        found = locate_links(showing, [("site.yml", root / "site.yml")])
+        rest = [link for link in showing if link not in found]
+        # A front-matter picture: the articles that name it, shown on many pages by their cards.
+        pictured = sorted({a.source for a in loaded.site.articles if a.image in rest})
+        found.update(locate_links(rest, [(s, root / s) for s in pictured]))
+        rest = [link for link in rest if link not in found]
+        own = sorted({s for link in rest for s in showing[link] if s.startswith("content/")})
+        found.update(locate_links(rest, [(s, root / s) for s in own]))
+        rest = [link for link in rest if link not in found]
+        if rest:
+            read = set(own)
+            others = [a.source for a in loaded.site.articles] + [p.source for p in loaded.site.pages]
+            found.update(locate_links(rest, [(s, root / s) for s in others if s not in read]))
+        return found
+
+    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate)
     if loaded.cache.folder is not None and record != (key, frozenset(broken)):
         loaded.cache.links[where] = (key, frozenset(broken))
         loaded.cache.dirty = True
     return warnings
 
 
-def read_back(f: OutputFile, output: Path) -> OutputFile | None:
+def read_back(f: OutputFile, output: Path, staging: Path) -> OutputFile | None:
     """A page with its bytes: as rendered, staged by a worker, or kept from the last build, read back."""
     if f.data is not None:
         return f
     try:
-        where = output / STAGING / f.staged if f.staged is not None else output / f.path
+        where = staging / f.staged if f.staged is not None else output / f.path
         return dataclasses.replace(f, data=where.read_bytes(), kept=None, staged=None)
     except OSError:
         return None
@@ -1018,6 +1121,9 @@ def finish_build(
         loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
     )
     warnings = loaded.warnings + pictures.warnings + site.warnings + search_warnings + link_warnings
+    if folds_case(output):
+        files, dropped = case_twins(files)
+        warnings += dropped
     if options.strict and warnings:
         raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
     try:
@@ -1027,4 +1133,25 @@ def finish_build(
     except OutputError as exc:
         raise BuildFailed([exc]) from None
     remember_pages(loaded, output, files, prints)
-    return BuildResult(loaded, files, rendered, warnings, stats, time.perf_counter() - started, pictures.processed)
+    if loaded.record is not None:  # only once the pages with the redirects are written
+        try:
+            save_record(loaded.config.root, loaded.record)
+        except OSError as exc:
+            warnings.append(
+                BuildWarning(
+                    f"cannot record the published URLs: {exc.strerror or exc}",
+                    RECORD,
+                    None,
+                    "make content/ writable, so moved articles keep redirects",
+                )
+            )
+    return BuildResult(
+        loaded,
+        files,
+        rendered,
+        warnings,
+        stats,
+        time.perf_counter() - started,
+        notices=loaded.notices,
+        pictures_processed=pictures.processed,
+    )

@@ -124,14 +124,15 @@ def absolute(base_url: str, url: str) -> str:
 
 
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]+")
-DANGEROUS_SCHEMES = ("javascript:", "vbscript:", "data:")
+SCRIPT_SCHEMES = ("javascript:", "vbscript:")
+DANGEROUS_SCHEMES = (*SCRIPT_SCHEMES, "data:")
 
 
-def is_dangerous_url(value: str) -> bool:
-    """True for URLs a browser would run as script or load as inline data.
+def _as_browser_reads(value: str) -> str:
+    """The URL as a browser would take its scheme: entities decoded, invisible characters gone, lower case.
 
     Browsers decode entities in attributes and ignore whitespace and control characters
-    inside a scheme (``java&#x09;script:``, `` JaVaScRiPt:``), so both are undone first.
+    inside a scheme (``java&#x09;script:``, `` JaVaScRiPt:``), so both are undone.
     """
     decoded = value
     for _ in range(3):  # entities nested as &amp;#106; decode in steps
@@ -139,8 +140,31 @@ def is_dangerous_url(value: str) -> bool:
         if unescaped == decoded:
             break
         decoded = unescaped
-    compact = _INVISIBLE.sub("", decoded).lower()
-    return compact.startswith(DANGEROUS_SCHEMES)
+    return _INVISIBLE.sub("", decoded).lower()
+
+
+def is_dangerous_url(value: str) -> bool:
+    """True for URLs a browser would run as script or load as inline data (see _as_browser_reads)."""
+    return _as_browser_reads(value).startswith(DANGEROUS_SCHEMES)
+
+
+def is_script_url(value: str) -> bool:
+    """True for ``javascript:`` and ``vbscript:`` URLs, however disguised (see _as_browser_reads)."""
+    return _as_browser_reads(value).startswith(SCRIPT_SCHEMES)
+
+
+_LIST_SEPARATOR = re.compile(r"[\s,;]+")
+
+
+def has_dangerous_url(value: str) -> bool:
+    """True when any URL of a list (``srcset``, ``ping``, SVG ``values``) is dangerous."""
+    decoded = value
+    for _ in range(3):
+        unescaped = html.unescape(decoded)
+        if unescaped == decoded:
+            break
+        decoded = unescaped
+    return any(is_dangerous_url(part) for part in _LIST_SEPARATOR.split(decoded) if part)
 
 
 def safe_url(value: str | None) -> str | None:

@@ -74,6 +74,7 @@ def run_build(site: Path, **options: object) -> BuildResult:
     # Tests write only to tmp_path: sites inside the repository (the example, golden sites) build without
     # the cache, which would otherwise be written next to their sources.
     options.setdefault("cache", not site.resolve().is_relative_to(REPO))
+    options.setdefault("record_urls", not site.resolve().is_relative_to(REPO))
     return build(BuildOptions(source=site, **options))  # type: ignore[arg-type]
 
 

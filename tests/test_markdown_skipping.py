@@ -145,6 +145,8 @@ def test_every_match_starts_with_a_lead(pieces: list[str]) -> None:
 
 def test_same_output_on_the_example_site() -> None:
     files = sorted((REPO / "content").rglob("*.md")) + sorted((REPO / "tests").rglob("*.md"))
+    # Other tools' archives (import fixtures) hold their shortcodes, which are not Broadsheet's.
+    files = [f for f in files if "importers" not in f.relative_to(REPO).parts]
     assert files
     for path in files:
         fast, stock = _both(path.read_text(encoding="utf-8"))

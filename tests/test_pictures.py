@@ -47,7 +47,7 @@ def test_front_matter_and_body_pictures_get_sources_in_several_widths(make_site:
     )
     run_build(site)
     page = read(site, "world/flood/index.html")
-    hero = page[page.index('<figure class="story-image">') :]
+    hero = page[page.index('<figure class="story-image"') :]
     hero = hero[: hero.index("</figure>")]
     assert '<source type="image/webp"' in hero
     assert 'src="/images/flood.jpg"' in hero  # the original stays the fallback

@@ -433,3 +433,22 @@ def test_random_edits_with_a_kept_related_index_match_a_build_with_the_same_stat
             result = live.update(apply_edit(site, kind, n))
             if result.ok:
                 assert in_memory(live) == frozen_statistics_build(site, live)
+
+
+def test_shortcode_and_markdown_settings_edits_convert_bodies_again(newsroom: Path) -> None:
+    edit(newsroom, "shortcodes/stamp.html", "{% macro stamp() %}<p>first stamp</p>{% endmacro %}")
+    edit(
+        newsroom,
+        "content/world/story-0.md",
+        article("Story 0", date="2026-11-10T09:00:00", body="{{< stamp >}}\n\n~~x~~"),
+    )
+    live = start(newsroom)
+    assert b"first stamp" in live.pages["/world/story-0/"]
+    path = edit(newsroom, "shortcodes/stamp.html", "{% macro stamp() %}<p>second stamp</p>{% endmacro %}")
+    assert live.update([path]).ok
+    assert b"second stamp" in live.pages["/world/story-0/"]
+    assert_same_as_full_build(live, newsroom)
+    path = edit(newsroom, "site.yml", SITE_YML + "markdown: {extensions: [pymdownx.tilde]}\n")
+    assert live.update([path]).ok
+    assert b"<del>x</del>" in live.pages["/world/story-0/"]
+    assert_same_as_full_build(live, newsroom)

@@ -41,6 +41,30 @@ class SourceFile:
     """POSIX path relative to the site folder, used in messages (``content/world/a.md``)."""
     is_page: bool
 
+    @property
+    def name_ok(self) -> bool:
+        """False when the path is not valid UTF-8 (``rel`` then shows the bad bytes as ``\\xff``)."""
+        return not _has_surrogates(str(self.path))
+
+
+def _has_surrogates(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def shown_name(name: str) -> str:
+    """A file name as text that can be printed and stored: bytes that are not UTF-8 as ``\\xff``.
+
+    Python hands such bytes over as lone surrogates, which no UTF-8 output (a terminal, SQLite,
+    JSON) accepts.
+    """
+    if not _has_surrogates(name):
+        return name
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
 
 # The patterns as one expression: a site of 100,000 files asks about every name.
 _LEFTOVER = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in EDITOR_LEFTOVERS), re.DOTALL)
@@ -95,7 +119,7 @@ def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
                 if not _inside(Path(entry.path), root_real):
                     warnings.append(_symlink_warning(Path(entry.path), site_root))
                 continue
-            walk(folder / entry.name, f"{rel}{entry.name}/", depth + 1)
+            walk(folder / entry.name, f"{rel}{shown_name(entry.name)}/", depth + 1)
         is_page = depth == 1 and rel == PAGES_REL
         for entry in files:
             name = entry.name
@@ -106,7 +130,7 @@ def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
             if entry.is_symlink() and not _inside(full, root_real):
                 warnings.append(_symlink_warning(full, site_root))
                 continue
-            found.append(SourceFile(full, rel + name, is_page=is_page))
+            found.append(SourceFile(full, rel + shown_name(name), is_page=is_page))
 
     walk(content, "content/", 0)
     found.sort(key=lambda s: s.rel)
@@ -135,7 +159,8 @@ def content_source(site_root: Path, path: Path) -> SourceFile | None:
     # os.walk lists every name that is not a folder as a file, broken links included.
     if not os.path.lexists(path) or path.is_dir() or (path.is_symlink() and not _inside(path, root_real)):
         return None
-    return SourceFile(path, path.relative_to(site_root).as_posix(), is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
+    rel = shown_name(path.relative_to(site_root).as_posix())
+    return SourceFile(path, rel, is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
 
 
 def _inside(path: Path, root_real: Path) -> bool:

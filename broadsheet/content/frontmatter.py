@@ -10,12 +10,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
+from .. import yamlsafe
 from ..errors import BroadsheetError, BuildWarning, ContentError
 from ..urls import UnsafePath, is_dangerous_url, output_path
 from .discover import SourceFile
@@ -51,9 +52,13 @@ ARTICLE_KEYS = (
     "expires",
     "related",
     "aliases",
+    "featured_until",
     *NOTICE_KEYS,
 )
 MAX_FRONT_MATTER = 256 * 1024
+#: The first and last times an article may carry (see parse_date).
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,10 @@ class FrontMatter:
     """Corrections and live updates (see notices.py)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
+    featured_until: datetime | None = None
+    """When ``featured`` ends (else site.yml's ``featured_days`` after the date)."""
+    lines: Mapping[str, int] = field(default_factory=dict)
+    """The file line of each top-level key, for warnings about its value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +140,17 @@ def split(text: str, rel: str) -> tuple[str, str, int]:
     raise ContentError("front matter never closed", rel, 1, "add a line '---' after the last key")
 
 
+_TOP_KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
+
+
+def key_lines(fm_text: str) -> dict[str, int]:
+    """Return the file line (opening '---' is line 1) of every top-level key in the front matter."""
+    lines: dict[str, int] = {}
+    for match in _TOP_KEY.finditer(fm_text):
+        lines.setdefault(match.group(1), fm_text.count("\n", 0, match.start()) + 2)
+    return lines
+
+
 def key_line(fm_text: str, key: str) -> int | None:
     """Return the file line (opening '---' is line 1) of a top-level key in the front matter."""
     match = re.search(rf"^{re.escape(key)}\s*:", fm_text, re.MULTILINE)
@@ -146,15 +166,40 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             1,
             "move long text into the body",
         )
-    if "&" in fm_text and "*" in fm_text:
-        _refuse_aliases(fm_text, rel)
     try:
-        data = yaml.load(fm_text, Loader=FrontMatterLoader)
+        data = yamlsafe.load(fm_text, FrontMatterLoader)
+    except yamlsafe.YamlProblem as exc:
+        raise ContentError(f"{exc.message} in front matter", rel, exc.line + 1, exc.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
         what = exc.problem or str(exc)
         hint = "quote values that contain ': ' or start with a special character"
+        context = exc.context or ""
+        if "quoted scalar" in context and exc.context_mark is not None:
+            # The scanner fails where the file ends; the mistake is where the quote opened.
+            mark = exc.context_mark
+            what = "a quote opened on this line is never closed"
+            hint = 'end the value with the same quote mark on this line (write a " inside as \\" or quote with \')'
+        elif context.startswith("while parsing a flow") and exc.context_mark is not None:
+            # An unclosed [list] or {mapping} runs on until YAML gives up lines later.
+            mark = exc.context_mark
+            opener = "[" if "sequence" in context else "{"
+            closer = "]" if opener == "[" else "}"
+            what = f"a '{opener}' opened on this line is never closed"
+            hint = f"end it with '{closer}' on the same line, and quote items that hold a comma or a colon"
+        elif context.startswith("while scanning") and exc.context_mark is not None:
+            mark = exc.context_mark
+            what = f"{what} ({context})"
+        elif "expected key" in what and mark is not None:
+            text_line = fm_text.split("\n")[mark.line] if mark.line < fm_text.count("\n") + 1 else ""
+            value = text_line.partition(":")[2].strip()
+            if value[:1] in ("'", '"'):
+                # 'It's here': the quote inside ends the value early, the rest is left over.
+                hint = (
+                    "text after the closing quote: quote the whole value with the other quote mark "
+                    "(\"It's here\"), or double a ' inside '...' ('It''s here')"
+                )
+        line = mark.line + 2 if mark else 1
         if "could not determine a constructor" in str(exc):
             what, hint = "YAML tags such as '!!python/...' are not allowed", "remove the '!!' tag"
         raise ContentError(f"invalid front matter YAML: {what}", rel, line, hint) from None
@@ -172,19 +217,6 @@ def parse_yaml(fm_text: str, rel: str) -> dict[str, Any]:
             "write it as 'title: ...' lines",
         )
     return data
-
-
-def _refuse_aliases(fm_text: str, rel: str) -> None:
-    """Anchors and aliases can expand a few bytes into millions of nodes: refuse them."""
-    try:
-        for event in yaml.parse(fm_text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 2 if event.start_mark else 1
-                raise ContentError(
-                    "YAML aliases ('*name') are not allowed in front matter", rel, line, "write the value out in full"
-                )
-    except yaml.MarkedYAMLError:
-        return  # reported with its line by the real parse
 
 
 class _Check:
@@ -286,7 +318,14 @@ def parse_date(value: str | date, tz: ZoneInfo) -> datetime:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
         else:
             raise ValueError("expected YYYY-MM-DD or YYYY-MM-DDTHH:MM")
-    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+    parsed = parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+    # A day inside datetime's range: the time then exists in every time zone (offsets stay under
+    # a day), so converting it for the site, for feeds or for archives cannot overflow.
+    if not EARLIEST <= parsed <= LATEST:
+        raise ValueError(
+            "out of range: it must fall between 0001-01-02 and 9999-12-30, so that it exists in every time zone"
+        )
+    return parsed
 
 
 def validate(
@@ -366,6 +405,8 @@ def validate(
         aliases=aliases,
         notices=read_notices(data, tz, c.fail, parse_date) if not is_page else Notices(),
         extra=extra,
+        featured_until=c.when("featured_until"),
+        lines=key_lines(fm_text),
     )
     return (None if c.errors else meta), c.errors, c.warnings
 
@@ -401,6 +442,19 @@ def parse_document(
                 ],
                 [],
             )
+    if not source.name_ok:
+        return (
+            None,
+            [
+                ContentError(
+                    "the file name is not valid UTF-8 (shown here with \\x escapes)",
+                    source.rel,
+                    None,
+                    "rename the file or its folder with UTF-8 characters, e.g. with convmv",
+                )
+            ],
+            [],
+        )
     try:
         text = decode(raw, source)
         fm_text, body, body_line = split(text, source.rel)

@@ -6,13 +6,14 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from ..config import SiteConfig
 from ..errors import BroadsheetError, BuildWarning, ContentError
 from ..urls import MAX_GIVEN_SLUG, article_url, slugify
 from .frontmatter import Document
+from .lint import Named, author_warnings, tag_warnings, unknown_category_warnings
 from .markdown import MarkdownTooComplex, Rendered, cut_summary, reading_minutes, render_markdown, sanitize_html
 from .model import Article, Author, Category, LiveUpdate, Page, Site, Tag
 from .notices import LiveEntry
@@ -27,6 +28,8 @@ class PublishRules:
     now: datetime
     drafts: bool = False
     future: bool = False
+    preview: bool = False
+    """For the live preview, whose pages mark drafts and embargoed stories (see Site.preview)."""
 
     def excludes(self, doc: Document) -> str | None:
         """Return why an article is left out of the site, or None when it is published."""
@@ -38,6 +41,14 @@ class PublishRules:
         if meta.expires is not None and meta.expires <= self.now:
             return "expired"
         return None
+
+    def featured(self, doc: Document, days: float) -> bool:
+        """Whether ``featured: true`` still holds: until ``featured_until``, else ``days`` after the date."""
+        meta = doc.meta
+        if not meta.featured or meta.date is None:
+            return False
+        until = meta.featured_until or meta.date + timedelta(days=days)
+        return self.now < until
 
 
 class _Names:
@@ -108,6 +119,11 @@ def assemble(
     warnings: list[BuildWarning] = []
     articles: list[Article] = []
     pages: list[Page] = []
+    # Names as written, where written: checked against site.yml once every article is read.
+    used_categories: list[Named] = []
+    from_folder: dict[str, bool] = {}
+    used_authors: list[Named] = []
+    used_tags: list[Named] = []
     for doc, rendered in documents:
         meta = doc.meta
         if config.sanitize:
@@ -134,6 +150,12 @@ def assemble(
         # The folders between content/ and the file (rel is "content/<folders>/<file>").
         folder_parts = doc.source.rel.split("/")[1:-1]
         category = names.category(meta.category or (folder_parts[0] if folder_parts else FALLBACK_CATEGORY))
+        if meta.category or folder_parts:
+            used_categories.append(Named(meta.category or folder_parts[0], doc.source.rel, meta.lines.get("category")))
+            from_folder[doc.source.rel] = not meta.category
+        author_line = meta.lines.get("authors", meta.lines.get("author"))
+        used_authors += [Named(a, doc.source.rel, author_line) for a in meta.authors]
+        used_tags += [Named(t, doc.source.rel, meta.lines.get("tags")) for t in meta.tags]
         authors = tuple(names.author(a) for a in (meta.authors or (config.default_author,)))
         # A slug the author gave is kept whole; one made from a headline is cut at MAX_SLUG.
         slug = (
@@ -175,7 +197,7 @@ def assemble(
                 source_name=meta.source,
                 source_url=meta.source_url,
                 draft=meta.draft,
-                featured=meta.featured,
+                featured=rules.featured(doc, config.featured_days),
                 pinned=meta.related,
                 aliases=meta.aliases,
                 corrections=meta.notices.corrections,
@@ -185,6 +207,9 @@ def assemble(
                 digest=doc.digest,
             )
         )
+    warnings += unknown_category_warnings(used_categories, [(c.name, c.slug) for c in config.categories], from_folder)
+    warnings += author_warnings(used_authors, [(a.slug, a.name) for a in config.authors])
+    warnings += tag_warnings(used_tags)
     # Newest first; the URL breaks ties so the order never depends on the file system.
     articles.sort(key=lambda a: (-a.date.timestamp(), a.url))
     by_category: dict[str, list[Article]] = defaultdict(list)
@@ -215,6 +240,7 @@ def assemble(
     site = Site(
         config=config,
         now=rules.now,
+        preview=rules.preview,
         articles=tuple(articles),
         pages=tuple(sorted(pages, key=lambda p: p.url)),
         categories=tuple(categories),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import markdown as _markdown
@@ -14,8 +18,8 @@ from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 
-from ..urls import is_dangerous_url
-from . import markdown_blocks
+from ..urls import has_dangerous_url, is_dangerous_url
+from . import markdown_blocks, shortcodes
 from .body import Body, WithBody
 
 EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
@@ -24,7 +28,88 @@ EXTENSION_CONFIGS = {"toc": {"permalink": False}}
 SETTINGS_KEY = f"markdown={_markdown.__version__};ext={','.join(EXTENSIONS)}"
 SUMMARY_CHARS = 240
 
+
+@dataclass(frozen=True, slots=True)
+class MarkdownSettings:
+    """How bodies are converted: site.yml's ``markdown`` section and where shortcodes are found.
+
+    ``extensions`` are added to the default set (``EXTENSIONS``); ``extension_configs`` (JSON, so
+    the settings stay hashable and cross to worker processes as they are) go over the defaults.
+    """
+
+    extensions: tuple[str, ...] = ()
+    extension_configs: str = "{}"
+    shortcode_dirs: tuple[str, ...] = ()
+    """Folders holding ``<name>.html`` macros, first found wins; Broadsheet's own come last."""
+    shortcode_options: str = "{}"
+    """site.yml ``markdown.shortcodes`` (JSON): options the macros read as ``options``."""
+    shortcode_digest: str = field(default="", compare=True)
+    """A hash of the shortcode files, so that editing one converts the bodies again."""
+
+    @property
+    def default_set(self) -> bool:
+        """True for Broadsheet's default extensions and configs: the fast converter applies."""
+        return not self.extensions and json.loads(self.extension_configs) in ({}, EXTENSION_CONFIGS)
+
+    def all_extensions(self) -> list[str]:
+        """The default extensions, then the site's own, each once."""
+        return list(dict.fromkeys([*EXTENSIONS, *self.extensions]))
+
+    def all_configs(self) -> dict[str, dict[str, Any]]:
+        """Each extension's settings: the defaults, overridden by the site's."""
+        configs: dict[str, dict[str, Any]] = {name: dict(cfg) for name, cfg in EXTENSION_CONFIGS.items()}
+        for name, cfg in json.loads(self.extension_configs).items():
+            configs[name] = {**configs.get(name, {}), **cfg}
+        return configs
+
+    def key(self) -> str:
+        """What the cache keys parses under: changes whenever a body could convert differently."""
+        return hashlib.blake2b(
+            "|".join(
+                [SETTINGS_KEY, *self.extensions, self.extension_configs, self.shortcode_options, self.shortcode_digest]
+            ).encode(),
+            digest_size=12,
+        ).hexdigest()
+
+
+def markdown_settings(
+    extensions: Sequence[str],
+    extension_configs: Mapping[str, Any],
+    shortcode_dirs: Sequence[Path],
+    shortcode_options: Mapping[str, Any] | None = None,
+) -> MarkdownSettings:
+    """Settings for a site: its extensions, and the shortcode folders (site first, then its themes)."""
+    dirs = [d for d in shortcode_dirs if d.is_dir()]
+    h = hashlib.blake2b(digest_size=12)
+    for folder in [*dirs, shortcodes.BUILTIN_DIR]:
+        for path in sorted(folder.glob("*.html")):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return MarkdownSettings(
+        extensions=tuple(extensions),
+        extension_configs=json.dumps(dict(extension_configs), sort_keys=True, default=str),
+        shortcode_dirs=tuple(str(d) for d in dirs),
+        shortcode_options=json.dumps(dict(shortcode_options or {}), sort_keys=True, default=str),
+        shortcode_digest=h.hexdigest(),
+    )
+
+
+DEFAULT_SETTINGS = MarkdownSettings()
+_settings = DEFAULT_SETTINGS
 _md: _markdown.Markdown | None = None
+
+
+def configure(settings: MarkdownSettings) -> None:
+    """Use ``settings`` for every conversion in this process from now on (worker processes get them too)."""
+    global _settings, _md
+    if settings != _settings:
+        _settings = settings
+        _md = None
+
+
+def current_settings() -> MarkdownSettings:
+    """The settings conversions in this process use."""
+    return _settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,17 +314,42 @@ class SkippingMarkdown(_markdown.Markdown):
         return isinstance(tag, str) and tag.lower().rstrip("/") in block_level
 
 
-def new_converter(skip_patterns: bool = True) -> _markdown.Markdown:
-    """A Markdown instance with the news extensions (``skip_patterns=False``: the stock processors only)."""
-    fast = skip_patterns and _markdown.__version__.startswith(SKIPPING_TESTED_ON)
+def new_converter(skip_patterns: bool = True, settings: MarkdownSettings | None = None) -> _markdown.Markdown:
+    """A Markdown instance with the news extensions (``skip_patterns=False``: the stock processors only).
+
+    ``settings`` (default: this process's) may add extensions; the fast processors are used only
+    for the default set, whose output they reproduce byte for byte. Shortcodes are expanded first.
+    """
+    settings = settings or _settings
+    fast = skip_patterns and settings.default_set and _markdown.__version__.startswith(SKIPPING_TESTED_ON)
     md = (SkippingMarkdown if fast else _markdown.Markdown)(
-        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
+        extensions=settings.all_extensions(), extension_configs=settings.all_configs(), output_format="html"
     )
     if fast:
         for name in ("inline", "smarty"):
             if name in md.treeprocessors and type(md.treeprocessors[name]) is InlineProcessor:
                 md.treeprocessors[name].__class__ = SkippingInlineProcessor
         markdown_blocks.install(md)
+    options = json.loads(settings.shortcode_options)
+    inner_md: list[_markdown.Markdown] = []
+
+    def convert_inner(text: str) -> str:
+        # A paired shortcode's inner text, converted by a second instance (the first is mid-conversion).
+        if not inner_md:
+            inner_md.append(new_converter(skip_patterns, settings))
+        inner = inner_md[0]
+        inner.reset()
+        return inner.convert(text)
+
+    # Priority 27: after normalize_whitespace (30), before fenced code (25) and html_block (20), so
+    # stashed HTML stays raw; fenced code is recognised by the preprocessor itself.
+    md.preprocessors.register(
+        shortcodes.ShortcodePreprocessor(
+            md, lambda: shortcodes.shortcode_environment(settings.shortcode_dirs, options), convert_inner
+        ),
+        "shortcodes",
+        27,
+    )
     return md
 
 
@@ -253,21 +363,61 @@ def _converter() -> _markdown.Markdown:
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
-# Attributes that hold URLs, with their quoted or unquoted value.
-_URL_NAMES = ("href", "src", "action", "formaction", "xlink:href", "poster", "srcset")
+# Attributes that load or follow a URL, with their quoted or unquoted value: HTML's (``data`` of
+# <object>, ``background`` of old tables, ``cite``, ``longdesc``, ...) and SVG's (``xlink:href``, and
+# ``values``, ``to`` and ``from`` of <animate>, which can set an ``href``).
+_URL_NAMES = (
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "xml:base",
+    "poster",
+    "srcset",
+    "data",
+    "background",
+    "cite",
+    "longdesc",
+    "lowsrc",
+    "dynsrc",
+    "codebase",
+    "classid",
+    "archive",
+    "profile",
+    "usemap",
+    "manifest",
+    "icon",
+    "ping",
+    "values",
+    "to",
+    "from",
+)
+#: Those that hold several URLs (between commas, spaces or semicolons): each is looked at.
+_URL_LIST_NAMES = frozenset({"srcset", "archive", "ping", "values"})
+# An attribute's name follows whitespace, '/' or the quote that ended the value before it: the
+# three places a browser starts a new attribute (<a/href=...>, <a title="x"href=...>).
 _URL_ATTR = re.compile(
-    rf"""(\s(?:{"|".join(map(re.escape, _URL_NAMES))})\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
+    rf"""(?<=[\s/"'])((?:{"|".join(map(re.escape, _URL_NAMES))})\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""",
     re.IGNORECASE,
 )
-#: How far before its name a match of _URL_ATTR starts (the whitespace, then the name), longest first.
-_URL_NAME_REACH = tuple(sorted({len(name) + 1 for name in _URL_NAMES}, reverse=True))
+#: How far before its '=' a match of _URL_ATTR starts (the length of a name), longest first.
+_URL_NAME_REACH = tuple(sorted({len(name) for name in _URL_NAMES}, reverse=True))
 
 
-class MarkdownTooComplex(ValueError):
+class MarkdownError(ValueError):
+    """Problems converting one body: ``problems`` holds (message, line in the body, hint)."""
+
+    def __init__(self, problems: list[tuple[str, int, str]]) -> None:
+        super().__init__("; ".join(p[0] for p in problems))
+        self.problems = problems
+
+
+class MarkdownTooComplex(MarkdownError):
     """A body Python-Markdown would take minutes on, or recurse too deep for."""
 
     def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
+        super().__init__([(message, line, "check the Markdown there: unclosed brackets or runaway nesting")])
         self.line = line
 
 
@@ -297,7 +447,9 @@ def _blocked(m: re.Match[str]) -> str:
     """A match of _URL_ATTR, its value replaced with '#blocked' when the URL runs script."""
     value = m.group(2)
     bare = value[1:-1] if value[:1] in "\"'" else value
-    return f'{m.group(1)}"#blocked"' if is_dangerous_url(bare) else m.group(0)
+    name = m.group(1).partition("=")[0].rstrip().lower()
+    dangerous = has_dangerous_url(bare) if name in _URL_LIST_NAMES else is_dangerous_url(bare)
+    return f'{m.group(1)}"#blocked"' if dangerous else m.group(0)
 
 
 def _first_paragraph(fragment: str) -> str | None:
@@ -315,12 +467,12 @@ def _neutralise(fragment: str) -> str:
     """Replace script-running URLs (``javascript:``, ``vbscript:``, ``data:``) in links with '#'.
 
     The same as ``_URL_ATTR.sub(_blocked, fragment)`` (tests compare them), found faster: that
-    search tries the expression at every whitespace character of the body, while a match needs
-    an '=', which is rare outside tags. A match is whitespace, a name, optional whitespace and
-    '=' (none of them '='), so the '=' it holds is the first after its start: a match beginning
-    before that '=' ends its name where the whitespace before it begins, and can only start
-    one name length (plus one) earlier. Those few places are tried, leftmost first, as the
-    search would; the expression itself decides at each.
+    search tries the expression at every character of the body, while a match needs an '=',
+    which is rare outside tags. A match is a name, optional whitespace and '=' (none of them
+    '='), so the '=' it holds is the first after its start: a match beginning before that '='
+    ends its name where the whitespace before it begins, and can only start one name length
+    earlier. Those few places are tried, leftmost first, as the search would; the expression
+    itself decides at each (including what comes before the name, which it only looks at).
     """
     if "=" not in fragment:
         return fragment
@@ -369,6 +521,8 @@ def render_markdown(body: str) -> Rendered:
     except RecursionError:
         _md = None  # a converter that failed mid-way keeps broken state: start a fresh one
         raise MarkdownTooComplex("the body is nested too deeply (lists or quotes inside each other)", 1) from None
+    except shortcodes.ShortcodeErrors as exc:
+        raise MarkdownError(exc.problems) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
     words = _words(out)

@@ -131,3 +131,5 @@ class Site:
     by_author: Mapping[str, tuple[Article, ...]]
     related: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     """Article URL → related article URLs, best first."""
+    preview: bool = False
+    """Built for the live preview: templates mark drafts and embargoed stories (never in a build)."""

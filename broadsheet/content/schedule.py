@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .frontmatter import Document
 
 PUBLISH = "publish"
 EXPIRE = "expire"
+UNFEATURE = "unfeature"
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A moment the site changes: ``kind`` is "publish" (embargo lifts) or "expire"."""
+    """A moment the site changes: ``kind`` is "publish" (embargo lifts), "expire" or "unfeature"
+    (a featured story leaves the front page's lead)."""
 
     when: datetime
     kind: str
@@ -26,7 +28,7 @@ class Change:
     title: str
 
 
-def scheduled_changes(documents: Iterable[Document], now: datetime) -> list[Change]:
+def scheduled_changes(documents: Iterable[Document], now: datetime, featured_days: float | None = None) -> list[Change]:
     """Every future publication or expiry that a rebuild would show, soonest first.
 
     Drafts wait for a person, not a clock, so they never count; neither does an article that
@@ -42,6 +44,10 @@ def scheduled_changes(documents: Iterable[Document], now: datetime) -> list[Chan
             changes.append(Change(meta.date, PUBLISH, doc.source.rel, meta.title))
         if meta.expires is not None and meta.expires > now and seen:
             changes.append(Change(meta.expires, EXPIRE, doc.source.rel, meta.title))
+        if meta.featured and featured_days is not None and seen:
+            ends = meta.featured_until or meta.date + timedelta(days=featured_days)
+            if ends > now and ends > meta.date and (meta.expires is None or ends < meta.expires):
+                changes.append(Change(ends, UNFEATURE, doc.source.rel, meta.title))
     return sorted(changes, key=lambda c: (c.when, c.source, c.kind))
 
 

@@ -35,6 +35,7 @@ import pickle
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
@@ -55,7 +56,8 @@ from ..content.frontmatter import Document, FrontMatter, content_digest, parse_d
 from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
 from ..content.model import Author, Category, Tag
 from ..errors import BuildWarning, ContentError
-from ..outputs import PageJob
+from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
+from ..outputs import PageJob, output_key
 from ..render.views import ArticleView, Link, SiteView
 
 CACHE_DIR = ".broadsheet-cache"
@@ -80,8 +82,8 @@ def code_version() -> str:
 class ContentEntry:
     """One content file's cached parse."""
 
-    size: int
-    mtime_ns: int
+    stamp: Stamp
+    """The file's stamp when it was read (see filestamp.py)."""
     digest: str
     doc: Document
     rendered: Rendered
@@ -137,10 +139,12 @@ class BuildCache:
     fingerprints were recorded (see pipeline.reuse_pages)."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
-    rows: dict[str, tuple[int, int, str, bytes]] = field(default_factory=dict)
-    """Stored content rows not looked up yet: path → (size, mtime_ns, digest, pickled entry)."""
+    rows: dict[str, tuple[Stamp, str, bytes]] = field(default_factory=dict)
+    """Stored content rows not looked up yet: path → (stamp, digest, pickled entry)."""
     changed: set[str] = field(default_factory=set)
     """Content paths stored or touched since loading."""
+    seen: dict[str, tuple[os.stat_result, int]] = field(default_factory=dict)
+    """Content path → its ``stat`` when looked up in this build, and when (ns) it was taken."""
     removed: set[str] = field(default_factory=set)
     """Content paths dropped since loading."""
     stored: dict[str, bytes] = field(default_factory=dict)
@@ -159,15 +163,15 @@ class BuildCache:
     """Output folder → HTML page → links, of the facts set since the last save."""
 
     @classmethod
-    def load(cls, site_root: Path, enabled: bool = True, timezone: str = "") -> BuildCache:
+    def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
         """Open the site's cache; an unreadable or outdated one starts empty.
 
-        Parses depend on the site's time zone (dates without an offset are read in it), so the
-        zone is part of the cache's version.
+        Parses depend on the site's time zone (dates without an offset are read in it) and its
+        Markdown settings and shortcodes (``markdown_key``), so both are part of the cache's version.
         """
         if not enabled:
             return cls(None)
-        version = f"{code_version()}|tz={timezone}"
+        version = f"{code_version()}|tz={timezone}|md={markdown_key}"
         folder = site_root / CACHE_DIR
         path = folder / CACHE_FILE
         if not path.is_file():
@@ -181,9 +185,9 @@ class BuildCache:
                 if blobs.get("version") != version.encode():
                     return cls(folder, version=version, timezone=timezone)
                 rows = {
-                    rel: (size, mtime, digest, entry)
-                    for rel, size, mtime, digest, entry in db.execute(
-                        "SELECT rel, size, mtime_ns, digest, entry FROM content"
+                    rel: ((size, mtime, ino, ctime), digest, entry)
+                    for rel, size, mtime, ino, ctime, digest, entry in db.execute(
+                        "SELECT rel, size, mtime_ns, ino, ctime_ns, digest, entry FROM content"
                     )
                 }
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
@@ -211,7 +215,7 @@ class BuildCache:
         rel = source.rel
         entry = self.content.get(rel)
         if entry is None and rel in self.rows:
-            size, mtime, digest, blob = self.rows.pop(rel)
+            stamp, digest, blob = self.rows.pop(rel)
             try:
                 fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(blob)
                 meta = FrontMatter(*fields)
@@ -220,7 +224,7 @@ class BuildCache:
             body = Body(fetch=self._fetcher(source, digest), opening=opening, blank=blank)
             self.lazy[rel] = (digest, body)
             doc = Document(source, meta, "", body_line, digest)
-            entry = ContentEntry(size, mtime, digest, doc, Rendered(body, toc, first, words), warnings)
+            entry = ContentEntry(stamp, digest, doc, Rendered(body, toc, first, words), warnings)
             self.content[rel] = entry
         return entry
 
@@ -285,13 +289,21 @@ class BuildCache:
             pass  # each body left unread reads itself (or parses its file again) when used
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
-        """Return the cached entry for an unchanged file, or the file's bytes to parse it anew."""
+        """Return the cached entry for an unchanged file, or the file's bytes to parse it anew.
+
+        A file whose stamp (see filestamp.py) is not the one stored is read and hashed: the same
+        bytes keep their parse. The ``stat`` is taken before any read, so that :meth:`store`
+        remembers a stamp no later than the bytes parsed.
+        """
         entry = self._entry(source)
         try:
+            taken = time.time_ns()
             st = source.path.stat()
         except OSError:
             return None, None
-        if entry is not None and entry.size == st.st_size and entry.mtime_ns == st.st_mtime_ns:
+        self.seen[source.rel] = (st, taken)
+        stamp = stamp_of(st)
+        if entry is not None and entry.stamp == stamp:
             return entry, None
         if entry is None:
             return None, None  # the parser reads it
@@ -300,19 +312,27 @@ class BuildCache:
         except OSError:
             return None, None
         if content_digest(raw) == entry.digest:
-            entry.size, entry.mtime_ns = st.st_size, st.st_mtime_ns  # touched, not changed
-            self.changed.add(source.rel)
-            self.dirty = True
+            if not (is_racy(entry.stamp) and entry.stamp[:3] == stamp[:3]):
+                # Touched or copied in, not changed: the new stamp is stored. (A stamp too recent
+                # to trust, still the same file, stays as it is: hashed again, not rewritten.)
+                entry.stamp = trusted_stamp(st, taken)
+                self.changed.add(source.rel)
+                self.dirty = True
             return entry, None
         return None, raw
 
     def store(self, source: SourceFile, doc: Document, rendered: Rendered, warnings: list[BuildWarning]) -> None:
-        """Remember a fresh parse."""
-        try:
-            st = source.path.stat()
-        except OSError:
-            return
-        self.content[source.rel] = ContentEntry(st.st_size, st.st_mtime_ns, doc.digest, doc, rendered, warnings)
+        """Remember a fresh parse, with the stamp its file had when it was looked up (before it was read)."""
+        seen = self.seen.get(source.rel)
+        if seen is None:
+            try:
+                seen = (source.path.stat(), 0)  # not looked up: a stamp never trusted
+            except OSError:
+                return
+        st, taken = seen
+        self.content[source.rel] = ContentEntry(
+            trusted_stamp(st, taken) if taken else (*stamp_of(st)[:3], RACY), doc.digest, doc, rendered, warnings
+        )
         self.lazy.pop(source.rel, None)  # the old parse's body, never needed now
         self.changed.add(source.rel)
         self.dirty = True
@@ -350,7 +370,7 @@ class BuildCache:
 
     def facts_of(self, output: Path) -> dict[str, tuple[str, bool]]:
         """The remembered hash and search mark of each HTML page of one output folder."""
-        key = str(output.resolve())
+        key = output_key(output)
         facts = self.facts.get(key)
         if facts is None:
             rows = self._table("SELECT path, digest, mark FROM facts WHERE output = ?", key)
@@ -360,7 +380,7 @@ class BuildCache:
 
     def stored_links(self, output: Path, paths: Collection[str] | None = None) -> dict[str, tuple[str, ...]]:
         """The links stored with the HTML pages of one output folder (of all with ``paths`` None)."""
-        key = str(output.resolve())
+        key = output_key(output)
         if paths is not None and len(paths) < 200:
             rows: list[Any] = []
             for path in paths:
@@ -380,7 +400,7 @@ class BuildCache:
         """
         if self.folder is None:
             return
-        key = str(output.resolve())
+        key = output_key(output)
         before = self.facts_of(output)
         links = self.new_links.setdefault(key, {})
         for path, (digest, page_links, mark) in facts.items():
@@ -393,25 +413,25 @@ class BuildCache:
 
     def shape_of(self, output: Path) -> tuple[str, dict[str, str]] | None:
         """How the pages of one output folder were made up when their fingerprints were recorded."""
-        return self.shapes.get(str(output.resolve()))
+        return self.shapes.get(output_key(output))
 
     def set_shape(self, output: Path, shape: tuple[str, dict[str, str]]) -> None:
         """Record how the pages whose fingerprints are recorded next are made up."""
-        key = str(output.resolve())
+        key = output_key(output)
         if self.folder is not None and self.shapes.get(key) != shape:
             self.shapes[key] = shape
             self.dirty = True
 
     def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
         """Replace the page fingerprints of one output folder."""
-        key = str(output.resolve())
+        key = output_key(output)
         if self.page_store(output) != pages:
             self.pages[key] = pages
             self.dirty = True
 
     def page_store(self, output: Path) -> dict[str, tuple[str, str]]:
         """The page fingerprints recorded for one output folder."""
-        key = str(output.resolve())
+        key = output_key(output)
         store = self.pages.get(key)
         if store is None:
             rows = self._table("SELECT url, print, digest FROM prints WHERE output = ?", key)
@@ -446,7 +466,7 @@ class BuildCache:
                 "DELETE FROM facts WHERE output = ? AND path = ?", [(key, path) for path in before if path not in facts]
             )
 
-    def _rows_to_write(self) -> Iterator[tuple[str, int, int, str, bytes]]:
+    def _rows_to_write(self) -> Iterator[tuple[str, int, int, int, int, str, bytes]]:
         """The changed content rows, pickled one at a time (not all held at once)."""
         for rel in sorted(self.changed):
             e = self.content.get(rel)
@@ -466,7 +486,7 @@ class BuildCache:
                     r.body.blank,
                     e.warnings,
                 )
-                yield rel, e.size, e.mtime_ns, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+                yield (rel, *e.stamp, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
         """The body rows of the changed content rows whose body is in memory (a file only touched keeps
@@ -513,7 +533,7 @@ class BuildCache:
         db.execute("CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, value BLOB)")
         db.execute(
             "CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
-            "mtime_ns INTEGER, digest TEXT, entry BLOB)"
+            "mtime_ns INTEGER, ino INTEGER, ctime_ns INTEGER, digest TEXT, entry BLOB)"
         )
         db.execute("CREATE TABLE IF NOT EXISTS bodies (rel TEXT PRIMARY KEY, digest TEXT, value BLOB)")
         db.execute(
@@ -540,7 +560,7 @@ class BuildCache:
             with closing(self._open()) as db, db:
                 if self.fresh:
                     self.changed |= set(self.content)
-                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)", self._rows_to_write())
+                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows_to_write())
                 db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", self._bodies_to_write())
                 gone = [(rel,) for rel in sorted(self.removed)]
                 db.executemany("DELETE FROM content WHERE rel = ?", gone)

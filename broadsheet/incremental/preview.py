@@ -43,6 +43,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -50,12 +51,14 @@ from typing import Any, Literal
 import jinja2
 
 from ..config import SiteConfig, load_config_problems
-from ..content.discover import SourceFile, content_source, discover
+from ..content.discover import SourceFile, content_source, discover, shown_name
 from ..content.frontmatter import Document, FrontMatter
 from ..content.library import PublishRules, assemble
-from ..content.markdown import Rendered
+from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
+from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from ..errors import BroadsheetError, BuildWarning
+from ..filestamp import Stamp, stamp_of
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
@@ -67,6 +70,7 @@ from ..pipeline import (
     publishing_files,
     related_docs,
     related_settings,
+    site_markdown,
 )
 from ..publish.feeds import SITE_FEED, feed_files, modified
 from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
@@ -93,7 +97,7 @@ LINK_FIELDS = frozenset({"related", "prev", "next"})
 #: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
 #: Front matter that decides where an article sits among the others.
-STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "aliases", "related")
+STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "featured_until", "aliases", "related")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +129,7 @@ class UpdateResult:
 class _Entry:
     """One content file as last read."""
 
-    stamp: tuple[int, int]
+    stamp: Stamp
     doc: Document | None
     rendered: Rendered | None
     errors: list[BroadsheetError]
@@ -158,12 +162,12 @@ class _Failed(Exception):
         self.errors = sorted(errors, key=BroadsheetError.sort_key)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> Stamp:
     try:
         st = path.stat()
     except OSError:
-        return (-1, -1)
-    return (st.st_mtime_ns, st.st_size)
+        return (-1, -1, -1, -1)
+    return stamp_of(st)
 
 
 def _views_in(value: Any, out: dict[str, ArticleView]) -> None:
@@ -238,6 +242,7 @@ class IncrementalSite:
         the Jinja environment reads this mapping)."""
         self.errors: list[BroadsheetError] = []
         self.config: SiteConfig | None = None
+        self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
         self.theme: Theme | None = None
         self._env: jinja2.Environment | None = None
         self._docs: dict[str, _Entry] = {}
@@ -252,6 +257,8 @@ class IncrementalSite:
         self._published: set[str] = set()
         """URLs of feeds, sitemaps and robots.txt among the pages."""
         self._published_next: set[str] = set()
+        self._record_read: tuple[tuple[int, int] | None, dict[str, Entry], list[BroadsheetError]] | None = None
+        """content/_permalinks.yml as last read, with the file's stamp (see _record)."""
         self._edited: tuple[str, ...] = ()
         """URLs made from the content files of the last update (see UpdateResult.edited)."""
 
@@ -282,6 +289,7 @@ class IncrementalSite:
         self._warnings = []
         self._edited = ()
         old_static = dict(self.static)
+        self._advance_clock()
         try:
             if self._reload:
                 self._reload_config()
@@ -334,7 +342,7 @@ class IncrementalSite:
     def watch_roots(self) -> list[tuple[Path, bool]]:
         """Folders to watch and whether to watch them recursively."""
         roots: list[tuple[Path, bool]] = [(self.root, False)]
-        for name in ("content", "static", "themes"):
+        for name in ("content", "static", "themes", "shortcodes"):
             if (self.root / name).is_dir():
                 roots.append((self.root / name, True))
         if self.theme is not None:
@@ -352,8 +360,8 @@ class IncrementalSite:
 
     def _classify(self, path: Path) -> str | None:
         root = self.root
-        if path == root / "site.yml":
-            return "config"
+        if path == root / "site.yml" or path.is_relative_to(root / "shortcodes"):
+            return "config"  # shortcodes shape the bodies: convert them again
         for name in ("content", "static"):
             if path.is_relative_to(root / name):
                 return name
@@ -361,7 +369,7 @@ class IncrementalSite:
         for folder in chain:
             if path.is_relative_to(folder):
                 parts = path.relative_to(folder).parts
-                if parts == ("theme.yml",):
+                if parts == ("theme.yml",) or parts[:1] == ("shortcodes",):
                     return "config"
                 if parts and parts[0] in ("templates", "static"):
                     return parts[0]
@@ -388,7 +396,7 @@ class IncrementalSite:
     def _load_all_docs(self, use_cache: bool) -> set[str]:
         """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
         assert self.config is not None
-        cache = BuildCache.load(self.root, use_cache, self.config.timezone)
+        cache = BuildCache.load(self.root, use_cache, self.config.timezone, current_settings().key())
         docs, errors, warnings = parse_all(self.config, self.options.jobs, cache)
         self._warnings += warnings
         entries: dict[str, _Entry] = {}
@@ -411,7 +419,7 @@ class IncrementalSite:
             if path.is_dir() and not path.is_symlink():
                 rescan = True  # a folder appeared or was renamed: walk it the way discover() does
                 continue
-            rel = path.relative_to(self.root).as_posix()
+            rel = shown_name(path.relative_to(self.root).as_posix())
             source = content_source(self.root, path)
             if source is None:
                 if self._docs.pop(rel, None) is not None:
@@ -460,11 +468,17 @@ class IncrementalSite:
             theme = load_theme(config.theme, config.root)
         except BroadsheetError as exc:
             raise _Failed([exc]) from None
-        if config != self.config or theme != self.theme or self._model is None:
+        settings = site_markdown(config, theme)
+        # Compared with this site's last settings (the process's may have been set by another build).
+        markdown_moved = settings != self._markdown
+        self._markdown = settings
+        configure(settings)
+        if config != self.config or theme != self.theme or self._model is None or markdown_moved:
             first = self.config is None or not self._docs
             # Dates without an offset are read in the site's time zone: a new zone means new parses
-            # (the build cache does not know the zone, so it is not used then).
-            zone_moved = self.config is not None and config.timezone != self.config.timezone
+            # (the build cache does not know the zone, so it is not used then). New Markdown settings
+            # or shortcodes mean new conversions.
+            zone_moved = self.config is not None and (config.timezone != self.config.timezone or markdown_moved)
             self.config, self.theme = config, theme
             self.now = build_time(self.options)
             self._related_exact = self.related_mode != "local"
@@ -541,8 +555,67 @@ class IncrementalSite:
         rendered, changed = self._replan()
         return rendered, changed, True
 
+    def _moves(self, site: Site) -> dict[str, tuple[str, ...]]:
+        """The redirects of moved articles, as a build would make them from content/_permalinks.yml
+        (read here, never written: the build records URLs). An article whose headline is edited in
+        the preview so keeps its recorded URL, which the open page is sent to by its reload."""
+        record, errors = self._record()
+        if errors:
+            raise _Failed(errors)
+        return update_record(record, site, published=False)[1]
+
+    def _record(self) -> tuple[dict[str, Entry], list[BroadsheetError]]:
+        """content/_permalinks.yml, read again only when it changed."""
+        try:
+            st = (self.root / RECORD).stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if self._record_read is None or self._record_read[0] != stamp:
+            self._record_read = (stamp, *load_record(self.root))
+        return self._record_read[1], self._record_read[2]
+
+    def _advance_clock(self) -> None:
+        """Move "now" to the clock's time: while the preview runs, an embargo lifts, an article
+        expires, a story stops being featured and an article written a moment ago is not "future".
+        Any such change plans the site again."""
+        if self.config is None:
+            return
+        before, self.now = self._rules(), build_time(self.options)
+        after = self._rules()
+        days = self.config.featured_days
+        for entry in self._docs.values():
+            doc = entry.doc
+            if doc is None or doc.source.is_page:
+                continue
+            if (before.excludes(doc), before.featured(doc, days)) != (after.excludes(doc), after.featured(doc, days)):
+                self._model = None  # plan everything again, keeping the pages for comparison
+                return
+
+    def next_change(self) -> tuple[datetime, Path] | None:
+        """When the preview must update by itself (an embargo lifting, an article expiring, a story no
+        longer featured), and the file responsible; None when nothing is waiting."""
+        if self.config is None:
+            return None
+        days = self.config.featured_days
+        soonest: tuple[datetime, Path] | None = None
+        for rel, entry in self._docs.items():
+            doc = entry.doc
+            if doc is None or doc.source.is_page or (doc.meta.draft and not self.options.drafts):
+                continue
+            meta = doc.meta
+            featured_end = (
+                (meta.featured_until or meta.date + timedelta(days=days)) if meta.featured and meta.date else None
+            )
+            for when in (None if self.options.future else meta.date, meta.expires, featured_end):
+                if when is not None and when > self.now and (soonest is None or when < soonest[0]):
+                    soonest = (when, self.root / rel)
+        return soonest
+
     def _rules(self) -> PublishRules:
-        return PublishRules(now=self.now, drafts=self.options.drafts, future=self.options.future)
+        return PublishRules(
+            now=self.now, drafts=self.options.drafts, future=self.options.future, preview=self.options.preview
+        )
 
     def _ordered_docs(self) -> list[tuple[Document, Rendered]]:
         # The order of parse_all(): discover() sorts by relative path. Name resolution
@@ -582,6 +655,7 @@ class IncrementalSite:
         site, errors, _ = assemble(self.config, self._ordered_docs(), self._rules())
         if errors:
             raise _Failed(errors)
+        site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
         job_list = pages_the_theme_has(plan_pages(site), self._env)
         jobs = {j.url: j for j in job_list}
@@ -663,7 +737,7 @@ class IncrementalSite:
                 return None
             # Same raw names as before, so the site resolves them to the same shared objects.
             replaced[url] = dataclasses.replace(
-                fresh, category=before.category, tags=before.tags, authors=before.authors
+                fresh, category=before.category, tags=before.tags, authors=before.authors, aliases=before.aliases
             )
         new_site = _replace_articles(site, replaced)
         ranked = self._rank(new_site, model)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from ..errors import BuildWarning
@@ -198,10 +198,13 @@ def check_page_links(
     base_url: str,
     ignore: Iterable[str] = (),
     broken: set[str] | None = None,
+    locate: Callable[[dict[str, list[str]]], Mapping[str, list[tuple[str, int]]]] | None = None,
 ) -> list[BuildWarning]:
     """Like :func:`check_links`, for pages whose distinct links were read already (or remembered).
 
-    ``broken``, if given, receives the path of every page with a broken link.
+    ``broken``, if given, receives the path of every page with a broken link. ``locate``, if
+    given, finds where broken links are written (source and line: see content/lint.py), given each
+    with the sources of the pages that show it.
     """
     skipped = tuple(p.lstrip("/") for p in ignore)
     verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
@@ -242,9 +245,28 @@ def check_page_links(
                 if broken is not None:
                     broken.add(f.path)
     warnings = []
+    written = (
+        locate({link: [p.source for p in linking] for link, linking in missing.values()})
+        if locate is not None and missing
+        else {}
+    )
     for link, linking in missing.values():
         named = ", ".join(p.path for p in linking[:PAGES_NAMED])
         more = f" and {len(linking) - PAGES_NAMED} more" if len(linking) > PAGES_NAMED else ""
+        places = written.get(link)
+        if places:
+            # Blame the line that holds the link, not a page that only shows it (a card, a related block).
+            also = "".join(f", {rel}:{line}" for rel, line in places[1:PAGES_NAMED])
+            also = f" (also written at {also[2:]})" if also else ""
+            warnings.append(
+                BuildWarning(
+                    f"broken internal link '{link}' on {named}{more}{also}",
+                    places[0][0],
+                    places[0][1],
+                    "fix the link, or add the page or file it points to (a picture goes in static/)",
+                )
+            )
+            continue
         warnings.append(
             BuildWarning(
                 f"broken internal link '{link}' on {named}{more}",

@@ -47,6 +47,8 @@ from .views import (
 LEAD_STORIES = 4
 LATEST = 8
 SECTION_STORIES = 4
+#: Stories listed beside "Latest news", after those above and in it.
+EARLIER = 5
 THEME_STATIC_URL = "/theme/"
 
 
@@ -148,13 +150,24 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     for a in site.articles:
         jobs.append(plan_article(a, views[a.url], sv))
 
-    # Front page: lead stories (featured first, else newest), latest, one block per section.
+    # Front page: lead stories (featured first, else newest), latest, earlier ones, then one block
+    # per section. No story is shown twice above the sections; a section block prefers stories not
+    # shown above it, and shows those only to fill its row.
     featured = [v for v in ordered if v.featured]
     lead = (featured + [v for v in ordered if not v.featured])[:LEAD_STORIES]
-    lead_urls = {v.url for v in lead}
-    latest = [v for v in ordered if v.url not in lead_urls][:LATEST]
-    sections = [(c, [views[a.url] for a in site.by_category.get(c.slug, ())[:SECTION_STORIES]]) for c in sv.categories]
-    sections = [(c, items) for c, items in sections if items]
+    above = {v.url for v in lead}
+    latest = [v for v in ordered if v.url not in above][:LATEST]
+    above |= {v.url for v in latest}
+    earlier = [v for v in ordered if v.url not in above][:EARLIER]
+    above |= {v.url for v in earlier}
+    sections = []
+    for c in sv.categories:
+        in_section = [views[a.url] for a in site.by_category.get(c.slug, ())]
+        fresh = [v for v in in_section if v.url not in above][:SECTION_STORIES]
+        fill = [v for v in in_section if v.url in above][: SECTION_STORIES - len(fresh)]
+        picked = {v.url for v in fresh + fill}
+        if picked:
+            sections.append((c, [v for v in in_section if v.url in picked]))
     total = page_count(len(ordered), per_page)
     ctx = common("/", None, site.config.title, site.config.tagline)
     popular = most_read(ordered, site.config)
@@ -164,10 +177,10 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
         latest=latest,
         sections=sections,
         articles=ordered[:per_page],
-        most_recent=ordered[:5],
+        most_recent=earlier,
         paginator=Paginator(1, total, "/"),
     )
-    home_shows = {v.url for v in lead + latest + ordered[:per_page] + ordered[:5] + popular} | {
+    home_shows = {v.url for v in lead + latest + ordered[:per_page] + earlier + popular} | {
         v.url for _, i in sections for v in i
     }
     jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))

@@ -235,6 +235,8 @@ class SiteView:
     """The newsletter signup form (``action``, ``method``, ``title``, ``text``, ``button``, ``fields``)."""
     comments: CommentsConfig | None = None
     """The comments embed (``provider``, ``options``); none unless site.yml turns it on."""
+    preview: bool = False
+    """True only in the live preview: mark drafts and embargoed stories there (see partials/status.html)."""
 
 
 def site_view(site: Site) -> SiteView:
@@ -259,4 +261,5 @@ def site_view(site: Site) -> SiteView:
         breaking=c.breaking if c.breaking is not None and site.now < c.breaking.expires else None,
         newsletter=c.newsletter,
         comments=c.comments,
+        preview=site.preview,
     )

@@ -39,6 +39,11 @@ from ..pipeline import BuildOptions
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher
 
+#: The preview's clock wakes the builder at most this long apart (and just after the moment it
+#: waits for), so a long wait never rests on one timer.
+CLOCK_LONGEST_WAIT = 3600.0
+CLOCK_SLACK = 0.05
+
 NoticeKind = Literal["building", "built", "failed", "internal", "ready", "stopped"]
 
 
@@ -97,6 +102,7 @@ class PreviewSession:
         self._ready = threading.Event()
         self._idle = threading.Event()
         self._stopping = False
+        self._clock: threading.Timer | None = None
 
     @property
     def url(self) -> str:
@@ -122,7 +128,11 @@ class PreviewSession:
     def build_first(self) -> UpdateResult:
         """Load and build the whole site into memory."""
         options = BuildOptions(
-            source=self.options.source, drafts=self.options.drafts, future=self.options.future, base_url=self.url
+            source=self.options.source,
+            drafts=self.options.drafts,
+            future=self.options.future,
+            base_url=self.url,
+            preview=True,
         )
         self.site = IncrementalSite(options, related=self.options.related)
         self.report(Notice("building", f"Building {self.options.source} ..."))
@@ -153,6 +163,8 @@ class PreviewSession:
     def stop(self) -> None:
         """Stop serving, watching and building (from any thread)."""
         self._stopping = True
+        if self._clock is not None:
+            self._clock.cancel()
         self._batcher.close()
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -247,6 +259,7 @@ class PreviewSession:
             self.report(Notice("internal", error.format(), (error,), result, tuple(changed)))
             return result
         self._publish(site, result)
+        self._wake_at_next_change(site)
         if result.ok:
             if not changed:
                 text = f"Built {len(site.pages)} pages in {result.seconds:.2f} s"
@@ -267,6 +280,21 @@ class PreviewSession:
                 )
             )
         return result
+
+    def _wake_at_next_change(self, site: IncrementalSite) -> None:
+        """Have the builder look again when the site changes by itself (an embargo lifts...): the
+        file responsible is handed to it as if saved, and the clock's new time does the rest."""
+        if self._clock is not None:
+            self._clock.cancel()
+            self._clock = None
+        upcoming = site.next_change()
+        if upcoming is None or self._stopping:
+            return
+        when, path = upcoming
+        delay = min(max((when - site.now).total_seconds(), 0.0) + CLOCK_SLACK, CLOCK_LONGEST_WAIT)
+        self._clock = threading.Timer(delay, self._batcher.add, args=([path],))
+        self._clock.daemon = True
+        self._clock.start()
 
     def _publish(self, site: IncrementalSite, result: UpdateResult) -> None:
         roots: list[Path] = [site.root.resolve()]

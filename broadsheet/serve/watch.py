@@ -51,7 +51,7 @@ def wanted(path: Path, root: Path, mode: str) -> bool:
     if not parts:
         return mode != "site"
     if mode == "site":
-        return len(parts) == 1 and parts[0] in ("site.yml", "content", "static", "themes")
+        return len(parts) == 1 and parts[0] in ("site.yml", "content", "static", "themes", "shortcodes")
     if mode == "content":
         return not any(is_ignored(p) for p in parts)
     return not any(p.startswith(".") or is_editor_leftover(p) for p in parts)

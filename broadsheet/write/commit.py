@@ -10,7 +10,7 @@ How a build stays all-or-nothing:
 3. the staged files are renamed into place and stale files removed;
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
 
-Copies of static files are keyed by their source's size and modification time, so an
+Copies of static files are keyed by their source's stamp (see filestamp.py), so an
 unchanged image is neither read nor hashed again. A build looks at each file of the output
 once, whichever stage asks first (see :class:`LastOutput`).
 
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, UsageError
+from ..filestamp import stamp_of
 from ..outputs import STAGED_TREE, OutputFile
 
 MANIFEST = ".broadsheet-manifest.json"
@@ -50,6 +51,25 @@ class WriteStats:
     written: int
     unchanged: int
     removed: int
+    same: bool = False
+    """Nothing differed from the output readers see: nothing was written anywhere."""
+    top: frozenset[str] = frozenset()
+    """The names at the top of the output that Broadsheet's files are under."""
+
+
+def folds_case(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` (or its nearest existing parent) ignores case."""
+    probe = folder.resolve()
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    for part in (probe, *probe.parents):
+        if part.name and part.name.swapcase() != part.name:
+            twin = part.with_name(part.name.swapcase())
+            try:
+                return twin.exists() and os.path.samefile(twin, part)
+            except OSError:
+                return False
+    return False
 
 
 def check_output_dir(output: Path, site_root: Path) -> None:
@@ -278,9 +298,21 @@ def write_error(exc: OSError, output: Path) -> OutputError:
 
 
 def _write(
-    files: Iterable[OutputFile], output: Path, done: Callable[[int], None] | None, last: LastOutput
+    files: Iterable[OutputFile],
+    output: Path,
+    done: Callable[[int], None] | None,
+    last: LastOutput,
+    live: LastOutput | None = None,
 ) -> WriteStats:
+    """Bring the folder ``output`` (as ``last`` saw it) to hold ``files``: staged, journaled, committed.
+
+    ``live``: the folder readers see, when ``output`` is the other generation of the output (see
+    generations.py). A file ``live`` holds as this build would write it is then hard-linked from
+    it (same bytes, same time) unless ``output`` has it already; the counts tell what differs from
+    ``live``, and nothing at all is done when nothing does.
+    """
     old = last.manifest
+    shown = live or last  # what the counts compare with: the output as readers see it
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
     inside = _Containment(output)
@@ -288,22 +320,45 @@ def _write(
     moves: list[list[str]] = []
     tree: list[tuple[str, str]] = []
     unchanged = 0
+
+    from_live_paths: list[str] = []
+
+    def from_live(path: str, entry: dict[str, Any]) -> None:
+        """``path`` as ``live`` holds it (brought into ``output`` once it is known that anything differs)."""
+        nonlocal unchanged
+        unchanged += 1
+        manifest[path] = entry
+        from_live_paths.append(path)
+
     for n, f in enumerate(files, start=1):
         if done is not None and n % PROGRESS_EVERY == 0:
             done(PROGRESS_EVERY)
         if f.kept is not None:
-            if not last.still_written(f.path, f.kept):
+            if not shown.still_written(f.path, f.kept):
                 raise OutputError(
                     f"'{f.path}' changed in the output during the build", f.source, None, "run the build again"
                 )
-            manifest[f.path] = old[f.path]
-            unchanged += 1
+            if live is not None:
+                from_live(f.path, live.manifest[f.path])
+            else:
+                manifest[f.path] = old[f.path]
+                unchanged += 1
             continue
+        live_entry = live.manifest.get(f.path) if live is not None else None
         entry = old.get(f.path)
         if f.staged is not None:
             assert f.digest is not None
             in_tree = f.staged.startswith(TREE_PREFIX)
-            if entry and entry.get("hash") == f.digest and last.same_stat(f.path, entry):
+            if (
+                live is not None
+                and live_entry
+                and live_entry.get("hash") == f.digest
+                and live.same_stat(f.path, live_entry)
+            ):
+                if in_tree:
+                    _unlink(os.path.join(staging, f.staged))  # so that its folder can move whole
+                from_live(f.path, live_entry)
+            elif live is None and entry and entry.get("hash") == f.digest and last.same_stat(f.path, entry):
                 manifest[f.path] = entry  # the staged copy goes with the staging folder
                 unchanged += 1
                 if in_tree:
@@ -324,14 +379,24 @@ def _write(
             digest = f.digest or _digest(data)
         else:
             assert f.copy_from is not None
-            st = f.copy_from.stat()
-            src_stamp = [st.st_size, st.st_mtime_ns]
-            if entry and entry.get("src") == src_stamp and last.same_stat(f.path, entry):
+            src_stamp = list(stamp_of(f.copy_from.stat()))  # as copied by cp -p, rsync -a or tar too
+            if (
+                live is not None
+                and live_entry
+                and live_entry.get("src") == src_stamp
+                and live.same_stat(f.path, live_entry)
+            ):
+                from_live(f.path, live_entry)  # the same source copied last time, still in place
+                continue
+            if live is None and entry and entry.get("src") == src_stamp and last.same_stat(f.path, entry):
                 manifest[f.path] = entry  # the same source copied last time, still in place
                 unchanged += 1
                 continue
             digest = _file_digest(f.copy_from)
-        if entry and entry.get("hash") == digest and last.same_stat(f.path, entry):
+        if live is not None and live_entry and live_entry.get("hash") == digest and live.same_stat(f.path, live_entry):
+            from_live(f.path, dict(live_entry, src=src_stamp) if src_stamp else live_entry)
+            continue
+        if live is None and entry and entry.get("hash") == digest and last.same_stat(f.path, entry):
             manifest[f.path] = dict(entry, src=src_stamp) if src_stamp else entry
             unchanged += 1
             continue
@@ -345,15 +410,48 @@ def _write(
             shutil.copyfile(f.copy_from, staged)
         manifest[f.path] = {"hash": digest, "src": src_stamp} if src_stamp else {"hash": digest}
         moves.append([name, f.path])
-    written = len(moves) + len(tree)  # files, whether they move alone or with their folder
+    written = len(manifest) - unchanged  # files, whether they move alone or with their folder
+    removed = sum(1 for p in shown.manifest if p not in manifest)
+    if live is not None and not written and not removed and len(manifest) == len(live.manifest):
+        shutil.rmtree(staging, ignore_errors=True)  # the live output is this build already: nothing to do
+        return WriteStats(written=0, unchanged=unchanged, removed=0, same=True)
+    for path in from_live_paths:  # already so in ``output``, or hard-linked from ``live`` into place
+        mine, entry = old.get(path), manifest[path]
+        if mine is not None and _same_entry(mine, entry) and last.same_stat(path, mine):
+            continue
+        assert live is not None
+        inside.check(path)
+        name = str(len(moves))
+        _link_or_copy(os.path.join(live.output, path), os.path.join(staging, name))
+        moves.append([name, path])
     moves += _tree_moves(tree, output, inside, [rel for _, rel in moves])
     removals = sorted(p for p in old if p not in manifest)
     if not moves and not removals and manifest == old:
         shutil.rmtree(staging, ignore_errors=True)  # nothing to do: not even the manifest is written again
-        return WriteStats(written=0, unchanged=unchanged, removed=0)
+        return WriteStats(
+            written=written, unchanged=unchanged, removed=removed, same=live is None, top=top_names(manifest)
+        )
     _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
     _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
-    return WriteStats(written=written, unchanged=unchanged, removed=len(removals))
+    return WriteStats(written=written, unchanged=unchanged, removed=removed, top=top_names(manifest))
+
+
+def top_names(manifest: Iterable[str]) -> frozenset[str]:
+    """The names at the top of an output that the files of ``manifest`` are under."""
+    return frozenset(path.partition("/")[0] for path in manifest)
+
+
+def _same_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when two manifest entries describe the same file: bytes, size and modification time."""
+    return a.get("hash") == b.get("hash") and a.get("size") == b.get("size") and a.get("mtime_ns") == b.get("mtime_ns")
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """Hard-link ``source`` as ``target`` (the same file, time and all), or copy it with its time."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _tree_moves(tree: list[tuple[str, str]], output: Path, inside: _Containment, others: list[str]) -> list[list[str]]:

@@ -68,7 +68,8 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleSi
     if not (SITE / "site.yml").is_file():
         pytest.skip(f"no site.yml in {SITE}: nothing to build")
     output = tmp_path_factory.mktemp("example") / "output"
-    result = build(BuildOptions(source=SITE, output=output, now=NOW, cache=False))  # nothing written in the repo
+    # Nothing written in the repository: no cache, and no record of published URLs.
+    result = build(BuildOptions(source=SITE, output=output, now=NOW, cache=False, record_urls=False))
     handler = functools.partial(_QuietHandler, directory=str(output))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

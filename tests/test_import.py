@@ -1,0 +1,432 @@
+"""build.py import: WordPress exports, Jekyll and Hugo sites into a Broadsheet site that builds.
+
+The archives are small but complete fixtures under tests/importers/. Each test imports into a
+fresh folder under tmp_path, reads the files written, then builds the site for real and reads
+its output (redirect pages at the old URLs, drafts and expired posts left out).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, run_build
+
+from broadsheet.importers import ImportFailed, ImportOptions, run_import
+from broadsheet.importers.common import parse_loose_date
+from broadsheet.importers.convert import embed_for_url
+
+FIXTURES = Path(__file__).resolve().parent / "importers"
+WXR = FIXTURES / "wordpress" / "export.xml"
+UPLOADS = FIXTURES / "wordpress" / "uploads"
+
+
+def front(path: Path) -> tuple[dict[str, object], str]:
+    """A written content file's front matter (as Broadsheet's own loader would see it) and body."""
+    text = path.read_text(encoding="utf-8")
+    _, head, body = text.split("---\n", 2)
+    return yaml.load(head, Loader=yaml.BaseLoader), body  # BaseLoader: every value as the string written
+
+
+def built(site: Path, rel: str) -> str:
+    return (site / "output" / rel).read_text(encoding="utf-8")
+
+
+def warnings_of(report) -> str:
+    return "\n".join(f"{where}: {message}" for where, message in report.warnings)
+
+
+# ------------------------------------------------------------------ dates and embeds
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2015-03-17 14:00:00 -4", datetime(2015, 3, 17, 14, 0, tzinfo=timezone(timedelta(hours=-4)))),
+        ("2015-03-17 14:00:00 -0400", datetime(2015, 3, 17, 14, 0, tzinfo=timezone(timedelta(hours=-4)))),
+        ("2015-03-17 14:00 +05:30", datetime(2015, 3, 17, 14, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))),
+        ("2015-03-17T14:00:00Z", datetime(2015, 3, 17, 14, 0, tzinfo=UTC)),
+        ("2015-03-17 14:00:00", datetime(2015, 3, 17, 14, 0)),
+        ("2015-3-7", date(2015, 3, 7)),
+        ("Tue, 17 Mar 2015 14:00:00 -0400", datetime(2015, 3, 17, 14, 0, tzinfo=timezone(timedelta(hours=-4)))),
+        (date(2015, 3, 17), date(2015, 3, 17)),
+        ("2015-02-30", None),
+        ("next tuesday", None),
+        (42, None),
+    ],
+)
+def test_loose_dates(value: object, expected: object) -> None:
+    assert parse_loose_date(value) == expected
+
+
+def test_media_urls_become_shortcodes() -> None:
+    assert embed_for_url("https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3") == '{{< youtube "dQw4w9WgXcQ" >}}'
+    assert embed_for_url("https://youtu.be/dQw4w9WgXcQ") == '{{< youtube "dQw4w9WgXcQ" >}}'
+    assert embed_for_url("https://vimeo.com/76979871") == '{{< vimeo "76979871" >}}'
+    assert embed_for_url("https://mastodon.social/@ed/1234") == '{{< social url="https://mastodon.social/@ed/1234" >}}'
+    assert embed_for_url("https://example.com/page") is None
+
+
+# ------------------------------------------------------------------ WordPress
+
+
+@pytest.fixture
+def wp_site(tmp_path: Path):
+    site = tmp_path / "ledger"
+    report = run_import("wordpress", WXR, site)
+    return site, report
+
+
+def test_wordpress_posts_pages_and_what_is_left_out(wp_site) -> None:
+    site, report = wp_site
+    assert sorted(report.articles) == [
+        "content/local/inside-story.md",
+        "content/local/river-corran-floods.md",
+        "content/news/cafe-reopens.md",
+        "content/politics/council-budget-what-we-know.md",
+        "content/politics/election-night-live.md",
+    ]
+    assert report.pages == ["content/pages/about.md"]
+    skipped = dict(report.skipped)
+    assert skipped["export.xml:176 (post 'Old news we binned')"] == "status 'trash'"
+    assert "is not content" in skipped["export.xml:204 (nav_menu_item 'Home')"]
+    fm, body = front(site / "content/local/river-corran-floods.md")
+    assert fm["title"] == "River Corran floods the high street"
+    assert fm["date"] == "2026-05-14T09:30:00+01:00"  # local time with the offset WordPress knew
+    assert fm["updated"] == "2026-05-15T10:00:00+01:00"
+    assert fm["author"] == "Maria Hale"
+    assert fm["category"] == "Local"
+    assert fm["tags"] == ["Weather", "Floods"]  # a second category becomes a tag
+    assert fm["summary"] == "Shops closed as the river rose."
+    assert fm["featured"] == "true"  # sticky
+    assert fm["image"] == "https://ledger.example.com/wp-content/uploads/2026/05/flood.jpg"
+    assert fm["image_alt"] == "Water in the high street"
+    assert fm["aliases"] == ["/2026/05/14/river-corran-floods/", "/2026/05/14/corran-floods-draft/"]
+    # HTML kept, paragraphs made explicit (so Markdown changes nothing inside), shortcodes mapped.
+    assert '<p>Residents said the warning came late.<br>\n"We had twenty minutes," said one.</p>' in body
+    assert '{{< figure src="https://ledger.example.com/wp-content/uploads/2026/05/flood-640x427.jpg"' in body
+    assert 'The high street at 9am. Photo: <a href="https://ledger.example.com/staff/">Ledger staff</a>' in body
+    assert '{{< youtube "dQw4w9WgXcQ" >}}' in body and '{{< vimeo "76979871" >}}' in body
+    assert "![Sandbags at a door](https://ledger.example.com/wp-content/uploads/2026/05/sandbags.jpg)" in body
+    assert '{{< audio src="https://ledger.example.com/wp-content/uploads/2026/05/interview.mp3" >}}' in body
+    assert "<p>The council [sic] met at noon.</p>" in body  # not a shortcode
+    assert "<pre>code   with\n\nblank line</pre>" in body
+    assert "<!-- not converted: [contact-form-7" in body
+    assert "export.xml:48: WordPress shortcode [contact-form-7] has no Broadsheet equivalent" in warnings_of(report)
+    assert front(site / "content/politics/council-budget-what-we-know.md")[0]["draft"] == "true"
+    assert front(site / "content/local/inside-story.md")[0]["draft"] == "true"  # password-protected
+    assert "password-protected" in warnings_of(report)
+    assert front(site / "content/news/cafe-reopens.md")[0]["aliases"] == ["/2026/03/01/café-reopens/"]
+    site_yml = yaml.safe_load((site / "site.yml").read_text(encoding="utf-8"))
+    assert site_yml["title"] == "The Valley Ledger" and site_yml["base_url"] == "https://ledger.example.com/"
+    assert site_yml["authors"]["maria-hale"] == {"name": "Maria Hale"}
+    assert {"name": "Local"} in site_yml["categories"]
+
+
+def test_wordpress_import_builds_with_redirects_and_leaves_drafts_and_scheduled_posts_out(wp_site) -> None:
+    site, _ = wp_site
+    result = run_build(site, search=False)
+    assert not [w for w in result.warnings if "error" in w.format().lower()]
+    assert "River Corran floods" in built(site, "local/river-corran-floods/index.html")
+    redirect = built(site, "2026/05/14/river-corran-floods/index.html")
+    assert 'content="0; url=/local/river-corran-floods/"' in redirect
+    assert 'url=/local/river-corran-floods/"' in built(site, "2026/05/14/corran-floods-draft/index.html")
+    assert 'url=/news/cafe-reopens/"' in built(site, "2026/03/01/café-reopens/index.html")
+    assert not (site / "output/politics/council-budget-what-we-know").exists()  # draft
+    assert not (site / "output/politics/election-night-live").exists()  # scheduled for 2030
+    assert not (site / "output/local/inside-story").exists()  # password-protected: a draft
+    page = built(site, "local/river-corran-floods/index.html")
+    assert "youtube-nocookie.com/embed/dQw4w9WgXcQ" in page and '<figure class="gallery"' in page
+    assert "Founded in 1902." in built(site, "about/index.html")
+
+
+def test_wordpress_images_from_a_local_uploads_folder(tmp_path: Path) -> None:
+    site = tmp_path / "ledger"
+    report = run_import("wordpress", WXR, site, ImportOptions(uploads=UPLOADS))
+    assert report.copied == 4
+    for name in ("flood.jpg", "flood-640x427.jpg", "sandbags.jpg", "interview.mp3"):
+        assert (site / "static/wp-content/uploads/2026/05" / name).read_bytes() == (
+            UPLOADS / "2026/05" / name
+        ).read_bytes()
+    fm, body = front(site / "content/local/river-corran-floods.md")
+    assert fm["image"] == "/wp-content/uploads/2026/05/flood.jpg"
+    assert "https://ledger.example.com/wp-content" not in body
+    result = run_build(site, search=False)
+    assert not [w for w in result.warnings if "wp-content" in w.format()]  # every image is in the site
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def uploads_server(tmp_path: Path) -> Iterator[str]:
+    """A real HTTP server on loopback serving the fixture's uploads as the old site's /wp-content/uploads/."""
+    root = tmp_path / "served"
+    shutil.copytree(UPLOADS, root / "wp-content/uploads")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_wordpress_images_downloaded(tmp_path: Path, uploads_server: str) -> None:
+    export = tmp_path / "export.xml"
+    text = WXR.read_text(encoding="utf-8").replace(
+        "https://ledger.example.com/wp-content", f"{uploads_server}/wp-content"
+    )
+    # One image the old server no longer has: reported, its URL kept.
+    text = text.replace("2026/05/sandbags.jpg", "2026/05/gone.jpg")
+    export.write_text(text, encoding="utf-8")
+    report = run_import("wordpress", export, tmp_path / "site", ImportOptions(download_images=True))
+    static = tmp_path / "site/static/wp-content/uploads/2026/05"
+    assert (static / "flood.jpg").read_bytes() == (UPLOADS / "2026/05/flood.jpg").read_bytes()
+    assert (static / "interview.mp3").read_bytes() == (UPLOADS / "2026/05/interview.mp3").read_bytes()
+    assert not (static / "gone.jpg").exists()
+    assert "could not download" in warnings_of(report) and "gone.jpg" in warnings_of(report)
+    fm, body = front(tmp_path / "site/content/local/river-corran-floods.md")
+    assert fm["image"] == "/wp-content/uploads/2026/05/flood.jpg"
+    assert f"{uploads_server}/wp-content/uploads/2026/05/gone.jpg" in body
+
+
+def test_imports_never_overwrite(tmp_path: Path) -> None:
+    site = tmp_path / "ledger"
+    mine = site / "content/local/river-corran-floods.md"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("---\ntitle: Mine\ndate: 2026-01-01\n---\nMy own text.\n", encoding="utf-8")
+    report = run_import("wordpress", WXR, site)
+    assert mine.read_text(encoding="utf-8").endswith("My own text.\n")
+    assert (
+        "export.xml:24 (post 'River Corran floods the high street')",
+        "content/local/river-corran-floods.md exists (imports never overwrite)",
+    ) in report.skipped
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    again = run_import("wordpress", WXR, site)
+    assert again.articles == [] and again.pages == []
+    assert sum("exists (imports never overwrite)" in reason for _, reason in again.skipped) == 6
+    after = {p: p.read_bytes() for p in site.rglob("*") if p.is_file() and p.name != "site.imported.yml"}
+    assert after == before
+    # site.yml is the user's: what the import found goes beside it.
+    assert "Maria Hale" in (site / "site.imported.yml").read_text(encoding="utf-8")
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    report = run_import("wordpress", WXR, tmp_path / "site", ImportOptions(dry_run=True))
+    assert len(report.articles) == 5
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize(
+    ("xml", "needle"),
+    [
+        (
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+            "<rss><channel><title>&lol2;</title></channel></rss>",
+            "refused",
+        ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><rss><channel><title>&xxe;</title></channel></rss>',
+            "refused",
+        ),
+        ('<?xml version="1.0"?>\n<rss>\n<channel>\n<item>\n</channel></rss>', "bad.xml:5: not well-formed XML"),
+        ('<?xml version="1.0"?><rss><channel><title>A feed</title></channel></rss>', "not a WordPress export"),
+    ],
+)
+def test_hostile_or_wrong_xml_is_refused_clearly(tmp_path: Path, xml: str, needle: str) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text(xml, encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        run_import("wordpress", bad, tmp_path / "site")
+    assert needle in str(failed.value)
+    assert not (tmp_path / "site").exists()
+
+
+def test_cli_import_prints_the_summary_and_fails_clearly(tmp_path: Path) -> None:
+    cmd = [sys.executable, str(REPO / "build.py"), "import", "wordpress", str(WXR), "--source", str(tmp_path / "s")]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Imported 5 article(s) and 1 page(s); skipped 2; 3 warnings;")
+    assert "export.xml:48: WordPress shortcode [contact-form-7]" in done.stdout
+    missing = [
+        sys.executable,
+        str(REPO / "build.py"),
+        "import",
+        "hugo",
+        str(tmp_path / "nope"),
+        "--source",
+        str(tmp_path),
+    ]
+    done = subprocess.run(missing, capture_output=True, text=True, check=False)
+    assert done.returncode == 1 and "no such folder" in done.stderr and "Traceback" not in done.stderr
+
+
+# ------------------------------------------------------------------ Jekyll
+
+
+def test_jekyll_posts_dates_categories_liquid_and_redirects(tmp_path: Path) -> None:
+    site = tmp_path / "harbour"
+    report = run_import("jekyll", FIXTURES / "jekyll", site)
+    fm, body = front(site / "content/transport/ferry-timetable-changes.md")
+    assert fm["date"] == "2015-03-17T14:00:00-04:00"  # Ruby-style "-4"
+    assert fm["author"] == "Jane Doe"  # from _data/authors.yml
+    assert fm["category"] == "Transport" and fm["tags"] == ["ferry", "timetable", "Harbour"]
+    assert fm["summary"] == "The 7:15 sailing moves to 7:45 from April."
+    assert fm["image"] == "/assets/img/ferry.png" and fm["image_alt"] == "The ferry at the pier"
+    assert fm["aliases"] == [
+        "/transport/harbour/2015/03/17/ferry-timetable-changes.html",
+        "/ferry-changes/",
+        "/2015/03/ferry.html",
+    ]
+    assert '```ruby\nputs "ferry"\n```' in body
+    assert "[last year's story](/harbour/new-ferry-named/)" in body  # post_url resolved
+    assert "![map](/assets/img/map.png)" in body  # {{ site.baseurl }} gone
+    assert '{{< youtube "dQw4w9WgXcQ" >}}' in body
+    assert "Liquid like {{ this }} stays as written." in body and "editor note" not in body
+    warnings = warnings_of(report)
+    assert "_posts/2015-03-17-ferry-timetable-changes.md:33: Liquid include 'newsletter-signup.html'" in warnings
+    fm2, _ = front(site / "content/harbour/new-ferry-named.md")
+    assert fm2["date"] == "2014-11-02" and fm2["author"] == "Sam Reyes"  # date from the file name, author: {name:}
+    assert front(site / "content/news/unpublished-thoughts.md")[0]["draft"] == "true"  # published: false
+    assert front(site / "content/news/council-preview.md")[0]["draft"] == "true"  # _drafts
+    assert front(site / "content/sport/regatta-results.md")[0]["category"] == "sport"  # from the folder
+    skipped = dict(report.skipped)
+    assert "does not exist" in skipped["_posts/2016-02-30-bad-date.md"]
+    assert "must start with its date" in skipped["_posts/no-date-here.md"]
+    assert "index.html" not in skipped and report.pages == ["content/pages/about.md"]
+    assert (site / "static/assets/img/ferry.png").is_file()
+    assert yaml.safe_load((site / "site.yml").read_text(encoding="utf-8"))["timezone"] == "America/Halifax"
+    assert report.dropped_keys["layout"] == 3
+
+    fireworks = front(site / "content/harbour/fireworks.md")[1]
+    assert '{{< figure src="/assets/img/ferry.png" alt="Fireworks" caption="Rockets over the pier" >}}' in fireworks
+    assert '<div class="notice" markdown="1">\n\n**Road closures:**' in fireworks
+    assert "*Harbour Notes is reader-funded.* Read [our story](/about/)." in fireworks  # the include, written out
+    assert "[YouTube playlist](https://www.youtube.com/playlist?list=PLabc123)" in fireworks
+
+    run_build(site, search=False)
+    assert "<strong>Road closures:</strong>" in built(site, "harbour/fireworks/index.html")
+    assert "major changes" in built(site, "transport/ferry-timetable-changes/index.html")
+    old = built(site, "transport/harbour/2015/03/17/ferry-timetable-changes.html")
+    assert 'url=/transport/ferry-timetable-changes/"' in old
+    assert 'url=/transport/ferry-timetable-changes/"' in built(site, "ferry-changes/index.html")
+    assert "social-post" in built(site, "sport/regatta-results/index.html")
+    assert not (site / "output/news/council-preview").exists()
+
+
+# ------------------------------------------------------------------ Hugo
+
+
+def test_hugo_toml_bundles_expiry_and_shortcodes(tmp_path: Path) -> None:
+    site = tmp_path / "quay"
+    report = run_import("hugo", FIXTURES / "hugo", site)
+    fm, body = front(site / "content/harbour/harbour-dredging.md")
+    assert fm["date"] == "2024-02-10T09:00:00+00:00" and fm["updated"] == "2024-02-12T16:30:00+00:00"
+    assert fm["author"] == "Ola Nordmann" and fm["category"] == "Harbour" and fm["tags"] == ["dredging", "Environment"]
+    assert fm["summary"] == "Six weeks of work, and a closed slipway."
+    assert fm["image"] == "/media/posts/harbour-dredging/cover.jpg"
+    assert fm["aliases"] == ["/2024/02/harbour-dredging/", "/news/dredging-begins/"]  # [permalinks] and aliases
+    assert "![The dredger](/media/posts/harbour-dredging/cover.jpg)" in body
+    assert (
+        '{{< figure src="/media/posts/harbour-dredging/diagram.png" caption="Where the silt goes" '
+        'credit="Harbour Board" >}}' in body
+    )
+    assert '```go\nfmt.Println("silt")\n```' in body
+    assert "[the plan](/posts/slipway-notice/)" in body  # ref resolved
+    assert '{{< social url="https://x.com/quayside/status/1234567890" >}}' in body
+    assert "{{</* youtube ID */>}}" in body
+    for name in ("cover.jpg", "diagram.png"):
+        assert (site / "static/media/posts/harbour-dredging" / name).is_file()
+    assert (site / "static/images/logo.png").is_file()
+    notice, _ = front(site / "content/posts/slipway-notice.md")
+    assert (
+        notice["date"] == "2023-11-02T08:00:00+00:00" and notice["expires"] == "2023-12-01"
+    )  # publishDate, expiryDate
+    letters, _ = front(site / "content/opinion/letters.md")
+    assert letters["authors"] == ["Ada Lovelace", "Charles Babbage"]  # JSON front matter
+    warnings = warnings_of(report)
+    assert "content/opinion/letters.md:7: Hugo shortcode 'unknownthing'" in warnings
+    assert "content/posts/harbour-dredging/index.md:24: Hugo shortcode 'callout'" in warnings
+    skipped = dict(report.skipped)
+    assert "invalid TOML" in skipped["content/posts/broken.md:2"]
+    assert "list page" in skipped["content/_index.md"] and "list page" in skipped["content/posts/_index.md"]
+    # Undated pages in a section are pages here; "search" is Broadsheet's own address.
+    assert report.pages == ["content/pages/about.md", "content/pages/search-page.md"]
+    assert "content/docs/search.md: no date: imported as a page" in warnings
+    assert "is Broadsheet's own page: written as 'search-page'" in warnings_of(report)
+
+    run_build(site, search=False)
+    assert "Use the search box." in built(site, "search-page/index.html")
+    page = built(site, "harbour/harbour-dredging/index.html")
+    assert 'src="/media/posts/harbour-dredging/diagram.png"' in page and "<figcaption>Where the silt goes" in page
+    assert 'url=/harbour/harbour-dredging/"' in built(site, "2024/02/harbour-dredging/index.html")
+    assert not (site / "output/posts/slipway-notice").exists()  # expired in 2023
+    assert not (site / "output/posts/future-piece").exists()  # dated 2031: embargoed
+    assert "Dear editor" in built(site, "opinion/letters/index.html")
+
+
+# ------------------------------------------------------------------ writing
+
+
+def test_taken_slugs_and_old_urls_are_resolved_and_reported(tmp_path: Path) -> None:
+    from broadsheet.importers.common import ImportReport, Item, write_items
+
+    def post(origin: str, year: int, aliases: list[str]) -> Item:
+        return Item(origin, "Update", datetime(year, 1, 2, 9, 0), "update", "Text.", category="World", aliases=aliases)
+
+    report = ImportReport()
+    items = [
+        post("a.md", 2015, ["/2015/update.html", "/Shared/", "/World/Update/"]),
+        post("b.md", 2016, ["/2016/update.html", "/shared/", "/category/world/", "/search/"]),
+        post("c.md", 2016, []),
+        Item("p.md", "Archive", None, "archive", "Our archive.", kind="page", aliases=["/about/archive/"]),
+    ]
+    write_items(items, tmp_path, report)
+    assert sorted(report.articles) == [
+        "content/world/update-2016-2.md",
+        "content/world/update-2016.md",
+        "content/world/update.md",
+    ]
+    assert front(tmp_path / "content/world/update.md")[0]["aliases"] == ["/2015/update.html", "/Shared/"]
+    assert front(tmp_path / "content/world/update-2016.md")[0]["aliases"] == ["/2016/update.html"]
+    assert "aliases" not in front(tmp_path / "content/world/update-2016-2.md")[0]
+    assert report.pages == ["content/pages/archive-page.md"]
+    warnings = warnings_of(report)
+    assert "b.md: old URL /shared/ was also a.md's: left out" in warnings
+    assert "b.md: old URL /category/world/ is one Broadsheet serves itself" in warnings
+    assert "b.md: old URL /search/ is one Broadsheet serves itself" in warnings
+    assert "b.md: slug 'update' is taken in world/: written as 'update-2016'" in warnings
+    assert "p.md: page was at /about/archive/; pages have no aliases: now at /archive-page/" in warnings
+    (tmp_path / "site.yml").write_text("title: T\nbase_url: https://t.example/\n", encoding="utf-8")
+    run_build(tmp_path, search=False)  # no two sources for one address
+    assert 'url=/world/update/"' in built(tmp_path, "Shared/index.html")
+
+
+def test_zola_sites_read_like_hugo(tmp_path: Path) -> None:
+    """Zola's layout is Hugo's, with taxonomies in a table, the address in `path` and dates in file names."""
+    site = tmp_path / "zola"
+    report = run_import("hugo", FIXTURES / "zola", site)
+    first, body = front(site / "content/harbour/first-light.md")
+    assert first["date"] == "2024-05-01" and first["category"] == "Harbour" and first["tags"] == ["lighthouse"]
+    assert first["summary"] == "The lighthouse is lit again."
+    assert "[follow-up](/blog/the-keepers/#update)" in body  # @/ link resolved
+    keepers, _ = front(site / "content/blog/the-keepers.md")
+    assert keepers["date"] == "2024-05-02" and keepers["aliases"] == ["/blog/2024/05/02/the-keepers/"]
+    assert keepers["author"] == "Kim Lee"
+    assert report.warnings == []
+    run_build(site, search=False)
+    assert 'url=/blog/the-keepers/"' in built(site, "blog/2024/05/02/the-keepers/index.html")
