@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -11,29 +12,62 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .config import load_config_problems
+from .config import CONFIG_NAME, load_config_problems
 from .errors import BroadsheetError, BuildFailed, UsageError
 from .outputs import output_folder
-from .pipeline import BuildOptions, build, read_schedule
 from .related.index import SIGNALS, Explanation
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="build.py", description="Broadsheet: a static site generator for news sites.")
-    p.add_argument("--version", action="version", version=f"Broadsheet {__version__}")
-    sub = p.add_subparsers(dest="command")
+EXAMPLES = """\
+examples:
+  broadsheet init my-news && cd my-news     start a site (site.yml, a sample article, a deploy workflow)
+  broadsheet serve -D                       preview with live reload, drafts included
+  broadsheet new "Council backs harbour plan" --category Politics
+  broadsheet build                          build the site into output/
+  broadsheet build -b https://you.github.io/news/   build for a site published under a sub-path
+  broadsheet schedule --format iso          when the next embargo lifts (for cron or CI)
 
-    b = sub.add_parser("build", help="build the site into output/")
-    b.add_argument("--source", default=".", help="site folder (with site.yml and content/); default: here")
-    b.add_argument("--output", help="output folder; default: output/ in the site")
-    b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
-    b.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
-    b.add_argument("--base-url", help="override site.yml base_url (e.g. for a staging server)")
+With no command, broadsheet builds. Exit codes: 0 success, 1 errors in the site (every one listed),
+2 bad usage (an unknown flag, no site.yml in the site folder). See README.md for more.
+"""
+
+
+def _site_options(p: argparse.ArgumentParser, drafts: bool = True) -> None:
+    """The flags every command that reads a site shares (the short forms are Hugo's and Pelican's)."""
+    p.add_argument("-s", "--source", default=".", metavar="DIR", help="site folder (with site.yml); default: here")
+    if drafts:
+        p.add_argument("-D", "--drafts", action="store_true", help="include articles marked draft: true")
+        p.add_argument("-F", "--future", action="store_true", help="include embargoed (future-dated) articles")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="broadsheet",
+        description="Broadsheet: a static site generator for news sites.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    p.add_argument("--version", action="version", version=f"Broadsheet {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=description or help, allow_abbrev=False)
+
+    b = command("build", "build the site into output/ (the default command)")
+    _site_options(b)
+    b.add_argument("-d", "--output", metavar="DIR", help="output folder; default: output/ in the site")
+    b.add_argument("-b", "--base-url", metavar="URL", help="override site.yml base_url (a staging server, a sub-path)")
     b.add_argument("--strict", action="store_true", help="fail on warnings too")
-    b.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
-    b.add_argument("--quiet", action="store_true", help="print only errors")
+    b.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: all cores)")
+    b.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only warnings and errors: no summary line, no progress display",
+    )
     b.add_argument(
         "--no-search",
         dest="search",
@@ -41,12 +75,16 @@ def _parser() -> argparse.ArgumentParser:
         help="skip the search index (Pagefind re-reads every article page when one changes)",
     )
 
-    v = sub.add_parser("serve", help="preview with live reload (built in memory, never into output/)")
-    v.add_argument("--source", default=".", help="site folder (with site.yml and content/); default: here")
+    v = command("serve", "preview with live reload (built in memory, never into output/)")
+    _site_options(v)
     v.add_argument("--host", default="127.0.0.1", help="address to listen on; default 127.0.0.1 (this machine only)")
-    v.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free one); default 8000")
-    v.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
-    v.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
+    v.add_argument("-p", "--port", type=int, default=8000, help="port to listen on (0: any free one); default 8000")
+    v.add_argument(
+        "-b",
+        "--base-url",
+        metavar="URL",
+        help="preview under this URL's path, as the site will be published (e.g. https://you.github.io/news/)",
+    )
     v.add_argument(
         "--poll",
         action="store_true",
@@ -54,20 +92,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--open", action="store_true", help="open the preview in a web browser")
 
-    n = sub.add_parser("new", help="start a new article (as a draft)")
+    i = command("init", "start a new site in DIR: site.yml, a sample article, static/, a deploy workflow")
+    i.add_argument("folder", nargs="?", default=".", metavar="DIR", help="the new site's folder; default: here")
+    i.add_argument("--title", help="the site's name; default: made from the folder's name")
+
+    n = command("new", "start a new article (as a draft)")
     n.add_argument("title", help="the headline")
     n.add_argument("--category", help="category name (default: the first in site.yml)")
     n.add_argument("--author", help="author name or slug (default: site.yml default_author)")
-    n.add_argument("--source", default=".", help="site folder; default: here")
+    _site_options(n, drafts=False)
 
-    r = sub.add_parser("related", help='show why articles are in an article\'s "You may also like" block')
+    r = command("related", 'show why articles are in an article\'s "You may also like" block')
     r.add_argument("slug", help="the article's slug (or its URL)")
-    r.add_argument("--source", default=".", help="site folder; default: here")
-    r.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
-    r.add_argument("--future", action="store_true", help="include embargoed (future-dated) articles")
+    _site_options(r)
 
-    s = sub.add_parser("schedule", help="when the published site next changes by itself (embargo, expiry)")
-    s.add_argument("--source", default=".", help="site folder; default: here")
+    s = command("schedule", "when the published site next changes by itself (embargo, expiry)")
+    _site_options(s, drafts=False)
     s.add_argument(
         "--format",
         choices=("text", "iso"),
@@ -75,10 +115,12 @@ def _parser() -> argparse.ArgumentParser:
         help="iso: print only the time (nothing when nothing is scheduled), for cron jobs and CI",
     )
 
-    i = sub.add_parser("import", help="bring in an archive: a WordPress export, a Jekyll or a Hugo site")
+    i = command("import", "bring in an archive: a WordPress export, a Jekyll or a Hugo site")
     i.add_argument("kind", choices=("wordpress", "jekyll", "hugo"), help="what the archive is")
     i.add_argument("path", help="the WordPress export (.xml) or the Jekyll/Hugo site's folder")
-    i.add_argument("--source", default=".", help="the Broadsheet site to import into (made if missing); default: here")
+    i.add_argument(
+        "-s", "--source", default=".", help="the Broadsheet site to import into (made if missing); default: here"
+    )
     i.add_argument("--category", default="News", help="category of articles that have none; default: News")
     i.add_argument("--uploads", help="WordPress: a local copy of wp-content/uploads to take images from")
     i.add_argument("--download-images", action="store_true", help="WordPress: download images from the old site")
@@ -136,6 +178,10 @@ class TerminalProgress:
 
 
 def _run_build(args: argparse.Namespace) -> int:
+    # The engine is imported here, inside main's Ctrl+C handling: on a busy machine its imports
+    # take a second, and an interrupt then must end the build as quietly as one later.
+    from .pipeline import BuildOptions, build
+
     progress = TerminalProgress.for_stream(sys.stderr, args.quiet)
     options = BuildOptions(
         source=Path(args.source).resolve(),
@@ -181,6 +227,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     from .serve import Notice, PreviewSession, ServeOptions
     from .serve.server import is_loopback
+    from .urls import base_path
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number", None, None, "use 1024 to 65535, or 0")
@@ -191,6 +238,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         drafts=args.drafts,
         future=args.future,
         poll=args.poll,
+        base_path=base_path(args.base_url) if args.base_url else "/",
     )
     if not is_loopback(args.host):
         print(
@@ -198,8 +246,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             "(leave out --host to keep it on this machine)",
             file=sys.stderr,
         )
-    if not (options.source / "site.yml").is_file():
-        raise UsageError(f"no site.yml in {options.source}", None, None, "run serve in a site folder, or give --source")
+    check_site_folder(args.source)
 
     def report(notice: Notice) -> None:
         if notice.kind == "building" and notice.changed:
@@ -254,7 +301,7 @@ def _related_table(title: str, url: str, explained: Sequence[Explanation]) -> st
 
 
 def _run_related(args: argparse.Namespace) -> int:
-    from .pipeline import load_site, related_docs, related_settings
+    from .pipeline import BuildOptions, load_site, related_docs, related_settings
     from .related.index import build_related_index, explain_in
 
     options = BuildOptions(source=Path(args.source).resolve(), drafts=args.drafts, future=args.future)
@@ -276,6 +323,7 @@ def _run_related(args: argparse.Namespace) -> int:
 
 def _run_schedule(args: argparse.Namespace) -> int:
     from .content.schedule import EXPIRE, PUBLISH, next_changes
+    from .pipeline import BuildOptions, read_schedule
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))
@@ -296,6 +344,37 @@ def _run_schedule(args: argparse.Namespace) -> int:
         lead = "Next change:" if n < len(upcoming) else "Then:       "
         print(f"{lead} {when}  {change.source}  {what}: {change.title}")
     return EXIT_OK
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from .scaffold import init_site
+
+    folder = Path(args.folder)
+    written = init_site(folder, args.title)
+    shown = os.path.relpath(folder)
+    print(f"Created a new site in {shown}/ ({len(written)} files):")
+    for path in written:
+        print(f"  {os.path.relpath(path, folder)}")
+    print("\nNext:")
+    if shown != ".":
+        print(f"  cd {shlex.quote(shown)}")
+    print("  broadsheet serve      # preview with live reload at http://127.0.0.1:8000/")
+    print("  broadsheet build      # build the site into output/, ready to publish")
+    print("Set base_url in site.yml to the address you will publish at (see Deploy in Broadsheet's README).")
+    return EXIT_OK
+
+
+def check_site_folder(source: str) -> None:
+    """Raise UsageError (exit 2, for every command) when ``source`` holds no site.yml."""
+    folder = Path(source)
+    if not (folder / CONFIG_NAME).is_file():
+        where = "here" if source == "." else str(folder)
+        raise UsageError(
+            f"no {CONFIG_NAME} {'' if where == 'here' else 'in '}{where}",
+            None,
+            None,
+            "run the command in a site folder, pass --source DIR, or start a site with: broadsheet init DIR",
+        )
 
 
 def _run_import(args: argparse.Namespace) -> int:
@@ -323,9 +402,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
-        argv.insert(0, "build")  # `python build.py` alone, or with build flags, means build
+        argv.insert(0, "build")  # `broadsheet` alone, or with build flags, means build
     args = _parser().parse_args(argv)
     try:
+        if args.command == "init":
+            return _run_init(args)
+        if args.command not in ("serve", "import"):  # serve warns about --host first; import makes the site
+            check_site_folder(args.source)
         if args.command == "new":
             return _run_new(args)
         if args.command == "serve":

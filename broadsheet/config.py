@@ -34,8 +34,12 @@ DEFAULT_COPYRIGHT = "© {year} {title} – All Right Reserved."
 DEFAULT_PERMALINK = "/{category}/{slug}/"
 
 
-#: Related-ranking signals and their default weights: the ranking's own (see related.py).
+#: Related-ranking signals and their default weights: the ranking's own (see related/index.py).
 RELATED_WEIGHTS: Mapping[str, float] = MappingProxyType(dict(DEFAULT_RELATED_WEIGHTS))
+
+
+#: The Python-Markdown extensions every site gets; site.yml's ``markdown.extensions`` add to them.
+MARKDOWN_EXTENSIONS = ["extra", "toc", "smarty", "sane_lists", "admonition"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,8 @@ class SiteConfig:
     """The newsletter signup block; none unless configured."""
     comments: CommentsConfig | None = None
     """The comments embed; off (no third-party request at all) unless configured."""
+    relative_urls: bool = False
+    """Link pages to each other with relative URLs, so the output also works opened from disk."""
     markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -233,6 +239,7 @@ KNOWN_KEYS = (
     "analytics",
     "newsletter",
     "comments",
+    "relative_urls",
     "markdown",
     "extra",
 )
@@ -342,18 +349,6 @@ def _wrong(reader: _Reader, keys: tuple[Any, ...], value: Any, kind: type | tupl
     reader.fail(keys, f"'{name}' must be {_type_name(kind)}, not {value!r}", hint)
 
 
-def load_config(root: Path, base_url: str | None = None) -> SiteConfig:
-    """Read ``root/site.yml`` into a SiteConfig; raise ConfigError listing the first problem.
-
-    All problems are collected; :func:`load_config_problems` returns the whole list.
-    """
-    config, problems = load_config_problems(root, base_url)
-    if problems:
-        raise problems[0]
-    assert config is not None
-    return config
-
-
 def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteConfig | None, list[ConfigError]]:
     """Read ``root/site.yml``; return the config (None when unusable) and every problem found."""
     path = root / CONFIG_NAME
@@ -455,6 +450,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         r.fail(("featured_days",), "featured_days must be a positive number of days", "write featured_days: 7")
         featured_days = 7.0
     sanitize = g(data, "sanitize", bool, False)
+    relative_urls = g(data, "relative_urls", bool, False)
     if sanitize:
         try:
             import nh3  # noqa: F401 - only checking it is installed
@@ -497,6 +493,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         analytics=analytics,
         newsletter=newsletter,
         comments=comments,
+        relative_urls=relative_urls,
         markdown=markdown,
         extra=MappingProxyType(extra),
     )
@@ -801,8 +798,6 @@ def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
     """Read site.yml ``markdown``; each extension is loaded once, so a wrong name or setting has its line."""
     import markdown as _markdown  # here: only sites that configure Markdown pay for the check
 
-    from .content.markdown import EXTENSIONS
-
     keys = ("markdown",)
     r.check_keys(data, ("extensions", "extension_configs", "shortcodes"), keys)
     names: list[str] = []
@@ -817,7 +812,7 @@ def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
         where = (*keys, "extension_configs", name)
         if not isinstance(cfg, dict):
             r.fail(where, f"markdown.extension_configs.{name} must be a mapping of settings, not {cfg!r}")
-        elif name not in names and name not in EXTENSIONS:
+        elif name not in names and name not in MARKDOWN_EXTENSIONS:
             r.fail(
                 where,
                 f"markdown.extension_configs names '{name}', which is not in markdown.extensions",

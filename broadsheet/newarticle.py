@@ -1,4 +1,4 @@
-"""``build.py new``: start an article file with a complete front matter template."""
+"""``broadsheet new``: start an article file with a complete front matter template."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def new_article(
 ) -> Path:
     """Write ``content/<category-slug>/<slug>.md`` as a draft and return its path; never overwrite."""
     if not title.strip():
-        raise UsageError("the title is empty", None, None, 'write: python build.py new "Headline"')
+        raise UsageError("the title is empty", None, None, 'write: broadsheet new "Headline"')
     cat_name = category or (config.categories[0].name if config.categories else "News")
     cat_slug = next(
         (c.slug for c in config.categories if c.name.casefold() == cat_name.casefold() or c.slug == cat_name),

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: The site's folder of what is kept between builds and never deployed: the build cache, and the
+#: manifest and journal of each output folder (see write.commit.state_folder).
+CACHE_DIR = ".broadsheet-cache"
+
 
 @dataclass(frozen=True, slots=True)
 class OutputFile:
@@ -23,7 +27,7 @@ class OutputFile:
     data: bytes | None = None
     copy_from: Path | None = None
     kept: str | None = None
-    """Hash of the bytes already in the output, for a page not rendered again (see cache.py)."""
+    """Hash of the bytes already in the output, for a page not rendered again (see incremental/cache.py)."""
     digest: str | None = None
     """Hash of ``data`` (or of the staged file) when already known (the write stage computes it otherwise)."""
     staged: str | None = None

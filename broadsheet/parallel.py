@@ -9,19 +9,32 @@ Small inputs run in-process, where starting workers would cost more than it save
 its templates, to render pages): workers of the default pool are forked after the value is
 set aside, so they inherit it without a copy being sent; any other executor gets the value
 pickled with each chunk, so the same stage still runs there.
+
+Worker processes end with the process that started them, however it ends (a build killed with
+SIGKILL included: see :func:`process_pool`), and are never forked from a process running other
+threads (see :func:`worker_context`).
 """
 
 from __future__ import annotations
 
 import copyreg
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
+import multiprocessing.context
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
 from types import MappingProxyType
 from typing import Any, TypeVar
+
+from .tuning import DEFAULT as DEFAULT_TUNING
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,8 +55,81 @@ def _reduce_mapping_proxy(m: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dic
 # The site's read-only mappings (config extras, groupings) must cross to executors that pickle.
 copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)
 
-#: Below this many items the work stays in the main process.
-MIN_PARALLEL_ITEMS = 200
+
+#: Linux's prctl option that has the kernel signal a process when its parent ends.
+_PR_SET_PDEATHSIG = 1
+#: How often a worker on a system without it looks whether its build still runs (seconds).
+_PARENT_POLL = 0.5
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user took the number: ours is gone
+        return False
+    return True
+
+
+def _parent_death_signal() -> bool:
+    """Ask the kernel to kill this process when its parent ends (Linux); False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(pid: int) -> None:
+    while _alive(pid):
+        time.sleep(_PARENT_POLL)
+    os._exit(1)
+
+
+def _die_with_parent(pid: int) -> None:
+    """Initializer of every worker: end this worker when process ``pid`` (its build) ends.
+
+    A worker outliving its build would wait for ever, holding its memory (a killed build's
+    workers block writing results nobody reads). On Linux the kernel kills a worker when its
+    parent ends. A worker started by a fork server has that server for parent, which lives as long
+    as any of its workers does (each holds the server's pipe): such a worker, like any worker where
+    the kernel cannot do it, has a thread look for the build twice a second.
+    """
+    if not _parent_death_signal() or os.getppid() != pid:
+        threading.Thread(target=_watch, args=(pid,), name="parent-watch", daemon=True).start()
+    if not _alive(pid):  # ended before the signal was asked for
+        os._exit(1)
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
+    """How to start workers now: forked while this process runs one thread, else from a fork server.
+
+    A fork copies locks held by other threads, never to be released in the child (a worker can
+    hang on logging's, or on a C library's). The preview runs threads (server, watcher, build)
+    when a site.yml edit parses every file again: its workers come from the fork server, one
+    clean process started once and kept, with Broadsheet's modules already imported.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["broadsheet.pipeline"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def process_pool(workers: int, context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
+    """A process pool whose workers end with this process (see :func:`_die_with_parent`)."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context or worker_context(),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def default_jobs() -> int:
@@ -74,12 +160,14 @@ def map_chunks(
     jobs: int | None,
     executor: Executor | None = None,
     done: Callable[[int], None] | None = None,
+    parallel_from: int = DEFAULT_TUNING.parallel_from,
 ) -> list[R]:
     """Apply ``fn`` to chunks of ``items`` (in order) and concatenate the results.
 
-    ``done``, if given, is called with the number of items of each chunk as it completes.
+    ``done``, if given, is called with the number of items of each chunk as it completes; with
+    fewer than ``parallel_from`` items the work stays in this process.
     """
-    return map_shared(_call_plain, fn, items, jobs, executor, done)
+    return map_shared(_call_plain, fn, items, jobs, executor, done, parallel_from=parallel_from)
 
 
 def _call_plain(fn: Callable[[Sequence[T]], list[R]], chunk: Sequence[T]) -> list[R]:
@@ -112,6 +200,7 @@ def map_shared(
     done: Callable[[int], None] | None = None,
     started: Callable[[], None] | None = None,
     fresh_workers_every: int | None = None,
+    parallel_from: int = DEFAULT_TUNING.parallel_from,
 ) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
@@ -126,12 +215,13 @@ def map_shared(
     for the next items. A worker touches the objects it inherits (their reference counts), and so
     copies the memory pages that hold them: on a large site each would grow towards a copy of this
     process. Only for a caller whose ``started`` starts no thread, since new workers fork later.
+    With fewer than ``parallel_from`` items (and no executor given) the work stays in this process.
     """
     if (
         fresh_workers_every is not None
         and executor is None
         and len(items) > fresh_workers_every
-        and "fork" in multiprocessing.get_all_start_methods()
+        and worker_context().get_start_method() == "fork"
     ):
         waves: list[R] = []
         for first in range(0, len(items), fresh_workers_every):
@@ -143,10 +233,11 @@ def map_shared(
                 None,
                 done,
                 started if first == 0 else None,
+                parallel_from=parallel_from,
             )
         return waves
     workers = jobs or default_jobs()
-    if executor is None and (workers <= 1 or len(items) < MIN_PARALLEL_ITEMS):
+    if executor is None and (workers <= 1 or len(items) < parallel_from):
         if started is not None:
             started()
         return _in_process(fn, shared, items, done)
@@ -164,8 +255,9 @@ def map_shared(
 
     if executor is not None:
         return gather(executor.map(fn, repeat(shared), chunks))
-    if "fork" not in multiprocessing.get_all_start_methods():
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+    context = worker_context()
+    if context.get_start_method() != "fork":  # the value goes to the workers pickled
+        with process_pool(workers, context) as pool:
             return gather(pool.map(fn, repeat(shared), chunks))
     token = id(shared)
     _INHERITED[token] = shared
@@ -174,7 +266,7 @@ def map_shared(
     gc.freeze()
     try:
         # Fork-started workers are all created at the first submit, after the value is set aside.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with process_pool(workers, context) as pool:
             return gather(pool.map(_call_inherited, repeat(fn), repeat(token), chunks))
     finally:
         gc.unfreeze()

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from .config import SiteConfig, load_config_problems
-from .content.body import OPENING_BYTES, opening_digest
+from .content.body import opening_digest
 from .content.discover import SourceFile, discover, discover_static
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
@@ -43,17 +43,19 @@ from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .filestamp import stamp_of
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
+from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob, output_key
 from .parallel import default_jobs, map_shared
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
-from .publish.feeds import feed_files, feeds_key
+from .publish.feeds import feed_files, feeds_input, render_feeds
 from .publish.linkcheck import check_page_links
 from .publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictures
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
+from .related.index import OPENING_BYTES
 from .render.i18n import I18N_DIR
 from .render.pages import (
     HashedFacts,
@@ -70,12 +72,15 @@ from .render.pages import (
 )
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView, site_view
+from .tuning import DEFAULT as DEFAULT_TUNING
+from .tuning import Tuning
 from .urls import UnsafePath, output_path
 from .write.commit import LastOutput, WriteStats, check_output_dir, digest_bytes, folds_case
 from .write.generations import (
     discard_staging,
     last_output,
     open_staging,
+    shown,
     staging_dir,
     write_error,
     write_output,
@@ -104,6 +109,8 @@ class BuildOptions:
     """Keep content/_permalinks.yml up to date (see content/permalinks.py) after a build of the published site."""
     preview: bool = False
     """Built for the live preview: drafts and embargoed stories are marked as such on the pages."""
+    tuning: Tuning = field(default_factory=Tuning)
+    """Site sizes from which the build works differently (see tuning.py)."""
 
     @property
     def output_dir(self) -> Path:
@@ -123,6 +130,7 @@ class LoadedSite:
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
     pictures: dict[str, Picture] = field(default_factory=dict)
     """Site URL → the responsive variants planned for that picture (see publish/pictures.py)."""
+    tuning: Tuning = field(default_factory=Tuning)
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
     the hash of what the ranking reads, under which the lists are cached."""
@@ -146,6 +154,8 @@ class BuildResult:
     """Pictures whose variants were made in this build (not found in the cache)."""
     notices: list[BuildWarning] = field(default_factory=list)
     """See LoadedSite.notices: told, not counted as warnings."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in each stage, in the order they ran (see :func:`build`)."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -209,7 +219,11 @@ def _parse_with(settings: MarkdownSettings, work: Sequence[tuple[SourceFile, str
 
 
 def parse_all(
-    config: SiteConfig, jobs: int | None = None, cache: BuildCache | None = None, progress: Progress | None = None
+    config: SiteConfig,
+    jobs: int | None = None,
+    cache: BuildCache | None = None,
+    progress: Progress | None = None,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
     """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
     cache = cache or BuildCache(None)
@@ -221,11 +235,18 @@ def parse_all(
     for source in sources:
         entry, raw = cache.lookup(source)
         if entry is not None:
-            found[source.rel] = (entry.doc, entry.rendered)  # made with this build's source (see cache.py)
+            found[source.rel] = (entry.doc, entry.rendered)  # made with this build's source (see incremental/cache.py)
             warnings += entry.warnings
         else:
             work.append((source, config.timezone, raw))
-    parsed = map_shared(_parse_with, current_settings(), work, jobs, done=counter(progress, "Parsing", len(work)))
+    parsed = map_shared(
+        _parse_with,
+        current_settings(),
+        work,
+        jobs,
+        done=counter(progress, "Parsing", len(work)),
+        parallel_from=tuning.parallel_from,
+    )
     for (source, _, _), (doc, rendered, errs, warns) in zip(work, parsed, strict=True):
         errors += errs
         warnings += warns
@@ -361,7 +382,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         errors.append(exc)
     configure(site_markdown(config, theme))
     cache = BuildCache.load(config.root, options.cache, config.timezone, current_settings().key())
-    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress)
+    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress, options.tuning)
     errors += parse_errors
     rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future, preview=options.preview)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
@@ -393,6 +414,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         warnings,
         cache,
         pictures=pictures,
+        tuning=options.tuning,
         related_pending=key if ranked is None else None,
         notices=notices,
         record=new_record if published and options.record_urls else None,
@@ -543,7 +565,7 @@ def index_pages(
     records = loaded.cache.search
     key = output_key(output)
     pages_key = digests_key((f.path, digest) for f, digest in marked)
-    kept = reuse_bundle(pages_key, records.get(key), (last or LastOutput(output)).still_written)
+    kept = reuse_bundle(pages_key, records.get(key), (last or shown(output, loaded.config.root)).still_written)
     if kept is not None:
         return kept, []
     bundle: list[OutputFile] = []
@@ -553,7 +575,7 @@ def index_pages(
     elif (command := search_stage.find_pagefind()) is None:
         warnings = [search_stage.not_installed()]  # without reading the pages back
     else:
-        staging = staging_dir(output)
+        staging = staging_dir(output, loaded.config.root)
         with_bytes = [g for g in (read_back(f, output, staging) for f, _ in marked) if g is not None]
         bundle, warnings = search_index(with_bytes, command)
     if bundle:
@@ -602,7 +624,8 @@ def publishing_files(
     base = site.config.base_url
     if cache is not None and still is not None:
         # Feeds show the newest stories whole: most edits leave them as they were.
-        files = made_or_kept(cache, output, "feeds", feeds_key(site), lambda: feed_files(site), still)
+        feeds = feeds_input(site)
+        files = made_or_kept(cache, output, "feeds", key_of(feeds), lambda: render_feeds(feeds), still)
         # Each entry as text: a dataclass's repr of each of 16,000 entries costs more than the sitemap's check.
         listed = "\n".join(f"{e.loc} {e.lastmod.isoformat() if e.lastmod else '-'}" for e in entries)
         key = hashlib.blake2b(f"{base}\n{listed}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
@@ -665,7 +688,7 @@ def articles_touched(site: Site, changed: set[str]) -> set[str]:
 def reuse_pages(
     loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
-    """Split jobs into those to render and pages whose output is still current (see cache.py).
+    """Split jobs into those to render and pages whose output is still current (see incremental/cache.py).
 
     ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
 
@@ -675,7 +698,7 @@ def reuse_pages(
     its context holds in ``shows``, as the live preview does (a test checks it for every page).
     """
     store = loaded.cache.page_store(output)
-    still = (last or LastOutput(output)).still_written
+    still = (last or shown(output, loaded.config.root)).still_written
     todo: list[PageJob] = []
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -706,10 +729,6 @@ def reuse_pages(
     return todo, kept, prints
 
 
-#: From this many pages to render, workers write them to the staging folder themselves.
-STAGE_IN_WORKERS = 1000
-
-
 @dataclass(slots=True)
 class RenderedSite:
     """What the render stage made: files, how many pages were rendered, warnings, and per page
@@ -727,16 +746,6 @@ class RenderedSite:
     """The output as the render stage saw it, for the stages after (see write.LastOutput)."""
 
 
-#: From this many articles, a cold build ranks related lists while its workers render other pages.
-RANK_WHILE_RENDERING = 1000
-#: Pages a render worker of a cold build's second round renders before new workers are forked (see
-#: parallel.map_shared): it bounds how much of this process each worker comes to copy.
-FRESH_WORKERS_EVERY = 20_000
-#: From this many articles, a cold build lets go of the articles' bodies once they are in the cache,
-#: before rendering the articles' own pages (each reads its body back: about 25 µs a page).
-EVICT_BODIES_FROM = 20_000
-
-
 def render_site(
     loaded: LoadedSite, output: Path | None = None, jobs: int | None = None, progress: Progress | None = None
 ) -> RenderedSite:
@@ -751,7 +760,7 @@ def render_site(
         loaded.related_pending is not None
         and store_empty
         and (jobs or default_jobs()) > 1
-        and len(loaded.site.articles) >= RANK_WHILE_RENDERING
+        and len(loaded.site.articles) >= loaded.tuning.rank_while_rendering_from
     )
     if loaded.related_pending is not None:
         loaded.cache.read_bodies()  # the ranking reads every article's text
@@ -769,13 +778,17 @@ def render_site(
     last: LastOutput | None = None
     if output is not None and loaded.cache.folder is not None:
         tell(progress, "Comparing with the last build")
-        last = last_output(output)
+        last = last_output(output, loaded.config.root)
         still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
             todo, kept, prints = reuse_pages(loaded, planned, output, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
-    staging = open_staging(output) if output is not None and len(todo) >= STAGE_IN_WORKERS else None
+    staging = (
+        open_staging(output, loaded.config.root)
+        if output is not None and len(todo) >= loaded.tuning.stage_in_workers_from
+        else None
+    )
     # The parses of this build go to the cache while the workers render: this process waits then.
     # (Started after the fork-started workers exist, so none is forked mid-write.)
     saving = threading.Thread(target=loaded.cache.save_content, name="cache-save")
@@ -809,11 +822,11 @@ def render_site(
                 saving.start()
                 publish(planned)
 
-            outcome = render_pages(work, jobs, done=done, started=meanwhile)
+            outcome = render_pages(work, jobs, done=done, started=meanwhile, tuning=loaded.tuning)
     except OSError as exc:
         if output is None or staging is None:
             raise
-        raise BuildFailed([write_error(exc, output)]) from None
+        raise BuildFailed([write_error(exc, output, loaded.config.root)]) from None
     finally:
         if saving.is_alive():
             saving.join()
@@ -873,7 +886,7 @@ def render_while_ranking(
         loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging, pictures=loaded.pictures
     )
     try:
-        outcome = render_pages(work, jobs, done=done, started=start_threads)
+        outcome = render_pages(work, jobs, done=done, started=start_threads, tuning=loaded.tuning)
     finally:
         for thread in (ranking, saving):  # both end before the second round forks its workers
             if thread.is_alive():
@@ -883,7 +896,7 @@ def render_while_ranking(
     assert loaded.related_pending is not None
     loaded.site = site = ranking_done(site, loaded.cache, ranked[0], loaded.related_pending)
     loaded.related_pending = None
-    if len(site.articles) >= EVICT_BODIES_FROM:
+    if len(site.articles) >= loaded.tuning.evict_bodies_from:
         # Saved by now: the second round's workers read the bodies of the pages they render from the
         # cache, and this process holds none (a large site's bodies are a gigabyte or more).
         loaded.cache.evict_bodies()
@@ -920,7 +933,7 @@ def render_while_ranking(
         pictures=loaded.pictures,
     )
     # No other thread runs now (meanwhile runs in this one): workers can be forked afresh as they go.
-    rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers_every=FRESH_WORKERS_EVERY)
+    rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers=True, tuning=loaded.tuning)
     outcome.pages.update(rest.pages)
     outcome.staged.update(rest.staged)
     outcome.stamps.update(rest.stamps)
@@ -1080,78 +1093,104 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+class Stopwatch:
+    """Times a build's stages, in order: ``with watch("render"): ...``; ``watch.times`` maps each to seconds."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.times[stage] = self.times.get(stage, 0.0) + time.perf_counter() - began
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
 def build(options: BuildOptions) -> BuildResult:
-    """Build the site and write it to the output folder; raise BuildFailed with every problem."""
-    started = time.perf_counter()
+    """Build the site and write it to the output folder; raise BuildFailed with every problem.
+
+    The stages, each timed in ``BuildResult.stages``: *load* (site.yml, content parsed or taken
+    from the cache, the site assembled, the theme), *render* (pages planned, those still current
+    in the output kept, the rest rendered; feeds, sitemaps and static files made meanwhile),
+    *facts* (each HTML page's hash, links and search mark), *search* (the Pagefind index),
+    *links* (every internal link names a file), *write* (staged, journaled commit) and
+    *remember* (what the next build reuses). Nothing is written before *write*.
+    """
+    watch = Stopwatch()
     output = options.output_dir
     check_output_dir(output, options.source)
     with fewer_collections():
-        loaded = load_site(options, defer_related=True)
-        # Before rendering: pages name only the variants that were made.
-        pictures = make_site_pictures(loaded, options.jobs, options.progress)
+        with watch("load"):
+            loaded = load_site(options, defer_related=True)
         try:
-            result = finish_build(options, loaded, output, started, pictures)
-        except BaseException:
-            discard_staging(output)  # what render workers staged for a build that will not be written
-            raise
-    return result
-
-
-def finish_build(
-    options: BuildOptions,
-    loaded: LoadedSite,
-    output: Path,
-    started: float,
-    pictures: PictureOutcome | None = None,
-) -> BuildResult:
-    """Render, index, check and write the loaded site (see :func:`build`)."""
-    pictures = pictures or PictureOutcome([], 0, [])
-    site = render_site(loaded, output, options.jobs, options.progress)
-    files, rendered, prints = add_files(site.files, pictures.files), site.rendered, site.prints
-    pages = page_facts_of(loaded, site, output)
-    index_files: list[OutputFile] = []
-    search_warnings: list[BuildWarning] = []
-    if options.search:
-        tell(options.progress, "Indexing for search")
-        index_files, search_warnings = index_pages(loaded, pages, output, site.last)  # committed with the pages
-        files = add_files(files, index_files)
-    # Without an index, the search page's links into it are already covered by the warning above.
-    tell(options.progress, "Checking links")
-    link_warnings = check_links_of(
-        loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
-    )
-    warnings = loaded.warnings + pictures.warnings + site.warnings + search_warnings + link_warnings
-    if folds_case(output):
-        files, dropped = case_twins(files)
-        warnings += dropped
-    if options.strict and warnings:
-        raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
-    try:
-        stats = write_output(
-            files, output, counter(options.progress, "Writing", len(files)), staged=site.staged, last=site.last
-        )
-    except OutputError as exc:
-        raise BuildFailed([exc]) from None
-    remember_pages(loaded, output, files, prints)
-    if loaded.record is not None:  # only once the pages with the redirects are written
-        try:
-            save_record(loaded.config.root, loaded.record)
-        except OSError as exc:
-            warnings.append(
-                BuildWarning(
-                    f"cannot record the published URLs: {exc.strerror or exc}",
-                    RECORD,
-                    None,
-                    "make content/ writable, so moved articles keep redirects",
+            with watch("pictures"):  # before rendering: pages name only the variants that were made
+                pictures = make_site_pictures(loaded, options.jobs, options.progress)
+            with watch("render"):
+                site = render_site(loaded, output, options.jobs, options.progress)
+            files = add_files(site.files, pictures.files)
+            with watch("facts"):
+                pages = page_facts_of(loaded, site, output)
+            index_files: list[OutputFile] = []
+            search_warnings: list[BuildWarning] = []
+            if options.search:
+                tell(options.progress, "Indexing for search")
+                with watch("search"):
+                    index_files, search_warnings = index_pages(loaded, pages, output, site.last)
+                files = add_files(files, index_files)  # committed with the pages
+            tell(options.progress, "Checking links")
+            with watch("links"):
+                # Without an index, the search page's links into it are covered by the search warning.
+                link_warnings = check_links_of(
+                    loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
                 )
-            )
+            warnings = loaded.warnings + pictures.warnings + site.warnings + search_warnings + link_warnings
+            if folds_case(output):
+                files, dropped = case_twins(files)
+                warnings += dropped
+            if options.strict and warnings:
+                raise BuildFailed(
+                    [BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings]
+                )
+            with watch("write"):
+                try:
+                    written = counter(options.progress, "Writing", len(files))
+                    stats = write_output(
+                        files, output, written, staged=site.staged, last=site.last, site_root=loaded.config.root
+                    )
+                except OutputError as exc:
+                    raise BuildFailed([exc]) from None
+        except BaseException:
+            # What render workers staged for a build that will not be written.
+            discard_staging(output, options.source)
+            raise
+        with watch("remember"):
+            remember_pages(loaded, output, files, site.prints)
+            if loaded.record is not None:  # only once the pages with the redirects are written
+                try:
+                    save_record(loaded.config.root, loaded.record)
+                except OSError as exc:
+                    warnings.append(
+                        BuildWarning(
+                            f"cannot record the published URLs: {exc.strerror or exc}",
+                            RECORD,
+                            None,
+                            "make content/ writable, so moved articles keep redirects",
+                        )
+                    )
     return BuildResult(
         loaded,
         files,
-        rendered,
+        site.rendered,
         warnings,
         stats,
-        time.perf_counter() - started,
+        watch.total(),
         notices=loaded.notices,
+        stages=watch.times,
         pictures_processed=pictures.processed,
     )

@@ -7,8 +7,10 @@ import html
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from slugify import slugify as _slugify
 
@@ -167,8 +169,90 @@ def has_dangerous_url(value: str) -> bool:
     return any(is_dangerous_url(part) for part in _LIST_SEPARATOR.split(decoded) if part)
 
 
-def safe_url(value: str | None) -> str | None:
-    """Return the URL, or None when it is dangerous (see is_dangerous_url)."""
-    if value is None or is_dangerous_url(value):
-        return None
-    return value
+@lru_cache(maxsize=64)
+def base_path(base_url: str) -> str:
+    """The path the site is published under, with a final '/': ``https://x.org/news`` → ``/news/``."""
+    path = urlsplit(base_url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def public_url(url: str, base: str) -> str:
+    """A site path as pages link to it, under the site's base path ``base``.
+
+    ``/world/a/`` → ``/news/world/a/`` when the site is published under ``/news/``. Anything else
+    (``https://…``, ``mailto:``, ``#top``, a relative path) is returned as it is.
+    """
+    if base == "/" or not url.startswith("/") or url.startswith("//"):
+        return url
+    return base + url[1:]
+
+
+#: Attributes holding URLs in HTML, with their value: ``href="/x/"``, ``src='/a.jpg'``.
+_URL_ATTRIBUTE = re.compile(
+    r"""(?P<lead>\s(?:href|src|srcset|action|poster|data-base-url)\s*=\s*)(?P<quote>["'])(?P<value>.*?)(?P=quote)""",
+    re.IGNORECASE | re.DOTALL,
+)
+#: ``<meta http-equiv="refresh" content="0; url=/x/">``: the redirect of an alias page.
+_REFRESH = re.compile(r"""(?P<lead>content\s*=\s*(?P<quote>["'])\s*\d+\s*;\s*url=)(?P<value>[^"']*)(?P=quote)""", re.I)
+
+
+def _each_url(value: str, name: str, change: Callable[[str], str]) -> str:
+    """Apply ``change`` to the URL(s) of an attribute value (``srcset`` holds several)."""
+    if name.lower() != "srcset":
+        return change(value)
+    parts = []
+    for candidate in value.split(","):
+        words = candidate.strip().split(None, 1)
+        if words:
+            words[0] = change(words[0])
+        parts.append(" ".join(words))
+    return ", ".join(parts)
+
+
+def rewrite_html_urls(html_text: str, change: Callable[[str], str]) -> str:
+    """Apply ``change`` to every URL in the HTML's link attributes and refresh redirects."""
+
+    def attribute(m: re.Match[str]) -> str:
+        name = m.group("lead").strip().split("=")[0].strip()
+        value = m.group("value")
+        changed = _each_url(value, name, change)
+        return m.group(0) if changed == value else f"{m.group('lead')}{m.group('quote')}{changed}{m.group('quote')}"
+
+    def refresh(m: re.Match[str]) -> str:
+        return f"{m.group('lead')}{change(m.group('value'))}{m.group('quote')}"
+
+    return _REFRESH.sub(refresh, _URL_ATTRIBUTE.sub(attribute, html_text))
+
+
+def rebase_html(html_text: str, base: str) -> str:
+    """Put the site paths of an HTML fragment (an article's body) under the base path ``base``."""
+    if base == "/" or "/" not in html_text:
+        return html_text
+    return rewrite_html_urls(html_text, lambda url: public_url(url, base))
+
+
+def relative_url(url: str, page_url: str, base: str) -> str:
+    """The link from the page at site path ``page_url`` to ``url`` (a public path under ``base``).
+
+    Folders get their ``index.html`` named, so that the link also works in a site opened from
+    disk, where nothing serves a folder's index: from ``/world/a/``, ``/news/sport/`` (with base
+    ``/news/``) is ``../../sport/index.html``. Other URLs are returned as they are.
+    """
+    if not url.startswith(base) or url.startswith("//"):
+        return url
+    rest = url[len(base) :]
+    cut = len(rest)
+    for mark in ("?", "#"):
+        at = rest.find(mark)
+        if at != -1:
+            cut = min(cut, at)
+    path, tail = rest[:cut], rest[cut:]
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    depth = page_url.count("/") - 1  # segments of the page's folder: "/" 0, "/world/a/" 2, "/a.html" 0
+    return "../" * depth + path + tail
+
+
+def relative_html(html_text: str, page_url: str, base: str) -> str:
+    """Make every link of a page to this site relative to the page (see :func:`relative_url`)."""
+    return rewrite_html_urls(html_text, lambda url: relative_url(url, page_url, base))

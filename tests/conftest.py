@@ -30,6 +30,16 @@ pagination: {per_page: 2}
 """
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last, in their usual order.
+
+    Their session fixtures (Chromium through Playwright, a file server) run threads until the
+    session ends, and a process running threads starts its workers from a fork server instead of
+    forking (see parallel.worker_context): the tests of the forking paths need a process without.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def article(
     title: str = "A headline", date: str = "2026-11-20T10:00:00", body: str = "Body text here.", **fields: object
 ) -> str:

@@ -275,9 +275,9 @@ def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path:
 def test_every_page_lists_the_articles_its_context_holds(make_site) -> None:
     """Warm builds and the live preview re-fingerprint or re-render a page only when an article it
     lists in ``shows`` changed: every article view its context holds must be listed."""
-    from broadsheet.incremental.preview import _views_in
     from broadsheet.pipeline import BuildOptions, load_site
     from broadsheet.render.pages import plan_pages
+    from broadsheet.serve.preview import _views_in
 
     files = {
         f"content/{('world', 'sport', 'arts')[i % 3]}/a{i}.md": article(

@@ -188,8 +188,11 @@ def test_cli_exit_codes_and_messages(make_site, tmp_path: Path) -> None:
         [*cmd, "build", "--source", str(site), "--output", str(site)], capture_output=True, text=True
     )
     assert refused.returncode == 2 and "is the site folder" in refused.stderr
-    missing = subprocess.run([*cmd, "build", "--source", str(tmp_path / "nowhere")], capture_output=True, text=True)
-    assert missing.returncode == 1 and "no site.yml" in missing.stderr
+    # No site.yml is a usage mistake (the wrong folder), the same exit code for every command.
+    for command in (["build"], ["serve"], ["new", "Headline"], ["related", "a"], ["schedule"]):
+        missing = subprocess.run([*cmd, *command, "-s", str(tmp_path / "nowhere")], capture_output=True, text=True)
+        assert missing.returncode == 2 and "no site.yml" in missing.stderr, command
+        assert "broadsheet init" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_related_settings_out_of_range_name_their_line(make_site) -> None:

@@ -1,4 +1,4 @@
-"""The block-stage shortcuts (broadsheet.markdown_blocks) give exactly the stock parser's output."""
+"""The block-stage shortcuts (broadsheet.speedups.markdown_blocks) give exactly the stock parser's output."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from markdown.blockparser import BlockParser
 from markdown.blockprocessors import BlockProcessor
 
 from broadsheet.content import markdown as bm
-from broadsheet.content.markdown_blocks import (
+from broadsheet.speedups.markdown_blocks import (
     SKIPPING_BLOCK_PROCESSORS,
     SkippingBlockParser,
     SkippingFencedBlockPreprocessor,
@@ -96,7 +96,7 @@ def test_other_markdown_releases_get_the_stock_parser(monkeypatch: pytest.Monkey
     assert not any(
         type(p) in {s for s, _a, _e in SKIPPING_BLOCK_PROCESSORS.values()} for p in md.parser.blockprocessors
     )
-    assert not any(type(p).__module__ == "broadsheet.content.markdown_blocks" for p in md.preprocessors)
+    assert not any(type(p).__module__ == "broadsheet.speedups.markdown_blocks" for p in md.preprocessors)
 
 
 TRICKY = {

@@ -11,14 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.treeprocessors import Treeprocessor
 
-from broadsheet.content.markdown import (
+from broadsheet.content.markdown import new_converter, render_markdown
+from broadsheet.speedups.markdown_inline import (
     INLINE_LEADS,
     INLINE_TRIGGERS,
     SkippingInlineProcessor,
     SkippingMarkdown,
     _triggers,
-    new_converter,
-    render_markdown,
 )
 
 REPO = Path(__file__).resolve().parent.parent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +17,14 @@ import broadsheet.parallel as parallel
 from broadsheet.parallel import map_shared
 from broadsheet.pipeline import BuildOptions, load_site
 from broadsheet.render.pages import RenderWork, plan_pages, render_jobs, render_parallel
+from broadsheet.tuning import Tuning
+
+#: Small sites sent down the paths of large ones: work in worker processes...
+PARALLEL = Tuning(parallel_from=1)
+#: ... pages staged by the workers...
+STAGED = Tuning(parallel_from=1, stage_in_workers_from=1)
+#: ... related lists ranked while the workers render.
+OVERLAP = Tuning(parallel_from=1, stage_in_workers_from=1, rank_while_rendering_from=1)
 
 
 class PicklingExecutor(Executor):
@@ -45,8 +54,7 @@ def test_map_shared_keeps_order_everywhere(monkeypatch: pytest.MonkeyPatch) -> N
     items = list(range(50))
     expected = [x + 1000 for x in items]
     assert map_shared(_add, 1000, items, 1) == expected
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    assert map_shared(_add, 1000, items, 2) == expected  # forked pool, value inherited
+    assert map_shared(_add, 1000, items, 2, parallel_from=1) == expected  # forked pool, value inherited
     executor = PicklingExecutor()
     assert map_shared(_add, 1000, items, 2, executor) == expected
     assert executor.calls > 1
@@ -88,11 +96,12 @@ def test_parallel_render_equals_sequential(make_site: Callable[..., Path], monke
     jobs = plan_pages(loaded.site)
     expected, errors = render_jobs(loaded.env, jobs)
     assert not errors and len(expected) == len(jobs)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    forked, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2)
+    forked, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2, tuning=PARALLEL)
     assert not errors and forked == expected
     # Pickled, the work leaves its environment behind and the other side makes its own.
-    pickled, errors = render_parallel(RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2, PicklingExecutor())
+    pickled, errors = render_parallel(
+        RenderWork(loaded.theme, loaded.config, jobs, loaded.env), 2, PicklingExecutor(), tuning=PARALLEL
+    )
     assert not errors and pickled == expected
 
 
@@ -108,9 +117,9 @@ def test_template_error_reported_once_from_parallel_workers(
             "themes/mine/templates/article.html": "{{ article.nope.deeper }}",
         }
     )
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    loaded = load_site(BuildOptions(source=site))
-    _, errors = render_parallel(RenderWork(loaded.theme, loaded.config, plan_pages(loaded.site), loaded.env), 2)
+    loaded = load_site(BuildOptions(source=site, tuning=PARALLEL))
+    work = RenderWork(loaded.theme, loaded.config, plan_pages(loaded.site), loaded.env)
+    _, errors = render_parallel(work, 2, tuning=PARALLEL)
     assert len(errors) == 1 and "article.html" in (errors[0].path or "")
 
 
@@ -118,30 +127,24 @@ def test_whole_build_same_bytes_with_one_or_two_jobs(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = _site(make_site)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    run_build(site, output=tmp_path / "one", jobs=1, cache=False)
-    run_build(site, output=tmp_path / "two", jobs=2, cache=False)
+    run_build(site, output=tmp_path / "one", jobs=1, cache=False, tuning=PARALLEL)
+    run_build(site, output=tmp_path / "two", jobs=2, cache=False, tuning=PARALLEL)
     one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
     two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
     assert one.keys() == two.keys()
-    assert {k: v for k, v in one.items() if k.name != ".broadsheet-manifest.json"} == {
-        k: v for k, v in two.items() if k.name != ".broadsheet-manifest.json"
-    }
+    assert one == two  # nothing but the site in either output (the manifests are kept beside the cache)
 
 
 def test_pages_staged_by_workers_give_the_same_site(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from broadsheet import pipeline
     from broadsheet.publish import search
     from broadsheet.write.commit import STAGING
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = _site(make_site)
     run_build(site, output=tmp_path / "memory", cache=False)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
-    result = run_build(site, output=tmp_path / "staged", jobs=2)
+    result = run_build(site, output=tmp_path / "staged", jobs=2, tuning=STAGED)
     assert any(f.staged for f in result.files) and not (tmp_path / "staged" / STAGING).exists()
     assert result.stats and result.stats.written == len(result.files)  # counted by file, though folders moved whole
 
@@ -153,10 +156,10 @@ def test_pages_staged_by_workers_give_the_same_site(
         }
 
     assert tree(tmp_path / "staged") == tree(tmp_path / "memory")
-    again = run_build(site, output=tmp_path / "staged", jobs=2)
+    again = run_build(site, output=tmp_path / "staged", jobs=2, tuning=STAGED)
     assert again.pages_rendered == 0 and again.stats and again.stats.written == 0
     # Rendered again to the same bytes (the cache lost): staged, found unchanged, left in place.
-    again = run_build(site, output=tmp_path / "staged", jobs=2, cache=False)
+    again = run_build(site, output=tmp_path / "staged", jobs=2, cache=False, tuning=STAGED)
     assert again.stats and again.stats.written == 0 and again.stats.unchanged > 0
     assert tree(tmp_path / "staged") == tree(tmp_path / "memory")
 
@@ -168,10 +171,8 @@ def test_failed_build_leaves_nothing_staged(make_site: Callable[..., Path], monk
     from broadsheet.write.commit import STAGING
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
     site = _site(make_site)
-    run_build(site, jobs=2)
+    run_build(site, jobs=2, tuning=STAGED)
     before = {p: p.read_bytes() for p in (site / "output").rglob("*") if p.is_file()}
     (site / "content/world/a1.md").write_text(article("Changed", body="See [this](/nowhere/)."), encoding="utf-8")
     staged: list[bool] = []
@@ -183,22 +184,19 @@ def test_failed_build_leaves_nothing_staged(make_site: Callable[..., Path], monk
 
     monkeypatch.setattr(pipeline, "page_facts_of", spy)
     with pytest.raises(BuildFailed):
-        run_build(site, jobs=2, strict=True)  # the broken link fails the build after rendering
+        run_build(site, jobs=2, strict=True, tuning=STAGED)  # the broken link fails the build after rendering
     assert staged == [True]
     assert not (site / "output" / STAGING).exists()
     assert {p: p.read_bytes() for p in (site / "output").rglob("*") if p.is_file()} == before
 
 
 def test_search_index_reads_staged_pages(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from broadsheet import pipeline
     from broadsheet.publish import search
 
     if search.find_pagefind() is None:
         pytest.skip("Pagefind is not installed")
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
     site = _site(make_site)
-    result = run_build(site, jobs=2)
+    result = run_build(site, jobs=2, tuning=STAGED)
     assert not [w for w in result.warnings if "search" in w.message]
     fragments = list((site / "output/pagefind/fragment").iterdir())
     assert len(fragments) == 40
@@ -221,14 +219,12 @@ def _tree_of(root: Path) -> dict[str, bytes]:
 
 
 def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Let a small site take the cold path that ranks related lists while pages render; count its rounds."""
+    """Count the rounds of rendering of the builds to come (with OVERLAP, a small site takes the cold path
+    that ranks related lists while pages render)."""
     from broadsheet import pipeline
     from broadsheet.publish import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
-    monkeypatch.setattr(pipeline, "RANK_WHILE_RENDERING", 1)
-    monkeypatch.setattr(pipeline, "STAGE_IN_WORKERS", 1)
     rounds: list[int] = []
     real = pipeline.render_pages
 
@@ -249,13 +245,13 @@ def test_ranking_while_rendering_gives_the_same_site(
     site = _site(make_site)
     run_build(site, output=tmp_path / "ranked-first", cache=False)
     rounds = _rank_while_rendering(monkeypatch)
-    result = run_build(site, output=tmp_path / "overlapped", jobs=2)
+    result = run_build(site, output=tmp_path / "overlapped", jobs=2, tuning=OVERLAP)
     assert len(rounds) == 2 and rounds[1] == 40  # every page but the articles', then the 40 articles
     assert result.loaded.site.related and not result.loaded.related_pending
     assert _tree_of(tmp_path / "overlapped") == _tree_of(tmp_path / "ranked-first")
     assert "You may also like" in (tmp_path / "overlapped/world/story-1/index.html").read_text(encoding="utf-8")
     # The lists and every page's fingerprint went to the cache: the next build renders nothing.
-    again = run_build(site, output=tmp_path / "overlapped", jobs=2)
+    again = run_build(site, output=tmp_path / "overlapped", jobs=2, tuning=OVERLAP)
     assert again.pages_rendered == 0 and again.stats and again.stats.written == 0
 
 
@@ -264,7 +260,6 @@ def test_a_large_cold_build_reads_bodies_back_from_the_cache(
 ) -> None:
     """A large site's cold build lets go of the bodies once they are in the cache; the workers that
     render the articles' pages (forked afresh every few pages) read theirs back, and the site is the same."""
-    from broadsheet import pipeline
     from broadsheet.publish import search
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
@@ -272,9 +267,9 @@ def test_a_large_cold_build_reads_bodies_back_from_the_cache(
     (site / "site.yml").write_text((site / "site.yml").read_text() + "feeds:\n  count: 2\n")
     run_build(site, output=tmp_path / "kept", cache=False)
     _rank_while_rendering(monkeypatch)
-    monkeypatch.setattr(pipeline, "EVICT_BODIES_FROM", 1)
-    monkeypatch.setattr(pipeline, "FRESH_WORKERS_EVERY", 7)  # the articles' pages by new workers, 7 at a time
-    result = run_build(site, output=tmp_path / "evicted", jobs=2)
+    # The articles' pages by new workers, 7 at a time.
+    evicting = dataclasses.replace(OVERLAP, evict_bodies_from=1, fresh_workers_every=7)
+    result = run_build(site, output=tmp_path / "evicted", jobs=2, tuning=evicting)
     bodies = [body for _, body in result.loaded.cache.lazy.values()]
     assert len(bodies) == 40 and sum(body.loaded for body in bodies) <= 6  # the feeds' newest, read here
     assert _tree_of(tmp_path / "evicted") == _tree_of(tmp_path / "kept")
@@ -297,7 +292,7 @@ def test_pages_that_show_related_lists_wait_for_them(
     )
     run_build(site, output=tmp_path / "ranked-first", cache=False)
     rounds = _rank_while_rendering(monkeypatch)
-    run_build(site, output=tmp_path / "overlapped", jobs=2, cache=False)
+    run_build(site, output=tmp_path / "overlapped", jobs=2, cache=False, tuning=OVERLAP)
     assert len(rounds) == 2 and rounds[1] > 40  # the listings came back for the second round
     assert _tree_of(tmp_path / "overlapped") == _tree_of(tmp_path / "ranked-first")
     assert "; " in (tmp_path / "overlapped/category/world/index.html").read_text(encoding="utf-8")

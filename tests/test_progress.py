@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import article, run_build
 
-import broadsheet.parallel as parallel
 from broadsheet import cli
 from broadsheet.cli import TerminalProgress, main
 from broadsheet.publish import search
+from broadsheet.tuning import Tuning
 
 
 class Terminal(io.StringIO):
@@ -22,10 +22,10 @@ class Terminal(io.StringIO):
 
 def test_pipeline_tells_stages_and_counts(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 1)
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}") for i in range(12)})
     seen: list[tuple[str, int, int]] = []
-    run_build(site, progress=lambda stage, done, total: seen.append((stage, done, total)), jobs=2)
+    # In worker processes, as on a large site.
+    run_build(site, progress=lambda stage, done, total: seen.append((stage, done, total)), jobs=2, tuning=Tuning(1))
     stages = list(dict.fromkeys(stage for stage, _, _ in seen))
     assert stages[:2] == ["Reading", "Parsing"] and "Rendering" in stages and stages[-1] == "Writing"
     parsing = [(done, total) for stage, done, total in seen if stage == "Parsing"]

@@ -60,7 +60,9 @@ def test_index_holds_published_articles_only(make_site) -> None:
     for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json"):
         assert (out / "pagefind" / name).is_file()
     assert indexed_urls(out) == {"/world/alpha-river-story/", "/sport/beta-match-report/"}
-    manifest = json.loads((out / ".broadsheet-manifest.json").read_text())["files"]
+    from broadsheet.write.commit import MANIFEST, state_folder
+
+    manifest = json.loads((state_folder(out) / MANIFEST).read_text())["files"]
     assert "pagefind/pagefind.js" in manifest  # committed like any page, so removed when stale
 
 

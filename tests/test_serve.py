@@ -285,3 +285,16 @@ def test_polling_watcher_sees_edits_too(site: Path) -> None:
 
         run(scenario)
         assert b"rose while polled" in get(session, "/world/flood-hits-millbrook/")[2]
+
+
+def test_serve_under_a_base_path_as_the_site_will_be_published(site: Path) -> None:
+    with running(site, base_path="/news/") as session:
+        assert session.url.endswith("/news/")
+        status, _, body = get(session, "/news/world/flood-hits-millbrook/")
+        assert status == 200 and b'href="/news/theme/css/style.css"' in body and b'href="/news/"' in body
+        assert get(session, "/news/theme/css/style.css")[0] == 200
+        assert get(session, "/news/css/site.css")[0] == 200  # the site's static files too
+        status, headers, _ = get(session, "/")
+        assert status == 302 and headers["location"] == "/news/"
+        status, _, body = get(session, "/world/flood-hits-millbrook/")  # outside the base path
+        assert status == 404 and b'href="/news/' in body

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from broadsheet.errors import BuildFailed
-from broadsheet.incremental.preview import IncrementalSite, RelatedMode, UpdateResult
 from broadsheet.pipeline import BuildOptions, load_site, render_site
+from broadsheet.serve.preview import IncrementalSite, RelatedMode, UpdateResult
 from broadsheet.urls import output_path
 
 SITE_YML = """\

@@ -67,8 +67,12 @@ def test_social_scripts_only_when_configured(make_site) -> None:
 
 
 def test_code_and_escapes_are_left_as_text(make_site) -> None:
-    body = "```\n{{< youtube abc >}}\n```\n\nWrite {{</* youtube ID */>}} to embed a video.\n"
+    body = (
+        "```\n{{< youtube abc >}}\n```\n\nWrite {{</* youtube ID */>}} to embed a video.\n\n"
+        "Or as code: `{{< youtube ID >}}`.\n"
+    )
     page = _page(make_site, body)
+    assert "Or as code: <code>{{&lt; youtube ID &gt;}}</code>." in page
     assert "<pre><code>{{&lt; youtube abc &gt;}}\n</code></pre>" in page
     assert "Write {{&lt; youtube ID &gt;}} to embed a video." in page
     assert "youtube-nocookie" not in page

@@ -16,9 +16,10 @@ from conftest import article, read, run_build
 from markupsafe import Markup, escape
 from PIL import Image
 
-from broadsheet.render.theme import SiteEnvironment, escape_output, load_theme, make_environment
+from broadsheet.render.theme import SiteEnvironment, load_theme, make_environment
+from broadsheet.speedups.jinja import escape_output
 
-THEME = Path(__file__).resolve().parent.parent / "themes" / "frontier"
+THEME = Path(__file__).resolve().parent.parent / "broadsheet" / "themes" / "frontier"
 CSS_BUDGET = 30 * 1024
 CODE_CSS_BUDGET = 6 * 1024
 JS_BUDGET = 5 * 1024

@@ -186,13 +186,13 @@ def test_feeds_kept_while_what_they_show_is_the_same(
 ) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     made: list[int] = []
-    real = pipeline.feed_files
+    real = pipeline.render_feeds
 
-    def counted(site):  # type: ignore[no-untyped-def]
-        made.append(len(site.articles))
-        return real(site)
+    def counted(feeds):  # type: ignore[no-untyped-def]
+        made.append(len(feeds.feeds))
+        return real(feeds)
 
-    monkeypatch.setattr(pipeline, "feed_files", counted)
+    monkeypatch.setattr(pipeline, "render_feeds", counted)
     # Feeds show the newest two stories; a1 is older than both.
     files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T08:00:00") for i in range(4)}
     site = make_site({**files, "site.yml": MINIMAL_SITE_YML + "feeds:\n  count: 2\n"})

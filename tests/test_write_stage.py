@@ -12,11 +12,41 @@ from conftest import article, run_build
 import broadsheet.write.commit as write
 from broadsheet.errors import OutputError
 from broadsheet.outputs import OutputFile
-from broadsheet.write.commit import JOURNAL, MANIFEST, STAGING, recover, write_output
+from broadsheet.write.commit import JOURNAL, MANIFEST, OLD_MANIFEST, STAGING, recover, state_folder, write_output
 
 
 def _page(path: str, data: bytes) -> OutputFile:
     return OutputFile(path, "test", data=data)
+
+
+def state(out: Path) -> Path:
+    """The folder of ``out``'s manifest and journal (beside the cache, not in the output), made."""
+    folder = state_folder(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_nothing_private_is_left_in_the_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A")], out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a", "a/index.html"]
+    assert state_folder(out).is_relative_to(tmp_path / ".broadsheet-cache")
+    assert "a/index.html" in json.loads((state(out) / MANIFEST).read_text())["files"]
+
+
+def test_a_manifest_left_in_the_output_by_an_older_version_is_moved(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A"), _page("stale/index.html", b"S")], out)
+    (out / OLD_MANIFEST).write_text((state(out) / MANIFEST).read_text())
+    (state(out) / MANIFEST).unlink()
+    stats = write_output([_page("a/index.html", b"A")], out)  # the old manifest still says what is ours
+    assert stats.removed == 1 and not (out / "stale").exists()
+    assert not (out / OLD_MANIFEST).exists() and (state(out) / MANIFEST).is_file()
+    write_output([_page("a/index.html", b"A")], out)
+    (out / OLD_MANIFEST).write_text((state(out) / MANIFEST).read_text())
+    (state(out) / MANIFEST).unlink()
+    write_output([_page("a/index.html", b"A")], out)  # nothing changed: the manifest still moves
+    assert not (out / OLD_MANIFEST).exists() and (state(out) / MANIFEST).is_file()
 
 
 def test_staging_is_flat_and_gone_after_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,16 +54,16 @@ def test_staging_is_flat_and_gone_after_commit(tmp_path: Path, monkeypatch: pyte
     staged: list[bool] = []
     real_commit = write._commit
 
-    def spy(output: Path, journal: dict[str, object]) -> None:
+    def spy(output: Path, journal: dict[str, object], state: Path) -> None:
         staged.extend(p.is_file() for p in (output / STAGING).iterdir())
-        real_commit(output, journal)
+        real_commit(output, journal, state)
 
     monkeypatch.setattr(write, "_commit", spy)
     stats = write_output([_page("a/b/index.html", b"A"), _page("c/index.html", b"C")], out)
     assert stats.written == 2
     assert staged == [True, True]  # no folders inside the staging folder
     assert (out / "a/b/index.html").read_bytes() == b"A"
-    assert not (out / STAGING).exists() and not (out / JOURNAL).exists()
+    assert not (out / STAGING).exists() and not (state(out) / JOURNAL).exists()
 
 
 def test_static_copy_not_hashed_again_while_its_source_is_unchanged(
@@ -78,11 +108,11 @@ def test_journal_of_a_killed_build_is_rolled_forward(tmp_path: Path) -> None:
     (out / STAGING / "0").write_bytes(b"new")
     manifest = {"new/index.html": {"hash": write.digest_bytes(b"new")}}
     journal = {"moves": [["0", "new/index.html"]], "removals": ["old/index.html"], "manifest": manifest}
-    (out / JOURNAL).write_text(json.dumps(journal))
+    (state(out) / JOURNAL).write_text(json.dumps(journal))
     recover(out)
     assert (out / "new/index.html").read_bytes() == b"new"
     assert not (out / "old").exists()
-    assert "new/index.html" in json.loads((out / MANIFEST).read_text())["files"]
+    assert "new/index.html" in json.loads((state(out) / MANIFEST).read_text())["files"]
 
 
 def test_journal_of_an_older_version_is_rolled_forward(tmp_path: Path) -> None:
@@ -91,7 +121,7 @@ def test_journal_of_an_older_version_is_rolled_forward(tmp_path: Path) -> None:
     (out / STAGING / "a").mkdir(parents=True)
     (out / STAGING / "a/index.html").write_bytes(b"A")
     journal = {"moves": ["a/index.html"], "removals": [], "manifest": {"a/index.html": {"hash": "x"}}}
-    (out / JOURNAL).write_text(json.dumps(journal))
+    (state(out) / JOURNAL).write_text(json.dumps(journal))
     recover(out)
     assert (out / "a/index.html").read_bytes() == b"A"
     assert not (out / STAGING).exists()
@@ -101,13 +131,13 @@ def test_nothing_to_do_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out"
     files = [_page("a/index.html", b"A"), _page("b/index.html", b"B")]
     write_output(files, out)
-    stamp = (out / MANIFEST).stat().st_mtime_ns
+    stamp = (state(out) / MANIFEST).stat().st_mtime_ns
     stats = write_output(files, out)
     assert stats.unchanged == 2 and stats.written == 0
-    assert (out / MANIFEST).stat().st_mtime_ns == stamp and not (out / STAGING).exists()
+    assert (state(out) / MANIFEST).stat().st_mtime_ns == stamp and not (out / STAGING).exists()
     stats = write_output(files[:1], out)
     assert stats.removed == 1 and not (out / "b").exists()
-    assert "b/index.html" not in json.loads((out / MANIFEST).read_text())["files"]
+    assert "b/index.html" not in json.loads((state(out) / MANIFEST).read_text())["files"]
 
 
 def _stage_in_tree(out: Path, rel: str, data: bytes) -> OutputFile:
@@ -134,7 +164,7 @@ def test_new_folders_staged_in_the_tree_move_whole(tmp_path: Path, monkeypatch: 
     ]
     journals: list[dict[str, object]] = []
     real_commit = write._commit
-    monkeypatch.setattr(write, "_commit", lambda o, j: (journals.append(j), real_commit(o, j))[1])
+    monkeypatch.setattr(write, "_commit", lambda o, j, s: (journals.append(j), real_commit(o, j, s))[1])
     stats = write_output(files, out, staged=True)
     assert stats.written == 4 and stats.unchanged == 2
     moves = journals[0]["moves"]
@@ -153,7 +183,7 @@ def test_new_folders_staged_in_the_tree_move_whole(tmp_path: Path, monkeypatch: 
         ("sport/feed.xml", b"<rss/>"),
     ]:
         assert (out / rel).read_bytes() == data
-    manifest = json.loads((out / MANIFEST).read_text())["files"]
+    manifest = json.loads((state(out) / MANIFEST).read_text())["files"]
     st = (out / "sport/a/index.html").stat()
     assert manifest["sport/a/index.html"]["size"] == st.st_size
     assert manifest["sport/a/index.html"]["mtime_ns"] == st.st_mtime_ns
@@ -170,7 +200,7 @@ def test_a_folder_move_never_replaces_a_folder(tmp_path: Path) -> None:
     (out / "new").mkdir()
     (out / "new/mine.txt").write_bytes(b"someone else's")
     journal = {"moves": [["tree/new", "new", "folder"]], "removals": [], "manifest": {}}
-    (out / JOURNAL).write_text(json.dumps(journal))
+    (state(out) / JOURNAL).write_text(json.dumps(journal))
     with pytest.raises(OSError):
         recover(out)
     assert (out / "new/mine.txt").read_bytes() == b"someone else's"
@@ -182,12 +212,12 @@ def test_a_folder_move_already_done_is_skipped_on_roll_forward(tmp_path: Path) -
     (out / "new/index.html").write_bytes(b"new")
     (out / STAGING).mkdir()
     manifest = {"new/index.html": {"hash": write.digest_bytes(b"new")}}
-    (out / JOURNAL).write_text(
+    (state(out) / JOURNAL).write_text(
         json.dumps({"moves": [["tree/new", "new", "folder"]], "removals": [], "manifest": manifest})
     )
     recover(out)
-    assert (out / "new/index.html").read_bytes() == b"new" and not (out / JOURNAL).exists()
-    assert json.loads((out / MANIFEST).read_text())["files"]["new/index.html"]["size"] == 3
+    assert (out / "new/index.html").read_bytes() == b"new" and not (state(out) / JOURNAL).exists()
+    assert json.loads((state(out) / MANIFEST).read_text())["files"]["new/index.html"]["size"] == 3
 
 
 def test_kept_file_changed_before_the_write_stage_is_refused(tmp_path: Path) -> None:
@@ -225,7 +255,9 @@ def test_a_commit_finished_by_the_write_stage_drops_what_was_seen(tmp_path: Path
     (out / STAGING).mkdir()
     (out / STAGING / "0").write_bytes(b"new")
     manifest = {"a/index.html": {"hash": write.digest_bytes(b"new")}}
-    (out / JOURNAL).write_text(json.dumps({"moves": [["0", "a/index.html"]], "removals": [], "manifest": manifest}))
+    (state(out) / JOURNAL).write_text(
+        json.dumps({"moves": [["0", "a/index.html"]], "removals": [], "manifest": manifest})
+    )
     with pytest.raises(OutputError, match="changed in the output during the build"):
         write_output([OutputFile("a/index.html", "test", kept=write.digest_bytes(b"A"))], out, last=last)
     assert (out / "a/index.html").read_bytes() == b"new"  # the journal's commit, finished
@@ -237,16 +269,18 @@ def test_last_output_finishes_a_killed_commit_first(tmp_path: Path) -> None:
     (out / STAGING).mkdir()
     (out / STAGING / "0").write_bytes(b"new")
     manifest = {"a/index.html": {"hash": write.digest_bytes(b"new")}}
-    (out / JOURNAL).write_text(json.dumps({"moves": [["0", "a/index.html"]], "removals": [], "manifest": manifest}))
+    (state(out) / JOURNAL).write_text(
+        json.dumps({"moves": [["0", "a/index.html"]], "removals": [], "manifest": manifest})
+    )
     last = write.last_output(out)
     assert last.still_written("a/index.html", write.digest_bytes(b"new"))
-    assert not (out / JOURNAL).exists()
+    assert not (state(out) / JOURNAL).exists()
 
 
 def test_a_build_looks_at_each_output_file_once(make_site, monkeypatch: pytest.MonkeyPatch) -> None:
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(6)})
     run_build(site, search=False)
-    written = json.loads((site / "output" / MANIFEST).read_text())["files"]
+    written = json.loads((state(site / "output") / MANIFEST).read_text())["files"]
     first = site / "content/world/a1.md"
     first.write_text(first.read_text() + "\nA correction.\n")
     looked: dict[str, int] = {}
@@ -263,3 +297,12 @@ def test_a_build_looks_at_each_output_file_once(make_site, monkeypatch: pytest.M
     files = {str(site / "output" / rel) for rel in written}
     assert {name: n for name, n in looked.items() if name in files and n > 1} == {}
     assert len([name for name in looked if name in files]) >= len(written) - result.pages_rendered
+
+
+def test_the_manifest_lies_beside_the_cache_or_beside_an_output_outside_the_site(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    assert state_folder(site / "output", site).parent.parent == site / ".broadsheet-cache"
+    assert state_folder(site / "public/www", site).parent.parent == site / ".broadsheet-cache"
+    assert state_folder(tmp_path / "public", site).parent.parent == tmp_path / ".broadsheet-cache"
+    assert state_folder(site / "output", site) != state_folder(site / "public/www", site)  # one per output

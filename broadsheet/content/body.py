@@ -16,9 +16,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-#: How much of an article's text (UTF-8 bytes) the related ranking reads: news puts what the story
-#: is about first. ``related.RelatedSettings.text_bytes`` defaults to it.
-OPENING_BYTES = 3000
+from ..related.index import OPENING_BYTES
 
 Fetch = Callable[[], tuple[str, str]]
 """Reads a body's (html, text) when first needed."""

@@ -28,6 +28,9 @@ PER_FILE = 3
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+#: An HTML comment on one line: never shown, so template code inside it (an import's record of
+#: what it could not convert) is not printed either.
+_COMMENT = re.compile(r"<!--.*?-->")
 #: Block-level elements Python-Markdown reads as a raw HTML block up to their closing tag.
 _BLOCK_TAGS = (
     "address|article|aside|blockquote|details|dialog|div|dl|fieldset|figcaption|figure|footer|form|"
@@ -64,7 +67,7 @@ def body_warnings(body: str, rel: str, body_line: int) -> list[BuildWarning]:
             continue
         if line.startswith(("    ", "\t")) and not open_tags:
             continue  # an indented code block
-        text = _INLINE_CODE.sub("", line)
+        text = _COMMENT.sub("", _INLINE_CODE.sub("", line))
         for closing, name, self_closing in _TAG.findall(text):
             name = name.lower()
             if self_closing:

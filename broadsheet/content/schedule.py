@@ -1,6 +1,6 @@
 """When will the published site next change by itself? An embargo lifting or an article expiring.
 
-A static site does not change at midnight unless something rebuilds it: ``build.py schedule``
+A static site does not change at midnight unless something rebuilds it: ``broadsheet schedule``
 tells a cron job or CI the exact moment, with the file responsible.
 """
 

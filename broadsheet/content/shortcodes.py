@@ -10,7 +10,7 @@ overrides a shipped one by giving a file the same name. Syntax, in a Markdown bo
 
 Arguments are positional or ``key=value``, values bare or quoted with ``"`` or ``'``; the macro
 receives them as strings. Paired shortcodes hand their inner text, converted as Markdown, to the
-macro as ``caller()``. Shortcodes inside fenced code blocks are left alone.
+macro as ``caller()``. Shortcodes inside fenced code blocks and inline code are left alone.
 
 Expansion runs as a Markdown preprocessor: each shortcode's HTML goes into the converter's HTML
 stash, so Markdown neither escapes nor re-parses it. Arguments reach the HTML through Jinja's
@@ -42,6 +42,7 @@ _ARG = re.compile(
     re.S,
 )
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n\s*\n).)+?(?<!`)\1(?!`)", re.S)
 
 
 class ShortcodeErrors(ValueError):
@@ -175,7 +176,13 @@ class ShortcodePreprocessor(Preprocessor):
     def _expand(self, text: str, first_line: int, problems: list[tuple[str, int, str]]) -> str:
         parts: list[str] = []
         pos = 0
+        # Inline code (`{{< x >}}`) shows a shortcode as text, like fenced code.
+        spans = [(c.start(), c.end()) for c in _CODE_SPAN.finditer(text)] if "`" in text else []
         while (m := _TAG.search(text, pos)) is not None:
+            if any(start <= m.start() < end for start, end in spans):
+                parts.append(text[pos : m.end()])
+                pos = m.end()
+                continue
             parts.append(text[pos : m.start()])
             line = first_line + text.count("\n", 0, m.start())
             pos = m.end()

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..config import DEFAULT_PERMALINK, load_config_problems
 from .common import ImportReport, write_items, write_site_file
 from .staticgen import read_hugo, read_jekyll
-from .wordpress import ImageOptions, ImportError_, cleanup_downloads, read_export
+from .wordpress import ExportUnreadable, ImageOptions, cleanup_downloads, read_export
 
 __all__ = ["ImportFailed", "ImportOptions", "ImportReport", "run_import"]
 
@@ -52,7 +52,7 @@ def run_import(kind: str, path: Path, site_root: Path, options: ImportOptions | 
         images = ImageOptions(uploads=options.uploads, download=options.download_images)
         try:
             items = read_export(path, report, images)
-        except ImportError_ as exc:
+        except ExportUnreadable as exc:
             raise ImportFailed(str(exc)) from None
     elif kind in ("jekyll", "hugo"):
         if not path.is_dir():

@@ -371,7 +371,11 @@ def write_items(
             claimed[key] = item.origin
             kept.append(alias)
         item.aliases = kept
+    moved = {alias_url(a).casefold(): url for item, _t, _s, url in planned for a in item.aliases}
+    old_host = urlsplit(str(report.site.get("base_url") or "")).netloc.casefold()
     for item, target, slug, _url in planned:
+        if old_host and moved:
+            item.body = _point_links_home(item.body, old_host, moved, report, item.origin)
         text = dump_front_matter(_front_matter(item, slug)) + "\n" + item.body.strip("\n") + "\n"
         copies: list[tuple[Path, Path]] = []
         for source, path in item.files:
@@ -395,6 +399,30 @@ def write_items(
         (report.pages if item.kind == "page" else report.articles).append(rel)
         if item.kind == "article" and item.category and item.category not in report.categories:
             report.categories.append(item.category)
+
+
+_OWN_LINK = re.compile(
+    r"""(?P<lead>href=["']|\]\()(?P<url>https?://(?P<host>[^/"'\s)]+)(?P<path>/[^"'\s)#?]*)?)""", re.I
+)
+
+
+def _point_links_home(body: str, old_host: str, moved: dict[str, str], report: ImportReport, origin: str) -> str:
+    """Links to the old site's own posts (``https://old.example.com/2015/03/story/``) → their new addresses.
+
+    The archive then stands on its own, whatever becomes of the old domain. Links to anything
+    else on the old site are left as they are.
+    """
+
+    def swap(m: re.Match[str]) -> str:
+        if m.group("host").casefold() != old_host:
+            return m.group(0)
+        path = unquote(m.group("path") or "/")
+        new = moved.get(alias_url(path).casefold()) or moved.get(alias_url(path.rstrip("/") + "/").casefold())
+        if new is None:
+            return m.group(0)
+        return m.group("lead") + new
+
+    return _OWN_LINK.sub(swap, body)
 
 
 def _copy_file(source: Path, dest: Path) -> None:

@@ -204,7 +204,7 @@ def read_jekyll(source: Path, report: ImportReport, permalink: str, default_cate
     skip_dirs = {"_site", "node_modules", "vendor", ".git", ".jekyll-cache", ".sass-cache"}
     for path in sorted(source.rglob("*")):
         rel = path.relative_to(source)
-        if any(part in skip_dirs for part in rel.parts) or not path.is_file():
+        if any(part in skip_dirs for part in rel.parts) or not path.is_file() or path.is_symlink():
             continue
         posts_at = next((i for i, part in enumerate(rel.parts) if part in ("_posts", "_drafts")), None)
         origin = rel.as_posix()
@@ -426,6 +426,7 @@ def read_hugo(
         rel = path.relative_to(content)
         if (
             not path.is_file()
+            or path.is_symlink()  # a link may lead anywhere on the machine: not the archive's to publish
             or path.suffix.lower() not in (*MARKDOWN, ".html")
             or any(p.startswith(".") for p in rel.parts)
         ):
@@ -501,7 +502,7 @@ def _bundle_files(folder: Path, item: Item, section: str, body: str) -> str:
     """Copy a leaf bundle's files under /media/<section>/<bundle>/; point the body's and image's references there."""
     prefix = f"/media/{slugify(section, fallback='pages')}/{slugify(folder.name, fallback='bundle')}/"
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.suffix.lower() in MARKDOWN or path.name.startswith("."):
+        if not path.is_file() or path.is_symlink() or path.suffix.lower() in MARKDOWN or path.name.startswith("."):
             continue
         rel = path.relative_to(folder).as_posix()
         target = prefix + rel

@@ -35,7 +35,7 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAX_BYTES = 50 * 1024 * 1024
 
 
-class ImportError_(ValueError):
+class ExportUnreadable(ValueError):
     """The export cannot be read: ``path:line: message``."""
 
 
@@ -188,22 +188,22 @@ def _download(url: str) -> bytes:
 
 
 def read_export(path: Path, report: ImportReport, images: ImageOptions | None = None) -> list[Item]:
-    """Read a WXR file into items; raise ImportError_ when it is not a readable export."""
+    """Read a WXR file into items; raise ExportUnreadable when it is not a readable export."""
     images = images or ImageOptions()
     shown = path.name
     try:
         raw = path.read_bytes()
         root = SafeET.fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except OSError as exc:
-        raise ImportError_(f"{shown}: cannot read: {exc}") from None
+        raise ExportUnreadable(f"{shown}: cannot read: {exc}") from None
     except DefusedXmlException as exc:
-        raise ImportError_(f"{shown}: refused: {exc} (an export never needs entity declarations)") from None
+        raise ExportUnreadable(f"{shown}: refused: {exc} (an export never needs entity declarations)") from None
     except ET.ParseError as exc:
         line = exc.position[0] if exc.position else None
-        raise ImportError_(f"{shown}:{line}: not well-formed XML: {exc}") from None
+        raise ExportUnreadable(f"{shown}:{line}: not well-formed XML: {exc}") from None
     channel = root.find("channel")
     if root.tag != "rss" or channel is None or "wordpress.org/export" not in raw[:4000].decode("utf-8", "replace"):
-        raise ImportError_(f"{shown}:1: not a WordPress export (WXR): expected <rss> with wp: elements")
+        raise ExportUnreadable(f"{shown}:1: not a WordPress export (WXR): expected <rss> with wp: elements")
     text = raw.decode("utf-8", "replace")
     item_offsets = [m.start() for m in re.finditer(r"<item[\s>]", text)]
 

@@ -1,1 +1,1 @@
-"""Reuse between builds: the build cache (``cache``) and the live preview's updates (``preview``)."""
+"""Reuse between builds: what the build cache keeps, and the fingerprints that say when it holds (``cache``)."""

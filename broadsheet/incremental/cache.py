@@ -49,7 +49,7 @@ import jinja2
 import markdown as _markdown
 import yaml
 
-from .. import __version__
+from .. import __version__, speedups
 from ..content.body import Body
 from ..content.discover import SourceFile
 from ..content.frontmatter import Document, FrontMatter, content_digest, parse_document
@@ -57,19 +57,22 @@ from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
 from ..content.model import Author, Category, Tag
 from ..errors import BuildWarning, ContentError
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
-from ..outputs import PageJob, output_key
+from ..outputs import CACHE_DIR, PageJob, output_key
 from ..render.views import ArticleView, Link, SiteView
 
-CACHE_DIR = ".broadsheet-cache"
+
+def code_version() -> str:
+    """Hash of what shapes output besides content: Broadsheet's source, library versions and which
+    speed-ups run (the same output either way, but templates compile differently)."""
+    return _code_version(speedups.state())
 
 
 @cache
-def code_version() -> str:
-    """Hash of what shapes output besides content: Broadsheet's source and library versions."""
+def _code_version(speedups_state: str) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(
         f"{__version__}|{SETTINGS_KEY}|jinja2={jinja2.__version__}|md={_markdown.__version__}"
-        f"|yaml={yaml.__version__}".encode()
+        f"|yaml={yaml.__version__}|{speedups_state}".encode()
     )
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
@@ -643,15 +646,6 @@ def _reader(path: Path) -> sqlite3.Connection:
             # counted for) much of a large cache file, where reading copies just the rows it needs.
             db = _readers[key] = sqlite3.connect(path, timeout=30, check_same_thread=False)
         return db
-
-
-def digest_of(*parts: Any) -> str:
-    """Stable hash of reprs (dataclasses, tuples, strings, numbers, datetimes)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(repr(part).encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
 
 
 def site_digest(view: SiteView, tz: tzinfo, theme_files: Iterable[Path], config_text: str) -> str:

@@ -8,11 +8,12 @@ does. A theme changes how pages look; it cannot break a reader's subscription.
 
 from __future__ import annotations
 
-import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..content.body import Body
 from ..content.model import Article, Category, Site
 from ..outputs import OutputFile
 from ..urls import absolute
@@ -36,86 +37,122 @@ def modified(article: Article) -> datetime:
     return article.updated or article.date
 
 
-def rss_feed(site: Site, articles: Sequence[Article], feed_url: str, title: str, description: str, link: str) -> bytes:
-    """One RSS 2.0 document holding the newest ``feeds.count`` of ``articles`` (newest first)."""
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """What a feed shows of one article."""
+
+    url: str
+    title: str
+    date: datetime
+    updated: datetime | None
+    authors: tuple[str, ...]
+    category: str
+    tags: tuple[str, ...]
+    summary: str
+    digest: str
+    """Hash of the article's source file: stands for its body in the key (see incremental/keys.py)."""
+    body: Body = field(repr=False, compare=False)
+    """The rendered body, read only by a full-text feed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One feed: where it goes and the newest ``feeds.count`` of its articles, newest first."""
+
+    url: str
+    source: str
+    title: str
+    description: str
+    link: str
+    items: tuple[FeedItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsInput:
+    """Everything the feeds are made from, and nothing else: its key says when they are the same."""
+
+    base_url: str
+    language: str
+    full_text: bool
+    sanitize: bool
+    """The bodies' HTML depends on it (and on the code's version, which the cache is kept under)."""
+    feeds: tuple[Feed, ...]
+
+
+def _item(a: Article) -> FeedItem:
+    return FeedItem(
+        a.url,
+        a.title,
+        a.date,
+        a.updated,
+        tuple(author.name for author in a.authors),
+        a.category.name,
+        tuple(tag.name for tag in a.tags),
+        a.summary,
+        a.digest,
+        a.body,
+    )
+
+
+def feeds_input(site: Site) -> FeedsInput:
+    """The site feed and one feed per category, as the values they are made from."""
     config = site.config
-    items = list(articles[: config.feeds.count])
+    count = config.feeds.count
+
+    def feed(url: str, source: str, title: str, description: str, link: str, articles: Sequence[Article]) -> Feed:
+        return Feed(url, source, title, description or title, link, tuple(_item(a) for a in articles[:count]))
+
+    feeds = [feed(SITE_FEED, "RSS feed", config.title, config.tagline, "/", site.articles)]
+    for c in site.categories:
+        title = f"{c.name} – {config.title}"
+        articles = site.by_category.get(c.slug, ())
+        feeds.append(
+            feed(category_feed_url(c), f"RSS feed of category '{c.name}'", title, c.description, c.url, articles)
+        )
+    return FeedsInput(config.base_url, config.language, config.feeds.full_text, config.sanitize, tuple(feeds))
+
+
+def rss_feed(given: FeedsInput, feed: Feed) -> bytes:
+    """One RSS 2.0 document."""
+    base_url = given.base_url
     rss = ET.Element("rss", {"version": "2.0"})
     channel = element(rss, "channel")
-    element(channel, "title", title)
-    element(channel, "link", absolute(config.base_url, link))
-    element(channel, "description", description or title)
-    element(channel, "language", config.language)
+    element(channel, "title", feed.title)
+    element(channel, "link", absolute(base_url, feed.link))
+    element(channel, "description", feed.description)
+    element(channel, "language", given.language)
     element(channel, "generator", "Broadsheet")
     element(
         channel,
         f"{{{ATOM_NS}}}link",
-        attrs={"href": absolute(config.base_url, feed_url), "rel": "self", "type": "application/rss+xml"},
+        attrs={"href": absolute(base_url, feed.url), "rel": "self", "type": "application/rss+xml"},
     )
-    if items:
+    if feed.items:
         # The newest change, not the clock: an unchanged site gives a byte-identical feed.
-        element(channel, "lastBuildDate", rfc822_datetime(max(modified(a) for a in items)))
-    for a in items:
+        element(channel, "lastBuildDate", rfc822_datetime(max(i.updated or i.date for i in feed.items)))
+    for i in feed.items:
         item = element(channel, "item")
-        url = absolute(config.base_url, a.url)
-        element(item, "title", a.title)
+        url = absolute(base_url, i.url)
+        element(item, "title", i.title)
         element(item, "link", url)
         element(item, "guid", url, {"isPermaLink": "true"})
-        element(item, "pubDate", rfc822_datetime(a.date))
-        for author in a.authors:
-            element(item, f"{{{DC_NS}}}creator", author.name)
-        element(item, "category", a.category.name)
-        for tag in a.tags:
-            element(item, "category", tag.name)
-        element(item, "description", a.summary)
-        if config.feeds.full_text:
-            element(item, f"{{{CONTENT_NS}}}encoded", absolutize_html(a.html, config.base_url))
+        element(item, "pubDate", rfc822_datetime(i.date))
+        for author in i.authors:
+            element(item, f"{{{DC_NS}}}creator", author)
+        element(item, "category", i.category)
+        for tag in i.tags:
+            element(item, "category", tag)
+        element(item, "description", i.summary)
+        if given.full_text:
+            element(item, f"{{{CONTENT_NS}}}encoded", absolutize_html(i.body.html, base_url))
     return to_bytes(rss)
+
+
+def render_feeds(given: FeedsInput) -> list[OutputFile]:
+    """The feeds as output files, made from their input alone."""
+    return [OutputFile(feed.url.lstrip("/"), feed.source, rss_feed(given, feed)) for feed in given.feeds]
 
 
 def feed_files(site: Site) -> list[OutputFile]:
     """The site feed and one feed per category, as output files."""
-    config = site.config
-    files = [
-        OutputFile(
-            SITE_FEED.lstrip("/"),
-            "RSS feed",
-            rss_feed(site, site.articles, SITE_FEED, config.title, config.tagline, "/"),
-        )
-    ]
-    for c in site.categories:
-        url = category_feed_url(c)
-        title = f"{c.name} – {config.title}"
-        data = rss_feed(site, site.by_category.get(c.slug, ()), url, title, c.description, c.url)
-        files.append(OutputFile(url.lstrip("/"), f"RSS feed of category '{c.name}'", data))
-    return files
-
-
-def feeds_key(site: Site) -> str:
-    """Hash of everything :func:`feed_files` reads: equal keys give the same feeds.
-
-    An article's body is there by its source file's hash (with the code version and site.yml's
-    ``sanitize``, all its HTML depends on). Keep this in step with :func:`rss_feed`.
-    """
-    config = site.config
-    count = config.feeds.count
-    parts = [
-        repr(
-            (
-                config.base_url,
-                config.language,
-                config.title,
-                config.tagline,
-                config.feeds,
-                config.sanitize,
-                site.categories,
-            )
-        )
-    ]
-    for articles in (site.articles, *(site.by_category.get(c.slug, ()) for c in site.categories)):
-        parts += [
-            repr((a.url, a.title, a.date, a.updated, a.authors, a.category, a.tags, a.summary, a.digest))
-            for a in articles[:count]
-        ]
-        parts.append("|")
-    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return render_feeds(feeds_input(site))

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from ..errors import BuildWarning
 from ..outputs import OutputFile
+from ..urls import base_path
 
 # The expression is written for the speed of Python's regex engine: a run of anything but one
 # character ([^"]*+) is scanned several times faster than a class of two or more; quantifiers are
@@ -156,13 +157,27 @@ def page_url(path: str) -> str:
     return "/" + (path[: -len("index.html")] if path.endswith("index.html") else path)
 
 
+#: What a site path outside the site's base path (``/world/a/`` for a site under ``/news/``) is
+#: reported as needing: no output file has this name.
+OUTSIDE = "\x00outside the base path: "
+
+
 def link_target(link: str, url: str, base_url: str) -> str | None:
-    """The output file path an internal link needs, or None for links that are not ours to check."""
+    """The output file path an internal link needs, or None for links that are not ours to check.
+
+    Root-relative links must lie under the base URL's path: a site published at
+    ``https://x.org/news/`` links to its pages as ``/news/world/a/`` (see the ``url`` filter).
+    """
     link = link.strip()
     if link.startswith(base_url):  # an absolute link into this very site (canonical, og:url)
         link = "/" + link[len(base_url) :]
     elif not link or link.startswith(("#", "//")) or _SCHEME.match(link):
         return None  # same-page fragments, other sites, mailto:, tel:, data:
+    elif link[0] == "/":
+        base = base_path(base_url)
+        if not link.startswith(base):
+            return OUTSIDE + link  # a site published under /news/ has nothing at /world/a/
+        link = link[len(base) - 1 :]
     if link[0] == "/" and not _NEEDS_PARSING.search(link):
         joined = link  # a plain site path: what the parsing below gives, without its cost
     else:
@@ -250,7 +265,7 @@ def check_page_links(
         if locate is not None and missing
         else {}
     )
-    for link, linking in missing.values():
+    for target, (link, linking) in missing.items():
         named = ", ".join(p.path for p in linking[:PAGES_NAMED])
         more = f" and {len(linking) - PAGES_NAMED} more" if len(linking) > PAGES_NAMED else ""
         places = written.get(link)
@@ -272,7 +287,10 @@ def check_page_links(
                 f"broken internal link '{link}' on {named}{more}",
                 linking[0].source,
                 None,
-                "fix the link, or add the page or file it points to",
+                f"the site is published under {base_path(base_url)}: link to site paths through the url filter "
+                "({{ page.url | url }}), or write them with that prefix"
+                if target.startswith(OUTSIDE)
+                else "fix the link, or add the page or file it points to",
             )
         )
     return warnings

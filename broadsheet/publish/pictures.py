@@ -81,9 +81,13 @@ class Picture:
         """The variants' folder under the output, as a site URL prefix."""
         return f"/{PICTURE_DIR}/{self.key}/"
 
-    def srcset(self, fmt: str, crop: bool = False) -> str:
-        """``srcset`` of the variants in ``fmt`` (whole or cropped), narrowest first; empty when none."""
-        return ", ".join(f"{self.folder}{v.name} {v.width}w" for v in self.variants if v.fmt == fmt and v.crop == crop)
+    def srcset(self, fmt: str, crop: bool = False, base: str = "/") -> str:
+        """``srcset`` of the variants in ``fmt`` (whole or cropped), narrowest first; empty when none.
+
+        ``base``: the site's base path (``/news/`` for a site published under it).
+        """
+        folder = base.rstrip("/") + self.folder
+        return ", ".join(f"{folder}{v.name} {v.width}w" for v in self.variants if v.fmt == fmt and v.crop == crop)
 
     @property
     def formats(self) -> tuple[str, ...]:

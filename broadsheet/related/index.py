@@ -63,13 +63,16 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
 from typing import Any, Final
 
-from ..content.body import OPENING_BYTES
+from ..parallel import process_pool
+
+#: How much of an article's text (UTF-8 bytes) the ranking reads: news puts what the story is
+#: about first. :attr:`RelatedSettings.text_bytes` defaults to it.
+OPENING_BYTES: Final = 3000
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""
@@ -431,7 +434,7 @@ def _in_workers(
     # otherwise visit, and so copy, every page of the parent's memory.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with process_pool(jobs, multiprocessing.get_context("fork")) as pool:
             for batch in pool.map(job, batches):
                 yield from batch
     finally:

@@ -25,7 +25,9 @@ from ..parallel import map_shared
 from ..publish.linkcheck import page_links
 from ..publish.pictures import Picture
 from ..publish.search import BODY_MARK
-from ..urls import UnsafePath, alias_url, output_path
+from ..tuning import DEFAULT as DEFAULT_TUNING
+from ..tuning import Tuning
+from ..urls import UnsafePath, alias_url, base_path, output_path, relative_html
 from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
 from .seo import SEARCH_URL, page_seo
@@ -224,7 +226,7 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
 
     for p in site.pages:
         ctx = common(p.url, None, p.title, p.summary)
-        ctx.update(page=page_view(p))
+        ctx.update(page=page_view(p, base_path(site.config.base_url)))
         jobs.append(PageJob(p.url, "page.html", ctx, p.source))
 
     for a in site.articles:
@@ -282,9 +284,17 @@ def _archive_jobs(
     return jobs
 
 
+#: Pages whose links stay absolute paths under relative_urls: the 404 page is served for any
+#: missing URL, at any depth, so links relative to its own place would miss.
+ANYWHERE_PAGES = frozenset({"/404.html"})
+
+
 def render_job(env: jinja2.Environment, job: PageJob) -> bytes:
-    """Render one page to UTF-8 bytes."""
-    return env.get_template(job.template).render(job.context).encode("utf-8")
+    """Render one page to UTF-8 bytes (its links made relative to it under site.yml ``relative_urls``)."""
+    text = env.get_template(job.template).render(job.context)
+    if getattr(env, "relative_urls", False) and url_is_html(job.url) and job.url not in ANYWHERE_PAGES:
+        text = relative_html(text, job.url, getattr(env, "base_path", "/"))
+    return text.encode("utf-8")
 
 
 ErrorKey = tuple[str | None, int | None, str]
@@ -424,6 +434,7 @@ def site_environment(
         compiled_dir=compiled_dir,
         pictures=pictures,
         language=config.language,
+        relative_urls=config.relative_urls,
     )
 
 
@@ -491,18 +502,28 @@ def render_pages(
     executor: Executor | None = None,
     done: Callable[[int], None] | None = None,
     started: Callable[[], None] | None = None,
-    fresh_workers_every: int | None = None,
+    fresh_workers: bool = False,
+    tuning: Tuning = DEFAULT_TUNING,
 ) -> RenderOutcome:
     """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered.
 
-    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`), as
-    is ``fresh_workers_every`` given to it (only when this process runs no other thread).
+    ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`).
+    ``fresh_workers``: new workers are forked every ``tuning.fresh_workers_every`` pages (only
+    when this process runs no other thread).
     """
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
     interned: dict[str, str] = {}  # pages repeat the same links: one copy of each is held
     for pages, errors, deferred in map_shared(
-        _render_chunk, work, range(len(work.jobs)), jobs, executor, done, started, fresh_workers_every
+        _render_chunk,
+        work,
+        range(len(work.jobs)),
+        jobs,
+        executor,
+        done,
+        started,
+        tuning.fresh_workers_every if fresh_workers else None,
+        tuning.parallel_from,
     ):
         outcome.deferred += deferred
         for url, data, facts, staged, stamp in pages:
@@ -523,10 +544,10 @@ def render_pages(
 
 
 def render_parallel(
-    work: RenderWork, jobs: int | None = None, executor: Executor | None = None
+    work: RenderWork, jobs: int | None = None, executor: Executor | None = None, tuning: Tuning = DEFAULT_TUNING
 ) -> tuple[dict[str, bytes], list[BroadsheetError]]:
     """Render every page of ``work`` over worker processes; like :func:`render_jobs`."""
-    outcome = render_pages(work, jobs, executor)
+    outcome = render_pages(work, jobs, executor, tuning=tuning)
     return outcome.pages, outcome.errors
 
 

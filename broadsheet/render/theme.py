@@ -12,20 +12,18 @@ from typing import Any
 
 import jinja2
 import yaml
-from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.runtime import Context, Macro
-from jinja2.utils import internalcode
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..errors import BuildWarning, ConfigError, TemplateError
 from ..publish.images import file_size, resolve_image
 from ..publish.pictures import Picture, responsive_body
-from ..urls import absolute
+from ..speedups import jinja as jinja_speedups
+from ..speedups import jinja_on as speedups_on
+from ..urls import absolute, base_path, public_url
 from .i18n import translator
 
-#: Themes shipped with Broadsheet (the repository's themes/ folder).
-BUNDLED_THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
+#: Themes shipped inside the package (package data), found after the site's own themes/.
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 THEME_KEYS = ("name", "description", "extends", "version", "author", "license")
 
 
@@ -141,66 +139,9 @@ def symlink_warnings(theme: Theme, site_root: Path) -> list[BuildWarning]:
     return found
 
 
-def escape_output(value: object) -> str:
-    """What ``{{ value }}`` writes into an autoescaped page: the text of ``markupsafe.escape(value)``.
-
-    Jinja's own ``escape`` wraps every value it writes in a new Markup, only for the page to join
-    them into one string: a few hundred times per page. Plain strings (most values) without a
-    character to escape, Markup and integers are returned as their text; the rest goes through
-    ``escape``.
-    """
-    if type(value) is str:
-        if "&" in value or "<" in value or ">" in value or "'" in value or '"' in value:
-            return escape(value)
-        return value
-    if type(value) is Markup:
-        return value
-    if type(value) is int:
-        return str(value)  # digits and "-" only (bool, a subclass, is left to escape)
-    return escape(value)
-
-
-class OutputCodeGenerator(CodeGenerator):
-    """Compiles autoescaped ``{{ ... }}`` to :func:`escape_output` instead of Jinja's ``escape``.
-
-    Only the text of the escaped value matters there: it is joined into the page, a macro's
-    or a ``{% set %}`` block's output and never used as a value on its own.
-    """
-
-    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> None:
-        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
-            super()._output_child_pre(node, frame, finalize)  # {% autoescape %} decided while rendering
-            return
-        self.write("environment.escape_output(")
-        if finalize.src is not None:
-            self.write(finalize.src)
-
-
-class SiteContext(Context):
-    """A template context that calls a macro straight away.
-
-    ``Context.call`` first asks every callable whether it wants the context, the evaluation
-    context or the environment passed in; a macro never does, and themes call one or two per
-    story card.
-    """
-
-    @internalcode
-    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if type(__obj) is not Macro:
-            return super().call(__obj, *args, **kwargs)
-        kwargs.pop("_block_vars", None)  # what Context.call would pass to a function that takes the context
-        kwargs.pop("_loop_vars", None)
-        try:
-            return __obj(*args, **kwargs)
-        except StopIteration:
-            return __self.environment.undefined(
-                "value was undefined because a callable raised a StopIteration exception"
-            )
-
-
 class SiteEnvironment(jinja2.Environment):
-    """A Jinja environment whose templates see its globals as one flat mapping, and whose
-    output escaping makes no Markup it does not need (see :func:`escape_output`).
+    """A Jinja environment whose templates see its globals as one flat mapping, with the speed-ups
+    of :mod:`broadsheet.speedups.jinja` where they are on (``speedups=None``: as switched).
 
     Jinja chains each template's globals onto the environment's (a ChainMap), and then, for every
     ``{% include %}`` and ``{% import %}``, takes the set of their keys through that chain: several
@@ -209,9 +150,19 @@ class SiteEnvironment(jinja2.Environment):
     behaves the same.
     """
 
-    code_generator_class = OutputCodeGenerator
-    context_class = SiteContext
-    escape_output = staticmethod(escape_output)
+    def __init__(self, *args: Any, speedups: bool | None = None, **kwargs: Any) -> None:
+        if speedups if speedups is not None else speedups_on():
+            # Read by Jinja from the environment when it compiles a template and makes a context.
+            self.code_generator_class = jinja_speedups.OutputCodeGenerator
+            self.context_class = jinja_speedups.SiteContext
+        super().__init__(*args, **kwargs)
+
+    #: What templates compiled with the speed-ups call to escape output (see OutputCodeGenerator).
+    escape_output = staticmethod(jinja_speedups.escape_output)
+    base_path: str = "/"
+    """The path the site is published under (``/news/``): what the ``url`` filter puts site paths under."""
+    relative_urls: bool = False
+    """site.yml ``relative_urls``: each page's links are made relative to it once rendered."""
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
@@ -231,7 +182,8 @@ def make_environment(
     compiled_dir: Path | None = None,
     pictures: Mapping[str, Picture] | None = None,
     language: str = "en",
-) -> jinja2.Environment:
+    relative_urls: bool = False,
+) -> SiteEnvironment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
 
     With ``site_root``, templates can call ``image_size(url)`` to get an image's
@@ -244,6 +196,8 @@ def make_environment(
     ``responsive_images`` filter; the mapping may be updated in place (the live preview does).
     ``language``: the site's language, for ``t(key)`` (the theme's and the site's string tables,
     see i18n.py) and for the month and day names the ``date`` filter writes.
+    change with the code that compiles them). ``relative_urls``: pages link to each other with
+    relative URLs (see render.render_job).
     """
     words = translator([*([site_root] if site_root else []), *theme.chain], language)
     env = SiteEnvironment(
@@ -287,6 +241,12 @@ def make_environment(
     env.filters["absolute"] = lambda url: absolute(base_url, url)
     env.filters["number"] = words.number
     env.globals["t"] = words
+    # Every link a theme writes goes through `url`: `{{ article.url | url }}`, `{{ url("/theme/css/style.css") }}`.
+    # Site paths are put under the base URL's path, so a site published at https://x.org/news/ links to
+    # /news/world/a/; with relative_urls, render_job then makes them relative to each page.
+    env.base_path = base = base_path(base_url)
+    env.relative_urls = relative_urls
+    env.filters["url"] = env.globals["url"] = lambda url: public_url(url, base) if type(url) is str else url
     static_dirs = theme.static_dirs
     found: dict[str | None, Path] = {}
     sizes: dict[str | None, tuple[int, int] | None] = {}

@@ -1,6 +1,6 @@
 """View objects: what templates receive. The engine's models can change; these stay stable.
 
-Every field is documented in themes/frontier/README.md.
+Every field is documented in broadsheet/themes/frontier/README.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..config import BreakingNews, CommentsConfig, NewsletterConfig, SiteConfig
 from ..content.body import Body
 from ..content.model import Article, Author, Category, LiveUpdate, Page, Site, Tag
 from ..content.notices import Correction
-from ..urls import absolute, paginated
+from ..urls import absolute, base_path, paginated, rebase_html
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +68,13 @@ class ArticleView:
     related: list[ArticleView] = field(default_factory=list)
     prev: ArticleView | None = None
     next: ArticleView | None = None
+    base: str = "/"
+    """The path the site is published under: the body's site paths (links, images) are put under it."""
 
     @property
     def html(self) -> Markup:
-        """The rendered body, safe to show as it is."""
-        return Markup(self.body.html)
+        """The rendered body, safe to show as it is, its links under the site's base path."""
+        return Markup(rebase_html(self.body.html, self.base) if self.base != "/" else self.body.html)
 
     @property
     def is_live(self) -> bool:
@@ -137,6 +139,7 @@ def article_view(a: Article, base_url: str, views: Mapping[str, int] | None = No
         live_ended=a.live_ended,
         views=views.get(a.url) if views else None,
         digest=a.digest,
+        base=base_path(base_url),
     )
 
 
@@ -151,9 +154,9 @@ class PageView:
     extra: Mapping[str, Any]
 
 
-def page_view(p: Page) -> PageView:
-    """Build the template view of a content page."""
-    return PageView(p.title, p.url, p.summary, Markup(p.html), p.extra)
+def page_view(p: Page, base: str = "/") -> PageView:
+    """Build the template view of a content page (its links under the site's base path ``base``)."""
+    return PageView(p.title, p.url, p.summary, Markup(rebase_html(p.html, base)), p.extra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +258,7 @@ def site_view(site: Site) -> SiteView:
         now=site.now,
         social=tuple(Link(s.name, s.url) for s in c.social),
         categories=tuple(cat for cat in site.categories if cat.in_nav or cat.slug in site.by_category),
-        pages=tuple(page_view(p) for p in site.pages),
+        pages=tuple(page_view(p, base_path(c.base_url)) for p in site.pages),
         default_author=c.default_author,
         extra=c.extra,
         breaking=c.breaking if c.breaking is not None and site.now < c.breaking.expires else None,

@@ -1,7 +1,7 @@
-"""Live preview: ``python build.py serve``.
+"""Live preview: ``broadsheet serve``.
 
 * :mod:`.watch`: watchdog events, filtered and gathered into batches;
-* :mod:`broadsheet.incremental`: the site in memory, updated file by file;
+* :mod:`.preview`: the site in memory, updated file by file;
 * :mod:`.server`: the tornado application, livereload's websocket, the safety checks;
 * :mod:`.overlay`: the error view shown while the site does not build;
 * :mod:`.session`: the threads that tie these together.

@@ -217,9 +217,12 @@ class _Guarded(web.RequestHandler):
 class PageHandler(_Guarded):
     """Pages from memory, static files from their folders, the error view while a build fails."""
 
-    def initialize(self, guard: Guard, snapshot: Callable[[], Snapshot]) -> None:  # type: ignore[override]
+    def initialize(  # type: ignore[override]
+        self, guard: Guard, snapshot: Callable[[], Snapshot], base_path: str = "/"
+    ) -> None:
         super().initialize(guard)
         self.snapshot = snapshot
+        self.base_path = base_path
 
     def get(self) -> None:
         self._serve()
@@ -231,6 +234,11 @@ class PageHandler(_Guarded):
         url = request_url(self.request.path)
         if url is None:
             raise web.HTTPError(400, reason="Bad Path")
+        if self.base_path != "/":  # the site is previewed under /news/, as it will be published
+            if url in ("/", self.base_path[:-1]):
+                self.redirect(self.base_path)
+                return
+            url = url[len(self.base_path) - 1 :] if url.startswith(self.base_path) else "/\x00outside"
         snap = self.snapshot()
         source = snap.static.get(url)
         if source is not None:
@@ -327,19 +335,24 @@ class ForceReloadHandler(_Guarded):
         self.finish("ok")
 
 
-def make_app(guard: Guard, snapshot: Callable[[], Snapshot]) -> tuple[web.Application, type[LiveReloadHandler]]:
-    """The preview application and its websocket class (for ``reload_waiters``)."""
+def make_app(
+    guard: Guard, snapshot: Callable[[], Snapshot], base_path: str = "/"
+) -> tuple[web.Application, type[LiveReloadHandler]]:
+    """The preview application and its websocket class (for ``reload_waiters``).
+
+    ``base_path``: the path the site is served under (``/news/``); requests outside it get the 404 page.
+    """
     socket_class = reload_socket(guard)
     app = web.Application(
         [
             (r"/livereload", socket_class),
             (r"/livereload\.js", LiveScriptHandler, {"guard": guard}),
             (r"/forcereload", ForceReloadHandler, {"guard": guard, "socket_class": socket_class}),
-            (r"/.*", PageHandler, {"guard": guard, "snapshot": snapshot}),
+            (r"/.*", PageHandler, {"guard": guard, "snapshot": snapshot, "base_path": base_path}),
         ],
         transforms=[ScriptInjector],
         default_handler_class=PageHandler,
-        default_handler_args={"guard": guard, "snapshot": snapshot},
+        default_handler_args={"guard": guard, "snapshot": snapshot, "base_path": base_path},
         websocket_max_message_size=64 * 1024,
         log_function=lambda handler: None,  # the command line reports builds, not requests
     )

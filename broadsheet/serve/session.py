@@ -6,7 +6,7 @@ Threads and who owns what:
   the current :class:`~broadsheet.serve.server.Snapshot`, which is replaced whole;
 * the **watchdog observer** thread only adds paths to the :class:`ChangeBatcher`;
 * the **build** thread takes one batch at a time, updates the
-  :class:`~broadsheet.incremental.IncrementalSite`, publishes a new snapshot and asks the event
+  :class:`~broadsheet.serve.preview.IncrementalSite`, publishes a new snapshot and asks the event
   loop to tell browsers to reload (``IOLoop.add_callback``, the one thread-safe IOLoop call).
   Changes made during a build wait in the batcher and make exactly one more build.
 
@@ -34,8 +34,8 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from ..errors import BroadsheetError, UsageError
-from ..incremental.preview import IncrementalSite, RelatedMode, UpdateResult
 from ..pipeline import BuildOptions
+from .preview import IncrementalSite, RelatedMode, UpdateResult
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher
 
@@ -59,6 +59,8 @@ class ServeOptions:
     poll: bool = False
     related: RelatedMode = "auto"
     quiet_seconds: float = QUIET_SECONDS
+    base_path: str = "/"
+    """The path the preview serves the site under (``/news/``), as it will be published."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ class PreviewSession:
     @property
     def url(self) -> str:
         """The preview's address."""
-        return f"http://{url_host(self.options.host)}:{self.port}/"
+        return f"http://{url_host(self.options.host)}:{self.port}{self.options.base_path}"
 
     # ------------------------------------------------------------- life cycle
 
@@ -188,7 +190,7 @@ class PreviewSession:
         self._loop = loop
         self._ioloop = IOLoop.current()
         guard = Guard.for_binding(self.options.host, self.port)
-        app, self._socket_class = make_app(guard, lambda: self.snapshot)
+        app, self._socket_class = make_app(guard, lambda: self.snapshot, self.options.base_path)
         self._server = HTTPServer(app, xheaders=False)
         if not self.sockets:
             self.bind()

@@ -10,6 +10,10 @@ How a build stays all-or-nothing:
 3. the staged files are renamed into place and stale files removed;
 4. the manifest (what Broadsheet wrote, with hashes) replaces the old one; the journal goes.
 
+The manifest and the journal are kept next to the build cache (``.broadsheet-cache/outputs/``
+of the site, one folder per output folder; see :func:`state_folder`), not in the output: nothing
+private is deployed.
+
 Copies of static files are keyed by their source's stamp (see filestamp.py), so an
 unchanged image is neither read nor hashed again. A build looks at each file of the output
 once, whichever stage asks first (see :class:`LastOutput`).
@@ -33,11 +37,14 @@ from typing import Any
 
 from ..errors import OutputError, UsageError
 from ..filestamp import stamp_of
-from ..outputs import STAGED_TREE, OutputFile
+from ..outputs import CACHE_DIR, STAGED_TREE, OutputFile
 
-MANIFEST = ".broadsheet-manifest.json"
+MANIFEST = "manifest.json"
 STAGING = ".broadsheet-staging"
-JOURNAL = ".broadsheet-journal.json"
+JOURNAL = "journal.json"
+#: Where earlier versions kept the manifest and the journal: in the output folder itself.
+OLD_MANIFEST = ".broadsheet-manifest.json"
+OLD_JOURNAL = ".broadsheet-journal.json"
 #: Where render workers stage pages in the staging folder: at their output paths (see render.stage_name).
 TREE_PREFIX = STAGED_TREE + "/"
 #: Files between two progress reports.
@@ -98,9 +105,30 @@ def check_output_dir(output: Path, site_root: Path) -> None:
             )
 
 
-def read_manifest(output: Path) -> dict[str, dict[str, Any]]:
-    """What the last build wrote into ``output``: path → {hash, size, mtime_ns}."""
-    files = _load_json(output / MANIFEST).get("files", {})
+def state_folder(output: Path, site_root: Path | None = None) -> Path:
+    """Where the manifest and the journal of ``output`` are kept: beside the build cache of the site
+    (``.broadsheet-cache/outputs/<key>/``), or, for an output folder outside the site, in a
+    ``.broadsheet-cache/`` beside that folder.
+
+    One folder per output folder (named by a hash of its real path), so that ``--output`` folders
+    keep their own. Without ``site_root``, the output's parent is taken as the site (the default
+    ``output/`` lies in the site).
+    """
+    real = output.resolve()
+    key = hashlib.sha1(str(real).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    inside = site_root is not None and real.is_relative_to(site_root.resolve())
+    return (site_root if inside and site_root is not None else output.parent) / CACHE_DIR / "outputs" / key
+
+
+def read_manifest(output: Path, state: Path | None = None) -> dict[str, dict[str, Any]]:
+    """What the last build wrote into ``output``: path → {hash, size, mtime_ns}.
+
+    A manifest left in the output by an earlier version is read when there is no other (and
+    removed by the next commit).
+    """
+    state = state or state_folder(output)
+    data = _load_json(state / MANIFEST) if (state / MANIFEST).is_file() else _load_json(output / OLD_MANIFEST)
+    files = data.get("files", {})
     return files if isinstance(files, dict) else {}
 
 
@@ -120,9 +148,11 @@ class LastOutput:
     :func:`write_output`).
     """
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, state: Path | None = None) -> None:
         self.output = output
-        self.manifest = read_manifest(output)
+        self.state = state or state_folder(output)
+        """The folder of the output's manifest and journal (see :func:`state_folder`)."""
+        self.manifest = read_manifest(output, self.state)
         """What the last build wrote: path → {hash, size, mtime_ns}."""
         self._folder = os.path.join(output, "")
         self._stamps: dict[str, tuple[int, int] | None] = {}
@@ -150,10 +180,10 @@ class LastOutput:
         return entry is not None and entry.get("hash") == digest and self.same_stat(rel, entry)
 
 
-def last_output(output: Path) -> LastOutput:
+def last_output(output: Path, state: Path | None = None) -> LastOutput:
     """Finish a commit a killed build left behind (see :func:`recover`), then read what the last build wrote."""
-    recover(output)
-    return LastOutput(output)
+    recover(output, state)
+    return LastOutput(output, state)
 
 
 def digest_bytes(data: bytes) -> str:
@@ -221,21 +251,22 @@ class _Containment:
             )
 
 
-def recover(output: Path) -> bool:
+def recover(output: Path, state: Path | None = None) -> bool:
     """Finish a commit a killed build left behind, or drop its half-written staging folder.
 
     Returns whether a commit was finished (files in the output moved).
     """
-    journal = output / JOURNAL
-    if journal.is_file():
-        _commit(output, _load_json(journal))
-        return True
+    state = state or state_folder(output)
+    for journal in (state / JOURNAL, output / OLD_JOURNAL):
+        if journal.is_file():
+            _commit(output, _load_json(journal), state)
+            return True
     if (output / STAGING).exists():
         shutil.rmtree(output / STAGING, ignore_errors=True)
     return False
 
 
-def open_staging(output: Path) -> Path:
+def open_staging(output: Path, state: Path | None = None) -> Path:
     """Prepare the staging folder for files written before the write stage (by render workers).
 
     Files staged there are named by the caller (``p12``: never a plain number, which the write
@@ -243,15 +274,15 @@ def open_staging(output: Path) -> Path:
     ``staged=True``. A build that fails before then calls :func:`discard_staging`.
     """
     output.mkdir(parents=True, exist_ok=True)
-    recover(output)
+    recover(output, state)
     staging = output / STAGING
     staging.mkdir(exist_ok=True)
     return staging
 
 
-def discard_staging(output: Path) -> None:
+def discard_staging(output: Path, state: Path | None = None) -> None:
     """Drop what a failed build staged (never a staging folder a journal still needs)."""
-    if not (output / JOURNAL).exists():
+    if not ((state or state_folder(output)) / JOURNAL).exists():
         shutil.rmtree(output / STAGING, ignore_errors=True)
 
 
@@ -261,6 +292,7 @@ def write_output(
     done: Callable[[int], None] | None = None,
     staged: bool = False,
     last: LastOutput | None = None,
+    state: Path | None = None,
 ) -> WriteStats:
     """Write the site into ``output`` all at once, keeping files whose bytes did not change.
 
@@ -271,20 +303,23 @@ def write_output(
     looked at again.
 
     A failure while staging (a full disk, a read-only folder) leaves the previous output as it
-    was and raises OutputError; one while committing is finished by the next build.
+    was and raises OutputError; one while committing is finished by the next build. ``state``:
+    the folder of the manifest and the journal (default: see :func:`state_folder`).
     """
+    state = last.state if last is not None else state or state_folder(output)
     try:
         output.mkdir(parents=True, exist_ok=True)
-        if not staged and recover(output):
+        if not staged and recover(output, state):
             last = None  # files moved since the stages before looked
-        return _write(files, output, done, last or LastOutput(output))
+        return _write(files, output, done, last or LastOutput(output, state))
     except OSError as exc:
-        raise write_error(exc, output) from None
+        raise write_error(exc, output, state) from None
 
 
-def write_error(exc: OSError, output: Path) -> OutputError:
+def write_error(exc: OSError, output: Path, state: Path | None = None) -> OutputError:
     """The error of a failed write into ``output`` (its staging folder dropped unless a journal needs it)."""
-    if not (output / JOURNAL).exists():
+    journal = (state or state_folder(output)) / JOURNAL
+    if not journal.exists():
         shutil.rmtree(output / STAGING, ignore_errors=True)
     where = exc.filename if isinstance(exc.filename, str) else str(output)
     return OutputError(
@@ -292,7 +327,7 @@ def write_error(exc: OSError, output: Path) -> OutputError:
         where,
         None,
         "free some disk space or check permissions; the previous output is untouched"
-        if not (output / JOURNAL).exists()
+        if not journal.exists()
         else "fix the cause and build again: the next build finishes this one",
     )
 
@@ -426,13 +461,14 @@ def _write(
         moves.append([name, path])
     moves += _tree_moves(tree, output, inside, [rel for _, rel in moves])
     removals = sorted(p for p in old if p not in manifest)
-    if not moves and not removals and manifest == old:
+    if not moves and not removals and manifest == old and (last.state / MANIFEST).is_file():
         shutil.rmtree(staging, ignore_errors=True)  # nothing to do: not even the manifest is written again
         return WriteStats(
             written=written, unchanged=unchanged, removed=removed, same=live is None, top=top_names(manifest)
         )
-    _write_json(output / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
-    _commit(output, {"moves": moves, "removals": removals, "manifest": manifest})
+    last.state.mkdir(parents=True, exist_ok=True)
+    _write_json(last.state / JOURNAL, {"moves": moves, "removals": removals, "manifest": manifest})
+    _commit(output, {"moves": moves, "removals": removals, "manifest": manifest}, last.state)
     return WriteStats(written=written, unchanged=unchanged, removed=removed, top=top_names(manifest))
 
 
@@ -499,7 +535,7 @@ def _unlink(path: str) -> None:
         os.unlink(path)
 
 
-def _commit(output: Path, journal: dict[str, Any]) -> None:
+def _commit(output: Path, journal: dict[str, Any], state: Path) -> None:
     staging = os.path.join(output, STAGING)
     out = str(output)
     manifest: dict[str, dict[str, Any]] = journal.get("manifest", {})
@@ -541,8 +577,11 @@ def _commit(output: Path, journal: dict[str, Any]) -> None:
             except OSError:
                 continue
             entry["size"], entry["mtime_ns"] = st.st_size, st.st_mtime_ns
-    _write_json(output / MANIFEST, {"files": manifest})
-    (output / JOURNAL).unlink(missing_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
+    _write_json(state / MANIFEST, {"files": manifest})
+    (state / JOURNAL).unlink(missing_ok=True)
+    for old in (OLD_MANIFEST, OLD_JOURNAL):  # an earlier version's, in the output: moved beside the cache now
+        (output / old).unlink(missing_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -34,12 +34,23 @@ from pathlib import Path
 from ..errors import OutputError
 from ..outputs import OutputFile
 from . import commit
-from .commit import JOURNAL, MANIFEST, STAGING, LastOutput, WriteStats, _write, recover, top_names
+from .commit import (
+    OLD_JOURNAL,
+    OLD_MANIFEST,
+    STAGING,
+    LastOutput,
+    WriteStats,
+    _write,
+    recover,
+    state_folder,
+    top_names,
+)
 
 #: The two generations, inside the builds folder.
 NAMES = ("a", "b")
-#: Names in the output that are Broadsheet's own bookkeeping, never carried.
-PRIVATE = frozenset({MANIFEST, STAGING, JOURNAL, MANIFEST + ".tmp"})
+#: Names in the output that are Broadsheet's own bookkeeping, never carried (the staging folder,
+#: and the manifest and journal an earlier version kept in the output).
+PRIVATE = frozenset({STAGING, OLD_MANIFEST, OLD_JOURNAL, OLD_MANIFEST + ".tmp"})
 #: In the builds folder: the foreign folders a switch has still to move (see switch).
 CARRY = "carry.json"
 #: The end of the name of a file being carried (``.CNAME.carry``).
@@ -65,8 +76,12 @@ class Generations:
     in_place: bool
 
 
-def generations(output: Path) -> Generations:
-    """Look at ``output`` (making the builds folder, or turning an older real folder into a generation)."""
+def generations(output: Path, site_root: Path | None = None) -> Generations:
+    """Look at ``output`` (making the builds folder, or turning an older real folder into a generation).
+
+    ``site_root``: the site, whose cache folder keeps each generation's manifest and journal
+    (see commit.state_folder); every function here takes it for that.
+    """
     builds = builds_folder(output)
     if os.path.islink(output):
         name = os.readlink(output)
@@ -76,15 +91,16 @@ def generations(output: Path) -> Generations:
             return Generations(output, other, here if here.is_dir() else None, in_place=False)
         return Generations(output, output, None, in_place=True)  # the user's own link: written where it leads
     if output.is_dir():
-        if os.path.ismount(output) or not _adopt(output, builds):
+        if os.path.ismount(output) or not _adopt(output, builds, site_root):
             return Generations(output, output, None, in_place=True)
-        return generations(output)
+        return generations(output, site_root)
     return Generations(output, builds / NAMES[0], None, in_place=False)
 
 
-def _adopt(output: Path, builds: Path) -> bool:
+def _adopt(output: Path, builds: Path, site_root: Path | None) -> bool:
     """Turn the real folder ``output`` into the live generation ``a``; False if it cannot be moved."""
-    recover(output)  # a commit an older version left unfinished
+    old_state = state_folder(output, site_root)
+    recover(output, old_state)  # a commit an older version left unfinished
     try:
         builds.mkdir(parents=True, exist_ok=True)
         first = builds / NAMES[0]
@@ -93,37 +109,52 @@ def _adopt(output: Path, builds: Path) -> bool:
         os.rename(output, first)
     except OSError:
         return False
+    new_state = state_folder(first, site_root)
+    if old_state.is_dir() and not new_state.exists():  # its manifest follows it: what it holds is known
+        with contextlib.suppress(OSError):
+            new_state.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(old_state, new_state)
     _point(output, first)
     return True
 
 
-def last_output(output: Path) -> LastOutput:
-    """The output as readers see it now (see commit.LastOutput), the target made ready first."""
-    prepare(output)
-    return LastOutput(output)
+def shown(output: Path, site_root: Path | None = None) -> LastOutput:
+    """The output as readers see it now (see commit.LastOutput): its files looked at through
+    ``output``, with the manifest of the generation it names; nothing is changed."""
+    gens = generations(output, site_root)
+    folder = gens.live if gens.live is not None and not gens.in_place else output
+    return LastOutput(output, state_folder(folder, site_root))
 
 
-def staging_dir(output: Path) -> Path:
+def last_output(output: Path, site_root: Path | None = None) -> LastOutput:
+    """The output as readers see it now (see :func:`shown`), the target made ready first."""
+    prepare(output, site_root)
+    return shown(output, site_root)
+
+
+def staging_dir(output: Path, site_root: Path | None = None) -> Path:
     """Where this build stages files: inside the generation it writes (see commit.open_staging)."""
-    return generations(output).target / STAGING
+    return generations(output, site_root).target / STAGING
 
 
-def open_staging(output: Path) -> Path:
+def open_staging(output: Path, site_root: Path | None = None) -> Path:
     """Prepare the staging folder of the generation this build writes, for the render workers."""
-    gens = prepare(output)
+    gens = prepare(output, site_root)
     staging = gens.target / STAGING
     staging.mkdir(exist_ok=True)
     return staging
 
 
-def discard_staging(output: Path) -> None:
+def discard_staging(output: Path, site_root: Path | None = None) -> None:
     """Drop what a failed build staged; readers never saw it."""
-    commit.discard_staging(generations(output).target)
+    target = generations(output, site_root).target
+    commit.discard_staging(target, state_folder(target, site_root))
 
 
-def write_error(exc: OSError, output: Path) -> OutputError:
+def write_error(exc: OSError, output: Path, site_root: Path | None = None) -> OutputError:
     """The error of a failed write (see commit.write_error), the staged files dropped."""
-    return commit.write_error(exc, generations(output).target)
+    target = generations(output, site_root).target
+    return commit.write_error(exc, target, state_folder(target, site_root))
 
 
 def write_output(
@@ -132,35 +163,37 @@ def write_output(
     done: Callable[[int], None] | None = None,
     staged: bool = False,
     last: LastOutput | None = None,
+    site_root: Path | None = None,
 ) -> WriteStats:
     """Write the site as a new generation of ``output`` and switch readers to it (see the module).
 
     Arguments as :func:`commit.write_output`; ``last`` is the output as readers saw it. A build
     whose files are all as the live generation holds them writes nothing and switches nothing.
     """
-    gens = generations(output) if staged else prepare(output)
+    gens = generations(output, site_root) if staged else prepare(output, site_root)
+    target_state = state_folder(gens.target, site_root)
     if gens.in_place:
-        return commit.write_output(files, output, done, staged, last)
+        return commit.write_output(files, output, done, staged, last, target_state)
     try:
-        live = (last or LastOutput(output)) if gens.live is not None else None
-        stats = _write(files, gens.target, done, LastOutput(gens.target), live)
+        live = (last or shown(output, site_root)) if gens.live is not None else None
+        stats = _write(files, gens.target, done, LastOutput(gens.target, target_state), live)
         if not stats.same or gens.live is None:
             switch(gens, top_names(live.manifest) if live is not None else frozenset(), stats.top)
         return stats
     except OSError as exc:
-        raise commit.write_error(exc, gens.target) from None
+        raise commit.write_error(exc, gens.target, target_state) from None
 
 
-def prepare(output: Path) -> Generations:
+def prepare(output: Path, site_root: Path | None = None) -> Generations:
     """Make the target generation ready to be written: a killed build's commit finished, its staging
     folder dropped, top-level folders a killed switch left behind moved to the live generation."""
-    gens = generations(output)
+    gens = generations(output, site_root)
     if gens.in_place:
         output.mkdir(parents=True, exist_ok=True)
-        recover(output)
+        recover(output, state_folder(output, site_root))
         return gens
     gens.target.mkdir(parents=True, exist_ok=True)
-    recover(gens.target)
+    recover(gens.target, state_folder(gens.target, site_root))
     pending = builds_folder(output) / CARRY
     if pending.is_file():
         if gens.live is not None:

@@ -1,0 +1,879 @@
+"""Keep a built site in memory and bring it up to date after edits, re-rendering only what changed.
+
+The live preview holds one :class:`IncrementalSite`. It runs the same stages as
+:func:`broadsheet.pipeline.load_site` and :func:`~broadsheet.pipeline.render_site`, keeps what
+they made (parsed documents, the assembled site, the planned pages and their bytes) and,
+given the files that changed, redoes as little as it can:
+
+* ``site.yml`` or a ``theme.yml``: everything is reloaded (documents whose file did not
+  change are not parsed again unless the time zone changed).
+* a template: every page is rendered again with a fresh Jinja environment.
+* a static file: the list of static files is read again; no page is rendered.
+* a content file: that file alone is parsed again. Then one of two paths:
+
+  - **in place**, when the edit moves nothing: the article keeps its URL, date, category,
+    tags, authors, aliases, featured flag and pinned related slugs. Its shared
+    :class:`~broadsheet.views.ArticleView` is updated in place, its own pages are planned
+    again, and only the pages that show it are rendered.
+  - **re-planned** otherwise (a new, deleted or moved article, a changed date that reorders
+    listings, a page, a recovery from an error): the site is assembled and planned again and
+    the new pages are compared with the previous ones. A page is rendered when it is new,
+    when its context differs (another set or order of articles, another paginator, another
+    site-wide value) or when an article it shows changed.
+
+Either way the pages equal those of a full build (the tests check this on random edits),
+with one exception kept on purpose for large sites, the "You may also like" lists:
+
+* ``related="exact"`` ranks every article again after every edit, as a full build does;
+* ``related="local"`` keeps the ranking's index (:func:`broadsheet.related.build_related_index`)
+  and folds each changed article into it (:func:`~broadsheet.related.update_related`,
+  :func:`~broadsheet.related.remove_related`): only the lists the change can touch are ranked
+  again, with the word statistics of the first build (a full build recomputes those, so its
+  lists can differ slightly; they equal a full ranking over the same statistics);
+* ``related="auto"`` (the default) is exact when ranking the whole site took less than
+  :data:`EXACT_RELATED_SECONDS`, local otherwise.
+
+Nothing here touches the output folder, prints, or starts threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import jinja2
+
+from ..config import SiteConfig, load_config_problems
+from ..content.discover import SourceFile, content_source, discover, shown_name
+from ..content.frontmatter import Document, FrontMatter
+from ..content.library import PublishRules, assemble
+from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
+from ..content.model import Article, Site
+from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
+from ..errors import BroadsheetError, BuildWarning
+from ..filestamp import Stamp, stamp_of
+from ..incremental.cache import BuildCache
+from ..outputs import OutputFile, PageJob
+from ..pipeline import (
+    BuildOptions,
+    build_time,
+    collect_outputs,
+    pages_the_theme_has,
+    parse_all,
+    parse_sources,
+    publishing_files,
+    related_docs,
+    related_settings,
+    site_markdown,
+)
+from ..publish.feeds import SITE_FEED, feed_files, modified
+from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
+from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
+from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
+from ..render.pages import (
+    finish_jobs,
+    plan_aliases,
+    plan_article,
+    plan_pages,
+    render_jobs,
+    static_files,
+)
+from ..render.theme import Theme, load_theme, make_environment
+from ..render.views import ArticleView, SiteView, article_view, view_counts
+
+RelatedMode = Literal["auto", "exact", "local"]
+
+#: In "auto" mode, ranking the whole site again after each edit is affordable below this.
+EXACT_RELATED_SECONDS = 0.05
+#: ArticleView fields set when views are linked to each other, not copied from the article.
+LINK_FIELDS = frozenset({"related", "prev", "next"})
+#: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
+#: Front matter that decides where an article sits among the others.
+STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "featured_until", "aliases", "related")
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    """What one update did."""
+
+    rendered_count: int
+    """How many pages were rendered."""
+    changed_urls: tuple[str, ...]
+    """Pages whose bytes changed, appeared or disappeared, sorted."""
+    errors: tuple[BroadsheetError, ...]
+    """Every problem of the site as it now stands; empty when the pages are up to date."""
+    static_changed: tuple[str, ...] = ()
+    """URLs of static files that appeared, changed or disappeared."""
+    warnings: tuple[BuildWarning, ...] = ()
+    replanned: bool = False
+    """True when the whole site was assembled and planned again."""
+    seconds: float = 0.0
+    edited: tuple[str, ...] = ()
+    """URLs of the articles and pages made from the content files that changed, when they still exist."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the site built without errors."""
+        return not self.errors
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One content file as last read."""
+
+    stamp: Stamp
+    doc: Document | None
+    rendered: Rendered | None
+    errors: list[BroadsheetError]
+    warnings: list[BuildWarning]
+
+
+@dataclass(slots=True)
+class _Model:
+    """The last state whose pages were all rendered without error."""
+
+    site: Site
+    docs: dict[str, Document]
+    """Content file (relative path) → the document the site was assembled from."""
+    jobs: dict[str, PageJob]
+    views: dict[str, ArticleView]
+    sv: SiteView
+    refs: dict[str, frozenset[str]]
+    """Page URL → article URLs it shows."""
+    showing: dict[str, set[str]] = field(default_factory=dict)
+    """Article URL → page URLs that show it."""
+    by_source: dict[str, str] = field(default_factory=dict)
+    """Content file → article URL."""
+
+
+class _Failed(Exception):
+    """An update stopped; the previous pages stay."""
+
+    def __init__(self, errors: Iterable[BroadsheetError]) -> None:
+        super().__init__("update failed")
+        self.errors = sorted(errors, key=BroadsheetError.sort_key)
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1, -1, -1)
+    return stamp_of(st)
+
+
+def _views_in(value: Any, out: dict[str, ArticleView]) -> None:
+    """Collect the article views a context holds, without following the links between views."""
+    if isinstance(value, ArticleView):
+        out[value.url] = value
+    elif isinstance(value, dict):
+        for v in value.values():
+            _views_in(v, out)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            _views_in(v, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type | SiteView):
+        for f in dataclasses.fields(value):
+            _views_in(getattr(value, f.name), out)
+
+
+def _same(a: Any, b: Any, memo: dict[tuple[int, int], bool]) -> bool:
+    """Compare two contexts; article views compare by URL (their content is tracked apart)."""
+    if a is b:
+        return True
+    if isinstance(a, ArticleView) or isinstance(b, ArticleView):
+        return isinstance(a, ArticleView) and isinstance(b, ArticleView) and a.url == b.url
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same(x, y, memo) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], memo) for k in a)
+    if isinstance(a, SiteView):  # the same two objects sit in every context: compare them once
+        key = (id(a), id(b))
+        if key not in memo:
+            memo[key] = a == b
+        return memo[key]
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return all(_same(getattr(a, f.name), getattr(b, f.name), memo) for f in dataclasses.fields(a))
+    return bool(a == b)
+
+
+def _refs(job: PageJob) -> tuple[frozenset[str], dict[str, ArticleView]]:
+    views: dict[str, ArticleView] = {}
+    _views_in(job.context, views)
+    return job.shows | frozenset(views), views
+
+
+def _link_urls(view: ArticleView) -> tuple[tuple[str, ...], str | None, str | None]:
+    return (
+        tuple(r.url for r in view.related),
+        view.prev.url if view.prev else None,
+        view.next.url if view.next else None,
+    )
+
+
+def _structure(meta: FrontMatter) -> tuple[Any, ...]:
+    return tuple(getattr(meta, key) for key in STRUCTURAL_KEYS)
+
+
+class IncrementalSite:
+    """A site built in memory, updated file by file. See the module documentation."""
+
+    def __init__(self, options: BuildOptions, related: RelatedMode = "auto") -> None:
+        self.options = options
+        self.root = options.source
+        self.related_mode: RelatedMode = related
+        self.now = build_time(options)
+        self.pages: dict[str, bytes] = {}
+        """Page URL → bytes, as last rendered without error."""
+        self.static: dict[str, Path] = {}
+        """Static file URL → the file it is served from (the pictures' variants included)."""
+        self.pictures: dict[str, Picture] = {}
+        """The responsive variants of the site's pictures, as a build plans them (updated in place:
+        the Jinja environment reads this mapping)."""
+        self.errors: list[BroadsheetError] = []
+        self.config: SiteConfig | None = None
+        self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
+        self.theme: Theme | None = None
+        self._env: jinja2.Environment | None = None
+        self._docs: dict[str, _Entry] = {}
+        self._model: _Model | None = None
+        self._related_exact = related != "local"
+        self._related_index: RelatedIndex | None = None
+        self._reload = True
+        self._templates_changed = True
+        self._pending: set[str] = set()
+        self._stale: set[str] = set()
+        self._warnings: list[BuildWarning] = []
+        self._published: set[str] = set()
+        """URLs of feeds, sitemaps and robots.txt among the pages."""
+        self._published_next: set[str] = set()
+        self._record_read: tuple[tuple[int, int] | None, dict[str, Entry], list[BroadsheetError]] | None = None
+        """content/_permalinks.yml as last read, with the file's stamp (see _record)."""
+        self._edited: tuple[str, ...] = ()
+        """URLs made from the content files of the last update (see UpdateResult.edited)."""
+
+    # ----------------------------------------------------------------- public
+
+    def load(self) -> UpdateResult:
+        """Build the whole site (or try again after a failed load)."""
+        self._reload = True
+        return self.update(())
+
+    def update(self, changed: Iterable[Path | str]) -> UpdateResult:
+        """Bring the pages up to date after the given files changed (or appeared or disappeared)."""
+        started = time.perf_counter()
+        content: list[Path] = []
+        static_touched: list[Path] = []
+        for raw in changed:
+            path = Path(raw)
+            path = path if path.is_absolute() else self.root / path
+            kind = self._classify(path)
+            if kind == "content":
+                content.append(path)
+            elif kind == "static":
+                static_touched.append(path)
+            elif kind == "templates":
+                self._templates_changed = True
+            elif kind == "config":
+                self._reload = True
+        self._warnings = []
+        self._edited = ()
+        old_static = dict(self.static)
+        self._advance_clock()
+        try:
+            if self._reload:
+                self._reload_config()
+                static_touched.append(self.root)  # anything may have moved
+            elif content:
+                self._pending |= self._refresh_docs(content)
+            if static_touched:
+                self._refresh_static()
+                self._stale |= self._pages_showing_images(old_static, static_touched)
+            static_moved = self.static.keys() != old_static.keys()
+            rendered, changed_urls, replanned = self._bring_up_to_date(static_moved)
+        except _Failed as failed:
+            self.errors = failed.errors
+            return UpdateResult(
+                0, (), tuple(self.errors), (), tuple(self._warnings), False, time.perf_counter() - started
+            )
+        self.errors = []
+        touched = {p.resolve() for p in static_touched if p.exists()}
+        static_changed = sorted(
+            {
+                u
+                for u in self.static.keys() | old_static.keys()
+                if (
+                    self.static.get(u) != old_static.get(u)
+                    or (u in self.static and self.static[u].resolve() in touched)
+                )
+                and not u.startswith(f"/{PICTURE_DIR}/")  # made from a picture, itself listed
+            }
+        )
+        return UpdateResult(
+            rendered,
+            tuple(sorted(changed_urls)),
+            (),
+            tuple(static_changed),
+            tuple(self._warnings),
+            replanned,
+            time.perf_counter() - started,
+            self._edited,
+        )
+
+    def invalidate(self) -> None:
+        """Forget everything but the pages: the next update reads and plans the whole site again."""
+        self._reload = True
+        self._model = None
+        self._related_index = None
+        self._docs.clear()
+        self._pending.clear()
+        self.config = None
+
+    def watch_roots(self) -> list[tuple[Path, bool]]:
+        """Folders to watch and whether to watch them recursively."""
+        roots: list[tuple[Path, bool]] = [(self.root, False)]
+        for name in ("content", "static", "themes", "shortcodes"):
+            if (self.root / name).is_dir():
+                roots.append((self.root / name, True))
+        if self.theme is not None:
+            for folder in self.theme.chain:
+                if not folder.is_relative_to(self.root / "themes"):
+                    roots.append((folder, True))
+        return roots
+
+    @property
+    def title(self) -> str:
+        """The site's title, once its configuration was read."""
+        return self.config.title if self.config else self.root.name
+
+    # ----------------------------------------------------------- classifying
+
+    def _classify(self, path: Path) -> str | None:
+        root = self.root
+        if path == root / "site.yml" or path.is_relative_to(root / "shortcodes"):
+            return "config"  # shortcodes shape the bodies: convert them again
+        for name in ("content", "static"):
+            if path.is_relative_to(root / name):
+                return name
+        chain = self.theme.chain if self.theme else ()
+        for folder in chain:
+            if path.is_relative_to(folder):
+                parts = path.relative_to(folder).parts
+                if parts == ("theme.yml",) or parts[:1] == ("shortcodes",):
+                    return "config"
+                if parts and parts[0] in ("templates", "static"):
+                    return parts[0]
+                return None
+        if path.is_relative_to(root / "themes") and self.config is not None:
+            # A theme created or renamed in the site may now take precedence over a bundled one.
+            try:
+                moved = load_theme(self.config.theme, root) != self.theme
+            except BroadsheetError:
+                moved = True
+            return "config" if moved else None
+        return None
+
+    # -------------------------------------------------------------- reading
+
+    def _parse(self, source: SourceFile) -> _Entry:
+        """Parse one file exactly as a build does (including its error handling)."""
+        assert self.config is not None
+        stamp = _stamp(source.path)
+        [(doc, rendered, errors, warnings)] = parse_sources([(source, self.config.timezone, None)])
+        self._warnings += warnings
+        return _Entry(stamp, doc, rendered, errors, warnings)
+
+    def _load_all_docs(self, use_cache: bool) -> set[str]:
+        """Parse every content file like a build: in parallel, reusing the build cache (never writing it)."""
+        assert self.config is not None
+        cache = BuildCache.load(self.root, use_cache, self.config.timezone, current_settings().key())
+        docs, errors, warnings = parse_all(self.config, self.options.jobs, cache, tuning=self.options.tuning)
+        self._warnings += warnings
+        entries: dict[str, _Entry] = {}
+        for doc, rendered in docs:
+            entries[doc.source.rel] = _Entry(_stamp(doc.source.path), doc, rendered, [], [])
+        for err in errors:
+            rel = err.path or ""
+            entry = entries.setdefault(rel, _Entry(_stamp(self.root / rel), None, None, [], []))
+            entry.errors.append(err)
+        changed = entries.keys() ^ self._docs.keys()
+        changed |= {rel for rel, e in entries.items() if rel in self._docs and e.doc != self._docs[rel].doc}
+        self._docs = entries
+        return changed
+
+    def _refresh_docs(self, paths: Iterable[Path]) -> set[str]:
+        """Read changed content files again; return the relative paths that changed."""
+        changed: set[str] = set()
+        rescan = False
+        for path in paths:
+            if path.is_dir() and not path.is_symlink():
+                rescan = True  # a folder appeared or was renamed: walk it the way discover() does
+                continue
+            rel = shown_name(path.relative_to(self.root).as_posix())
+            source = content_source(self.root, path)
+            if source is None:
+                if self._docs.pop(rel, None) is not None:
+                    changed.add(rel)
+                if not os.path.lexists(path):  # a removed folder takes its files along
+                    for key in [k for k in self._docs if k.startswith(rel + "/")]:
+                        del self._docs[key]
+                        changed.add(key)
+                continue
+            old = self._docs.get(rel)
+            entry = self._parse(source)
+            self._docs[rel] = entry
+            if (
+                old is None
+                or old.doc != entry.doc
+                or [e.format() for e in old.errors] != [e.format() for e in entry.errors]
+            ):
+                changed.add(rel)
+        if rescan:
+            changed |= self._sync_docs()
+        return changed
+
+    def _sync_docs(self) -> set[str]:
+        """Walk content/ like a full build; read files that are new or changed since last read."""
+        sources, _ = discover(self.root)
+        found = {s.rel: s for s in sources}
+        changed = {rel for rel in self._docs if rel not in found}
+        for rel in changed:
+            del self._docs[rel]
+        for rel, source in found.items():
+            old = self._docs.get(rel)
+            if old is not None and old.stamp == _stamp(source.path):
+                continue
+            entry = self._parse(source)
+            self._docs[rel] = entry
+            if old is None or old.doc != entry.doc or len(old.errors) != len(entry.errors):
+                changed.add(rel)
+        return changed
+
+    def _reload_config(self) -> None:
+        """Read site.yml and the theme again; on any difference, start over from the documents."""
+        config, errors = load_config_problems(self.root, self.options.base_url)
+        if config is None or errors:
+            raise _Failed(errors)
+        try:
+            theme = load_theme(config.theme, config.root)
+        except BroadsheetError as exc:
+            raise _Failed([exc]) from None
+        settings = site_markdown(config, theme)
+        # Compared with this site's last settings (the process's may have been set by another build).
+        markdown_moved = settings != self._markdown
+        self._markdown = settings
+        configure(settings)
+        if config != self.config or theme != self.theme or self._model is None or markdown_moved:
+            first = self.config is None or not self._docs
+            # Dates without an offset are read in the site's time zone: a new zone means new parses
+            # (the build cache does not know the zone, so it is not used then). New Markdown settings
+            # or shortcodes mean new conversions.
+            zone_moved = self.config is not None and (config.timezone != self.config.timezone or markdown_moved)
+            self.config, self.theme = config, theme
+            self.now = build_time(self.options)
+            self._related_exact = self.related_mode != "local"
+            self._templates_changed = True
+            self._model = None  # plan everything again, but keep the pages for comparison
+            if first or zone_moved:
+                self._pending |= self._load_all_docs(use_cache=self.options.cache and not zone_moved)
+            else:
+                self._pending |= self._sync_docs()
+        else:
+            self._pending |= self._sync_docs()
+        self._reload = False
+
+    def _pages_showing_images(self, old_static: Mapping[str, Path], touched: list[Path]) -> set[str]:
+        """Pages whose output names an image that appeared, changed or went (its size may be in them)."""
+        if self._model is None:
+            return set()
+        real = {p.resolve() for p in touched}
+        images = [
+            url.encode()
+            for url in self.static.keys() | old_static.keys()
+            if url.lower().endswith(IMAGE_SUFFIXES)
+            and (self.static.get(url) != old_static.get(url) or self.static[url].resolve() in real)
+        ]
+        if not images:
+            return set()
+        return {url for url in self._model.jobs if any(image in self.pages.get(url, b"") for image in images)}
+
+    def _refresh_static(self) -> None:
+        if self.config is None or self.theme is None:
+            return
+        files, warnings = static_files(self.config.root, self.theme.static_dirs)
+        self._warnings += warnings
+        self.static = {"/" + f.path: f.copy_from for f in files if f.copy_from is not None}
+        # The pictures' variants, made as a build makes them, in a private temporary folder (the
+        # preview writes nothing in the site): each picture once per preview, again when it changes.
+        site_static = [
+            (f.path, f.copy_from) for f in files if f.copy_from is not None and f.source.startswith("static/")
+        ]
+        plan = plan_pictures(self.config.root, site_static, None)
+        made = make_pictures(plan, None, self.options.jobs)
+        self._warnings += made.warnings
+        for w in made.warnings:
+            plan.pop("/" + (w.path or "").removeprefix("static/"), None)
+        self.pictures.clear()
+        self.pictures.update(plan)
+        self.static.update({"/" + f.path: f.copy_from for f in made.files if f.copy_from is not None})
+
+    # ------------------------------------------------------------- building
+
+    def _bring_up_to_date(self, static_moved: bool) -> tuple[int, list[str], bool]:
+        assert self.config is not None and self.theme is not None
+        problems = [e for entry in self._docs.values() for e in entry.errors]
+        if problems:
+            raise _Failed(problems)
+        if self._templates_changed or self._env is None:
+            tz = self.config.tz
+            self._env = make_environment(
+                self.theme,
+                self.config.base_url,
+                lambda d: d.astimezone(tz),
+                self.config.root,
+                pictures=self.pictures,
+                language=self.config.language,
+                relative_urls=self.config.relative_urls,
+            )
+        if static_moved and self._model is not None:
+            self._check_outputs(list(self._model.jobs.values()), [])
+        if self._model is not None and not self._templates_changed:
+            if not self._pending and not self._stale:
+                return 0, [], False
+            fast = self._update_in_place()
+            if fast is not None:
+                return fast[0], fast[1], False
+        rendered, changed = self._replan()
+        return rendered, changed, True
+
+    def _moves(self, site: Site) -> dict[str, tuple[str, ...]]:
+        """The redirects of moved articles, as a build would make them from content/_permalinks.yml
+        (read here, never written: the build records URLs). An article whose headline is edited in
+        the preview so keeps its recorded URL, which the open page is sent to by its reload."""
+        record, errors = self._record()
+        if errors:
+            raise _Failed(errors)
+        return update_record(record, site, published=False)[1]
+
+    def _record(self) -> tuple[dict[str, Entry], list[BroadsheetError]]:
+        """content/_permalinks.yml, read again only when it changed."""
+        try:
+            st = (self.root / RECORD).stat()
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if self._record_read is None or self._record_read[0] != stamp:
+            self._record_read = (stamp, *load_record(self.root))
+        return self._record_read[1], self._record_read[2]
+
+    def _advance_clock(self) -> None:
+        """Move "now" to the clock's time: while the preview runs, an embargo lifts, an article
+        expires, a story stops being featured and an article written a moment ago is not "future".
+        Any such change plans the site again."""
+        if self.config is None:
+            return
+        before, self.now = self._rules(), build_time(self.options)
+        after = self._rules()
+        days = self.config.featured_days
+        for entry in self._docs.values():
+            doc = entry.doc
+            if doc is None or doc.source.is_page:
+                continue
+            if (before.excludes(doc), before.featured(doc, days)) != (after.excludes(doc), after.featured(doc, days)):
+                self._model = None  # plan everything again, keeping the pages for comparison
+                return
+
+    def next_change(self) -> tuple[datetime, Path] | None:
+        """When the preview must update by itself (an embargo lifting, an article expiring, a story no
+        longer featured), and the file responsible; None when nothing is waiting."""
+        if self.config is None:
+            return None
+        days = self.config.featured_days
+        soonest: tuple[datetime, Path] | None = None
+        for rel, entry in self._docs.items():
+            doc = entry.doc
+            if doc is None or doc.source.is_page or (doc.meta.draft and not self.options.drafts):
+                continue
+            meta = doc.meta
+            featured_end = (
+                (meta.featured_until or meta.date + timedelta(days=days)) if meta.featured and meta.date else None
+            )
+            for when in (None if self.options.future else meta.date, meta.expires, featured_end):
+                if when is not None and when > self.now and (soonest is None or when < soonest[0]):
+                    soonest = (when, self.root / rel)
+        return soonest
+
+    def _rules(self) -> PublishRules:
+        return PublishRules(
+            now=self.now, drafts=self.options.drafts, future=self.options.future, preview=self.options.preview
+        )
+
+    def _ordered_docs(self) -> list[tuple[Document, Rendered]]:
+        # The order of parse_all(): discover() sorts by relative path. Name resolution
+        # (first spelling of a tag wins) depends on it.
+        return [
+            (e.doc, e.rendered) for _, e in sorted(self._docs.items()) if e.doc is not None and e.rendered is not None
+        ]
+
+    def _rank(self, site: Site, old: _Model | None) -> Site:
+        """Attach related lists: all ranked again, or the index updated with the changed articles."""
+        index = self._related_index
+        if old is None or self._related_exact or index is None:
+            started = time.perf_counter()
+            index = build_related_index(related_docs(site), related_settings(site))  # = rank_related()
+            if self.related_mode == "auto" and time.perf_counter() - started > EXACT_RELATED_SECONDS:
+                self._related_exact = False
+            self._related_index = index
+            return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in index.lists.items()}))
+        related = dict(old.site.related)
+        current = {a.url for a in site.articles}
+        changed: set[str] = set()
+        for url in old.site.related.keys() - current:  # deleted, unpublished, or moved to another URL
+            changed |= remove_related(index, url)
+            related.pop(url, None)
+        fresh = [a for a in site.articles if a.source in self._pending or a.url not in index.id_of]
+        for doc in related_docs(dataclasses.replace(site, articles=tuple(fresh))):
+            changed |= update_related(index, doc)
+            changed.add(doc.key)
+        for url in changed & current:
+            related[url] = tuple(index.lists.get(url, ()))
+        return dataclasses.replace(site, related=MappingProxyType(related))
+
+    def _replan(self) -> tuple[int, list[str]]:
+        """Assemble and plan the whole site; render the pages that differ from the previous plan."""
+        assert self.config is not None and self._env is not None
+        old = self._model
+        site, errors, _ = assemble(self.config, self._ordered_docs(), self._rules())
+        if errors:
+            raise _Failed(errors)
+        site = with_redirects(site, self._moves(site))
+        site = self._rank(site, old)
+        job_list = pages_the_theme_has(plan_pages(site), self._env)
+        jobs = {j.url: j for j in job_list}
+        refs: dict[str, frozenset[str]] = {}
+        views: dict[str, ArticleView] = {}
+        for job in job_list:
+            refs[job.url], found = _refs(job)
+            views.update(found)
+        published = publishing_files(site, job_list, self._static_outputs())
+        published_urls = {"/" + f.path for f in published}
+        if old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list) or published_urls != self._published:
+            self._check_outputs(job_list, published)
+        changed_articles: set[str] = set()
+        relinked: set[str] = set()  # pages of articles whose related, previous or next article changed
+        if old is not None:
+            old_articles = {a.url: a for a in old.site.articles}
+            for a in site.articles:
+                before = old_articles.pop(a.url, None)
+                if before is None or (before is not a and before != a) or a.source in self._pending:
+                    changed_articles.add(a.url)
+                elif _link_urls(views[a.url]) != _link_urls(old.views[a.url]):
+                    relinked |= {a.url, *a.aliases}
+            changed_articles |= old_articles.keys()  # removed
+        memo: dict[tuple[int, int], bool] = {}
+
+        def stale(job: PageJob) -> bool:
+            if old is None or self._templates_changed or job.url in self._stale or job.url in relinked:
+                return True
+            before = old.jobs.get(job.url)
+            return (
+                before is None
+                or bool(refs[job.url] & changed_articles)
+                or job.template != before.template
+                or not _same(before.context, job.context, memo)
+            )
+
+        to_render = [job for job in job_list if stale(job)]
+        rendered = self._render(to_render)
+        rendered.update(self._published_pages(published))
+        self._published_next = published_urls
+        removed = [u for u in self.pages if u not in jobs and u not in rendered]
+        model = _Model(
+            site,
+            {rel: e.doc for rel, e in self._docs.items() if e.doc is not None},
+            jobs,
+            views,
+            _site_view_of(job_list),
+            refs,
+            by_source={a.source: a.url for a in site.articles},
+        )
+        for url, shown in refs.items():
+            for article in shown:
+                model.showing.setdefault(article, set()).add(url)
+        return len(to_render), self._commit(model, rendered, removed)
+
+    def _update_in_place(self) -> tuple[int, list[str]] | None:
+        """Apply edits that move nothing; return None when an edit needs the site re-planned."""
+        assert self.config is not None and self._model is not None
+        model = self._model
+        site = model.site
+        articles = {a.url: a for a in site.articles} if self._pending else {}
+        replaced: dict[str, Article] = {}
+        for rel in self._pending:
+            entry, url, before_doc = self._docs.get(rel), model.by_source.get(rel), model.docs.get(rel)
+            if entry is None or entry.doc is None or url is None or before_doc is None:
+                return None  # new, removed, unpublished or a page
+            if _structure(entry.doc.meta) != _structure(before_doc.meta):
+                return None
+            alone, errors, _ = assemble(self.config, [(entry.doc, entry.rendered)], self._rules())  # type: ignore[list-item]
+            if errors or len(alone.articles) != 1:
+                return None  # no longer published (draft, embargo, expiry)
+            before, fresh = articles[url], alone.articles[0]
+            if (fresh.url, fresh.slug, fresh.date, fresh.category.slug) != (
+                before.url,
+                before.slug,
+                before.date,
+                before.category.slug,
+            ):
+                return None
+            # Same raw names as before, so the site resolves them to the same shared objects.
+            replaced[url] = dataclasses.replace(
+                fresh, category=before.category, tags=before.tags, authors=before.authors, aliases=before.aliases
+            )
+        new_site = _replace_articles(site, replaced)
+        ranked = self._rank(new_site, model)
+        changed = set(replaced)  # articles whose own pages are planned again
+        before_related, after_related = site.related, ranked.related
+        for url in articles:  # lists left alone are the same objects: cheap to compare
+            old_list, new_list = before_related.get(url), after_related.get(url)
+            if old_list is not new_list and old_list != new_list:
+                changed.add(url)
+        base_url = self.config.base_url
+        views = model.views
+        for url, a in replaced.items():
+            fresh_view = article_view(a, base_url, view_counts(self.config))
+            for f in dataclasses.fields(ArticleView):
+                if f.name not in LINK_FIELDS:
+                    setattr(views[url], f.name, getattr(fresh_view, f.name))
+        replanned: dict[str, PageJob] = {}
+        by_url = {a.url: a for a in ranked.articles}
+        for url in changed:
+            views[url].related = [views[u] for u in ranked.related.get(url, ()) if u in views]
+            a, view = by_url[url], views[url]
+            for job in [plan_article(a, view, model.sv), *plan_aliases(a, view, model.sv)]:
+                replanned[job.url] = job
+        to_render = set(self._stale) | set(replanned)
+        for url in replaced:  # a new related list shows only on the article's own page
+            to_render |= model.showing.get(url, set())
+        jobs = dict(model.jobs)
+        jobs.update(replanned)
+        todo = finish_jobs(ranked, [jobs[u] for u in sorted(to_render)])  # head tags use the new values
+        try:
+            rendered = self._render(todo)
+        except _Failed:
+            self._stale |= to_render  # the views were updated in place: these pages are behind
+            raise
+        # What pipeline.publishing_files() makes, minus what such an edit cannot change: feeds
+        # that do not hold an edited article, the sitemaps unless an article's modification time
+        # moved, robots.txt ever.
+        published = [*_feeds_holding(ranked, replaced.values()), news_sitemap(ranked)]
+        if any(modified(a) != modified(articles[url]) for url, a in replaced.items()):
+            published += sitemap_files(sitemap_entries(ranked, list(jobs.values())), ranked.config.base_url)
+        rendered.update(self._published_pages(published))
+        refs = dict(model.refs)
+        showing = model.showing
+        for url, job in replanned.items():
+            for article in refs.get(url, frozenset()):
+                showing.get(article, set()).discard(url)
+            refs[url], _ = _refs(job)
+            for article in refs[url]:
+                showing.setdefault(article, set()).add(url)
+        docs = dict(model.docs)
+        docs.update({rel: e.doc for rel in self._pending if (e := self._docs[rel]).doc is not None})
+        new_model = _Model(ranked, docs, jobs, views, model.sv, refs, showing, model.by_source)
+        return len(to_render), self._commit(new_model, rendered, [])
+
+    def _static_outputs(self) -> list[OutputFile]:
+        return [
+            OutputFile(url.lstrip("/"), f"static/{url.lstrip('/')}", copy_from=path)
+            for url, path in self.static.items()
+        ]
+
+    def _published_pages(self, files: list[OutputFile]) -> dict[str, bytes]:
+        """Feeds, sitemaps and robots.txt by URL."""
+        return {"/" + f.path: f.data for f in files if f.data is not None}
+
+    def _check_outputs(self, job_list: list[PageJob], published: list[OutputFile]) -> None:
+        """Refuse unsafe URLs and two sources for one file, as a full build does."""
+        placeholder = dict.fromkeys((j.url for j in job_list), b"")
+        _, conflicts = collect_outputs(job_list, placeholder, self._static_outputs() + published)
+        if conflicts:
+            raise _Failed(conflicts)
+
+    def _render(self, jobs: list[PageJob]) -> dict[str, bytes]:
+        assert self._env is not None
+        out, errors = render_jobs(self._env, jobs)
+        if errors:
+            raise _Failed(errors)
+        return out
+
+    def _commit(self, model: _Model, rendered: dict[str, bytes], removed: list[str]) -> list[str]:
+        made = {a.source: a.url for a in model.site.articles} | {p.source: p.url for p in model.site.pages}
+        self._edited = tuple(sorted(made[rel] for rel in self._pending if rel in made))
+        if self._published_next:
+            self._published, self._published_next = self._published_next, set()
+        changed = [u for u, data in rendered.items() if self.pages.get(u) != data]
+        self.pages.update(rendered)
+        for url in removed:
+            del self.pages[url]
+        self._model = model
+        self._pending.clear()
+        self._stale.clear()
+        self._templates_changed = False
+        return changed + removed
+
+
+def _site_view_of(jobs: list[PageJob]) -> SiteView:
+    for job in jobs:
+        sv = job.context.get("site")
+        if isinstance(sv, SiteView):
+            return sv
+    raise AssertionError("every page has the site view")  # plan_pages always plans the 404 page
+
+
+def _feeds_holding(site: Site, edited: Iterable[Article]) -> list[OutputFile]:
+    """The feeds (of feed_files()) whose items include one of the edited articles."""
+    count = site.config.feeds.count
+    urls = {a.url for a in edited}
+    categories = {
+        a.category.slug for a in edited if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}
+    }
+    in_site_feed = bool(urls & {a.url for a in site.articles[:count]})
+    if not categories and not in_site_feed:
+        return []
+    narrowed = dataclasses.replace(site, categories=tuple(c for c in site.categories if c.slug in categories))
+    return [f for f in feed_files(narrowed) if in_site_feed or "/" + f.path != SITE_FEED]
+
+
+def _replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
+    """The same site with some articles swapped for new versions at the same places."""
+    if not replaced:
+        return site
+
+    def swap(group: tuple[Article, ...]) -> tuple[Article, ...]:
+        return tuple(replaced.get(a.url, a) for a in group)
+
+    by_category, by_tag, by_author = dict(site.by_category), dict(site.by_tag), dict(site.by_author)
+    for a in replaced.values():
+        by_category[a.category.slug] = swap(by_category[a.category.slug])
+        for t in a.tags:
+            by_tag[t.slug] = swap(by_tag[t.slug])
+        for au in a.authors:
+            by_author[au.slug] = swap(by_author[au.slug])
+    return dataclasses.replace(
+        site,
+        articles=swap(site.articles),
+        by_category=MappingProxyType(by_category),
+        by_tag=MappingProxyType(by_tag),
+        by_author=MappingProxyType(by_author),
+    )
