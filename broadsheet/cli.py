@@ -214,7 +214,8 @@ def _run_build(args: argparse.Namespace) -> int:
         print(
             f"Built {len(result.files)} files ({result.pages_rendered} pages) into {options.output_dir}: "
             f"{s.written} written, {s.unchanged} unchanged, {s.removed} removed; "
-            f"{len(result.warnings)} warning(s) in {result.seconds:.2f} s"
+            + (f"{result.pictures_processed} picture(s) made; " if result.pictures_processed else "")
+            + f"{len(result.warnings)} warning(s) in {result.seconds:.2f} s"
         )
     return EXIT_OK
 

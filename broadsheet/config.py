@@ -11,16 +11,20 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from . import yamlsafe
+from .content.analytics import read_views
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
+from .render.i18n import parse_locale
 from .urls import is_dangerous_url, is_script_url, slugify
 
 CONFIG_NAME = "site.yml"
@@ -84,6 +88,74 @@ class FeedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalyticsConfig:
+    """Page views from an analytics export in the site (see content/analytics.py)."""
+
+    path: str = "analytics"
+    """A CSV or JSON export, or a folder of them, in the site folder."""
+    most_read: int = 5
+    """How many stories the "Most read" block lists (0: no block)."""
+    show_views: bool = True
+    """Show each story's view count in its byline."""
+    views: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Site path → views, read from the export (empty without one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One field of the newsletter form."""
+
+    name: str
+    type: str = "email"
+    label: str = ""
+    value: str = ""
+    required: bool = False
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterConfig:
+    """The newsletter signup block: where its form posts and what it asks."""
+
+    action: str
+    method: str = "post"
+    title: str = "Newsletter"
+    text: str = ""
+    button: str = "Sign up"
+    fields: tuple[FormField, ...] = (FormField("email", "email", "Email address", required=True),)
+
+
+#: Comment providers that can be self-hosted or respect readers' privacy, and the settings each needs.
+COMMENT_PROVIDERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"giscus": ("repo", "repo_id", "category", "category_id"), "remark42": ("host", "site_id"), "isso": ("host",)}
+)
+COMMENT_OPTIONAL: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"giscus": ("host", "mapping", "lang"), "remark42": ("locale",), "isso": ()}
+)
+#: Where each provider's script is served when site.yml names no host (only Giscus has a public one).
+COMMENT_HOSTS: Mapping[str, str] = MappingProxyType({"giscus": "https://giscus.app"})
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsConfig:
+    """The comments embed: its provider and that provider's settings (``options``)."""
+
+    provider: str
+    options: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class BreakingNews:
+    """The breaking-news banner shown on every page until ``expires``."""
+
+    text: str
+    expires: datetime
+    url: str | None = None
+    label: str = ""
+    """Default: the theme's word for "Breaking" in the site's language."""
+
+
+@dataclass(frozen=True, slots=True)
 class MarkdownConfig:
     """site.yml ``markdown``: extensions added to the default set, their settings, shortcode options."""
 
@@ -119,6 +191,13 @@ class SiteConfig:
     """How long ``featured: true`` puts a story among the front page's leads (``featured_until`` wins)."""
     sanitize: bool = False
     """Clean raw HTML in article bodies (reporters' HTML is trusted unless this is on)."""
+    breaking: BreakingNews | None = None
+    """The breaking-news banner, if any (shown only before it expires)."""
+    analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    newsletter: NewsletterConfig | None = None
+    """The newsletter signup block; none unless configured."""
+    comments: CommentsConfig | None = None
+    """The comments embed; off (no third-party request at all) unless configured."""
     relative_urls: bool = False
     """Link pages to each other with relative URLs, so the output also works opened from disk."""
     markdown: MarkdownConfig = field(default_factory=lambda: MarkdownConfig())
@@ -156,6 +235,10 @@ KNOWN_KEYS = (
     "words_per_minute",
     "featured_days",
     "sanitize",
+    "breaking",
+    "analytics",
+    "newsletter",
+    "comments",
     "relative_urls",
     "markdown",
     "extra",
@@ -373,13 +456,23 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
             import nh3  # noqa: F401 - only checking it is installed
         except ImportError:
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
+    breaking = _read_breaking(r, data.get("breaking"), ZoneInfo(timezone))
+    language = g(data, "language", str, "en")
+    try:
+        parse_locale(language)
+    except ValueError:
+        r.fail(("language",), f"unknown language '{language}'", "use a language code such as en, fr or pt-BR")
+        language = "en"
+    newsletter = _read_newsletter(r, data.get("newsletter"))
+    comments = _read_comments(r, data.get("comments"))
+    analytics = _read_analytics(r, g(data, "analytics", dict, {}), root, urlsplit(url).path or "/")
     markdown = _read_markdown(r, g(data, "markdown", dict, {}))
     config = SiteConfig(
         root=root,
         title=g(data, "title", str, DEFAULT_TITLE),
         tagline=g(data, "tagline", str, ""),
         base_url=url,
-        language=g(data, "language", str, "en"),
+        language=language,
         timezone=timezone,
         theme=g(data, "theme", str, "frontier"),
         logo=logo,
@@ -396,6 +489,10 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
         words_per_minute=max(wpm, 1),
         featured_days=featured_days,
         sanitize=sanitize,
+        breaking=breaking,
+        analytics=analytics,
+        newsletter=newsletter,
+        comments=comments,
         relative_urls=relative_urls,
         markdown=markdown,
         extra=MappingProxyType(extra),
@@ -522,6 +619,179 @@ def _read_related(r: _Reader, data: Mapping[str, Any]) -> RelatedConfig:
         )
         scale = 7.0
     return RelatedConfig(count=count, weights=MappingProxyType(weights), time_scale_days=scale)
+
+
+def _read_breaking(r: _Reader, data: Any, tz: ZoneInfo) -> BreakingNews | None:
+    """``breaking: {text, url, expires, label}``: the banner; ``expires`` is required, so none stays up forever."""
+    keys = ("breaking",)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        r.fail(keys, "'breaking' must be a mapping", 'write breaking: {text: "...", expires: 2026-11-29T18:00}')
+        return None
+    r.check_keys(data, ("text", "url", "expires", "label"), keys)
+    text = r.get(data, "text", str, "", keys).strip()
+    if not text:
+        r.fail(keys, "'breaking' needs a text", 'add text: "..." or remove the breaking: block')
+    url = r.get(data, "url", str, None, keys)
+    if url is not None and is_dangerous_url(url):
+        r.fail(
+            (*keys, "url"), f"'breaking.url' uses a scheme that runs script: {url!r}", "use a site path or https:// URL"
+        )
+        url = None
+    label = r.get(data, "label", str, "", keys)
+    raw = data.get("expires")
+    expires: datetime | None = None
+    if raw is None:
+        r.fail(keys, "'breaking' needs an expires time", "add expires: 2026-11-29T18:00 (the site's time zone)")
+    elif isinstance(raw, bool) or not isinstance(raw, (str, date)):
+        r.fail((*keys, "expires"), f"'breaking.expires' must be a date-time, not {raw!r}", "write 2026-11-29T18:00")
+    else:
+        try:
+            expires = _when(raw, tz)
+        except ValueError as exc:
+            r.fail(
+                (*keys, "expires"), f"'breaking.expires' is not a valid date: {raw!r} ({exc})", "write 2026-11-29T18:00"
+            )
+    if not text or expires is None:
+        return None
+    return BreakingNews(text=text, expires=expires, url=url, label=label)
+
+
+def _when(value: str | date, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is in the site's time zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    else:
+        parsed = datetime.fromisoformat(value.strip())
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _read_analytics(r: _Reader, data: Mapping[str, Any], root: Path, base_path: str) -> AnalyticsConfig:
+    """``analytics: {path, most_read, show_views}``, and the views of the export found at ``path``."""
+    keys = ("analytics",)
+    r.check_keys(data, ("path", "most_read", "show_views"), keys)
+    path = r.get(data, "path", str, "analytics", keys)
+    most_read = r.get(data, "most_read", int, 5, keys)
+    if most_read < 0:
+        r.fail(
+            (*keys, "most_read"), f"analytics.most_read must be 0 or more, not {most_read}", "use 0 to hide the block"
+        )
+        most_read = 5
+    show_views = r.get(data, "show_views", bool, True, keys)
+    if Path(path).is_absolute() or ".." in Path(path).parts:
+        r.fail((*keys, "path"), f"analytics.path must lie inside the site: {path!r}", "write a path like analytics/")
+        return AnalyticsConfig(path, most_read, show_views)
+    views, problems = read_views(root, path, base_path)
+    r.problems += [ConfigError(e.message, e.path, e.line, e.hint) for e in problems]
+    return AnalyticsConfig(path, most_read, show_views, MappingProxyType(views))
+
+
+FIELD_TYPES = ("email", "text", "hidden", "checkbox")
+
+
+def _web_url(r: _Reader, keys: tuple[Any, ...], url: str, what: str) -> bool:
+    """Whether ``url`` is an http(s) URL or a site path; report it otherwise."""
+    if is_dangerous_url(url) or not (re.match(r"^https?://[^/\s]+", url) or url.startswith("/")):
+        r.fail(keys, f"{what} must be an https:// URL or a site path, not {url!r}", "write https://...")
+        return False
+    return True
+
+
+def _read_newsletter(r: _Reader, data: Any) -> NewsletterConfig | None:
+    """``newsletter: {action, method, title, text, button, fields}``: the signup form."""
+    keys: tuple[Any, ...] = ("newsletter",)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        r.fail(keys, "'newsletter' must be a mapping", "write newsletter: {action: https://..., fields: [...]}")
+        return None
+    r.check_keys(data, ("action", "method", "title", "text", "button", "fields"), keys)
+    action = r.get(data, "action", str, "", keys)
+    if not action:
+        r.fail(keys, "'newsletter' needs an action: the URL its form posts to", "copy it from your newsletter service")
+        return None
+    if not _web_url(r, (*keys, "action"), action, "'newsletter.action'"):
+        return None
+    method = r.get(data, "method", str, "post", keys).lower()
+    if method not in ("post", "get"):
+        r.fail((*keys, "method"), f"'newsletter.method' must be post or get, not {method!r}")
+        method = "post"
+    fields: list[FormField] = []
+    raw_fields = data.get("fields")
+    if raw_fields is not None and not isinstance(raw_fields, list):
+        r.fail((*keys, "fields"), "'newsletter.fields' must be a list", "write - {name: email, type: email}")
+        raw_fields = []
+    for i, item in enumerate(raw_fields or []):
+        at = (*keys, "fields", i)
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            r.fail(at, "each newsletter field needs a name", "write - {name: email, type: email, label: Email}")
+            continue
+        r.check_keys(item, ("name", "type", "label", "value", "required", "placeholder"), at)
+        kind = r.get(item, "type", str, "text", at)
+        if kind not in FIELD_TYPES:
+            r.fail((*at, "type"), f"newsletter field type {kind!r} is not one of {', '.join(FIELD_TYPES)}")
+            continue
+        label = r.get(item, "label", str, "", at)
+        if kind != "hidden" and not label:
+            r.fail(at, f"newsletter field '{item['name']}' needs a label", "readers (and screen readers) see it")
+            continue
+        value = item.get("value", "")
+        fields.append(
+            FormField(
+                name=item["name"].strip(),
+                type=kind,
+                label=label,
+                value=str(value) if value is not None and not isinstance(value, (dict, list)) else "",
+                required=r.get(item, "required", bool, False, at),
+                placeholder=r.get(item, "placeholder", str, "", at),
+            )
+        )
+    default = NewsletterConfig(action)
+    return NewsletterConfig(
+        action=action,
+        method=method,
+        title=r.get(data, "title", str, default.title, keys),
+        text=r.get(data, "text", str, "", keys),
+        button=r.get(data, "button", str, default.button, keys),
+        fields=tuple(fields) if raw_fields else default.fields,
+    )
+
+
+def _read_comments(r: _Reader, data: Any) -> CommentsConfig | None:
+    """``comments: {provider: giscus|remark42|isso, ...its settings}``; off when absent."""
+    keys: tuple[Any, ...] = ("comments",)
+    if data is None or data is False:
+        return None
+    if not isinstance(data, dict):
+        r.fail(keys, "'comments' must be a mapping", "write comments: {provider: isso, host: https://comments.example}")
+        return None
+    provider = r.get(data, "provider", str, "", keys)
+    if provider not in COMMENT_PROVIDERS:
+        r.fail(
+            (*keys, "provider") if "provider" in data else keys,
+            f"comments.provider must be one of {', '.join(COMMENT_PROVIDERS)}, not {provider!r}",
+            "these can be self-hosted or keep readers' data private",
+        )
+        return None
+    needed, optional = COMMENT_PROVIDERS[provider], COMMENT_OPTIONAL[provider]
+    r.check_keys(data, ("provider", *needed, *optional), keys)
+    options: dict[str, str] = {}
+    for name in (*needed, *optional):
+        value = r.get(data, name, str, "", keys)
+        if value:
+            options[name] = value.strip()
+        elif name in needed:
+            r.fail(keys, f"comments with {provider} need '{name}'", f"add {name}: ... (see the {provider} docs)")
+    if "host" not in options and provider in COMMENT_HOSTS:
+        options["host"] = COMMENT_HOSTS[provider]
+    if "host" in options and not _web_url(r, (*keys, "host"), options["host"], "'comments.host'"):
+        return None
+    if any(name not in options for name in needed):
+        return None
+    return CommentsConfig(provider, MappingProxyType(options))
 
 
 def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:

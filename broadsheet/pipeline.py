@@ -1,6 +1,6 @@
 """The build, stage by stage. Only this module knows the order of the stages.
 
-config → discover → frontmatter → markdown → library → related → theme → render
+config → discover → frontmatter → markdown → library → related → theme → pictures → render
        → feeds, sitemaps, robots.txt → search index → link check → write
 """
 
@@ -24,7 +24,7 @@ import jinja2
 
 from .config import SiteConfig, load_config_problems
 from .content.body import opening_digest
-from .content.discover import SourceFile, discover
+from .content.discover import SourceFile, discover, discover_static
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
 from .content.lint import body_warnings, locate_links
@@ -50,10 +50,13 @@ from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_input, render_feeds
 from .publish.linkcheck import check_page_links
+from .publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
+from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictures
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
 from .related.index import OPENING_BYTES
+from .render.i18n import I18N_DIR
 from .render.pages import (
     HashedFacts,
     RenderOutcome,
@@ -125,6 +128,8 @@ class LoadedSite:
     site: Site
     warnings: list[BuildWarning] = field(default_factory=list)
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
+    pictures: dict[str, Picture] = field(default_factory=dict)
+    """Site URL → the responsive variants planned for that picture (see publish/pictures.py)."""
     tuning: Tuning = field(default_factory=Tuning)
     related_pending: str | None = None
     """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
@@ -145,6 +150,8 @@ class BuildResult:
     warnings: list[BuildWarning]
     stats: WriteStats | None = None
     seconds: float = 0.0
+    pictures_processed: int = 0
+    """Pictures whose variants were made in this build (not found in the cache)."""
     notices: list[BuildWarning] = field(default_factory=list)
     """See LoadedSite.notices: told, not counted as warnings."""
     stages: dict[str, float] = field(default_factory=dict)
@@ -267,7 +274,12 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
             docs.append(doc)
     if errors:
         raise BuildFailed(errors)
-    return config, scheduled_changes(docs, build_time(options), config.featured_days)
+    now = build_time(options)
+    changes = scheduled_changes(docs, now, config.featured_days)
+    if config.breaking is not None and config.breaking.expires > now:  # the banner comes down
+        changes.append(Change(config.breaking.expires, "expire", "site.yml", f"breaking news: {config.breaking.text}"))
+        changes.sort(key=lambda c: (c.when, c.source, c.kind))
+    return config, changes
 
 
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
@@ -390,7 +402,9 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         tell(options.progress, "Ranking related articles")
         cache.read_bodies()  # the ranking reads every article's text
         ranked = ranking_done(site, cache, ranked_lists(site), key)
-    env = site_environment(theme, config, cache.templates_dir())
+    compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
+    pictures = site_pictures(config, cache)
+    env = site_environment(theme, config, compiled, pictures)
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(
         config,
@@ -399,11 +413,33 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         ranked or site,
         warnings,
         cache,
+        pictures=pictures,
         tuning=options.tuning,
         related_pending=key if ranked is None else None,
         notices=notices,
         record=new_record if published and options.record_urls else None,
     )
+
+
+def pictures_cache(cache: BuildCache) -> Path | None:
+    """Where the pictures' variants are kept between builds: beside the build cache (None without one)."""
+    return cache.folder / PICTURES_SUBDIR if cache.folder is not None else None
+
+
+def site_pictures(config: SiteConfig, cache: BuildCache) -> dict[str, Picture]:
+    """Plan the responsive variants of the raster pictures in the site's static/ (none without Pillow)."""
+    found, _ = discover_static(config.root / "static", config.root)  # its warnings come with the static files
+    return plan_pictures(config.root, found, pictures_cache(cache))
+
+
+def make_site_pictures(loaded: LoadedSite, jobs: int | None, progress: Progress | None = None) -> PictureOutcome:
+    """Make the variants the cache lacks; a picture that cannot be made is shown as it is (a warning)."""
+    if loaded.pictures:
+        tell(progress, "Making pictures")
+    outcome = make_pictures(loaded.pictures, pictures_cache(loaded.cache), jobs)
+    for w in outcome.warnings:
+        loaded.pictures.pop("/" + (w.path or "").removeprefix("static/"), None)
+    return outcome
 
 
 def collect_outputs(
@@ -611,6 +647,14 @@ def pages_site_key(loaded: LoadedSite) -> str:
         (str(p), *stamp_of(p.stat())) for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file()
     )
     config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
+    # The variants pages name (a picture that could not be made is shown without them).
+    config_text += repr(sorted((url, p.key) for url, p in loaded.pictures.items()))
+    # The analytics export's counts (bylines, "Most read"): a new export renders the pages again.
+    config_text += repr(sorted(loaded.config.analytics.views.items()))
+    # The string tables (the theme's words in the site's language): the site's and the themes'.
+    for folder in (loaded.config.root, *loaded.theme.chain):
+        for table in sorted((folder / I18N_DIR).glob("*.yml")):
+            config_text += f"\n{table}\n" + table.read_text(encoding="utf-8", errors="replace")
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 
@@ -764,7 +808,14 @@ def render_site(
             todo = planned
         else:
             work = RenderWork(
-                loaded.theme, loaded.config, todo, loaded.env, facts=True, site=loaded.site, staging=staging
+                loaded.theme,
+                loaded.config,
+                todo,
+                loaded.env,
+                facts=True,
+                site=loaded.site,
+                staging=staging,
+                pictures=loaded.pictures,
             )
 
             def meanwhile() -> None:
@@ -831,7 +882,9 @@ def render_while_ranking(
         ranking.start()
 
     first = [job for job in planned if job.template != "article.html"]
-    work = RenderWork(loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging)
+    work = RenderWork(
+        loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging, pictures=loaded.pictures
+    )
     try:
         outcome = render_pages(work, jobs, done=done, started=start_threads, tuning=loaded.tuning)
     finally:
@@ -869,7 +922,16 @@ def render_while_ranking(
             prints.update((job.url, of(job)) for job in planned)
             loaded.cache.set_shape(output, plan_shape(site_key, site, planned))
 
-    work = RenderWork(loaded.theme, loaded.config, second, loaded.env, facts=True, site=site, staging=staging)
+    work = RenderWork(
+        loaded.theme,
+        loaded.config,
+        second,
+        loaded.env,
+        facts=True,
+        site=site,
+        staging=staging,
+        pictures=loaded.pictures,
+    )
     # No other thread runs now (meanwhile runs in this one): workers can be forked afresh as they go.
     rest = render_pages(work, jobs, done=done, started=meanwhile, fresh_workers=True, tuning=loaded.tuning)
     outcome.pages.update(rest.pages)
@@ -1067,9 +1129,11 @@ def build(options: BuildOptions) -> BuildResult:
         with watch("load"):
             loaded = load_site(options, defer_related=True)
         try:
+            with watch("pictures"):  # before rendering: pages name only the variants that were made
+                pictures = make_site_pictures(loaded, options.jobs, options.progress)
             with watch("render"):
                 site = render_site(loaded, output, options.jobs, options.progress)
-            files = site.files
+            files = add_files(site.files, pictures.files)
             with watch("facts"):
                 pages = page_facts_of(loaded, site, output)
             index_files: list[OutputFile] = []
@@ -1085,7 +1149,7 @@ def build(options: BuildOptions) -> BuildResult:
                 link_warnings = check_links_of(
                     loaded, output, pages, {f.path for f in files}, () if index_files else (f"/{BUNDLE_DIR}/",)
                 )
-            warnings = loaded.warnings + site.warnings + search_warnings + link_warnings
+            warnings = loaded.warnings + pictures.warnings + site.warnings + search_warnings + link_warnings
             if folds_case(output):
                 files, dropped = case_twins(files)
                 warnings += dropped
@@ -1120,5 +1184,13 @@ def build(options: BuildOptions) -> BuildResult:
                         )
                     )
     return BuildResult(
-        loaded, files, site.rendered, warnings, stats, watch.total(), notices=loaded.notices, stages=watch.times
+        loaded,
+        files,
+        site.rendered,
+        warnings,
+        stats,
+        watch.total(),
+        notices=loaded.notices,
+        stages=watch.times,
+        pictures_processed=pictures.processed,
     )

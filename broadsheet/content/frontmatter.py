@@ -20,6 +20,7 @@ from .. import yamlsafe
 from ..errors import BroadsheetError, BuildWarning, ContentError
 from ..urls import UnsafePath, is_dangerous_url, output_path
 from .discover import SourceFile
+from .notices import NOTICE_KEYS, Notices, read_notices
 
 
 class FrontMatterLoader(yaml.CSafeLoader):
@@ -52,6 +53,7 @@ ARTICLE_KEYS = (
     "related",
     "aliases",
     "featured_until",
+    *NOTICE_KEYS,
 )
 MAX_FRONT_MATTER = 256 * 1024
 #: The first and last times an article may carry (see parse_date).
@@ -81,6 +83,8 @@ class FrontMatter:
     expires: datetime | None = None
     related: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    notices: Notices = field(default_factory=Notices)
+    """Corrections and live updates (see notices.py)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Unknown keys, for templates (a plain dict so documents can cross process boundaries)."""
     featured_until: datetime | None = None
@@ -399,6 +403,7 @@ def validate(
         expires=c.when("expires"),
         related=c.strings("related"),
         aliases=aliases,
+        notices=read_notices(data, tz, c.fail, parse_date) if not is_page else Notices(),
         extra=extra,
         featured_until=c.when("featured_until"),
         lines=key_lines(fm_text),

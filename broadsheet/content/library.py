@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from ..config import SiteConfig
-from ..errors import BroadsheetError, BuildWarning
+from ..errors import BroadsheetError, BuildWarning, ContentError
 from ..urls import MAX_GIVEN_SLUG, article_url, slugify
 from .frontmatter import Document
 from .lint import Named, author_warnings, tag_warnings, unknown_category_warnings
-from .markdown import Rendered, cut_summary, reading_minutes, sanitize_html
-from .model import Article, Author, Category, Page, Site, Tag
+from .markdown import MarkdownTooComplex, Rendered, cut_summary, reading_minutes, render_markdown, sanitize_html
+from .model import Article, Author, Category, LiveUpdate, Page, Site, Tag
+from .notices import LiveEntry
 
 FALLBACK_CATEGORY = "News"
 
@@ -90,6 +91,23 @@ class _Names:
         key = slugify(name)
         # The first spelling seen wins; "Flood" and "flood" are one tag.
         return self.tags.setdefault(key, Tag(key, name, f"/tag/{key}/"))
+
+
+def live_updates(
+    entries: Iterable[LiveEntry], sanitize: bool, source: str, errors: list[BroadsheetError]
+) -> tuple[LiveUpdate, ...]:
+    """Render the Markdown of a live story's entries (cleaned like bodies under ``sanitize``)."""
+    out = []
+    for entry in entries:
+        try:
+            html = render_markdown(entry.text).body.html
+        except MarkdownTooComplex as exc:
+            errors.append(
+                ContentError(f"live entry of {entry.time.isoformat()}: {exc}", source, None, "simplify its Markdown")
+            )
+            continue
+        out.append(LiveUpdate(entry.time, entry.title, sanitize_html(html) if sanitize else html))
+    return tuple(out)
 
 
 def assemble(
@@ -182,6 +200,9 @@ def assemble(
                 featured=rules.featured(doc, config.featured_days),
                 pinned=meta.related,
                 aliases=meta.aliases,
+                corrections=meta.notices.corrections,
+                live=live_updates(meta.notices.live, config.sanitize, doc.source.rel, errors),
+                live_ended=meta.notices.live_ended,
                 extra=MappingProxyType(dict(meta.extra)),
                 digest=doc.digest,
             )

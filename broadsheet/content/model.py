@@ -10,6 +10,21 @@ from typing import Any
 
 from ..config import SiteConfig
 from .body import Body, WithBody
+from .notices import Correction
+
+
+@dataclass(frozen=True, slots=True)
+class LiveUpdate:
+    """One entry of a live story: its time, optional title, and its text as HTML."""
+
+    time: datetime
+    title: str
+    html: str
+
+    @property
+    def anchor(self) -> str:
+        """The entry's fragment id, from its time: stable across builds."""
+        return "update-" + self.time.strftime("%Y%m%d-%H%M%S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +89,11 @@ class Article(WithBody):
     featured: bool = False
     pinned: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+    """Dated corrections, oldest first."""
+    live: tuple[LiveUpdate, ...] = ()
+    """Live updates, newest first, their text rendered."""
+    live_ended: datetime | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     digest: str = ""
     """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""

@@ -23,6 +23,7 @@ from ..errors import BroadsheetError, BuildWarning
 from ..outputs import STAGED_TREE, OutputFile, PageJob
 from ..parallel import map_shared
 from ..publish.linkcheck import page_links
+from ..publish.pictures import Picture
 from ..publish.search import BODY_MARK
 from ..tuning import DEFAULT as DEFAULT_TUNING
 from ..tuning import Tuning
@@ -38,9 +39,11 @@ from .views import (
     SiteView,
     article_view,
     chunk,
+    most_read,
     page_count,
     page_view,
     site_view,
+    view_counts,
 )
 
 LEAD_STORIES = 4
@@ -80,7 +83,8 @@ def link_views(site: Site, pending: bool = False) -> dict[str, ArticleView]:
     until :func:`link_related` fills it.
     """
     base_url = site.config.base_url
-    views = {a.url: article_view(a, base_url) for a in site.articles}
+    counts = view_counts(site.config)
+    views = {a.url: article_view(a, base_url, counts) for a in site.articles}
     ordered = [views[a.url] for a in site.articles]
     for i, view in enumerate(ordered):
         # Newest first: the "previous" article is the older one.
@@ -168,7 +172,9 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
             sections.append((c, [v for v in in_section if v.url in picked]))
     total = page_count(len(ordered), per_page)
     ctx = common("/", None, site.config.title, site.config.tagline)
+    popular = most_read(ordered, site.config)
     ctx.update(
+        most_read=popular,
         lead=lead,
         latest=latest,
         sections=sections,
@@ -176,7 +182,9 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
         most_recent=earlier,
         paginator=Paginator(1, total, "/"),
     )
-    home_shows = {v.url for v in lead + latest + ordered[:per_page] + earlier} | {v.url for _, i in sections for v in i}
+    home_shows = {v.url for v in lead + latest + ordered[:per_page] + earlier + popular} | {
+        v.url for _, i in sections for v in i
+    }
     jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))
     for n, items in enumerate(chunk(ordered, per_page)[1:], start=2):
         pager = Paginator(n, total, "/")
@@ -343,8 +351,11 @@ class RenderWork:
         facts: bool = False,
         site: Site | None = None,
         staging: Path | None = None,
+        pictures: Mapping[str, Picture] | None = None,
     ) -> None:
         self.theme = theme
+        self.pictures = pictures or {}
+        """The responsive variants of the site's pictures (see publish/pictures.py)."""
         self.config = config
         self.jobs = jobs
         self.facts = facts or staging is not None
@@ -358,7 +369,7 @@ class RenderWork:
     def env(self) -> jinja2.Environment:
         """The site's Jinja environment, made on first use."""
         if self._env is None:
-            self._env = site_environment(self.theme, self.config)
+            self._env = site_environment(self.theme, self.config, pictures=self.pictures)
         return self._env
 
     def __getstate__(self) -> dict[str, Any]:
@@ -369,6 +380,7 @@ class RenderWork:
             "facts": self.facts,
             "site": self.site,
             "staging": self.staging,
+            "pictures": dict(self.pictures),
             "_env": None,
         }
 
@@ -403,11 +415,14 @@ class RenderOutcome:
     """URLs of pages put off because they look at related lists still being ranked."""
 
 
-def site_environment(theme: Theme, config: SiteConfig, compiled_dir: Path | None = None) -> jinja2.Environment:
+def site_environment(
+    theme: Theme, config: SiteConfig, compiled_dir: Path | None = None, pictures: Mapping[str, Picture] | None = None
+) -> jinja2.Environment:
     """The Jinja environment of one build of a site: its theme, base URL, time zone and static files.
 
     A build's files do not change while it renders (the live preview makes its own environment).
     ``compiled_dir``: where compiled templates are kept between builds (see BuildCache.templates_dir).
+    ``pictures``: the responsive variants of the site's pictures (see publish/pictures.py).
     """
     tz = config.tz
     return make_environment(
@@ -417,6 +432,8 @@ def site_environment(theme: Theme, config: SiteConfig, compiled_dir: Path | None
         config.root,
         files_fixed=True,
         compiled_dir=compiled_dir,
+        pictures=pictures,
+        language=config.language,
         relative_urls=config.relative_urls,
     )
 

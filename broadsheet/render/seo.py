@@ -9,9 +9,11 @@ Built here as plain values (:class:`Seo`) and written into the page by the theme
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 from typing import Any
 
 from markupsafe import Markup
@@ -84,7 +86,8 @@ def _publisher(config: SiteConfig) -> dict[str, Any]:
 
 
 def news_article(article: ArticleView, config: SiteConfig, description: str) -> dict[str, Any]:
-    """The ``NewsArticle`` of an article page."""
+    """The ``NewsArticle`` of an article page (a ``LiveBlogPosting`` with its updates for a live story),
+    with its corrections as ``CorrectionComment``s."""
     tz = config.tz
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -106,7 +109,34 @@ def news_article(article: ArticleView, config: SiteConfig, description: str) -> 
         data["image"] = [absolute(config.base_url, article.image)]
     if article.tags:
         data["keywords"] = [tidy(t.name) for t in article.tags]
+    if article.corrections:
+        data["correction"] = [
+            {"@type": "CorrectionComment", "text": tidy(c.text), "datePublished": c.date.astimezone(tz).isoformat()}
+            for c in article.corrections
+        ]
+    if article.corrections or article.live:
+        data["dateModified"] = article.last_change.astimezone(tz).isoformat()
+    if article.live:
+        data["@type"] = "LiveBlogPosting"
+        data["coverageStartTime"] = min(article.date, article.live[-1].time).astimezone(tz).isoformat()
+        if article.live_ended is not None:
+            data["coverageEndTime"] = article.live_ended.astimezone(tz).isoformat()
+        data["liveBlogUpdate"] = [
+            {
+                "@type": "BlogPosting",
+                "headline": tidy(u.title or article.title, HEADLINE_CHARS),
+                "datePublished": u.time.astimezone(tz).isoformat(),
+                "url": f"{article.abs_url}#{u.anchor}",
+                "articleBody": tidy(strip_tags(u.html)),
+            }
+            for u in article.live
+        ]
     return data
+
+
+def strip_tags(html: str) -> str:
+    """The text of an HTML fragment (for JSON-LD), entities decoded."""
+    return unescape(re.sub(r"<[^>]*>", " ", html))
 
 
 def breadcrumb_list(crumbs: Sequence[Link], base_url: str) -> dict[str, Any]:

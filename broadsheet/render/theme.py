@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -12,12 +12,15 @@ from typing import Any
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
 from ..errors import BuildWarning, ConfigError, TemplateError
 from ..publish.images import file_size, resolve_image
+from ..publish.pictures import Picture, responsive_body
 from ..speedups import jinja as jinja_speedups
 from ..speedups import jinja_on as speedups_on
 from ..urls import absolute, base_path, public_url
+from .i18n import translator
 
 #: Themes shipped inside the package (package data), found after the site's own themes/.
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
@@ -177,6 +180,8 @@ def make_environment(
     site_root: Path | None = None,
     files_fixed: bool = False,
     compiled_dir: Path | None = None,
+    pictures: Mapping[str, Picture] | None = None,
+    language: str = "en",
     relative_urls: bool = False,
 ) -> SiteEnvironment:
     """Create the Jinja environment: autoescape for HTML and XML, StrictUndefined, our filters.
@@ -186,9 +191,15 @@ def make_environment(
     the site's files will not change while the environment is in use (a build, unlike a live
     preview): each picture's size is then read once. ``compiled_dir``: a folder where compiled
     templates are kept between builds (keyed by each template's source; the folder's name must
+    change with the code that compiles them). ``pictures``: the responsive variants planned for
+    the site's pictures (see publish/pictures.py), read by ``picture_of(url)`` and the
+    ``responsive_images`` filter; the mapping may be updated in place (the live preview does).
+    ``language``: the site's language, for ``t(key)`` (the theme's and the site's string tables,
+    see i18n.py) and for the month and day names the ``date`` filter writes.
     change with the code that compiles them). ``relative_urls``: pages link to each other with
     relative URLs (see render.render_job).
     """
+    words = translator([*([site_root] if site_root else []), *theme.chain], language)
     env = SiteEnvironment(
         loader=ContainedLoader(theme.template_dirs, [*theme.chain, *([site_root] if site_root else [])]),
         # Asked again for every include, import and macro call: answered once per template name.
@@ -209,7 +220,7 @@ def make_environment(
     # apart the two readings of an hour that a clock change repeats.
     @lru_cache(maxsize=DATE_MEMO)
     def date(value: datetime, fold: int, fmt: str) -> str:
-        return format_date(tz_convert(value), fmt)
+        return words.date(tz_convert(value), fmt)
 
     @lru_cache(maxsize=DATE_MEMO)
     def isodate(value: datetime, fold: int) -> str:
@@ -218,7 +229,7 @@ def make_environment(
     def date_filter(value: Any, fmt: str = "%d %B %Y") -> str:
         if type(value) is datetime:  # anything else goes the slow way, failing as it always did
             return date(value, value.fold, fmt)
-        return format_date(tz_convert(value) if value else value, fmt)
+        return words.date(tz_convert(value), fmt) if value else ""
 
     def isodate_filter(value: Any) -> str:
         if type(value) is datetime:
@@ -228,6 +239,8 @@ def make_environment(
     env.filters["date"] = date_filter
     env.filters["isodate"] = isodate_filter
     env.filters["absolute"] = lambda url: absolute(base_url, url)
+    env.filters["number"] = words.number
+    env.globals["t"] = words
     # Every link a theme writes goes through `url`: `{{ article.url | url }}`, `{{ url("/theme/css/style.css") }}`.
     # Site paths are put under the base URL's path, so a site published at https://x.org/news/ links to
     # /news/world/a/; with relative_urls, render_job then makes them relative to each page.
@@ -259,7 +272,18 @@ def make_environment(
         return size
 
     env.globals["image_size"] = sized
+    planned: Mapping[str, Picture] = pictures if pictures is not None else {}
+
+    def picture_of(url: str | None) -> Picture | None:
+        return planned.get(url) if url else None
+
+    env.globals["picture_of"] = picture_of
+    env.filters["responsive_images"] = lambda html, sizes=BODY_SIZES: Markup(responsive_body(str(html), planned, sizes))
     return env
+
+
+#: The width a picture in an article's body takes: the story column (46rem) or the screen.
+BODY_SIZES = "(min-width: 48rem) 46rem, 100vw"
 
 
 def shown_path(path: str | None) -> str | None:

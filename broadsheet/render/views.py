@@ -13,8 +13,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..config import BreakingNews, CommentsConfig, NewsletterConfig, SiteConfig
 from ..content.body import Body
-from ..content.model import Article, Author, Category, Page, Site, Tag
+from ..content.model import Article, Author, Category, LiveUpdate, Page, Site, Tag
+from ..content.notices import Correction
 from ..urls import absolute, base_path, paginated, rebase_html
 
 
@@ -53,6 +55,14 @@ class ArticleView:
     featured: bool
     draft: bool
     extra: Mapping[str, Any]
+    corrections: tuple[Correction, ...] = ()
+    """Dated corrections (``date``, ``text``), oldest first."""
+    live: tuple[LiveUpdate, ...] = ()
+    """Live updates (``time``, ``title``, ``html``, ``anchor``), newest first."""
+    live_ended: datetime | None = None
+    """When the live coverage ended; None while it goes on (or for a story that is not live)."""
+    views: int | None = None
+    """Page views from the site's analytics export; None without one (or with ``show_views: false``)."""
     digest: str = ""
     """Hash of the source file (used for page fingerprints, not meant for display)."""
     related: list[ArticleView] = field(default_factory=list)
@@ -67,13 +77,40 @@ class ArticleView:
         return Markup(rebase_html(self.body.html, self.base) if self.base != "/" else self.body.html)
 
     @property
+    def is_live(self) -> bool:
+        """Whether the story is being updated live: it has live updates and its coverage has not ended."""
+        return bool(self.live) and self.live_ended is None
+
+    @property
+    def last_change(self) -> datetime:
+        """The latest of its date, ``updated``, its newest live update and its newest correction."""
+        moments = [self.date, *([self.updated] if self.updated else []), *(u.time for u in self.live[:1])]
+        moments += [c.date for c in self.corrections[-1:]]
+        return max(moments)
+
+    @property
     def author(self) -> Author:
         """The first author, for templates that show one byline."""
         return self.authors[0]
 
 
-def article_view(a: Article, base_url: str) -> ArticleView:
-    """Build the template view of an article."""
+def view_counts(config: SiteConfig) -> Mapping[str, int] | None:
+    """The view counts to show in bylines: the analytics export's, unless ``show_views`` is off."""
+    a = config.analytics
+    return a.views if a.show_views and a.views else None
+
+
+def most_read(articles: Sequence[ArticleView], config: SiteConfig) -> list[ArticleView]:
+    """The ``analytics.most_read`` stories with the most views (ties: the newer first); empty without data."""
+    views = config.analytics.views
+    if not views or config.analytics.most_read <= 0:
+        return []
+    counted = [v for v in articles if views.get(v.url, 0) > 0]  # articles come newest first: a stable sort keeps that
+    return sorted(counted, key=lambda v: -views[v.url])[: config.analytics.most_read]
+
+
+def article_view(a: Article, base_url: str, views: Mapping[str, int] | None = None) -> ArticleView:
+    """Build the template view of an article (``views``: the counts to show, see :func:`view_counts`)."""
     return ArticleView(
         title=a.title,
         slug=a.slug,
@@ -97,6 +134,10 @@ def article_view(a: Article, base_url: str) -> ArticleView:
         featured=a.featured,
         draft=a.draft,
         extra=a.extra,
+        corrections=a.corrections,
+        live=a.live,
+        live_ended=a.live_ended,
+        views=views.get(a.url) if views else None,
         digest=a.digest,
         base=base_path(base_url),
     )
@@ -191,6 +232,12 @@ class SiteView:
     pages: tuple[PageView, ...]
     default_author: str
     extra: Mapping[str, Any]
+    breaking: BreakingNews | None = None
+    """The breaking-news banner (``text``, ``url``, ``label``, ``expires``) while it has not expired."""
+    newsletter: NewsletterConfig | None = None
+    """The newsletter signup form (``action``, ``method``, ``title``, ``text``, ``button``, ``fields``)."""
+    comments: CommentsConfig | None = None
+    """The comments embed (``provider``, ``options``); none unless site.yml turns it on."""
     preview: bool = False
     """True only in the live preview: mark drafts and embargoed stories there (see partials/status.html)."""
 
@@ -214,5 +261,8 @@ def site_view(site: Site) -> SiteView:
         pages=tuple(page_view(p, base_path(c.base_url)) for p in site.pages),
         default_author=c.default_author,
         extra=c.extra,
+        breaking=c.breaking if c.breaking is not None and site.now < c.breaking.expires else None,
+        newsletter=c.newsletter,
+        comments=c.comments,
         preview=site.preview,
     )

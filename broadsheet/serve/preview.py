@@ -74,6 +74,7 @@ from ..pipeline import (
     site_markdown,
 )
 from ..publish.feeds import SITE_FEED, feed_files, modified
+from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
 from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
 from ..render.pages import (
@@ -85,7 +86,7 @@ from ..render.pages import (
     static_files,
 )
 from ..render.theme import Theme, load_theme, make_environment
-from ..render.views import ArticleView, SiteView, article_view
+from ..render.views import ArticleView, SiteView, article_view, view_counts
 
 RelatedMode = Literal["auto", "exact", "local"]
 
@@ -235,7 +236,10 @@ class IncrementalSite:
         self.pages: dict[str, bytes] = {}
         """Page URL → bytes, as last rendered without error."""
         self.static: dict[str, Path] = {}
-        """Static file URL → the file it is served from."""
+        """Static file URL → the file it is served from (the pictures' variants included)."""
+        self.pictures: dict[str, Picture] = {}
+        """The responsive variants of the site's pictures, as a build plans them (updated in place:
+        the Jinja environment reads this mapping)."""
         self.errors: list[BroadsheetError] = []
         self.config: SiteConfig | None = None
         self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
@@ -308,7 +312,11 @@ class IncrementalSite:
             {
                 u
                 for u in self.static.keys() | old_static.keys()
-                if self.static.get(u) != old_static.get(u) or (u in self.static and self.static[u].resolve() in touched)
+                if (
+                    self.static.get(u) != old_static.get(u)
+                    or (u in self.static and self.static[u].resolve() in touched)
+                )
+                and not u.startswith(f"/{PICTURE_DIR}/")  # made from a picture, itself listed
             }
         )
         return UpdateResult(
@@ -505,6 +513,19 @@ class IncrementalSite:
         files, warnings = static_files(self.config.root, self.theme.static_dirs)
         self._warnings += warnings
         self.static = {"/" + f.path: f.copy_from for f in files if f.copy_from is not None}
+        # The pictures' variants, made as a build makes them, in a private temporary folder (the
+        # preview writes nothing in the site): each picture once per preview, again when it changes.
+        site_static = [
+            (f.path, f.copy_from) for f in files if f.copy_from is not None and f.source.startswith("static/")
+        ]
+        plan = plan_pictures(self.config.root, site_static, None)
+        made = make_pictures(plan, None, self.options.jobs)
+        self._warnings += made.warnings
+        for w in made.warnings:
+            plan.pop("/" + (w.path or "").removeprefix("static/"), None)
+        self.pictures.clear()
+        self.pictures.update(plan)
+        self.static.update({"/" + f.path: f.copy_from for f in made.files if f.copy_from is not None})
 
     # ------------------------------------------------------------- building
 
@@ -520,6 +541,8 @@ class IncrementalSite:
                 self.config.base_url,
                 lambda d: d.astimezone(tz),
                 self.config.root,
+                pictures=self.pictures,
+                language=self.config.language,
                 relative_urls=self.config.relative_urls,
             )
         if static_moved and self._model is not None:
@@ -728,7 +751,7 @@ class IncrementalSite:
         base_url = self.config.base_url
         views = model.views
         for url, a in replaced.items():
-            fresh_view = article_view(a, base_url)
+            fresh_view = article_view(a, base_url, view_counts(self.config))
             for f in dataclasses.fields(ArticleView):
                 if f.name not in LINK_FIELDS:
                     setattr(views[url], f.name, getattr(fresh_view, f.name))
