@@ -174,3 +174,18 @@ def test_planned_widths(size: tuple[int, int], whole: int, crops: int) -> None:
     assert sum(v.crop for v in planned) == crops
     assert all(v.width <= size[0] for v in planned)
     assert pillow_formats()  # the test extra installs Pillow with WebP
+
+
+def test_the_preview_serves_the_variants_its_pages_name(make_site: Callable[..., Path]) -> None:
+    from serve_helpers import get, running
+
+    site = make_site({"static/images/flood.jpg": jpeg((800, 600)), "content/world/flood.md": story()})
+    with running(site) as session:
+        status, _, page = get(session, "/world/flood/")
+        assert status == 200
+        names = variants_in(page.decode("utf-8"))
+        assert names, "the story's picture has no variants"
+        for name in sorted(set(names)):
+            status, headers, data = get(session, name)
+            assert status == 200 and data, name
+            assert headers["content-type"].startswith("image/"), name

@@ -288,7 +288,7 @@ def make_pictures(
     """
     if not plan:
         return PictureOutcome([], 0, [])
-    base = cache_dir if cache_dir is not None else (scratch or _process_scratch())
+    base = cache_dir if cache_dir is not None else (scratch or process_scratch())
     todo = [(p, base / p.key) for p in plan.values() if not is_made(p, base / p.key)]
     workers = min(len(todo), jobs or os.cpu_count() or 1)
     if workers <= 1:
@@ -355,7 +355,7 @@ def responsive_body(html: str, plan: Mapping[str, Picture], sizes: str) -> str:
 _SCRATCH: list[tempfile.TemporaryDirectory[str]] = []
 
 
-def _process_scratch() -> Path:
+def process_scratch() -> Path:
     """A private temporary folder for this process's variants, removed when the process ends."""
     if not _SCRATCH:
         _SCRATCH.append(tempfile.TemporaryDirectory(prefix="broadsheet-pictures-"))

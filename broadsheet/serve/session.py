@@ -35,6 +35,7 @@ from tornado.netutil import bind_sockets
 
 from ..errors import BroadsheetError, UsageError
 from ..pipeline import BuildOptions
+from ..publish.pictures import process_scratch
 from .preview import IncrementalSite, RelatedMode, UpdateResult
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher
@@ -302,6 +303,8 @@ class PreviewSession:
         roots: list[Path] = [site.root.resolve()]
         if site.theme is not None:
             roots += [folder.resolve() for folder in site.theme.chain]
+        if site.pictures:  # their variants are made in this process's private folder (see publish.pictures)
+            roots.append(process_scratch().resolve())
         self.snapshot = replace(
             self.snapshot,
             pages=dict(site.pages),
