@@ -21,10 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from . import yamlsafe
-from .content.analytics import read_views
+from .analytics import read_views
 from .errors import ConfigError
 from .related.index import DEFAULT_WEIGHTS as DEFAULT_RELATED_WEIGHTS
-from .render.i18n import parse_locale
 from .urls import is_dangerous_url, is_script_url, slugify
 
 CONFIG_NAME = "site.yml"
@@ -89,7 +88,7 @@ class FeedConfig:
 
 @dataclass(frozen=True, slots=True)
 class AnalyticsConfig:
-    """Page views from an analytics export in the site (see content/analytics.py)."""
+    """Page views from an analytics export in the site (see analytics.py)."""
 
     path: str = "analytics"
     """A CSV or JSON export, or a folder of them, in the site folder."""
@@ -458,9 +457,7 @@ def load_config_problems(root: Path, base_url: str | None = None) -> tuple[SiteC
             r.fail(("sanitize",), "sanitize: true needs the nh3 library", "pip install 'broadsheet[sanitize]'")
     breaking = _read_breaking(r, data.get("breaking"), ZoneInfo(timezone))
     language = g(data, "language", str, "en")
-    try:
-        parse_locale(language)
-    except ValueError:
+    if not _known_language(language):
         r.fail(("language",), f"unknown language '{language}'", "use a language code such as en, fr or pt-BR")
         language = "en"
     newsletter = _read_newsletter(r, data.get("newsletter"))
@@ -848,3 +845,14 @@ def _read_markdown(r: _Reader, data: Mapping[str, Any]) -> MarkdownConfig:
         extension_configs=MappingProxyType(configs),
         shortcodes=MappingProxyType(dict(shortcodes)),
     )
+
+
+def _known_language(language: str) -> bool:
+    """Whether Babel knows the language (``en``, ``fr``, ``pt-BR``); imported here, when a site is read."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return False
+    return True

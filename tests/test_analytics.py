@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.content.analytics import normalise_path
+from broadsheet.analytics import normalise_path
 from tests.conftest import MINIMAL_SITE_YML, article, build_errors, read, run_build
 
 STORIES = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..errors import BroadsheetError, ContentError
+from .errors import BroadsheetError, ContentError
 
 #: Column names of the page, most specific first (compared without case): Google Analytics 4
 #: ("Page path and screen class"), Universal Analytics ("Page"), Plausible ("name"), Matomo
