@@ -157,6 +157,21 @@ def test_live_updates_newest_first_with_live_blog_posting(make_site: Callable[..
     assert updates[0]["url"] == "https://news.example.org/world/flood-live/#update-20261128-113000"
 
 
+def test_live_update_links_follow_a_sub_path(make_site: Callable[..., Path]) -> None:
+    from tests.conftest import MINIMAL_SITE_YML
+
+    live = LIVE.format(ended="null").replace("The river is going down.", "See [the map](/world/map/).")
+    site = make_site(
+        {
+            "site.yml": MINIMAL_SITE_YML.replace("https://news.example.org/", "https://example.org/news/"),
+            "content/world/flood-live.md": live,
+        }
+    )
+    run_build(site)
+    page = read(site, "world/flood-live/index.html")
+    assert 'See <a href="/news/world/map/">the map</a>.' in page
+
+
 def test_ended_live_coverage_says_so(make_site: Callable[..., Path]) -> None:
     site = make_site({"content/world/flood-live.md": LIVE.format(ended="2026-11-28T18:00:00")})
     run_build(site)

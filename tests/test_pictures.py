@@ -189,3 +189,24 @@ def test_the_preview_serves_the_variants_its_pages_name(make_site: Callable[...,
             status, headers, data = get(session, name)
             assert status == 200 and data, name
             assert headers["content-type"].startswith("image/"), name
+
+
+def test_body_pictures_of_a_site_under_a_sub_path_get_sources_under_it(make_site: Callable[..., Path]) -> None:
+    from tests.conftest import MINIMAL_SITE_YML
+
+    site = make_site(
+        {
+            "site.yml": MINIMAL_SITE_YML.replace(
+                "base_url: https://news.example.org/", "base_url: https://example.org/news/"
+            ),
+            "static/images/map.jpg": jpeg((800, 600)),
+            "content/world/flood.md": story(image=None, body="Text.\n\n![A map of the valley](/images/map.jpg)\n"),
+        }
+    )
+    run_build(site)
+    body = read(site, "world/flood/index.html")
+    body = body[body.index('class="story-body') :]
+    assert re.search(r'<picture><source type="image/[a-z]+" srcset="/news/_pictures/[0-9a-f]+/map-320\.', body), body
+    assert re.search(r'<img alt="A map of the valley" src="/news/images/map.jpg" width="800" height="600"', body)
+    named = re.findall(rf"/news/({PICTURE_DIR}/[0-9a-f]+/[^ \"]+)", body)
+    assert named and all((site / "output" / rel).is_file() for rel in named), named

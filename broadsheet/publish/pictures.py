@@ -318,10 +318,13 @@ _PICTURE = re.compile(r"<picture\b.*?</picture>", re.IGNORECASE | re.DOTALL)
 _ATTR = re.compile(r"""\s([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 
 
-def responsive_body(html: str, plan: Mapping[str, Picture], sizes: str) -> str:
+def responsive_body(html: str, plan: Mapping[str, Picture], sizes: str, base: str = "/") -> str:
     """Give every ``<img>`` of a body whose picture has variants a ``<picture>`` with AVIF and WebP
     sources (``srcset``/``sizes``), its width and height, and lazy loading; the original stays the
     ``src``. Images already inside a ``<picture>``, external ones and unknown files are left alone.
+
+    ``base``: the site's base path (``/news/``). A body's links are already under it, so a
+    picture is found by its path with the base taken off, and its variants are named under it.
     """
     if not plan or "<img" not in html.lower():
         return html
@@ -332,7 +335,10 @@ def responsive_body(html: str, plan: Mapping[str, Picture], sizes: str) -> str:
         if any(a <= match.start() < b for a, b in kept):
             return tag
         attrs = {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTR.finditer(tag)}
-        picture = plan.get(unescape(unquote(urlsplit(attrs.get("src", "")).path))) if attrs.get("src") else None
+        path = unescape(unquote(urlsplit(attrs.get("src", "")).path))
+        if base != "/" and path.startswith(base):
+            path = "/" + path[len(base) :]
+        picture = plan.get(path) if attrs.get("src") else None
         if picture is None or urlsplit(attrs["src"]).netloc or not picture.formats:
             return tag
         extra = ""
@@ -344,7 +350,7 @@ def responsive_body(html: str, plan: Mapping[str, Picture], sizes: str) -> str:
             extra += ' decoding="async"'
         img = tag[:-2].rstrip() + extra + " />" if tag.endswith("/>") else tag[:-1] + extra + ">"
         sources = "".join(
-            f'<source type="image/{fmt}" srcset="{escape(picture.srcset(fmt))}" sizes="{escape(sizes)}">'
+            f'<source type="image/{fmt}" srcset="{escape(picture.srcset(fmt, base=base))}" sizes="{escape(sizes)}">'
             for fmt in picture.formats
         )
         return f"<picture>{sources}{img}</picture>"

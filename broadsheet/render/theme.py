@@ -278,7 +278,9 @@ def make_environment(
         return planned.get(url) if url else None
 
     env.globals["picture_of"] = picture_of
-    env.filters["responsive_images"] = lambda html, sizes=BODY_SIZES: Markup(responsive_body(str(html), planned, sizes))
+    env.filters["responsive_images"] = lambda html, sizes=BODY_SIZES: Markup(
+        responsive_body(str(html), planned, sizes, env.base_path)
+    )
     return env
 
 

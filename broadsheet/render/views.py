@@ -5,6 +5,7 @@ Every field is documented in broadsheet/themes/frontier/README.md.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -135,12 +136,19 @@ def article_view(a: Article, base_url: str, views: Mapping[str, int] | None = No
         draft=a.draft,
         extra=a.extra,
         corrections=a.corrections,
-        live=a.live,
+        live=rebased_updates(a.live, base_path(base_url)),
         live_ended=a.live_ended,
         views=views.get(a.url) if views else None,
         digest=a.digest,
         base=base_path(base_url),
     )
+
+
+def rebased_updates(updates: tuple[LiveUpdate, ...], base: str) -> tuple[LiveUpdate, ...]:
+    """Live updates with their links and pictures under the site's base path, as the body's are."""
+    if base == "/":
+        return updates
+    return tuple(dataclasses.replace(u, html=rebase_html(u.html, base)) for u in updates)
 
 
 @dataclass(frozen=True, slots=True)
