@@ -100,6 +100,26 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+@pytest.fixture
+def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
+    """``open_page(path, width, scheme="light")`` → a loaded Playwright page of the example site
+    (closed after the test)."""
+    contexts: list[Any] = []
+
+    def open_(path: str, width: int, scheme: str = "light") -> Any:
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, color_scheme=scheme, reduced_motion="reduce"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(example_site.url(path), wait_until="load")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     """The axe-core script, or a skip saying how to install it."""

@@ -7,7 +7,6 @@ Screenshots land in test-artifacts/browser/ for a person to look at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +20,6 @@ pytestmark = pytest.mark.browser
 
 TABLET = 768
 SIZES = [(PHONE, "light"), (PHONE, "dark"), (DESKTOP, "light"), (DESKTOP, "dark")]
-
-
-@pytest.fixture
-def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
-    """``open_page(path, width, scheme)`` → a loaded page (closed after the test)."""
-    contexts: list[Any] = []
-
-    def open_(path: str, width: int, scheme: str = "light") -> Any:
-        context = browser.new_context(
-            viewport={"width": width, "height": 900}, color_scheme=scheme, reduced_motion="reduce"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(example_site.url(path), wait_until="load")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 @pytest.mark.parametrize(("width", "scheme"), SIZES)

@@ -6,7 +6,6 @@ Screenshots of every checked page land in test-artifacts/browser/ for a person t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +33,6 @@ def sample_pages(site: ExampleSite) -> dict[str, str]:
 def pages(example_site: ExampleSite) -> dict[str, str]:
     """The sample pages of the example site."""
     return sample_pages(example_site)
-
-
-@pytest.fixture
-def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
-    """``open_page(path, width, scheme="light")`` → a loaded Playwright page (closed after the test)."""
-    contexts: list[Any] = []
-
-    def open_(path: str, width: int, scheme: str = "light") -> Any:
-        context = browser.new_context(
-            viewport={"width": width, "height": 900}, color_scheme=scheme, reduced_motion="reduce"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(example_site.url(path), wait_until="load")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def load_every_image(page: Any) -> list[dict[str, Any]]:

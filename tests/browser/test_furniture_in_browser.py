@@ -34,22 +34,6 @@ def furniture_pages(site: ExampleSite) -> dict[str, tuple[str, str]]:
     }
 
 
-@pytest.fixture
-def open_page(browser: Any, example_site: ExampleSite) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def open_(path: str, width: int, scheme: str) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(example_site.url(path), wait_until="load")
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(
