@@ -182,3 +182,16 @@ def read_text(path: Path, origin: str, report: ImportReport) -> str | None:
     except OSError as exc:
         report.skip(origin, f"cannot read: {exc}")
     return None
+
+
+def read_document(path: Path, origin: str, report: ImportReport) -> tuple[dict[str, Any], str, int] | None:
+    """A content file's front matter, body and the body's first line (see :func:`split_front_matter`),
+    or None (reported as skipped) when it cannot be read or its front matter is broken."""
+    text = read_text(path, origin, report)
+    if text is None:
+        return None
+    try:
+        return split_front_matter(text)
+    except FrontMatterError as exc:
+        report.skip(f"{origin}:{exc.line}", str(exc))
+        return None

@@ -23,7 +23,7 @@ import yaml
 from ..urls import article_url, slugify
 from .common import ImportReport, Item, copy_tree_files
 from .convert import convert_hugo, convert_liquid
-from .files import FrontMatterError, item_from, read_text, split_front_matter
+from .files import item_from, read_document
 
 MEDIA = frozenset(
     [
@@ -221,14 +221,10 @@ def read_jekyll(source: Path, report: ImportReport, permalink: str, default_cate
             and path.suffix.lower() in MARKDOWN
             and path.stem.lower() not in ("readme", "license", "changelog")
         ):
-            text = read_text(path, origin, report)
-            if text is None:
+            document = read_document(path, origin, report)
+            if document is None:
                 continue
-            try:
-                data, body, line = split_front_matter(text)
-            except FrontMatterError as exc:
-                report.skip(f"{origin}:{exc.line}", str(exc))
-                continue
+            data, body, line = document
             if not data:
                 continue  # no front matter: Jekyll copies it as a file, it is not a page
             if path.stem == "index":
@@ -268,14 +264,10 @@ def _jekyll_authors(source: Path, report: ImportReport) -> dict[str, dict[str, A
 
 def _jekyll_post(path: Path, origin: str, report: ImportReport, folder_categories: list[str], is_draft: bool,
                  pattern: str, baseurl: str, authors_data: dict[str, dict[str, Any]]) -> _Pending | None:  # fmt: skip
-    text = read_text(path, origin, report)
-    if text is None:
+    document = read_document(path, origin, report)
+    if document is None:
         return None
-    try:
-        data, body, line = split_front_matter(text)
-    except FrontMatterError as exc:
-        report.skip(f"{origin}:{exc.line}", str(exc))
-        return None
+    data, body, line = document
     m = _DATED.match(path.stem)
     file_date = None
     slug = path.stem
@@ -443,14 +435,10 @@ def read_hugo(
         if bundle and len(rel.parts) == 2:
             section = ""  # content/about/index.md: a top-level page bundle
         file_stem = path.parent.name if bundle else path.stem
-        text = read_text(path, origin, report)
-        if text is None:
+        document = read_document(path, origin, report)
+        if document is None:
             continue
-        try:
-            data, body, line = split_front_matter(text)
-        except FrontMatterError as exc:
-            report.skip(f"{origin}:{exc.line}", str(exc))
-            continue
+        data, body, line = document
         # Zola (read the same way): taxonomies in their own table, the address in `path`, dates in file names.
         taxonomies = data.pop("taxonomies", None)
         if isinstance(taxonomies, dict):
