@@ -95,3 +95,22 @@ def test_the_preview_serves_page_aliases_and_follows_edits(tmp_path: Path) -> No
     built = {p.relative_to(site / "output").as_posix() for p in (site / "output").rglob("*.html")}
     assert {output_path(u) for u in live.pages if output_path(u).endswith(".html")} == built
     assert live.pages["/reach-us/"] == (site / "output/reach-us/index.html").read_bytes()
+
+
+def test_a_rebuild_follows_edited_page_aliases(make_site) -> None:
+    """With the build cache: a changed alias moves the redirect, the old one is removed."""
+    site = make_site({"content/pages/about.md": page("About", ["/who-we-are/"])})
+    run_build(site, search=False)
+    assert 'url=/about/"' in read(site, "who-we-are/index.html")
+    (site / "content/pages/about.md").write_text(page("About the Ledger", ["/team/"]), encoding="utf-8")
+    run_build(site, search=False)
+    assert not (site / "output/who-we-are").exists()
+    assert "<title>About the Ledger</title>" in read(site, "team/index.html")
+
+
+def test_page_aliases_follow_a_sub_path(make_site) -> None:
+    site = make_site({"content/pages/about.md": page("About", ["/who-we-are/"])})
+    run_build(site, search=False, base_url="https://you.github.io/news/")
+    html = read(site, "who-we-are/index.html")
+    assert 'content="0; url=/news/about/"' in html
+    assert '<link rel="canonical" href="https://you.github.io/news/about/">' in html
