@@ -95,7 +95,7 @@ def test_wordpress_posts_pages_and_what_is_left_out(wp_site) -> None:
         "content/politics/council-budget-what-we-know.md",
         "content/politics/election-night-live.md",
     ]
-    assert report.pages == ["content/pages/about.md"]
+    assert report.pages == ["content/pages/about.md", "content/pages/contact.md"]
     skipped = dict(report.skipped)
     assert skipped["export.xml:176 (post 'Old news we binned')"] == "status 'trash'"
     assert "is not content" in skipped["export.xml:204 (nav_menu_item 'Home')"]
@@ -151,6 +151,21 @@ def test_wordpress_import_builds_with_redirects_and_leaves_drafts_and_scheduled_
     page = built(site, "local/river-corran-floods/index.html")
     assert "youtube-nocookie.com/embed/dQw4w9WgXcQ" in page and '<figure class="gallery"' in page
     assert "Founded in 1902." in built(site, "about/index.html")
+
+
+def test_wordpress_child_page_redirects_from_its_old_hierarchical_url(wp_site) -> None:
+    """A page under a parent page (/about/contact/) is written at /contact/ with its old URL as an alias."""
+    site, report = wp_site
+    fm, _body = front(site / "content/pages/contact.md")
+    assert fm["aliases"] == ["/about/contact/"]
+    assert "aliases" not in front(site / "content/pages/about.md")[0]  # /about/ is still its address
+    assert "Contact the newsroom" not in warnings_of(report)
+    run_build(site, search=False)
+    assert "1 Mill Lane" in built(site, "contact/index.html")
+    redirect = built(site, "about/contact/index.html")
+    assert 'content="0; url=/contact/"' in redirect
+    assert 'href="https://ledger.example.com/contact/"' in redirect  # canonical
+    assert "This page has moved" in redirect
 
 
 def test_wordpress_images_from_a_local_uploads_folder(tmp_path: Path) -> None:
@@ -222,7 +237,7 @@ def test_imports_never_overwrite(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
     again = run_import("wordpress", WXR, site)
     assert again.articles == [] and again.pages == []
-    assert sum("exists (imports never overwrite)" in reason for _, reason in again.skipped) == 6
+    assert sum("exists (imports never overwrite)" in reason for _, reason in again.skipped) == 7
     after = {p: p.read_bytes() for p in site.rglob("*") if p.is_file() and p.name != "site.imported.yml"}
     assert after == before
     # site.yml is the user's: what the import found goes beside it.
@@ -264,7 +279,7 @@ def test_cli_import_prints_the_summary_and_fails_clearly(tmp_path: Path) -> None
     cmd = [sys.executable, str(REPO / "build.py"), "import", "wordpress", str(WXR), "--source", str(tmp_path / "s")]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Imported 5 article(s) and 1 page(s); skipped 2; 3 warnings;")
+    assert done.stdout.startswith("Imported 5 article(s) and 2 page(s); skipped 2; 3 warnings;")
     assert "export.xml:48: WordPress shortcode [contact-form-7]" in done.stdout
     missing = [
         sys.executable,
@@ -418,10 +433,11 @@ def test_taken_slugs_and_old_urls_are_resolved_and_reported(tmp_path: Path) -> N
     assert "b.md: old URL /category/world/ is one Broadsheet serves itself" in warnings
     assert "b.md: old URL /search/ is one Broadsheet serves itself" in warnings
     assert "b.md: slug 'update' is taken in world/: written as 'update-2016'" in warnings
-    assert "p.md: page was at /about/archive/; pages have no aliases: now at /archive-page/" in warnings
+    assert front(tmp_path / "content/pages/archive-page.md")[0]["aliases"] == ["/about/archive/"]
     (tmp_path / "site.yml").write_text("title: T\nbase_url: https://t.example/\n", encoding="utf-8")
     run_build(tmp_path, search=False)  # no two sources for one address
     assert 'url=/world/update/"' in built(tmp_path, "Shared/index.html")
+    assert 'url=/archive-page/"' in built(tmp_path, "about/archive/index.html")
 
 
 def test_zola_sites_read_like_hugo(tmp_path: Path) -> None:

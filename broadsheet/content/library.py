@@ -141,6 +141,7 @@ def assemble(
                     rendered.html,
                     rendered.text,
                     MappingProxyType(dict(meta.extra)),
+                    aliases=meta.aliases,
                 )
             )
             continue

@@ -111,6 +111,8 @@ class Page:
     html: str
     text: str
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    aliases: tuple[str, ...] = ()
+    """Old URLs that redirect to the page (front matter ``aliases``), as for articles."""
 
 
 @dataclass(frozen=True, slots=True)

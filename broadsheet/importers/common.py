@@ -252,8 +252,8 @@ def _front_matter(item: Item, slug: str) -> dict[str, Any]:
             data["updated"] = iso(item.updated)
         if item.expires:
             data["expires"] = iso(item.expires)
-        if item.aliases:
-            data["aliases"] = item.aliases
+    if item.aliases:
+        data["aliases"] = item.aliases
     for key, value in item.extra.items():
         data.setdefault(key, value)
     return data
@@ -334,13 +334,7 @@ def write_items(
         planned.append((item, target, slug, url))
     claimed: dict[str, str] = {}
     for item, _target, _slug, url in planned:
-        if item.kind == "page":
-            # Pages have no aliases in Broadsheet: say where each moved.
-            for alias in dict.fromkeys(item.aliases):
-                if alias_url(alias.rstrip("/") + "/").casefold() != url.casefold():
-                    report.warn(item.origin, f"page was at {alias}; pages have no aliases: now at {url}")
-            item.aliases = []
-            continue
+        # Articles and pages alike: each old URL that can be kept becomes an alias (a redirect).
         kept: list[str] = []
         for alias in dict.fromkeys(item.aliases):
             try:

@@ -18,7 +18,7 @@ import jinja2
 
 from ..config import SiteConfig
 from ..content.discover import discover_static
-from ..content.model import Article, Site
+from ..content.model import Article, Page, Site
 from ..errors import BroadsheetError, BuildWarning
 from ..outputs import STAGED_TREE, OutputFile, PageJob
 from ..parallel import map_shared
@@ -35,6 +35,7 @@ from .theme import Theme, make_environment, template_error
 from .views import (
     ArticleView,
     Link,
+    PageView,
     Paginator,
     SiteView,
     article_view,
@@ -125,8 +126,21 @@ def plan_aliases(a: Article, view: ArticleView, sv: SiteView) -> list[PageJob]:
     jobs = []
     for alias in map(alias_url, a.aliases):
         ctx = page_context(sv, alias, None, a.title, a.summary)
-        ctx.update(target=view)
+        ctx.update(target=view, target_kind="article")
         jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))
+    return jobs
+
+
+def plan_page_aliases(p: Page, view: PageView, sv: SiteView) -> list[PageJob]:
+    """Plan the redirect pages of a content page's old URLs (the same template as an article's).
+
+    They show no article: a page is planned again whenever it changes (the live preview too).
+    """
+    jobs = []
+    for alias in map(alias_url, p.aliases):
+        ctx = page_context(sv, alias, None, p.title, p.summary)
+        ctx.update(target=view, target_kind="page")
+        jobs.append(PageJob(alias, "alias.html", ctx, f"{p.source} (alias)"))
     return jobs
 
 
@@ -226,8 +240,10 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
 
     for p in site.pages:
         ctx = common(p.url, None, p.title, p.summary)
-        ctx.update(page=page_view(p, base_path(site.config.base_url)))
+        view = page_view(p, base_path(site.config.base_url), site.config.base_url)
+        ctx.update(page=view)
         jobs.append(PageJob(p.url, "page.html", ctx, p.source))
+        jobs += plan_page_aliases(p, view, sv)
 
     for a in site.articles:
         jobs += plan_aliases(a, views[a.url], sv)

@@ -160,11 +160,15 @@ class PageView:
     summary: str
     html: Markup
     extra: Mapping[str, Any]
+    abs_url: str = ""
+    """The page's full URL (its redirects' canonical link); empty when built without the site's URL."""
 
 
-def page_view(p: Page, base: str = "/") -> PageView:
-    """Build the template view of a content page (its links under the site's base path ``base``)."""
-    return PageView(p.title, p.url, p.summary, Markup(rebase_html(p.html, base)), p.extra)
+def page_view(p: Page, base: str = "/", base_url: str = "") -> PageView:
+    """Build the template view of a content page (its links under the site's base path ``base``;
+    ``base_url``, the site's URL, gives its ``abs_url``)."""
+    abs_url = absolute(base_url, p.url) if base_url else ""
+    return PageView(p.title, p.url, p.summary, Markup(rebase_html(p.html, base)), p.extra, abs_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +270,7 @@ def site_view(site: Site) -> SiteView:
         now=site.now,
         social=tuple(Link(s.name, s.url) for s in c.social),
         categories=tuple(cat for cat in site.categories if cat.in_nav or cat.slug in site.by_category),
-        pages=tuple(page_view(p, base_path(c.base_url)) for p in site.pages),
+        pages=tuple(page_view(p, base_path(c.base_url), c.base_url) for p in site.pages),
         default_author=c.default_author,
         extra=c.extra,
         breaking=c.breaking if c.breaking is not None and site.now < c.breaking.expires else None,
