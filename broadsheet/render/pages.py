@@ -30,8 +30,8 @@ from ..tuning import Tuning
 from ..urls import UnsafePath, alias_url, base_path, output_path, relative_html
 from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
-from .seo import SEARCH_URL, page_seo
 from .i18n import Translator, translator
+from .seo import SEARCH_URL, page_seo
 from .theme import BUNDLED_THEMES, Theme, load_theme, make_environment, template_error
 from .views import (
     ArticleView,
@@ -288,9 +288,7 @@ def _archive_jobs(
 ) -> list[PageJob]:
     """``/archive/`` (months with counts) and one page per month listing its articles."""
     months = group_by_month(site.articles, site.config.tz)
-    ctx = common(
-        ARCHIVE_URL, None, words.text("archive"), words.text("archive_description", site=site.config.title)
-    )
+    ctx = common(ARCHIVE_URL, None, words.text("archive"), words.text("archive_description", site=site.config.title))
     ctx.update(months=[m for m, _ in months])
     jobs = [PageJob(ARCHIVE_URL, "archive.html", ctx, "archive", frozenset(a.url for a in site.articles))]
     for i, (month, items) in enumerate(months):
