@@ -169,3 +169,9 @@ def test_a_theme_of_ones_own_gets_the_engine_words_from_the_bundled_tables(
     run_build(site)
     assert read(site, "page/2/index.html") == "<title>Dernières nouvelles – page 2</title>\n"
     assert read(site, "404.html") == "<title>Page introuvable</title>\n"
+
+
+def test_a_page_title_with_a_wrong_placeholder_is_a_clear_error(make_site: Callable[..., Path]) -> None:
+    site = make_site({**FRENCH_PAGES, "i18n/fr.yml": 'latest_news_page: "Page {numero}"\n'})
+    [error] = build_errors(site)
+    assert "latest_news_page" in error and "{number}" in error and "Traceback" not in error

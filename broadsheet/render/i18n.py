@@ -123,7 +123,16 @@ class Translator:
             entry = entry.get(form, entry.get("other", ""))
         if count is not None:
             values.setdefault("count", self.number(count))
-        return str(entry).format(**values) if values else str(entry)
+        try:
+            return str(entry).format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            names = ", ".join(f"{{{name}}}" for name in values) or "none"
+            raise TemplateError(
+                f"the text of '{key}' does not fit its placeholders ({exc})",
+                None,
+                None,
+                f"in i18n/<language>.yml, write {key}: with the placeholders {names} (double {{{{ }}}} for a brace)",
+            ) from None
 
     def number(self, value: int | float) -> str:
         """A number as the language writes it (``11,530``, ``11 530``)."""
