@@ -770,7 +770,10 @@ def render_site(
         loaded.related_pending = None
     tell(progress, "Planning pages")
     views = link_views(loaded.site, pending=loaded.related_pending is not None)
-    planned = pages_the_theme_has(plan_pages(loaded.site, seo=False, views=views), loaded.env)
+    try:
+        planned = pages_the_theme_has(plan_pages(loaded.site, seo=False, views=views), loaded.env)
+    except BroadsheetError as exc:  # a page title's text in a string table that does not fit
+        raise BuildFailed([exc]) from None
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}

@@ -123,3 +123,55 @@ def test_editing_a_table_renders_the_pages_again(make_site: Callable[..., Path])
     (site / "i18n/en.yml").write_text("home: Front page\n")
     assert run_build(site).pages_rendered > 0
     assert ">Front page</a>" in read(site, "index.html")
+
+
+FRENCH_PAGES = {
+    "site.yml": yml("fr"),
+    "content/world/flood.md": article("Flood", date="2026-03-04T07:30:00", category="World", aliases=["/old/flood/"]),
+    "content/world/storm.md": article("Storm", date="2026-03-10T07:30:00", category="World"),
+    "content/world/drought.md": article("Drought", date="2026-02-10T07:30:00", category="World"),
+    "content/sport/final.md": article("Final", date="2026-02-12T07:30:00", category="Sport"),
+}
+
+
+def title_of(page: str) -> str:
+    return page.split("<title>", 1)[1].split("</title>", 1)[0]
+
+
+def test_page_titles_and_engine_pages_in_french(make_site: Callable[..., Path]) -> None:
+    site = make_site(FRENCH_PAGES)
+    run_build(site)
+    assert title_of(read(site, "page/2/index.html")).startswith("Dernières nouvelles – page 2")
+    assert title_of(read(site, "category/world/page/2/index.html")).startswith("World – page 2")
+    assert 'content="Rubrique : Sport"' in read(site, "category/sport/index.html")
+    archive = read(site, "archive/index.html")
+    assert title_of(archive).startswith("Archives")
+    assert 'content="Tous les articles de Test Times, mois par mois"' in archive
+    assert ">mars 2026</time>" in archive and "(2 articles)" in archive and "March" not in archive
+    month = read(site, "archive/2026/03/index.html")
+    assert title_of(month).startswith("Archives : mars 2026")
+    assert ">Tous les mois</a>" in month and ">février 2026</a>" in month
+    search = read(site, "search/index.html")
+    assert title_of(search).startswith("Recherche")
+    assert ">Rechercher dans les articles</label>" in search and "Parcourez plutôt les <a" in search
+    assert title_of(read(site, "404.html")).startswith("Page introuvable")
+    assert "Cet article a été déplacé : <a" in read(site, "old/flood/index.html")
+
+
+def test_a_theme_of_ones_own_gets_the_engine_words_from_the_bundled_tables(
+    make_site: Callable[..., Path],
+) -> None:
+    templates = {
+        f"themes/bare/templates/{name}": "<title>{{ page_title }}</title>\n"
+        for name in ("index.html", "list.html", "article.html", "page.html", "404.html", "search.html", "alias.html")
+    }
+    site = make_site({**FRENCH_PAGES, **templates, "site.yml": yml("fr") + "theme: bare\n"})
+    run_build(site)
+    assert read(site, "page/2/index.html") == "<title>Dernières nouvelles – page 2</title>\n"
+    assert read(site, "404.html") == "<title>Page introuvable</title>\n"
+
+
+def test_a_page_title_with_a_wrong_placeholder_is_a_clear_error(make_site: Callable[..., Path]) -> None:
+    site = make_site({**FRENCH_PAGES, "i18n/fr.yml": 'latest_news_page: "Page {numero}"\n'})
+    [error] = build_errors(site)
+    assert "latest_news_page" in error and "{number}" in error and "Traceback" not in error

@@ -114,6 +114,26 @@ class Translator:
         text = Markup(escape(str(entry)))
         return text.format(**values) if values else text
 
+    def text(self, key: str, count: int | None = None, **values: Any) -> str:
+        """Like calling the translator, but plain text (nothing escaped): for the words the engine
+        writes itself (page titles and descriptions), which templates and head tags escape."""
+        entry = self.lookup(key)
+        if isinstance(entry, Mapping):
+            form = self.locale.plural_form(count if count is not None else 1)
+            entry = entry.get(form, entry.get("other", ""))
+        if count is not None:
+            values.setdefault("count", self.number(count))
+        try:
+            return str(entry).format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            names = ", ".join(f"{{{name}}}" for name in values) or "none"
+            raise TemplateError(
+                f"the text of '{key}' does not fit its placeholders ({exc})",
+                None,
+                None,
+                f"in i18n/<language>.yml, write {key}: with the placeholders {names} (double {{{{ }}}} for a brace)",
+            ) from None
+
     def number(self, value: int | float) -> str:
         """A number as the language writes it (``11,530``, ``11 530``)."""
         from babel.numbers import format_decimal

@@ -30,8 +30,9 @@ from ..tuning import Tuning
 from ..urls import UnsafePath, alias_url, base_path, output_path, relative_html
 from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
+from .i18n import Translator, translator
 from .seo import SEARCH_URL, page_seo
-from .theme import Theme, make_environment, template_error
+from .theme import BUNDLED_THEMES, Theme, load_theme, make_environment, template_error
 from .views import (
     ArticleView,
     Link,
@@ -144,7 +145,21 @@ def plan_page_aliases(p: Page, view: PageView, sv: SiteView) -> list[PageJob]:
     return jobs
 
 
-def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | None = None) -> list[PageJob]:
+def engine_words(site: Site) -> Translator:
+    """The words the engine writes itself (page titles and descriptions) in the site's language.
+
+    Taken from the same tables as the theme's words (the site's, then its themes'), then from the
+    bundled frontier theme's: a theme of one's own need not carry the engine's words.
+    """
+    theme = load_theme(site.config.theme, site.config.root)
+    frontier = BUNDLED_THEMES / "frontier"
+    folders = [site.config.root, *theme.chain, *([frontier] if frontier not in theme.chain else [])]
+    return translator(folders, site.config.language)
+
+
+def plan_pages(
+    site: Site, seo: bool = True, views: dict[str, ArticleView] | None = None, words: Translator | None = None
+) -> list[PageJob]:
     """List every page of the site with its template and context.
 
     Pages other than an article's own (see :func:`plan_article` and :func:`plan_aliases`)
@@ -152,9 +167,11 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     ``shows``: the live preview relies on this to re-render only what an edit touches.
     ``seo=False`` leaves out each page's head tags (``seo`` in its context, derived from the
     rest of it): :func:`add_seo` adds them to just the pages that are rendered. ``views``:
-    the articles' views, when the caller made them (see :func:`link_views`).
+    the articles' views, when the caller made them (see :func:`link_views`). ``words``: the
+    site's words (see :func:`engine_words`), when the caller made them.
     """
     views = link_views(site) if views is None else views
+    words = engine_words(site) if words is None else words
     ordered = [views[a.url] for a in site.articles]
     sv = site_view(site)
     per_page = site.config.per_page
@@ -202,9 +219,14 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))
     for n, items in enumerate(chunk(ordered, per_page)[1:], start=2):
         pager = Paginator(n, total, "/")
-        ctx = common(pager.url(n), None, f"Latest news – page {n}", site.config.tagline)
+        ctx = common(pager.url(n), None, words.text("latest_news_page", number=n), site.config.tagline)
         ctx.update(
-            kind="home", subject=None, title="Latest news", description_text="", articles=list(items), paginator=pager
+            kind="home",
+            subject=None,
+            title=words.text("latest_news"),
+            description_text="",
+            articles=list(items),
+            paginator=pager,
         )
         jobs.append(PageJob(pager.url(n), "list.html", ctx, f"home page {n}", frozenset(v.url for v in items)))
 
@@ -221,12 +243,12 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
         for n, items in enumerate(chunk(items_all, per_page), start=1):
             pager = Paginator(n, total, subject.url)
             url = pager.url(n)
-            shown_title = title if n == 1 else f"{title} – page {n}"
+            shown_title = title if n == 1 else words.text("listing_page", title=title, number=n)
             ctx = common(
                 url,
                 subject.slug if kind == "category" else None,
                 shown_title,
-                description or f"{kind.title()}: {title}",
+                description or words.text(f"listing_description_{kind}", title=title),
             )
             ctx.update(
                 kind=kind,
@@ -248,11 +270,11 @@ def plan_pages(site: Site, seo: bool = True, views: dict[str, ArticleView] | Non
     for a in site.articles:
         jobs += plan_aliases(a, views[a.url], sv)
 
-    jobs += _archive_jobs(site, views, common)
-    ctx = common(SEARCH_URL, None, "Search", f"Search the stories of {site.config.title}")
+    jobs += _archive_jobs(site, views, common, words)
+    ctx = common(SEARCH_URL, None, words.text("search"), words.text("search_description", site=site.config.title))
     jobs.append(PageJob(SEARCH_URL, "search.html", ctx, "search page"))
 
-    ctx = common("/404.html", None, "Page not found", "")
+    ctx = common("/404.html", None, words.text("page_not_found"), "")
     ctx.update(latest=ordered[:6])
     jobs.append(PageJob("/404.html", "404.html", ctx, "404 page", frozenset(v.url for v in ordered[:6])))
     return finish_jobs(site, jobs) if seo else jobs
@@ -275,18 +297,23 @@ def add_seo(site: Site, job: PageJob) -> None:
 
 
 def _archive_jobs(
-    site: Site, views: dict[str, ArticleView], common: Callable[[str, str | None, str, str], dict[str, Any]]
+    site: Site,
+    views: dict[str, ArticleView],
+    common: Callable[[str, str | None, str, str], dict[str, Any]],
+    words: Translator,
 ) -> list[PageJob]:
     """``/archive/`` (months with counts) and one page per month listing its articles."""
     months = group_by_month(site.articles, site.config.tz)
-    ctx = common(ARCHIVE_URL, None, "Archive", f"Every story of {site.config.title}, month by month")
+    ctx = common(ARCHIVE_URL, None, words.text("archive"), words.text("archive_description", site=site.config.title))
     ctx.update(months=[m for m, _ in months])
     jobs = [PageJob(ARCHIVE_URL, "archive.html", ctx, "archive", frozenset(a.url for a in site.articles))]
     for i, (month, items) in enumerate(months):
         newer = months[i - 1][0] if i > 0 else None
         older = months[i + 1][0] if i + 1 < len(months) else None
-        title = f"Archive: {month.start.strftime('%B %Y')}"
-        ctx = common(month.url, None, title, f"Stories of {month.start.strftime('%B %Y')}")
+        # The month's name as the date filter writes it (Babel), not strftime's (the C locale's).
+        name = words.date(month.start, words.text("month_format"))
+        title = words.text("archive_month_title", month=name)
+        ctx = common(month.url, None, title, words.text("archive_month_description", month=name))
         ctx.update(month=month, articles=[views[a.url] for a in items], newer=newer, older=older)
         jobs.append(
             PageJob(

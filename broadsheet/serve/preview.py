@@ -658,7 +658,10 @@ class IncrementalSite:
             raise _Failed(errors)
         site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
-        job_list = pages_the_theme_has(plan_pages(site), self._env)
+        try:
+            job_list = pages_the_theme_has(plan_pages(site), self._env)
+        except BroadsheetError as exc:  # a page title's text in a string table that does not fit
+            raise _Failed([exc]) from None
         jobs = {j.url: j for j in job_list}
         refs: dict[str, frozenset[str]] = {}
         views: dict[str, ArticleView] = {}
