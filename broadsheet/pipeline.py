@@ -61,6 +61,7 @@ from .render.pages import (
     HashedFacts,
     RenderOutcome,
     RenderWork,
+    engine_words,
     link_related,
     link_views,
     page_facts,
@@ -771,7 +772,9 @@ def render_site(
     tell(progress, "Planning pages")
     views = link_views(loaded.site, pending=loaded.related_pending is not None)
     try:
-        planned = pages_the_theme_has(plan_pages(loaded.site, seo=False, views=views), loaded.env)
+        planned = pages_the_theme_has(
+            plan_pages(loaded.site, seo=False, views=views, words=engine_words(loaded.site, loaded.theme)), loaded.env
+        )
     except BroadsheetError as exc:  # a page title's text in a string table that does not fit
         raise BuildFailed([exc]) from None
     todo = planned

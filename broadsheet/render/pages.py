@@ -145,13 +145,14 @@ def plan_page_aliases(p: Page, view: PageView, sv: SiteView) -> list[PageJob]:
     return jobs
 
 
-def engine_words(site: Site) -> Translator:
+def engine_words(site: Site, theme: Theme | None = None) -> Translator:
     """The words the engine writes itself (page titles and descriptions) in the site's language.
 
     Taken from the same tables as the theme's words (the site's, then its themes'), then from the
-    bundled frontier theme's: a theme of one's own need not carry the engine's words.
+    bundled frontier theme's: a theme of one's own need not carry the engine's words. ``theme``:
+    the site's theme as the caller loaded it (looked up again when not given).
     """
-    theme = load_theme(site.config.theme, site.config.root)
+    theme = theme if theme is not None else load_theme(site.config.theme, site.config.root)
     frontier = BUNDLED_THEMES / "frontier"
     folders = [site.config.root, *theme.chain, *([frontier] if frontier not in theme.chain else [])]
     return translator(folders, site.config.language)

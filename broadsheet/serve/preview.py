@@ -78,6 +78,7 @@ from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_picture
 from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
 from ..render.pages import (
+    engine_words,
     finish_jobs,
     plan_aliases,
     plan_article,
@@ -659,7 +660,7 @@ class IncrementalSite:
         site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
         try:
-            job_list = pages_the_theme_has(plan_pages(site), self._env)
+            job_list = pages_the_theme_has(plan_pages(site, words=engine_words(site, self.theme)), self._env)
         except BroadsheetError as exc:  # a page title's text in a string table that does not fit
             raise _Failed([exc]) from None
         jobs = {j.url: j for j in job_list}
