@@ -227,3 +227,24 @@ def test_output_named_on_the_command_line_stays_the_link(make_site) -> None:
         subprocess.run([*cmd, "--output", "output"], check=True, cwd=site, env={**os.environ, **EPOCH})
     assert os.readlink(site / "output") in (".output-builds/a", ".output-builds/b")
     assert sorted(p.name for p in builds_folder(site / "output").iterdir()) == ["a", "b"]
+
+
+def test_a_generation_without_a_manifest_is_filled_afresh(make_site) -> None:
+    """A fill killed before its manifest was written leaves files nothing names: the next fill removes them."""
+    site = make_site({"content/world/a.md": article("Storm"), "content/world/b.md": article("Flood")})
+    run_build(site)
+    output = site / "output"
+    target = site / ".output-builds" / "b"
+    (target / "world" / "gone").mkdir(parents=True)
+    (target / "world" / "gone" / "index.html").write_text("debris of a killed fill")
+    (target / "stray.html").write_text("debris")
+    storm = os.stat(output / "world" / "b" / "index.html") if (output / "world" / "b").is_dir() else None
+    (site / "content/world/c.md").write_text(article("Fire"))
+    run_build(site)
+    assert os.readlink(output) == ".output-builds/b"
+    assert not (output / "stray.html").exists() and not (output / "world" / "gone").exists()
+    fresh = site.parent / "fresh"
+    run_build(site, output=fresh)
+    assert tree(output) == tree(fresh)
+    if storm is not None:  # unchanged pages are the live generation's files, linked
+        assert os.stat(output / "world" / "b" / "index.html").st_ino == storm.st_ino

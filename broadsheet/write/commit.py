@@ -458,6 +458,14 @@ def _write(
         return WriteStats(written=0, unchanged=unchanged, removed=0, same=True)
     if live is not None:
         old = last.manifest
+        if not old:
+            # The target generation holds nothing of this output's (the first build that changes
+            # anything after a cold one, or one after the cache was deleted, or after a fill was
+            # killed). Readers never see it before the switch, so the live files are linked
+            # straight into place, not staged and journaled one by one: the journal is for what
+            # readers may see.
+            _fill(output, live.output, from_live_paths, inside)
+            from_live_paths = []
     for path in from_live_paths:  # already so in ``output``, or hard-linked from ``live`` into place
         mine, entry = old.get(path), manifest[path]
         if mine is not None and _same_entry(mine, entry) and last.same_stat(path, mine):
@@ -488,6 +496,29 @@ def top_names(manifest: Iterable[str]) -> frozenset[str]:
 def _same_entry(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """True when two manifest entries describe the same file: bytes, size and modification time."""
     return a.get("hash") == b.get("hash") and a.get("size") == b.get("size") and a.get("mtime_ns") == b.get("mtime_ns")
+
+
+def _fill(output: Path, live: Path, paths: list[str], inside: _Containment) -> None:
+    """Link each of ``paths`` from the live generation ``live`` into the generation ``output``,
+    which holds nothing of the output's: whatever a killed fill left there is removed first (no
+    manifest names it, so nothing else would), the staging folder kept."""
+    with os.scandir(output) as entries:
+        for entry in entries:
+            if entry.name == STAGING:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    out, src = str(output), str(live)
+    made: set[str] = {""}
+    for rel in paths:
+        folder = rel.rpartition("/")[0]
+        if folder not in made:
+            os.makedirs(os.path.join(out, folder), exist_ok=True)
+            made.add(folder)
+        inside.check(rel)
+        _link_or_copy(os.path.join(src, rel), os.path.join(out, rel))
 
 
 def _link_or_copy(source: str, target: str) -> None:
