@@ -571,24 +571,25 @@ def index_pages(
     """
     marked = {f.path: (f, digest) for f, digest, _, mark in pages if mark}
     key = output_key(output)
-    shards = search_stage.plan_shards(
-        ((path, digest) for path, (_, digest) in marked.items()),
-        search_stage.article_months(loaded.site, loaded.config.tz),
-    )
+    shard_records, known = loaded.cache.search.get(key, ({}, {}))
     staging = staging_dir(output, loaded.config.root)
 
     def read(paths: Sequence[str]) -> list[OutputFile]:
         return [g for g in (read_back(marked[p][0], output, staging) for p in paths) if g is not None]
 
+    def read_one(path: str) -> bytes | None:
+        page = read_back(marked[path][0], output, staging)
+        return page.data if page is not None else None
+
+    # Shards are keyed by what Pagefind reads of their pages, not by whole pages: a related list
+    # or a "next story" link that changed does not index a month again.
+    indexed = search_stage.indexed_digests(((path, digest) for path, (_, digest) in marked.items()), known, read_one)
+    shards = search_stage.plan_shards(indexed.items(), search_stage.article_months(loaded.site, loaded.config.tz))
     index = search_stage.index_shards(
-        shards,
-        loaded.cache.search.get(key, {}),
-        (last or shown(output, loaded.config.root)).still_written,
-        read,
-        jobs or default_jobs(),
+        shards, shard_records, (last or shown(output, loaded.config.root)).still_written, read, jobs or default_jobs()
     )
     if index.records:
-        loaded.cache.search[key] = index.records
+        loaded.cache.search[key] = (index.records, {digest: indexed[path] for path, (_, digest) in marked.items()})
     else:
         loaded.cache.search.pop(key, None)
     loaded.cache.dirty = True

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -198,6 +199,61 @@ def article_months(site: Site, tz: tzinfo) -> dict[str, str]:
         except ValueError:
             continue  # an unsafe URL is reported where the page is planned
     return months
+
+
+#: A start tag carrying a Pagefind attribute: what Pagefind reads of a page is in such elements.
+_MARKED_TAG = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-[^>]*>")
+_HTML_TAG = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
+_VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
+
+
+def search_digest(data: bytes) -> str:
+    """Hash of what Pagefind reads of a page: the ``<html>`` tag (its language) and every element
+    carrying a ``data-pagefind-*`` attribute (the body, its metadata, filters and sorts), whole.
+
+    The rest (navigation, related stories, previous and next) is not indexed: a change there must
+    not index a month again. An element whose end cannot be found counts as the rest of the page.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    if (tag := _HTML_TAG.search(data)) is not None:
+        h.update(tag.group())
+    for match in _MARKED_TAG.finditer(data):
+        name, end = match.group(1).lower(), match.end()
+        if name in _VOID or data[end - 2 : end] == b"/>":
+            h.update(match.group())
+            continue
+        h.update(data[match.start() : element_end(data, name, end)])
+    return h.hexdigest()
+
+
+def element_end(data: bytes, name: bytes, pos: int) -> int:
+    """Where the element ``name`` opened just before ``pos`` ends (counting nested ones of its name)."""
+    depth = 1
+    for tag in re.finditer(rb"<(/?)" + re.escape(name) + rb"\b[^>]*>", data[pos:], re.IGNORECASE):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return pos + tag.end()
+    return len(data)
+
+
+#: What an earlier build remembers of its split index, per output folder: each shard's record, and
+#: each page's hash → :func:`search_digest` of its bytes (so that kept pages are not read again).
+SearchRecord = tuple[dict[str, IndexRecord], dict[str, str]]
+
+
+def indexed_digests(
+    pages: Iterable[tuple[str, str]], known: Mapping[str, str], read: Callable[[str], bytes | None]
+) -> dict[str, str]:
+    """Page path → :func:`search_digest` of each page (path, hash of its bytes): remembered by the
+    hash of its bytes, else read (``read``: a page's bytes, None if unreadable: its hash stands)."""
+    digests: dict[str, str] = {}
+    for path, digest in pages:
+        found = known.get(digest)
+        if found is None:
+            data = read(path)
+            found = search_digest(data) if data is not None else digest
+        digests[path] = found
+    return digests
 
 
 @dataclass(slots=True)
