@@ -16,9 +16,16 @@ from broadsheet.outputs import OutputFile
 from broadsheet.publish import search
 from broadsheet.publish.search import Shard, find_pagefind, plan_shards, run_bounded
 
+DEFAULT_MIN_SHARD_PAGES = search.MIN_SHARD_PAGES
 needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")
 
 ABOUT = "---\ntitle: About\n---\nWe are a newspaper."
+
+
+@pytest.fixture(autouse=True)
+def small_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shard a month even for the few stories of a test site (a real site needs hundreds a month)."""
+    monkeypatch.setattr(search, "MIN_SHARD_PAGES", 1)
 
 
 def shards_of(output: Path) -> dict[str, object]:
@@ -186,3 +193,23 @@ def test_parallel_indexing_keeps_within_the_page_budget() -> None:
     assert peak[0] <= 100
     alone = run_bounded([Shard("big", [(str(j), "x") for j in range(150)])], index, jobs=4, budget=100)
     assert alone[0][0][0].path == "big"  # larger than the budget: runs alone rather than never
+
+
+def test_a_small_site_is_one_shard_and_longer_periods_before_that(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "MIN_SHARD_PAGES", 4)
+    # Four stories a month on average: a shard a month.
+    months = {f"m{i}/index.html": f"2026-{1 + i % 3:02d}" for i in range(12)}
+    assert [s.name for s in plan_shards([(p, "x") for p in months], months)] == ["2026-01", "2026-02", "2026-03"]
+    # Two a month, six a quarter: a shard a quarter.
+    months = {f"q{i}/index.html": f"2026-{1 + i % 6:02d}" for i in range(12)}
+    assert [s.name for s in plan_shards([(p, "x") for p in months], months)] == ["2026-q1", "2026-q2"]
+    # Fewer than four a year: one shard, with the pages that are not articles.
+    months = {"a/index.html": "2024-05", "b/index.html": "2025-07", "c/index.html": "2026-01"}
+    pages = [(p, "x") for p in [*months, "about/index.html"]]
+    assert [(s.name, len(s.pages), s.folder) for s in plan_shards(pages, months)] == [("all", 4, "pagefind")]
+
+
+def test_the_example_newsroom_is_one_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "MIN_SHARD_PAGES", DEFAULT_MIN_SHARD_PAGES)
+    # Its 29 stories would make shards of a dozen: one index ranks them better.
+    assert search.shard_period(["2026-10"] * 12 + ["2026-11"] * 17) == "all"

@@ -171,6 +171,13 @@ def search_index(
 
 #: The shard of marked pages that are not dated articles (a theme may mark other pages).
 PAGES_SHARD = "pages"
+#: The shard of a site too small to split: every page in one index, as without shards.
+ALL_SHARD = "all"
+#: Fewest pages a shard holds on average: Pagefind ranks each shard by its own word statistics,
+#: which small shards estimate badly (a word common in one month looks rare in another), and each
+#: shard costs the browser a few requests. So a site indexes by month when its months hold this
+#: many pages on average, else by quarter, else by year, else in one shard.
+MIN_SHARD_PAGES = 500
 #: The list of shards, in the bundle folder, that the search page reads before merging them.
 SHARDS_FILE = "shards.json"
 #: A month with more pages than this is split in parts (by a hash of each page's path, so a page
@@ -275,15 +282,42 @@ class Shard:
         return digests_key(self.pages) + ("+primary" if self.primary else "")
 
 
+def period_of(month: str, period: str) -> str:
+    """The shard name of a month (``2026-03``) when shards hold a ``period``: the month itself, its
+    quarter (``2026-q1``), its year (``2026``) or :data:`ALL_SHARD`."""
+    if period == "month":
+        return month
+    if period == "quarter":
+        return f"{month[:4]}-q{(int(month[5:7]) + 2) // 3}"
+    return month[:4] if period == "year" else ALL_SHARD
+
+
+def shard_period(months: Iterable[str]) -> str:
+    """The shortest period (month, quarter, year) whose shards hold :data:`MIN_SHARD_PAGES` pages
+    on average, given the month of each dated page; ``all`` when none does."""
+    months = list(months)
+    for period in ("month", "quarter", "year"):
+        shards = {period_of(m, period) for m in months}
+        if shards and len(months) / len(shards) >= MIN_SHARD_PAGES:
+            return period
+    return "all"
+
+
 def plan_shards(pages: Iterable[tuple[str, str]], months: Mapping[str, str]) -> list[Shard]:
     """Group the marked pages (path, hash) in shards, sorted by name; the first one is the primary.
 
-    By month of publication; other pages in :data:`PAGES_SHARD`; a group larger than
-    :data:`MAX_SHARD_PAGES` split in parts named ``2026-03.1``, ``2026-03.2``...
+    By month of publication (or quarter, or year, see :func:`shard_period`); other pages in
+    :data:`PAGES_SHARD`; a group larger than :data:`MAX_SHARD_PAGES` split in parts named
+    ``2026-03.1``, ``2026-03.2``... A calendar period, not a count of pages, names the shard of a
+    page: an edit, a new story or a deleted one changes no other page's shard.
     """
+    pages = list(pages)
+    period = shard_period(months[path] for path, _ in pages if path in months)
     groups: dict[str, list[tuple[str, str]]] = {}
     for path, digest in pages:
-        groups.setdefault(months.get(path, PAGES_SHARD), []).append((path, digest))
+        month = months.get(path)
+        name = ALL_SHARD if period == "all" else PAGES_SHARD if month is None else period_of(month, period)
+        groups.setdefault(name, []).append((path, digest))
     shards: list[Shard] = []
     for name, members in groups.items():
         parts = math.ceil(len(members) / MAX_SHARD_PAGES)
