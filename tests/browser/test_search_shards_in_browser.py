@@ -129,3 +129,37 @@ def test_search_merges_every_month_and_matches_one_index(
     assert sorted(r["href"] for r in alone["results"]) == sorted(found)
     # Each shard scores by its own word statistics, so the order below the best result may differ
     # from one index's on shards this small (hence MIN_SHARD_PAGES); what is found does not.
+
+
+def test_merged_shards_under_a_sub_path_with_relative_urls(browser: Any, tmp_path: Path) -> None:
+    import shutil
+    from urllib.parse import urlsplit
+
+    from .test_base_path_in_browser import PREFIX, _UnderPrefix
+
+    site = tmp_path / "site"
+    for name in ("content", "static"):
+        shutil.copytree(SITE / name, site / name)
+    (site / "site.yml").write_text((SITE / "site.yml").read_text() + "\nrelative_urls: true\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "MIN_SHARD_PAGES", 1)
+        result = build(BuildOptions(source=site, now=NOW, cache=False, record_urls=False))
+    output = site / "output"
+    assert json.loads((output / "pagefind/shards.json").read_text(encoding="utf-8"))["merge"]
+    handler = functools.partial(_UnderPrefix, directory=str(output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    failed: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        base = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
+        found = all_results(page, base + f"search/?q={QUERY}")
+    finally:
+        context.close()
+        server.shutdown()
+    months = {PREFIX + a.url[1:]: f"{a.date.year:04d}-{a.date.month:02d}" for a in result.loaded.site.articles}
+    paths = [urlsplit(r["href"]).path if "//" in r["href"] else r["href"] for r in found["results"]]
+    assert set(paths) <= set(months) and {months[p] for p in paths} == set(months.values())
+    assert failed == []  # every shard, script and fragment found under the sub-path
