@@ -341,6 +341,13 @@ class Row:
         self.rss.append(m["rss"])
         self.tree.append(m["tree"])
         self.cpus.append(m.get("cpu", 0.0))
+        # As it is measured: a long benchmark shows its figures before the table at the end.
+        print(
+            f"    {self.tool}, {self.mode}: {m['wall']:.2f} s wall, {m.get('cpu', 0.0):.1f} s CPU, largest process "
+            f"{_mb(m['rss'])}, tree {_mb(m['tree'])}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     @property
     def cpu(self) -> float:
