@@ -572,6 +572,9 @@ def index_pages(
     marked = {f.path: (f, digest) for f, digest, _, mark in pages if mark}
     key = output_key(output)
     shard_records, known = loaded.cache.search.get(key, ({}, {}))
+    if marked and not shard_records and search_stage.find_pagefind() is None:
+        # Nothing to keep and nothing to index with: without reading the pages back.
+        return search_stage.SplitIndex([], [search_stage.not_installed()], [], {})
     staging = staging_dir(output, loaded.config.root)
 
     def read(paths: Sequence[str]) -> list[OutputFile]:
@@ -588,7 +591,7 @@ def index_pages(
     index = search_stage.index_shards(
         shards, shard_records, (last or shown(output, loaded.config.root)).still_written, read, jobs or default_jobs()
     )
-    if index.records:
+    if marked:
         loaded.cache.search[key] = (index.records, {digest: indexed[path] for path, (_, digest) in marked.items()})
     else:
         loaded.cache.search.pop(key, None)
