@@ -591,11 +591,13 @@ def index_pages(
     index = search_stage.index_shards(
         shards, shard_records, (last or shown(output, loaded.config.root)).still_written, read, jobs or default_jobs()
     )
-    if marked:
-        loaded.cache.search[key] = (index.records, {digest: indexed[path] for path, (_, digest) in marked.items()})
-    else:
-        loaded.cache.search.pop(key, None)
-    loaded.cache.dirty = True
+    record = (index.records, {digest: indexed[path] for path, (_, digest) in marked.items()})
+    if loaded.cache.search.get(key) != (record if marked else None):  # an unchanged cache is not written
+        if marked:
+            loaded.cache.search[key] = record
+        else:
+            loaded.cache.search.pop(key, None)
+        loaded.cache.dirty = True
     return index
 
 
