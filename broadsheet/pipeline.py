@@ -52,7 +52,7 @@ from .publish.feeds import feed_files, feeds_input, render_feeds
 from .publish.linkcheck import check_page_links
 from .publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictures
-from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
+from .publish.search import BUNDLE_DIR, SplitIndex
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
 from .related.index import OPENING_BYTES
@@ -157,6 +157,8 @@ class BuildResult:
     """See LoadedSite.notices: told, not counted as warnings."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds spent in each stage, in the order they ran (see :func:`build`)."""
+    search_shards_indexed: tuple[str, ...] = ()
+    """Shards of the search index Pagefind made in this build (the others were kept; see publish/search.py)."""
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -556,35 +558,47 @@ def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFi
 
 
 def index_pages(
-    loaded: LoadedSite, pages: list[PageFacts], output: Path, last: LastOutput | None = None
-) -> tuple[list[OutputFile], list[BuildWarning]]:
-    """The search index: the last build's when it indexed the same pages, else a new one by Pagefind.
+    loaded: LoadedSite,
+    pages: list[PageFacts],
+    output: Path,
+    last: LastOutput | None = None,
+    jobs: int | None = None,
+) -> SplitIndex:
+    """The search index, split in shards (see publish/search.py): those whose pages did not change
+    kept from the last build, the others made again by Pagefind.
 
     ``last``: the output as the render stage saw it (its files are looked at once in a build).
     """
-    marked = [(f, digest) for f, digest, _, mark in pages if mark]
-    records = loaded.cache.search
+    marked = {f.path: (f, digest) for f, digest, _, mark in pages if mark}
     key = output_key(output)
-    pages_key = digests_key((f.path, digest) for f, digest in marked)
-    kept = reuse_bundle(pages_key, records.get(key), (last or shown(output, loaded.config.root)).still_written)
-    if kept is not None:
-        return kept, []
-    bundle: list[OutputFile] = []
-    warnings: list[BuildWarning] = []
-    if not marked:
-        pass
-    elif (command := search_stage.find_pagefind()) is None:
-        warnings = [search_stage.not_installed()]  # without reading the pages back
-    else:
-        staging = staging_dir(output, loaded.config.root)
-        with_bytes = [g for g in (read_back(f, output, staging) for f, _ in marked) if g is not None]
-        bundle, warnings = search_index(with_bytes, command)
-    if bundle:
-        records[key] = index_record(pages_key, bundle)
-    else:
-        records.pop(key, None)
-    loaded.cache.dirty = True
-    return bundle, warnings
+    shard_records, known = loaded.cache.search.get(key, ({}, {}))
+    if marked and not shard_records and search_stage.find_pagefind() is None:
+        # Nothing to keep and nothing to index with: without reading the pages back.
+        return search_stage.SplitIndex([], [search_stage.not_installed()], [], {})
+    staging = staging_dir(output, loaded.config.root)
+
+    def read(paths: Sequence[str]) -> list[OutputFile]:
+        return [g for g in (read_back(marked[p][0], output, staging) for p in paths) if g is not None]
+
+    def read_one(path: str) -> bytes | None:
+        page = read_back(marked[path][0], output, staging)
+        return page.data if page is not None else None
+
+    # Shards are keyed by what Pagefind reads of their pages, not by whole pages: a related list
+    # or a "next story" link that changed does not index a month again.
+    indexed = search_stage.indexed_digests(((path, digest) for path, (_, digest) in marked.items()), known, read_one)
+    shards = search_stage.plan_shards(indexed.items(), search_stage.article_months(loaded.site, loaded.config.tz))
+    index = search_stage.index_shards(
+        shards, shard_records, (last or shown(output, loaded.config.root)).still_written, read, jobs or default_jobs()
+    )
+    record = (index.records, {digest: indexed[path] for path, (_, digest) in marked.items()})
+    if loaded.cache.search.get(key) != (record if marked else None):  # an unchanged cache is not written
+        if marked:
+            loaded.cache.search[key] = record
+        else:
+            loaded.cache.search.pop(key, None)
+        loaded.cache.dirty = True
+    return index
 
 
 def made_or_kept(
@@ -1144,10 +1158,12 @@ def build(options: BuildOptions) -> BuildResult:
                 pages = page_facts_of(loaded, site, output)
             index_files: list[OutputFile] = []
             search_warnings: list[BuildWarning] = []
+            shards_indexed: list[str] = []
             if options.search:
                 tell(options.progress, "Indexing for search")
                 with watch("search"):
-                    index_files, search_warnings = index_pages(loaded, pages, output, site.last)
+                    index = index_pages(loaded, pages, output, site.last, options.jobs)
+                index_files, search_warnings, shards_indexed = index.files, index.warnings, index.indexed
                 files = add_files(files, index_files)  # committed with the pages
             tell(options.progress, "Checking links")
             with watch("links"):
@@ -1199,4 +1215,5 @@ def build(options: BuildOptions) -> BuildResult:
         notices=loaded.notices,
         stages=watch.times,
         pictures_processed=pictures.processed,
+        search_shards_indexed=tuple(shards_indexed),
     )

@@ -198,7 +198,7 @@ def test_search_index_reads_staged_pages(make_site: Callable[..., Path], monkeyp
     site = _site(make_site)
     result = run_build(site, jobs=2, tuning=STAGED)
     assert not [w for w in result.warnings if "search" in w.message]
-    fragments = list((site / "output/pagefind/fragment").iterdir())
+    fragments = list((site / "output/pagefind").rglob("fragment/*.pf_fragment"))
     assert len(fragments) == 40
 
 

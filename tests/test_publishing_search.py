@@ -16,9 +16,9 @@ needs_pagefind = pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is
 
 
 def indexed_urls(output: Path) -> set[str]:
-    """The URL of every page in the Pagefind index (fragments are gzip'd JSON behind a marker)."""
+    """The URL of every page in the Pagefind index, all shards (fragments are gzip'd JSON behind a marker)."""
     urls = set()
-    for fragment in (output / "pagefind/fragment").glob("*.pf_fragment"):
+    for fragment in (output / "pagefind").rglob("fragment/*.pf_fragment"):
         data = gzip.decompress(fragment.read_bytes())
         assert data.startswith(b"pagefind_dcd")
         urls.add(json.loads(data[len(b"pagefind_dcd") :])["url"])
@@ -71,10 +71,10 @@ def test_index_follows_the_content_and_stale_files_go(make_site) -> None:
     site = make_site({"content/world/a.md": article("Alpha"), "content/world/b.md": article("Beta")})
     run_build(site)
     out = site / "output"
-    before = {p.name for p in (out / "pagefind/fragment").iterdir()}
+    before = {p.name for p in (out / "pagefind").rglob("fragment/*")}
     (site / "content/world/b.md").unlink()
     run_build(site)
-    after = {p.name for p in (out / "pagefind/fragment").iterdir()}
+    after = {p.name for p in (out / "pagefind").rglob("fragment/*")}
     assert indexed_urls(out) == {"/world/alpha/"}
     assert len(after) == 1 and before - after  # Beta's fragment removed, not left behind
     again = run_build(site)
@@ -103,20 +103,19 @@ def test_failing_pagefind_warns_and_keeps_the_rest(make_site, monkeypatch) -> No
 
 @needs_pagefind
 def test_unchanged_pages_reuse_the_index(make_site, monkeypatch) -> None:
-    from broadsheet import pipeline
-
     site = make_site({"content/world/a.md": article("Alpha"), "content/world/b.md": article("Beta")})
     run_build(site)
     runs: list[int] = []
-    real = pipeline.search_index
+    real = search.search_index
 
-    def counted(pages, command=None):  # type: ignore[no-untyped-def]
+    def counted(pages, command=None, folder=search.BUNDLE_DIR, full=True):  # type: ignore[no-untyped-def]
         runs.append(len(pages))
-        return real(pages, command)
+        return real(pages, command, folder, full)
 
-    monkeypatch.setattr(pipeline, "search_index", counted)
+    monkeypatch.setattr(search, "search_index", counted)
     again = run_build(site)
     assert runs == [] and again.stats and again.stats.written == 0  # same pages: the bundle is kept
+    assert again.search_shards_indexed == ()
     (site / "output/pagefind/pagefind.js").unlink()
     run_build(site)
     assert runs == [2] and (site / "output/pagefind/pagefind.js").is_file()  # damaged: indexed anew

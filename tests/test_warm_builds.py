@@ -80,7 +80,7 @@ def test_broken_link_still_reported_when_its_page_is_kept(
 
 def test_no_search_skips_the_index(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     ran: list[int] = []
-    monkeypatch.setattr(pipeline, "search_index", lambda pages, command=None: ran.append(len(pages)) or ([], []))
+    monkeypatch.setattr(search, "search_index", lambda pages, *a, **k: ran.append(len(pages)) or ([], []))
     site = make_site({"content/world/a.md": article("Alpha")})
     result = run_build(site, search=False)
     assert ran == [] and not result.warnings

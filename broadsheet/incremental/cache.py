@@ -126,8 +126,9 @@ class BuildCache:
     content: dict[str, ContentEntry] = field(default_factory=dict)
     pages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     """Output folder → URL → (fingerprint, output hash); an output's read when first asked for."""
-    search: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
-    """Output folder → (hash of the pages indexed, search index file → its hash); see search.py."""
+    search: dict[str, tuple[dict[str, tuple[str, dict[str, str]]], dict[str, str]]] = field(default_factory=dict)
+    """Output folder → (search index shard → (hash of its pages, its file → the file's hash), page hash →
+    hash of what the index reads of it); see publish/search.py."""
     facts: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
     """Output folder → HTML page → (hash, search mark); its links are read apart (:meth:`stored_links`)."""
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None

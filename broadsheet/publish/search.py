@@ -11,19 +11,38 @@ because it never reaches the rendered pages.
 
 Pagefind is optional (the ``search`` extra): without it the build warns and goes on, and the
 search page says search is unavailable.
+
+Shards, so that an edit costs one month's index and not the archive's: the pages are grouped by
+month of publication (pages that are not dated articles in a shard of their own), each shard is
+a Pagefind bundle of its own, and the search page merges them in the browser (Pagefind UI's
+``mergeIndex``). The oldest shard is the *primary* bundle, at the bundle folder's root with
+Pagefind's scripts and WebAssembly; every other shard sits in a folder named after it with only
+the files a merged index is read from. ``pagefind/shards.json`` lists them for the search page.
+A shard whose pages (paths and bytes) are those it was last made from, and whose files are still
+in the output as written, is kept; the others are indexed again, in parallel, within a budget of
+pages in flight (Pagefind's memory grows with the pages it holds).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
+import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 
+from ..content.model import Site
 from ..errors import BuildWarning
 from ..outputs import OutputFile
+from ..urls import output_path
 from ..write.commit import digest_bytes
 
 #: Pagefind's own marker of the part of a page to index; pages without it are left out.
@@ -101,9 +120,13 @@ def not_installed() -> BuildWarning:
 
 
 def search_index(
-    files: Sequence[OutputFile], command: list[str] | None = None
+    files: Sequence[OutputFile], command: list[str] | None = None, folder: str = BUNDLE_DIR, full: bool = True
 ) -> tuple[list[OutputFile], list[BuildWarning]]:
-    """Index the marked pages with Pagefind; return its bundle as output files under ``pagefind/``."""
+    """Index the marked pages with Pagefind; return its bundle as output files under ``folder``.
+
+    ``full``: the whole bundle (scripts, styles, WebAssembly: the primary shard); else only the
+    files Pagefind reads from a merged index (:data:`SHARD_FILES`).
+    """
     pages = pages_to_index(files)
     if not pages:
         return [], []
@@ -138,8 +161,274 @@ def search_index(
                     "run it by hand to see why",
                 )
             ]
+        made = [(p.relative_to(bundle).as_posix(), p) for p in sorted(bundle.rglob("*")) if p.is_file()]
         return [
-            OutputFile(f"{BUNDLE_DIR}/{p.relative_to(bundle).as_posix()}", SOURCE, p.read_bytes())
-            for p in sorted(bundle.rglob("*"))
-            if p.is_file()
+            OutputFile(f"{folder}/{rel}", SOURCE, p.read_bytes()) for rel, p in made if full or merged_file(rel)
         ], []
+
+
+# ---------------------------------------------------------------- shards
+
+#: The shard of marked pages that are not dated articles (a theme may mark other pages).
+PAGES_SHARD = "pages"
+#: The shard of a site too small to split: every page in one index, as without shards.
+ALL_SHARD = "all"
+#: Fewest pages a shard holds on average: Pagefind ranks each shard by its own word statistics,
+#: which small shards estimate badly (a word common in one month looks rare in another), and each
+#: shard costs the browser a few requests. So a site indexes by month when its months hold this
+#: many pages on average, else by quarter, else by year, else in one shard.
+MIN_SHARD_PAGES = 500
+#: The list of shards, in the bundle folder, that the search page reads before merging them.
+SHARDS_FILE = "shards.json"
+#: A month with more pages than this is split in parts (by a hash of each page's path, so a page
+#: stays in its part): Pagefind's memory and time grow with the pages of one run.
+MAX_SHARD_PAGES = 2500
+#: Pages indexed at once by Pagefind processes running side by side (a shard larger than this
+#: runs alone). Measured with the generated corpus: about 0.17 MB of Pagefind memory per page.
+PARALLEL_PAGES = 3000
+#: Where Pagefind reads a merged index from: its entry, its metadata and its chunks. The scripts,
+#: styles and WebAssembly are loaded from the primary bundle only.
+SHARD_FILES = ("pagefind-entry.json", "index/", "fragment/", "filter/")
+
+
+def merged_file(rel: str) -> bool:
+    """Whether a file of a bundle (path inside it) is read when the bundle is merged into another."""
+    return rel.startswith(SHARD_FILES) or (rel.startswith("pagefind.") and rel.endswith(".pf_meta"))
+
+
+def article_months(site: Site, tz: tzinfo) -> dict[str, str]:
+    """Output path → month of publication (``2026-03``, in the site's time zone) of each article."""
+    months: dict[str, str] = {}
+    for article in site.articles:
+        date = article.date.astimezone(tz) if article.date.tzinfo is not None else article.date
+        try:
+            months[output_path(article.url)] = f"{date.year:04d}-{date.month:02d}"
+        except ValueError:
+            continue  # an unsafe URL is reported where the page is planned
+    return months
+
+
+#: A start tag carrying a Pagefind attribute: what Pagefind reads of a page is in such elements.
+_MARKED_TAG = re.compile(rb"<([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*\bdata-pagefind-[^>]*>")
+_HTML_TAG = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
+_VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
+
+
+def search_digest(data: bytes) -> str:
+    """Hash of what Pagefind reads of a page: the ``<html>`` tag (its language) and every element
+    carrying a ``data-pagefind-*`` attribute (the body, its metadata, filters and sorts), whole.
+
+    The rest (navigation, related stories, previous and next) is not indexed: a change there must
+    not index a month again. An element whose end cannot be found counts as the rest of the page.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    if (tag := _HTML_TAG.search(data)) is not None:
+        h.update(tag.group())
+    for match in _MARKED_TAG.finditer(data):
+        name, end = match.group(1).lower(), match.end()
+        if name in _VOID or data[end - 2 : end] == b"/>":
+            h.update(match.group())
+            continue
+        h.update(data[match.start() : element_end(data, name, end)])
+    return h.hexdigest()
+
+
+def element_end(data: bytes, name: bytes, pos: int) -> int:
+    """Where the element ``name`` opened just before ``pos`` ends (counting nested ones of its name)."""
+    depth = 1
+    for tag in re.finditer(rb"<(/?)" + re.escape(name) + rb"\b[^>]*>", data[pos:], re.IGNORECASE):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return pos + tag.end()
+    return len(data)
+
+
+#: What an earlier build remembers of its split index, per output folder: each shard's record, and
+#: each page's hash → :func:`search_digest` of its bytes (so that kept pages are not read again).
+SearchRecord = tuple[dict[str, IndexRecord], dict[str, str]]
+
+
+def indexed_digests(
+    pages: Iterable[tuple[str, str]], known: Mapping[str, str], read: Callable[[str], bytes | None]
+) -> dict[str, str]:
+    """Page path → :func:`search_digest` of each page (path, hash of its bytes): remembered by the
+    hash of its bytes, else read (``read``: a page's bytes, None if unreadable: its hash stands)."""
+    digests: dict[str, str] = {}
+    for path, digest in pages:
+        found = known.get(digest)
+        if found is None:
+            data = read(path)
+            found = search_digest(data) if data is not None else digest
+        digests[path] = found
+    return digests
+
+
+@dataclass(slots=True)
+class Shard:
+    """One Pagefind bundle of the split index: its name, its pages (path, hash) and where it goes."""
+
+    name: str
+    pages: list[tuple[str, str]] = field(default_factory=list)
+    primary: bool = False
+
+    @property
+    def folder(self) -> str:
+        """Its folder in the output: the bundle folder for the primary, a folder in it for the others."""
+        return BUNDLE_DIR if self.primary else f"{BUNDLE_DIR}/{self.name}"
+
+    @property
+    def key(self) -> str:
+        """Hash of its pages and its place: the same key gives the same files."""
+        return digests_key(self.pages) + ("+primary" if self.primary else "")
+
+
+def period_of(month: str, period: str) -> str:
+    """The shard name of a month (``2026-03``) when shards hold a ``period``: the month itself, its
+    quarter (``2026-q1``), its year (``2026``) or :data:`ALL_SHARD`."""
+    if period == "month":
+        return month
+    if period == "quarter":
+        return f"{month[:4]}-q{(int(month[5:7]) + 2) // 3}"
+    return month[:4] if period == "year" else ALL_SHARD
+
+
+def shard_period(months: Iterable[str]) -> str:
+    """The shortest period (month, quarter, year) whose shards hold :data:`MIN_SHARD_PAGES` pages
+    on average, given the month of each dated page; ``all`` when none does."""
+    months = list(months)
+    for period in ("month", "quarter", "year"):
+        shards = {period_of(m, period) for m in months}
+        if shards and len(months) / len(shards) >= MIN_SHARD_PAGES:
+            return period
+    return "all"
+
+
+def plan_shards(pages: Iterable[tuple[str, str]], months: Mapping[str, str]) -> list[Shard]:
+    """Group the marked pages (path, hash) in shards, sorted by name; the first one is the primary.
+
+    By month of publication (or quarter, or year, see :func:`shard_period`); other pages in
+    :data:`PAGES_SHARD`; a group larger than :data:`MAX_SHARD_PAGES` split in parts named
+    ``2026-03.1``, ``2026-03.2``... A calendar period, not a count of pages, names the shard of a
+    page: an edit, a new story or a deleted one changes no other page's shard.
+    """
+    pages = list(pages)
+    period = shard_period(months[path] for path, _ in pages if path in months)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for path, digest in pages:
+        month = months.get(path)
+        name = ALL_SHARD if period == "all" else PAGES_SHARD if month is None else period_of(month, period)
+        groups.setdefault(name, []).append((path, digest))
+    shards: list[Shard] = []
+    for name, members in groups.items():
+        parts = math.ceil(len(members) / MAX_SHARD_PAGES)
+        if parts <= 1:
+            shards.append(Shard(name, sorted(members)))
+            continue
+        split: list[list[tuple[str, str]]] = [[] for _ in range(parts)]
+        for path, digest in members:
+            h = int.from_bytes(hashlib.blake2b(path.encode(), digest_size=8).digest(), "big")
+            split[h % parts].append((path, digest))
+        shards += [Shard(f"{name}.{i + 1}", sorted(part)) for i, part in enumerate(split) if part]
+    shards.sort(key=lambda s: s.name)
+    if shards:
+        shards[0].primary = True
+    return shards
+
+
+def shards_file(shards: Sequence[Shard]) -> OutputFile:
+    """``pagefind/shards.json``: the primary shard and the folders (in the bundle folder) to merge."""
+    data = {"primary": shards[0].name, "merge": [s.name for s in shards if not s.primary]}
+    return OutputFile(f"{BUNDLE_DIR}/{SHARDS_FILE}", SOURCE, json.dumps(data, indent=1).encode() + b"\n")
+
+
+@dataclass(slots=True)
+class SplitIndex:
+    """The search index of one build: its files, what went wrong, and which shards Pagefind indexed."""
+
+    files: list[OutputFile]
+    warnings: list[BuildWarning]
+    indexed: list[str]
+    """Names of the shards indexed in this build (the others were kept as they were)."""
+    records: dict[str, IndexRecord]
+    """Shard name → what to remember of it for the next build."""
+
+
+def index_shards(
+    shards: Sequence[Shard],
+    previous: Mapping[str, IndexRecord],
+    still_written: Callable[[str, str], bool],
+    read: Callable[[Sequence[str]], list[OutputFile]],
+    jobs: int = 1,
+    command: list[str] | None = None,
+) -> SplitIndex:
+    """Keep the shards whose pages did not change, index the others with Pagefind side by side.
+
+    ``read``: the marked pages of the given paths with their bytes (only those of shards to index
+    are read). ``jobs``: Pagefind processes at most at once, also bounded by :data:`PARALLEL_PAGES`.
+    Any shard failing fails the whole index (a page merging a missing shard would find nothing):
+    no files, the warnings, and records only for the shards made or kept.
+    """
+    if not shards:
+        return SplitIndex([], [], [], {})
+    kept: dict[str, list[OutputFile]] = {}
+    todo: list[Shard] = []
+    for shard in shards:
+        files = reuse_bundle(shard.key, previous.get(shard.name), still_written)
+        if files is None:
+            todo.append(shard)
+        else:
+            kept[shard.name] = files
+    records = {name: previous[name] for name in kept}
+    if todo and command is None:
+        command = find_pagefind()
+        if command is None:
+            return SplitIndex([], [not_installed()], [], records)
+    made: dict[str, list[OutputFile]] = {}
+    warnings: list[BuildWarning] = []
+
+    def index(shard: Shard) -> tuple[list[OutputFile], list[BuildWarning]]:
+        return search_index(read([p for p, _ in shard.pages]), command, shard.folder, full=shard.primary)
+
+    # Largest first, so that the long runs start early and small ones fill the gaps.
+    order = sorted(todo, key=lambda s: (-len(s.pages), s.name))
+    for shard, (files, said) in zip(order, run_bounded(order, index, jobs, PARALLEL_PAGES), strict=True):
+        warnings += said
+        if files:
+            made[shard.name] = files
+            records[shard.name] = index_record(shard.key, files)
+        elif not said:
+            warnings.append(BuildWarning(f"search index not built: Pagefind indexed nothing in shard {shard.name}"))
+    indexed = sorted(made)
+    if warnings or len(kept) + len(made) < len(shards):
+        return SplitIndex([], warnings, indexed, records)
+    files = [f for shard in shards for f in (kept.get(shard.name) or made[shard.name])]
+    return SplitIndex([*files, shards_file(shards)], [], indexed, records)
+
+
+def run_bounded(
+    shards: Sequence[Shard],
+    index: Callable[[Shard], tuple[list[OutputFile], list[BuildWarning]]],
+    jobs: int,
+    budget: int,
+) -> list[tuple[list[OutputFile], list[BuildWarning]]]:
+    """``index`` of each shard, in order, at most ``jobs`` at once and ``budget`` pages in flight."""
+    if jobs <= 1 or len(shards) <= 1:
+        return [index(shard) for shard in shards]
+    room = threading.Condition()
+    in_flight = 0
+
+    def bounded(shard: Shard) -> tuple[list[OutputFile], list[BuildWarning]]:
+        nonlocal in_flight
+        size = len(shard.pages)
+        with room:  # a shard larger than the budget waits until it runs alone
+            room.wait_for(lambda: in_flight == 0 or in_flight + size <= budget)
+            in_flight += size
+        try:
+            return index(shard)
+        finally:
+            with room:
+                in_flight -= size
+                room.notify_all()
+
+    with ThreadPoolExecutor(max_workers=min(jobs, len(shards)), thread_name_prefix="pagefind") as pool:
+        return list(pool.map(bounded, shards))
