@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Build benchmark: Broadsheet cold, warm and after a one-article edit, against Hugo and Pelican.
 
+Two edits are timed: a correction appended at the end of an article (*edit*), which the related
+ranking does not read, and a rewritten start of an article's first paragraph (*edit lede*), which it
+reads.
+
     python bench/build_bench.py [--sizes 1000,10000] [--runs 3] [--huge] [--no-peers]
 
 For each size the corpus is generated once (bench/gen_corpus.py, cached under bench/corpora/)
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -44,6 +49,7 @@ TARGETS = {
     "cold": 1.0,  # × Hugo
     "warm": 0.25,
     "edit": 0.1,
+    "edit lede": 0.1,
 }
 MEMORY_LIMIT = 1 << 30  # bytes, at 10,000 articles
 HUGE_SECONDS, HUGE_MEMORY = 15 * 60, 6 << 30
@@ -303,6 +309,38 @@ def edit_one(site: Path, n: int) -> None:
         f.write(f"\nA correction was appended at {time.time():.6f}.\n")
 
 
+#: Words a rewritten first paragraph draws from: the corpus's own vocabulary and a few names.
+LEDE_WORDS = [
+    "minister",
+    "council",
+    "harbour",
+    "railway",
+    "strike",
+    "vaccine",
+    "drought",
+    "summit",
+    "embassy",
+    "coalition",
+    "tribunal",
+    "Okafor",
+    "Eriksen",
+    "Valparaiso",
+    "Harbourside",
+    "Lindqvist",
+]
+
+
+def edit_lede(site: Path, n: int) -> None:
+    """Rewrite the start of the first paragraph of one article (another than edit_one's), as a
+    newsroom updates a developing story: what the related ranking reads changes."""
+    target = sorted((site / "content").rglob("*.md"))[n // 3]
+    text = target.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n---\n\n")
+    rng = random.Random(time.time_ns())
+    sentence = " ".join(rng.sample(LEDE_WORDS, 6)).capitalize()
+    target.write_text(f"{head}{sep}Update: {sentence}. {body}", encoding="utf-8")
+
+
 # ---------------------------------------------------------------- tools
 
 
@@ -363,9 +401,10 @@ def run_size(
 ) -> list[Row]:
     """Measure every tool at one corpus size."""
     sites = generate(n, Path(args.corpora) / str(n), peers=bool(hugo or pelican))
-    rows = {key: Row(n, *key) for key in [("Broadsheet", "cold"), ("Broadsheet", "warm"), ("Broadsheet", "edit")]}
+    modes = ("cold", "warm", "edit", "edit lede")
+    rows = {key: Row(n, *key) for key in [("Broadsheet", mode) for mode in modes]}
     if args.with_search:
-        for mode in ("cold", "warm", "edit"):
+        for mode in modes:
             rows[("Broadsheet + search", mode)] = Row(n, "Broadsheet + search", mode)
     if hugo:
         rows[("Hugo", "build")] = Row(n, "Hugo", "build")
@@ -384,6 +423,8 @@ def run_size(
             rows[("Broadsheet", "warm")].add(measure(broadsheet_cmd(bs, args.jobs)))
             edit_one(bs, n)
             rows[("Broadsheet", "edit")].add(measure(broadsheet_cmd(bs, args.jobs)))
+            edit_lede(bs, n)
+            rows[("Broadsheet", "edit lede")].add(measure(broadsheet_cmd(bs, args.jobs)))
         if args.with_search:
             clean_broadsheet(bs)
             rows[("Broadsheet + search", "cold")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
@@ -391,6 +432,8 @@ def run_size(
                 rows[("Broadsheet + search", "warm")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
                 edit_one(bs, n)
                 rows[("Broadsheet + search", "edit")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
+                edit_lede(bs, n)
+                rows[("Broadsheet + search", "edit lede")].add(measure(broadsheet_cmd(bs, args.jobs, search=True)))
         if pelican:
             pel = sites["pelican"]
             base = [pelican, str(pel / "content"), "-s", str(pel / "pelicanconf.py"), "-o", str(pel / "output"), "-q"]
