@@ -311,22 +311,8 @@ def edit_one(site: Path, n: int) -> None:
 
 #: Words a rewritten first paragraph draws from: the corpus's own vocabulary and a few names.
 LEDE_WORDS = [
-    "minister",
-    "council",
-    "harbour",
-    "railway",
-    "strike",
-    "vaccine",
-    "drought",
-    "summit",
-    "embassy",
-    "coalition",
-    "tribunal",
-    "Okafor",
-    "Eriksen",
-    "Valparaiso",
-    "Harbourside",
-    "Lindqvist",
+    *("minister", "council", "harbour", "railway", "strike", "vaccine", "drought", "summit", "embassy"),
+    *("coalition", "tribunal", "Okafor", "Eriksen", "Valparaiso", "Harbourside", "Lindqvist"),
 ]
 
 
