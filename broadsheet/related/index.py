@@ -63,6 +63,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
@@ -223,7 +224,7 @@ class RelatedStats:
     """Feature -> id. Text words are bytes, title words ``("t", bytes)``, tags ``("g", str)``."""
     df: list[int]
     """Articles carrying each feature."""
-    names: frozenset[int]
+    names: AbstractSet[int]
     """Ids of words mostly written capitalised on the site (names, places)."""
 
 
@@ -266,27 +267,86 @@ class RelatedIndex:
         self.floor: list[float] = []
         """Per article id, the score another article needs to enter its list (see ``_list_for``)."""
         self.labels: dict[int, object] | None = None
-        n = stats.n_docs
+        self.feature_keys: list[object] = list(stats.feature_ids)
+        """Feature id -> feature (ids are given in order): ties between equal weights go by feature."""
+        self.n_q = site_size(stats.n_docs)
+        self.idf: list[float] = []
+        self.reach: list[float] = []
+        self.top_idf = math.log((max(self.n_q, _SMALL_SITE) + 1) / 2)
+        self.weigh_features(range(len(stats.df)))
+
+    def feature_weight(self, fid: int) -> tuple[float, float]:
+        """Return the IDF of one feature (name boost included) and how far in time it links articles.
+
+        Both read the feature's document frequency only through :func:`quantised`, and the site's
+        size through :func:`site_size`: an edit that moves a count within its bucket leaves every
+        weight as it was, which is what lets an incremental ranking stay exact (see incremental.py).
+        """
+        n = self.n_q
+        d = quantised(self.stats.df[fid])
         # The cut-off saves work on large sites; on a small one (a story on 4 of
         # 30 articles) it would drop the very words that matter, and IDF alone
         # already makes a word on most articles weigh next to nothing.
-        max_df = max(int(settings.max_df * n), min(n, _SMALL_SITE))
-        df = stats.df
+        max_df = max(int(self.settings.max_df * n), min(n, _SMALL_SITE))
         # Inverse document frequency, 0 for features that cannot or should not link
         # articles: on one article only, or on too many. A small site counts as
         # _SMALL_SITE articles: four articles cannot tell a rare word from a
         # common one, and a word or tag two of them share is evidence.
-        base = max(n, _SMALL_SITE) + 1
-        self.idf = [math.log(base / d) if 2 <= d <= max_df else 0.0 for d in df]
-        self.top_idf = math.log(base / 2)
-        for fid in stats.names:
-            self.idf[fid] *= settings.name_boost
+        idf = math.log((max(n, _SMALL_SITE) + 1) / d) if 2 <= d <= max_df else 0.0
+        if fid in self.stats.names:
+            idf *= self.settings.name_boost
         # How far apart in time (days) two articles may be for a feature to link
         # them: any distance for rare features; for commoner ones the horizon
         # shrinks as the feature spreads, so reading its postings costs about the
         # same whatever its frequency.
-        rare, horizon = settings.rare_df, settings.horizon_days
-        self.reach = [math.inf if d <= rare else horizon * rare / d for d in df]
+        rare, horizon = self.settings.rare_df, self.settings.horizon_days
+        return idf, (math.inf if d <= rare else horizon * rare / d)
+
+    def weigh_features(self, fids: Iterable[int]) -> None:
+        """(Re)compute the IDF and reach of features, growing the tables for new ones."""
+        idf, reach, keys = self.idf, self.reach, self.feature_keys
+        grow = len(self.stats.df) - len(idf)
+        if grow > 0:
+            idf.extend(repeat(0.0, grow))
+            reach.extend(repeat(math.inf, grow))
+        if len(keys) < len(self.stats.feature_ids):
+            keys.extend(list(self.stats.feature_ids)[len(keys) :])
+        for f in fids:
+            idf[f], reach[f] = self.feature_weight(f)
+
+
+#: Document frequencies up to this are used as they are; above, they are rounded down to a
+#: geometric ladder of buckets (see :func:`quantised`).
+_EXACT_DF: Final = 8
+_BUCKET_RATIO: Final = 1.25
+
+
+def _ladder(limit: int = 1 << 40) -> list[int]:
+    """Return the bucket floors above :data:`_EXACT_DF`, each 25% above the last."""
+    steps = [_EXACT_DF]
+    while steps[-1] < limit:
+        steps.append(math.ceil(steps[-1] * _BUCKET_RATIO))
+    return steps
+
+
+_LADDER: Final = _ladder()
+
+
+def quantised(d: int) -> int:
+    """Return a document frequency rounded down to its bucket: exact up to 8, then in steps of 25%.
+
+    A weight moves by at most ln 1.25 (about 0.22, against IDFs of 3 to 9) for it, and one article
+    more or less on a common word rarely crosses a step: such a word's weight, which the lists of
+    hundreds of articles read, then stays the same.
+    """
+    if d <= _EXACT_DF:
+        return d
+    return _LADDER[bisect_right(_LADDER, d) - 1]
+
+
+def site_size(n: int) -> int:
+    """Return the site's size as the weights read it: exact up to 64 articles, then quantised."""
+    return n if n <= 64 else quantised(n)
 
 
 def _key_of(index: RelatedIndex, j: int) -> str:
@@ -518,17 +578,26 @@ def _field_layout(index: RelatedIndex) -> None:
 
 
 def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]]:
-    """Weight one article's features by TF-IDF, keep the strongest, normalise each field."""
+    """Weight one article's features by TF-IDF, keep the strongest, normalise each field.
+
+    Equal weights are ordered by the feature itself, never by its id: ids depend on the order in
+    which features were met, which differs between a full ranking and an incremental one.
+    """
     idf = index.idf
+    keys = index.feature_keys
     n_terms = index.settings.text_terms
     # Text: (1 + ln tf) * idf; the top words only, which bounds work per article.
-    scored = [((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0]
+    scored = [
+        ((1.0 + math.log(c)) * idf[f], keys[f], f)
+        for f, c in zip(a.text_ids, a.text_counts, strict=True)
+        if idf[f] > 0.0
+    ]
     top = heapq.nlargest(n_terms, scored) if len(scored) > n_terms else sorted(scored, reverse=True)
     ids: list[int] = []
     weights: list[float] = []
-    for part in (top, sorted(((idf[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
-        norm = math.sqrt(sum(w * w for w, _ in part))
-        for w, f in part:
+    for part in (top, sorted(((idf[f], keys[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
+        norm = math.sqrt(sum(w * w for w, _, _ in part))
+        for w, _, f in part:
             ids.append(f)
             weights.append(w / norm)
     # Tags are not length-normalised: an article with one ordinary tag would
