@@ -505,13 +505,18 @@ def _in_workers(
 class _Analyser:
     """Turns raw terms into feature ids and counts, growing or reading the statistics."""
 
-    def __init__(self, stats: RelatedStats | None) -> None:
+    def __init__(self, stats: RelatedStats | None, grow: dict[object, int] | None = None) -> None:
+        """Read frozen ``stats``, or gather new ones (into the feature ids ``grow`` when given)."""
         self.frozen = stats is not None
         # Id 0 is "no feature": stop words, numbers and features unknown to frozen
         # statistics map there and weigh nothing.
-        self.feature_ids: dict[object, int] = stats.feature_ids if stats is not None else {None: 0}
+        self.feature_ids: dict[object, int] = (
+            stats.feature_ids if stats is not None else grow if grow is not None else {None: 0}
+        )
         self.df: Counter[int] = Counter()
         self.name_docs: Counter[int] = Counter()
+        self.last_named: list[int] = []
+        """The features the last article added writes capitalised (repeats included, as counted)."""
 
     def _ids_of(self, keys: Iterable[object]) -> list[int]:
         """Map feature keys (in a stable order) to ids, adding unknown ones unless frozen."""
@@ -541,7 +546,8 @@ class _Analyser:
         if not self.frozen:
             self.df.update(text_ids)
             self.df.update(tag_ids)
-            self.name_docs.update(filter(None, map(ids.get, named)))
+            self.last_named = list(filter(None, map(ids.get, named)))
+            self.name_docs.update(self.last_named)
         return _Analysed(text_ids, text_counts, title_ids, tag_ids)
 
     def stats(self, n_docs: int) -> RelatedStats:
@@ -613,12 +619,17 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
 
 
 def build_related_index(
-    docs: Sequence[RelatedDoc], settings: RelatedSettings, stats: RelatedStats | None = None
+    docs: Sequence[RelatedDoc],
+    settings: RelatedSettings,
+    stats: RelatedStats | None = None,
+    keep: list[tuple[_Analysed, list[int]]] | None = None,
 ) -> RelatedIndex:
     """Index all articles and rank every related list.
 
     With ``stats`` (from an earlier index) the weights use those statistics instead
-    of fresh ones: that is what an incremental update amounts to.
+    of fresh ones: that is what the preview's "local" update amounts to. ``keep``, if
+    given, receives each article's features and the features it writes capitalised, in
+    (time, key) order: what an exact incremental ranking keeps (see incremental.py).
     """
     ordered = _order(docs)
     n = len(ordered)
@@ -632,7 +643,12 @@ def build_related_index(
         terms: Iterable[_Terms] = _in_workers(_batch_terms, fields, jobs)
     else:
         terms = (_terms(d.title, d.summary, d.text, d.tags, settings.text_bytes) for d in ordered)
-    analysed: list[_Analysed | None] = [analyser.add(t) for t in terms]
+    analysed: list[_Analysed | None] = []
+    for t in terms:
+        fresh = analyser.add(t)
+        analysed.append(fresh)
+        if keep is not None:
+            keep.append((fresh, analyser.last_named))
     index = RelatedIndex(settings, stats if stats is not None else analyser.stats(n))
     _field_layout(index)
     for k, d in enumerate(ordered):
@@ -715,7 +731,7 @@ def _remove_doc(index: RelatedIndex, i: int) -> None:
     index.by_slug[doc.slug].remove(i)
     if not index.by_slug[doc.slug]:
         del index.by_slug[doc.slug]
-    for slug in doc.pinned:
+    for slug in set(doc.pinned):  # a slug pinned twice is one entry
         index.pinners[slug].discard(i)
         if not index.pinners[slug]:
             del index.pinners[slug]
