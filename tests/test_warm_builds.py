@@ -94,13 +94,13 @@ def test_related_ranked_again_only_when_what_it_reads_changes(
 ) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     calls: list[int] = []
-    real = pipeline.related_stage.compute_related
+    real = pipeline.update_ranking
 
-    def counted(docs, settings):  # type: ignore[no-untyped-def]
-        calls.append(len(docs))
-        return real(docs, settings)
+    def counted(state, digests, doc_of, settings):  # type: ignore[no-untyped-def]
+        calls.append(len(digests))
+        return real(state, digests, doc_of, settings)
 
-    monkeypatch.setattr(pipeline.related_stage, "compute_related", counted)
+    monkeypatch.setattr(pipeline, "update_ranking", counted)
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(4)})
     run_build(site)
     run_build(site)

@@ -216,6 +216,11 @@ def full_ranking(docs: Iterable[RelatedDoc], digests: Mapping[str, str], setting
     return RankingState(settings, index, raw, {d.key: digests[d.key] for d in ordered}, name_docs)
 
 
+def ranks_everything(state: RankingState | None, n_articles: int) -> bool:
+    """Whether :func:`update_ranking` will rank every list from scratch (reading every article)."""
+    return state is None or site_size(n_articles) != state.index.n_q
+
+
 def update_ranking(
     state: RankingState | None,
     digests: Mapping[str, str],
@@ -240,7 +245,7 @@ def update_ranking(
     if not (removed or changed or added):
         return state, set()
     index = state.index
-    if site_size(len(digests)) != index.n_q:
+    if ranks_everything(state, len(digests)):
         fresh = full_ranking((doc_of(k) for k in digests), digests, settings)
         return fresh, {k for k, v in fresh.lists.items() if index.lists.get(k) != v}
     return state, _fold(state, digests, removed, changed, added, doc_of)
