@@ -1024,19 +1024,28 @@ def check_links_of(
 ) -> list[BuildWarning]:
     """Check the pages' internal links; with the cache, only those that can have changed.
 
-    A page kept from the last build has the same links (its bytes are the same); when the output
-    holds the same files as then, its links lead where they led: only pages rendered now and pages
-    that had a broken link are checked again, and the warnings are what checking all would give.
+    A page kept from the last build has the same links (its bytes are the same), and each link
+    names what it named then. The cache remembers the output's file list and each page's broken
+    links: while no file has gone from the output, a kept page's good links stay good, so only
+    pages rendered now are read and checked whole; a kept page with broken links has just those
+    checked again (one whose target has appeared since is good now, the others are reported
+    again). A file gone from the output may break any page: every page is checked then. The
+    warnings are what checking every link of every page would give.
     """
     base_url = loaded.config.base_url
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
-    h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
-    key = h.hexdigest()
+    key = hashlib.blake2b(repr((base_url, ignore)).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     where = output_key(output)
     record = loaded.cache.links.get(where)
-    before = record[1] if record is not None and record[0] == key else None
-    todo = [(f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before]
+    now = tuple(sorted(known))
+    before: dict[str, tuple[str, ...]] | None = None
+    if record is not None and record[0] == key and (record[1] == now or set(record[1]).issubset(known)):
+        before = record[2]
+    todo: list[tuple[OutputFile, Collection[str] | None]] = []
+    for f, _, links, _ in pages:
+        if before is None or f.kept is None:
+            todo.append((f, links))
+        elif f.path in before:
+            todo.append((f, before[f.path]))  # a kept page: only its links that were broken
     unread = [f.path for f, links in todo if links is None]
     stored = loaded.cache.stored_links(output, None if len(unread) > len(pages) // 2 else unread) if unread else {}
 
@@ -1073,9 +1082,11 @@ def check_links_of(
             found.update(locate_links(rest, [(s, root / s) for s in others if s not in read]))
         return found
 
-    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate)
-    if loaded.cache.folder is not None and record != (key, frozenset(broken)):
-        loaded.cache.links[where] = (key, frozenset(broken))
+    found: dict[str, list[str]] = {}
+    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate, broken_links=found)
+    remembered = {path: tuple(links) for path, links in found.items()}
+    if loaded.cache.folder is not None and record != (key, now, remembered):
+        loaded.cache.links[where] = (key, now, remembered)
         loaded.cache.dirty = True
     return warnings
 

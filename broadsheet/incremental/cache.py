@@ -16,8 +16,8 @@ Stores keyed so that a stale entry can never be used:
 * **ranking**: what the related ranking needs to fold an edit into its last lists exactly (see
   related/incremental.py): its index, each article's features and the feature counts, one
   compressed row read only when the lists must be ranked again.
-* **links**: for each output folder, the hash of its file list and the pages that had a broken
-  link, so that with the same files only pages rendered anew have their links checked.
+* **links**: for each output folder, its file list and each page's broken links, so that while
+  no file goes only pages rendered anew, and the broken links of kept pages, are checked.
 
 SQLite holds one row per content file, per page (prints) and per HTML page (facts), so a build
 after an edit writes the rows it changed, not the cache; a page's links are read only when its
@@ -137,9 +137,10 @@ class BuildCache:
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
     """Output folder → generated set of files (sitemaps) → (hash of its inputs, file → its hash)."""
-    links: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
-    """Output folder → (hash of the output's file list and what the link check ignores, the HTML
-    pages that had a broken link): while the files are the same, a kept page's links stay good."""
+    links: dict[str, tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]] = field(default_factory=dict)
+    """Output folder → (hash of the base URL and what the link check ignores, the output's files
+    (sorted), each HTML page that had broken links → those links): while no file goes, a kept
+    page's other links stay good (see pipeline.check_links_of)."""
     shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (how its pages were made up, article URL → its source's hash) when its
     fingerprints were recorded (see pipeline.reuse_pages)."""
