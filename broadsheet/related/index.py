@@ -15,7 +15,10 @@ How an article B scores as related to an article A, with the weights of
 
 Words are weighted by TF-IDF over the whole site: a word on few articles (a
 name, a place) counts far more than one on many, and headline words count
-twice more in the text. Names count extra: words mostly written capitalised
+twice more in the text. How many articles carry a word is read in buckets
+(exact up to 8, then 25% apart; see :func:`quantised`), and the site's size
+likewise: one article more or less rarely changes any weight, which is what
+lets :mod:`.incremental` update a ranking exactly. Names count extra: words mostly written capitalised
 across the site, and runs of capitalised words ("Mei Eriksen", "Red Cross"),
 which tell apart people who share a first name. Tags are weighed by their
 rarity on the site, not relative to the article's other tags, so a tag on half
@@ -40,12 +43,12 @@ fully scored.
 
 The index is kept so that one changed article can be folded in cheaply
 (:func:`update_related`, :func:`remove_related`): only the articles whose
-candidates include the changed one are ranked again. The corpus statistics
-(document frequencies, which words are names) are frozen at the full build:
-updates use them as they are, so the result equals a full build over the same
-statistics (``build_related_index(docs, settings, stats=index.stats)``), and
-the next full build refreshes them. Refreshing them on every edit would change
-the weight of every article sharing a word with the edited one, and so most lists.
+candidates include the changed one are ranked again. These two freeze the corpus
+statistics (document frequencies, which words are names) at the full build, so
+the result equals a full build over the same statistics
+(``build_related_index(docs, settings, stats=index.stats)``), not a full build.
+:func:`.incremental.update_ranking` updates the statistics too, and gives
+exactly the lists of a full build.
 
 With ``jobs`` above 1, the work is split over forked worker processes when
 the calling process runs no other thread; results are the same as in one process.
