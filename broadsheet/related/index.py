@@ -57,7 +57,6 @@ the calling process runs no other thread; results are the same as in one process
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 import multiprocessing
 import re
@@ -596,12 +595,13 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
     keys = index.feature_keys
     n_terms = index.settings.text_terms
     # Text: (1 + ln tf) * idf; the top words only, which bounds work per article.
-    scored = [
-        ((1.0 + math.log(c)) * idf[f], keys[f], f)
-        for f, c in zip(a.text_ids, a.text_counts, strict=True)
-        if idf[f] > 0.0
-    ]
-    top = heapq.nlargest(n_terms, scored) if len(scored) > n_terms else sorted(scored, reverse=True)
+    scored = [((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0]
+    if len(scored) > n_terms:
+        # Those that can be among the top: a sort of bare floats (in C) finds the cut, and only
+        # they are ordered with their features.
+        cut = sorted([w for w, _ in scored], reverse=True)[n_terms - 1]
+        scored = [x for x in scored if x[0] >= cut]
+    top = sorted([(w, keys[f], f) for w, f in scored], reverse=True)[:n_terms]
     ids: list[int] = []
     weights: list[float] = []
     for part in (top, sorted(((idf[f], keys[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
