@@ -788,8 +788,9 @@ def render_site(
         and (jobs or default_jobs()) > 1
         and len(loaded.site.articles) >= loaded.tuning.rank_while_rendering_from
     )
-    if loaded.related_pending is not None and loaded.cache.ranking_state() is None:
-        loaded.cache.read_bodies()  # a ranking from scratch reads every article's text
+    if loaded.related_pending is not None and (overlap or loaded.cache.ranking_state() is None):
+        # A ranking from scratch reads every article's text (read here, not in the ranking's thread).
+        loaded.cache.read_bodies()
     if loaded.related_pending is not None and not overlap:
         tell(progress, "Ranking related articles")
         loaded.site = ranking_done(
