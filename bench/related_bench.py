@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import hashlib
 import json
 import os
 import resource
@@ -39,7 +40,9 @@ if str(ROOT) not in sys.path:
 
 from bench.corpus_io import read_corpus, story_docs  # noqa: E402
 from bench.story_corpus import Article, generate, precision, write  # noqa: E402
+from broadsheet.related.incremental import RankingState, update_ranking  # noqa: E402
 from broadsheet.related.index import (  # noqa: E402
+    RelatedDoc,
     RelatedSettings,
     build_related_index,
     compute_related,
@@ -80,6 +83,39 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def exact_update(docs: list[RelatedDoc]) -> dict[str, object]:
+    """Time the exact incremental ranking as a build runs it: the kept state read back from bytes,
+    one article's lede rewritten and folded in, the state written again; compare with a full ranking."""
+    settings = RelatedSettings()
+    by_key = {d.key: d for d in docs}
+
+    def digests() -> dict[str, str]:
+        return {k: hashlib.blake2b(repr(d).encode(), digest_size=16).hexdigest() for k, d in by_key.items()}
+
+    state, _ = update_ranking(None, digests(), by_key.__getitem__, settings)
+    blob = state.to_bytes()
+    target = sorted(by_key)[len(by_key) // 3]
+    lede = "Update: the minister told the harbour tribunal that Okafor and Eriksen would testify. "
+    by_key[target] = dataclasses.replace(by_key[target], text=lede + by_key[target].text)
+    now = digests()
+    cpu0 = time.process_time()
+    kept = RankingState.from_bytes(blob, settings)
+    cpu1 = time.process_time()
+    state, changed = update_ranking(kept, now, by_key.__getitem__, settings)
+    cpu2 = time.process_time()
+    blob = state.to_bytes()
+    cpu3 = time.process_time()
+    same = state.lists == compute_related(list(by_key.values()), settings)
+    return {
+        "state_mb": len(blob) / 1e6,
+        "load_cpu_s": cpu1 - cpu0,
+        "fold_cpu_s": cpu2 - cpu1,
+        "save_cpu_s": cpu3 - cpu2,
+        "exact_changed": len(changed),
+        "exact_same": same,
+    }
+
+
 def run_child(folder: Path) -> None:
     """Time reading and ranking one corpus; print the figures as JSON (runs in its own process).
 
@@ -110,7 +146,9 @@ def run_child(folder: Path) -> None:
     t5 = time.perf_counter()
     parallel = compute_related(docs, RelatedSettings(jobs=2))
     t6 = time.perf_counter()
+    exact = exact_update(docs)
     figures = {
+        **exact,
         "n": len(docs),
         "read_s": t1 - t0,
         "serial_s": t2 - t1,
@@ -285,6 +323,13 @@ def main() -> None:
             f"one article edited at {r['n']:,}: update_related took {r['update_s'] * 1000:.0f} ms, "
             f"{r['update_changed']} lists changed; jobs=2 gave the same lists as 1 process: "
             f"{'yes' if r['jobs2_same'] else 'NO'}"
+        )
+    for r in rows:
+        print(
+            f"one lede rewritten at {r['n']:,}, exact incremental ranking (update_ranking, CPU): state read "
+            f"{r['load_cpu_s'] * 1000:.0f} ms, edit folded in {r['fold_cpu_s'] * 1000:.0f} ms, state written "
+            f"{r['save_cpu_s'] * 1000:.0f} ms ({r['state_mb']:.1f} MB); {r['exact_changed']} lists changed; "
+            f"equal to compute_related from scratch: {'yes' if r['exact_same'] else 'NO'}"
         )
     if len(rows) > 1:
         a, b = rows[0], rows[-1]

@@ -55,6 +55,7 @@ from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictu
 from .publish.search import BUNDLE_DIR, SplitIndex
 from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
+from .related.incremental import RankingState, ranks_everything, update_ranking
 from .related.index import OPENING_BYTES
 from .render.i18n import I18N_DIR
 from .render.pages import (
@@ -285,22 +286,24 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, changes
 
 
+def related_doc(a: Article) -> related_stage.RelatedDoc:
+    """What the related ranking sees of one published article."""
+    return related_stage.RelatedDoc(
+        key=a.url,
+        slug=a.slug,
+        title=a.title,
+        summary=a.summary,
+        text=a.text,
+        tags=tuple(t.slug for t in a.tags),
+        category=a.category.slug,
+        date=a.date,
+        pinned=a.pinned,
+    )
+
+
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
     """What the related ranking sees of each published article."""
-    return [
-        related_stage.RelatedDoc(
-            key=a.url,
-            slug=a.slug,
-            title=a.title,
-            summary=a.summary,
-            text=a.text,
-            tags=tuple(t.slug for t in a.tags),
-            category=a.category.slug,
-            date=a.date,
-            pinned=a.pinned,
-        )
-        for a in site.articles
-    ]
+    return [related_doc(a) for a in site.articles]
 
 
 def related_settings(site: Site) -> related_stage.RelatedSettings:
@@ -322,29 +325,33 @@ def related_inputs_key(articles: Sequence[Article], settings: related_stage.Rela
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(settings).encode())
     for a in articles:
-        opening = a.body.opening if limit == OPENING_BYTES else opening_digest(a.text, limit)
-        h.update(
-            repr(
-                (
-                    a.url,
-                    a.slug,
-                    a.title,
-                    tuple(t.slug for t in a.tags),
-                    a.category.slug,
-                    a.date.isoformat(),
-                    a.pinned,
-                    a.summary,
-                    opening,
-                )
-            ).encode("utf-8", "surrogatepass")
-        )
+        h.update(related_reads(a, limit))
     return h.hexdigest()
+
+
+def related_reads(a: Article, limit: int) -> bytes:
+    """What the related ranking reads of one article, with the article's text as the hash of its
+    opening (see related_inputs_key)."""
+    opening = a.body.opening if limit == OPENING_BYTES else opening_digest(a.text, limit)
+    return repr(
+        (
+            a.url,
+            a.slug,
+            a.title,
+            tuple(t.slug for t in a.tags),
+            a.category.slug,
+            a.date.isoformat(),
+            a.pinned,
+            a.summary,
+            opening,
+        )
+    ).encode("utf-8", "surrogatepass")
 
 
 def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
     """Attach the "You may also like" lists to the site (the last build's when nothing they read changed)."""
     ranked, key = rank_related_if_cached(site, cache)
-    return ranked if ranked is not None else ranking_done(site, cache, ranked_lists(site), key)
+    return ranked if ranked is not None else ranking_done(site, cache, ranked_lists(site, cache), key)
 
 
 def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
@@ -355,10 +362,29 @@ def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site |
     return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
 
 
-def ranked_lists(site: Site) -> dict[str, tuple[str, ...]]:
-    """Rank the related lists of every article (pure: a thread may run it while pages render)."""
-    lists = related_stage.compute_related(related_docs(site), related_settings(site))
-    return {k: tuple(v) for k, v in lists.items()}
+def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple[str, ...]]:
+    """Rank the related lists of every article (a thread may run it while pages render).
+
+    With the cache, the last ranking's kept state (see related/incremental.py) is updated with
+    what changed since, which gives the lists a full ranking would, and kept for the next build;
+    only the articles that changed are read then.
+    """
+    settings = related_settings(site)
+    if cache is None or cache.folder is None:
+        lists = related_stage.compute_related(related_docs(site), settings)
+        return {k: tuple(v) for k, v in lists.items()}
+    blob = cache.ranking_state()
+    state = RankingState.from_bytes(blob, settings) if blob is not None else None
+    by_url = {a.url: a for a in site.articles}
+    digests = {
+        url: hashlib.blake2b(related_reads(a, settings.text_bytes), digest_size=16).hexdigest()
+        for url, a in by_url.items()
+    }
+    if ranks_everything(state, len(digests)):
+        cache.read_bodies()  # the ranking reads every article's text
+    state, _ = update_ranking(state, digests, lambda url: related_doc(by_url[url]), settings)
+    cache.set_ranking_state(state.to_bytes())
+    return {k: tuple(v) for k, v in state.lists.items()}
 
 
 def ranking_done(site: Site, cache: BuildCache | None, lists: dict[str, tuple[str, ...]], key: str) -> Site:
@@ -403,8 +429,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
-        cache.read_bodies()  # the ranking reads every article's text
-        ranked = ranking_done(site, cache, ranked_lists(site), key)
+        ranked = ranking_done(site, cache, ranked_lists(site, cache), key)
     compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
     pictures = site_pictures(config, cache)
     env = site_environment(theme, config, compiled, pictures)
@@ -777,11 +802,14 @@ def render_site(
         and (jobs or default_jobs()) > 1
         and len(loaded.site.articles) >= loaded.tuning.rank_while_rendering_from
     )
-    if loaded.related_pending is not None:
-        loaded.cache.read_bodies()  # the ranking reads every article's text
+    if loaded.related_pending is not None and (overlap or loaded.cache.ranking_state() is None):
+        # A ranking from scratch reads every article's text (read here, not in the ranking's thread).
+        loaded.cache.read_bodies()
     if loaded.related_pending is not None and not overlap:
         tell(progress, "Ranking related articles")
-        loaded.site = ranking_done(loaded.site, loaded.cache, ranked_lists(loaded.site), loaded.related_pending)
+        loaded.site = ranking_done(
+            loaded.site, loaded.cache, ranked_lists(loaded.site, loaded.cache), loaded.related_pending
+        )
         loaded.related_pending = None
     tell(progress, "Planning pages")
     views = link_views(loaded.site, pending=loaded.related_pending is not None)
@@ -891,7 +919,7 @@ def render_while_ranking(
 
     def rank() -> None:
         try:
-            ranked.append(ranked_lists(site))
+            ranked.append(ranked_lists(site, loaded.cache))
         except BaseException as exc:  # re-raised in the build's own thread
             failed.append(exc)
 
@@ -1011,19 +1039,28 @@ def check_links_of(
 ) -> list[BuildWarning]:
     """Check the pages' internal links; with the cache, only those that can have changed.
 
-    A page kept from the last build has the same links (its bytes are the same); when the output
-    holds the same files as then, its links lead where they led: only pages rendered now and pages
-    that had a broken link are checked again, and the warnings are what checking all would give.
+    A page kept from the last build has the same links (its bytes are the same), and each link
+    names what it named then. The cache remembers the output's file list and each page's broken
+    links: while no file has gone from the output, a kept page's good links stay good, so only
+    pages rendered now are read and checked whole; a kept page with broken links has just those
+    checked again (one whose target has appeared since is good now, the others are reported
+    again). A file gone from the output may break any page: every page is checked then. The
+    warnings are what checking every link of every page would give.
     """
     base_url = loaded.config.base_url
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr((base_url, ignore)).encode("utf-8", "surrogatepass"))
-    h.update("\n".join(sorted(known)).encode("utf-8", "surrogatepass"))
-    key = h.hexdigest()
+    key = hashlib.blake2b(repr((base_url, ignore)).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     where = output_key(output)
     record = loaded.cache.links.get(where)
-    before = record[1] if record is not None and record[0] == key else None
-    todo = [(f, links) for f, _, links, _ in pages if before is None or f.kept is None or f.path in before]
+    now = tuple(sorted(known))
+    before: dict[str, tuple[str, ...]] | None = None
+    if record is not None and record[0] == key and (record[1] == now or set(record[1]).issubset(known)):
+        before = record[2]
+    todo: list[tuple[OutputFile, Collection[str] | None]] = []
+    for f, _, links, _ in pages:
+        if before is None or f.kept is None:
+            todo.append((f, links))
+        elif f.path in before:
+            todo.append((f, before[f.path]))  # a kept page: only its links that were broken
     unread = [f.path for f, links in todo if links is None]
     stored = loaded.cache.stored_links(output, None if len(unread) > len(pages) // 2 else unread) if unread else {}
 
@@ -1060,9 +1097,11 @@ def check_links_of(
             found.update(locate_links(rest, [(s, root / s) for s in others if s not in read]))
         return found
 
-    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate)
-    if loaded.cache.folder is not None and record != (key, frozenset(broken)):
-        loaded.cache.links[where] = (key, frozenset(broken))
+    found: dict[str, list[str]] = {}
+    warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate, broken_links=found)
+    remembered = {path: tuple(links) for path, links in found.items()}
+    if loaded.cache.folder is not None and record != (key, now, remembered):
+        loaded.cache.links[where] = (key, now, remembered)
         loaded.cache.dirty = True
     return warnings
 

@@ -94,13 +94,13 @@ def test_related_ranked_again_only_when_what_it_reads_changes(
 ) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     calls: list[int] = []
-    real = pipeline.related_stage.compute_related
+    real = pipeline.update_ranking
 
-    def counted(docs, settings):  # type: ignore[no-untyped-def]
-        calls.append(len(docs))
-        return real(docs, settings)
+    def counted(state, digests, doc_of, settings):  # type: ignore[no-untyped-def]
+        calls.append(len(digests))
+        return real(state, digests, doc_of, settings)
 
-    monkeypatch.setattr(pipeline.related_stage, "compute_related", counted)
+    monkeypatch.setattr(pipeline, "update_ranking", counted)
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(4)})
     run_build(site)
     run_build(site)
@@ -217,12 +217,57 @@ def test_feeds_kept_while_what_they_show_is_the_same(
 def test_warm_builds_check_only_links_that_can_have_changed(
     make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the same files in the output, kept pages are not checked again, yet every warning stays."""
+    """Kept pages are not checked again (those with broken links: just those links), yet every warning stays."""
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     site = make_site(
         {
             **{f"content/world/a{i}.md": article(f"Story {i}") for i in range(4)},
             "content/world/broken.md": article("Broken", body="See [the report](/reports/2026/)."),
+        }
+    )
+    checked: list[list[str]] = []
+    links_read: list[dict[str, list[str]]] = []
+    real = pipeline.check_page_links
+
+    def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pages = list(pages)
+        checked.append(sorted(f.path for f, _ in pages))
+        links_read.append({f.path: list(links) for f, links in pages})
+        return real(pages, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "check_page_links", counted)
+    first = run_build(site)
+    warned = [w.message for w in first.warnings if "broken internal link" in w.message]
+    assert len(warned) == 1 and "world/broken/index.html" in warned[0]
+    assert len(checked[-1]) > 5
+    again = run_build(site)
+    assert again.pages_rendered == 0
+    assert [w.message for w in again.warnings if "broken internal link" in w.message] == warned
+    assert checked[-1] == ["world/broken/index.html"]  # only the page that had a broken link
+    assert links_read[-1] == {"world/broken/index.html": ["/reports/2026/"]}  # and only that link
+    # The missing target appears: the kept page's broken link is judged again and the warning goes;
+    # of the other pages, only those rendered again (if any) are checked.
+    (site / "static/reports/2026").mkdir(parents=True)
+    (site / "static/reports/2026/index.html").write_text("<p>Report</p>", encoding="utf-8")
+    fixed = run_build(site)
+    assert not [w for w in fixed.warnings if "broken internal link" in w.message]
+    assert "world/broken/index.html" in checked[-1] and len(checked[-1]) <= fixed.pages_rendered + 1
+    quiet = run_build(site)
+    assert [w.message for w in quiet.warnings] == [w.message for w in fixed.warnings]
+    assert checked[-1] == []  # nothing rendered, nothing broken before: nothing to check
+
+
+def test_a_target_deleted_under_kept_pages_is_reported_and_stays_reported(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file gone from the output is looked for in every page, kept ones included; the warning then
+    persists on warm builds that check only that page's broken link."""
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site(
+        {
+            "site.yml": MINIMAL_SITE_YML + "related: {count: 0}\n",
+            **{f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T10:00:00") for i in range(4)},
+            "content/sport/cites.md": article("Cites", date="2026-10-01T10:00:00", body="See [it](/world/story-3/)."),
         }
     )
     checked: list[list[str]] = []
@@ -234,18 +279,17 @@ def test_warm_builds_check_only_links_that_can_have_changed(
         return real(pages, *args, **kwargs)
 
     monkeypatch.setattr(pipeline, "check_page_links", counted)
-    first = run_build(site)
-    warned = [w.message for w in first.warnings if "broken internal link" in w.message]
-    assert len(warned) == 1 and "world/broken/index.html" in warned[0]
+    assert not [w for w in run_build(site).warnings if "broken" in w.message]
+    assert checked[-1] and run_build(site).pages_rendered == 0
+    assert checked[-1] == []
+    page = site / "output/sport/cites/index.html"
+    made = page.stat().st_mtime_ns
+    (site / "content/world/a3.md").unlink()
+    gone = run_build(site)
+    assert page.stat().st_mtime_ns == made  # the citing page is kept as it was; its link now leads nowhere
+    warned = [w.message for w in gone.warnings if "broken internal link" in w.message]
+    assert len(warned) == 1 and "/world/story-3/" in warned[0] and "sport/cites/index.html" in warned[0]
+    assert len(checked[-1]) > gone.pages_rendered + 1  # a file went: kept pages were checked too
     again = run_build(site)
     assert [w.message for w in again.warnings if "broken internal link" in w.message] == warned
-    assert checked[-1] == ["world/broken/index.html"]  # only the page that had a broken link
-    # A new file changes what links can reach: everything is checked again, and the warning goes.
-    (site / "static/reports/2026").mkdir(parents=True)
-    (site / "static/reports/2026/index.html").write_text("<p>Report</p>", encoding="utf-8")
-    fixed = run_build(site)
-    assert not [w for w in fixed.warnings if "broken internal link" in w.message]
-    assert len(checked[-1]) > 5
-    quiet = run_build(site)
-    assert [w.message for w in quiet.warnings] == [w.message for w in fixed.warnings]
-    assert checked[-1] == []  # nothing rendered, nothing broken before: nothing to check
+    assert checked[-1] == ["sport/cites/index.html"]

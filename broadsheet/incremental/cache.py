@@ -13,8 +13,11 @@ Stores keyed so that a stale entry can never be used:
 * **facts**: each HTML page's links and search mark, with the hash of its bytes, so that a page
   kept as it was is not read and parsed again for the link check and the search index.
 * **related**: the last "You may also like" lists with the hash of everything the ranking read.
-* **links**: for each output folder, the hash of its file list and the pages that had a broken
-  link, so that with the same files only pages rendered anew have their links checked.
+* **ranking**: what the related ranking needs to fold an edit into its last lists exactly (see
+  related/incremental.py): its index, each article's features and the feature counts, one
+  compressed row read only when the lists must be ranked again.
+* **links**: for each output folder, its file list and each page's broken links, so that while
+  no file goes only pages rendered anew, and the broken links of kept pages, are checked.
 
 SQLite holds one row per content file, per page (prints) and per HTML page (facts), so a build
 after an edit writes the rows it changed, not the cache; a page's links are read only when its
@@ -135,9 +138,10 @@ class BuildCache:
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
     """Output folder → generated set of files (sitemaps) → (hash of its inputs, file → its hash)."""
-    links: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
-    """Output folder → (hash of the output's file list and what the link check ignores, the HTML
-    pages that had a broken link): while the files are the same, a kept page's links stay good."""
+    links: dict[str, tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]] = field(default_factory=dict)
+    """Output folder → (hash of the base URL and what the link check ignores, the output's files
+    (sorted), each HTML page that had broken links → those links): while no file goes, a kept
+    page's other links stay good (see pipeline.check_links_of)."""
     shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (how its pages were made up, article URL → its source's hash) when its
     fingerprints were recorded (see pipeline.reuse_pages)."""
@@ -165,6 +169,10 @@ class BuildCache:
     """(table, output folder) → its rows as read or last saved, to write only the rows that changed."""
     new_links: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """Output folder → HTML page → links, of the facts set since the last save."""
+    ranking: bytes | None = None
+    """The related ranking's kept state (see related/incremental.py) set in this build."""
+    ranking_saved: bool = True
+    """Whether :attr:`ranking` is in the cache file."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
@@ -362,6 +370,22 @@ class BuildCache:
             self.related = (key, lists)
             self.dirty = True
 
+    def ranking_state(self) -> bytes | None:
+        """The related ranking's state as the last ranking kept it (None: none, or no cache)."""
+        if self.ranking is not None:
+            return self.ranking
+        rows = self._table("SELECT value FROM ranking WHERE name = 'state'")
+        if rows:
+            self.ranking = bytes(rows[0][0])  # as saved: not written again unless replaced
+        return self.ranking
+
+    def set_ranking_state(self, state: bytes) -> None:
+        """Keep the related ranking's state for the next build."""
+        if self.folder is not None:
+            self.ranking = state
+            self.ranking_saved = False
+            self.dirty = True
+
     def _table(self, sql: str, *params: str) -> list[Any]:
         """Rows of the cache file as loaded (none when it is made anew or cannot be read)."""
         if self.folder is None or self.fresh:
@@ -548,6 +572,7 @@ class BuildCache:
             "CREATE TABLE IF NOT EXISTS facts (output TEXT, path TEXT, digest TEXT, mark INTEGER, "
             "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID"
         )
+        db.execute("CREATE TABLE IF NOT EXISTS ranking (name TEXT PRIMARY KEY, value BLOB)")
         return db
 
     def save_content(self) -> None:
@@ -596,6 +621,8 @@ class BuildCache:
                     "links": self.links,
                     "shapes": self.shapes,
                 }
+                if self.ranking is not None and not self.ranking_saved:
+                    db.execute("INSERT OR REPLACE INTO ranking VALUES ('state', ?)", (self.ranking,))
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:
@@ -605,6 +632,7 @@ class BuildCache:
                     "INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", (self.version or code_version()).encode())
                 )
             self.dirty = False
+            self.ranking_saved = True
             self.read = {
                 **{("prints", key): dict(store) for key, store in self.pages.items()},
                 **{("facts", key): dict(facts) for key, facts in self.facts.items()},

@@ -214,12 +214,14 @@ def check_page_links(
     ignore: Iterable[str] = (),
     broken: set[str] | None = None,
     locate: Callable[[dict[str, list[str]]], Mapping[str, list[tuple[str, int]]]] | None = None,
+    broken_links: dict[str, list[str]] | None = None,
 ) -> list[BuildWarning]:
     """Like :func:`check_links`, for pages whose distinct links were read already (or remembered).
 
-    ``broken``, if given, receives the path of every page with a broken link. ``locate``, if
-    given, finds where broken links are written (source and line: see content/lint.py), given each
-    with the sources of the pages that show it.
+    ``broken``, if given, receives the path of every page with a broken link, and
+    ``broken_links`` each such page's broken links, in page order. ``locate``, if given, finds
+    where broken links are written (source and line: see content/lint.py), given each with the
+    sources of the pages that show it.
     """
     skipped = tuple(p.lstrip("/") for p in ignore)
     verdicts: dict[str, str | None] = {}  # link (with its page when relative) → missing target or None
@@ -259,6 +261,8 @@ def check_page_links(
                 missing.setdefault(target, (link, []))[1].append(f)
                 if broken is not None:
                     broken.add(f.path)
+                if broken_links is not None:
+                    broken_links.setdefault(f.path, []).append(link)
     warnings = []
     written = (
         locate({link: [p.source for p in linking] for link, linking in missing.values()})

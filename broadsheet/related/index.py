@@ -15,7 +15,10 @@ How an article B scores as related to an article A, with the weights of
 
 Words are weighted by TF-IDF over the whole site: a word on few articles (a
 name, a place) counts far more than one on many, and headline words count
-twice more in the text. Names count extra: words mostly written capitalised
+twice more in the text. How many articles carry a word is read in buckets
+(exact up to 8, then 25% apart; see :func:`quantised`), and the site's size
+likewise: one article more or less rarely changes any weight, which is what
+lets :mod:`.incremental` update a ranking exactly. Names count extra: words mostly written capitalised
 across the site, and runs of capitalised words ("Mei Eriksen", "Red Cross"),
 which tell apart people who share a first name. Tags are weighed by their
 rarity on the site, not relative to the article's other tags, so a tag on half
@@ -40,12 +43,12 @@ fully scored.
 
 The index is kept so that one changed article can be folded in cheaply
 (:func:`update_related`, :func:`remove_related`): only the articles whose
-candidates include the changed one are ranked again. The corpus statistics
-(document frequencies, which words are names) are frozen at the full build:
-updates use them as they are, so the result equals a full build over the same
-statistics (``build_related_index(docs, settings, stats=index.stats)``), and
-the next full build refreshes them. Refreshing them on every edit would change
-the weight of every article sharing a word with the edited one, and so most lists.
+candidates include the changed one are ranked again. These two freeze the corpus
+statistics (document frequencies, which words are names) at the full build, so
+the result equals a full build over the same statistics
+(``build_related_index(docs, settings, stats=index.stats)``), not a full build.
+:func:`.incremental.update_ranking` updates the statistics too, and gives
+exactly the lists of a full build.
 
 With ``jobs`` above 1, the work is split over forked worker processes when
 the calling process runs no other thread; results are the same as in one process.
@@ -54,7 +57,6 @@ the calling process runs no other thread; results are the same as in one process
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 import multiprocessing
 import re
@@ -63,6 +65,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
@@ -223,7 +226,7 @@ class RelatedStats:
     """Feature -> id. Text words are bytes, title words ``("t", bytes)``, tags ``("g", str)``."""
     df: list[int]
     """Articles carrying each feature."""
-    names: frozenset[int]
+    names: AbstractSet[int]
     """Ids of words mostly written capitalised on the site (names, places)."""
 
 
@@ -266,27 +269,86 @@ class RelatedIndex:
         self.floor: list[float] = []
         """Per article id, the score another article needs to enter its list (see ``_list_for``)."""
         self.labels: dict[int, object] | None = None
-        n = stats.n_docs
+        self.feature_keys: list[object] = list(stats.feature_ids)
+        """Feature id -> feature (ids are given in order): ties between equal weights go by feature."""
+        self.n_q = site_size(stats.n_docs)
+        self.idf: list[float] = []
+        self.reach: list[float] = []
+        self.top_idf = math.log((max(self.n_q, _SMALL_SITE) + 1) / 2)
+        self.weigh_features(range(len(stats.df)))
+
+    def feature_weight(self, fid: int) -> tuple[float, float]:
+        """Return the IDF of one feature (name boost included) and how far in time it links articles.
+
+        Both read the feature's document frequency only through :func:`quantised`, and the site's
+        size through :func:`site_size`: an edit that moves a count within its bucket leaves every
+        weight as it was, which is what lets an incremental ranking stay exact (see incremental.py).
+        """
+        n = self.n_q
+        d = quantised(self.stats.df[fid])
         # The cut-off saves work on large sites; on a small one (a story on 4 of
         # 30 articles) it would drop the very words that matter, and IDF alone
         # already makes a word on most articles weigh next to nothing.
-        max_df = max(int(settings.max_df * n), min(n, _SMALL_SITE))
-        df = stats.df
+        max_df = max(int(self.settings.max_df * n), min(n, _SMALL_SITE))
         # Inverse document frequency, 0 for features that cannot or should not link
         # articles: on one article only, or on too many. A small site counts as
         # _SMALL_SITE articles: four articles cannot tell a rare word from a
         # common one, and a word or tag two of them share is evidence.
-        base = max(n, _SMALL_SITE) + 1
-        self.idf = [math.log(base / d) if 2 <= d <= max_df else 0.0 for d in df]
-        self.top_idf = math.log(base / 2)
-        for fid in stats.names:
-            self.idf[fid] *= settings.name_boost
+        idf = math.log((max(n, _SMALL_SITE) + 1) / d) if 2 <= d <= max_df else 0.0
+        if fid in self.stats.names:
+            idf *= self.settings.name_boost
         # How far apart in time (days) two articles may be for a feature to link
         # them: any distance for rare features; for commoner ones the horizon
         # shrinks as the feature spreads, so reading its postings costs about the
         # same whatever its frequency.
-        rare, horizon = settings.rare_df, settings.horizon_days
-        self.reach = [math.inf if d <= rare else horizon * rare / d for d in df]
+        rare, horizon = self.settings.rare_df, self.settings.horizon_days
+        return idf, (math.inf if d <= rare else horizon * rare / d)
+
+    def weigh_features(self, fids: Iterable[int]) -> None:
+        """(Re)compute the IDF and reach of features, growing the tables for new ones."""
+        idf, reach, keys = self.idf, self.reach, self.feature_keys
+        grow = len(self.stats.df) - len(idf)
+        if grow > 0:
+            idf.extend(repeat(0.0, grow))
+            reach.extend(repeat(math.inf, grow))
+        if len(keys) < len(self.stats.feature_ids):
+            keys.extend(list(self.stats.feature_ids)[len(keys) :])
+        for f in fids:
+            idf[f], reach[f] = self.feature_weight(f)
+
+
+#: Document frequencies up to this are used as they are; above, they are rounded down to a
+#: geometric ladder of buckets (see :func:`quantised`).
+_EXACT_DF: Final = 8
+_BUCKET_RATIO: Final = 1.25
+
+
+def _ladder(limit: int = 1 << 40) -> list[int]:
+    """Return the bucket floors above :data:`_EXACT_DF`, each 25% above the last."""
+    steps = [_EXACT_DF]
+    while steps[-1] < limit:
+        steps.append(math.ceil(steps[-1] * _BUCKET_RATIO))
+    return steps
+
+
+_LADDER: Final = _ladder()
+
+
+def quantised(d: int) -> int:
+    """Return a document frequency rounded down to its bucket: exact up to 8, then in steps of 25%.
+
+    A weight moves by at most ln 1.25 (about 0.22, against IDFs of 3 to 9) for it, and one article
+    more or less on a common word rarely crosses a step: such a word's weight, which the lists of
+    hundreds of articles read, then stays the same.
+    """
+    if d <= _EXACT_DF:
+        return d
+    return _LADDER[bisect_right(_LADDER, d) - 1]
+
+
+def site_size(n: int) -> int:
+    """Return the site's size as the weights read it: exact up to 64 articles, then quantised."""
+    return n if n <= 64 else quantised(n)
 
 
 def _key_of(index: RelatedIndex, j: int) -> str:
@@ -445,13 +507,18 @@ def _in_workers(
 class _Analyser:
     """Turns raw terms into feature ids and counts, growing or reading the statistics."""
 
-    def __init__(self, stats: RelatedStats | None) -> None:
+    def __init__(self, stats: RelatedStats | None, grow: dict[object, int] | None = None) -> None:
+        """Read frozen ``stats``, or gather new ones (into the feature ids ``grow`` when given)."""
         self.frozen = stats is not None
         # Id 0 is "no feature": stop words, numbers and features unknown to frozen
         # statistics map there and weigh nothing.
-        self.feature_ids: dict[object, int] = stats.feature_ids if stats is not None else {None: 0}
+        self.feature_ids: dict[object, int] = (
+            stats.feature_ids if stats is not None else grow if grow is not None else {None: 0}
+        )
         self.df: Counter[int] = Counter()
         self.name_docs: Counter[int] = Counter()
+        self.last_named: list[int] = []
+        """The features the last article added writes capitalised (repeats included, as counted)."""
 
     def _ids_of(self, keys: Iterable[object]) -> list[int]:
         """Map feature keys (in a stable order) to ids, adding unknown ones unless frozen."""
@@ -481,7 +548,8 @@ class _Analyser:
         if not self.frozen:
             self.df.update(text_ids)
             self.df.update(tag_ids)
-            self.name_docs.update(filter(None, map(ids.get, named)))
+            self.last_named = list(filter(None, map(ids.get, named)))
+            self.name_docs.update(self.last_named)
         return _Analysed(text_ids, text_counts, title_ids, tag_ids)
 
     def stats(self, n_docs: int) -> RelatedStats:
@@ -518,17 +586,27 @@ def _field_layout(index: RelatedIndex) -> None:
 
 
 def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]]:
-    """Weight one article's features by TF-IDF, keep the strongest, normalise each field."""
+    """Weight one article's features by TF-IDF, keep the strongest, normalise each field.
+
+    Equal weights are ordered by the feature itself, never by its id: ids depend on the order in
+    which features were met, which differs between a full ranking and an incremental one.
+    """
     idf = index.idf
+    keys = index.feature_keys
     n_terms = index.settings.text_terms
     # Text: (1 + ln tf) * idf; the top words only, which bounds work per article.
     scored = [((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0]
-    top = heapq.nlargest(n_terms, scored) if len(scored) > n_terms else sorted(scored, reverse=True)
+    if len(scored) > n_terms:
+        # Those that can be among the top: a sort of bare floats (in C) finds the cut, and only
+        # they are ordered with their features.
+        cut = sorted([w for w, _ in scored], reverse=True)[n_terms - 1]
+        scored = [x for x in scored if x[0] >= cut]
+    top = sorted([(w, keys[f], f) for w, f in scored], reverse=True)[:n_terms]
     ids: list[int] = []
     weights: list[float] = []
-    for part in (top, sorted(((idf[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
-        norm = math.sqrt(sum(w * w for w, _ in part))
-        for w, f in part:
+    for part in (top, sorted(((idf[f], keys[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
+        norm = math.sqrt(sum(w * w for w, _, _ in part))
+        for w, _, f in part:
             ids.append(f)
             weights.append(w / norm)
     # Tags are not length-normalised: an article with one ordinary tag would
@@ -544,12 +622,17 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
 
 
 def build_related_index(
-    docs: Sequence[RelatedDoc], settings: RelatedSettings, stats: RelatedStats | None = None
+    docs: Sequence[RelatedDoc],
+    settings: RelatedSettings,
+    stats: RelatedStats | None = None,
+    keep: list[tuple[_Analysed, list[int]]] | None = None,
 ) -> RelatedIndex:
     """Index all articles and rank every related list.
 
     With ``stats`` (from an earlier index) the weights use those statistics instead
-    of fresh ones: that is what an incremental update amounts to.
+    of fresh ones: that is what the preview's "local" update amounts to. ``keep``, if
+    given, receives each article's features and the features it writes capitalised, in
+    (time, key) order: what an exact incremental ranking keeps (see incremental.py).
     """
     ordered = _order(docs)
     n = len(ordered)
@@ -563,7 +646,12 @@ def build_related_index(
         terms: Iterable[_Terms] = _in_workers(_batch_terms, fields, jobs)
     else:
         terms = (_terms(d.title, d.summary, d.text, d.tags, settings.text_bytes) for d in ordered)
-    analysed: list[_Analysed | None] = [analyser.add(t) for t in terms]
+    analysed: list[_Analysed | None] = []
+    for t in terms:
+        fresh = analyser.add(t)
+        analysed.append(fresh)
+        if keep is not None:
+            keep.append((fresh, analyser.last_named))
     index = RelatedIndex(settings, stats if stats is not None else analyser.stats(n))
     _field_layout(index)
     for k, d in enumerate(ordered):
@@ -646,7 +734,7 @@ def _remove_doc(index: RelatedIndex, i: int) -> None:
     index.by_slug[doc.slug].remove(i)
     if not index.by_slug[doc.slug]:
         del index.by_slug[doc.slug]
-    for slug in doc.pinned:
+    for slug in set(doc.pinned):  # a slug pinned twice is one entry
         index.pinners[slug].discard(i)
         if not index.pinners[slug]:
             del index.pinners[slug]

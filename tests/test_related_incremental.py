@@ -1,0 +1,140 @@
+"""The exact incremental ranking (related/incremental.py): after any sequence of edits, the lists
+are those a full ranking of the site gives, list by list."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from broadsheet.related.incremental import RankingState, update_ranking
+from broadsheet.related.index import RelatedDoc, RelatedSettings, compute_related
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+SETTINGS = RelatedSettings(count=4)
+# A small vocabulary, so that words sit near the edges of their count buckets and edits cross them.
+WORDS = [f"w{k}" for k in range(60)] + ["harbour", "strike", "ferry", "council", "budget", "flood"]
+NAMES = ["Mei Eriksen", "Red Cross", "Okafor", "Valparaiso", "Lindqvist"]
+TAGS = ["ports", "weather", "budget", "transport", "health", "courts", "football"]
+CATEGORIES = ["world", "politics", "sport"]
+
+
+def digest(d: RelatedDoc) -> str:
+    """Hash of everything the ranking reads of an article."""
+    return hashlib.blake2b(repr(d).encode(), digest_size=16).hexdigest()
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    if rng.random() < 0.5:
+        words.insert(rng.randrange(len(words)), rng.choice(NAMES))
+    return " ".join(words).capitalize() + "."
+
+
+def make_doc(rng: random.Random, k: int) -> RelatedDoc:
+    """One generated article: text from the small vocabulary, a few names, tags, a category, a date."""
+    return RelatedDoc(
+        key=f"/a{k}/",
+        slug=f"a{k}" if rng.random() < 0.9 else f"shared-{k % 3}",
+        title=" ".join(rng.choice(WORDS + NAMES) for _ in range(4)),
+        summary=sentence(rng, 8),
+        text=" ".join(sentence(rng, rng.randint(5, 15)) for _ in range(rng.randint(2, 6))),
+        tags=tuple(rng.sample(TAGS, rng.randint(0, 3))),
+        category=rng.choice(CATEGORIES),
+        date=T0 + timedelta(days=rng.uniform(-60, 60)),
+        pinned=tuple(f"a{rng.randrange(130)}" for _ in range(rng.randint(0, 2))) if rng.random() < 0.1 else (),
+    )
+
+
+def edit(rng: random.Random, docs: dict[str, RelatedDoc], how: int, next_key: list[int]) -> None:
+    """Apply one kind of edit to a random article (or add or delete one)."""
+    keys = sorted(docs)
+    d = docs[rng.choice(keys)]
+    if how == 0:  # the headline
+        docs[d.key] = dataclasses.replace(d, title=" ".join(rng.choice(WORDS + NAMES) for _ in range(5)))
+    elif how == 1:  # the first paragraph
+        docs[d.key] = dataclasses.replace(d, text=sentence(rng, 12) + " " + d.text)
+    elif how == 2:
+        docs[d.key] = dataclasses.replace(d, tags=tuple(rng.sample(TAGS, rng.randint(0, 3))))
+    elif how == 3:
+        docs[d.key] = dataclasses.replace(d, category=rng.choice(CATEGORIES))
+    elif how == 4:
+        docs[d.key] = dataclasses.replace(d, date=T0 + timedelta(days=rng.uniform(-60, 60)))
+    elif how == 5:
+        next_key[0] += 1
+        new = make_doc(rng, next_key[0])
+        docs[new.key] = new
+    elif how == 6:
+        if len(docs) > 70:
+            del docs[d.key]
+    elif how == 7:
+        docs[d.key] = dataclasses.replace(d, pinned=(rng.choice(keys).strip("/"),))
+    else:  # the summary
+        docs[d.key] = dataclasses.replace(d, summary=sentence(rng, 6))
+
+
+def check(state: RankingState, docs: dict[str, RelatedDoc]) -> None:
+    """The kept lists are a full ranking's, list by list."""
+    full = compute_related(list(docs.values()), SETTINGS)
+    assert set(state.lists) == set(full)
+    for key, expected in full.items():
+        assert state.lists[key] == expected, key
+
+
+def rank(state: RankingState | None, docs: dict[str, RelatedDoc]) -> tuple[RankingState, set[str]]:
+    return update_ranking(state, {k: digest(d) for k, d in docs.items()}, docs.__getitem__, SETTINGS)
+
+
+# Shrinking is left out: each example ranks a site many times, and the seed already names the case.
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.lists(st.integers(0, 8), min_size=1, max_size=4), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_any_sequence_of_edits_gives_a_full_rankings_lists(seed: int, batches: list[list[int]], kept: bool) -> None:
+    rng = random.Random(seed)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(120))}
+    next_key = [1000]
+    state, _ = rank(None, docs)
+    check(state, docs)
+    for batch in batches:
+        before = dict(state.lists)
+        for how in batch:
+            edit(rng, docs, how, next_key)
+        if kept:  # as a build does: the state goes through the cache between builds
+            restored = RankingState.from_bytes(state.to_bytes(), SETTINGS)
+            assert restored is not None
+            state = restored
+        state, changed = rank(state, docs)
+        check(state, docs)
+        assert changed == {k for k, v in state.lists.items() if before.get(k) != v}
+
+
+def test_an_edit_ranks_few_lists_again_on_a_larger_site() -> None:
+    """A first-paragraph edit on 400 articles changes a handful of lists and ranks far fewer than all."""
+    rng = random.Random(7)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(400))}
+    state, _ = rank(None, docs)
+    key = sorted(docs)[200]
+    docs[key] = dataclasses.replace(docs[key], text="Harbour strike Valparaiso. " + docs[key].text)
+    state, changed = rank(state, docs)
+    check(state, docs)
+    assert key in changed or state.lists[key]
+
+
+def test_a_kept_state_for_other_settings_is_not_used() -> None:
+    rng = random.Random(3)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(80))}
+    state, _ = rank(None, docs)
+    assert RankingState.from_bytes(state.to_bytes(), RelatedSettings(count=5)) is None
+    assert RankingState.from_bytes(b"not a state", SETTINGS) is None
