@@ -39,7 +39,6 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from datetime import tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from ..content.model import Author, Category, Tag
 from ..errors import BuildWarning, ContentError
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
+from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
 
 
@@ -648,23 +648,6 @@ def _reader(path: Path) -> sqlite3.Connection:
         return db
 
 
-def site_digest(view: SiteView, tz: tzinfo, theme_files: Iterable[Path], config_text: str) -> str:
-    """Hash of what every page sees: site values (the build time only to the local day), theme, config.
-
-    Templates may show the build's date (the top bar does) but not its time of day: a page is
-    not rendered again just because a minute passed.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    h.update(code_version().encode())
-    day = view.now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    h.update(repr(dataclasses.replace(view, now=day)).encode("utf-8", "surrogatepass"))
-    h.update(config_text.encode("utf-8", "surrogatepass"))
-    for path in theme_files:
-        h.update(str(path).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 #: Context entries made from the rest of the context, the URL, the template and the site's
 #: configuration, all of which the fingerprint covers: ``seo`` (see seo.page_seo), which
 #: pages planned for a warm build do not even carry (see render.plan_pages).
@@ -675,7 +658,8 @@ class Fingerprinter:
     """Hashes pages' contexts for one build; what many pages share is hashed once.
 
     An article as a page can show it: its own fields (its source's hash, URL, resolved names)
-    and those of its related, previous and next articles, one level deep. Articles, categories,
+    and those of the articles it links to (related, previous, next: every link field of the
+    view, see render/shows.py), one level deep. Articles, categories,
     tags and authors are shared objects, so their part of the hash is remembered by identity
     (the objects are kept alive with it, so an identity is never reused).
 
@@ -687,7 +671,7 @@ class Fingerprinter:
     ``s`` then a string; ``p<repr>`` an int, float, bool or None; ``[`` items ``]`` a list or
     tuple; ``K<repr of its sorted keys>`` then their values and ``}`` a dict with string keys
     (else ``{`` keys and values, by sorted keys, ``}``); ``A<hash>`` an article; ``N<hash of its
-    repr>`` a category, tag or author; ``S`` the site (covered by site_digest); ``L`` then the
+    repr>`` a category, tag or author; ``S`` the site (covered by the pages' key, see inputs.PagesInput); ``L`` then the
     name and URL of a link (``l`` then their parts when they are not strings); ``D<type>``
     fields ``)`` another dataclass; ``Q<type>`` a list and ``M<type>`` a dict of another type
     (subclasses); ``b<type>:<hex>`` bytes; ``r<type>`` then the repr of anything else.
@@ -754,12 +738,14 @@ class Fingerprinter:
         token = self._tokens.get(id(view))
         if token is None:
             known, own = self._own, self._own_key
-            shown = (view, *view.related, view.prev, view.next)
-            parts: list[Any] = [*map(known.get, map(id, shown))]
-            if not all(parts):  # articles not met yet (the first pages), or no previous or next one
-                parts = [own(other) if other is not None else "-" for other in shown]
+            parts: list[Any] = [known.get(id(view)) or own(view)]
+            # Each field linking to other views (related, previous, next: see render/shows.py), by
+            # name, then its views' own parts: which article is shown where tells pages apart.
+            for name, linked in linked_views(view):
+                parts.append(name)
+                for other in linked:
+                    parts.append(known.get(id(other)) or own(other))
             # Hashed: a listing shows many articles, and would otherwise repeat all their parts.
-            # (Hashes of one length, or "-": how many parts there are tells how many related articles.)
             token = self._remember(view, f"A{_hash(','.join(parts).encode())}")
         return token
 
@@ -773,7 +759,7 @@ class Fingerprinter:
         out.append(self._article(value))
 
     def _site(self, value: SiteView, out: list[str]) -> None:
-        # Covered by site_digest; remembered, as every page holds it (then found without this call).
+        # Covered by the pages' key; remembered, as every page holds it (then found without this call).
         out.append(self._tokens.get(id(value)) or self._remember(value, "S"))
 
     def _named(self, value: Category | Tag | Author, out: list[str]) -> None:
@@ -861,6 +847,8 @@ class Fingerprinter:
         """How to gather the part of values of one more type (decided once per type)."""
         tag = f"{kind.__module__}.{kind.__qualname__}"
         feed = self._feed
+        if issubclass(kind, ArticleView):  # a view of a kind of its own: an article all the same
+            return self._view
         if dataclasses.is_dataclass(kind):
             names = tuple(f.name for f in dataclasses.fields(kind))
 

@@ -86,6 +86,7 @@ from ..render.pages import (
     render_jobs,
     static_files,
 )
+from ..render.shows import views_in as _views_in
 from ..render.theme import Theme, load_theme, make_environment
 from ..render.views import ArticleView, SiteView, article_view, view_counts
 
@@ -169,21 +170,6 @@ def _stamp(path: Path) -> Stamp:
     except OSError:
         return (-1, -1, -1, -1)
     return stamp_of(st)
-
-
-def _views_in(value: Any, out: dict[str, ArticleView]) -> None:
-    """Collect the article views a context holds, without following the links between views."""
-    if isinstance(value, ArticleView):
-        out[value.url] = value
-    elif isinstance(value, dict):
-        for v in value.values():
-            _views_in(v, out)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for v in value:
-            _views_in(v, out)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type | SiteView):
-        for f in dataclasses.fields(value):
-            _views_in(getattr(value, f.name), out)
 
 
 def _same(a: Any, b: Any, memo: dict[tuple[int, int], bool]) -> bool:
