@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from .config import SiteConfig, load_config_problems
+from .content.bodystore import load_bodies
 from .content.discover import SourceFile, discover, discover_static
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
@@ -257,6 +258,7 @@ def parse_all(
     cache.forget_missing(s.rel for s in sources)
     # Sorted by path, whatever came from the cache: the same input gives the same site.
     docs = [found[s.rel] for s in sources if s.rel in found]
+    load_bodies(rendered.body for doc, rendered in docs if doc.source.is_page)  # the assembly reads pages' bodies
     return docs, errors, warnings
 
 
@@ -285,7 +287,7 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
 
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
     """What the related ranking sees of each published article (their texts read)."""
-    return [a.doc() for a in site_related_input(site).articles]
+    return site_related_input(site).docs()
 
 
 def related_inputs_key(articles: Sequence[Article], settings: related_stage.RelatedSettings) -> str:
@@ -358,7 +360,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     ranked, key = rank_related_if_cached(site, cache)
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
-        cache.read_bodies()  # the ranking reads every article's text
+        load_bodies(a.body for a in site.articles)  # the ranking reads every article's text
         ranked = ranking_done(site, cache, ranked_lists(site), key)
     compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
     pictures = site_pictures(config, cache)
@@ -698,7 +700,7 @@ def render_site(
         and len(loaded.site.articles) >= loaded.tuning.rank_while_rendering_from
     )
     if loaded.related_pending is not None:
-        loaded.cache.read_bodies()  # the ranking reads every article's text
+        load_bodies(a.body for a in loaded.site.articles)  # the ranking reads every article's text
     if loaded.related_pending is not None and not overlap:
         tell(progress, "Ranking related articles")
         loaded.site = ranking_done(loaded.site, loaded.cache, ranked_lists(loaded.site), loaded.related_pending)

@@ -34,7 +34,6 @@ import os
 import pickle
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
@@ -42,19 +41,19 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown as _markdown
 import yaml
 
 from .. import __version__, speedups
-from ..content.body import Body
+from ..content.body import Body, BodyRef
+from ..content.bodystore import reader
 from ..content.discover import SourceFile
-from ..content.frontmatter import Document, FrontMatter, content_digest, parse_document
-from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
+from ..content.frontmatter import Document, FrontMatter, content_digest
+from ..content.markdown import SETTINGS_KEY, Rendered
 from ..content.model import Author, Category, Tag
-from ..errors import BuildWarning, ContentError
+from ..errors import BuildWarning
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
 from ..render.shows import linked_views
@@ -224,46 +223,18 @@ class BuildCache:
                 meta = FrontMatter(*fields)
             except _CACHE_ERRORS:
                 return None
-            body = Body(fetch=self._fetcher(source, digest), opening=opening, blank=blank)
+            body = Body(ref=self._ref(source, digest), opening=opening, blank=blank)
             self.lazy[rel] = (digest, body)
             doc = Document(source, meta, "", body_line, digest)
             entry = ContentEntry(stamp, digest, doc, Rendered(body, toc, first, words), warnings)
             self.content[rel] = entry
         return entry
 
-    def _fetcher(self, source: SourceFile, digest: str) -> Callable[[], tuple[str, str]]:
-        """What reads the stored body of a content file with hash ``digest`` when it is needed."""
-        return lambda: self._read_body(source, digest)
-
-    def _read_body(self, source: SourceFile, digest: str) -> tuple[str, str]:
-        """The stored body of a content file with hash ``digest`` (in whichever process asks).
-
-        Should the row be gone (the cache file removed or rebuilt meanwhile), the file is parsed
-        again; only a file that changed since this build read it fails, naming the file.
-        """
+    def _ref(self, source: SourceFile, digest: str) -> BodyRef:
+        """Where the stored body of a content file with hash ``digest`` is kept (see bodystore.py)."""
         assert self.folder is not None
-        try:
-            # Closed at once: a statement left open would hold a read lock that blocks the cache's writer.
-            with closing(
-                _reader(self.folder / CACHE_FILE).execute(
-                    "SELECT value FROM bodies WHERE rel = ? AND digest = ?", (source.rel, digest)
-                )
-            ) as rows:
-                row = rows.fetchone()
-            if row is not None:
-                html, text = pickle.loads(row[0])
-                return html, text
-        except _CACHE_ERRORS:
-            pass
-        try:
-            raw = source.path.read_bytes()
-        except OSError:
-            raw = b""
-        doc, _, _ = parse_document(source, ZoneInfo(self.timezone or "UTC"), raw)
-        if doc is None or content_digest(raw) != digest:
-            raise ContentError("the file changed while the build was reading it", source.rel, None, "build again")
-        rendered = render_markdown(doc.body)
-        return rendered.html, rendered.text
+        store = str(self.folder / CACHE_FILE)
+        return BodyRef(store, source.rel, str(source.path), source.is_page, digest, self.timezone)
 
     def evict_bodies(self) -> None:
         """Let go of the bodies in memory whose rows are saved (see :meth:`save_content`): each is
@@ -273,23 +244,8 @@ class BuildCache:
         for rel, e in self.content.items():
             body = e.rendered.body
             if body.loaded:
-                body.evict(self._fetcher(e.doc.source, e.digest))
+                body.evict(self._ref(e.doc.source, e.digest))
                 self.lazy[rel] = (e.digest, body)
-
-    def read_bodies(self) -> None:
-        """Read every body handed out unread, at once (before a stage that reads them all)."""
-        if not self.lazy or self.folder is None:
-            return
-        waiting = {rel: (digest, body) for rel, (digest, body) in self.lazy.items() if not body.loaded}
-        self.lazy.clear()
-        try:
-            with closing(_reader(self.folder / CACHE_FILE).execute("SELECT rel, digest, value FROM bodies")) as rows:
-                for rel, digest, value in rows:
-                    hit = waiting.get(rel)
-                    if hit is not None and hit[0] == digest:
-                        hit[1].fill(*pickle.loads(value))
-        except _CACHE_ERRORS:
-            pass  # each body left unread reads itself (or parses its file again) when used
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
         """Return the cached entry for an unchanged file, or the file's bytes to parse it anew.
@@ -366,7 +322,7 @@ class BuildCache:
         if self.folder is None or self.fresh:
             return []
         try:
-            with closing(_reader(self.folder / CACHE_FILE).execute(sql, params)) as rows:
+            with closing(reader(self.folder / CACHE_FILE).execute(sql, params)) as rows:
                 return rows.fetchall()
         except _CACHE_ERRORS:
             return []
@@ -615,38 +571,6 @@ class BuildCache:
 
 #: The front matter's fields, in the order a content row holds them.
 _META_FIELDS = tuple(f.name for f in dataclasses.fields(FrontMatter))
-
-_readers: dict[tuple[int, Path, int], sqlite3.Connection] = {}
-_inherited: list[sqlite3.Connection] = []
-_readers_lock = threading.Lock()
-#: Connections kept open for reading, per process (a test run or a long preview builds many sites).
-_READERS_KEPT = 4
-
-
-def _reader(path: Path) -> sqlite3.Connection:
-    """A connection for reading: one per process and cache file, shared by its threads.
-
-    Never one inherited from the parent process: render workers are forked, and an SQLite
-    connection must not be used across a fork (nor closed: it is kept, unused). A cache file
-    made anew (another inode) gets a new connection.
-    """
-    pid = os.getpid()
-    key = (pid, path, os.stat(path).st_ino)
-    with _readers_lock:
-        db = _readers.get(key)
-        if db is None:
-            for old in list(_readers):
-                if old[0] != pid:
-                    _inherited.append(_readers.pop(old))
-                elif old[1] == path:
-                    _readers.pop(old).close()  # the file this path held before
-            while len(_readers) >= _READERS_KEPT:
-                _readers.pop(next(iter(_readers))).close()
-            # Not through a memory map: a render worker reading bodies one by one would map (and be
-            # counted for) much of a large cache file, where reading copies just the rows it needs.
-            db = _readers[key] = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        return db
-
 
 #: Context entries made from the rest of the context, the URL, the template and the site's
 #: configuration, all of which the fingerprint covers: ``seo`` (see seo.page_seo), which

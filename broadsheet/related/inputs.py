@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..content.body import Body, opening_digest
+from ..content.bodystore import load_bodies
 from ..content.model import Article, Site
 from . import index
 from .index import OPENING_BYTES, RelatedDoc, RelatedSettings
@@ -58,6 +59,11 @@ class RelatedInput:
     settings: RelatedSettings
     articles: tuple[RelatedArticle, ...]
 
+    def docs(self) -> list[RelatedDoc]:
+        """The articles as the ranking takes them, their bodies loaded first (see bodystore.py)."""
+        load_bodies(a.body for a in self.articles)
+        return [a.doc() for a in self.articles]
+
 
 def related_settings(site: Site) -> RelatedSettings:
     """The related ranking's settings from site.yml."""
@@ -67,7 +73,11 @@ def related_settings(site: Site) -> RelatedSettings:
 
 def related_article(a: Article, text_bytes: int = OPENING_BYTES) -> RelatedArticle:
     """What the ranking reads of an article; the opening's hash is the body's own for the default reading."""
-    opening = a.body.opening if text_bytes == OPENING_BYTES else opening_digest(a.text, text_bytes)
+    if text_bytes == OPENING_BYTES:
+        opening = a.body.opening
+    else:  # a reading of its own: hashed from the text
+        load_bodies([a.body])
+        opening = opening_digest(a.text, text_bytes)
     return RelatedArticle(
         key=a.url,
         slug=a.slug,
@@ -94,5 +104,5 @@ def site_related_input(site: Site) -> RelatedInput:
 
 def rank(given: RelatedInput) -> dict[str, tuple[str, ...]]:
     """Rank the related lists of every article of the input (pure: a thread may run it while pages render)."""
-    lists = index.compute_related([a.doc() for a in given.articles], given.settings)
+    lists = index.compute_related(given.docs(), given.settings)
     return {k: tuple(v) for k, v in lists.items()}

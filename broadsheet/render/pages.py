@@ -17,6 +17,8 @@ from typing import Any
 import jinja2
 
 from ..config import SiteConfig
+from ..content.body import Body
+from ..content.bodystore import load_bodies, loading_on_demand, unload_bodies
 from ..content.discover import discover_static
 from ..content.model import Article, Page, Site
 from ..errors import BroadsheetError, BuildWarning
@@ -361,9 +363,27 @@ def _render_each(
     return out, errors
 
 
+def bodies_shown(jobs: Iterable[PageJob]) -> list[Body]:
+    """The bodies the pages show whole: an article's own page shows its body (listings show
+    headlines and summaries; a template reading another body has it loaded then, see
+    bodystore.loading_on_demand)."""
+    out: list[Body] = []
+    for job in jobs:
+        view = job.context.get("article")
+        if isinstance(view, ArticleView) and view.url == job.url:
+            out.append(view.body)
+    return out
+
+
 def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[str, bytes], list[BroadsheetError]]:
-    """Render pages; return URL → bytes and every template error (one per template and kind)."""
-    pages, errors = _render_each(env, jobs)
+    """Render pages; return URL → bytes and every template error (one per template and kind).
+
+    The bodies the pages show whole are loaded first (and kept: see :func:`bodies_shown`).
+    """
+    jobs = list(jobs)
+    load_bodies(bodies_shown(jobs))
+    with loading_on_demand():
+        pages, errors = _render_each(env, jobs)
     return dict(pages), [err for _, err in errors]
 
 
@@ -480,8 +500,31 @@ ChunkResult = tuple[
 
 
 def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
-    """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process)."""
-    todo = [work.jobs[i] for i in indices]
+    """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process).
+
+    The bodies the pages show whole are loaded first, in this process, a batch of pages at a time,
+    and let go of once they are rendered: a worker holds the bodies of the pages at hand, not of
+    every page it rendered.
+    """
+    results: list[ChunkResult] = []
+    for start in range(0, len(indices), BODIES_AT_ONCE):
+        todo = [work.jobs[i] for i in indices[start : start + BODIES_AT_ONCE]]
+        loaded = load_bodies(bodies_shown(todo))
+        try:
+            with loading_on_demand() as more:
+                results += _render_loaded(work, todo)
+        finally:
+            unload_bodies(loaded)
+            unload_bodies(more)
+    return results
+
+
+#: Pages whose bodies a render worker loads at once (see :func:`_render_chunk`).
+BODIES_AT_ONCE = 200
+
+
+def _render_loaded(work: RenderWork, todo: list[PageJob]) -> list[ChunkResult]:
+    """Render pages whose bodies are loaded (see :func:`_render_chunk`)."""
     deferred: list[str] = []
     if work.site is not None:
         ready = []
