@@ -39,6 +39,8 @@ from .content.markdown import (
 )
 from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
+from .content.ranking import rank, related_input, site_related_input
+from .content.ranking import related_settings as related_settings  # (for the preview and the command line)
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .incremental.cache import BuildCache, Fingerprinter
@@ -55,8 +57,6 @@ from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictu
 from .publish.search import BUNDLE_DIR, digests_key, index_record, reuse_bundle, search_index
 from .publish.sitemaps import SitemapsInput, news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
-from .related.inputs import rank, related_input, site_related_input
-from .related.inputs import related_settings as related_settings  # (for the preview and the command line)
 from .render.pages import (
     HashedFacts,
     RenderOutcome,
@@ -291,7 +291,7 @@ def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
 
 
 def related_inputs_key(articles: Sequence[Article], settings: related_stage.RelatedSettings) -> str:
-    """Hash of the related ranking's input (see related/inputs.py): equal keys give equal lists.
+    """Hash of the related ranking's input (see content/ranking.py): equal keys give equal lists.
 
     Of an article's text only the opening the ranking reads counts (``text_bytes``), by its hash,
     which a cached body keeps beside it for the default reading (the body is not read).

@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from broadsheet.content.body import Body, opening_digest
+from broadsheet.content.ranking import RelatedArticle, site_related_input
 from broadsheet.incremental.inputs import pages_input, plan_shape
 from broadsheet.incremental.keys import key_of
 from broadsheet.pipeline import BuildOptions, load_site, pages_site_key
 from broadsheet.publish.feeds import FeedsInput, feeds_input, render_feeds
 from broadsheet.publish.sitemaps import SitemapsInput, sitemap_entries, sitemap_files
 from broadsheet.related.index import RelatedDoc
-from broadsheet.related.inputs import RelatedArticle, site_related_input
 from broadsheet.render.pages import plan_pages
 from tests.conftest import MINIMAL_SITE_YML, NOW, REPO, article, run_build
 

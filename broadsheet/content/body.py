@@ -18,9 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-#: How much of an article's text (UTF-8 bytes) the related ranking reads: news puts what the story
-#: is about first (see related/index.py).
-OPENING_BYTES = 3000
+from ..related.index import OPENING_BYTES
 
 
 def opening_digest(text: str, limit: int = OPENING_BYTES) -> str:

@@ -68,12 +68,11 @@ from datetime import datetime
 from itertools import compress, filterfalse, pairwise, repeat
 from typing import Any, Final
 
-from ..content.body import OPENING_BYTES as OPENING
 from ..parallel import process_pool
 
-#: How much of an article's text (UTF-8 bytes) the ranking reads (see content/body.py, which keeps
-#: a hash of it with each body). :attr:`RelatedSettings.text_bytes` defaults to it.
-OPENING_BYTES: Final = OPENING
+#: How much of an article's text (UTF-8 bytes) the ranking reads: news puts what the story is
+#: about first. :attr:`RelatedSettings.text_bytes` defaults to it.
+OPENING_BYTES: Final = 3000
 
 SIGNALS: Final = ("title", "text", "tags", "category", "time")
 """The weighted signals of the score, in the order they are reported."""

@@ -1,10 +1,10 @@
 """The related ranking's input: one frozen value holding what it reads of the site, and its key.
 
-The ranking (see index.py) is given a :class:`RelatedInput` and nothing else, and its lists are
+The ranking (see related/index.py) is given a :class:`RelatedInput` and nothing else, and its lists are
 kept between builds under :func:`~broadsheet.incremental.keys.key_of` of that value: a field the
 ranking reads is a field of the input, so it is in the key.
 
-Of an article's text only the opening is read (``text_bytes``: see index.OPENING_BYTES); the
+Of an article's text only the opening is read (``text_bytes``: see related.index.OPENING_BYTES); the
 input holds a hash of it (see body.opening_digest) and the body itself outside the key, read only
 when the ranking runs. The hash of the default opening is kept with each cached body, so an
 unchanged site's key is made without reading one body, and an edit further down a story (a
@@ -17,11 +17,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..content.body import Body, opening_digest
-from ..content.bodystore import load_bodies
-from ..content.model import Article, Site
-from . import index
-from .index import OPENING_BYTES, RelatedDoc, RelatedSettings
+from ..related import index
+from ..related.index import OPENING_BYTES, RelatedDoc, RelatedSettings
+from .body import Body, opening_digest
+from .bodystore import load_bodies
+from .model import Article, Site
 
 
 @dataclass(frozen=True, slots=True)
