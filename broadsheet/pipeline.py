@@ -798,7 +798,7 @@ def render_while_ranking(
     output: Path | None = None,
 ) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
-    then render those, and any page that looked at a related list (see render.PendingRelated).
+    then render those, and any page that looked at a related list (see render.views.PendingRelated).
 
     The ranking is plain Python: it runs in this process, which otherwise only waits for the
     workers, in the time a cold build would rank before rendering anything. The workers of the
