@@ -35,7 +35,7 @@ from .archive import ARCHIVE_URL, group_by_month
 from .i18n import Translator, translator
 from .seo import SEARCH_URL, page_seo
 from .shows import ShowsFinder
-from .theme import BUNDLED_THEMES, Theme, load_theme, make_environment, template_error
+from .theme import BUNDLED_THEMES, SiteEnvironment, Theme, load_theme, make_environment, template_error
 from .views import (
     ArticleView,
     Link,
@@ -382,6 +382,8 @@ def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[
     """
     jobs = list(jobs)
     load_bodies(bodies_shown(jobs))
+    if isinstance(env, SiteEnvironment) and env.fragments is not None:
+        env.fragments.begin_pass()  # views may have changed since the last pass (the live preview)
     with loading_on_demand():
         pages, errors = _render_each(env, jobs)
     return dict(pages), [err for _, err in errors]
@@ -535,6 +537,8 @@ def _render_loaded(work: RenderWork, todo: list[PageJob]) -> list[ChunkResult]:
             except RelatedNotReady:
                 deferred.append(job.url)
         todo = ready
+    if isinstance(work.env, SiteEnvironment) and work.env.fragments is not None:
+        work.env.fragments.begin_pass(work)  # chunks of one pass share their cards
     pages, errors = _render_each(work.env, todo, deferred)
     out: list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]] = []
     for url, data in pages:
