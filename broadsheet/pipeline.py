@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from .config import SiteConfig, load_config_problems
-from .content.body import opening_digest
+from .content.bodystore import load_bodies
 from .content.discover import SourceFile, discover, discover_static
 from .content.frontmatter import Document, parse_document
 from .content.library import PublishRules, assemble
@@ -39,10 +39,12 @@ from .content.markdown import (
 )
 from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
+from .content.ranking import rank, related_input, site_related_input
+from .content.ranking import related_settings as related_settings  # (for the preview and the command line)
 from .content.schedule import Change, scheduled_changes
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
-from .filestamp import stamp_of
-from .incremental.cache import BuildCache, Fingerprinter, site_digest
+from .incremental.cache import BuildCache, Fingerprinter
+from .incremental.inputs import pages_input, shape_record
 from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob, output_key
 from .parallel import default_jobs, map_shared
@@ -53,11 +55,9 @@ from .publish.linkcheck import check_page_links
 from .publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from .publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictures
 from .publish.search import BUNDLE_DIR, SplitIndex
-from .publish.sitemaps import news_sitemap, robots_txt, sitemap_entries, sitemap_files
+from .publish.sitemaps import SitemapsInput, news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from .related import index as related_stage
 from .related.incremental import RankingState, ranks_everything, update_ranking
-from .related.index import OPENING_BYTES
-from .render.i18n import I18N_DIR
 from .render.pages import (
     HashedFacts,
     RenderOutcome,
@@ -72,8 +72,9 @@ from .render.pages import (
     site_environment,
     static_files,
 )
+from .render.shows import linked_views
 from .render.theme import Theme, load_theme, symlink_warnings
-from .render.views import ArticleView, site_view
+from .render.views import ArticleView
 from .tuning import DEFAULT as DEFAULT_TUNING
 from .tuning import Tuning
 from .urls import UnsafePath, output_path
@@ -260,6 +261,7 @@ def parse_all(
     cache.forget_missing(s.rel for s in sources)
     # Sorted by path, whatever came from the cache: the same input gives the same site.
     docs = [found[s.rel] for s in sources if s.rel in found]
+    load_bodies(rendered.body for doc, rendered in docs if doc.source.is_page)  # the assembly reads pages' bodies
     return docs, errors, warnings
 
 
@@ -286,66 +288,18 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, changes
 
 
-def related_doc(a: Article) -> related_stage.RelatedDoc:
-    """What the related ranking sees of one published article."""
-    return related_stage.RelatedDoc(
-        key=a.url,
-        slug=a.slug,
-        title=a.title,
-        summary=a.summary,
-        text=a.text,
-        tags=tuple(t.slug for t in a.tags),
-        category=a.category.slug,
-        date=a.date,
-        pinned=a.pinned,
-    )
-
-
 def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
-    """What the related ranking sees of each published article."""
-    return [related_doc(a) for a in site.articles]
-
-
-def related_settings(site: Site) -> related_stage.RelatedSettings:
-    """The related ranking's settings from site.yml."""
-    r = site.config.related
-    return related_stage.RelatedSettings(count=r.count, weights=r.weights, time_scale_days=r.time_scale_days)
+    """What the related ranking sees of each published article (their texts read)."""
+    return site_related_input(site).docs()
 
 
 def related_inputs_key(articles: Sequence[Article], settings: related_stage.RelatedSettings) -> str:
-    """Hash of everything the related ranking reads of the articles (see related_docs): equal keys
-    give equal lists.
+    """Hash of the related ranking's input (see content/ranking.py): equal keys give equal lists.
 
-    Of an article's text, only what the ranking reads (the opening, ``text_bytes``, and whether more
-    follows: see body.opening_digest) is hashed, so an edit further down (a correction appended)
-    keeps the lists without ranking again; the hash of the default opening is kept with each cached
-    body, which is not read.
+    Of an article's text only the opening the ranking reads counts (``text_bytes``), by its hash,
+    which a cached body keeps beside it for the default reading (the body is not read).
     """
-    limit = settings.text_bytes
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr(settings).encode())
-    for a in articles:
-        h.update(related_reads(a, limit))
-    return h.hexdigest()
-
-
-def related_reads(a: Article, limit: int) -> bytes:
-    """What the related ranking reads of one article, with the article's text as the hash of its
-    opening (see related_inputs_key)."""
-    opening = a.body.opening if limit == OPENING_BYTES else opening_digest(a.text, limit)
-    return repr(
-        (
-            a.url,
-            a.slug,
-            a.title,
-            tuple(t.slug for t in a.tags),
-            a.category.slug,
-            a.date.isoformat(),
-            a.pinned,
-            a.summary,
-            opening,
-        )
-    ).encode("utf-8", "surrogatepass")
+    return key_of(related_input(list(articles), settings))
 
 
 def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
@@ -356,8 +310,8 @@ def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
 
 def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
     """The site with the last build's related lists if nothing they read changed, else None; and the
-    hash of what the ranking reads."""
-    key = related_inputs_key(site.articles, related_settings(site))
+    key of the ranking's input."""
+    key = key_of(site_related_input(site))
     lists = cache.related_lists(key) if cache is not None else None
     return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
 
@@ -369,20 +323,22 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
     what changed since, which gives the lists a full ranking would, and kept for the next build;
     only the articles that changed are read then.
     """
-    settings = related_settings(site)
+    given = site_related_input(site)
     if cache is None or cache.folder is None:
-        lists = related_stage.compute_related(related_docs(site), settings)
-        return {k: tuple(v) for k, v in lists.items()}
+        return rank(given)
+    settings = given.settings
     blob = cache.ranking_state()
     state = RankingState.from_bytes(blob, settings) if blob is not None else None
-    by_url = {a.url: a for a in site.articles}
-    digests = {
-        url: hashlib.blake2b(related_reads(a, settings.text_bytes), digest_size=16).hexdigest()
-        for url, a in by_url.items()
-    }
+    by_url = {a.key: a for a in given.articles}
+    digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
     if ranks_everything(state, len(digests)):
-        cache.read_bodies()  # the ranking reads every article's text
-    state, _ = update_ranking(state, digests, lambda url: related_doc(by_url[url]), settings)
+        load_bodies(a.body for a in given.articles)  # the ranking reads every article's text
+
+    def doc_of(url: str) -> related_stage.RelatedDoc:
+        load_bodies([by_url[url].body])  # (loaded already when everything is ranked)
+        return by_url[url].doc()
+
+    state, _ = update_ranking(state, digests, doc_of, settings)
     cache.set_ranking_state(state.to_bytes())
     return {k: tuple(v) for k, v in state.lists.items()}
 
@@ -666,10 +622,11 @@ def publishing_files(
         # Feeds show the newest stories whole: most edits leave them as they were.
         feeds = feeds_input(site)
         files = made_or_kept(cache, output, "feeds", key_of(feeds), lambda: render_feeds(feeds), still)
-        # Each entry as text: a dataclass's repr of each of 16,000 entries costs more than the sitemap's check.
-        listed = "\n".join(f"{e.loc} {e.lastmod.isoformat() if e.lastmod else '-'}" for e in entries)
-        key = hashlib.blake2b(f"{base}\n{listed}".encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        files += made_or_kept(cache, output, "sitemaps", key, lambda: sitemap_files(entries, base), still)
+        # Made from their input alone, and kept while its key is the same.
+        listed = SitemapsInput(base, tuple(entries))
+        files += made_or_kept(
+            cache, output, "sitemaps", key_of(listed), lambda: sitemap_files(listed.entries, listed.base_url), still
+        )
     else:
         files = feed_files(site) + sitemap_files(entries, base)
     files.append(news_sitemap(site))
@@ -679,63 +636,39 @@ def publishing_files(
 
 
 def pages_site_key(loaded: LoadedSite) -> str:
-    """What every page's fingerprint starts from: the site's values, templates, config, static files."""
-    # Templates by content; static files (whose image sizes pages show) by their stamps.
-    theme_files = sorted(p for d in loaded.theme.template_dirs for p in Path(d).rglob("*") if p.is_file())
-    static_dirs = [loaded.config.root / "static", *loaded.theme.static_dirs]
-    stamps = sorted(
-        (str(p), *stamp_of(p.stat())) for d in static_dirs if d.is_dir() for p in d.rglob("*") if p.is_file()
-    )
-    config_text = (loaded.config.root / "site.yml").read_text(encoding="utf-8", errors="replace") + repr(stamps)
-    # The variants pages name (a picture that could not be made is shown without them).
-    config_text += repr(sorted((url, p.key) for url, p in loaded.pictures.items()))
-    # The analytics export's counts (bylines, "Most read"): a new export renders the pages again.
-    config_text += repr(sorted(loaded.config.analytics.views.items()))
-    # The string tables (the theme's words in the site's language): the site's and the themes'.
-    for folder in (loaded.config.root, *loaded.theme.chain):
-        for table in sorted((folder / I18N_DIR).glob("*.yml")):
-            config_text += f"\n{table}\n" + table.read_text(encoding="utf-8", errors="replace")
-    return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
+    """What every page's fingerprint starts from: the key of the pages' input (see incremental/inputs.py)."""
+    return key_of(pages_input(loaded.config, loaded.theme, loaded.site, loaded.pictures))
 
 
-def plan_shape(site_key: str, site: Site, jobs: list[PageJob]) -> tuple[str, dict[str, str]]:
-    """How the site's pages are made up, recorded with their fingerprints (see :func:`reuse_pages`):
-    a hash of the site's values (``site_key``), each page's URL, template and the articles it
-    shows, and the resolved categories, tags and authors; and each article's source hash.
-
-    Two builds with the same shape hash differ, page by page, only in the articles' own content.
-    """
-    parts = [site_key, repr((site.categories, site.tags, site.authors))]
-    parts += [f"{job.url}\x00{job.template}\x00{chr(1).join(sorted(job.shows))}" for job in jobs]
-    shape = hashlib.blake2b("\x02".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    return shape, {a.url: a.digest for a in site.articles}
-
-
-def articles_touched(site: Site, changed: set[str]) -> set[str]:
+def articles_touched(views: Mapping[str, ArticleView], changed: set[str]) -> set[str]:
     """The articles whose part of a fingerprint (see cache.Fingerprinter) changes with ``changed``:
-    those, and those that link to one of them as a related, previous or next article."""
+    those, and those whose views link to one of them (related, previous, next: every link field,
+    see render/shows.py)."""
     touched = set(changed)
     if not changed:
         return touched
-    articles = site.articles
-    for i, a in enumerate(articles):
-        if a.url in changed:  # its neighbours in the newest-first order link to it
-            touched.update(b.url for b in articles[max(i - 1, 0) : i + 2])
-    touched.update(url for url, related in site.related.items() if not changed.isdisjoint(related))
+    for url, view in views.items():
+        if url not in touched and any(v.url in changed for _, linked in linked_views(view) for v in linked):
+            touched.add(url)
     return touched
 
 
 def reuse_pages(
-    loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
+    loaded: LoadedSite,
+    jobs: list[PageJob],
+    output: Path,
+    views: Mapping[str, ArticleView],
+    last: LastOutput | None = None,
 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
     """Split jobs into those to render and pages whose output is still current (see incremental/cache.py).
 
-    ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
+    ``views``: the articles' views, linked. ``last``: the output as this build sees it (see
+    write.LastOutput), shared with the write stage.
 
-    When the pages are made up as in the last build (:func:`plan_shape`), a page that shows no
-    article whose content changed since then (see :func:`articles_touched`) has the fingerprint it
-    had: only the others are fingerprinted again. This relies on each page listing every article
-    its context holds in ``shows``, as the live preview does (a test checks it for every page).
+    When the pages are made up as in the last build (see incremental/inputs.py PlanShape), a page
+    that shows no article whose content changed since then (see :func:`articles_touched`) has the
+    fingerprint it had: only the others are fingerprinted again. What a page shows is derived from
+    its context (see render/shows.py), so it holds every article the context holds.
     """
     store = loaded.cache.page_store(output)
     still = (last or shown(output, loaded.config.root)).still_written
@@ -744,11 +677,11 @@ def reuse_pages(
     prints: dict[str, str] = {}
     site_key = pages_site_key(loaded)
     fingerprint = Fingerprinter(site_key).of
-    shape, digests = now = plan_shape(site_key, loaded.site, jobs)
+    shape, digests = now = shape_record(site_key, loaded.site, jobs)
     record = loaded.cache.shape_of(output)
     same: set[str] | None = None  # articles whose part of every fingerprint is as in the last build
     if record is not None and record[0] == shape:
-        touched = articles_touched(loaded.site, {u for u, d in digests.items() if record[1].get(u) != d})
+        touched = articles_touched(views, {u for u, d in digests.items() if record[1].get(u) != d})
         same = set(digests) - touched
     loaded.cache.set_shape(output, now)
     for job in jobs:
@@ -804,7 +737,7 @@ def render_site(
     )
     if loaded.related_pending is not None and (overlap or loaded.cache.ranking_state() is None):
         # A ranking from scratch reads every article's text (read here, not in the ranking's thread).
-        loaded.cache.read_bodies()
+        load_bodies(a.body for a in loaded.site.articles)
     if loaded.related_pending is not None and not overlap:
         tell(progress, "Ranking related articles")
         loaded.site = ranking_done(
@@ -829,7 +762,7 @@ def render_site(
         last = last_output(output, loaded.config.root)
         still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
-            todo, kept, prints = reuse_pages(loaded, planned, output, last)
+            todo, kept, prints = reuse_pages(loaded, planned, output, views, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
     staging = (
@@ -904,7 +837,7 @@ def render_while_ranking(
     output: Path | None = None,
 ) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
-    then render those, and any page that looked at a related list (see render.PendingRelated).
+    then render those, and any page that looked at a related list (see render.views.PendingRelated).
 
     The ranking is plain Python: it runs in this process, which otherwise only waits for the
     workers, in the time a cold build would rank before rendering anything. The workers of the
@@ -968,7 +901,7 @@ def render_while_ranking(
             site_key = pages_site_key(loaded)
             of = Fingerprinter(site_key).of
             prints.update((job.url, of(job)) for job in planned)
-            loaded.cache.set_shape(output, plan_shape(site_key, site, planned))
+            loaded.cache.set_shape(output, shape_record(site_key, site, planned))
 
     work = RenderWork(
         loaded.theme,

@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL_SITE_YML, article, run_build
 
-from broadsheet.content.body import Body
-from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE, Fingerprinter
+from broadsheet.content import bodystore
+from broadsheet.content.body import Body, BodyNotLoaded
+from broadsheet.content.bodystore import load_bodies, unload_bodies
+from broadsheet.content.discover import discover
+from broadsheet.content.markdown import current_settings, sanitize_html
+from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE, BuildCache, Fingerprinter
 from broadsheet.outputs import PageJob
 
 
@@ -207,7 +211,7 @@ def test_compiled_templates_are_kept_per_code_version(make_site) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in compiled.iterdir()} == before  # read, not compiled again
 
 
-def test_an_edit_reads_only_the_bodies_it_shows(make_site, tmp_path: Path) -> None:
+def test_an_edit_reads_only_the_bodies_it_shows(make_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Feeds show their newest five stories whole; the edit comes after what the related ranking reads.
     files = {
         f"content/{'world' if i % 2 else 'sport'}/a{i}.md": article(
@@ -222,10 +226,18 @@ def test_an_edit_reads_only_the_bodies_it_shows(make_site, tmp_path: Path) -> No
     run_build(site)
     path = site / "content/sport/a2.md"
     path.write_text(path.read_text() + "\nA correction.\n")
+    reads: list[str] = []
+    real = bodystore._read_rows
+
+    def counted(store, refs):  # type: ignore[no-untyped-def]
+        reads.extend(rel for rel, _ in refs)
+        return real(store, refs)
+
+    monkeypatch.setattr(bodystore, "_read_rows", counted)
     result = run_build(site, jobs=1)
     bodies = [body for _, body in result.loaded.cache.lazy.values()]
-    read = sum(body.loaded for body in bodies)
-    assert len(bodies) == 39 and 0 < read < 25  # the edited one is parsed anew
+    assert len(bodies) == 39 and 0 < len(set(reads)) < 25  # the edited one is parsed anew
+    assert "content/sport/a2.md" not in reads
     assert _tree(site / "output") == _fresh(site, tmp_path)
 
 
@@ -240,23 +252,28 @@ def test_bodies_missing_from_the_cache_are_parsed_again(make_site, tmp_path: Pat
     assert _tree(site / "output") == _fresh(site, tmp_path)
 
 
-def test_a_cached_body_is_read_when_first_used() -> None:
-    reads: list[int] = []
-
-    def fetch() -> tuple[str, str]:
-        reads.append(1)
-        return "<p>Hi there</p>", "Hi there"
-
+def test_a_cached_body_is_a_plain_value_loaded_by_the_stage_that_reads_it(make_site) -> None:
+    site = _site(make_site)
+    run_build(site)
+    entry = BuildCache.load(site, timezone="UTC", markdown_key=current_settings().key())
+    source = next(s for s in discover(site)[0] if s.rel == "content/world/a1.md")
+    found, _ = entry.lookup(source)
+    assert found is not None
+    body = found.rendered.body
+    assert not body.loaded and body.ref is not None and body.ref.rel == "content/world/a1.md"
+    with pytest.raises(BodyNotLoaded, match=r"content/world/a1\.md"):
+        _ = body.html  # no I/O of its own: read before a stage loaded it
+    twin = pickle.loads(pickle.dumps(body))  # travels as it is, unread
+    assert not twin.loaded and twin == body
+    cleaned = body.sanitized(str.upper)  # cleaned when loaded
+    assert load_bodies([body, cleaned, twin]) == [body, cleaned, twin]
+    assert "Body 1 about the harbour" in body.html and cleaned.html == sanitize_html(body.html) and twin == body
+    unload_bodies([body])
+    assert not body.loaded and load_bodies([body]) == [body] and body == twin
     given = Body("<p>Hi there</p>", "Hi there")
-    lazy = Body(fetch=fetch, opening=given.opening, blank=False)
-    assert not lazy.loaded and not reads
-    shown = lazy.mapped(str.upper)
-    assert not reads
-    assert shown.html == "<P>HI THERE</P>" and shown.text == "Hi there" and reads == [1]
-    assert lazy == given and pickle.loads(pickle.dumps(lazy)) == given
-    assert Body("", "").blank and not given.blank
+    assert Body("", "").blank and not given.blank and given.sanitized(str.upper).html == "<P>HI THERE</P>"
     with pytest.raises(ValueError):
-        Body(fetch=fetch)
+        Body(ref=body.ref)
 
 
 def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path: Path) -> None:
@@ -365,3 +382,24 @@ def test_content_edits_match_fresh_builds(make_site, tmp_path: Path, monkeypatch
         fewer += len(counted) < total / 2
         assert _tree(site / "output") == _fresh(site, tmp_path / str(step)), (step, action)
     assert fewer >= 5  # the body and summary edits at least
+
+
+def test_a_theme_showing_bodies_on_listings_gets_them_in_warm_builds(make_site, tmp_path: Path) -> None:
+    """The render stage loads the bodies of the articles' own pages beforehand, and any other body a
+    template reads (here each card's) while it renders: a warm build makes what a fresh one makes."""
+    site = _site(make_site)
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("\ntheme: frontier", "") + "theme: mine\n")
+    (site / "themes/mine/templates").mkdir(parents=True)
+    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
+    (site / "themes/mine/templates/list.html").write_text(
+        "{% for item in articles %}<section>{{ item.html }}</section>{% endfor %}\n"
+    )
+    run_build(site)
+    path = site / "content/world/a3.md"
+    path.write_text(path.read_text().replace("Body 3 about the harbour.", "Body 3, corrected."))
+    result = run_build(site)
+    assert result.pages_rendered > 0
+    listings = [p for p in (site / "output/category/world").rglob("index.html")]
+    assert any("<section><p>Body 3, corrected.</p></section>" in p.read_text() for p in listings)
+    assert _tree(site / "output") == _fresh(site, tmp_path)

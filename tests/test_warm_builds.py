@@ -115,7 +115,7 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
     from dataclasses import dataclass
     from datetime import UTC, datetime
 
-    from broadsheet.content.body import Body
+    from broadsheet.content.body import Body, BodyRef
     from broadsheet.content.model import Article, Category, Tag
     from broadsheet.related.index import RelatedSettings
 
@@ -151,7 +151,8 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
     # The ranking's default reading uses the hash kept with each body (a cached body is not read).
     stored = pipeline.related_inputs_key([doc("x " * 2000)], RelatedSettings())
     lazy = doc("x " * 2000)
-    unread = Body(fetch=lambda: ("", ""), opening=lazy.body.opening, blank=False)
+    kept = BodyRef("cache.sqlite", "content/world/a.md", "/site/content/world/a.md", False, "digest", "UTC")
+    unread = Body(ref=kept, opening=lazy.body.opening, blank=False)
     assert stored == pipeline.related_inputs_key([dataclasses.replace(lazy, body=unread)], RelatedSettings())
     assert not unread.loaded
 

@@ -1,9 +1,10 @@
-"""An article's rendered body: its HTML and plain text, read from the build cache only when asked for.
+"""An article's rendered body: its HTML and plain text, or where the build cache keeps them.
 
 A warm build of a large site needs every article's front matter (listings, dates, links) but
 the bodies of only the pages it renders again: after a one-article edit, a few dozen of ten
 thousand. The cache therefore keeps bodies apart (see cache.py) and hands out a :class:`Body`
-that fetches its text on first use, in whichever process uses it (render workers included).
+that holds only where its text is kept; the stages that read bodies load them first, explicitly
+(see bodystore.py): the body itself never reads anything.
 
 What must be known of every body without reading it is kept beside it: whether it is blank
 (the library warns about an empty article) and a hash of what the related ranking reads of it
@@ -14,12 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..related.index import OPENING_BYTES
-
-Fetch = Callable[[], tuple[str, str]]
-"""Reads a body's (html, text) when first needed."""
 
 
 def opening_digest(text: str, limit: int = OPENING_BYTES) -> str:
@@ -30,49 +29,97 @@ def opening_digest(text: str, limit: int = OPENING_BYTES) -> str:
     return hashlib.blake2b(opening, digest_size=16).hexdigest()
 
 
-class Body:
-    """The rendered HTML and plain text of one document, given, or fetched when first read.
+@dataclass(frozen=True, slots=True)
+class BodyRef:
+    """Where a body not in memory is kept: its row in the build cache's file (see bodystore.py)."""
 
-    Two bodies are equal when their HTML and text are. Pickling a body reads it, so it can
-    cross to any process whole.
+    store: str
+    """The cache file holding the body's row."""
+    rel: str
+    """The content file's path relative to the site (the row's key)."""
+    path: str
+    """The content file itself: parsed again should the row be gone."""
+    page: bool
+    """Whether the content file is a page (content/pages/), not an article."""
+    digest: str
+    """Hash of the content file the body was made from."""
+    timezone: str
+    """The site's time zone (to parse the file again)."""
+
+
+class BodyNotLoaded(RuntimeError):
+    """A body was read before the stage reading it loaded it (see bodystore.load_bodies)."""
+
+
+#: Set only while the render stage renders (see bodystore.loading_on_demand): loads a body a
+#: template reads that the stage did not load beforehand (a story card's body, in a theme that
+#: shows one). Anywhere else, reading a body not loaded raises BodyNotLoaded.
+on_demand: Callable[[Body], None] | None = None
+
+
+class Body:
+    """The rendered HTML and plain text of one document: a plain value, in memory or kept in the cache.
+
+    A body handed out by the build cache holds only where it is kept (``ref``) until a stage loads
+    it: the render stage loads the bodies of the articles the pages it renders show, in the
+    process that renders them (see bodystore.load_bodies), the ranking those it ranks, the feeds
+    those they show whole. Reading a body no stage loaded raises BodyNotLoaded, except while the
+    render stage renders, which loads what a template reads beyond what it loaded beforehand (see
+    bodystore.loading_on_demand): a body does no I/O of its own, whichever process holds it.
+
+    Two bodies are equal when their HTML and text are (or, not loaded, when they are kept in the
+    same place, made from the same file). Pickled, a body travels as it is: loaded or not.
     """
 
-    __slots__ = ("_fetch", "_html", "_text", "blank", "opening")
+    __slots__ = ("_html", "_text", "blank", "opening", "ref", "sanitize")
 
     def __init__(
         self,
         html: str | None = None,
         text: str | None = None,
         *,
-        fetch: Fetch | None = None,
+        ref: BodyRef | None = None,
         opening: str | None = None,
         blank: bool | None = None,
+        sanitize: bool = False,
     ) -> None:
-        if (html is None or text is None) and (fetch is None or opening is None or blank is None):
-            raise ValueError("a body without its text needs a fetch, its opening digest and blankness")
-        self._html = html
-        self._text = text
-        self._fetch = fetch
+        if (html is None or text is None) and (ref is None or opening is None or blank is None):
+            raise ValueError("a body without its text needs where it is kept, its opening digest and blankness")
+        self._html = html if text is not None else None
+        self._text = text if html is not None else None
+        self.ref = ref
+        """Where the body is kept in the build cache (None for a body only in memory)."""
         self.opening: str = opening if opening is not None else opening_digest(text or "")
         """Hash of what the related ranking reads of the text (see :func:`opening_digest`)."""
         self.blank: bool = blank if blank is not None else not text
         """Whether the text is empty."""
+        self.sanitize = sanitize
+        """Whether the HTML kept in the cache is to be cleaned when loaded (site.yml ``sanitize``)."""
 
-    def _read(self) -> tuple[str, str]:
-        assert self._fetch is not None
-        html, text = self._fetch()
-        self._html, self._text, self._fetch = html, text, None  # what fetch held is not needed any more
-        return html, text
+    def _missing(self) -> BodyNotLoaded:
+        where = self.ref.rel if self.ref is not None else "a document"
+        return BodyNotLoaded(f"the body of {where} was read before it was loaded (see bodystore.load_bodies)")
+
+    def _load(self) -> None:
+        if on_demand is None:
+            raise self._missing()
+        on_demand(self)
 
     @property
     def html(self) -> str:
         """The rendered HTML."""
-        return self._html if self._html is not None else self._read()[0]
+        if self._html is None:
+            self._load()
+        assert self._html is not None
+        return self._html
 
     @property
     def text(self) -> str:
         """The body as plain text (for search, related ranking and counts)."""
-        return self._text if self._text is not None else self._read()[1]
+        if self._text is None:
+            self._load()
+        assert self._text is not None
+        return self._text
 
     @property
     def loaded(self) -> bool:
@@ -80,34 +127,47 @@ class Body:
         return self._html is not None
 
     def fill(self, html: str, text: str) -> None:
-        """Give a body still to be fetched its HTML and text (the cache reads many at once)."""
+        """Give a body not loaded its HTML and text, as kept (the loader cleans them first under ``sanitize``)."""
         if self._html is None:
-            self._html, self._text, self._fetch = html, text, None
+            self._html, self._text = html, text
 
-    def evict(self, fetch: Fetch) -> None:
-        """Let go of the HTML and text; ``fetch`` reads them again when they are next asked for."""
+    def evict(self, ref: BodyRef | None = None) -> None:
+        """Let go of the HTML and text, kept at ``ref`` (by default where the body came from)."""
+        ref = ref or self.ref
+        if ref is None:
+            raise ValueError("a body kept nowhere cannot let go of its text")
+        self.ref = ref
         self._html = self._text = None
-        self._fetch = fetch
 
-    def mapped(self, html: Callable[[str], str]) -> Body:
-        """This body with its HTML passed through ``html`` (as late as the HTML is read)."""
+    def sanitized(self, clean: Callable[[str], str]) -> Body:
+        """This body with its HTML cleaned by ``clean``: now if loaded, else when it is loaded."""
         if self._html is not None:
-            return Body(html(self._html), self.text, opening=self.opening, blank=self.blank)
-        return Body(fetch=lambda: (html(self.html), self.text), opening=self.opening, blank=self.blank)
+            return Body(clean(self._html), self._text, opening=self.opening, blank=self.blank)
+        return Body(ref=self.ref, opening=self.opening, blank=self.blank, sanitize=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Body):
             return NotImplemented
-        return self is other or (self.html == other.html and self.text == other.text)
+        if self is other:
+            return True
+        if self._html is not None and other._html is not None:
+            return self._html == other._html and self._text == other._text
+        return self.ref is not None and (self.ref, self.sanitize) == (other.ref, other.sanitize)
 
     def __hash__(self) -> int:
-        return hash((self.html, self.text))
+        return hash(self.opening)  # equal bodies have equal texts, and so equal openings
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Body, (self.html, self.text)
+        return _body, (self._html, self._text, self.ref, self.opening, self.blank, self.sanitize)
 
     def __repr__(self) -> str:
-        return f"Body(html={self.html!r}, text={self.text!r})"
+        if self._html is None:
+            return f"Body(ref={self.ref!r})"
+        return f"Body(html={self._html!r}, text={self._text!r})"
+
+
+def _body(html: str | None, text: str | None, ref: BodyRef | None, opening: str, blank: bool, sanitize: bool) -> Body:
+    return Body(html, text, ref=ref, opening=opening, blank=blank, sanitize=sanitize)
 
 
 class WithBody:

@@ -127,7 +127,7 @@ def assemble(
     for doc, rendered in documents:
         meta = doc.meta
         if config.sanitize:
-            rendered = dataclasses.replace(rendered, body=rendered.body.mapped(sanitize_html))
+            rendered = dataclasses.replace(rendered, body=rendered.body.sanitized(sanitize_html))
         if doc.source.is_page:
             # SPEC: content/pages/<slug>.md: the file name is the page's URL.
             slug = slugify(meta.slug or doc.source.path.stem, fallback=meta.title)

@@ -37,30 +37,29 @@ import os
 import pickle
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from datetime import tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown as _markdown
 import yaml
 
 from .. import __version__, speedups
-from ..content.body import Body
+from ..content.body import Body, BodyRef
+from ..content.bodystore import reader
 from ..content.discover import SourceFile
-from ..content.frontmatter import Document, FrontMatter, content_digest, parse_document
-from ..content.markdown import SETTINGS_KEY, Rendered, render_markdown
+from ..content.frontmatter import Document, FrontMatter, content_digest
+from ..content.markdown import SETTINGS_KEY, Rendered
 from ..content.model import Author, Category, Tag
-from ..errors import BuildWarning, ContentError
+from ..errors import BuildWarning
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
+from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
 
 
@@ -233,46 +232,18 @@ class BuildCache:
                 meta = FrontMatter(*fields)
             except _CACHE_ERRORS:
                 return None
-            body = Body(fetch=self._fetcher(source, digest), opening=opening, blank=blank)
+            body = Body(ref=self._ref(source, digest), opening=opening, blank=blank)
             self.lazy[rel] = (digest, body)
             doc = Document(source, meta, "", body_line, digest)
             entry = ContentEntry(stamp, digest, doc, Rendered(body, toc, first, words), warnings)
             self.content[rel] = entry
         return entry
 
-    def _fetcher(self, source: SourceFile, digest: str) -> Callable[[], tuple[str, str]]:
-        """What reads the stored body of a content file with hash ``digest`` when it is needed."""
-        return lambda: self._read_body(source, digest)
-
-    def _read_body(self, source: SourceFile, digest: str) -> tuple[str, str]:
-        """The stored body of a content file with hash ``digest`` (in whichever process asks).
-
-        Should the row be gone (the cache file removed or rebuilt meanwhile), the file is parsed
-        again; only a file that changed since this build read it fails, naming the file.
-        """
+    def _ref(self, source: SourceFile, digest: str) -> BodyRef:
+        """Where the stored body of a content file with hash ``digest`` is kept (see bodystore.py)."""
         assert self.folder is not None
-        try:
-            # Closed at once: a statement left open would hold a read lock that blocks the cache's writer.
-            with closing(
-                _reader(self.folder / CACHE_FILE).execute(
-                    "SELECT value FROM bodies WHERE rel = ? AND digest = ?", (source.rel, digest)
-                )
-            ) as rows:
-                row = rows.fetchone()
-            if row is not None:
-                html, text = pickle.loads(row[0])
-                return html, text
-        except _CACHE_ERRORS:
-            pass
-        try:
-            raw = source.path.read_bytes()
-        except OSError:
-            raw = b""
-        doc, _, _ = parse_document(source, ZoneInfo(self.timezone or "UTC"), raw)
-        if doc is None or content_digest(raw) != digest:
-            raise ContentError("the file changed while the build was reading it", source.rel, None, "build again")
-        rendered = render_markdown(doc.body)
-        return rendered.html, rendered.text
+        store = str(self.folder / CACHE_FILE)
+        return BodyRef(store, source.rel, str(source.path), source.is_page, digest, self.timezone)
 
     def evict_bodies(self) -> None:
         """Let go of the bodies in memory whose rows are saved (see :meth:`save_content`): each is
@@ -282,23 +253,8 @@ class BuildCache:
         for rel, e in self.content.items():
             body = e.rendered.body
             if body.loaded:
-                body.evict(self._fetcher(e.doc.source, e.digest))
+                body.evict(self._ref(e.doc.source, e.digest))
                 self.lazy[rel] = (e.digest, body)
-
-    def read_bodies(self) -> None:
-        """Read every body handed out unread, at once (before a stage that reads them all)."""
-        if not self.lazy or self.folder is None:
-            return
-        waiting = {rel: (digest, body) for rel, (digest, body) in self.lazy.items() if not body.loaded}
-        self.lazy.clear()
-        try:
-            with closing(_reader(self.folder / CACHE_FILE).execute("SELECT rel, digest, value FROM bodies")) as rows:
-                for rel, digest, value in rows:
-                    hit = waiting.get(rel)
-                    if hit is not None and hit[0] == digest:
-                        hit[1].fill(*pickle.loads(value))
-        except _CACHE_ERRORS:
-            pass  # each body left unread reads itself (or parses its file again) when used
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
         """Return the cached entry for an unchanged file, or the file's bytes to parse it anew.
@@ -391,7 +347,7 @@ class BuildCache:
         if self.folder is None or self.fresh:
             return []
         try:
-            with closing(_reader(self.folder / CACHE_FILE).execute(sql, params)) as rows:
+            with closing(reader(self.folder / CACHE_FILE).execute(sql, params)) as rows:
                 return rows.fetchall()
         except _CACHE_ERRORS:
             return []
@@ -645,55 +601,6 @@ class BuildCache:
 #: The front matter's fields, in the order a content row holds them.
 _META_FIELDS = tuple(f.name for f in dataclasses.fields(FrontMatter))
 
-_readers: dict[tuple[int, Path, int], sqlite3.Connection] = {}
-_inherited: list[sqlite3.Connection] = []
-_readers_lock = threading.Lock()
-#: Connections kept open for reading, per process (a test run or a long preview builds many sites).
-_READERS_KEPT = 4
-
-
-def _reader(path: Path) -> sqlite3.Connection:
-    """A connection for reading: one per process and cache file, shared by its threads.
-
-    Never one inherited from the parent process: render workers are forked, and an SQLite
-    connection must not be used across a fork (nor closed: it is kept, unused). A cache file
-    made anew (another inode) gets a new connection.
-    """
-    pid = os.getpid()
-    key = (pid, path, os.stat(path).st_ino)
-    with _readers_lock:
-        db = _readers.get(key)
-        if db is None:
-            for old in list(_readers):
-                if old[0] != pid:
-                    _inherited.append(_readers.pop(old))
-                elif old[1] == path:
-                    _readers.pop(old).close()  # the file this path held before
-            while len(_readers) >= _READERS_KEPT:
-                _readers.pop(next(iter(_readers))).close()
-            # Not through a memory map: a render worker reading bodies one by one would map (and be
-            # counted for) much of a large cache file, where reading copies just the rows it needs.
-            db = _readers[key] = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        return db
-
-
-def site_digest(view: SiteView, tz: tzinfo, theme_files: Iterable[Path], config_text: str) -> str:
-    """Hash of what every page sees: site values (the build time only to the local day), theme, config.
-
-    Templates may show the build's date (the top bar does) but not its time of day: a page is
-    not rendered again just because a minute passed.
-    """
-    h = hashlib.blake2b(digest_size=16)
-    h.update(code_version().encode())
-    day = view.now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    h.update(repr(dataclasses.replace(view, now=day)).encode("utf-8", "surrogatepass"))
-    h.update(config_text.encode("utf-8", "surrogatepass"))
-    for path in theme_files:
-        h.update(str(path).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 #: Context entries made from the rest of the context, the URL, the template and the site's
 #: configuration, all of which the fingerprint covers: ``seo`` (see seo.page_seo), which
 #: pages planned for a warm build do not even carry (see render.plan_pages).
@@ -704,7 +611,8 @@ class Fingerprinter:
     """Hashes pages' contexts for one build; what many pages share is hashed once.
 
     An article as a page can show it: its own fields (its source's hash, URL, resolved names)
-    and those of its related, previous and next articles, one level deep. Articles, categories,
+    and those of the articles it links to (related, previous, next: every link field of the
+    view, see render/shows.py), one level deep. Articles, categories,
     tags and authors are shared objects, so their part of the hash is remembered by identity
     (the objects are kept alive with it, so an identity is never reused).
 
@@ -716,7 +624,7 @@ class Fingerprinter:
     ``s`` then a string; ``p<repr>`` an int, float, bool or None; ``[`` items ``]`` a list or
     tuple; ``K<repr of its sorted keys>`` then their values and ``}`` a dict with string keys
     (else ``{`` keys and values, by sorted keys, ``}``); ``A<hash>`` an article; ``N<hash of its
-    repr>`` a category, tag or author; ``S`` the site (covered by site_digest); ``L`` then the
+    repr>`` a category, tag or author; ``S`` the site (covered by the pages' key, see inputs.PagesInput); ``L`` then the
     name and URL of a link (``l`` then their parts when they are not strings); ``D<type>``
     fields ``)`` another dataclass; ``Q<type>`` a list and ``M<type>`` a dict of another type
     (subclasses); ``b<type>:<hex>`` bytes; ``r<type>`` then the repr of anything else.
@@ -783,12 +691,14 @@ class Fingerprinter:
         token = self._tokens.get(id(view))
         if token is None:
             known, own = self._own, self._own_key
-            shown = (view, *view.related, view.prev, view.next)
-            parts: list[Any] = [*map(known.get, map(id, shown))]
-            if not all(parts):  # articles not met yet (the first pages), or no previous or next one
-                parts = [own(other) if other is not None else "-" for other in shown]
+            parts: list[Any] = [known.get(id(view)) or own(view)]
+            # Each field linking to other views (related, previous, next: see render/shows.py), by
+            # name, then its views' own parts: which article is shown where tells pages apart.
+            for name, linked in linked_views(view):
+                parts.append(name)
+                for other in linked:
+                    parts.append(known.get(id(other)) or own(other))
             # Hashed: a listing shows many articles, and would otherwise repeat all their parts.
-            # (Hashes of one length, or "-": how many parts there are tells how many related articles.)
             token = self._remember(view, f"A{_hash(','.join(parts).encode())}")
         return token
 
@@ -802,7 +712,7 @@ class Fingerprinter:
         out.append(self._article(value))
 
     def _site(self, value: SiteView, out: list[str]) -> None:
-        # Covered by site_digest; remembered, as every page holds it (then found without this call).
+        # Covered by the pages' key; remembered, as every page holds it (then found without this call).
         out.append(self._tokens.get(id(value)) or self._remember(value, "S"))
 
     def _named(self, value: Category | Tag | Author, out: list[str]) -> None:
@@ -890,6 +800,8 @@ class Fingerprinter:
         """How to gather the part of values of one more type (decided once per type)."""
         tag = f"{kind.__module__}.{kind.__qualname__}"
         feed = self._feed
+        if issubclass(kind, ArticleView):  # a view of a kind of its own: an article all the same
+            return self._view
         if dataclasses.is_dataclass(kind):
             names = tuple(f.name for f in dataclasses.fields(kind))
 

@@ -22,18 +22,33 @@ from pathlib import PurePath
 from typing import Any
 
 _PLAIN = (str, int, float, bool, type(None), datetime, date, time, timedelta, PurePath)
+#: The exact plain types, each with the mark its values start with (found without isinstance calls:
+#: a key may cover tens of thousands of values, a sitemap's entries say).
+_MARKS: dict[type, str] = {kind: f"{kind.__name__}:" for kind in (str, int, float, bool, type(None), datetime, date)}
+#: Per dataclass type, the names of the fields that are part of its key (those compared).
+_KEYED: dict[type, tuple[str, ...]] = {}
+
+
+def _keyed_fields(kind: type) -> tuple[str, ...]:
+    names = _KEYED.get(kind)
+    if names is None:
+        names = _KEYED[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.compare)
+    return names
 
 
 def _encode(value: Any, out: list[str]) -> None:
-    if isinstance(value, _PLAIN):
+    kind = type(value)
+    mark = _MARKS.get(kind)
+    if mark is not None:
+        out.append(mark + repr(value))
+    elif isinstance(value, _PLAIN):
         # The type too: 1, True and "1" are different inputs; a datetime's repr names its zone.
-        out.append(f"{type(value).__name__}:{value!r}")
+        out.append(f"{kind.__name__}:{value!r}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out.append(f"<{type(value).__qualname__}")
-        for f in dataclasses.fields(value):
-            if f.compare:
-                out.append(f.name)
-                _encode(getattr(value, f.name), out)
+        out.append(f"<{kind.__qualname__}")
+        for name in _keyed_fields(kind):
+            out.append(name)
+            _encode(getattr(value, name), out)
         out.append(">")
     elif isinstance(value, tuple | list):
         out.append(f"[{len(value)}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..content.body import Body
+from ..content.bodystore import load_bodies
 from ..content.model import Article, Category, Site
 from ..outputs import OutputFile
 from ..urls import absolute
@@ -149,7 +150,9 @@ def rss_feed(given: FeedsInput, feed: Feed) -> bytes:
 
 
 def render_feeds(given: FeedsInput) -> list[OutputFile]:
-    """The feeds as output files, made from their input alone."""
+    """The feeds as output files, made from their input alone (full-text feeds load their stories' bodies)."""
+    if given.full_text:
+        load_bodies(item.body for feed in given.feeds for item in feed.items)
     return [OutputFile(feed.url.lstrip("/"), feed.source, rss_feed(given, feed)) for feed in given.feeds]
 
 

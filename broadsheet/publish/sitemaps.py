@@ -39,6 +39,15 @@ class SitemapEntry:
     lastmod: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class SitemapsInput:
+    """Everything the sitemaps are made from (see :func:`sitemap_files`), and nothing else: its key
+    says when they are the same."""
+
+    base_url: str
+    entries: tuple[SitemapEntry, ...]
+
+
 def sitemap_entries(site: Site, jobs: Sequence[PageJob]) -> list[SitemapEntry]:
     """Every planned page worth indexing, with the newest change among the articles it shows."""
     changed = {a.url: modified(a) for a in site.articles}

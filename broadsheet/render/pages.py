@@ -17,6 +17,8 @@ from typing import Any
 import jinja2
 
 from ..config import SiteConfig
+from ..content.body import Body
+from ..content.bodystore import load_bodies, loading_on_demand, unload_bodies
 from ..content.discover import discover_static
 from ..content.model import Article, Page, Site
 from ..errors import BroadsheetError, BuildWarning
@@ -32,12 +34,15 @@ from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
 from .i18n import Translator, translator
 from .seo import SEARCH_URL, page_seo
+from .shows import ShowsFinder
 from .theme import BUNDLED_THEMES, SiteEnvironment, Theme, load_theme, make_environment, template_error
 from .views import (
     ArticleView,
     Link,
     PageView,
     Paginator,
+    PendingRelated,
+    RelatedNotReady,
     SiteView,
     article_view,
     chunk,
@@ -54,28 +59,6 @@ SECTION_STORIES = 4
 #: Stories listed beside "Latest news", after those above and in it.
 EARLIER = 5
 THEME_STATIC_URL = "/theme/"
-
-
-class RelatedNotReady(Exception):
-    """A page looked at a related list before the ranking was done (see :class:`PendingRelated`)."""
-
-
-class PendingRelated(list):  # type: ignore[type-arg]  # holds nothing, ever
-    """Stands for a related list still being ranked: any look at it raises RelatedNotReady.
-
-    A cold build renders the pages that do not show related lists while it ranks them; a page
-    that does look (a theme may show them anywhere) is put off until the lists are there.
-    """
-
-    def _not_ready(self, *args: object, **kwargs: object) -> Any:
-        raise RelatedNotReady
-
-    __iter__ = __len__ = __bool__ = __getitem__ = __contains__ = __reversed__ = _not_ready
-    __eq__ = __hash__ = __repr__ = index = count = copy = _not_ready  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[type[PendingRelated], tuple[()]]:
-        # Sent to an executor that pickles (not iterated, which would raise): still pending there.
-        return PendingRelated, ()
 
 
 def link_views(site: Site, pending: bool = False) -> dict[str, ArticleView]:
@@ -111,28 +94,39 @@ def page_context(sv: SiteView, url: str, section: str | None, title: str, descri
     return {"site": sv, "current_url": url, "section": section, "page_title": title, "description": description}
 
 
-def plan_article(a: Article, view: ArticleView, sv: SiteView) -> PageJob:
-    """Plan an article's own page. ``view`` must already be linked (see :func:`link_views`)."""
+def page_job(
+    url: str, template: str, context: dict[str, Any], source: str, finder: ShowsFinder | None = None
+) -> PageJob:
+    """A page to render, with the articles it shows derived from its context (see render/shows.py).
+
+    Every page is planned through here: what a page shows is never listed by hand. ``finder``:
+    one shared by the pages of a plan (what their contexts share is looked into once).
+    """
+    return PageJob(url, template, context, source, (finder or ShowsFinder()).shows(url, context))
+
+
+def plan_article(a: Article, view: ArticleView, sv: SiteView, finder: ShowsFinder | None = None) -> PageJob:
+    """Plan an article's own page. ``view`` must already be linked (see :func:`link_views`).
+
+    (Planned again once the related lists are ranked, when they were pending: see PendingRelated.)
+    """
     crumbs = [Link("Home", "/"), Link(a.category.name, a.category.url), Link(a.title, a.url)]
-    # (Planned again once the lists are ranked, when they were pending: see PendingRelated.)
-    shows = {a.url} | (set() if isinstance(view.related, PendingRelated) else {r.url for r in view.related})
-    shows |= {x.url for x in (view.prev, view.next) if x is not None}
     ctx = page_context(sv, a.url, a.category.slug, a.title, a.summary)
     ctx.update(article=view, breadcrumbs=crumbs)
-    return PageJob(a.url, "article.html", ctx, a.source, frozenset(shows))
+    return page_job(a.url, "article.html", ctx, a.source, finder)
 
 
-def plan_aliases(a: Article, view: ArticleView, sv: SiteView) -> list[PageJob]:
+def plan_aliases(a: Article, view: ArticleView, sv: SiteView, finder: ShowsFinder | None = None) -> list[PageJob]:
     """Plan the redirect pages of an article's old URLs."""
     jobs = []
     for alias in map(alias_url, a.aliases):
         ctx = page_context(sv, alias, None, a.title, a.summary)
         ctx.update(target=view, target_kind="article")
-        jobs.append(PageJob(alias, "alias.html", ctx, f"{a.source} (alias)", frozenset({a.url})))
+        jobs.append(page_job(alias, "alias.html", ctx, f"{a.source} (alias)", finder))
     return jobs
 
 
-def plan_page_aliases(p: Page, view: PageView, sv: SiteView) -> list[PageJob]:
+def plan_page_aliases(p: Page, view: PageView, sv: SiteView, finder: ShowsFinder | None = None) -> list[PageJob]:
     """Plan the redirect pages of a content page's old URLs (the same template as an article's).
 
     They show no article: a page is planned again whenever it changes (the live preview too).
@@ -141,7 +135,7 @@ def plan_page_aliases(p: Page, view: PageView, sv: SiteView) -> list[PageJob]:
     for alias in map(alias_url, p.aliases):
         ctx = page_context(sv, alias, None, p.title, p.summary)
         ctx.update(target=view, target_kind="page")
-        jobs.append(PageJob(alias, "alias.html", ctx, f"{p.source} (alias)"))
+        jobs.append(page_job(alias, "alias.html", ctx, f"{p.source} (alias)", finder))
     return jobs
 
 
@@ -163,9 +157,9 @@ def plan_pages(
 ) -> list[PageJob]:
     """List every page of the site with its template and context.
 
-    Pages other than an article's own (see :func:`plan_article` and :func:`plan_aliases`)
-    reach articles only through their shared :class:`ArticleView` and list them in
-    ``shows``: the live preview relies on this to re-render only what an edit touches.
+    Pages reach articles only through their shared :class:`ArticleView`; what each shows is
+    derived from its context (see :func:`page_job`): the live preview and warm builds rely on it
+    to render again only what an edit touches.
     ``seo=False`` leaves out each page's head tags (``seo`` in its context, derived from the
     rest of it): :func:`add_seo` adds them to just the pages that are rendered. ``views``:
     the articles' views, when the caller made them (see :func:`link_views`). ``words``: the
@@ -177,12 +171,16 @@ def plan_pages(
     sv = site_view(site)
     per_page = site.config.per_page
     jobs: list[PageJob] = []
+    finder = ShowsFinder()
+
+    def job(url: str, template: str, ctx: dict[str, Any], source: str) -> PageJob:
+        return page_job(url, template, ctx, source, finder)
 
     def common(url: str, section: str | None, title: str, description: str) -> dict[str, Any]:
         return page_context(sv, url, section, title, description)
 
     for a in site.articles:
-        jobs.append(plan_article(a, views[a.url], sv))
+        jobs.append(plan_article(a, views[a.url], sv, finder))
 
     # Front page: lead stories (featured first, else newest), latest, earlier ones, then one block
     # per section. No story is shown twice above the sections; a section block prefers stories not
@@ -214,10 +212,7 @@ def plan_pages(
         most_recent=earlier,
         paginator=Paginator(1, total, "/"),
     )
-    home_shows = {v.url for v in lead + latest + ordered[:per_page] + earlier + popular} | {
-        v.url for _, i in sections for v in i
-    }
-    jobs.append(PageJob("/", "index.html", ctx, "home page", frozenset(home_shows)))
+    jobs.append(job("/", "index.html", ctx, "home page"))
     for n, items in enumerate(chunk(ordered, per_page)[1:], start=2):
         pager = Paginator(n, total, "/")
         ctx = common(pager.url(n), None, words.text("latest_news_page", number=n), site.config.tagline)
@@ -229,7 +224,7 @@ def plan_pages(
             articles=list(items),
             paginator=pager,
         )
-        jobs.append(PageJob(pager.url(n), "list.html", ctx, f"home page {n}", frozenset(v.url for v in items)))
+        jobs.append(job(pager.url(n), "list.html", ctx, f"home page {n}"))
 
     listings: list[tuple[str, Any, str, str, Sequence[Any]]] = []
     for c in site.categories:
@@ -259,25 +254,25 @@ def plan_pages(
                 articles=list(items),
                 paginator=pager,
             )
-            jobs.append(PageJob(url, "list.html", ctx, f"{kind} '{title}'", frozenset(v.url for v in items)))
+            jobs.append(job(url, "list.html", ctx, f"{kind} '{title}'"))
 
     for p in site.pages:
         ctx = common(p.url, None, p.title, p.summary)
         view = page_view(p, base_path(site.config.base_url), site.config.base_url)
         ctx.update(page=view)
-        jobs.append(PageJob(p.url, "page.html", ctx, p.source))
-        jobs += plan_page_aliases(p, view, sv)
+        jobs.append(job(p.url, "page.html", ctx, p.source))
+        jobs += plan_page_aliases(p, view, sv, finder)
 
     for a in site.articles:
-        jobs += plan_aliases(a, views[a.url], sv)
+        jobs += plan_aliases(a, views[a.url], sv, finder)
 
-    jobs += _archive_jobs(site, views, common, words)
+    jobs += _archive_jobs(site, views, common, words, job)
     ctx = common(SEARCH_URL, None, words.text("search"), words.text("search_description", site=site.config.title))
-    jobs.append(PageJob(SEARCH_URL, "search.html", ctx, "search page"))
+    jobs.append(job(SEARCH_URL, "search.html", ctx, "search page"))
 
     ctx = common("/404.html", None, words.text("page_not_found"), "")
     ctx.update(latest=ordered[:6])
-    jobs.append(PageJob("/404.html", "404.html", ctx, "404 page", frozenset(v.url for v in ordered[:6])))
+    jobs.append(job("/404.html", "404.html", ctx, "404 page"))
     return finish_jobs(site, jobs) if seo else jobs
 
 
@@ -302,12 +297,17 @@ def _archive_jobs(
     views: dict[str, ArticleView],
     common: Callable[[str, str | None, str, str], dict[str, Any]],
     words: Translator,
+    job: Callable[[str, str, dict[str, Any], str], PageJob],
 ) -> list[PageJob]:
-    """``/archive/`` (months with counts) and one page per month listing its articles."""
+    """``/archive/`` (months with counts) and one page per month listing its articles.
+
+    The archive's context holds every article (``articles``, newest first): its months and their
+    counts are made from all of them.
+    """
     months = group_by_month(site.articles, site.config.tz)
     ctx = common(ARCHIVE_URL, None, words.text("archive"), words.text("archive_description", site=site.config.title))
-    ctx.update(months=[m for m, _ in months])
-    jobs = [PageJob(ARCHIVE_URL, "archive.html", ctx, "archive", frozenset(a.url for a in site.articles))]
+    ctx.update(months=[m for m, _ in months], articles=[views[a.url] for a in site.articles])
+    jobs = [job(ARCHIVE_URL, "archive.html", ctx, "archive")]
     for i, (month, items) in enumerate(months):
         newer = months[i - 1][0] if i > 0 else None
         older = months[i + 1][0] if i + 1 < len(months) else None
@@ -316,15 +316,7 @@ def _archive_jobs(
         title = words.text("archive_month_title", month=name)
         ctx = common(month.url, None, title, words.text("archive_month_description", month=name))
         ctx.update(month=month, articles=[views[a.url] for a in items], newer=newer, older=older)
-        jobs.append(
-            PageJob(
-                month.url,
-                "archive_month.html",
-                ctx,
-                f"archive {month.year}-{month.month:02d}",
-                frozenset(a.url for a in items),
-            )
-        )
+        jobs.append(job(month.url, "archive_month.html", ctx, f"archive {month.year}-{month.month:02d}"))
     return jobs
 
 
@@ -371,11 +363,29 @@ def _render_each(
     return out, errors
 
 
+def bodies_shown(jobs: Iterable[PageJob]) -> list[Body]:
+    """The bodies the pages show whole: an article's own page shows its body (listings show
+    headlines and summaries; a template reading another body has it loaded then, see
+    bodystore.loading_on_demand)."""
+    out: list[Body] = []
+    for job in jobs:
+        view = job.context.get("article")
+        if isinstance(view, ArticleView) and view.url == job.url:
+            out.append(view.body)
+    return out
+
+
 def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[str, bytes], list[BroadsheetError]]:
-    """Render pages; return URL → bytes and every template error (one per template and kind)."""
+    """Render pages; return URL → bytes and every template error (one per template and kind).
+
+    The bodies the pages show whole are loaded first (and kept: see :func:`bodies_shown`).
+    """
+    jobs = list(jobs)
+    load_bodies(bodies_shown(jobs))
     if isinstance(env, SiteEnvironment) and env.fragments is not None:
         env.fragments.begin_pass()  # views may have changed since the last pass (the live preview)
-    pages, errors = _render_each(env, jobs)
+    with loading_on_demand():
+        pages, errors = _render_each(env, jobs)
     return dict(pages), [err for _, err in errors]
 
 
@@ -492,8 +502,31 @@ ChunkResult = tuple[
 
 
 def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]:
-    """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process)."""
-    todo = [work.jobs[i] for i in indices]
+    """Render the pages at ``indices`` of ``work.jobs`` (runs in a worker process).
+
+    The bodies the pages show whole are loaded first, in this process, a batch of pages at a time,
+    and let go of once they are rendered: a worker holds the bodies of the pages at hand, not of
+    every page it rendered.
+    """
+    results: list[ChunkResult] = []
+    for start in range(0, len(indices), BODIES_AT_ONCE):
+        todo = [work.jobs[i] for i in indices[start : start + BODIES_AT_ONCE]]
+        loaded = load_bodies(bodies_shown(todo))
+        try:
+            with loading_on_demand() as more:
+                results += _render_loaded(work, todo)
+        finally:
+            unload_bodies(loaded)
+            unload_bodies(more)
+    return results
+
+
+#: Pages whose bodies a render worker loads at once (see :func:`_render_chunk`).
+BODIES_AT_ONCE = 200
+
+
+def _render_loaded(work: RenderWork, todo: list[PageJob]) -> list[ChunkResult]:
+    """Render pages whose bodies are loaded (see :func:`_render_chunk`)."""
     deferred: list[str] = []
     if work.site is not None:
         ready = []

@@ -29,6 +29,28 @@ class Link:
     url: str
 
 
+class RelatedNotReady(Exception):
+    """A page looked at a related list before the ranking was done (see :class:`PendingRelated`)."""
+
+
+class PendingRelated(list):  # type: ignore[type-arg]  # holds nothing, ever
+    """Stands for a related list still being ranked: any look at it raises RelatedNotReady.
+
+    A cold build renders the pages that do not show related lists while it ranks them; a page
+    that does look (a theme may show them anywhere) is put off until the lists are there.
+    """
+
+    def _not_ready(self, *args: object, **kwargs: object) -> Any:
+        raise RelatedNotReady
+
+    __iter__ = __len__ = __bool__ = __getitem__ = __contains__ = __reversed__ = _not_ready
+    __eq__ = __hash__ = __repr__ = index = count = copy = _not_ready  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type[PendingRelated], tuple[()]]:
+        # Sent to an executor that pickles (not iterated, which would raise): still pending there.
+        return PendingRelated, ()
+
+
 @dataclass(slots=True)
 class ArticleView:
     """An article as templates see it. ``related``, ``prev`` and ``next`` are filled for article pages."""

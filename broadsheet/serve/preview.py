@@ -86,6 +86,8 @@ from ..render.pages import (
     render_jobs,
     static_files,
 )
+from ..render.shows import link_fields
+from ..render.shows import views_in as _views_in
 from ..render.theme import Theme, load_theme, make_environment
 from ..render.views import ArticleView, SiteView, article_view, view_counts
 
@@ -93,8 +95,6 @@ RelatedMode = Literal["auto", "exact", "local"]
 
 #: In "auto" mode, ranking the whole site again after each edit is affordable below this.
 EXACT_RELATED_SECONDS = 0.05
-#: ArticleView fields set when views are linked to each other, not copied from the article.
-LINK_FIELDS = frozenset({"related", "prev", "next"})
 #: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
 #: Front matter that decides where an article sits among the others.
@@ -169,21 +169,6 @@ def _stamp(path: Path) -> Stamp:
     except OSError:
         return (-1, -1, -1, -1)
     return stamp_of(st)
-
-
-def _views_in(value: Any, out: dict[str, ArticleView]) -> None:
-    """Collect the article views a context holds, without following the links between views."""
-    if isinstance(value, ArticleView):
-        out[value.url] = value
-    elif isinstance(value, dict):
-        for v in value.values():
-            _views_in(v, out)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for v in value:
-            _views_in(v, out)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type | SiteView):
-        for f in dataclasses.fields(value):
-            _views_in(getattr(value, f.name), out)
 
 
 def _same(a: Any, b: Any, memo: dict[tuple[int, int], bool]) -> bool:
@@ -756,8 +741,9 @@ class IncrementalSite:
         views = model.views
         for url, a in replaced.items():
             fresh_view = article_view(a, base_url, view_counts(self.config))
+            links = link_fields(type(views[url]))  # set when views are linked, not copied from the article
             for f in dataclasses.fields(ArticleView):
-                if f.name not in LINK_FIELDS:
+                if f.name not in links:
                     setattr(views[url], f.name, getattr(fresh_view, f.name))
         replanned: dict[str, PageJob] = {}
         by_url = {a.url: a for a in ranked.articles}
