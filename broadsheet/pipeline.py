@@ -40,6 +40,7 @@ from .content.markdown import (
 from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .content.schedule import Change, scheduled_changes
+from .engine import DiskSink, choose_pages, unchanged_articles
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .filestamp import stamp_of
 from .incremental.cache import BuildCache, Fingerprinter, site_digest
@@ -84,7 +85,6 @@ from .write.generations import (
     shown,
     staging_dir,
     write_error,
-    write_output,
 )
 
 
@@ -672,20 +672,6 @@ def plan_shape(site_key: str, site: Site, jobs: list[PageJob]) -> tuple[str, dic
     return shape, {a.url: a.digest for a in site.articles}
 
 
-def articles_touched(site: Site, changed: set[str]) -> set[str]:
-    """The articles whose part of a fingerprint (see cache.Fingerprinter) changes with ``changed``:
-    those, and those that link to one of them as a related, previous or next article."""
-    touched = set(changed)
-    if not changed:
-        return touched
-    articles = site.articles
-    for i, a in enumerate(articles):
-        if a.url in changed:  # its neighbours in the newest-first order link to it
-            touched.update(b.url for b in articles[max(i - 1, 0) : i + 2])
-    touched.update(url for url, related in site.related.items() if not changed.isdisjoint(related))
-    return touched
-
-
 def reuse_pages(
     loaded: LoadedSite, jobs: list[PageJob], output: Path, last: LastOutput | None = None
 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
@@ -693,41 +679,33 @@ def reuse_pages(
 
     ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
 
-    When the pages are made up as in the last build (:func:`plan_shape`), a page that shows no
-    article whose content changed since then (see :func:`articles_touched`) has the fingerprint it
-    had: only the others are fingerprinted again. This relies on each page listing every article
-    its context holds in ``shows``, as the live preview does (a test checks it for every page).
+    The decision is the engine's (:func:`broadsheet.engine.choose_pages`), with the fingerprints and
+    the shape (:func:`plan_shape`) recorded by the last build: when the pages are made up as then,
+    a page that shows no article whose content changed since (see
+    :func:`broadsheet.engine.articles_touched`) has the fingerprint it had. This relies on each page
+    listing every article its context holds in ``shows`` (a test checks it for every page).
     """
     store = loaded.cache.page_store(output)
     still = (last or shown(output, loaded.config.root)).still_written
-    todo: list[PageJob] = []
-    kept: list[OutputFile] = []
-    prints: dict[str, str] = {}
     site_key = pages_site_key(loaded)
-    fingerprint = Fingerprinter(site_key).of
-    shape, digests = now = plan_shape(site_key, loaded.site, jobs)
-    record = loaded.cache.shape_of(output)
-    same: set[str] | None = None  # articles whose part of every fingerprint is as in the last build
-    if record is not None and record[0] == shape:
-        touched = articles_touched(loaded.site, {u for u, d in digests.items() if record[1].get(u) != d})
-        same = set(digests) - touched
+    now = plan_shape(site_key, loaded.site, jobs)
+    same = unchanged_articles(loaded.site, now, loaded.cache.shape_of(output))
     loaded.cache.set_shape(output, now)
-    for job in jobs:
-        before = store.get(job.url)
-        if same is not None and before is not None and job.shows <= same:
-            fp = prints[job.url] = before[0]
-        else:
-            fp = prints[job.url] = fingerprint(job)
+    kept: list[OutputFile] = []
+
+    def held(job: PageJob) -> bool:  # as written by the build that recorded its fingerprint
         try:
             path = output_path(job.url)
         except UnsafePath:
-            todo.append(job)  # reported by collect_outputs
-            continue
-        if before is not None and before[0] == fp and still(path, before[1]):
-            kept.append(OutputFile(path, job.source, kept=before[1]))
-        else:
-            todo.append(job)
-    return todo, kept, prints
+            return False  # rendered, then reported by collect_outputs
+        digest = store[job.url][1]
+        if still(path, digest):
+            kept.append(OutputFile(path, job.source, kept=digest))
+            return True
+        return False
+
+    choice = choose_pages(jobs, Fingerprinter(site_key).of, {url: fp for url, (fp, _) in store.items()}, same, held)
+    return choice.todo, kept, choice.prints
 
 
 @dataclass(slots=True)
@@ -1164,11 +1142,10 @@ def build(options: BuildOptions) -> BuildResult:
                     [BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings]
                 )
             with watch("write"):
+                written = counter(options.progress, "Writing", len(files))
+                sink = DiskSink(output, loaded.config.root, written, staged=site.staged, last=site.last)
                 try:
-                    written = counter(options.progress, "Writing", len(files))
-                    stats = write_output(
-                        files, output, written, staged=site.staged, last=site.last, site_root=loaded.config.root
-                    )
+                    stats = sink.write(files)
                 except OutputError as exc:
                     raise BuildFailed([exc]) from None
         except BaseException:
