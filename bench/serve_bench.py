@@ -34,7 +34,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 REPO = Path(__file__).resolve().parent.parent
-GENERATOR = Path("/work/shared/bench/gen_corpus.py")
+GENERATOR = Path(__file__).resolve().parent / "gen_corpus.py"
 SITE_YML = """\
 title: Bench Times
 tagline: Ten thousand stories
