@@ -9,8 +9,9 @@ from conftest import NOW, article, write_site
 
 from broadsheet.engine import DiskSink, MemorySink, articles_touched, choose_pages, unchanged_articles
 from broadsheet.outputs import OutputFile, PageJob
-from broadsheet.pipeline import BuildOptions, build, load_site
+from broadsheet.pipeline import BuildOptions, build, load_site, render_site
 from broadsheet.serve.preview import IncrementalSite
+from broadsheet.urls import output_path
 
 
 def job(url: str, shows: tuple[str, ...] = ()) -> PageJob:
@@ -118,3 +119,29 @@ def test_disk_sink_commits_the_site_to_the_output_folder(tmp_path: Path) -> None
     assert stats.written == 1 and (out / "a/index.html").read_bytes() == b"A"
     sink.write([OutputFile("b/index.html", "b", data=b"B")])
     assert not (out / "a").exists() and (out / "b/index.html").read_bytes() == b"B"  # what is no longer made goes
+
+
+def test_the_preview_updates_cards_that_show_their_articles_related_and_previous_stories(newsroom: Path) -> None:
+    """A theme may show, on a listing, each card's related or previous story: an edit to that story
+    reaches the listing in the preview as in a build (the fingerprint covers what a card links to)."""
+    write_site(
+        newsroom,
+        {
+            "site.yml": SITE_YML + "theme: mine\n",
+            "themes/mine/theme.yml": "extends: frontier\n",
+            "themes/mine/templates/list.html": (
+                "{% for a in articles %}{{ a.title }}: {% for r in a.related %}{{ r.title }},{% endfor %}"
+                "{% if a.prev %} after {{ a.prev.title }}{% endif %}|{% endfor %}"
+            ),
+        },
+    )
+    live = IncrementalSite(BuildOptions(source=newsroom, now=NOW), related="exact")
+    assert live.load().ok
+    path = newsroom / "content/world/story-2.md"
+    text = path.read_text(encoding="utf-8").replace('title: "Story 2"', 'title: "Story two"\nslug: story-2')
+    path.write_text(text, encoding="utf-8")
+    result = live.update([path])
+    assert result.ok and not result.replanned
+    full = {f.path: f.data for f in render_site(load_site(BuildOptions(source=newsroom, now=NOW))).files if f.data}
+    assert {output_path(url): data for url, data in live.pages.items()} == full
+    assert any(b"after Story two" in data for url, data in live.pages.items() if url != "/world/story-2/")
