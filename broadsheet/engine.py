@@ -26,10 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import jinja2
+from jinja2 import meta, nodes
+
 from .content.model import Site
 from .outputs import OutputFile, PageJob
 from .write.commit import LastOutput, WriteStats
 from .write.generations import write_output
+
+#: The fields of an article's view that lead to other articles (see views.ArticleView).
+LINK_FIELDS = frozenset({"related", "prev", "next"})
 
 Shape = tuple[str, dict[str, str]]
 """How a site's pages are made up (a hash), and each article's source hash (see pipeline.plan_shape)."""
@@ -47,6 +53,41 @@ def articles_touched(site: Site, changed: set[str]) -> set[str]:
             touched.update(b.url for b in articles[max(i - 1, 0) : i + 2])
     touched.update(url for url, related in site.related.items() if not changed.isdisjoint(related))
     return touched
+
+
+def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
+    """Whether a template can read an article's related, previous or next articles: whether it, or
+    a template it extends, includes or imports, names ``related``, ``prev`` or ``next`` anywhere
+    (an attribute, a string, a variable). Read once per template from its source; a template
+    that cannot be read, or that names another by an expression, counts as reading them.
+
+    A page whose template reads none of them sees of each article its own fields only, so its
+    fingerprint leaves out the articles they link to (see cache.PageFingerprints).
+    """
+    known: dict[str, bool] = {}
+
+    def reads(name: str) -> bool:
+        found = known.get(name)
+        if found is not None:
+            return found
+        known[name] = False  # while it is read: a template that includes itself adds nothing
+        try:
+            assert env.loader is not None
+            source, _, _ = env.loader.get_source(env, name)
+            tree = env.parse(source)
+        except (jinja2.TemplateError, AssertionError, OSError):
+            known[name] = True
+            return True
+        found = any(
+            (isinstance(node, nodes.Getattr) and node.attr in LINK_FIELDS)
+            or (isinstance(node, nodes.Const) and node.value in LINK_FIELDS)
+            or (isinstance(node, nodes.Name) and node.name in LINK_FIELDS)
+            for node in tree.find_all((nodes.Getattr, nodes.Const, nodes.Name))
+        ) or any(other is None or reads(other) for other in meta.find_referenced_templates(tree))
+        known[name] = found
+        return found
+
+    return reads
 
 
 def unchanged_articles(site: Site, now: Shape, before: Shape | None) -> set[str] | None:

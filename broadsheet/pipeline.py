@@ -40,10 +40,10 @@ from .content.markdown import (
 from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
 from .content.schedule import Change, scheduled_changes
-from .engine import DiskSink, choose_pages, unchanged_articles
+from .engine import DiskSink, choose_pages, templates_reading_links, unchanged_articles
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .filestamp import stamp_of
-from .incremental.cache import BuildCache, Fingerprinter, site_digest
+from .incremental.cache import BuildCache, PageFingerprints, site_digest
 from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob, output_key
 from .parallel import default_jobs, map_shared
@@ -659,6 +659,11 @@ def pages_site_key(loaded: LoadedSite) -> str:
     return site_digest(site_view(loaded.site), loaded.config.tz, theme_files, config_text)
 
 
+def page_fingerprints(loaded: LoadedSite, site_key: str) -> PageFingerprints:
+    """The fingerprints of the site's pages, each as its template can see it (see engine.templates_reading_links)."""
+    return PageFingerprints(site_key, templates_reading_links(loaded.env))
+
+
 def plan_shape(site_key: str, site: Site, jobs: list[PageJob]) -> tuple[str, dict[str, str]]:
     """How the site's pages are made up, recorded with their fingerprints (see :func:`reuse_pages`):
     a hash of the site's values (``site_key``), each page's URL, template and the articles it
@@ -704,7 +709,9 @@ def reuse_pages(
             return True
         return False
 
-    choice = choose_pages(jobs, Fingerprinter(site_key).of, {url: fp for url, (fp, _) in store.items()}, same, held)
+    choice = choose_pages(
+        jobs, page_fingerprints(loaded, site_key).of, {url: fp for url, (fp, _) in store.items()}, same, held
+    )
     return choice.todo, kept, choice.prints
 
 
@@ -902,7 +909,7 @@ def render_while_ranking(
         publish(planned)
         if loaded.cache.folder is not None and output is not None:  # fingerprints, for the next build
             site_key = pages_site_key(loaded)
-            of = Fingerprinter(site_key).of
+            of = page_fingerprints(loaded, site_key).of
             prints.update((job.url, of(job)) for job in planned)
             loaded.cache.set_shape(output, plan_shape(site_key, site, planned))
 

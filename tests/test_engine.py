@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 import pytest
 from conftest import NOW, article, write_site
 
-from broadsheet.engine import DiskSink, MemorySink, articles_touched, choose_pages, unchanged_articles
+from broadsheet.engine import (
+    DiskSink,
+    MemorySink,
+    articles_touched,
+    choose_pages,
+    templates_reading_links,
+    unchanged_articles,
+)
+from broadsheet.incremental.cache import PageFingerprints
 from broadsheet.outputs import OutputFile, PageJob
 from broadsheet.pipeline import BuildOptions, build, load_site, render_site
 from broadsheet.serve.preview import IncrementalSite
@@ -145,3 +154,52 @@ def test_the_preview_updates_cards_that_show_their_articles_related_and_previous
     full = {f.path: f.data for f in render_site(load_site(BuildOptions(source=newsroom, now=NOW))).files if f.data}
     assert {output_path(url): data for url, data in live.pages.items()} == full
     assert any(b"after Story two" in data for url, data in live.pages.items() if url != "/world/story-2/")
+
+
+def test_templates_that_can_read_an_articles_links_are_told_apart() -> None:
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {
+                "plain.html": '<a rel="prev" href="x">{% for a in articles %}{{ a.title }}{% endfor %}</a>',
+                "attr.html": "{{ a.prev.title }}",
+                "item.html": "{{ a['related'] }}",
+                "filter.html": "{{ articles | map(attribute='next') | list }}",
+                "extends.html": "{% extends 'attr.html' %}",
+                "includes_plain.html": "{% include 'plain.html' %}{% include 'includes_plain.html' ignore missing %}",
+                "imports.html": "{% from 'macros.html' import card %}{{ card(a) }}",
+                "macros.html": "{% macro card(a) %}{% for r in a.related %}{{ r.title }}{% endfor %}{% endmacro %}",
+                "dynamic.html": "{% include name %}",
+                "missing.html": "{% include 'nowhere.html' %}",
+                "broken.html": "{% for %}",
+            }
+        )
+    )
+    reads = templates_reading_links(env)
+    told = {name: reads(name) for name in sorted(env.list_templates())}
+    assert told == {
+        "attr.html": True,
+        "broken.html": True,
+        "dynamic.html": True,
+        "extends.html": True,
+        "filter.html": True,
+        "imports.html": True,
+        "includes_plain.html": False,
+        "item.html": True,
+        "macros.html": True,
+        "missing.html": True,
+        "plain.html": False,
+    }
+
+
+def test_pages_whose_template_reads_no_links_are_fingerprinted_without_them() -> None:
+    from test_fingerprints import base, view
+
+    context = base()
+    context["article"].related = [view("z")]  # a story that the listing does not show itself
+    linked = PageFingerprints("k", lambda name: name == "article.html")
+    listing, page = PageJob("/p/", "list.html", context, "t"), PageJob("/a/", "article.html", context, "t")
+    before = (linked.of(listing), linked.of(page))
+    context["article"].related[0].digest = "edited"
+    again = PageFingerprints("k", lambda name: name == "article.html")
+    assert again.of(listing) == before[0] and again.of(page) != before[1]
+    assert PageFingerprints("k").of(listing) != before[0]  # without the templates' word: with the links

@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,10 +57,17 @@ from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
-from ..engine import MemorySink, PageMemory, articles_touched, choose_pages, unchanged_articles
+from ..engine import (
+    MemorySink,
+    PageMemory,
+    articles_touched,
+    choose_pages,
+    templates_reading_links,
+    unchanged_articles,
+)
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, stamp_of
-from ..incremental.cache import BuildCache, Fingerprinter, site_digest
+from ..incremental.cache import BuildCache, PageFingerprints, site_digest
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
@@ -201,6 +208,8 @@ class IncrementalSite:
         self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
         self.theme: Theme | None = None
         self._env: jinja2.Environment | None = None
+        self._reads_links: Callable[[str], bool] | None = None
+        """Which templates can read an article's related, previous or next articles (see the engine)."""
         self._docs: dict[str, _Entry] = {}
         self._model: _Model | None = None
         self._related_exact = related != "local"
@@ -507,6 +516,7 @@ class IncrementalSite:
                 language=self.config.language,
                 relative_urls=self.config.relative_urls,
             )
+            self._reads_links = templates_reading_links(self._env)
         if static_moved and self._model is not None:
             self._check_outputs(list(self._model.jobs.values()), [])
         if self._model is not None and not self._templates_changed:
@@ -641,7 +651,8 @@ class IncrementalSite:
             memory.forget()
         shape = plan_shape(site_key, site, job_list)
         same = unchanged_articles(site, shape, memory.shape)
-        choice = choose_pages(job_list, Fingerprinter(site_key).of, memory.prints, same, self._holds)
+        fingerprints = PageFingerprints(site_key, self._reads_links)
+        choice = choose_pages(job_list, fingerprints.of, memory.prints, same, self._holds)
         rendered = self._render(choice.todo)
         rendered.update(self._published_pages(published))
         self._published_next = published_urls
@@ -722,7 +733,11 @@ class IncrementalSite:
         memory = self.memory
         assert memory.site_key is not None  # set by the plan this one updates
         choice = choose_pages(
-            [jobs[u] for u in sorted(candidates)], Fingerprinter(memory.site_key).of, memory.prints, None, self._holds
+            [jobs[u] for u in sorted(candidates)],
+            PageFingerprints(memory.site_key, self._reads_links).of,
+            memory.prints,
+            None,
+            self._holds,
         )
         try:
             rendered = self._render(finish_jobs(ranked, choice.todo))  # head tags use the new values
