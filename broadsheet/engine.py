@@ -31,6 +31,7 @@ from jinja2 import meta, nodes
 
 from .content.model import Site
 from .outputs import OutputFile, PageJob
+from .render.fragments import CARD_TEMPLATE
 from .write.commit import LastOutput, WriteStats
 from .write.generations import write_output
 
@@ -84,6 +85,8 @@ def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
             or (isinstance(node, nodes.Name) and node.name in LINK_FIELDS)
             for node in tree.find_all((nodes.Getattr, nodes.Const, nodes.Name))
         ) or any(other is None or reads(other) for other in meta.find_referenced_templates(tree))
+        # The card() global renders its template from Python (see render/fragments.py).
+        found = found or (any(node.name == "card" for node in tree.find_all(nodes.Name)) and reads(CARD_TEMPLATE))
         known[name] = found
         return found
 

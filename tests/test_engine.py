@@ -171,6 +171,8 @@ def test_templates_that_can_read_an_articles_links_are_told_apart() -> None:
                 "dynamic.html": "{% include name %}",
                 "missing.html": "{% include 'nowhere.html' %}",
                 "broken.html": "{% for %}",
+                "partials/card.html": "{{ item.prev.title }}",
+                "cards.html": "{% for a in articles %}{{ card(a) }}{% endfor %}",
             }
         )
     )
@@ -179,6 +181,8 @@ def test_templates_that_can_read_an_articles_links_are_told_apart() -> None:
     assert told == {
         "attr.html": True,
         "broken.html": True,
+        "cards.html": True,  # its card() global renders partials/card.html, which reads prev
+        "partials/card.html": True,
         "dynamic.html": True,
         "extends.html": True,
         "filter.html": True,

@@ -32,7 +32,7 @@ from ..write.commit import digest_bytes
 from .archive import ARCHIVE_URL, group_by_month
 from .i18n import Translator, translator
 from .seo import SEARCH_URL, page_seo
-from .theme import BUNDLED_THEMES, Theme, load_theme, make_environment, template_error
+from .theme import BUNDLED_THEMES, SiteEnvironment, Theme, load_theme, make_environment, template_error
 from .views import (
     ArticleView,
     Link,
@@ -373,6 +373,8 @@ def _render_each(
 
 def render_jobs(env: jinja2.Environment, jobs: Iterable[PageJob]) -> tuple[dict[str, bytes], list[BroadsheetError]]:
     """Render pages; return URL → bytes and every template error (one per template and kind)."""
+    if isinstance(env, SiteEnvironment) and env.fragments is not None:
+        env.fragments.begin_pass()  # views may have changed since the last pass (the live preview)
     pages, errors = _render_each(env, jobs)
     return dict(pages), [err for _, err in errors]
 
@@ -502,6 +504,8 @@ def _render_chunk(work: RenderWork, indices: Sequence[int]) -> list[ChunkResult]
             except RelatedNotReady:
                 deferred.append(job.url)
         todo = ready
+    if isinstance(work.env, SiteEnvironment) and work.env.fragments is not None:
+        work.env.fragments.begin_pass(work)  # chunks of one pass share their cards
     pages, errors = _render_each(work.env, todo, deferred)
     out: list[tuple[str, bytes | None, HashedFacts | None, str | None, tuple[int, int] | None]] = []
     for url, data in pages:

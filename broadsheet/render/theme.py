@@ -20,6 +20,8 @@ from ..publish.pictures import Picture, responsive_body
 from ..speedups import jinja as jinja_speedups
 from ..speedups import jinja_on as speedups_on
 from ..urls import absolute, base_path, public_url
+from .fragments import Fragments
+from .fragments import install as install_fragments
 from .i18n import translator
 
 #: Themes shipped inside the package (package data), found after the site's own themes/.
@@ -160,6 +162,8 @@ class SiteEnvironment(jinja2.Environment):
     #: What templates compiled with the speed-ups call to escape output (see OutputCodeGenerator).
     escape_output = staticmethod(jinja_speedups.escape_output)
     base_path: str = "/"
+    fragments: Fragments | None = None
+    """The story cards rendered in the current render pass (see render/fragments.py)."""
     """The path the site is published under (``/news/``): what the ``url`` filter puts site paths under."""
     relative_urls: bool = False
     """site.yml ``relative_urls``: each page's links are made relative to it once rendered."""
@@ -278,6 +282,7 @@ def make_environment(
         return planned.get(url) if url else None
 
     env.globals["picture_of"] = picture_of
+    env.fragments = install_fragments(env)
     env.filters["responsive_images"] = lambda html, sizes=BODY_SIZES: Markup(
         responsive_body(str(html), planned, sizes, env.base_path)
     )
