@@ -42,8 +42,9 @@ from .content.permalinks import RECORD, Entry, load_record, save_record, update_
 from .content.ranking import rank, related_input, site_related_input
 from .content.ranking import related_settings as related_settings  # (for the preview and the command line)
 from .content.schedule import Change, scheduled_changes
+from .engine import DiskSink, choose_pages, templates_reading_links, unchanged_articles
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
-from .incremental.cache import BuildCache, Fingerprinter
+from .incremental.cache import BuildCache, PageFingerprints
 from .incremental.inputs import pages_input, shape_record
 from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob, output_key
@@ -72,7 +73,6 @@ from .render.pages import (
     site_environment,
     static_files,
 )
-from .render.shows import linked_views
 from .render.theme import Theme, load_theme, symlink_warnings
 from .render.views import ArticleView
 from .tuning import DEFAULT as DEFAULT_TUNING
@@ -86,7 +86,6 @@ from .write.generations import (
     shown,
     staging_dir,
     write_error,
-    write_output,
 )
 
 
@@ -640,17 +639,9 @@ def pages_site_key(loaded: LoadedSite) -> str:
     return key_of(pages_input(loaded.config, loaded.theme, loaded.site, loaded.pictures))
 
 
-def articles_touched(views: Mapping[str, ArticleView], changed: set[str]) -> set[str]:
-    """The articles whose part of a fingerprint (see cache.Fingerprinter) changes with ``changed``:
-    those, and those whose views link to one of them (related, previous, next: every link field,
-    see render/shows.py)."""
-    touched = set(changed)
-    if not changed:
-        return touched
-    for url, view in views.items():
-        if url not in touched and any(v.url in changed for _, linked in linked_views(view) for v in linked):
-            touched.add(url)
-    return touched
+def page_fingerprints(loaded: LoadedSite, site_key: str) -> PageFingerprints:
+    """The fingerprints of the site's pages, each as its template can see it (see engine.templates_reading_links)."""
+    return PageFingerprints(site_key, templates_reading_links(loaded.env))
 
 
 def reuse_pages(
@@ -665,41 +656,35 @@ def reuse_pages(
     ``views``: the articles' views, linked. ``last``: the output as this build sees it (see
     write.LastOutput), shared with the write stage.
 
-    When the pages are made up as in the last build (see incremental/inputs.py PlanShape), a page
-    that shows no article whose content changed since then (see :func:`articles_touched`) has the
-    fingerprint it had: only the others are fingerprinted again. What a page shows is derived from
-    its context (see render/shows.py), so it holds every article the context holds.
+    The decision is the engine's (:func:`broadsheet.engine.choose_pages`), with the fingerprints and
+    the plan's shape (see incremental/inputs.py PlanShape) recorded by the last build: when the
+    pages are made up as then, a page that shows no article whose content changed since (see
+    :func:`broadsheet.engine.articles_touched`) has the fingerprint it had. What a page shows is
+    derived from its context (see render/shows.py), so it holds every article the context holds.
     """
     store = loaded.cache.page_store(output)
     still = (last or shown(output, loaded.config.root)).still_written
-    todo: list[PageJob] = []
-    kept: list[OutputFile] = []
-    prints: dict[str, str] = {}
     site_key = pages_site_key(loaded)
-    fingerprint = Fingerprinter(site_key).of
-    shape, digests = now = shape_record(site_key, loaded.site, jobs)
-    record = loaded.cache.shape_of(output)
-    same: set[str] | None = None  # articles whose part of every fingerprint is as in the last build
-    if record is not None and record[0] == shape:
-        touched = articles_touched(views, {u for u, d in digests.items() if record[1].get(u) != d})
-        same = set(digests) - touched
+    now = shape_record(site_key, loaded.site, jobs)
+    same = unchanged_articles(views, now, loaded.cache.shape_of(output))
     loaded.cache.set_shape(output, now)
-    for job in jobs:
-        before = store.get(job.url)
-        if same is not None and before is not None and job.shows <= same:
-            fp = prints[job.url] = before[0]
-        else:
-            fp = prints[job.url] = fingerprint(job)
+    kept: list[OutputFile] = []
+
+    def held(job: PageJob) -> bool:  # as written by the build that recorded its fingerprint
         try:
             path = output_path(job.url)
         except UnsafePath:
-            todo.append(job)  # reported by collect_outputs
-            continue
-        if before is not None and before[0] == fp and still(path, before[1]):
-            kept.append(OutputFile(path, job.source, kept=before[1]))
-        else:
-            todo.append(job)
-    return todo, kept, prints
+            return False  # rendered, then reported by collect_outputs
+        digest = store[job.url][1]
+        if still(path, digest):
+            kept.append(OutputFile(path, job.source, kept=digest))
+            return True
+        return False
+
+    choice = choose_pages(
+        jobs, page_fingerprints(loaded, site_key).of, {url: fp for url, (fp, _) in store.items()}, same, held
+    )
+    return choice.todo, kept, choice.prints
 
 
 @dataclass(slots=True)
@@ -899,7 +884,7 @@ def render_while_ranking(
         publish(planned)
         if loaded.cache.folder is not None and output is not None:  # fingerprints, for the next build
             site_key = pages_site_key(loaded)
-            of = Fingerprinter(site_key).of
+            of = page_fingerprints(loaded, site_key).of
             prints.update((job.url, of(job)) for job in planned)
             loaded.cache.set_shape(output, shape_record(site_key, site, planned))
 
@@ -1152,11 +1137,10 @@ def build(options: BuildOptions) -> BuildResult:
                     [BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings]
                 )
             with watch("write"):
+                written = counter(options.progress, "Writing", len(files))
+                sink = DiskSink(output, loaded.config.root, written, staged=site.staged, last=site.last)
                 try:
-                    written = counter(options.progress, "Writing", len(files))
-                    stats = write_output(
-                        files, output, written, staged=site.staged, last=site.last, site_root=loaded.config.root
-                    )
+                    stats = sink.write(files)
                 except OutputError as exc:
                     raise BuildFailed([exc]) from None
         except BaseException:

@@ -289,12 +289,31 @@ def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path:
     assert _tree(site / "output") == _fresh(site, tmp_path)
 
 
+def _views_in(value: object, out: dict[str, object]) -> None:
+    """Collect the article views a context holds, without following the links between views
+    (what a page sees through them is covered by engine.articles_touched)."""
+    import dataclasses
+
+    from broadsheet.render.views import ArticleView, SiteView
+
+    if isinstance(value, ArticleView):
+        out[value.url] = value
+    elif isinstance(value, dict):
+        for v in value.values():
+            _views_in(v, out)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            _views_in(v, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type | SiteView):
+        for f in dataclasses.fields(value):
+            _views_in(getattr(value, f.name), out)
+
+
 def test_every_page_lists_the_articles_its_context_holds(make_site) -> None:
     """Warm builds and the live preview re-fingerprint or re-render a page only when an article it
     lists in ``shows`` changed: every article view its context holds must be listed."""
     from broadsheet.pipeline import BuildOptions, load_site
     from broadsheet.render.pages import plan_pages
-    from broadsheet.serve.preview import _views_in
 
     files = {
         f"content/{('world', 'sport', 'arts')[i % 3]}/a{i}.md": article(

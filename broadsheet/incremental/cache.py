@@ -623,15 +623,18 @@ class Fingerprinter:
 
     ``s`` then a string; ``p<repr>`` an int, float, bool or None; ``[`` items ``]`` a list or
     tuple; ``K<repr of its sorted keys>`` then their values and ``}`` a dict with string keys
-    (else ``{`` keys and values, by sorted keys, ``}``); ``A<hash>`` an article; ``N<hash of its
-    repr>`` a category, tag or author; ``S`` the site (covered by the pages' key, see inputs.PagesInput); ``L`` then the
+    (else ``{`` keys and values, by sorted keys, ``}``); ``A<hash>`` an article (``C<hash>``: its own
+    fields only, see ``links``); ``N<hash of its repr>`` a category, tag or author; ``S`` the site
+    (covered by the pages' key, see inputs.PagesInput); ``L`` then the
     name and URL of a link (``l`` then their parts when they are not strings); ``D<type>``
     fields ``)`` another dataclass; ``Q<type>`` a list and ``M<type>`` a dict of another type
     (subclasses); ``b<type>:<hex>`` bytes; ``r<type>`` then the repr of anything else.
     """
 
-    def __init__(self, site_key: str) -> None:
+    def __init__(self, site_key: str, links: bool = True) -> None:
         self.site_key = site_key
+        self.links = links
+        """Whether an article's part holds its related, previous and next articles' (see :class:`PageFingerprints`)."""
         self._tokens: dict[int, str] = {}
         """id → part of a shared object (an article, a name) already seen."""
         self._own: dict[int, str] = {}
@@ -689,7 +692,9 @@ class Fingerprinter:
 
     def _article(self, view: ArticleView) -> str:
         token = self._tokens.get(id(view))
-        if token is None:
+        if token is None and not self.links:
+            token = self._remember(view, f"C{self._own_key(view)}")
+        elif token is None:
             known, own = self._own, self._own_key
             parts: list[Any] = [known.get(id(view)) or own(view)]
             # Each field linking to other views (related, previous, next: see render/shows.py), by
@@ -847,6 +852,27 @@ class Fingerprinter:
         else:
             self._feed(context, out)
         return _hash(_joined(out))
+
+
+class PageFingerprints:
+    """Fingerprints of a site's pages, of each page as its template can see it.
+
+    ``reads_links(template)`` tells whether a template (with what it includes, imports and
+    extends) can read an article's related, previous or next articles (see
+    engine.templates_reading_links); pages of the others are fingerprinted with each article as
+    its own fields only, so that an edit to one article leaves the listings that show its
+    neighbours as they are. Without it, every page is fingerprinted with the links.
+    """
+
+    def __init__(self, site_key: str, reads_links: Callable[[str], bool] | None = None) -> None:
+        self._linked = Fingerprinter(site_key)
+        self._cards = Fingerprinter(site_key, links=False) if reads_links is not None else self._linked
+        self._reads = reads_links
+
+    def of(self, job: PageJob) -> str:
+        """The page's fingerprint (see :meth:`Fingerprinter.of`)."""
+        reads = self._reads
+        return (self._linked if reads is None or reads(job.template) else self._cards).of(job)
 
 
 def _hash(data: bytes) -> str:

@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 
 from ..config import SiteConfig
@@ -83,6 +84,14 @@ def pages_input(config: SiteConfig, theme: Theme, site: Site, pictures: Mapping[
         analytics=tuple(sorted(config.analytics.views.items())),
         string_tables=tables,
     )
+
+
+def preview_pages_key(view: SiteView, tz: tzinfo) -> str:
+    """The live preview's start of every page's fingerprint: the code and the site view to the day.
+    The preview follows the other inputs itself (a template, site.yml or string table changed: every
+    page is rendered again; an image: the pages that name it), so they are left empty here."""
+    day = view.now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return key_of(PagesInput(code_version(), dataclasses.replace(view, now=day), "", (), (), (), (), ()))
 
 
 @dataclass(frozen=True, slots=True)

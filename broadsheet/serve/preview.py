@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,9 +57,18 @@ from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
+from ..engine import (
+    MemorySink,
+    PageMemory,
+    articles_touched,
+    choose_pages,
+    templates_reading_links,
+    unchanged_articles,
+)
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, stamp_of
-from ..incremental.cache import BuildCache
+from ..incremental.cache import BuildCache, PageFingerprints
+from ..incremental.inputs import preview_pages_key, shape_record
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
@@ -80,6 +89,7 @@ from ..related.index import RelatedIndex, build_related_index, remove_related, u
 from ..render.pages import (
     engine_words,
     finish_jobs,
+    link_views,
     plan_aliases,
     plan_article,
     plan_pages,
@@ -87,9 +97,9 @@ from ..render.pages import (
     static_files,
 )
 from ..render.shows import link_fields
-from ..render.shows import views_in as _views_in
 from ..render.theme import Theme, load_theme, make_environment
 from ..render.views import ArticleView, SiteView, article_view, view_counts
+from ..urls import output_path
 
 RelatedMode = Literal["auto", "exact", "local"]
 
@@ -147,10 +157,8 @@ class _Model:
     jobs: dict[str, PageJob]
     views: dict[str, ArticleView]
     sv: SiteView
-    refs: dict[str, frozenset[str]]
-    """Page URL → article URLs it shows."""
     showing: dict[str, set[str]] = field(default_factory=dict)
-    """Article URL → page URLs that show it."""
+    """Article URL → page URLs that show it (their ``shows``): the shape shortcut kept in memory."""
     by_source: dict[str, str] = field(default_factory=dict)
     """Content file → article URL."""
 
@@ -171,42 +179,6 @@ def _stamp(path: Path) -> Stamp:
     return stamp_of(st)
 
 
-def _same(a: Any, b: Any, memo: dict[tuple[int, int], bool]) -> bool:
-    """Compare two contexts; article views compare by URL (their content is tracked apart)."""
-    if a is b:
-        return True
-    if isinstance(a, ArticleView) or isinstance(b, ArticleView):
-        return isinstance(a, ArticleView) and isinstance(b, ArticleView) and a.url == b.url
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y, memo) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k], memo) for k in a)
-    if isinstance(a, SiteView):  # the same two objects sit in every context: compare them once
-        key = (id(a), id(b))
-        if key not in memo:
-            memo[key] = a == b
-        return memo[key]
-    if dataclasses.is_dataclass(a) and not isinstance(a, type):
-        return all(_same(getattr(a, f.name), getattr(b, f.name), memo) for f in dataclasses.fields(a))
-    return bool(a == b)
-
-
-def _refs(job: PageJob) -> tuple[frozenset[str], dict[str, ArticleView]]:
-    views: dict[str, ArticleView] = {}
-    _views_in(job.context, views)
-    return job.shows | frozenset(views), views
-
-
-def _link_urls(view: ArticleView) -> tuple[tuple[str, ...], str | None, str | None]:
-    return (
-        tuple(r.url for r in view.related),
-        view.prev.url if view.prev else None,
-        view.next.url if view.next else None,
-    )
-
-
 def _structure(meta: FrontMatter) -> tuple[Any, ...]:
     return tuple(getattr(meta, key) for key in STRUCTURAL_KEYS)
 
@@ -219,8 +191,12 @@ class IncrementalSite:
         self.root = options.source
         self.related_mode: RelatedMode = related
         self.now = build_time(options)
-        self.pages: dict[str, bytes] = {}
-        """Page URL → bytes, as last rendered without error."""
+        self.sink = MemorySink()
+        """The pages as last rendered without error, by output path (feeds, sitemaps and robots.txt too)."""
+        self.memory = PageMemory()
+        """The fingerprints of the pages the sink holds and the site's key, for the engine's decision."""
+        self._paths: dict[str, str] = {}
+        """URL → output path of every page the sink holds."""
         self.static: dict[str, Path] = {}
         """Static file URL → the file it is served from (the pictures' variants included)."""
         self.pictures: dict[str, Picture] = {}
@@ -231,6 +207,8 @@ class IncrementalSite:
         self._markdown: MarkdownSettings | None = None  # the Markdown settings the documents were converted with
         self.theme: Theme | None = None
         self._env: jinja2.Environment | None = None
+        self._reads_links: Callable[[str], bool] | None = None
+        """Which templates can read an article's related, previous or next articles (see the engine)."""
         self._docs: dict[str, _Entry] = {}
         self._model: _Model | None = None
         self._related_exact = related != "local"
@@ -316,10 +294,16 @@ class IncrementalSite:
             self._edited,
         )
 
+    @property
+    def pages(self) -> Mapping[str, bytes]:
+        """Page URL → bytes, as last rendered without error (what the server shows)."""
+        return _PagesByUrl(self._paths, self.sink.files)
+
     def invalidate(self) -> None:
-        """Forget everything but the pages: the next update reads and plans the whole site again."""
+        """Forget everything but the pages: the next update reads, plans and renders the whole site again."""
         self._reload = True
         self._model = None
+        self.memory.forget()
         self._related_index = None
         self._docs.clear()
         self._pending.clear()
@@ -531,6 +515,7 @@ class IncrementalSite:
                 language=self.config.language,
                 relative_urls=self.config.relative_urls,
             )
+            self._reads_links = templates_reading_links(self._env)
         if static_moved and self._model is not None:
             self._check_outputs(list(self._model.jobs.values()), [])
         if self._model is not None and not self._templates_changed:
@@ -636,7 +621,7 @@ class IncrementalSite:
         return dataclasses.replace(site, related=MappingProxyType(related))
 
     def _replan(self) -> tuple[int, list[str]]:
-        """Assemble and plan the whole site; render the pages that differ from the previous plan."""
+        """Assemble and plan the whole site; render the pages the engine finds changed (see engine.choose_pages)."""
         assert self.config is not None and self._env is not None
         old = self._model
         site, errors, _ = assemble(self.config, self._ordered_docs(), self._rules())
@@ -644,62 +629,47 @@ class IncrementalSite:
             raise _Failed(errors)
         site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
+        views = link_views(site)
         try:
-            job_list = pages_the_theme_has(plan_pages(site, words=engine_words(site, self.theme)), self._env)
+            job_list = pages_the_theme_has(
+                plan_pages(site, views=views, words=engine_words(site, self.theme)), self._env
+            )
         except BroadsheetError as exc:  # a page title's text in a string table that does not fit
             raise _Failed([exc]) from None
         jobs = {j.url: j for j in job_list}
-        refs: dict[str, frozenset[str]] = {}
-        views: dict[str, ArticleView] = {}
-        for job in job_list:
-            refs[job.url], found = _refs(job)
-            views.update(found)
         published = publishing_files(site, job_list, self._static_outputs())
         published_urls = {"/" + f.path for f in published}
         if old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list) or published_urls != self._published:
             self._check_outputs(job_list, published)
-        changed_articles: set[str] = set()
-        relinked: set[str] = set()  # pages of articles whose related, previous or next article changed
-        if old is not None:
-            old_articles = {a.url: a for a in old.site.articles}
-            for a in site.articles:
-                before = old_articles.pop(a.url, None)
-                if before is None or (before is not a and before != a) or a.source in self._pending:
-                    changed_articles.add(a.url)
-                elif _link_urls(views[a.url]) != _link_urls(old.views[a.url]):
-                    relinked |= {a.url, *a.aliases}
-            changed_articles |= old_articles.keys()  # removed
-        memo: dict[tuple[int, int], bool] = {}
-
-        def stale(job: PageJob) -> bool:
-            if old is None or self._templates_changed or job.url in self._stale or job.url in relinked:
-                return True
-            before = old.jobs.get(job.url)
-            return (
-                before is None
-                or bool(refs[job.url] & changed_articles)
-                or job.template != before.template
-                or not _same(before.context, job.context, memo)
-            )
-
-        to_render = [job for job in job_list if stale(job)]
-        rendered = self._render(to_render)
+        sv = _site_view_of(job_list)
+        # Templates and site.yml are not in the key: a change to either renders every page (see
+        # _templates_changed), and a changed image renders the pages that name it (see _stale).
+        site_key = preview_pages_key(sv, self.config.tz)
+        memory = self.memory
+        if self._templates_changed or site_key != memory.site_key:
+            memory.forget()
+        shape = shape_record(site_key, site, job_list)
+        same = unchanged_articles(views, shape, memory.shape)
+        fingerprints = PageFingerprints(site_key, self._reads_links)
+        choice = choose_pages(job_list, fingerprints.of, memory.prints, same, self._holds)
+        rendered = self._render(choice.todo)
         rendered.update(self._published_pages(published))
         self._published_next = published_urls
-        removed = [u for u in self.pages if u not in jobs and u not in rendered]
+        removed = [u for u in self._paths if u not in jobs and u not in rendered]
         model = _Model(
             site,
             {rel: e.doc for rel, e in self._docs.items() if e.doc is not None},
             jobs,
             views,
-            _site_view_of(job_list),
-            refs,
+            sv,
             by_source={a.source: a.url for a in site.articles},
         )
-        for url, shown in refs.items():
-            for article in shown:
-                model.showing.setdefault(article, set()).add(url)
-        return len(to_render), self._commit(model, rendered, removed)
+        for job in job_list:
+            for article in job.shows:
+                model.showing.setdefault(article, set()).add(job.url)
+        changed = self._commit(model, rendered, removed)
+        memory.prints, memory.shape, memory.site_key = choice.prints, shape, site_key
+        return len(choice.todo), changed
 
     def _update_in_place(self) -> tuple[int, list[str]] | None:
         """Apply edits that move nothing; return None when an edit needs the site re-planned."""
@@ -752,16 +722,27 @@ class IncrementalSite:
             a, view = by_url[url], views[url]
             for job in [plan_article(a, view, model.sv), *plan_aliases(a, view, model.sv)]:
                 replanned[job.url] = job
-        to_render = set(self._stale) | set(replanned)
-        for url in replaced:  # a new related list shows only on the article's own page
-            to_render |= model.showing.get(url, set())
         jobs = dict(model.jobs)
         jobs.update(replanned)
-        todo = finish_jobs(ranked, [jobs[u] for u in sorted(to_render)])  # head tags use the new values
+        # The pages are made up as before but for the pages planned again: only those, and the pages
+        # that show an article the edit touched, can have another fingerprint (the shape shortcut,
+        # known here without hashing the shape). The engine decides which of them to render.
+        candidates = set(self._stale) | set(replanned)
+        for url in articles_touched(views, changed):
+            candidates |= model.showing.get(url, set())
+        memory = self.memory
+        assert memory.site_key is not None  # set by the plan this one updates
+        choice = choose_pages(
+            [jobs[u] for u in sorted(candidates)],
+            PageFingerprints(memory.site_key, self._reads_links).of,
+            memory.prints,
+            None,
+            self._holds,
+        )
         try:
-            rendered = self._render(todo)
+            rendered = self._render(finish_jobs(ranked, choice.todo))  # head tags use the new values
         except _Failed:
-            self._stale |= to_render  # the views were updated in place: these pages are behind
+            self._stale |= candidates  # the views were updated in place: these pages are behind
             raise
         # What pipeline.publishing_files() makes, minus what such an edit cannot change: feeds
         # that do not hold an edited article, the sitemaps unless an article's modification time
@@ -770,18 +751,25 @@ class IncrementalSite:
         if any(modified(a) != modified(articles[url]) for url, a in replaced.items()):
             published += sitemap_files(sitemap_entries(ranked, list(jobs.values())), ranked.config.base_url)
         rendered.update(self._published_pages(published))
-        refs = dict(model.refs)
         showing = model.showing
+        moved = False  # whether a page planned again shows other articles than before
         for url, job in replanned.items():
-            for article in refs.get(url, frozenset()):
+            shown = model.jobs[url].shows if url in model.jobs else frozenset()
+            moved = moved or shown != job.shows
+            for article in shown:
                 showing.get(article, set()).discard(url)
-            refs[url], _ = _refs(job)
-            for article in refs[url]:
+            for article in job.shows:
                 showing.setdefault(article, set()).add(url)
         docs = dict(model.docs)
         docs.update({rel: e.doc for rel in self._pending if (e := self._docs[rel]).doc is not None})
-        new_model = _Model(ranked, docs, jobs, views, model.sv, refs, showing, model.by_source)
-        return len(to_render), self._commit(new_model, rendered, [])
+        new_model = _Model(ranked, docs, jobs, views, model.sv, showing, model.by_source)
+        changed_urls = self._commit(new_model, rendered, [])
+        memory.prints.update(choice.prints)
+        if memory.shape is not None:
+            # The shape as shape_record() would hash it again: the same unless shows moved.
+            digests = {**memory.shape[1], **{a.url: a.digest for a in replaced.values()}}
+            memory.shape = None if moved else (memory.shape[0], digests)
+        return len(choice.todo), changed_urls
 
     def _static_outputs(self) -> list[OutputFile]:
         return [
@@ -812,15 +800,37 @@ class IncrementalSite:
         self._edited = tuple(sorted(made[rel] for rel in self._pending if rel in made))
         if self._published_next:
             self._published, self._published_next = self._published_next, set()
-        changed = [u for u, data in rendered.items() if self.pages.get(u) != data]
-        self.pages.update(rendered)
-        for url in removed:
-            del self.pages[url]
+        paths = {url: output_path(url) for url in rendered}
+        gone = {self._paths.pop(url): url for url in removed}
+        files = [OutputFile(path, url, data=rendered[url]) for url, path in paths.items()]
+        urls = {path: url for url, path in paths.items()} | gone
+        changed = [urls[path] for path in self.sink.write(files, gone.keys())]
+        self._paths.update(paths)
         self._model = model
         self._pending.clear()
         self._stale.clear()
         self._templates_changed = False
-        return changed + removed
+        return changed
+
+    def _holds(self, job: PageJob) -> bool:
+        """Whether the sink holds the page as last rendered (not behind a changed image)."""
+        return job.url in self._paths and job.url not in self._stale
+
+
+class _PagesByUrl(Mapping[str, bytes]):
+    """The sink's pages by URL (the sink holds them by output path)."""
+
+    def __init__(self, paths: Mapping[str, str], files: Mapping[str, bytes]) -> None:
+        self._paths, self._files = paths, files
+
+    def __getitem__(self, url: str) -> bytes:
+        return self._files[self._paths[url]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def _site_view_of(jobs: list[PageJob]) -> SiteView:

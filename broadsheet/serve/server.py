@@ -15,6 +15,9 @@ builds the tornado ``Application`` itself and reuses the parts of livereload tha
 * :class:`livereload.handlers.LiveReloadJSHandler` for the browser script, and
   :class:`livereload.server.LiveScriptInjector` to add the script tag to HTML pages.
 
+What of this needs livereload's class attributes (it has no public way to set them outside
+its own ``Server.serve()``) lives in :mod:`broadsheet.serve.livereload_adapter`.
+
 Every request first passes :class:`Guard`: the ``Host`` header must name this server (a
 page on another site cannot reach it by DNS rebinding), websockets and ``/forcereload``
 must come from this server's own pages, and paths that try to climb out (``..`` in any
@@ -33,26 +36,18 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler  # type: ignore[import-untyped]
-from livereload.server import HEAD_END, LiveScriptInjector  # type: ignore[import-untyped]
-from tornado import httputil, web
+from tornado import web
 
 from ..errors import BroadsheetError
+from .livereload_adapter import ScriptInjector, reload_socket
 from .overlay import error_page
 
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-BODY_END = b"</body>"
-#: The same snippet livereload.Server injects: load the client from the page's own host.
-LIVE_SCRIPT = (
-    b'<script>(function(){var s=document.createElement("script");'
-    b'var port=(window.location.port||(window.location.protocol=="https:"?443:80));'
-    b's.src="//"+window.location.hostname+":"+port+"/livereload.js?port="+port;'
-    b"document.head.appendChild(s);})();</script>"
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -168,32 +163,6 @@ def request_url(raw_path: str) -> str | None:
     return None if url.startswith("//") else url
 
 
-class _Quiet:
-    """Stands in for livereload's watcher, which its reload_waiters() only reads ``filepath`` from."""
-
-    filepath: str | None = None
-
-
-class ScriptInjector(LiveScriptInjector):  # type: ignore[misc]
-    """livereload's injector (before ``</head>``), also for pages without a ``</head>``."""
-
-    script: bytes = LIVE_SCRIPT
-
-    def transform_first_chunk(
-        self, status_code: int, headers: httputil.HTTPHeaders, chunk: bytes, finishing: bool
-    ) -> tuple[int, httputil.HTTPHeaders, bytes]:
-        if "html" in headers.get("Content-Type", "") and HEAD_END not in chunk:
-            at = chunk.rfind(BODY_END)
-            chunk = chunk + self.script if at < 0 else chunk[:at] + self.script + chunk[at:]
-            if "Content-Length" in headers:
-                headers["Content-Length"] = str(len(chunk))
-            return status_code, headers, chunk
-        result: tuple[int, httputil.HTTPHeaders, bytes] = super().transform_first_chunk(
-            status_code, headers, chunk, finishing
-        )
-        return result
-
-
 class _Guarded(web.RequestHandler):
     guard: Guard
 
@@ -280,39 +249,6 @@ class LiveScriptHandler(_Guarded, LiveReloadJSHandler):  # type: ignore[misc]
     """livereload's browser script, behind the Host check."""
 
 
-def reload_socket(guard: Guard) -> type[LiveReloadHandler]:
-    """A LiveReloadHandler class for one server: own waiters, Host and Origin checked."""
-
-    class ReloadSocket(LiveReloadHandler):  # type: ignore[misc]
-        waiters: ClassVar[set[LiveReloadHandler]] = set()
-        watcher = _Quiet()
-        live_css = True
-
-        def prepare(self) -> None:
-            if not guard.host_ok(self.request.headers.get("Host")):
-                raise web.HTTPError(400, reason="Unknown Host")
-
-        def check_origin(self, origin: str) -> bool:
-            return guard.origin_ok(origin)
-
-        def on_message(self, message: str | bytes) -> None:
-            try:
-                super().on_message(message)
-            except (ValueError, TypeError, AttributeError):
-                self.close()
-                return
-            # livereload files every browser under its own class; keep ours apart per server.
-            if self in LiveReloadHandler.waiters:
-                LiveReloadHandler.waiters.discard(self)
-                type(self).waiters.add(self)
-
-        def on_close(self) -> None:
-            type(self).waiters.discard(self)
-            LiveReloadHandler.waiters.discard(self)
-
-    return ReloadSocket
-
-
 class ForceReloadHandler(_Guarded):
     """``/forcereload?path=...``, livereload's manual trigger, for this server's own pages only."""
 
@@ -342,7 +278,7 @@ def make_app(
 
     ``base_path``: the path the site is served under (``/news/``); requests outside it get the 404 page.
     """
-    socket_class = reload_socket(guard)
+    socket_class = reload_socket(guard.host_ok, guard.origin_ok)
     app = web.Application(
         [
             (r"/livereload", socket_class),

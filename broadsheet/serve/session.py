@@ -36,6 +36,7 @@ from tornado.netutil import bind_sockets
 from ..errors import BroadsheetError, UsageError
 from ..pipeline import BuildOptions
 from ..publish.pictures import process_scratch
+from .livereload_adapter import waiting
 from .preview import IncrementalSite, RelatedMode, UpdateResult
 from .server import Guard, Snapshot, is_wildcard, make_app
 from .watch import QUIET_SECONDS, ChangeBatcher, SiteWatcher
@@ -179,7 +180,7 @@ class PreviewSession:
     @property
     def browsers(self) -> int:
         """How many browser pages are connected for live reload."""
-        return len(self._socket_class.waiters) if self._socket_class is not None else 0
+        return len(waiting(self._socket_class)) if self._socket_class is not None else 0
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no change is pending and no build runs (for scripts driving the preview)."""
@@ -211,7 +212,7 @@ class PreviewSession:
         if self._server is not None:
             self._server.stop()
         if self._socket_class is not None:
-            for waiter in list(self._socket_class.waiters):
+            for waiter in list(waiting(self._socket_class)):
                 waiter.close()
         if self._worker is not None:
             self._worker.join(timeout=30)
