@@ -31,13 +31,14 @@ from jinja2 import meta, nodes
 
 from .outputs import OutputFile, PageJob
 from .render.fragments import CARD_TEMPLATE
-from .render.shows import linked_views
+from .render.shows import every_link_field, linked_views
 from .render.views import ArticleView
 from .write.commit import LastOutput, WriteStats
 from .write.generations import write_output
 
 #: The fields of an article's view that lead to other articles (see views.ArticleView).
 LINK_FIELDS = frozenset({"related", "prev", "next"})
+"""The article view's own link fields (see render/shows.py link_fields); a subclass's are added."""
 
 Shape = tuple[str, dict[str, str]]
 """How a site's pages are made up (a hash), and each article's source hash (see pipeline.plan_shape)."""
@@ -66,6 +67,7 @@ def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
     fingerprint leaves out the articles they link to (see cache.PageFingerprints).
     """
     known: dict[str, bool] = {}
+    fields = LINK_FIELDS | every_link_field()  # a field a view gains is a link a template may read
 
     def reads(name: str) -> bool:
         found = known.get(name)
@@ -80,9 +82,9 @@ def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
             known[name] = True
             return True
         found = any(
-            (isinstance(node, nodes.Getattr) and node.attr in LINK_FIELDS)
-            or (isinstance(node, nodes.Const) and node.value in LINK_FIELDS)
-            or (isinstance(node, nodes.Name) and node.name in LINK_FIELDS)
+            (isinstance(node, nodes.Getattr) and node.attr in fields)
+            or (isinstance(node, nodes.Const) and node.value in fields)
+            or (isinstance(node, nodes.Name) and node.name in fields)
             for node in tree.find_all((nodes.Getattr, nodes.Const, nodes.Name))
         ) or any(other is None or reads(other) for other in meta.find_referenced_templates(tree))
         # The card() global renders its template from Python (see render/fragments.py).

@@ -19,6 +19,7 @@ from broadsheet.engine import (
 from broadsheet.incremental.cache import PageFingerprints
 from broadsheet.outputs import OutputFile, PageJob
 from broadsheet.pipeline import BuildOptions, build, load_site, render_site
+from broadsheet.render.pages import link_views
 from broadsheet.serve.preview import IncrementalSite
 from broadsheet.urls import output_path
 
@@ -85,13 +86,14 @@ def newsroom(tmp_path: Path) -> Path:
 def test_the_shape_shortcut_covers_the_neighbours_and_related_of_an_edited_article(newsroom: Path) -> None:
     site = load_site(BuildOptions(source=newsroom, now=NOW)).site
     urls = [a.url for a in site.articles]
-    touched = articles_touched(site, {urls[2]})
+    views = link_views(site)
+    touched = articles_touched(views, {urls[2]})
     assert {urls[1], urls[2], urls[3]} <= touched  # its newer and older neighbours link to it
     assert all(url in touched for url, related in site.related.items() if urls[2] in related)
     digests = {a.url: a.digest for a in site.articles}
-    assert unchanged_articles(site, ("shape", digests), None) is None
-    assert unchanged_articles(site, ("shape", digests), ("other", digests)) is None
-    assert unchanged_articles(site, ("shape", digests), ("shape", {**digests, urls[2]: "old"})) == set(urls) - touched
+    assert unchanged_articles(views, ("shape", digests), None) is None
+    assert unchanged_articles(views, ("shape", digests), ("other", digests)) is None
+    assert unchanged_articles(views, ("shape", digests), ("shape", {**digests, urls[2]: "old"})) == set(urls) - touched
 
 
 EDITS = {

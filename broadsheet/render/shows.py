@@ -40,6 +40,18 @@ def link_fields(kind: type[ArticleView] = ArticleView) -> tuple[str, ...]:
     return names
 
 
+def every_link_field() -> frozenset[str]:
+    """The link fields of the article view and of every subclass of it defined so far (a theme's or
+    a contributor's view with a field of its own)."""
+    kinds: list[type[ArticleView]] = [ArticleView]
+    names: set[str] = set()
+    while kinds:
+        kind = kinds.pop()
+        names.update(link_fields(kind))
+        kinds += kind.__subclasses__()
+    return frozenset(names)
+
+
 def linked_views(view: ArticleView) -> Iterator[tuple[str, tuple[ArticleView, ...]]]:
     """Each link field of a view (see :func:`link_fields`) with the views it holds, in field order.
 
