@@ -29,6 +29,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -357,15 +358,15 @@ def edit_lede(site: Path, k: int) -> None:
 
 
 def edit_headline(site: Path, k: int) -> None:
-    """Rewrite the headline (the URL stays: the corpus's articles carry a slug)."""
+    """Rewrite the headline (the URL stays: the corpus's articles carry a slug); ``k`` makes each
+    rewrite differ from the last."""
     path = edited_file(site)
     lines, body = _split(path.read_text(encoding="utf-8"))
     for i in range(1, max(body - 1, 1)):
         if lines[i].startswith("title:"):
             value = lines[i][len("title:") :].strip().strip('"')
-            words = [w for w in value.split() if w not in HEADLINE_WORDS]
-            words.insert(max(len(words) - 1, 0), HEADLINE_WORDS[k % len(HEADLINE_WORDS)])
-            lines[i] = 'title: "' + " ".join(words).replace('"', "'") + '"'
+            value = re.sub(rf" (?:{'|'.join(HEADLINE_WORDS)}) \d+$", "", value)  # the last rewrite's words
+            lines[i] = 'title: "' + f"{value} {HEADLINE_WORDS[k % len(HEADLINE_WORDS)]} {k}".replace('"', "'") + '"'
             break
     path.write_text("\n".join(lines), encoding="utf-8")
 
