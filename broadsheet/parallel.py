@@ -107,10 +107,15 @@ def _die_with_parent(pid: int) -> None:
 
 #: Run by Python between the fork and the exec of a program started with :func:`dies_with_us`:
 #: ask the kernel for SIGKILL when the parent ends, give up if it already has, become the program.
-#: (Arguments: the parent's pid, then the program's command.)
+#: (Arguments: the parent's pid, then the program's command.) A Python without ctypes runs the
+#: program untied rather than not at all.
 _TIED_EXEC = """\
-import ctypes, os, signal, sys
-ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+import os, sys
+try:
+    import ctypes, signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+except (ImportError, OSError, AttributeError):
+    pass
 if os.getppid() != int(sys.argv[1]):
     os._exit(1)
 os.execv(sys.argv[2], sys.argv[2:])
@@ -124,8 +129,8 @@ def dies_with_us(command: Sequence[str]) -> list[str]:
     would run on to the end of its work, holding its memory and cores. The kernel's parent death
     signal is kept across ``exec``, so a short Python step asks for it and then becomes the program.
     Not a ``preexec_fn``: that runs Python in a child forked from a process running threads (the
-    preview's, the search stage's), where it can hang on a lock another thread held, and it makes
-    ``subprocess`` copy the whole build process rather than spawn. The kernel signals when the
+    search stage runs Pagefind from several), where it can hang on a lock another thread held, and
+    it makes ``subprocess`` fork the whole build process rather than spawn. The kernel signals when the
     *thread* that started the child ends: start it from a thread that waits for it.
 
     Elsewhere, or when the program is not found (``subprocess`` then says so as for ``command``
