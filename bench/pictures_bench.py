@@ -27,17 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from broadsheet.pipeline import BuildOptions, build  # noqa: E402
 from broadsheet.publish import pictures  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.chromium import CHROMIUM, chromium_executable, launch  # noqa: E402
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -86,7 +76,7 @@ def main() -> int:
     parser.add_argument("--path", default="/")
     parser.add_argument("--widths", default="375")
     parser.add_argument("--ratios", default="1,2,3")
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default=chromium_executable() or str(CHROMIUM))
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -102,7 +92,7 @@ def main() -> int:
         print(f"page {args.path}: bytes of images transferred in Chromium (every lazy picture scrolled into view)")
         print(f"{'width':>6} {'ratio':>5} {'responsive':>12} {'images':>6} {'originals':>12} {'images':>6}")
         with sync_playwright() as p, served(with_pictures) as new_base, served(originals) as old_base:
-            browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            browser = launch(p, args.chromium)
             for width in (int(w) for w in args.widths.split(",")):
                 for ratio in (float(r) for r in args.ratios.split(",")):
                     new, new_count = image_bytes(browser, new_base + args.path, width, ratio)

@@ -12,7 +12,7 @@ pickled with each chunk, so the same stage still runs there.
 
 Worker processes end with the process that started them, however it ends (a build killed with
 SIGKILL included: see :func:`process_pool`), and are never forked from a process running other
-threads (see :func:`worker_context`).
+threads (see :func:`worker_context`); so do the programs a stage runs (see :func:`dies_with_us`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import multiprocessing.context
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -102,6 +103,43 @@ def _die_with_parent(pid: int) -> None:
         threading.Thread(target=_watch, args=(pid,), name="parent-watch", daemon=True).start()
     if not _alive(pid):  # ended before the signal was asked for
         os._exit(1)
+
+
+#: Run by Python between the fork and the exec of a program started with :func:`dies_with_us`:
+#: ask the kernel for SIGKILL when the parent ends, give up if it already has, become the program.
+#: (Arguments: the parent's pid, then the program's command.) A Python without ctypes runs the
+#: program untied rather than not at all.
+_TIED_EXEC = """\
+import os, sys
+try:
+    import ctypes, signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+except (ImportError, OSError, AttributeError):
+    pass
+if os.getppid() != int(sys.argv[1]):
+    os._exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def dies_with_us(command: Sequence[str]) -> list[str]:
+    """``command`` made to end with this process, however it ends (SIGKILL included), on Linux.
+
+    For programs a stage runs as child processes (Pagefind): killed with its build, such a program
+    would run on to the end of its work, holding its memory and cores. The kernel's parent death
+    signal is kept across ``exec``, so a short Python step asks for it and then becomes the program.
+    Not a ``preexec_fn``: that runs Python in a child forked from a process running threads (the
+    search stage runs Pagefind from several), where it can hang on a lock another thread held, and
+    it makes ``subprocess`` fork the whole build process rather than spawn. The kernel signals when the
+    *thread* that started the child ends: start it from a thread that waits for it.
+
+    Elsewhere, or when the program is not found (``subprocess`` then says so as for ``command``
+    itself), ``command`` is returned as it is.
+    """
+    program = shutil.which(command[0]) if command else None
+    if not sys.platform.startswith("linux") or not sys.executable or program is None:
+        return list(command)
+    return [sys.executable, "-I", "-S", "-c", _TIED_EXEC, str(os.getpid()), os.path.abspath(program), *command[1:]]
 
 
 def worker_context() -> multiprocessing.context.BaseContext:

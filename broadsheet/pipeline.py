@@ -47,7 +47,7 @@ from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, Ou
 from .incremental.cache import BuildCache, PageFingerprints
 from .incremental.inputs import pages_input, shape_record
 from .incremental.keys import key_of
-from .outputs import OutputFile, PageJob, output_key
+from .outputs import OutputFile, PageJob, output_folder, output_key
 from .parallel import default_jobs, map_shared
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
@@ -113,6 +113,19 @@ class BuildOptions:
     """Built for the live preview: drafts and embargoed stories are marked as such on the pages."""
     tuning: Tuning = field(default_factory=Tuning)
     """Site sizes from which the build works differently (see tuning.py)."""
+
+    def __post_init__(self) -> None:
+        """Name the folders by absolute paths, whatever the spelling they were given in.
+
+        What a build remembers between builds names the site's files by path (a template, a
+        static file, a string table: see incremental/inputs.py): ``Path("site")`` from a script
+        and the command line's resolved path must be the same site, or each build after the
+        other would render every page again. The output keeps its own name (see
+        :func:`~broadsheet.outputs.output_folder`).
+        """
+        object.__setattr__(self, "source", Path(self.source).resolve())  # frozen: set once, here
+        if self.output is not None:
+            object.__setattr__(self, "output", output_folder(Path(self.output)))
 
     @property
     def output_dir(self) -> Path:

@@ -113,3 +113,22 @@ def test_an_import_cycle_is_caught(tmp_path: Path, module: str, line: str) -> No
     done = run(*LINT_IMPORTS, "--no-cache", str(tmp_path / "pyproject.toml"), cwd=tmp_path, env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "BROKEN" in done.stdout, textwrap.shorten(done.stdout, 2000)
+
+
+# --- one way to start Chromium --------------------------------------------------------------------
+
+
+def test_chromium_flags_are_defined_once() -> None:
+    # Tests and benchmarks start Chromium through tests/browser/chromium.py, so a flag it needs is
+    # changed in one place (a copy elsewhere would drift).
+    defined = ROOT / "tests" / "browser" / "chromium.py"
+    assert "--no-sandbox" in defined.read_text(encoding="utf-8")
+    copies = [
+        path.relative_to(ROOT).as_posix()
+        for folder in ("tests", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "node_modules" not in path.parts
+        and path not in (defined, Path(__file__).resolve())
+        and ("--no-sandbox" in (text := path.read_text(encoding="utf-8")) or "--headless" in text)
+    ]
+    assert copies == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
@@ -296,3 +297,17 @@ def test_pages_that_show_related_lists_wait_for_them(
     assert len(rounds) == 2 and rounds[1] > 40  # the listings came back for the second round
     assert _tree_of(tmp_path / "overlapped") == _tree_of(tmp_path / "ranked-first")
     assert "; " in (tmp_path / "overlapped/category/world/index.html").read_text(encoding="utf-8")
+
+
+def test_a_program_tied_to_its_parent_runs_as_itself() -> None:
+    # The step that ties it to this process hands over its arguments, output and exit status.
+    command = parallel.dies_with_us(["sh", "-c", 'printf "%s|" "$0" "$@"; exit 3', "zero", "one two"])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "zero|one two|", "")
+
+
+def test_a_missing_program_is_left_for_subprocess_to_report() -> None:
+    command = ["no-such-program-broadsheet", "--site", "x"]
+    assert parallel.dies_with_us(command) == command
+    with pytest.raises(FileNotFoundError):
+        subprocess.run(parallel.dies_with_us(command), check=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from broadsheet import parallel
+from broadsheet.publish import search
 from tests.conftest import REPO, article, write_site
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")]
@@ -89,6 +90,86 @@ def test_a_killed_build_leaves_no_worker(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert _left_after_grace(workers) == set()
+
+
+def _programs_below(root: int, name: str) -> set[int]:
+    """The processes below ``root`` running a program whose file name starts with ``name``."""
+    found: set[int] = set()
+    for pid in _descendants(root):
+        try:
+            program = os.readlink(f"/proc/{pid}/exe")
+        except OSError:  # gone meanwhile
+            continue
+        if Path(program).name.startswith(name):
+            found.add(pid)
+    return found
+
+
+@pytest.mark.skipif(search.find_pagefind() is None, reason="Pagefind is not installed")
+def test_a_build_killed_while_indexing_leaves_no_pagefind(tmp_path: Path) -> None:
+    # Enough words that Pagefind, on its own, would index for well over the grace after the kill.
+    files = {
+        f"content/{'world' if i % 2 else 'sport'}/story-{i}.md": article(
+            f"Story {i}",
+            date=f"2026-11-{1 + i % 28:02d}T08:{i % 60:02d}:00",
+            body=" ".join(f"word{(i * 7 + j) % 5000} term{j}" for j in range(800)),
+        )
+        for i in range(1500)
+    }
+    site = write_site(tmp_path / "site", files)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "build", "--source", str(site), "--jobs", "2", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        indexing: set[int] = set()
+        while not indexing:
+            assert proc.poll() is None, "the build ended before Pagefind ran"
+            time.sleep(0.01)
+            indexing = _programs_below(proc.pid, "pagefind")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _left_after_grace(indexing) == set()
+
+
+def test_a_program_started_from_a_thread_ends_with_its_process(tmp_path: Path) -> None:
+    # As the search stage runs Pagefind: from a thread that waits for it, in a process running others.
+    script = tmp_path / "tied.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import subprocess, threading
+            from broadsheet.parallel import dies_with_us
+
+            def run():
+                subprocess.run(dies_with_us(["sleep", "300"]), check=False)
+
+            threads = [threading.Thread(target=run) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            """
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path)
+    try:
+        sleeping: set[int] = set()
+        while len(sleeping) < 2:  # both have become the program
+            assert proc.poll() is None, "the process ended before its programs ran"
+            time.sleep(0.01)
+            sleeping = _programs_below(proc.pid, "sleep")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _left_after_grace(sleeping) == set()
 
 
 def test_a_killed_threaded_process_leaves_no_worker_nor_fork_server(tmp_path: Path) -> None:

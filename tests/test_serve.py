@@ -206,6 +206,25 @@ def test_new_folders_and_deleted_articles_are_followed(site: Path) -> None:
         assert b"Moon landing" in get(session, "/")[2]
 
 
+def test_a_new_and_an_edited_string_table_reload_the_pages(site: Path) -> None:
+    with running(site) as session:
+
+        async def scenario() -> None:
+            browser = await Browser.open(session)
+            (site / "i18n").mkdir()
+            await asyncio.sleep(0.3)  # let the new folder be watched before writing into it
+            (site / "i18n/en.yml").write_text("home: Front\n", encoding="utf-8")
+            while b">Front</a>" not in get(session, "/")[2]:
+                await browser.reload()
+            rewrite(site / "i18n/en.yml", "Front", "Cover")
+            while b">Cover</a>" not in get(session, "/")[2]:
+                await browser.reload()
+            browser.close()
+
+        run(scenario)
+        assert b">Cover</a>" in get(session, "/world/flood-hits-millbrook/")[2]
+
+
 def test_serve_never_touches_the_output_folder(site: Path) -> None:
     output = site / "output"
     output.mkdir()

@@ -9,23 +9,14 @@ import pytest
 from conftest import article, write_site
 from serve_helpers import in_thread, running
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.chromium import chromium_executable, launch
+
 #: Only keeps a broken test from hanging.
 WAIT_MS = 30_000
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium package"),
+    pytest.mark.skipif(chromium_executable() is None, reason="needs Debian's chromium package"),
 ]
 
 
@@ -45,7 +36,7 @@ def _scenario(tmp_path: Path) -> None:
         },
     )
     with running(site) as session, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.goto(session.url + "world/flood-hits-millbrook/")

@@ -192,6 +192,27 @@ def test_template_change_renders_every_page(newsroom: Path) -> None:
     assert_same_as_full_build(live, newsroom)
 
 
+def test_string_table_change_renders_every_page(newsroom: Path) -> None:
+    # The site's table, new then edited, then a theme's: like a template, every page's words.
+    edit(newsroom, "themes/local/theme.yml", "name: local\nextends: frontier\n")
+    edit(newsroom, "site.yml", SITE_YML + "theme: local\n")
+    live = start(newsroom)
+    assert (newsroom / "i18n", True) not in live.watch_roots()
+    result = live.update([edit(newsroom, "i18n/en.yml", "home: Front\n")])
+    assert result.ok and result.rendered_count == len(templated(live))
+    assert b">Front</a>" in live.pages["/"]
+    assert (newsroom / "i18n", True) in live.watch_roots()
+    assert_same_as_full_build(live, newsroom)
+    result = live.update([edit(newsroom, "i18n/en.yml", "home: Front page\n")])
+    assert result.ok and result.rendered_count == len(templated(live))
+    assert b">Front page</a>" in live.pages["/"]
+    (newsroom / "i18n/en.yml").unlink()
+    result = live.update([edit(newsroom, "themes/local/i18n/en.yml", "home: Cover\n")])
+    assert result.ok and result.rendered_count == len(templated(live))
+    assert b">Cover</a>" in live.pages["/"]
+    assert_same_as_full_build(live, newsroom)
+
+
 def test_site_yml_change_rebuilds_all(newsroom: Path) -> None:
     live = start(newsroom)
     path = edit(newsroom, "site.yml", SITE_YML.replace("Test Times", "Evening Times"))

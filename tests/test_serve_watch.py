@@ -29,6 +29,8 @@ ROOT = Path("/site")
         ("README.md", "site", False),
         ("output/index.html", "site", False),
         ("content", "site", True),
+        ("i18n", "site", True),  # the site's string tables
+        ("i18n/fr.yml", "theme", True),
         ("world/a.md", "content", True),
         ("world/a.md~", "content", False),
         ("world/.a.md.swp", "content", False),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_SITE_YML, article, run_build
+from conftest import MINIMAL_SITE_YML, NOW, article, run_build, write_site
 
 import broadsheet.pipeline as pipeline
 from broadsheet.cli import main
@@ -294,3 +294,23 @@ def test_a_target_deleted_under_kept_pages_is_reported_and_stays_reported(
     again = run_build(site)
     assert [w.message for w in again.warnings if "broken internal link" in w.message] == warned
     assert checked[-1] == ["sport/cites/index.html"]
+
+
+def test_a_path_spelt_another_way_is_the_same_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The API with a relative path and the command line (which resolves it) build the same site:
+    # neither renders again what the other rendered.
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    # Files the pages' key names by path: a static file (pages may show an image's size), a table.
+    files = {"static/css/site.css": "body {}\n", "i18n/en.yml": "home: Front\n"}
+    site = write_site(tmp_path / "site", {**files, **{f"content/world/a{i}.md": article(f"S {i}") for i in range(3)}})
+    monkeypatch.chdir(tmp_path)
+    first = pipeline.build(pipeline.BuildOptions(source=Path("site"), now=NOW))
+    assert first.pages_rendered > 0
+    assert pipeline.build(pipeline.BuildOptions(source=site, now=NOW)).pages_rendered == 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    spelt = pipeline.BuildOptions(source=Path("../site/./"), output=Path("../site/output"), now=NOW)
+    assert spelt.source == site and spelt.output == site / "output"
+    assert pipeline.build(spelt).pages_rendered == 0
+    assert main(["build", "--source", "../site", "--quiet"]) == 0
+    assert (site / "output/world/s-0/index.html").is_file()

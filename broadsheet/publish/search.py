@@ -42,6 +42,7 @@ from pathlib import Path
 from ..content.model import Site
 from ..errors import BuildWarning
 from ..outputs import OutputFile
+from ..parallel import dies_with_us
 from ..urls import output_path
 from ..write.commit import digest_bytes
 
@@ -141,7 +142,8 @@ def search_index(
             target.write_bytes(page.data or b"")
         try:
             run = subprocess.run(
-                [*command, "--site", str(site), "--output-path", str(bundle), "--quiet"],
+                # Killed with its build, Pagefind would index on for seconds or minutes.
+                dies_with_us([*command, "--site", str(site), "--output-path", str(bundle), "--quiet"]),
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT_SECONDS,

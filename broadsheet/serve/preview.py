@@ -7,7 +7,8 @@ given the files that changed, redoes as little as it can:
 
 * ``site.yml`` or a ``theme.yml``: everything is reloaded (documents whose file did not
   change are not parsed again unless the time zone changed).
-* a template: every page is rendered again with a fresh Jinja environment.
+* a template or a string table (``i18n/``, the site's or a theme's): every page is rendered
+  again with a fresh Jinja environment (the words are read with it).
 * a static file: the list of static files is read again; no page is rendered.
 * a content file: that file alone is parsed again. Then one of two paths:
 
@@ -86,6 +87,7 @@ from ..publish.feeds import SITE_FEED, feed_files, modified
 from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
 from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
+from ..render.i18n import I18N_DIR
 from ..render.pages import (
     engine_words,
     finish_jobs,
@@ -312,7 +314,7 @@ class IncrementalSite:
     def watch_roots(self) -> list[tuple[Path, bool]]:
         """Folders to watch and whether to watch them recursively."""
         roots: list[tuple[Path, bool]] = [(self.root, False)]
-        for name in ("content", "static", "themes", "shortcodes"):
+        for name in ("content", "static", "themes", "shortcodes", I18N_DIR):
             if (self.root / name).is_dir():
                 roots.append((self.root / name, True))
         if self.theme is not None:
@@ -332,6 +334,8 @@ class IncrementalSite:
         root = self.root
         if path == root / "site.yml" or path.is_relative_to(root / "shortcodes"):
             return "config"  # shortcodes shape the bodies: convert them again
+        if path.is_relative_to(root / I18N_DIR):
+            return "templates"  # the words of every page (and of some pages' titles)
         for name in ("content", "static"):
             if path.is_relative_to(root / name):
                 return name
@@ -343,6 +347,8 @@ class IncrementalSite:
                     return "config"
                 if parts and parts[0] in ("templates", "static"):
                     return parts[0]
+                if parts[:1] == (I18N_DIR,):
+                    return "templates"
                 return None
         if path.is_relative_to(root / "themes") and self.config is not None:
             # A theme created or renamed in the site may now take precedence over a bundled one.

@@ -28,6 +28,7 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
 from ..content.discover import is_editor_leftover, is_ignored
+from ..render.i18n import I18N_DIR
 
 #: Events that never mean a change.
 NOISE = frozenset({"opened", "closed_no_write"})
@@ -51,7 +52,7 @@ def wanted(path: Path, root: Path, mode: str) -> bool:
     if not parts:
         return mode != "site"
     if mode == "site":
-        return len(parts) == 1 and parts[0] in ("site.yml", "content", "static", "themes", "shortcodes")
+        return len(parts) == 1 and parts[0] in ("site.yml", "content", "static", "themes", "shortcodes", I18N_DIR)
     if mode == "content":
         return not any(is_ignored(p) for p in parts)
     return not any(p.startswith(".") or is_editor_leftover(p) for p in parts)

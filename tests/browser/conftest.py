@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,21 +21,12 @@ import pytest
 
 from broadsheet.pipeline import BuildOptions, BuildResult, build
 
+from .chromium import CHROMIUM, chromium_executable, launch
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 #: The same fixed "now" as tests/conftest.py, so the example's articles are all published.
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-CHROMIUM = Path(os.environ.get("BROADSHEET_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE_JS = Path(os.environ.get("AXE_CORE_JS", HERE / "node_modules" / "axe-core" / "axe.min.js"))
 #: The site to check: the repository's example newsroom unless another folder is named.
 SITE = Path(os.environ.get("BROADSHEET_EXAMPLE_SITE", REPO))
@@ -85,15 +75,15 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleSi
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.is_file() and shutil.which("chromium") is None:
+    executable = chromium_executable()
+    if executable is None:
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the playwright Python package is not installed (pip install -e '.[test]')")
-    executable = str(CHROMIUM) if CHROMIUM.is_file() else shutil.which("chromium")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = launch(p, executable)
         try:
             yield chromium
         finally:
