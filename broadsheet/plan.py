@@ -14,14 +14,15 @@ the edited articles keep every field the plan reads (those marked
 every page stays where it was and shows the same articles; only the edited articles' views
 change (in place: the pages share them), their own pages and those of articles whose related
 list moved are planned again, and the pages showing an article the edit touched are the
-candidates to render (:func:`choose_edit`). The preview calls it for each save; it is written
-so that a build holding the last plan could call it too.
+candidates to render (:func:`choose_edit`), with the feeds and sitemaps it can change
+(:func:`published_after_edit`). The preview calls it for each save; it takes a plan and the
+articles as read, so that a build holding its last plan could call it too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -31,7 +32,9 @@ from .content.model import PLACEMENT_FIELDS, Article, Site, placement
 from .engine import Choice, Shape, articles_touched, choose_pages, unchanged_articles
 from .incremental.cache import PageFingerprints
 from .incremental.inputs import shape_record
-from .outputs import PageJob
+from .outputs import OutputFile, PageJob
+from .publish.feeds import SITE_FEED, feed_files, modified
+from .publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from .render.pages import engine_words, link_views, plan_aliases, plan_article, plan_pages
 from .render.shows import link_fields
 from .render.theme import Theme
@@ -223,7 +226,9 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
             showing[article] = showing.get(article, frozenset()) - {url}
         for article in job.shows - shown:
             showing[article] = showing.get(article, frozenset()) | {url}
-    pages = [replanned.get(job.url, job) for job in plan.pages]  # (an edit keeps every page's URL)
+    # An edit keeps every page's URL, so the pages keep their order (that of ``jobs`` while no two
+    # pages share a URL).
+    pages = list(jobs.values()) if len(jobs) == len(plan.pages) else [replanned.get(j.url, j) for j in plan.pages]
     new = Plan(ranked, views, pages, jobs, showing, plan.sv)
     return PlanEdit(new, replaced, replanned, frozenset(candidates), moved)
 
@@ -265,3 +270,30 @@ def replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
         by_tag=MappingProxyType(by_tag),
         by_author=MappingProxyType(by_author),
     )
+
+
+def published_after_edit(edit: PlanEdit, before: Site) -> list[OutputFile]:
+    """The feeds and sitemaps to make again after an edit that moved nothing: what
+    pipeline.publishing_files() makes, minus what such an edit cannot change (the feeds that do not
+    hold an edited article, the sitemaps unless an article's modification time moved, robots.txt
+    ever). ``before``: the site the edit was applied to."""
+    site = edit.plan.site
+    published = [*_feeds_holding(site, edit.replaced.values()), news_sitemap(site)]
+    was = {a.url: a for a in before.articles if a.url in edit.replaced}
+    if any(modified(a) != modified(was[url]) for url, a in edit.replaced.items()):
+        published += sitemap_files(sitemap_entries(site, edit.plan.pages), site.config.base_url)
+    return published
+
+
+def _feeds_holding(site: Site, edited: Iterable[Article]) -> list[OutputFile]:
+    """The feeds (of feed_files()) whose items include one of the edited articles."""
+    count = site.config.feeds.count
+    urls = {a.url for a in edited}
+    categories = {
+        a.category.slug for a in edited if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}
+    }
+    in_site_feed = bool(urls & {a.url for a in site.articles[:count]})
+    if not categories and not in_site_feed:
+        return []
+    narrowed = dataclasses.replace(site, categories=tuple(c for c in site.categories if c.slug in categories))
+    return [f for f in feed_files(narrowed) if in_site_feed or "/" + f.path != SITE_FEED]

@@ -76,10 +76,8 @@ from ..pipeline import (
     related_settings,
     site_markdown,
 )
-from ..plan import Plan, choose, choose_edit, edit_plan, make_plan
-from ..publish.feeds import SITE_FEED, feed_files, modified
+from ..plan import Plan, choose, choose_edit, edit_plan, make_plan, published_after_edit
 from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
-from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
 from ..render.pages import finish_jobs, render_jobs, static_files
 from ..render.theme import Theme, load_theme, make_environment
@@ -658,13 +656,7 @@ class IncrementalSite:
         except _Failed:
             self._stale |= edit.candidates  # the views were updated in place: these pages are behind
             raise
-        # What pipeline.publishing_files() makes, minus what such an edit cannot change: feeds
-        # that do not hold an edited article, the sitemaps unless an article's modification time
-        # moved, robots.txt ever.
-        site, before = plan.site, {a.url: a for a in model.plan.site.articles if a.url in edit.replaced}
-        published = [*_feeds_holding(site, edit.replaced.values()), news_sitemap(site)]
-        if any(modified(a) != modified(before[url]) for url, a in edit.replaced.items()):
-            published += sitemap_files(sitemap_entries(site, plan.pages), site.config.base_url)
+        published = published_after_edit(edit, model.plan.site)
         rendered.update(self._published_pages(published))
         changed_urls = self._commit(_Model(plan, model.by_source), rendered, [])
         memory.prints.update(choice.prints)
@@ -731,17 +723,3 @@ class _PagesByUrl(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._paths)
-
-
-def _feeds_holding(site: Site, edited: Iterable[Article]) -> list[OutputFile]:
-    """The feeds (of feed_files()) whose items include one of the edited articles."""
-    count = site.config.feeds.count
-    urls = {a.url for a in edited}
-    categories = {
-        a.category.slug for a in edited if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}
-    }
-    in_site_feed = bool(urls & {a.url for a in site.articles[:count]})
-    if not categories and not in_site_feed:
-        return []
-    narrowed = dataclasses.replace(site, categories=tuple(c for c in site.categories if c.slug in categories))
-    return [f for f in feed_files(narrowed) if in_site_feed or "/" + f.path != SITE_FEED]
