@@ -45,11 +45,11 @@ from .content.schedule import Change, scheduled_changes
 from .engine import DiskSink, templates_reading_links
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .incremental.cache import BuildCache, PageFingerprints
-from .incremental.inputs import pages_input, shape_record
+from .incremental.inputs import pages_input
 from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob, output_key
 from .parallel import default_jobs, map_shared
-from .plan import Plan, choose, make_plan
+from .plan import Plan, choose, make_plan, with_related
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_input, render_feeds
@@ -64,15 +64,12 @@ from .render.pages import (
     HashedFacts,
     RenderOutcome,
     RenderWork,
-    link_related,
     page_facts,
-    plan_article,
     render_pages,
     site_environment,
     static_files,
 )
 from .render.theme import Theme, load_theme, symlink_warnings
-from .render.views import ArticleView
 from .tuning import DEFAULT as DEFAULT_TUNING
 from .tuning import Tuning
 from .urls import UnsafePath, output_path
@@ -712,7 +709,7 @@ def render_site(
         )
     except BroadsheetError as exc:  # a page title's text in a string table that does not fit
         raise BuildFailed([exc]) from None
-    views, planned = plan.views, plan.pages
+    planned = plan.pages
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -744,9 +741,7 @@ def render_site(
 
     try:
         if overlap:
-            outcome, planned, prints = render_while_ranking(
-                loaded, views, planned, jobs, staging, done, saving, publish, output
-            )
+            outcome, planned, prints = render_while_ranking(loaded, plan, jobs, staging, done, saving, publish, output)
             todo = planned
         else:
             work = RenderWork(
@@ -788,8 +783,7 @@ def render_site(
 
 def render_while_ranking(
     loaded: LoadedSite,
-    views: dict[str, ArticleView],
-    planned: list[PageJob],
+    plan: Plan,
     jobs: int | None,
     staging: Path | None,
     done: Callable[[int], None] | None,
@@ -823,7 +817,7 @@ def render_while_ranking(
         saving.start()
         ranking.start()
 
-    first = [job for job in planned if job.template != "article.html"]
+    first = [job for job in plan.pages if job.template != "article.html"]
     work = RenderWork(
         loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging, pictures=loaded.pictures
     )
@@ -842,15 +836,8 @@ def render_while_ranking(
         # Saved by now: the second round's workers read the bodies of the pages they render from the
         # cache, and this process holds none (a large site's bodies are a gigabyte or more).
         loaded.cache.evict_bodies()
-    link_related(views, site.related)
-    # An article's own page is planned again: what it shows now names its related articles.
-    by_url = {a.url: a for a in site.articles}
-    planned = [
-        plan_article(by_url[job.url], views[job.url], job.context["site"])
-        if job.template == "article.html" and job.url in by_url
-        else job
-        for job in planned
-    ]
+    plan = with_related(plan, site)
+    planned = plan.pages
     put_off = set(outcome.deferred)
     second = [job for job in planned if job.template == "article.html" or job.url in put_off]
     outcome.deferred = []
@@ -862,7 +849,7 @@ def render_while_ranking(
             site_key = pages_site_key(loaded)
             of = page_fingerprints(loaded, site_key).of
             prints.update((job.url, of(job)) for job in planned)
-            loaded.cache.set_shape(output, shape_record(site_key, site, planned))
+            loaded.cache.set_shape(output, plan.shape(site_key))
 
     work = RenderWork(
         loaded.theme,

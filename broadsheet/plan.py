@@ -35,7 +35,7 @@ from .incremental.inputs import shape_record
 from .outputs import OutputFile, PageJob
 from .publish.feeds import SITE_FEED, feed_files, modified
 from .publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
-from .render.pages import engine_words, link_views, plan_aliases, plan_article, plan_pages
+from .render.pages import engine_words, link_related, link_views, plan_aliases, plan_article, plan_pages
 from .render.shows import link_fields
 from .render.theme import Theme
 from .render.views import ArticleView, SiteView, article_view, view_counts
@@ -111,6 +111,21 @@ def make_plan(
     return Plan(
         site, views, pages, {job.url: job for job in pages}, _showing(pages) if showing else None, _site_view_of(pages)
     )
+
+
+def with_related(plan: Plan, site: Site) -> Plan:
+    """The plan made while the related lists were pending (see make_plan), once ``site`` has them:
+    the views linked to their related articles, and each article's own page planned again (what it
+    shows now names them). The views are linked in place: the given plan must not be used after."""
+    link_related(plan.views, site.related)
+    by_url = {a.url: a for a in site.articles}
+    pages = [
+        plan_article(by_url[job.url], plan.views[job.url], plan.sv)
+        if job.template == "article.html" and job.url in by_url
+        else job
+        for job in plan.pages
+    ]
+    return Plan(site, plan.views, pages, {job.url: job for job in pages}, None, plan.sv)
 
 
 def _site_view_of(pages: Sequence[PageJob]) -> SiteView:
