@@ -1,8 +1,8 @@
 """What `build` and `serve` share after planning: which pages to render again, and where pages go.
 
-A site's pages are planned (:func:`broadsheet.render.pages.plan_pages`), then this module
-decides which of them must be rendered again, the same way for a one-shot build and for the
-live preview, and the pages end in a *sink*:
+A site's pages are planned once for both (:mod:`broadsheet.plan`, which also edits a plan in
+place when an edit moves nothing), then this module decides which of them must be rendered
+again, the same way for a one-shot build and for the live preview, and the pages end in a *sink*:
 
 * :class:`DiskSink`: the output folder, written by the staged, journaled commit of
   :mod:`broadsheet.write.generations` (``build``);

@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,13 +42,14 @@ from .content.permalinks import RECORD, Entry, load_record, save_record, update_
 from .content.ranking import rank, related_input, site_related_input
 from .content.ranking import related_settings as related_settings  # (for the preview and the command line)
 from .content.schedule import Change, scheduled_changes
-from .engine import DiskSink, choose_pages, templates_reading_links, unchanged_articles
+from .engine import DiskSink, templates_reading_links
 from .errors import BroadsheetError, BuildFailed, BuildWarning, ContentError, OutputError
 from .incremental.cache import BuildCache, PageFingerprints
-from .incremental.inputs import pages_input, shape_record
+from .incremental.inputs import pages_input
 from .incremental.keys import key_of
 from .outputs import OutputFile, PageJob, output_folder, output_key
 from .parallel import default_jobs, map_shared
+from .plan import Plan, choose, make_plan, with_related
 from .progress import Progress, counter, tell
 from .publish import search as search_stage
 from .publish.feeds import feed_files, feeds_input, render_feeds
@@ -63,18 +64,12 @@ from .render.pages import (
     HashedFacts,
     RenderOutcome,
     RenderWork,
-    engine_words,
-    link_related,
-    link_views,
     page_facts,
-    plan_article,
-    plan_pages,
     render_pages,
     site_environment,
     static_files,
 )
 from .render.theme import Theme, load_theme, symlink_warnings
-from .render.views import ArticleView
 from .tuning import DEFAULT as DEFAULT_TUNING
 from .tuning import Tuning
 from .urls import UnsafePath, output_path
@@ -523,23 +518,6 @@ def case_twins(files: list[OutputFile]) -> tuple[list[OutputFile], list[BuildWar
     return kept, warnings
 
 
-#: Pages a theme may leave out by not having their template (themes made before these pages existed).
-OPTIONAL_TEMPLATES = ("archive.html", "archive_month.html", "search.html")
-
-
-def pages_the_theme_has(jobs: list[PageJob], env: jinja2.Environment) -> list[PageJob]:
-    """Drop the planned pages whose optional template the theme does not provide."""
-    missing = set()
-    for name in OPTIONAL_TEMPLATES:
-        try:
-            env.get_template(name)
-        except jinja2.TemplateNotFound:
-            missing.add(name)
-        except jinja2.TemplateError:
-            pass  # a broken template is reported, with its line, when the page renders
-    return [job for job in jobs if job.template not in missing] if missing else jobs
-
-
 def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFile]:
     """Add files made after rendering; raise BuildFailed if one would overwrite another."""
     if not extra:
@@ -658,29 +636,22 @@ def page_fingerprints(loaded: LoadedSite, site_key: str) -> PageFingerprints:
 
 
 def reuse_pages(
-    loaded: LoadedSite,
-    jobs: list[PageJob],
-    output: Path,
-    views: Mapping[str, ArticleView],
-    last: LastOutput | None = None,
+    loaded: LoadedSite, plan: Plan, output: Path, last: LastOutput | None = None
 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
-    """Split jobs into those to render and pages whose output is still current (see incremental/cache.py).
+    """Split the plan's pages into those to render and those whose output is still current (see
+    incremental/cache.py).
 
-    ``views``: the articles' views, linked. ``last``: the output as this build sees it (see
-    write.LastOutput), shared with the write stage.
+    ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
 
-    The decision is the engine's (:func:`broadsheet.engine.choose_pages`), with the fingerprints and
-    the plan's shape (see incremental/inputs.py PlanShape) recorded by the last build: when the
-    pages are made up as then, a page that shows no article whose content changed since (see
+    The decision is the engine's (:func:`broadsheet.plan.choose`), with the fingerprints and the
+    plan's shape (see incremental/inputs.py PlanShape) recorded by the last build: when the pages
+    are made up as then, a page that shows no article whose content changed since (see
     :func:`broadsheet.engine.articles_touched`) has the fingerprint it had. What a page shows is
     derived from its context (see render/shows.py), so it holds every article the context holds.
     """
     store = loaded.cache.page_store(output)
     still = (last or shown(output, loaded.config.root)).still_written
     site_key = pages_site_key(loaded)
-    now = shape_record(site_key, loaded.site, jobs)
-    same = unchanged_articles(views, now, loaded.cache.shape_of(output))
-    loaded.cache.set_shape(output, now)
     kept: list[OutputFile] = []
 
     def held(job: PageJob) -> bool:  # as written by the build that recorded its fingerprint
@@ -694,9 +665,11 @@ def reuse_pages(
             return True
         return False
 
-    choice = choose_pages(
-        jobs, page_fingerprints(loaded, site_key).of, {url: fp for url, (fp, _) in store.items()}, same, held
+    before = {url: fp for url, (fp, _) in store.items()}
+    choice, shape = choose(
+        plan, page_fingerprints(loaded, site_key), site_key, before, loaded.cache.shape_of(output), held
     )
+    loaded.cache.set_shape(output, shape)
     return choice.todo, kept, choice.prints
 
 
@@ -743,13 +716,13 @@ def render_site(
         )
         loaded.related_pending = None
     tell(progress, "Planning pages")
-    views = link_views(loaded.site, pending=loaded.related_pending is not None)
     try:
-        planned = pages_the_theme_has(
-            plan_pages(loaded.site, seo=False, views=views, words=engine_words(loaded.site, loaded.theme)), loaded.env
+        plan = make_plan(
+            loaded.site, loaded.env, loaded.theme, pending=loaded.related_pending is not None, seo=False, showing=False
         )
     except BroadsheetError as exc:  # a page title's text in a string table that does not fit
         raise BuildFailed([exc]) from None
+    planned = plan.pages
     todo = planned
     kept: list[OutputFile] = []
     prints: dict[str, str] = {}
@@ -760,7 +733,7 @@ def render_site(
         last = last_output(output, loaded.config.root)
         still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
-            todo, kept, prints = reuse_pages(loaded, planned, output, views, last)
+            todo, kept, prints = reuse_pages(loaded, plan, output, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
     staging = (
@@ -781,9 +754,7 @@ def render_site(
 
     try:
         if overlap:
-            outcome, planned, prints = render_while_ranking(
-                loaded, views, planned, jobs, staging, done, saving, publish, output
-            )
+            outcome, planned, prints = render_while_ranking(loaded, plan, jobs, staging, done, saving, publish, output)
             todo = planned
         else:
             work = RenderWork(
@@ -825,8 +796,7 @@ def render_site(
 
 def render_while_ranking(
     loaded: LoadedSite,
-    views: dict[str, ArticleView],
-    planned: list[PageJob],
+    plan: Plan,
     jobs: int | None,
     staging: Path | None,
     done: Callable[[int], None] | None,
@@ -860,7 +830,7 @@ def render_while_ranking(
         saving.start()
         ranking.start()
 
-    first = [job for job in planned if job.template != "article.html"]
+    first = [job for job in plan.pages if job.template != "article.html"]
     work = RenderWork(
         loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging, pictures=loaded.pictures
     )
@@ -879,15 +849,8 @@ def render_while_ranking(
         # Saved by now: the second round's workers read the bodies of the pages they render from the
         # cache, and this process holds none (a large site's bodies are a gigabyte or more).
         loaded.cache.evict_bodies()
-    link_related(views, site.related)
-    # An article's own page is planned again: what it shows now names its related articles.
-    by_url = {a.url: a for a in site.articles}
-    planned = [
-        plan_article(by_url[job.url], views[job.url], job.context["site"])
-        if job.template == "article.html" and job.url in by_url
-        else job
-        for job in planned
-    ]
+    plan = with_related(plan, site)
+    planned = plan.pages
     put_off = set(outcome.deferred)
     second = [job for job in planned if job.template == "article.html" or job.url in put_off]
     outcome.deferred = []
@@ -899,7 +862,7 @@ def render_while_ranking(
             site_key = pages_site_key(loaded)
             of = page_fingerprints(loaded, site_key).of
             prints.update((job.url, of(job)) for job in planned)
-            loaded.cache.set_shape(output, shape_record(site_key, site, planned))
+            loaded.cache.set_shape(output, plan.shape(site_key))
 
     work = RenderWork(
         loaded.theme,

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet import pipeline
+from broadsheet import plan
 from broadsheet.outputs import PageJob
 from broadsheet.pipeline import BuildOptions, load_site
 from broadsheet.render import pages, views
 from broadsheet.render.pages import plan_pages
 from broadsheet.render.shows import link_fields, shows_of
-from broadsheet.serve import preview
 from broadsheet.serve.preview import IncrementalSite
 from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build
 
@@ -98,8 +97,7 @@ def companions(make_site, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ign
         return linked
 
     monkeypatch.setattr(pages, "link_views", link_views)
-    monkeypatch.setattr(pipeline, "link_views", link_views)
-    monkeypatch.setattr(preview, "link_views", link_views)  # (a contributor edits the function itself)
+    monkeypatch.setattr(plan, "link_views", link_views)  # (a contributor edits the function itself)
     yml = MINIMAL_SITE_YML.replace("\ntheme: frontier", "") + "theme: mine\n"
     return _newsroom(make_site, {**COMPANION_THEME, "site.yml": yml})
 

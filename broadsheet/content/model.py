@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -59,6 +59,15 @@ class Tag:
     url: str
 
 
+PLACES: Mapping[str, bool] = MappingProxyType({"places": True})
+"""Metadata of the :class:`Article` fields the plan of a site's pages reads: which pages there are,
+which articles each shows and in which order (the site's groups, its order, the front page's lead,
+the archive's months, the redirect pages). An edit that changes none of them moves nothing: the
+preview updates the article's view in place (see plan.edit_plan). A field a listing, the front page
+or the archive is made from must carry it: tests/test_plan.py changes every other field and checks
+that no other page is planned differently."""
+
+
 @dataclass(frozen=True, slots=True)
 class Article(WithBody):
     """One published (or previewed) article with its rendered body."""
@@ -66,12 +75,12 @@ class Article(WithBody):
     source: str
     """Path relative to the site folder, for messages."""
     title: str
-    slug: str
-    url: str
-    date: datetime
-    authors: tuple[Author, ...]
-    category: Category
-    tags: tuple[Tag, ...]
+    slug: str = field(metadata=PLACES)
+    url: str = field(metadata=PLACES)
+    date: datetime = field(metadata=PLACES)
+    authors: tuple[Author, ...] = field(metadata=PLACES)
+    category: Category = field(metadata=PLACES)
+    tags: tuple[Tag, ...] = field(metadata=PLACES)
     summary: str
     body: Body
     """The rendered HTML and plain text (read from the cache when first used: see body.py)."""
@@ -86,9 +95,9 @@ class Article(WithBody):
     source_name: str | None = None
     source_url: str | None = None
     draft: bool = False
-    featured: bool = False
+    featured: bool = field(default=False, metadata=PLACES)
     pinned: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = field(default=(), metadata=PLACES)
     corrections: tuple[Correction, ...] = ()
     """Dated corrections, oldest first."""
     live: tuple[LiveUpdate, ...] = ()
@@ -97,6 +106,16 @@ class Article(WithBody):
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     digest: str = ""
     """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""
+
+
+PLACEMENT_FIELDS = tuple(f.name for f in fields(Article) if f.metadata.get("places"))
+"""The names of the Article fields marked :data:`PLACES`, in field order."""
+
+
+def placement(a: Article) -> tuple[Any, ...]:
+    """What the plan reads of an article (the fields marked :data:`PLACES`): two versions of an
+    article with equal placements sit at the same places among the same pages."""
+    return tuple(getattr(a, name) for name in PLACEMENT_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """Keep a built site in memory and bring it up to date after edits, re-rendering only what changed.
 
 The live preview holds one :class:`IncrementalSite`. It runs the same stages as
-:func:`broadsheet.pipeline.load_site` and :func:`~broadsheet.pipeline.render_site`, keeps what
-they made (parsed documents, the assembled site, the planned pages and their bytes) and,
-given the files that changed, redoes as little as it can:
+:func:`broadsheet.pipeline.load_site` and :func:`~broadsheet.pipeline.render_site`, planning
+and choosing the pages to render through the same engine (:mod:`broadsheet.plan`), keeps what
+they made (parsed documents, the plan and the pages' bytes in a memory sink) and, given the
+files that changed, redoes as little as it can:
 
 * ``site.yml`` or a ``theme.yml``: everything is reloaded (documents whose file did not
   change are not parsed again unless the time zone changed).
@@ -12,10 +13,11 @@ given the files that changed, redoes as little as it can:
 * a static file: the list of static files is read again; no page is rendered.
 * a content file: that file alone is parsed again. Then one of two paths:
 
-  - **in place**, when the edit moves nothing: the article keeps its URL, date, category,
-    tags, authors, aliases, featured flag and pinned related slugs. Its shared
-    :class:`~broadsheet.views.ArticleView` is updated in place, its own pages are planned
-    again, and only the pages that show it are rendered.
+  - **in place**, when the edit moves nothing: the article keeps every field the plan reads
+    (those marked :data:`~broadsheet.content.model.PLACES` on the model). The engine
+    (:func:`broadsheet.plan.edit_plan`) updates its shared
+    :class:`~broadsheet.render.views.ArticleView` in place, plans its own pages again and
+    names the pages that can have changed; only those whose fingerprint moved are rendered.
   - **re-planned** otherwise (a new, deleted or moved article, a changed date that reorders
     listings, a page, a recovery from an error): the site is assembled and planned again and
     the new pages are compared with the previous ones. A page is rendered when it is new,
@@ -47,35 +49,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal
 
 import jinja2
 
 from ..config import SiteConfig, load_config_problems
 from ..content.discover import SourceFile, content_source, discover, shown_name
-from ..content.frontmatter import Document, FrontMatter
+from ..content.frontmatter import Document
 from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
-from ..engine import (
-    MemorySink,
-    PageMemory,
-    articles_touched,
-    choose_pages,
-    templates_reading_links,
-    unchanged_articles,
-)
+from ..engine import MemorySink, PageMemory, templates_reading_links
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache, PageFingerprints
-from ..incremental.inputs import preview_pages_key, shape_record
+from ..incremental.inputs import preview_pages_key
 from ..outputs import OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
     build_time,
     collect_outputs,
-    pages_the_theme_has,
     parse_all,
     parse_sources,
     publishing_files,
@@ -83,24 +77,12 @@ from ..pipeline import (
     related_settings,
     site_markdown,
 )
-from ..publish.feeds import SITE_FEED, feed_files, modified
+from ..plan import Plan, choose, choose_edit, edit_plan, make_plan, published_after_edit
 from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
-from ..publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
 from ..render.i18n import I18N_DIR
-from ..render.pages import (
-    engine_words,
-    finish_jobs,
-    link_views,
-    plan_aliases,
-    plan_article,
-    plan_pages,
-    render_jobs,
-    static_files,
-)
-from ..render.shows import link_fields
+from ..render.pages import finish_jobs, render_jobs, static_files
 from ..render.theme import Theme, load_theme, make_environment
-from ..render.views import ArticleView, SiteView, article_view, view_counts
 from ..urls import output_path
 
 RelatedMode = Literal["auto", "exact", "local"]
@@ -109,8 +91,6 @@ RelatedMode = Literal["auto", "exact", "local"]
 EXACT_RELATED_SECONDS = 0.05
 #: Static files whose size templates may ask for (``image_size``), so pages showing them change too.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
-#: Front matter that decides where an article sits among the others.
-STRUCTURAL_KEYS = ("date", "authors", "category", "tags", "featured", "featured_until", "aliases", "related")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +133,8 @@ class _Entry:
 class _Model:
     """The last state whose pages were all rendered without error."""
 
-    site: Site
-    docs: dict[str, Document]
-    """Content file (relative path) → the document the site was assembled from."""
-    jobs: dict[str, PageJob]
-    views: dict[str, ArticleView]
-    sv: SiteView
-    showing: dict[str, set[str]] = field(default_factory=dict)
-    """Article URL → page URLs that show it (their ``shows``): the shape shortcut kept in memory."""
+    plan: Plan
+    """The site's pages as planned (see broadsheet.plan)."""
     by_source: dict[str, str] = field(default_factory=dict)
     """Content file → article URL."""
 
@@ -179,10 +153,6 @@ def _stamp(path: Path) -> Stamp:
     except OSError:
         return (-1, -1, -1, -1)
     return stamp_of(st)
-
-
-def _structure(meta: FrontMatter) -> tuple[Any, ...]:
-    return tuple(getattr(meta, key) for key in STRUCTURAL_KEYS)
 
 
 class IncrementalSite:
@@ -481,7 +451,7 @@ class IncrementalSite:
         ]
         if not images:
             return set()
-        return {url for url in self._model.jobs if any(image in self.pages.get(url, b"") for image in images)}
+        return {url for url in self._model.plan.jobs if any(image in self.pages.get(url, b"") for image in images)}
 
     def _refresh_static(self) -> None:
         if self.config is None or self.theme is None:
@@ -523,7 +493,7 @@ class IncrementalSite:
             )
             self._reads_links = templates_reading_links(self._env)
         if static_moved and self._model is not None:
-            self._check_outputs(list(self._model.jobs.values()), [])
+            self._check_outputs(self._model.plan.pages, [])
         if self._model is not None and not self._templates_changed:
             if not self._pending and not self._stale:
                 return 0, [], False
@@ -612,10 +582,10 @@ class IncrementalSite:
                 self._related_exact = False
             self._related_index = index
             return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in index.lists.items()}))
-        related = dict(old.site.related)
+        related = dict(old.plan.site.related)
         current = {a.url for a in site.articles}
         changed: set[str] = set()
-        for url in old.site.related.keys() - current:  # deleted, unpublished, or moved to another URL
+        for url in old.plan.site.related.keys() - current:  # deleted, unpublished, or moved to another URL
             changed |= remove_related(index, url)
             related.pop(url, None)
         fresh = [a for a in site.articles if a.source in self._pending or a.url not in index.id_of]
@@ -627,7 +597,7 @@ class IncrementalSite:
         return dataclasses.replace(site, related=MappingProxyType(related))
 
     def _replan(self) -> tuple[int, list[str]]:
-        """Assemble and plan the whole site; render the pages the engine finds changed (see engine.choose_pages)."""
+        """Assemble and plan the whole site; render the pages the engine finds changed (see plan.choose)."""
         assert self.config is not None and self._env is not None
         old = self._model
         site, errors, _ = assemble(self.config, self._ordered_docs(), self._rules())
@@ -635,146 +605,68 @@ class IncrementalSite:
             raise _Failed(errors)
         site = with_redirects(site, self._moves(site))
         site = self._rank(site, old)
-        views = link_views(site)
         try:
-            job_list = pages_the_theme_has(
-                plan_pages(site, views=views, words=engine_words(site, self.theme)), self._env
-            )
+            plan = make_plan(site, self._env, self.theme)
         except BroadsheetError as exc:  # a page title's text in a string table that does not fit
             raise _Failed([exc]) from None
-        jobs = {j.url: j for j in job_list}
+        jobs, job_list = plan.jobs, plan.pages
         published = publishing_files(site, job_list, self._static_outputs())
         published_urls = {"/" + f.path for f in published}
-        if old is None or set(jobs) != set(old.jobs) or len(jobs) != len(job_list) or published_urls != self._published:
+        if (
+            old is None
+            or jobs.keys() != old.plan.jobs.keys()
+            or len(jobs) != len(job_list)
+            or published_urls != self._published
+        ):
             self._check_outputs(job_list, published)
-        sv = _site_view_of(job_list)
         # Templates and site.yml are not in the key: a change to either renders every page (see
         # _templates_changed), and a changed image renders the pages that name it (see _stale).
-        site_key = preview_pages_key(sv, self.config.tz)
+        site_key = preview_pages_key(plan.sv, self.config.tz)
         memory = self.memory
         if self._templates_changed or site_key != memory.site_key:
             memory.forget()
-        shape = shape_record(site_key, site, job_list)
-        same = unchanged_articles(views, shape, memory.shape)
         fingerprints = PageFingerprints(site_key, self._reads_links)
-        choice = choose_pages(job_list, fingerprints.of, memory.prints, same, self._holds)
+        choice, shape = choose(plan, fingerprints, site_key, memory.prints, memory.shape, self._holds)
         rendered = self._render(choice.todo)
         rendered.update(self._published_pages(published))
         self._published_next = published_urls
         removed = [u for u in self._paths if u not in jobs and u not in rendered]
-        model = _Model(
-            site,
-            {rel: e.doc for rel, e in self._docs.items() if e.doc is not None},
-            jobs,
-            views,
-            sv,
-            by_source={a.source: a.url for a in site.articles},
-        )
-        for job in job_list:
-            for article in job.shows:
-                model.showing.setdefault(article, set()).add(job.url)
+        model = _Model(plan, by_source={a.source: a.url for a in site.articles})
         changed = self._commit(model, rendered, removed)
         memory.prints, memory.shape, memory.site_key = choice.prints, shape, site_key
         return len(choice.todo), changed
 
     def _update_in_place(self) -> tuple[int, list[str]] | None:
-        """Apply edits that move nothing; return None when an edit needs the site re-planned."""
+        """Apply edits that move nothing (see plan.edit_plan); return None when an edit needs the site
+        re-planned."""
         assert self.config is not None and self._model is not None
         model = self._model
-        site = model.site
-        articles = {a.url: a for a in site.articles} if self._pending else {}
-        replaced: dict[str, Article] = {}
+        edited: dict[str, Article] = {}
         for rel in self._pending:
-            entry, url, before_doc = self._docs.get(rel), model.by_source.get(rel), model.docs.get(rel)
-            if entry is None or entry.doc is None or url is None or before_doc is None:
+            entry, url = self._docs.get(rel), model.by_source.get(rel)
+            if entry is None or entry.doc is None or entry.rendered is None or url is None:
                 return None  # new, removed, unpublished or a page
-            if _structure(entry.doc.meta) != _structure(before_doc.meta):
-                return None
-            alone, errors, _ = assemble(self.config, [(entry.doc, entry.rendered)], self._rules())  # type: ignore[list-item]
+            alone, errors, _ = assemble(self.config, [(entry.doc, entry.rendered)], self._rules())
             if errors or len(alone.articles) != 1:
                 return None  # no longer published (draft, embargo, expiry)
-            before, fresh = articles[url], alone.articles[0]
-            if (fresh.url, fresh.slug, fresh.date, fresh.category.slug) != (
-                before.url,
-                before.slug,
-                before.date,
-                before.category.slug,
-            ):
-                return None
-            # Same raw names as before, so the site resolves them to the same shared objects.
-            replaced[url] = dataclasses.replace(
-                fresh, category=before.category, tags=before.tags, authors=before.authors, aliases=before.aliases
-            )
-        new_site = _replace_articles(site, replaced)
-        ranked = self._rank(new_site, model)
-        changed = set(replaced)  # articles whose own pages are planned again
-        before_related, after_related = site.related, ranked.related
-        for url in articles:  # lists left alone are the same objects: cheap to compare
-            old_list, new_list = before_related.get(url), after_related.get(url)
-            if old_list is not new_list and old_list != new_list:
-                changed.add(url)
-        base_url = self.config.base_url
-        views = model.views
-        for url, a in replaced.items():
-            fresh_view = article_view(a, base_url, view_counts(self.config))
-            links = link_fields(type(views[url]))  # set when views are linked, not copied from the article
-            for f in dataclasses.fields(ArticleView):
-                if f.name not in links:
-                    setattr(views[url], f.name, getattr(fresh_view, f.name))
-        replanned: dict[str, PageJob] = {}
-        by_url = {a.url: a for a in ranked.articles}
-        for url in changed:
-            views[url].related = [views[u] for u in ranked.related.get(url, ()) if u in views]
-            a, view = by_url[url], views[url]
-            for job in [plan_article(a, view, model.sv), *plan_aliases(a, view, model.sv)]:
-                replanned[job.url] = job
-        jobs = dict(model.jobs)
-        jobs.update(replanned)
-        # The pages are made up as before but for the pages planned again: only those, and the pages
-        # that show an article the edit touched, can have another fingerprint (the shape shortcut,
-        # known here without hashing the shape). The engine decides which of them to render.
-        candidates = set(self._stale) | set(replanned)
-        for url in articles_touched(views, changed):
-            candidates |= model.showing.get(url, set())
-        memory = self.memory
+            edited[url] = alone.articles[0]
+        edit = edit_plan(model.plan, edited, lambda site: self._rank(site, model))
+        if edit is None:
+            return None
+        plan, memory = edit.plan, self.memory
         assert memory.site_key is not None  # set by the plan this one updates
-        choice = choose_pages(
-            [jobs[u] for u in sorted(candidates)],
-            PageFingerprints(memory.site_key, self._reads_links).of,
-            memory.prints,
-            None,
-            self._holds,
-        )
+        fingerprints = PageFingerprints(memory.site_key, self._reads_links)
+        choice = choose_edit(edit, fingerprints, memory.prints, self._holds, also=sorted(self._stale))
         try:
-            rendered = self._render(finish_jobs(ranked, choice.todo))  # head tags use the new values
+            rendered = self._render(finish_jobs(plan.site, choice.todo))  # head tags use the new values
         except _Failed:
-            self._stale |= candidates  # the views were updated in place: these pages are behind
+            self._stale |= edit.candidates  # the views were updated in place: these pages are behind
             raise
-        # What pipeline.publishing_files() makes, minus what such an edit cannot change: feeds
-        # that do not hold an edited article, the sitemaps unless an article's modification time
-        # moved, robots.txt ever.
-        published = [*_feeds_holding(ranked, replaced.values()), news_sitemap(ranked)]
-        if any(modified(a) != modified(articles[url]) for url, a in replaced.items()):
-            published += sitemap_files(sitemap_entries(ranked, list(jobs.values())), ranked.config.base_url)
+        published = published_after_edit(edit, model.plan.site)
         rendered.update(self._published_pages(published))
-        showing = model.showing
-        moved = False  # whether a page planned again shows other articles than before
-        for url, job in replanned.items():
-            shown = model.jobs[url].shows if url in model.jobs else frozenset()
-            moved = moved or shown != job.shows
-            for article in shown:
-                showing.get(article, set()).discard(url)
-            for article in job.shows:
-                showing.setdefault(article, set()).add(url)
-        docs = dict(model.docs)
-        docs.update({rel: e.doc for rel in self._pending if (e := self._docs[rel]).doc is not None})
-        new_model = _Model(ranked, docs, jobs, views, model.sv, showing, model.by_source)
-        changed_urls = self._commit(new_model, rendered, [])
+        changed_urls = self._commit(_Model(plan, model.by_source), rendered, [])
         memory.prints.update(choice.prints)
-        if memory.shape is not None:
-            # The shape as shape_record() would hash it again: the same unless shows moved.
-            digests = {**memory.shape[1], **{a.url: a.digest for a in replaced.values()}}
-            memory.shape = None if moved else (memory.shape[0], digests)
+        memory.shape = edit.shape(memory.shape)
         return len(choice.todo), changed_urls
 
     def _static_outputs(self) -> list[OutputFile]:
@@ -802,7 +694,7 @@ class IncrementalSite:
         return out
 
     def _commit(self, model: _Model, rendered: dict[str, bytes], removed: list[str]) -> list[str]:
-        made = {a.source: a.url for a in model.site.articles} | {p.source: p.url for p in model.site.pages}
+        made = {a.source: a.url for a in model.plan.site.articles} | {p.source: p.url for p in model.plan.site.pages}
         self._edited = tuple(sorted(made[rel] for rel in self._pending if rel in made))
         if self._published_next:
             self._published, self._published_next = self._published_next, set()
@@ -837,49 +729,3 @@ class _PagesByUrl(Mapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._paths)
-
-
-def _site_view_of(jobs: list[PageJob]) -> SiteView:
-    for job in jobs:
-        sv = job.context.get("site")
-        if isinstance(sv, SiteView):
-            return sv
-    raise AssertionError("every page has the site view")  # plan_pages always plans the 404 page
-
-
-def _feeds_holding(site: Site, edited: Iterable[Article]) -> list[OutputFile]:
-    """The feeds (of feed_files()) whose items include one of the edited articles."""
-    count = site.config.feeds.count
-    urls = {a.url for a in edited}
-    categories = {
-        a.category.slug for a in edited if a.url in {b.url for b in site.by_category.get(a.category.slug, ())[:count]}
-    }
-    in_site_feed = bool(urls & {a.url for a in site.articles[:count]})
-    if not categories and not in_site_feed:
-        return []
-    narrowed = dataclasses.replace(site, categories=tuple(c for c in site.categories if c.slug in categories))
-    return [f for f in feed_files(narrowed) if in_site_feed or "/" + f.path != SITE_FEED]
-
-
-def _replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
-    """The same site with some articles swapped for new versions at the same places."""
-    if not replaced:
-        return site
-
-    def swap(group: tuple[Article, ...]) -> tuple[Article, ...]:
-        return tuple(replaced.get(a.url, a) for a in group)
-
-    by_category, by_tag, by_author = dict(site.by_category), dict(site.by_tag), dict(site.by_author)
-    for a in replaced.values():
-        by_category[a.category.slug] = swap(by_category[a.category.slug])
-        for t in a.tags:
-            by_tag[t.slug] = swap(by_tag[t.slug])
-        for au in a.authors:
-            by_author[au.slug] = swap(by_author[au.slug])
-    return dataclasses.replace(
-        site,
-        articles=swap(site.articles),
-        by_category=MappingProxyType(by_category),
-        by_tag=MappingProxyType(by_tag),
-        by_author=MappingProxyType(by_author),
-    )
