@@ -210,3 +210,48 @@ def test_body_pictures_of_a_site_under_a_sub_path_get_sources_under_it(make_site
     assert re.search(r'<img alt="A map of the valley" src="/news/images/map.jpg" width="800" height="600"', body)
     named = re.findall(rf"/news/({PICTURE_DIR}/[0-9a-f]+/[^ \"]+)", body)
     assert named and all((site / "output" / rel).is_file() for rel in named), named
+
+
+def test_copies_of_one_picture_beside_several_articles_build(make_site: Callable[..., Path]) -> None:
+    """An archive keeps a copy of the same photo beside each article that shows it (a Hugo page
+    bundle): same bytes and file name give the same variants' paths, made and written once."""
+    photo = jpeg((640, 360))
+    site = make_site(
+        {
+            "static/media/a/team.jpg": photo,
+            "static/media/b/team.jpg": photo,
+            "static/media/c/crew.jpg": photo,  # same bytes, another name: variants of its own name
+            "content/world/flood.md": story("/media/a/team.jpg"),
+            "content/world/storm.md": article("Storm", category="World", image="/media/b/team.jpg", image_alt="x"),
+            "content/world/rain.md": article("Rain", category="World", image="/media/c/crew.jpg", image_alt="x"),
+        }
+    )
+    result = run_build(site)
+    assert result.pictures_processed == 2  # team.jpg once, crew.jpg once
+    flood, storm = read(site, "world/flood/index.html"), read(site, "world/storm/index.html")
+    team = [n for n in variants_in(flood) if "/team-" in n]
+    assert team and set(team) == {n for n in variants_in(storm) if "/team-" in n}
+    crew = [n for n in variants_in(read(site, "world/rain/index.html")) if "/crew-" in n]
+    assert crew
+    for name in team + crew:
+        assert (site / "output" / name.lstrip("/")).is_file(), name
+
+
+def test_the_preview_takes_the_variants_a_build_made(make_site: Callable[..., Path]) -> None:
+    """A large archive's photos take minutes to make: the preview reads those a build made from the
+    build's cache (and writes nothing there)."""
+    from serve_helpers import get, running
+
+    site = make_site({"static/images/flood.jpg": jpeg((800, 600)), "content/world/flood.md": story()})
+    run_build(site)
+    cache = site / ".broadsheet-cache" / "pictures"
+    before = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    marked = next(p for p in before if p.name == "flood-320.webp")
+    marked.write_bytes(marked.read_bytes() + b"\0mark")  # tells the build's copy from a fresh one
+    with running(site) as session:
+        status, _, page = get(session, "/world/flood/")
+        assert status == 200
+        name = next(n for n in variants_in(page.decode("utf-8")) if n.endswith("/flood-320.webp"))
+        status, _, data = get(session, name)
+        assert status == 200 and data.endswith(b"\0mark")
+    assert {p for p in cache.rglob("*") if p.is_file()} == set(before)

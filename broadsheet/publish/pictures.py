@@ -262,6 +262,11 @@ def _make_one(item: tuple[Picture, Path]) -> str | None:
     return make_variants(*item)
 
 
+def _made_as(picture: Picture) -> tuple[str, tuple[str, ...]]:
+    """What making a picture's variants writes: its folder (by content) and its variants' names."""
+    return picture.key, tuple(v.name for v in picture.variants)
+
+
 def is_made(picture: Picture, folder: Path) -> bool:
     """Whether every variant of ``picture`` is in ``folder``."""
     return all((folder / v.name).is_file() for v in picture.variants)
@@ -278,38 +283,60 @@ class PictureOutcome:
 
 
 def make_pictures(
-    plan: Mapping[str, Picture], cache_dir: Path | None, jobs: int | None = None, scratch: Path | None = None
+    plan: Mapping[str, Picture],
+    cache_dir: Path | None,
+    jobs: int | None = None,
+    scratch: Path | None = None,
+    reuse: Path | None = None,
 ) -> PictureOutcome:
     """Make the variants still missing from ``cache_dir`` (in parallel); return them all as output files.
 
     Without a cache folder they are made in ``scratch`` (when None, a private temporary folder that
     lasts as long as this process, so the builds of one process, such as a test run's, make each
-    picture once).
+    picture once); a picture whose variants are all in ``reuse`` (a build's cache, read only: the
+    live preview's) is taken from there instead.
+
+    Pictures with the same bytes (one photo copied beside several articles) have the same key:
+    their variants are made once; copies with the same file name too have the same variants' paths,
+    written once.
     """
     if not plan:
         return PictureOutcome([], 0, [])
-    base = cache_dir if cache_dir is not None else (scratch or process_scratch())
-    todo = [(p, base / p.key) for p in plan.values() if not is_made(p, base / p.key)]
+    made_in = cache_dir if cache_dir is not None else (scratch or process_scratch())
+    folder_of: dict[str, Path] = {}
+    for p in plan.values():
+        if p.key not in folder_of:
+            kept = reuse / p.key if reuse is not None else None
+            folder_of[p.key] = kept if kept is not None and is_made(p, kept) else made_in / p.key
+    todo: list[tuple[Picture, Path]] = []
+    queued: set[tuple[str, tuple[str, ...]]] = set()
+    for p in plan.values():
+        if _made_as(p) not in queued and not is_made(p, folder_of[p.key]):
+            queued.add(_made_as(p))
+            todo.append((p, folder_of[p.key]))
     workers = min(len(todo), jobs or os.cpu_count() or 1)
     if workers <= 1:
         errors = [_make_one(item) for item in todo]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             errors = list(pool.map(_make_one, todo))
+    error_of = {_made_as(p): err for (p, _), err in zip(todo, errors, strict=True) if err is not None}
     warnings: list[BuildWarning] = []
     failed: set[str] = set()
-    for (p, _), err in zip(todo, errors, strict=True):
-        if err is not None:
+    for p in plan.values():  # every copy of a picture that could not be made is shown as it is
+        if (err := error_of.get(_made_as(p))) is not None:
             failed.add(p.url)
             warnings.append(BuildWarning(err, f"static{p.url}", None, "save the picture again as JPEG, PNG or WebP"))
     files: list[OutputFile] = []
+    written: set[str] = set()
     for p in plan.values():
         if p.url in failed:
             continue
         for v in p.variants:
-            src = base / p.key / v.name
             path = f"{PICTURE_DIR}/{p.key}/{v.name}"
-            files.append(OutputFile(path, f"picture of static{p.url}", copy_from=src))
+            if path not in written:  # a copy of a picture already listed: the same variants
+                written.add(path)
+                files.append(OutputFile(path, f"picture of static{p.url}", copy_from=folder_of[p.key] / v.name))
     return PictureOutcome(files, len(todo), warnings)
 
 

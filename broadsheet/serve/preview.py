@@ -65,7 +65,7 @@ from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache, PageFingerprints
 from ..incremental.inputs import preview_pages_key
-from ..outputs import OutputFile, PageJob
+from ..outputs import CACHE_DIR, OutputFile, PageJob
 from ..pipeline import (
     BuildOptions,
     build_time,
@@ -78,6 +78,7 @@ from ..pipeline import (
     site_markdown,
 )
 from ..plan import Plan, choose, choose_edit, edit_plan, make_plan, published_after_edit
+from ..publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
 from ..related.index import RelatedIndex, build_related_index, remove_related, update_related
 from ..render.i18n import I18N_DIR
@@ -460,12 +461,13 @@ class IncrementalSite:
         self._warnings += warnings
         self.static = {"/" + f.path: f.copy_from for f in files if f.copy_from is not None}
         # The pictures' variants, made as a build makes them, in a private temporary folder (the
-        # preview writes nothing in the site): each picture once per preview, again when it changes.
+        # preview writes nothing in the site): each picture once per preview, again when it changes;
+        # those a build already made are read from its cache (a large archive's photos take minutes).
         site_static = [
             (f.path, f.copy_from) for f in files if f.copy_from is not None and f.source.startswith("static/")
         ]
         plan = plan_pictures(self.config.root, site_static, None)
-        made = make_pictures(plan, None, self.options.jobs)
+        made = make_pictures(plan, None, self.options.jobs, reuse=self.config.root / CACHE_DIR / PICTURES_SUBDIR)
         self._warnings += made.warnings
         for w in made.warnings:
             plan.pop("/" + (w.path or "").removeprefix("static/"), None)
