@@ -111,6 +111,18 @@ def test_misspelt_key_is_a_warning(make_site) -> None:
     assert "--strict" in build_errors(site, strict=True)[0]
 
 
+def test_a_longer_word_holding_a_known_key_is_not_a_slip(make_site) -> None:
+    """Imported themes' keys such as 'resource' are other words, not a misspelt 'source'; a key
+    one letter off ('sources', 'feature') still is."""
+    site = make_site(
+        {"content/world/a.md": "---\ntitle: A\ndate: 2026-11-20\nresource: x\nsources: VOA\nfeature: true\n---\nB\n"}
+    )
+    assert [w.format() for w in run_build(site).warnings] == [
+        "content/world/a.md:5: unknown key 'sources' looks like a misspelt 'source' (hint: rename it to 'source')",
+        "content/world/a.md:6: unknown key 'feature' looks like a misspelt 'featured' (hint: rename it to 'featured')",
+    ]
+
+
 def test_config_unknown_key_and_wrong_type_name_line(make_site) -> None:
     site = make_site(
         {

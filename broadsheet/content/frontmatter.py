@@ -375,7 +375,8 @@ def validate(
     extra = {k: v for k, v in data.items() if isinstance(k, str) and k not in ARTICLE_KEYS}
     for key in extra:
         close = difflib.get_close_matches(key, ARTICLE_KEYS, n=1, cutoff=0.8)
-        if close:
+        # A known key inside a longer word is another word ('resource', a theme's key), not a slip.
+        if close and not (close[0] in key and len(key) - len(close[0]) >= 2):
             c.warnings.append(
                 BuildWarning(
                     f"unknown key '{key}' looks like a misspelt '{close[0]}'",
