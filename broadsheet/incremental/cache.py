@@ -51,7 +51,7 @@ import yaml
 
 from .. import __version__, speedups
 from ..content.body import Body, BodyRef
-from ..content.bodystore import reader
+from ..content.bodystore import pack_body, reader
 from ..content.discover import SourceFile
 from ..content.frontmatter import Document, FrontMatter, content_digest
 from ..content.markdown import SETTINGS_KEY, Rendered
@@ -172,6 +172,8 @@ class BuildCache:
     """The related ranking's kept state (see related/incremental.py) set in this build."""
     ranking_saved: bool = True
     """Whether :attr:`ranking` is in the cache file."""
+    store_path: str = ""
+    """The cache file's path as text, once asked for (see :meth:`_ref`)."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
@@ -242,8 +244,14 @@ class BuildCache:
     def _ref(self, source: SourceFile, digest: str) -> BodyRef:
         """Where the stored body of a content file with hash ``digest`` is kept (see bodystore.py)."""
         assert self.folder is not None
-        store = str(self.folder / CACHE_FILE)
-        return BodyRef(store, source.rel, str(source.path), source.is_page, digest, self.timezone)
+        return BodyRef(self._store_path(), source.rel, str(source.path), source.is_page, digest, self.timezone)
+
+    def _store_path(self) -> str:
+        """The cache file's path as text (made once: every content file's body names it)."""
+        assert self.folder is not None
+        if not self.store_path:
+            self.store_path = str(self.folder / CACHE_FILE)
+        return self.store_path
 
     def evict_bodies(self) -> None:
         """Let go of the bodies in memory whose rows are saved (see :meth:`save_content`): each is
@@ -478,8 +486,7 @@ class BuildCache:
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None and e.rendered.body.loaded:
-                body = (e.rendered.body.html, e.rendered.body.text)
-                yield rel, e.digest, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+                yield rel, e.digest, pack_body(e.rendered.body.html, e.rendered.body.text)
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
