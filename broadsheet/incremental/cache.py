@@ -11,7 +11,8 @@ Stores keyed so that a stale entry can never be used:
   template can see) and the hash of the bytes it produced. A page whose fingerprint is unchanged
   and whose file in the output is still the one written is not rendered again.
 * **facts**: each HTML page's links and search mark, with the hash of its bytes, so that a page
-  kept as it was is not read and parsed again for the link check and the search index.
+  kept as it was is not read and parsed again for the link check and the search index. A page's
+  links are kept as numbers, each link's text once in ``linktext`` (pages repeat their links).
 * **related**: the last "You may also like" lists with the hash of everything the ranking read.
 * **ranking**: what the related ranking needs to fold an edit into its last lists exactly (see
   related/incremental.py): its index, each article's features and the feature counts, one
@@ -31,13 +32,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import marshal
 import operator
 import os
 import pickle
 import shutil
 import sqlite3
 import time
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
@@ -350,7 +351,7 @@ class BuildCache:
             self.ranking_saved = False
             self.dirty = True
 
-    def _table(self, sql: str, *params: str) -> list[Any]:
+    def _table(self, sql: str, *params: Any) -> list[Any]:
         """Rows of the cache file as loaded (none when it is made anew or cannot be read)."""
         if self.folder is None or self.fresh:
             return []
@@ -379,11 +380,30 @@ class BuildCache:
                 rows += self._table("SELECT path, links FROM facts WHERE output = ? AND path = ?", key, path)
         else:
             rows = self._table("SELECT path, links FROM facts WHERE output = ?", key)
-        found: dict[str, tuple[str, ...]] = {}
+        coded: dict[str, array[int]] = {}
         for path, blob in rows:
-            with suppress(EOFError, ValueError, TypeError):  # else read back from the output by the caller
-                found[path] = marshal.loads(blob)
+            ids = array("i")
+            with suppress(ValueError, TypeError):  # else read back from the output by the caller
+                ids.frombytes(blob)
+                coded[path] = ids
+        wanted = {i for ids in coded.values() for i in ids}
+        if len(wanted) < 2_000:
+            texts = dict(self._rows_in("SELECT id, link FROM linktext WHERE id IN ({})", sorted(wanted)))
+        else:  # most of them: one pass over the table
+            texts = dict(self._table("SELECT id, link FROM linktext"))
+        found: dict[str, tuple[str, ...]] = {}
+        for path, ids in coded.items():
+            with suppress(KeyError):  # a link not kept after all: read back from the output by the caller
+                found[path] = tuple([texts[i] for i in ids])
         return found
+
+    def _rows_in(self, sql: str, values: list[Any]) -> list[Any]:
+        """Rows of a query with ``IN ({})`` for the values, asked in batches (SQLite bounds its parameters)."""
+        rows: list[Any] = []
+        for start in range(0, len(values), 900):
+            part = values[start : start + 900]
+            rows += self._table(sql.format(",".join("?" * len(part))), *part)
+        return rows
 
     def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...] | None, bool]]) -> None:
         """Replace the remembered facts of the HTML pages of one output folder.
@@ -445,13 +465,18 @@ class BuildCache:
         for key, facts in self.facts.items():
             before = self.read.get(("facts", key), {})
             links = self.new_links.get(key, {})
+            rows = [
+                (path, digest, mark)
+                for path, (digest, mark) in facts.items()
+                if before.get(path) != (digest, mark) and path in links
+            ]
+            ids = _link_ids(db, {link for path, _, _ in rows for link in links[path]})
             # One row at a time: a cold build of a large site writes every page's links.
             db.executemany(
                 "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
                 (
-                    (key, path, digest, int(mark), marshal.dumps(links[path]))
-                    for path, (digest, mark) in facts.items()
-                    if before.get(path) != (digest, mark) and path in links
+                    (key, path, digest, int(mark), array("i", [ids[link] for link in links[path]]).tobytes())
+                    for path, digest, mark in rows
                 ),
             )
             db.executemany(
@@ -536,6 +561,7 @@ class BuildCache:
             "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID"
         )
         db.execute("CREATE TABLE IF NOT EXISTS ranking (name TEXT PRIMARY KEY, value BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS linktext (id INTEGER PRIMARY KEY, link TEXT UNIQUE)")
         return db
 
     def save_content(self) -> None:
@@ -603,6 +629,30 @@ class BuildCache:
             self.new_links.clear()
         except (OSError, sqlite3.Error):
             pass
+
+
+def _link_ids(db: sqlite3.Connection, links: Collection[str]) -> dict[str, int]:
+    """The number standing for each link in the facts rows (table ``linktext``), new links numbered now.
+
+    Pages repeat the same links (navigation, footer, the same story from many listings): a page's
+    row holds its links' numbers, a tenth of their text.
+    """
+    ids: dict[str, int] = {}
+    if len(links) >= 2_000:  # most of them, likely: one pass over the table
+        ids = {link: i for i, link in db.execute("SELECT id, link FROM linktext") if link in links}
+    else:
+        ordered = sorted(links)
+        for start in range(0, len(ordered), 900):
+            part = ordered[start : start + 900]
+            marks = ",".join("?" * len(part))
+            ids.update(db.execute(f"SELECT link, id FROM linktext WHERE link IN ({marks})", part))
+    new = sorted(link for link in links if link not in ids)
+    if new:
+        (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM linktext").fetchone()
+        numbered = list(enumerate(new, last + 1))
+        db.executemany("INSERT INTO linktext VALUES (?, ?)", numbered)
+        ids.update((link, i) for i, link in numbered)
+    return ids
 
 
 #: The front matter's fields, in the order a content row holds them.
