@@ -326,8 +326,8 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
     if cache is None or cache.folder is None:
         return rank(given)
     settings = given.settings
-    blob = cache.ranking_state()
-    state = RankingState.from_bytes(blob, settings) if blob is not None else None
+    head = cache.ranking_state()
+    state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
     by_url = {a.key: a for a in given.articles}
     digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
     if ranks_everything(state, len(digests)):
@@ -338,7 +338,7 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
         return by_url[url].doc()
 
     state, _ = update_ranking(state, digests, doc_of, settings)
-    cache.set_ranking_state(state.to_bytes())
+    cache.set_ranking_state(*state.rows_to_save())  # the rows that changed
     return {k: tuple(v) for k, v in state.lists.items()}
 
 

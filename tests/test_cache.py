@@ -444,7 +444,9 @@ def test_page_links_are_kept_by_number_and_read_back_as_written(tmp_path: Path, 
         (texts,) = db.execute("SELECT COUNT(*) FROM linktext").fetchone()
     assert texts == len({link for page_links in links.values() for link in page_links})
     # A page rendered anew with other links: its row is rewritten, the new link numbered after the others.
-    again.set_facts(output, {**{p: (f"h{p}", None, True) for p in links}, "p1/index.html": ("new", ("/new/", "/"), True)})
+    again.set_facts(
+        output, {**{p: (f"h{p}", None, True) for p in links}, "p1/index.html": ("new", ("/new/", "/"), True)}
+    )
     again.save()
     last = BuildCache.load(tmp_path, timezone="", markdown_key="")
     assert last.stored_links(output, ["p1/index.html", "p2/index.html"]) == {

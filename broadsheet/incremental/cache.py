@@ -15,8 +15,9 @@ Stores keyed so that a stale entry can never be used:
   links are kept as numbers, each link's text once in ``linktext`` (pages repeat their links).
 * **related**: the last "You may also like" lists with the hash of everything the ranking read.
 * **ranking**: what the related ranking needs to fold an edit into its last lists exactly (see
-  related/incremental.py): its index, each article's features and the feature counts, one
-  compressed row read only when the lists must be ranked again.
+  related/incremental.py): the feature counts (one row, ``ranking``) and each article's features
+  and list (a row each, ``ranked``), read only when the lists must be ranked again; an edit writes
+  the rows it changed.
 * **links**: for each output folder, its file list and each page's broken links, so that while
   no file goes only pages rendered anew, and the broken links of kept pages, are checked.
 
@@ -170,9 +171,9 @@ class BuildCache:
     new_links: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """Output folder → HTML page → links, of the facts set since the last save."""
     ranking: bytes | None = None
-    """The related ranking's kept state (see related/incremental.py) set in this build."""
-    ranking_saved: bool = True
-    """Whether :attr:`ranking` is in the cache file."""
+    """The head row of the related ranking's kept state (see related/incremental.py), as read or set."""
+    ranking_updates: list[tuple[bytes | None, dict[str, bytes], list[str], bool]] = field(default_factory=list)
+    """Changes to the ranking's rows not saved yet (see RankingState.rows_to_save), in order."""
     store_path: str = ""
     """The cache file's path as text, once asked for (see :meth:`_ref`)."""
 
@@ -336,19 +337,24 @@ class BuildCache:
             self.dirty = True
 
     def ranking_state(self) -> bytes | None:
-        """The related ranking's state as the last ranking kept it (None: none, or no cache)."""
-        if self.ranking is not None:
-            return self.ranking
-        rows = self._table("SELECT value FROM ranking WHERE name = 'state'")
-        if rows:
-            self.ranking = bytes(rows[0][0])  # as saved: not written again unless replaced
+        """The head row of the related ranking's state as the last ranking kept it (None: none, or no
+        cache); its articles' rows are :meth:`ranking_rows`."""
+        if self.ranking is None:
+            rows = self._table("SELECT value FROM ranking WHERE name = 'head'")
+            if rows:
+                self.ranking = bytes(rows[0][0])
         return self.ranking
 
-    def set_ranking_state(self, state: bytes) -> None:
-        """Keep the related ranking's state for the next build."""
-        if self.folder is not None:
-            self.ranking = state
-            self.ranking_saved = False
+    def ranking_rows(self) -> list[tuple[str, bytes]]:
+        """The rows of the related ranking's articles as saved (those set since not included)."""
+        return self._table("SELECT key, row FROM ranked")
+
+    def set_ranking_state(self, head: bytes | None, rows: dict[str, bytes], gone: list[str], whole: bool) -> None:
+        """Keep changes to the related ranking's state for the next build (see RankingState.rows_to_save)."""
+        if self.folder is not None and (head is not None or rows or gone or whole):
+            if head is not None:
+                self.ranking = head
+            self.ranking_updates.append((head, rows, gone, whole))
             self.dirty = True
 
     def _table(self, sql: str, *params: Any) -> list[Any]:
@@ -561,6 +567,7 @@ class BuildCache:
             "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID"
         )
         db.execute("CREATE TABLE IF NOT EXISTS ranking (name TEXT PRIMARY KEY, value BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS ranked (key TEXT PRIMARY KEY, row BLOB) WITHOUT ROWID")
         db.execute("CREATE TABLE IF NOT EXISTS linktext (id INTEGER PRIMARY KEY, link TEXT UNIQUE)")
         return db
 
@@ -610,8 +617,13 @@ class BuildCache:
                     "links": self.links,
                     "shapes": self.shapes,
                 }
-                if self.ranking is not None and not self.ranking_saved:
-                    db.execute("INSERT OR REPLACE INTO ranking VALUES ('state', ?)", (self.ranking,))
+                for head, rows, gone, whole in self.ranking_updates:
+                    if whole:
+                        db.execute("DELETE FROM ranked")
+                    if head is not None:
+                        db.execute("INSERT OR REPLACE INTO ranking VALUES ('head', ?)", (head,))
+                    db.executemany("DELETE FROM ranked WHERE key = ?", [(key,) for key in gone])
+                    db.executemany("INSERT OR REPLACE INTO ranked VALUES (?, ?)", rows.items())
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:
@@ -621,7 +633,7 @@ class BuildCache:
                     "INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", (self.version or code_version()).encode())
                 )
             self.dirty = False
-            self.ranking_saved = True
+            self.ranking_updates.clear()
             self.read = {
                 **{("prints", key): dict(store) for key, store in self.pages.items()},
                 **{("facts", key): dict(facts) for key, facts in self.facts.items()},
