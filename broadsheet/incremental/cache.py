@@ -139,10 +139,20 @@ class BuildCache:
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
     """Output folder → generated set of files (sitemaps) → (hash of its inputs, file → its hash)."""
-    links: dict[str, tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]] = field(default_factory=dict)
+    links: dict[
+        str,
+        tuple[
+            str,
+            tuple[str, ...],
+            dict[str, tuple[str, ...]],
+            tuple[str, dict[str, list[tuple[str, int]]]] | None,
+        ],
+    ] = field(default_factory=dict)
     """Output folder → (hash of the base URL and what the link check ignores, the output's files
-    (sorted), each HTML page that had broken links → those links): while no file goes, a kept
-    page's other links stay good (see pipeline.check_links_of)."""
+    (sorted), each HTML page that had broken links → those links, and where the broken links are
+    written with the hash of what that was found in): while no file goes, a kept page's other links
+    stay good, and while the sources are the same the broken links are where they were (see
+    pipeline.check_links_of)."""
     shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (how its pages were made up, article URL → its source's hash) when its
     fingerprints were recorded (see pipeline.reuse_pages)."""
