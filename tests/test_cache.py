@@ -453,3 +453,34 @@ def test_page_links_are_kept_by_number_and_read_back_as_written(tmp_path: Path, 
         "p1/index.html": ("/new/", "/"),
         "p2/index.html": links["p2/index.html"],
     }
+
+
+def test_moments_in_content_rows_come_back_with_their_time_zone() -> None:
+    """A front matter's dates are kept as plain values where their zone has a name, else as they are;
+    either way they read back equal, with the same zone (its repr too: keys and pages show it)."""
+    import dataclasses as dc
+    import typing
+    from datetime import UTC, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from broadsheet.content.frontmatter import FrontMatter
+    from broadsheet.incremental import cache as cache_module
+
+    timed = [name for name, kind in typing.get_type_hints(FrontMatter).items() if "datetime" in str(kind)]
+    names = [f.name for f in dc.fields(FrontMatter)]
+    assert sorted(names[i] for i in cache_module._TIME_FIELDS) == sorted(timed)
+    london = ZoneInfo("Europe/London")
+    moments = [
+        datetime(2026, 3, 29, 9, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, 5, 17, tzinfo=london, fold=1),
+        datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=2), "CEST")),
+        datetime(2026, 1, 2, 3, 4),
+    ]
+    for moment in moments:
+        kept = pickle.loads(pickle.dumps(cache_module._plain_time(moment)))
+        back = cache_module._time_of(kept)
+        assert back == moment and repr(back) == repr(moment) and back.fold == moment.fold
+    assert cache_module._time_of(cache_module._plain_time(moments[1])).tzinfo is london
+    assert isinstance(cache_module._plain_time(moments[0]), tuple)
+    assert cache_module._plain_time(moments[3]) is moments[3]  # a zone with a name of its own: as it is
