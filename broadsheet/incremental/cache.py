@@ -60,6 +60,7 @@ from ..content.discover import SourceFile
 from ..content.frontmatter import Document, FrontMatter, content_digest
 from ..content.markdown import SETTINGS_KEY, Rendered
 from ..content.model import Author, Category, Tag
+from ..content.notices import Notices
 from ..errors import BuildWarning
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
@@ -248,6 +249,8 @@ class BuildCache:
                 values = list(fields)
                 for i in _TIME_FIELDS:
                     values[i] = _time_of(values[i])
+                if values[_NOTICES_FIELD] is None:
+                    values[_NOTICES_FIELD] = _NO_NOTICES
                 meta = FrontMatter(*values)
             except _CACHE_ERRORS:
                 return None
@@ -516,7 +519,11 @@ class BuildCache:
                 r = e.rendered
                 row = (
                     tuple(
-                        _plain_time(value) if i in _TIME_FIELDS else value
+                        _plain_time(value)
+                        if i in _TIME_FIELDS
+                        else None
+                        if i == _NOTICES_FIELD and value == _NO_NOTICES
+                        else value
                         for i, value in enumerate(getattr(meta, name) for name in _META_FIELDS)
                     ),
                     e.doc.body_line,
@@ -731,6 +738,10 @@ def _time_of(value: Any) -> Any:
 
 #: The front matter's fields, in the order a content row holds them.
 _META_FIELDS = tuple(f.name for f in dataclasses.fields(FrontMatter))
+#: Where a content row holds the article's corrections and live entries: None when it has none (most
+#: articles; unpickling even an empty dataclass costs as much as the rest of the front matter).
+_NOTICES_FIELD = _META_FIELDS.index("notices")
+_NO_NOTICES = Notices()
 #: The positions of the front matter's moments in a content row (see _plain_time).
 _TIME_FIELDS = tuple(
     i for i, name in enumerate(_META_FIELDS) if name in ("date", "updated", "expires", "featured_until")
