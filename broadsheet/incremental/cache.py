@@ -414,23 +414,14 @@ class BuildCache:
                 ids.frombytes(blob)
                 coded[path] = ids
         wanted = {i for ids in coded.values() for i in ids}
-        if len(wanted) < 2_000:
-            texts = dict(self._rows_in("SELECT id, link FROM linktext WHERE id IN ({})", sorted(wanted)))
-        else:  # most of them: one pass over the table
-            texts = dict(self._table("SELECT id, link FROM linktext"))
+        # One pass over the table (keyed by text, not number): links are read back rarely, and then
+        # mostly for many pages (see pipeline.check_links_of).
+        texts = {i: link for i, link in self._table("SELECT id, link FROM linktext") if i in wanted} if wanted else {}
         found: dict[str, tuple[str, ...]] = {}
         for path, ids in coded.items():
             with suppress(KeyError):  # a link not kept after all: read back from the output by the caller
                 found[path] = tuple([texts[i] for i in ids])
         return found
-
-    def _rows_in(self, sql: str, values: list[Any]) -> list[Any]:
-        """Rows of a query with ``IN ({})`` for the values, asked in batches (SQLite bounds its parameters)."""
-        rows: list[Any] = []
-        for start in range(0, len(values), 900):
-            part = values[start : start + 900]
-            rows += self._table(sql.format(",".join("?" * len(part))), *part)
-        return rows
 
     def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...] | None, bool]]) -> None:
         """Replace the remembered facts of the HTML pages of one output folder.
@@ -596,7 +587,9 @@ class BuildCache:
         )
         db.execute("CREATE TABLE IF NOT EXISTS ranking (name TEXT PRIMARY KEY, value BLOB)")
         db.execute("CREATE TABLE IF NOT EXISTS ranked (key TEXT PRIMARY KEY, row BLOB) WITHOUT ROWID")
-        db.execute("CREATE TABLE IF NOT EXISTS linktext (id INTEGER PRIMARY KEY, link TEXT UNIQUE)")
+        # Keyed by the text alone (no second index): numbers are looked up from texts at each save,
+        # texts from numbers only when kept pages' links are checked again.
+        db.execute("CREATE TABLE IF NOT EXISTS linktext (link TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
         return db
 
     def save_content(self) -> None:
@@ -688,11 +681,17 @@ def _link_ids(db: sqlite3.Connection, links: Collection[str]) -> dict[str, int]:
             ids.update(db.execute(f"SELECT link, id FROM linktext WHERE link IN ({marks})", part))
     new = sorted(link for link in links if link not in ids)
     if new:
-        (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM linktext").fetchone()
-        numbered = list(enumerate(new, last + 1))
-        db.executemany("INSERT INTO linktext VALUES (?, ?)", numbered)
-        ids.update((link, i) for i, link in numbered)
+        # The next number is kept with the other small parts (the table is not indexed by number).
+        row = db.execute("SELECT value FROM blobs WHERE name = ?", (_LINKS_NUMBERED,)).fetchone()
+        first = int(row[0]) if row is not None else 1
+        db.executemany("INSERT INTO linktext VALUES (?, ?)", ((link, i) for i, link in enumerate(new, first)))
+        db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (_LINKS_NUMBERED, str(first + len(new)).encode()))
+        ids.update((link, i) for i, link in enumerate(new, first))
     return ids
+
+
+#: The ``blobs`` row holding the number the next new link gets (see :func:`_link_ids`).
+_LINKS_NUMBERED = "links-numbered"
 
 
 #: A moment in a content row: its fields, then how its time zone is named (see _plain_time).
