@@ -39,7 +39,7 @@ from .content.markdown import (
 )
 from .content.model import Article, Site
 from .content.permalinks import RECORD, Entry, load_record, save_record, update_record, with_redirects
-from .content.ranking import RelatedInput, rank, related_input, site_related_input
+from .content.ranking import rank, related_input, site_related_input
 from .content.ranking import related_settings as related_settings  # (for the preview and the command line)
 from .content.schedule import Change, scheduled_changes
 from .engine import DiskSink, choose_pages, templates_reading_links, unchanged_articles
@@ -298,30 +298,7 @@ def related_inputs_key(articles: Sequence[Article], settings: related_stage.Rela
     Of an article's text only the opening the ranking reads counts (``text_bytes``), by its hash,
     which a cached body keeps beside it for the default reading (the body is not read).
     """
-    return related_key(related_input(list(articles), settings))[0]
-
-
-def related_key(given: RelatedInput) -> tuple[str, dict[str, str]]:
-    """The key of the related ranking's input, and each article's part of it (key → its hash,
-    the body standing outside: its opening's hash is in), which the ranking's kept state compares.
-
-    The key is the hash of the settings and of the articles' hashes in order: equal keys, equal inputs.
-    """
-    digests = {a.key: key_of(a) for a in given.articles}
-    return key_of((given.settings, tuple(digests.items()))), digests
-
-
-def site_related_key(site: Site, cache: BuildCache | None) -> tuple[RelatedInput, str, dict[str, str]]:
-    """The site's related ranking input with its key and its articles' hashes (see :func:`related_key`):
-    made once per site and build (with the cache, kept there for the ranking that may follow)."""
-    given = site_related_input(site)
-    known = cache.related_digests if cache is not None else None
-    if known is not None and known[0] is site.articles and known[1] == given.settings:
-        return given, known[2], known[3]
-    key, digests = related_key(given)
-    if cache is not None:
-        cache.related_digests = (site.articles, given.settings, key, digests)
-    return given, key, digests
+    return key_of(related_input(list(articles), settings))
 
 
 def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
@@ -333,7 +310,7 @@ def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
 def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
     """The site with the last build's related lists if nothing they read changed, else None; and the
     key of the ranking's input."""
-    _, key, _ = site_related_key(site, cache)
+    key = key_of(site_related_input(site))
     lists = cache.related_lists(key) if cache is not None else None
     return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
 
@@ -345,13 +322,14 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
     what changed since, which gives the lists a full ranking would, and kept for the next build;
     only the articles that changed are read then.
     """
+    given = site_related_input(site)
     if cache is None or cache.folder is None:
-        return rank(site_related_input(site))
-    given, _, digests = site_related_key(site, cache)
+        return rank(given)
     settings = given.settings
     head = cache.ranking_state()
     state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
     by_url = {a.key: a for a in given.articles}
+    digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
     if ranks_everything(state, len(digests)):
         load_bodies(a.body for a in given.articles)  # the ranking reads every article's text
 

@@ -187,9 +187,6 @@ class BuildCache:
     """The head row of the related ranking's kept state (see related/incremental.py), as read or set."""
     ranking_updates: list[tuple[bytes | None, dict[str, bytes], list[str], bool]] = field(default_factory=list)
     """Changes to the ranking's rows not saved yet (see RankingState.rows_to_save), in order."""
-    related_digests: tuple[tuple[Any, ...], Any, str, dict[str, str]] | None = None
-    """The articles of the site whose related ranking input was last keyed in this build (compared by
-    identity), the ranking's settings, the key and each article's hash (see pipeline.site_related_key)."""
     store_path: str = ""
     """The cache file's path as text, once asked for (see :meth:`_ref`)."""
 
