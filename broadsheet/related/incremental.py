@@ -3,8 +3,10 @@
 :func:`update_ranking` takes what the last ranking kept (:class:`RankingState`), the hash of what
 the ranking reads of every article now, and a way to read the articles that changed; it returns
 the lists a full ranking of the site would give (:func:`~.index.compute_related`), having ranked
-again only the lists a change can reach. Builds keep the state in the build cache (see
-:meth:`RankingState.to_bytes`); the live preview can keep it in memory.
+again only the lists a change can reach. Builds keep the state in the build cache as rows, one
+shared and one per article, and write only the rows an update changed (see
+:meth:`RankingState.rows_to_save` and :meth:`RankingState.from_rows`; :meth:`RankingState.to_bytes`
+gives it whole); the live preview can keep it in memory.
 
 Why this can be exact: every weight reads the corpus statistics through buckets (see
 :func:`~.index.quantised`), so an edit changes the weight of a word, and with it the vectors of
