@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -334,8 +334,8 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
     if cache is None or cache.folder is None:
         return rank(given)
     settings = given.settings
-    blob = cache.ranking_state()
-    state = RankingState.from_bytes(blob, settings) if blob is not None else None
+    head = cache.ranking_state()
+    state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
     by_url = {a.key: a for a in given.articles}
     digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
     if ranks_everything(state, len(digests)):
@@ -346,7 +346,7 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
         return by_url[url].doc()
 
     state, _ = update_ranking(state, digests, doc_of, settings)
-    cache.set_ranking_state(state.to_bytes())
+    cache.set_ranking_state(*state.rows_to_save())  # the rows that changed
     return {k: tuple(v) for k, v in state.lists.items()}
 
 
@@ -971,8 +971,19 @@ def check_links_of(
 
     broken: set[str] = set()
     root = loaded.config.root
+    located = record[3] if record is not None else None
 
     def locate(showing: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
+        """Where each broken link is written (as the last build found, while what it read is the same)."""
+        nonlocal located
+        reads = sources_key(loaded, showing)
+        if located is not None and reads is not None and located[0] == reads:
+            return located[1]
+        found = find_in_sources(showing)
+        located = (reads, found) if reads is not None else None
+        return found
+
+    def find_in_sources(showing: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
         """Where each broken link is written: in site.yml (the logo, social links), else in the
         articles whose picture it is, else in those whose own pages show it (a body link), else in
         any source."""
@@ -994,10 +1005,32 @@ def check_links_of(
     found: dict[str, list[str]] = {}
     warnings = check_page_links(with_links(), known, base_url, ignore, broken, locate=locate, broken_links=found)
     remembered = {path: tuple(links) for path, links in found.items()}
-    if loaded.cache.folder is not None and record != (key, now, remembered):
-        loaded.cache.links[where] = (key, now, remembered)
+    if not remembered:
+        located = None  # nothing broken: nothing to remember of where
+    if loaded.cache.folder is not None and record != (key, now, remembered, located):
+        loaded.cache.links[where] = (key, now, remembered, located)
         loaded.cache.dirty = True
     return warnings
+
+
+def sources_key(loaded: LoadedSite, showing: Mapping[str, Sequence[str]]) -> str | None:
+    """Hash of everything finding where broken links are written reads (see check_links_of): the
+    links with the pages' sources that show them, site.yml, and which sources the site publishes,
+    each by the hash of its bytes; None without the cache (which knows the sources' hashes)."""
+    cache = loaded.cache
+    if cache.folder is None:
+        return None
+    try:
+        config = (loaded.config.root / "site.yml").read_bytes()
+    except OSError:
+        return None
+    content = cache.content
+    sources = [a.source for a in loaded.site.articles] + [p.source for p in loaded.site.pages]
+    digests = [content[s].digest if s in content else None for s in sources]
+    if None in digests:
+        return None
+    links = sorted((link, tuple(shown)) for link, shown in showing.items())
+    return hashlib.blake2b(repr((links, config, sources, digests)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def read_back(f: OutputFile, output: Path, staging: Path) -> OutputFile | None:

@@ -422,3 +422,65 @@ def test_a_theme_showing_bodies_on_listings_gets_them_in_warm_builds(make_site, 
     listings = [p for p in (site / "output/category/world").rglob("index.html")]
     assert any("<section><p>Body 3, corrected.</p></section>" in p.read_text() for p in listings)
     assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+@pytest.mark.parametrize("pages", [5, 2_500])
+def test_page_links_are_kept_by_number_and_read_back_as_written(tmp_path: Path, pages: int) -> None:
+    """A page's links come back from the cache as the page had them (order, repeats), whether a few
+    pages' are asked for or all of them, and a link's text is kept once however many pages hold it."""
+    output = tmp_path / "output"
+    nav = ("/", "/category/world/", "/feed.xml", "#main")
+    links = {f"p{i}/index.html": (*nav, f"/world/story-{i}/", "/", f"/tag/t{i % 7}/") for i in range(pages)}
+    cache = BuildCache.load(tmp_path, timezone="", markdown_key="")
+    cache.set_facts(output, {path: (f"h{path}", page_links, True) for path, page_links in links.items()})
+    cache.save()
+    again = BuildCache.load(tmp_path, timezone="", markdown_key="")
+    assert again.facts_of(output) == {path: (f"h{path}", True) for path in links}
+    assert again.stored_links(output) == links
+    assert again.stored_links(output, ["p3/index.html", "p1/index.html"]) == {
+        path: links[path] for path in ("p3/index.html", "p1/index.html")
+    }
+    with sqlite3.connect(tmp_path / CACHE_DIR / CACHE_FILE) as db:
+        (texts,) = db.execute("SELECT COUNT(*) FROM linktext").fetchone()
+    assert texts == len({link for page_links in links.values() for link in page_links})
+    # A page rendered anew with other links: its row is rewritten, the new link numbered after the others.
+    again.set_facts(
+        output, {**{p: (f"h{p}", None, True) for p in links}, "p1/index.html": ("new", ("/new/", "/"), True)}
+    )
+    again.save()
+    last = BuildCache.load(tmp_path, timezone="", markdown_key="")
+    assert last.stored_links(output, ["p1/index.html", "p2/index.html"]) == {
+        "p1/index.html": ("/new/", "/"),
+        "p2/index.html": links["p2/index.html"],
+    }
+
+
+def test_moments_in_content_rows_come_back_with_their_time_zone() -> None:
+    """A front matter's dates are kept as plain values where their zone has a name, else as they are;
+    either way they read back equal, with the same zone (its repr too: keys and pages show it)."""
+    import dataclasses as dc
+    import typing
+    from datetime import UTC, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from broadsheet.content.frontmatter import FrontMatter
+    from broadsheet.incremental import cache as cache_module
+
+    timed = [name for name, kind in typing.get_type_hints(FrontMatter).items() if "datetime" in str(kind)]
+    names = [f.name for f in dc.fields(FrontMatter)]
+    assert sorted(names[i] for i in cache_module._TIME_FIELDS) == sorted(timed)
+    london = ZoneInfo("Europe/London")
+    moments = [
+        datetime(2026, 3, 29, 9, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, 5, 17, tzinfo=london, fold=1),
+        datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+        datetime(2026, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=2), "CEST")),
+        datetime(2026, 1, 2, 3, 4),
+    ]
+    for moment in moments:
+        kept = pickle.loads(pickle.dumps(cache_module._plain_time(moment)))
+        back = cache_module._time_of(kept)
+        assert back == moment and repr(back) == repr(moment) and back.fold == moment.fold
+    assert cache_module._time_of(cache_module._plain_time(moments[1])).tzinfo is london
+    assert isinstance(cache_module._plain_time(moments[0]), tuple)
+    assert cache_module._plain_time(moments[3]) is moments[3]  # a zone with a name of its own: as it is

@@ -138,3 +138,91 @@ def test_a_kept_state_for_other_settings_is_not_used() -> None:
     state, _ = rank(None, docs)
     assert RankingState.from_bytes(state.to_bytes(), RelatedSettings(count=5)) is None
     assert RankingState.from_bytes(b"not a state", SETTINGS) is None
+
+
+class RowStore:
+    """The cache's ranking rows as a build keeps them: a head and one row per article, updated with
+    only what :meth:`RankingState.rows_to_save` gives."""
+
+    def __init__(self) -> None:
+        self.head: bytes | None = None
+        self.rows: dict[str, bytes] = {}
+        self.written: list[int] = []
+
+    def save(self, state: RankingState) -> None:
+        head, rows, gone, whole = state.rows_to_save()
+        if whole:
+            self.rows.clear()
+        if head is not None:
+            self.head = head
+        for key in gone:
+            del self.rows[key]
+        self.rows.update(rows)
+        self.written.append(len(rows))
+
+    def load(self) -> RankingState:
+        assert self.head is not None
+        state = RankingState.from_rows(self.head, sorted(self.rows.items()), SETTINGS)
+        assert state is not None
+        return state
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.lists(st.integers(0, 8), min_size=1, max_size=3), min_size=1, max_size=5),
+)
+def test_a_state_kept_as_rows_written_where_they_changed_ranks_as_a_full_ranking(
+    seed: int, batches: list[list[int]]
+) -> None:
+    """Each build reads the rows back and writes only those that changed; the rows then read back
+    are those of the state the build ended with (every later ranking is a full ranking's)."""
+    rng = random.Random(seed)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(120))}
+    next_key = [1000]
+    store = RowStore()
+    state, _ = rank(None, docs)
+    store.save(state)
+    assert store.written == [120]
+    for batch in batches:
+        for how in batch:
+            edit(rng, docs, how, next_key)
+        state, _ = rank(store.load(), docs)
+        check(state, docs)
+        store.save(state)
+        again = store.load()
+        assert again.lists == state.lists and again.digests == state.digests
+        assert set(store.rows) == set(docs)
+
+
+def test_an_edit_writes_the_rows_it_changed_not_every_row() -> None:
+    rng = random.Random(11)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(400))}
+    store = RowStore()
+    state, _ = rank(None, docs)
+    store.save(state)
+    key = sorted(docs)[200]
+    docs[key] = dataclasses.replace(docs[key], text="Harbour strike Valparaiso. " + docs[key].text)
+    state, _ = rank(store.load(), docs)
+    store.save(state)
+    assert 1 <= store.written[-1] < 100
+    state, _ = rank(store.load(), docs)  # nothing changed: nothing written
+    store.save(state)
+    assert store.written[-1] == 0
+    check(store.load(), docs)
+
+
+def test_kept_rows_for_other_settings_or_unreadable_are_not_used() -> None:
+    rng = random.Random(5)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(80))}
+    state, _ = rank(None, docs)
+    head, rows, _, _ = state.rows_to_save()
+    assert head is not None
+    assert RankingState.from_rows(head, rows.items(), RelatedSettings(count=5)) is None
+    assert RankingState.from_rows(b"not a state", rows.items(), SETTINGS) is None
+    assert RankingState.from_rows(head, [("/a1/", b"garbage")], SETTINGS) is None

@@ -314,3 +314,40 @@ def test_a_path_spelt_another_way_is_the_same_build(tmp_path: Path, monkeypatch:
     assert pipeline.build(spelt).pages_rendered == 0
     assert main(["build", "--source", "../site", "--quiet"]) == 0
     assert (site / "output/world/s-0/index.html").is_file()
+
+
+def test_warm_builds_find_where_broken_links_are_written_without_reading_sources_again(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a broken link is written is remembered with what it was found in: a warm build reads no
+    source for it and warns the same; an edit to the sources finds it again (its new line)."""
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site(
+        {
+            **{f"content/world/a{i}.md": article(f"Story {i}") for i in range(3)},
+            "content/world/broken.md": article("Broken", body="See [the report](/reports/2026/)."),
+        }
+    )
+    searched: list[list[str]] = []
+    real = pipeline.locate_links
+
+    def counted(links, sources):  # type: ignore[no-untyped-def]
+        sources = list(sources)
+        searched.append([rel for rel, _ in sources])
+        return real(links, sources)
+
+    monkeypatch.setattr(pipeline, "locate_links", counted)
+    first = run_build(site)
+    warned = [(w.message, w.path, w.line) for w in first.warnings if "broken internal link" in w.message]
+    assert len(warned) == 1 and warned[0][1] == "content/world/broken.md" and searched
+    searched.clear()
+    again = run_build(site)
+    assert [(w.message, w.path, w.line) for w in again.warnings if "broken internal link" in w.message] == warned
+    assert searched == []
+    # The link moves two lines down in its source: found again, at its new line.
+    source = site / "content/world/broken.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("See [the report]", "Intro.\n\nSee [the report]"), encoding="utf-8")
+    moved = run_build(site)
+    now = [(w.message, w.path, w.line) for w in moved.warnings if "broken internal link" in w.message]
+    assert searched and len(now) == 1 and now[0][2] == (warned[0][2] or 0) + 2

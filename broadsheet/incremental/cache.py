@@ -11,11 +11,13 @@ Stores keyed so that a stale entry can never be used:
   template can see) and the hash of the bytes it produced. A page whose fingerprint is unchanged
   and whose file in the output is still the one written is not rendered again.
 * **facts**: each HTML page's links and search mark, with the hash of its bytes, so that a page
-  kept as it was is not read and parsed again for the link check and the search index.
+  kept as it was is not read and parsed again for the link check and the search index. A page's
+  links are kept as numbers, each link's text once in ``linktext`` (pages repeat their links).
 * **related**: the last "You may also like" lists with the hash of everything the ranking read.
 * **ranking**: what the related ranking needs to fold an edit into its last lists exactly (see
-  related/incremental.py): its index, each article's features and the feature counts, one
-  compressed row read only when the lists must be ranked again.
+  related/incremental.py): the feature counts (one row, ``ranking``) and each article's features
+  and list (a row each, ``ranked``), read only when the lists must be ranked again; an edit writes
+  the rows it changed.
 * **links**: for each output folder, its file list and each page's broken links, so that while
   no file goes only pages rendered anew, and the broken links of kept pages, are checked.
 
@@ -31,19 +33,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import marshal
 import operator
 import os
 import pickle
 import shutil
 import sqlite3
 import time
+from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown as _markdown
@@ -51,11 +55,12 @@ import yaml
 
 from .. import __version__, speedups
 from ..content.body import Body, BodyRef
-from ..content.bodystore import reader
+from ..content.bodystore import pack_body, reader
 from ..content.discover import SourceFile
 from ..content.frontmatter import Document, FrontMatter, content_digest
 from ..content.markdown import SETTINGS_KEY, Rendered
 from ..content.model import Author, Category, Tag
+from ..content.notices import Notices
 from ..errors import BuildWarning
 from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
@@ -137,10 +142,20 @@ class BuildCache:
     """(hash of what the ranking read, article URL → related URLs) of the last ranking."""
     made: dict[str, dict[str, tuple[str, dict[str, str]]]] = field(default_factory=dict)
     """Output folder → generated set of files (sitemaps) → (hash of its inputs, file → its hash)."""
-    links: dict[str, tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]] = field(default_factory=dict)
+    links: dict[
+        str,
+        tuple[
+            str,
+            tuple[str, ...],
+            dict[str, tuple[str, ...]],
+            tuple[str, dict[str, list[tuple[str, int]]]] | None,
+        ],
+    ] = field(default_factory=dict)
     """Output folder → (hash of the base URL and what the link check ignores, the output's files
-    (sorted), each HTML page that had broken links → those links): while no file goes, a kept
-    page's other links stay good (see pipeline.check_links_of)."""
+    (sorted), each HTML page that had broken links → those links, and where the broken links are
+    written with the hash of what that was found in): while no file goes, a kept page's other links
+    stay good, and while the sources are the same the broken links are where they were (see
+    pipeline.check_links_of)."""
     shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (how its pages were made up, article URL → its source's hash) when its
     fingerprints were recorded (see pipeline.reuse_pages)."""
@@ -169,9 +184,11 @@ class BuildCache:
     new_links: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     """Output folder → HTML page → links, of the facts set since the last save."""
     ranking: bytes | None = None
-    """The related ranking's kept state (see related/incremental.py) set in this build."""
-    ranking_saved: bool = True
-    """Whether :attr:`ranking` is in the cache file."""
+    """The head row of the related ranking's kept state (see related/incremental.py), as read or set."""
+    ranking_updates: list[tuple[bytes | None, dict[str, bytes], list[str], bool]] = field(default_factory=list)
+    """Changes to the ranking's rows not saved yet (see RankingState.rows_to_save), in order."""
+    store_path: str = ""
+    """The cache file's path as text, once asked for (see :meth:`_ref`)."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
@@ -229,7 +246,12 @@ class BuildCache:
             stamp, digest, blob = self.rows.pop(rel)
             try:
                 fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(blob)
-                meta = FrontMatter(*fields)
+                values = list(fields)
+                for i in _TIME_FIELDS:
+                    values[i] = _time_of(values[i])
+                if values[_NOTICES_FIELD] is None:
+                    values[_NOTICES_FIELD] = _NO_NOTICES
+                meta = FrontMatter(*values)
             except _CACHE_ERRORS:
                 return None
             body = Body(ref=self._ref(source, digest), opening=opening, blank=blank)
@@ -242,8 +264,14 @@ class BuildCache:
     def _ref(self, source: SourceFile, digest: str) -> BodyRef:
         """Where the stored body of a content file with hash ``digest`` is kept (see bodystore.py)."""
         assert self.folder is not None
-        store = str(self.folder / CACHE_FILE)
-        return BodyRef(store, source.rel, str(source.path), source.is_page, digest, self.timezone)
+        return BodyRef(self._store_path(), source.rel, str(source.path), source.is_page, digest, self.timezone)
+
+    def _store_path(self) -> str:
+        """The cache file's path as text (made once: every content file's body names it)."""
+        assert self.folder is not None
+        if not self.store_path:
+            self.store_path = str(self.folder / CACHE_FILE)
+        return self.store_path
 
     def evict_bodies(self) -> None:
         """Let go of the bodies in memory whose rows are saved (see :meth:`save_content`): each is
@@ -327,22 +355,27 @@ class BuildCache:
             self.dirty = True
 
     def ranking_state(self) -> bytes | None:
-        """The related ranking's state as the last ranking kept it (None: none, or no cache)."""
-        if self.ranking is not None:
-            return self.ranking
-        rows = self._table("SELECT value FROM ranking WHERE name = 'state'")
-        if rows:
-            self.ranking = bytes(rows[0][0])  # as saved: not written again unless replaced
+        """The head row of the related ranking's state as the last ranking kept it (None: none, or no
+        cache); its articles' rows are :meth:`ranking_rows`."""
+        if self.ranking is None:
+            rows = self._table("SELECT value FROM ranking WHERE name = 'head'")
+            if rows:
+                self.ranking = bytes(rows[0][0])
         return self.ranking
 
-    def set_ranking_state(self, state: bytes) -> None:
-        """Keep the related ranking's state for the next build."""
-        if self.folder is not None:
-            self.ranking = state
-            self.ranking_saved = False
+    def ranking_rows(self) -> list[tuple[str, bytes]]:
+        """The rows of the related ranking's articles as saved (those set since not included)."""
+        return self._table("SELECT key, row FROM ranked")
+
+    def set_ranking_state(self, head: bytes | None, rows: dict[str, bytes], gone: list[str], whole: bool) -> None:
+        """Keep changes to the related ranking's state for the next build (see RankingState.rows_to_save)."""
+        if self.folder is not None and (head is not None or rows or gone or whole):
+            if head is not None:
+                self.ranking = head
+            self.ranking_updates.append((head, rows, gone, whole))
             self.dirty = True
 
-    def _table(self, sql: str, *params: str) -> list[Any]:
+    def _table(self, sql: str, *params: Any) -> list[Any]:
         """Rows of the cache file as loaded (none when it is made anew or cannot be read)."""
         if self.folder is None or self.fresh:
             return []
@@ -371,10 +404,20 @@ class BuildCache:
                 rows += self._table("SELECT path, links FROM facts WHERE output = ? AND path = ?", key, path)
         else:
             rows = self._table("SELECT path, links FROM facts WHERE output = ?", key)
-        found: dict[str, tuple[str, ...]] = {}
+        coded: dict[str, array[int]] = {}
         for path, blob in rows:
-            with suppress(EOFError, ValueError, TypeError):  # else read back from the output by the caller
-                found[path] = marshal.loads(blob)
+            ids = array("i")
+            with suppress(ValueError, TypeError):  # else read back from the output by the caller
+                ids.frombytes(blob)
+                coded[path] = ids
+        wanted = {i for ids in coded.values() for i in ids}
+        # One pass over the table (keyed by text, not number): links are read back rarely, and then
+        # mostly for many pages (see pipeline.check_links_of).
+        texts = {i: link for i, link in self._table("SELECT id, link FROM linktext") if i in wanted} if wanted else {}
+        found: dict[str, tuple[str, ...]] = {}
+        for path, ids in coded.items():
+            with suppress(KeyError):  # a link not kept after all: read back from the output by the caller
+                found[path] = tuple([texts[i] for i in ids])
         return found
 
     def set_facts(self, output: Path, facts: dict[str, tuple[str, tuple[str, ...] | None, bool]]) -> None:
@@ -437,13 +480,18 @@ class BuildCache:
         for key, facts in self.facts.items():
             before = self.read.get(("facts", key), {})
             links = self.new_links.get(key, {})
+            rows = [
+                (path, digest, mark)
+                for path, (digest, mark) in facts.items()
+                if before.get(path) != (digest, mark) and path in links
+            ]
+            ids = _link_ids(db, {link for path, _, _ in rows for link in links[path]})
             # One row at a time: a cold build of a large site writes every page's links.
             db.executemany(
                 "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
                 (
-                    (key, path, digest, int(mark), marshal.dumps(links[path]))
-                    for path, (digest, mark) in facts.items()
-                    if before.get(path) != (digest, mark) and path in links
+                    (key, path, digest, int(mark), array("i", [ids[link] for link in links[path]]).tobytes())
+                    for path, digest, mark in rows
                 ),
             )
             db.executemany(
@@ -461,7 +509,14 @@ class BuildCache:
                 meta = e.doc.meta
                 r = e.rendered
                 row = (
-                    tuple(getattr(meta, name) for name in _META_FIELDS),
+                    tuple(
+                        _plain_time(value)
+                        if i in _TIME_FIELDS
+                        else None
+                        if i == _NOTICES_FIELD and value == _NO_NOTICES
+                        else value
+                        for i, value in enumerate(getattr(meta, name) for name in _META_FIELDS)
+                    ),
                     e.doc.body_line,
                     r.toc,
                     r.first_paragraph,
@@ -478,8 +533,7 @@ class BuildCache:
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None and e.rendered.body.loaded:
-                body = (e.rendered.body.html, e.rendered.body.text)
-                yield rel, e.digest, pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
+                yield rel, e.digest, pack_body(e.rendered.body.html, e.rendered.body.text)
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
@@ -529,6 +583,10 @@ class BuildCache:
             "links BLOB, PRIMARY KEY (output, path)) WITHOUT ROWID"
         )
         db.execute("CREATE TABLE IF NOT EXISTS ranking (name TEXT PRIMARY KEY, value BLOB)")
+        db.execute("CREATE TABLE IF NOT EXISTS ranked (key TEXT PRIMARY KEY, row BLOB) WITHOUT ROWID")
+        # Keyed by the text alone (no second index): numbers are looked up from texts at each save,
+        # texts from numbers only when kept pages' links are checked again.
+        db.execute("CREATE TABLE IF NOT EXISTS linktext (link TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
         return db
 
     def save_content(self) -> None:
@@ -577,8 +635,13 @@ class BuildCache:
                     "links": self.links,
                     "shapes": self.shapes,
                 }
-                if self.ranking is not None and not self.ranking_saved:
-                    db.execute("INSERT OR REPLACE INTO ranking VALUES ('state', ?)", (self.ranking,))
+                for head, rows, gone, whole in self.ranking_updates:
+                    if whole:
+                        db.execute("DELETE FROM ranked")
+                    if head is not None:
+                        db.execute("INSERT OR REPLACE INTO ranking VALUES ('head', ?)", (head,))
+                    db.executemany("DELETE FROM ranked WHERE key = ?", [(key,) for key in gone])
+                    db.executemany("INSERT OR REPLACE INTO ranked VALUES (?, ?)", rows.items())
                 for name, value in parts.items():
                     blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                     if self.stored.get(name) != blob:
@@ -588,7 +651,7 @@ class BuildCache:
                     "INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", (self.version or code_version()).encode())
                 )
             self.dirty = False
-            self.ranking_saved = True
+            self.ranking_updates.clear()
             self.read = {
                 **{("prints", key): dict(store) for key, store in self.pages.items()},
                 **{("facts", key): dict(facts) for key, facts in self.facts.items()},
@@ -598,8 +661,90 @@ class BuildCache:
             pass
 
 
+def _link_ids(db: sqlite3.Connection, links: Collection[str]) -> dict[str, int]:
+    """The number standing for each link in the facts rows (table ``linktext``), new links numbered now.
+
+    Pages repeat the same links (navigation, footer, the same story from many listings): a page's
+    row holds its links' numbers, a tenth of their text.
+    """
+    ids: dict[str, int] = {}
+    if len(links) >= 2_000:  # most of them, likely: one pass over the table
+        ids = {link: i for i, link in db.execute("SELECT id, link FROM linktext") if link in links}
+    else:
+        ordered = sorted(links)
+        for start in range(0, len(ordered), 900):
+            part = ordered[start : start + 900]
+            marks = ",".join("?" * len(part))
+            ids.update(db.execute(f"SELECT link, id FROM linktext WHERE link IN ({marks})", part))
+    new = sorted(link for link in links if link not in ids)
+    if new:
+        # The next number is kept with the other small parts (the table is not indexed by number).
+        row = db.execute("SELECT value FROM blobs WHERE name = ?", (_LINKS_NUMBERED,)).fetchone()
+        first = int(row[0]) if row is not None else 1
+        db.executemany("INSERT INTO linktext VALUES (?, ?)", ((link, i) for i, link in enumerate(new, first)))
+        db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (_LINKS_NUMBERED, str(first + len(new)).encode()))
+        ids.update((link, i) for i, link in enumerate(new, first))
+    return ids
+
+
+#: The ``blobs`` row holding the number the next new link gets (see :func:`_link_ids`).
+_LINKS_NUMBERED = "links-numbered"
+
+
+#: A moment in a content row: its fields, then how its time zone is named (see _plain_time).
+_TIME = "time"
+
+
+def _plain_time(value: Any) -> Any:
+    """A datetime as a tuple of plain values when its time zone can be made again from a name (UTC, a
+    zoneinfo zone, a fixed offset without a name of its own); anything else as it is.
+
+    Unpickling a datetime with its zone costs more than the rest of a content row: a warm build reads
+    every row, and every article has a date.
+    """
+    if type(value) is not datetime:
+        return value
+    tz = value.tzinfo
+    if tz is UTC:
+        zone: tuple[str, Any] = ("utc", None)
+    elif type(tz) is ZoneInfo and tz.key and ZoneInfo(tz.key) is tz:
+        zone = ("zone", tz.key)
+    elif type(tz) is timezone and tz == timezone(tz.utcoffset(None)) and repr(tz) == repr(timezone(tz.utcoffset(None))):
+        zone = ("offset", tz.utcoffset(None).total_seconds())
+    else:
+        return value
+    v = value
+    return (_TIME, v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, v.fold, *zone)
+
+
+@cache
+def _zone(kind: str, name: Any) -> tzinfo:
+    """The time zone named by :func:`_plain_time` (one object per name, as zoneinfo keeps them)."""
+    if kind == "utc":
+        return UTC
+    if kind == "zone":
+        return ZoneInfo(name)
+    return timezone(timedelta(seconds=name))
+
+
+def _time_of(value: Any) -> Any:
+    """A value as :func:`_plain_time` gave it back as it was."""
+    if type(value) is tuple and len(value) == 11 and value[0] == _TIME:
+        _, year, month, day, hour, minute, second, micro, fold, kind, name = value
+        return datetime(year, month, day, hour, minute, second, micro, _zone(kind, name), fold=fold)
+    return value
+
+
 #: The front matter's fields, in the order a content row holds them.
 _META_FIELDS = tuple(f.name for f in dataclasses.fields(FrontMatter))
+#: Where a content row holds the article's corrections and live entries: None when it has none (most
+#: articles; unpickling even an empty dataclass costs as much as the rest of the front matter).
+_NOTICES_FIELD = _META_FIELDS.index("notices")
+_NO_NOTICES = Notices()
+#: The positions of the front matter's moments in a content row (see _plain_time).
+_TIME_FIELDS = tuple(
+    i for i, name in enumerate(_META_FIELDS) if name in ("date", "updated", "expires", "featured_until")
+)
 
 #: Context entries made from the rest of the context, the URL, the template and the site's
 #: configuration, all of which the fingerprint covers: ``seo`` (see seo.page_seo), which

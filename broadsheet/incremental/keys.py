@@ -46,14 +46,20 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(f"{kind.__name__}:{value!r}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         out.append(f"<{kind.__qualname__}")
+        marks = _MARKS
         for name in _keyed_fields(kind):
             out.append(name)
-            _encode(getattr(value, name), out)
+            item = getattr(value, name)
+            # Plain fields without a call each: a key may cover every article's fields.
+            mark = marks.get(type(item))
+            if mark is not None:
+                out.append(mark + repr(item))
+            else:
+                _encode(item, out)
         out.append(">")
     elif isinstance(value, tuple | list):
         out.append(f"[{len(value)}")
-        for item in value:
-            _encode(item, out)
+        _items(value, out)
         out.append("]")
     elif isinstance(value, Mapping):
         out.append(f"{{{len(value)}")
@@ -72,6 +78,15 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(")")
     else:
         raise TypeError(f"not a plain value, cannot be part of a stage's key: {type(value).__qualname__}")
+
+
+def _items(values: tuple[Any, ...] | list[Any], out: list[str]) -> None:
+    """A sequence's items, as :func:`_encode` gives each; strings (tags, slugs) without a call each."""
+    if all(type(item) is str for item in values):
+        out += ["str:" + repr(item) for item in values]
+        return
+    for item in values:
+        _encode(item, out)
 
 
 def key_of(value: Any) -> str:

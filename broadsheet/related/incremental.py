@@ -3,8 +3,10 @@
 :func:`update_ranking` takes what the last ranking kept (:class:`RankingState`), the hash of what
 the ranking reads of every article now, and a way to read the articles that changed; it returns
 the lists a full ranking of the site would give (:func:`~.index.compute_related`), having ranked
-again only the lists a change can reach. Builds keep the state in the build cache (see
-:meth:`RankingState.to_bytes`); the live preview can keep it in memory.
+again only the lists a change can reach. Builds keep the state in the build cache as rows, one
+shared and one per article, and write only the rows an update changed (see
+:meth:`RankingState.rows_to_save` and :meth:`RankingState.from_rows`; :meth:`RankingState.to_bytes`
+gives it whole); the live preview can keep it in memory.
 
 Why this can be exact: every weight reads the corpus statistics through buckets (see
 :func:`~.index.quantised`), so an edit changes the weight of a word, and with it the vectors of
@@ -73,6 +75,29 @@ class _Raw:
         """The article as the index weighs it."""
         return _Analysed(self.text_ids, self.text_counts, list(self.title_ids), list(self.tag_ids))
 
+    def arrays(self) -> tuple[array[int], ...]:
+        """The features in the order :class:`_Raw` takes them."""
+        return self.text_ids, self.text_counts, self.title_ids, self.tag_ids, self.named_ids
+
+
+def _as_int(a: array[int]) -> array[int]:
+    """The array with C ints (a row's arrays are read back in the smallest type that holds them)."""
+    return a if a.typecode == "i" else array("i", a)
+
+
+def _packed(a: array[int]) -> bytes:
+    """An array of non-negative ints in the smallest type that holds them, its type code first."""
+    top = max(a, default=0)
+    code = "B" if top < 1 << 8 else "H" if top < 1 << 16 else "i"
+    return code.encode() + (a if a.typecode == code else array(code, a)).tobytes()
+
+
+def _unpacked(data: bytes) -> array[int]:
+    """The array :func:`_packed` packed."""
+    a = array(chr(data[0]))
+    a.frombytes(data[1:])
+    return a
+
 
 def _raw_of(a: _Analysed, named: Iterable[int]) -> _Raw:
     """Keep the features of an analysed article (stop words and numbers, id 0, left out)."""
@@ -112,6 +137,12 @@ class RankingState:
         }
         """Text word id -> the id of the same word as a headline word, which shares its statistics."""
 
+        self.saved: dict[str, tuple[str, tuple[str, ...], float]] | None = None
+        """Per article, what its row in the cache holds that can change (hash, list, floor): the rows
+        that differ are written (see :meth:`rows_to_save`). None: no row is known to be saved."""
+        self.saved_head: bytes | None = None
+        """The head row as saved (None: unknown)."""
+
     @property
     def lists(self) -> dict[str, list[str]]:
         """Article key -> related keys, best first."""
@@ -134,11 +165,7 @@ class RankingState:
                     d.date.isoformat(),
                     d.pinned,
                     self.digests[d.key],
-                    r.text_ids.tobytes(),
-                    r.text_counts.tobytes(),
-                    r.title_ids.tobytes(),
-                    r.tag_ids.tobytes(),
-                    r.named_ids.tobytes(),
+                    *(_as_int(a).tobytes() for a in r.arrays()),
                     tuple(ix.lists[d.key]),
                     ix.floor[i],
                 )
@@ -155,6 +182,103 @@ class RankingState:
         )
         return zlib.compress(marshal.dumps(body), 1)
 
+    def _head(self) -> bytes:
+        """The state's part shared by every article: the settings and the feature statistics."""
+        stats = self.index.stats
+        return marshal.dumps(
+            (
+                FORMAT,
+                repr(self.settings),
+                stats.n_docs,
+                list(stats.feature_ids),
+                array("i", stats.df).tobytes(),
+                array("i", self.name_docs).tobytes(),
+            )
+        )
+
+    def _row(self, i: int) -> bytes:
+        """One article's row: what :meth:`from_rows` needs of it (not its text)."""
+        ix = self.index
+        d, r = ix.docs[i], self.raw[i]
+        assert d is not None and r is not None
+        return marshal.dumps(
+            (
+                ix.ts[i],
+                d.slug,
+                d.category,
+                d.date.isoformat(),
+                d.pinned,
+                self.digests[d.key],
+                *(_packed(a) for a in r.arrays()),
+                tuple(ix.lists[d.key]),
+                ix.floor[i],
+            )
+        )
+
+    def _marks(self) -> dict[str, tuple[str, tuple[str, ...], float]]:
+        """Per live article, what of its row can change without its hash changing (see :attr:`saved`)."""
+        ix = self.index
+        return {
+            key: (self.digests[key], tuple(ix.lists[key]), ix.floor[i])
+            for i, key in enumerate(ix.keys)
+            if key is not None
+        }
+
+    def rows_to_save(self) -> tuple[bytes | None, dict[str, bytes], list[str], bool]:
+        """What to write to the cache's rows since they were read or last saved: the head row (None:
+        unchanged), the article rows that changed, the keys whose rows go, and whether every row is
+        written anew (the stored rows are then all to be dropped first).
+
+        An article's row changes with its hash (which covers everything it holds of the article),
+        its list and its floor; feature ids only grow between full rankings, so a row whose article
+        did not change reads the same. After a full ranking (ids numbered anew) every row is new.
+        """
+        head = self._head()
+        marks = self._marks()
+        before = self.saved
+        whole = before is None
+        ix = self.index
+        rows = {
+            key: self._row(ix.id_of[key]) for key, mark in marks.items() if before is None or before.get(key) != mark
+        }
+        gone = [] if before is None else [key for key in before if key not in marks]
+        new_head = head if head != self.saved_head else None
+        self.saved, self.saved_head = marks, head
+        return new_head, rows, gone, whole
+
+    @classmethod
+    def from_rows(
+        cls, head: bytes, rows: Iterable[tuple[str, bytes]], settings: RelatedSettings
+    ) -> RankingState | None:
+        """The state saved as rows (see :meth:`rows_to_save`), or None if unreadable, older or for other settings."""
+        try:
+            fmt, kept_settings, n, keys, df_b, named_b = marshal.loads(head)
+            if fmt != FORMAT or kept_settings != repr(settings):
+                return None
+            docs = []
+            for key, row in rows:
+                ts, slug, category, date, pinned, digest, *arrays, related, floor = marshal.loads(row)
+                docs.append((ts, key, slug, category, date, pinned, digest, arrays, related, floor))
+        except (ValueError, TypeError, EOFError):
+            return None
+        docs.sort(key=lambda d: (d[0], d[1]))  # as a full ranking adds them: by time, then key
+        try:
+            state = cls._assemble(
+                settings,
+                n,
+                keys,
+                df_b,
+                named_b,
+                (
+                    (key, slug, category, date, pinned, digest, [_unpacked(a) for a in arrays], related, floor)
+                    for _, key, slug, category, date, pinned, digest, arrays, related, floor in docs
+                ),
+            )
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None
+        state.saved, state.saved_head = state._marks(), head
+        return state
+
     @classmethod
     def from_bytes(cls, blob: bytes, settings: RelatedSettings) -> RankingState | None:
         """The state kept by :meth:`to_bytes`, or None if it is unreadable, older or for other settings."""
@@ -164,6 +288,38 @@ class RankingState:
             return None
         if fmt != FORMAT or kept_settings != repr(settings):
             return None
+
+        def arrays_of(parts: list[bytes]) -> list[array[int]]:
+            out = []
+            for b in parts:
+                a = array("i")
+                a.frombytes(b)
+                out.append(a)
+            return out
+
+        return cls._assemble(
+            settings,
+            n,
+            keys,
+            df_b,
+            named_b,
+            (
+                (key, slug, category, date, pinned, digest, arrays_of(parts), related, floor)
+                for key, slug, category, date, pinned, digest, *parts, related, floor in docs
+            ),
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        settings: RelatedSettings,
+        n: int,
+        keys: list[object],
+        df_b: bytes,
+        named_b: bytes,
+        docs: Iterable[tuple[str, str, str, str, tuple[str, ...], str, list[array[int]], list[str], float]],
+    ) -> RankingState:
+        """The state from its parts, the articles in the order a full ranking adds them."""
         feature_ids = {k: i for i, k in enumerate(keys)}
         df = array("i")
         df.frombytes(df_b)
@@ -174,12 +330,7 @@ class RankingState:
         _field_layout(index)
         raw: list[_Raw | None] = []
         digests: dict[str, str] = {}
-        for key, slug, category, date, pinned, digest, *arrays, related, floor in docs:
-            parts = []
-            for b in arrays:
-                a = array("i")
-                a.frombytes(b)
-                parts.append(a)
+        for key, slug, category, date, pinned, digest, parts, related, floor in docs:
             r = _Raw(*parts)
             doc = RelatedDoc(key, slug, "", "", "", (), category, datetime.fromisoformat(date), tuple(pinned))
             _add_doc(index, doc, _vector(index, r.analysed()), sort_postings=False)
