@@ -439,3 +439,21 @@ def test_picture_sizes_are_read_again_only_in_a_live_preview(tmp_path: Path) -> 
     assert live.globals["image_size"]("/images/none.png") == (8, 8)
     assert build.globals["image_size"]("/images/a.png") == (30, 20)
     assert build.globals["image_size"]("/images/none.png") is None
+
+
+def test_a_story_dated_by_a_day_shows_no_made_up_time(make_site) -> None:  # type: ignore[no-untyped-def]
+    """An imported archive's `date: 2021-10-14` is a day: the byline and the front page's "Earlier" list show
+    the day alone; a story given a time, midnight included, shows it."""
+    site = make_site(
+        {
+            "content/world/day.md": article("Day story", date="2021-10-14"),
+            "content/world/midnight.md": article("Midnight story", date="2021-10-15T00:00:00"),
+            **{f"content/world/s{i}.md": article(f"Lead {i}", date=f"2021-10-{16 + i}T09:00:00") for i in range(12)},
+        }
+    )
+    run_build(site)
+    day, midnight = read(site, "world/day-story/index.html"), read(site, "world/midnight-story/index.html")
+    assert re.search(r'class="byline-meta"><time datetime="2021-10-14T00:00:00[^"]*">14 October 2021</time>', day)
+    assert ">15 October 2021, 00:00</time>" in midnight
+    front = read(site, "index.html")
+    assert ">14 Oct</time>" in front and ">15 Oct, 00:00</time>" in front

@@ -91,6 +91,9 @@ class FrontMatter:
     """When ``featured`` ends (else site.yml's ``featured_days`` after the date)."""
     lines: Mapping[str, int] = field(default_factory=dict)
     """The file line of each top-level key, for warnings about its value."""
+    dated_only: bool = False
+    """``date`` was given as a day without a time (an imported archive's ``2021-10-14``): pages
+    show the day alone, not a made-up midnight."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +307,15 @@ def _yaml_kind(value: Any) -> str:
     )
 
 
+def is_day(value: object) -> bool:
+    """Whether a front-matter date is a day without a time (YAML's date, or text like 2026-11-29)."""
+    if isinstance(value, datetime):
+        return False
+    return isinstance(value, date) or (
+        isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
+    )
+
+
 def parse_date(value: str | date, tz: ZoneInfo) -> datetime:
     """Read an ISO 8601 date or date-time; without an offset it is in the site time zone."""
     if isinstance(value, datetime):
@@ -388,6 +400,7 @@ def validate(
     meta = FrontMatter(
         title=title or "",
         date=when,
+        dated_only=when is not None and is_day(data.get("date")),
         authors=authors,
         category=category,
         tags=tuple(dict.fromkeys(c.strings("tags"))),

@@ -206,6 +206,7 @@ def assemble(
                 live_ended=meta.notices.live_ended,
                 extra=MappingProxyType(dict(meta.extra)),
                 digest=doc.digest,
+                dated_only=meta.dated_only,
             )
         )
     warnings += unknown_category_warnings(used_categories, [(c.name, c.slug) for c in config.categories], from_folder)

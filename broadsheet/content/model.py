@@ -106,6 +106,8 @@ class Article(WithBody):
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     digest: str = ""
     """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""
+    dated_only: bool = False
+    """Dated by a day without a time: pages show the day alone (see FrontMatter.dated_only)."""
 
 
 PLACEMENT_FIELDS = tuple(f.name for f in fields(Article) if f.metadata.get("places"))

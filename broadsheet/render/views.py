@@ -88,6 +88,8 @@ class ArticleView:
     """Page views from the site's analytics export; None without one (or with ``show_views: false``)."""
     digest: str = ""
     """Hash of the source file (used for page fingerprints, not meant for display)."""
+    dated_only: bool = False
+    """Dated by a day without a time (an imported archive's): show ``date`` without a time of day."""
     related: list[ArticleView] = field(default_factory=list)
     prev: ArticleView | None = None
     next: ArticleView | None = None
@@ -162,6 +164,7 @@ def article_view(a: Article, base_url: str, views: Mapping[str, int] | None = No
         live_ended=a.live_ended,
         views=views.get(a.url) if views else None,
         digest=a.digest,
+        dated_only=a.dated_only,
         base=base_path(base_url),
     )
 
