@@ -1,7 +1,7 @@
 """Keep a built site in memory and bring it up to date after edits, re-rendering only what changed.
 
 The live preview holds one :class:`IncrementalSite`. It runs the same stages as
-:func:`broadsheet.pipeline.load_site` and :func:`~broadsheet.pipeline.render_site`, planning
+:func:`broadsheet.stages.load.load_site` and :func:`~broadsheet.stages.render.render_site`, planning
 and choosing the pages to render through the same engine (:mod:`broadsheet.plan`), keeps what
 they made (parsed documents, the plan and the pages' bytes in a memory sink) and, given the
 files that changed, redoes as little as it can:

@@ -177,7 +177,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     """Run every stage up to rendering; raise BuildFailed listing every problem.
 
     ``defer_related``: when the related lists must be ranked anew, leave that to
-    :func:`render_site` (``related_pending``), which may rank them while it renders.
+    :func:`~broadsheet.stages.render.render_site` (``related_pending``), which may rank them while it renders.
     """
     config, config_errors = load_config_problems(options.source, options.base_url)
     if config is None or config_errors:

@@ -109,7 +109,7 @@ class BuildResult:
     notices: list[BuildWarning] = field(default_factory=list)
     """See LoadedSite.notices: told, not counted as warnings."""
     stages: dict[str, float] = field(default_factory=dict)
-    """Seconds spent in each stage, in the order they ran (see :func:`build`)."""
+    """Seconds spent in each stage, in the order they ran (see :func:`broadsheet.pipeline.build`)."""
     search_shards_indexed: tuple[str, ...] = ()
     """Shards of the search index Pagefind made in this build (the others were kept; see publish/search.py)."""
 
