@@ -1,4 +1,4 @@
-"""The values the build's stages pass along, imported by every stage module (none imports pipeline.py).
+"""The values the build's stages pass along, in a module of their own: no stage imports pipeline.py for a type.
 
 :class:`BuildOptions` (what the command line or a script asked for), :class:`LoadedSite` (the
 *load* stage's result, read by *render*), :class:`RenderedSite` (the *render* stage's result, read
