@@ -301,8 +301,11 @@ def _related_table(title: str, url: str, explained: Sequence[Explanation]) -> st
 
 
 def _run_related(args: argparse.Namespace) -> int:
-    from .pipeline import BuildOptions, load_site, related_docs, related_settings
+    from .content.ranking import related_settings
     from .related.index import build_related_index, explain_in
+    from .stages.load import load_site
+    from .stages.rank import related_docs
+    from .stages.types import BuildOptions
 
     options = BuildOptions(source=Path(args.source).resolve(), drafts=args.drafts, future=args.future)
     try:
@@ -323,7 +326,8 @@ def _run_related(args: argparse.Namespace) -> int:
 
 def _run_schedule(args: argparse.Namespace) -> int:
     from .content.schedule import EXPIRE, PUBLISH, next_changes
-    from .pipeline import BuildOptions, read_schedule
+    from .stages.load import read_schedule
+    from .stages.types import BuildOptions
 
     try:
         config, changes = read_schedule(BuildOptions(source=Path(args.source).resolve()))

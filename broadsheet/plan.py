@@ -3,7 +3,7 @@
 :func:`make_plan` turns an assembled site (its related lists ranked, or pending) into a
 :class:`Plan`: the articles' linked views, every page to render (:func:`plan_pages`, without the
 pages whose optional template the theme lacks), and which pages show each article. The build
-(:func:`broadsheet.pipeline.render_site`) and the live preview
+(:func:`broadsheet.stages.render.render_site`) and the live preview
 (:meth:`broadsheet.serve.preview.IncrementalSite._replan`) both plan through it, and both
 decide what to render again through :func:`choose`: the engine's decision
 (:func:`broadsheet.engine.choose_pages`) with the plan's shape.
@@ -289,7 +289,7 @@ def replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:
 
 def published_after_edit(edit: PlanEdit, before: Site) -> list[OutputFile]:
     """The feeds and sitemaps to make again after an edit that moved nothing: what
-    pipeline.publishing_files() makes, minus what such an edit cannot change (the feeds that do not
+    stages.publish.publishing_files() makes, minus what such an edit cannot change (the feeds that do not
     hold an edited article, the sitemaps unless an article's modification time moved, robots.txt
     ever). ``before``: the site the edit was applied to."""
     site = edit.plan.site

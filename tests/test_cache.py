@@ -178,8 +178,8 @@ def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, t
     the next build uses, with the output that of a fresh build."""
     import pytest
 
-    from broadsheet import pipeline
     from broadsheet.errors import BuildFailed
+    from broadsheet.stages import load as load_stage
 
     site = _site(make_site)
     (site / "content/world/a1.md").write_text(
@@ -189,8 +189,8 @@ def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, t
         run_build(site, strict=True)  # the broken link fails it after rendering
     assert (site / CACHE_DIR / CACHE_FILE).is_file()
     parsed: list[int] = []
-    real = pipeline.parse_sources
-    monkeypatch.setattr(pipeline, "parse_sources", lambda work: (parsed.append(len(work)), real(work))[1])
+    real = load_stage.parse_sources
+    monkeypatch.setattr(load_stage, "parse_sources", lambda work: (parsed.append(len(work)), real(work))[1])
     result = run_build(site)
     assert sum(parsed) == 0  # every parse came from the failed build's cache
     assert result.warnings and _tree(site / "output") == _fresh(site, tmp_path)

@@ -70,19 +70,19 @@ def test_an_edit_that_keeps_size_and_time_is_published(
 
 
 def test_a_touched_file_is_hashed_not_parsed_again(make_site: Callable[..., Path], monkeypatch) -> None:
-    import broadsheet.pipeline as pipeline
+    import broadsheet.stages.load as load_stage
 
     site = make_site({"content/world/a.md": article("Storm"), "content/world/b.md": article("Flood")})
     build(site)
     os.utime(site / "content/world/a.md")  # a new time, the same bytes
     parsed: list[str] = []
-    real = pipeline.parse_sources
+    real = load_stage.parse_sources
 
     def counting(work):  # type: ignore[no-untyped-def]
         parsed.extend(source.rel for source, _, _ in work)
         return real(work)
 
-    monkeypatch.setattr(pipeline, "parse_sources", counting)
+    monkeypatch.setattr(load_stage, "parse_sources", counting)
     build(site)
     assert parsed == []
 

@@ -222,18 +222,18 @@ def _tree_of(root: Path) -> dict[str, bytes]:
 def _rank_while_rendering(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the rounds of rendering of the builds to come (with OVERLAP, a small site takes the cold path
     that ranks related lists while pages render)."""
-    from broadsheet import pipeline
     from broadsheet.publish import search
+    from broadsheet.stages import render as render_stage
 
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     rounds: list[int] = []
-    real = pipeline.render_pages
+    real = render_stage.render_pages
 
     def counted(work: RenderWork, *args: Any, **kwargs: Any) -> Any:
         rounds.append(len(work.jobs))
         return real(work, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "render_pages", counted)
+    monkeypatch.setattr(render_stage, "render_pages", counted)
     return rounds
 
 

@@ -11,6 +11,8 @@ import pytest
 from conftest import MINIMAL_SITE_YML, NOW, article, run_build, write_site
 
 import broadsheet.pipeline as pipeline
+import broadsheet.stages.publish as publish_stage
+import broadsheet.stages.rank as rank_stage
 from broadsheet.cli import main
 from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE
 from broadsheet.publish import search
@@ -18,13 +20,13 @@ from broadsheet.publish import search
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = pipeline.page_facts
+    real = publish_stage.page_facts
 
     def counted(data: bytes) -> tuple[tuple[str, ...], bool]:
         calls.append(len(data))
         return real(data)
 
-    monkeypatch.setattr(pipeline, "page_facts", counted)
+    monkeypatch.setattr(publish_stage, "page_facts", counted)
     return calls
 
 
@@ -94,13 +96,13 @@ def test_related_ranked_again_only_when_what_it_reads_changes(
 ) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     calls: list[int] = []
-    real = pipeline.update_ranking
+    real = rank_stage.update_ranking
 
     def counted(state, digests, doc_of, settings):  # type: ignore[no-untyped-def]
         calls.append(len(digests))
         return real(state, digests, doc_of, settings)
 
-    monkeypatch.setattr(pipeline, "update_ranking", counted)
+    monkeypatch.setattr(rank_stage, "update_ranking", counted)
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(4)})
     run_build(site)
     run_build(site)
@@ -142,18 +144,18 @@ def test_related_key_ignores_text_past_what_the_ranking_reads() -> None:
         )
 
     def key(text: str) -> str:
-        return pipeline.related_inputs_key([doc(text)], Reading())  # type: ignore[arg-type]
+        return rank_stage.related_inputs_key([doc(text)], Reading())  # type: ignore[arg-type]
 
     base = key("one two three four five six seven")
     assert base == key("one two three four five six seven eight")
     assert base != key("ONE two three four five six seven")
     assert key("one") != key("one two")
     # The ranking's default reading uses the hash kept with each body (a cached body is not read).
-    stored = pipeline.related_inputs_key([doc("x " * 2000)], RelatedSettings())
+    stored = rank_stage.related_inputs_key([doc("x " * 2000)], RelatedSettings())
     lazy = doc("x " * 2000)
     kept = BodyRef("cache.sqlite", "content/world/a.md", "/site/content/world/a.md", False, "digest", "UTC")
     unread = Body(ref=kept, opening=lazy.body.opening, blank=False)
-    assert stored == pipeline.related_inputs_key([dataclasses.replace(lazy, body=unread)], RelatedSettings())
+    assert stored == rank_stage.related_inputs_key([dataclasses.replace(lazy, body=unread)], RelatedSettings())
     assert not unread.loaded
 
 
@@ -162,13 +164,13 @@ def test_sitemaps_kept_while_their_entries_are_the_same(
 ) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     made: list[int] = []
-    real = pipeline.sitemap_files
+    real = publish_stage.sitemap_files
 
     def counted(entries, base_url):  # type: ignore[no-untyped-def]
         made.append(len(entries))
         return real(entries, base_url)
 
-    monkeypatch.setattr(pipeline, "sitemap_files", counted)
+    monkeypatch.setattr(publish_stage, "sitemap_files", counted)
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}") for i in range(3)})
     run_build(site)
     before = (site / "output/sitemap.xml").read_bytes()
@@ -187,13 +189,13 @@ def test_feeds_kept_while_what_they_show_is_the_same(
 ) -> None:
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     made: list[int] = []
-    real = pipeline.render_feeds
+    real = publish_stage.render_feeds
 
     def counted(feeds):  # type: ignore[no-untyped-def]
         made.append(len(feeds.feeds))
         return real(feeds)
 
-    monkeypatch.setattr(pipeline, "render_feeds", counted)
+    monkeypatch.setattr(publish_stage, "render_feeds", counted)
     # Feeds show the newest two stories; a1 is older than both.
     files = {f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T08:00:00") for i in range(4)}
     site = make_site({**files, "site.yml": MINIMAL_SITE_YML + "feeds:\n  count: 2\n"})
@@ -228,7 +230,7 @@ def test_warm_builds_check_only_links_that_can_have_changed(
     )
     checked: list[list[str]] = []
     links_read: list[dict[str, list[str]]] = []
-    real = pipeline.check_page_links
+    real = publish_stage.check_page_links
 
     def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
         pages = list(pages)
@@ -236,7 +238,7 @@ def test_warm_builds_check_only_links_that_can_have_changed(
         links_read.append({f.path: list(links) for f, links in pages})
         return real(pages, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "check_page_links", counted)
+    monkeypatch.setattr(publish_stage, "check_page_links", counted)
     first = run_build(site)
     warned = [w.message for w in first.warnings if "broken internal link" in w.message]
     assert len(warned) == 1 and "world/broken/index.html" in warned[0]
@@ -272,14 +274,14 @@ def test_a_target_deleted_under_kept_pages_is_reported_and_stays_reported(
         }
     )
     checked: list[list[str]] = []
-    real = pipeline.check_page_links
+    real = publish_stage.check_page_links
 
     def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
         pages = list(pages)
         checked.append(sorted(f.path for f, _ in pages))
         return real(pages, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "check_page_links", counted)
+    monkeypatch.setattr(publish_stage, "check_page_links", counted)
     assert not [w for w in run_build(site).warnings if "broken" in w.message]
     assert checked[-1] and run_build(site).pages_rendered == 0
     assert checked[-1] == []
@@ -329,14 +331,14 @@ def test_warm_builds_find_where_broken_links_are_written_without_reading_sources
         }
     )
     searched: list[list[str]] = []
-    real = pipeline.locate_links
+    real = publish_stage.locate_links
 
     def counted(links, sources):  # type: ignore[no-untyped-def]
         sources = list(sources)
         searched.append([rel for rel, _ in sources])
         return real(links, sources)
 
-    monkeypatch.setattr(pipeline, "locate_links", counted)
+    monkeypatch.setattr(publish_stage, "locate_links", counted)
     first = run_build(site)
     warned = [(w.message, w.path, w.line) for w in first.warnings if "broken internal link" in w.message]
     assert len(warned) == 1 and warned[0][1] == "content/world/broken.md" and searched

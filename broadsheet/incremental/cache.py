@@ -155,10 +155,10 @@ class BuildCache:
     (sorted), each HTML page that had broken links → those links, and where the broken links are
     written with the hash of what that was found in): while no file goes, a kept page's other links
     stay good, and while the sources are the same the broken links are where they were (see
-    pipeline.check_links_of)."""
+    stages.publish.check_links_of)."""
     shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (how its pages were made up, article URL → its source's hash) when its
-    fingerprints were recorded (see pipeline.reuse_pages)."""
+    fingerprints were recorded (see stages.render.reuse_pages)."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
     rows: dict[str, tuple[Stamp, str, bytes]] = field(default_factory=dict)
@@ -412,7 +412,7 @@ class BuildCache:
                 coded[path] = ids
         wanted = {i for ids in coded.values() for i in ids}
         # One pass over the table (keyed by text, not number): links are read back rarely, and then
-        # mostly for many pages (see pipeline.check_links_of).
+        # mostly for many pages (see stages.publish.check_links_of).
         texts = {i: link for i, link in self._table("SELECT id, link FROM linktext") if i in wanted} if wanted else {}
         found: dict[str, tuple[str, ...]] = {}
         for path, ids in coded.items():

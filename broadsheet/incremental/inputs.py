@@ -7,7 +7,7 @@
   so that a new input of the pages is a new field, in the key by itself (see keys.py).
 * :class:`PlanShape`: how the pages are made up (each page's URL, template and the articles it
   shows, and the site's names), recorded with the fingerprints: two builds of the same shape
-  differ, page by page, only in the articles' own content (see pipeline.reuse_pages).
+  differ, page by page, only in the articles' own content (see stages.render.reuse_pages).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ A page shows:
 
 A card's links (a listing showing a story's related stories) are covered by the fingerprint of
 the card's view, which holds its links' own part (see incremental/cache.py), and by the articles
-an edit touches (see pipeline.articles_touched), which counts the views linking to a changed one.
+an edit touches (see engine.articles_touched), which counts the views linking to a changed one.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Keep a built site in memory and bring it up to date after edits, re-rendering only what changed.
 
 The live preview holds one :class:`IncrementalSite`. It runs the same stages as
-:func:`broadsheet.pipeline.load_site` and :func:`~broadsheet.pipeline.render_site`, planning
+:func:`broadsheet.stages.load.load_site` and :func:`~broadsheet.stages.render.render_site`, planning
 and choosing the pages to render through the same engine (:mod:`broadsheet.plan`), keeps what
 they made (parsed documents, the plan and the pages' bytes in a memory sink) and, given the
 files that changed, redoes as little as it can:
@@ -60,23 +60,13 @@ from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
+from ..content.ranking import related_settings
 from ..engine import MemorySink, PageMemory, templates_reading_links
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache, PageFingerprints
 from ..incremental.inputs import preview_pages_key
 from ..outputs import CACHE_DIR, OutputFile, PageJob
-from ..pipeline import (
-    BuildOptions,
-    build_time,
-    collect_outputs,
-    parse_all,
-    parse_sources,
-    publishing_files,
-    related_docs,
-    related_settings,
-    site_markdown,
-)
 from ..plan import Plan, choose, choose_edit, edit_plan, make_plan, published_after_edit
 from ..publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from ..publish.pictures import PICTURE_DIR, Picture, make_pictures, plan_pictures
@@ -84,6 +74,11 @@ from ..related.index import RelatedIndex, build_related_index, remove_related, u
 from ..render.i18n import I18N_DIR
 from ..render.pages import finish_jobs, render_jobs, static_files
 from ..render.theme import Theme, load_theme, make_environment
+from ..stages.load import build_time, parse_all, parse_sources, site_markdown
+from ..stages.publish import publishing_files
+from ..stages.rank import related_docs
+from ..stages.render import collect_outputs
+from ..stages.types import BuildOptions
 from ..urls import output_path
 
 RelatedMode = Literal["auto", "exact", "local"]

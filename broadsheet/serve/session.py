@@ -34,8 +34,8 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from ..errors import BroadsheetError, UsageError
-from ..pipeline import BuildOptions
 from ..publish.pictures import process_scratch
+from ..stages.types import BuildOptions
 from .livereload_adapter import waiting
 from .preview import IncrementalSite, RelatedMode, UpdateResult
 from .server import Guard, Snapshot, is_wildcard, make_app

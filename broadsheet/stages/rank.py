@@ -1,0 +1,82 @@
+"""The related lists ("You may also like"): ranked in the *load* stage, or while pages render.
+
+Reads the assembled site (what the ranking sees of each article: see content/ranking.py) and the
+ranking the cache kept; makes each article's list, attached to the site and remembered in the
+cache under the key of what the ranking read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from types import MappingProxyType
+
+from ..content.bodystore import load_bodies
+from ..content.model import Article, Site
+from ..content.ranking import rank, related_input, site_related_input
+from ..incremental.cache import BuildCache
+from ..incremental.keys import key_of
+from ..related import index as related_stage
+from ..related.incremental import RankingState, ranks_everything, update_ranking
+
+
+def related_docs(site: Site) -> list[related_stage.RelatedDoc]:
+    """What the related ranking sees of each published article (their texts read)."""
+    return site_related_input(site).docs()
+
+
+def related_inputs_key(articles: Sequence[Article], settings: related_stage.RelatedSettings) -> str:
+    """Hash of the related ranking's input (see content/ranking.py): equal keys give equal lists.
+
+    Of an article's text only the opening the ranking reads counts (``text_bytes``), by its hash,
+    which a cached body keeps beside it for the default reading (the body is not read).
+    """
+    return key_of(related_input(list(articles), settings))
+
+
+def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
+    """Attach the "You may also like" lists to the site (the last build's when nothing they read changed)."""
+    ranked, key = rank_related_if_cached(site, cache)
+    return ranked if ranked is not None else ranking_done(site, cache, ranked_lists(site, cache), key)
+
+
+def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
+    """The site with the last build's related lists if nothing they read changed, else None; and the
+    key of the ranking's input."""
+    key = key_of(site_related_input(site))
+    lists = cache.related_lists(key) if cache is not None else None
+    return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
+
+
+def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple[str, ...]]:
+    """Rank the related lists of every article (a thread may run it while pages render).
+
+    With the cache, the last ranking's kept state (see related/incremental.py) is updated with
+    what changed since, which gives the lists a full ranking would, and kept for the next build;
+    only the articles that changed are read then.
+    """
+    given = site_related_input(site)
+    if cache is None or cache.folder is None:
+        return rank(given)
+    settings = given.settings
+    head = cache.ranking_state()
+    state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
+    by_url = {a.key: a for a in given.articles}
+    digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
+    if ranks_everything(state, len(digests)):
+        load_bodies(a.body for a in given.articles)  # the ranking reads every article's text
+
+    def doc_of(url: str) -> related_stage.RelatedDoc:
+        load_bodies([by_url[url].body])  # (loaded already when everything is ranked)
+        return by_url[url].doc()
+
+    state, _ = update_ranking(state, digests, doc_of, settings)
+    cache.set_ranking_state(*state.rows_to_save())  # the rows that changed
+    return {k: tuple(v) for k, v in state.lists.items()}
+
+
+def ranking_done(site: Site, cache: BuildCache | None, lists: dict[str, tuple[str, ...]], key: str) -> Site:
+    """Remember a ranking in the cache under ``key`` (see rank_related_if_cached) and attach it to the site."""
+    if cache is not None:
+        cache.set_related(key, lists)
+    return dataclasses.replace(site, related=MappingProxyType(lists))

@@ -1,0 +1,135 @@
+"""The values the build's stages pass along, in a module of their own: no stage imports pipeline.py for a type.
+
+:class:`BuildOptions` (what the command line or a script asked for), :class:`LoadedSite` (the
+*load* stage's result, read by *render*), :class:`RenderedSite` (the *render* stage's result, read
+by *facts*), :data:`PageFacts` (the *facts* stage's result, read by *search* and *links*) and
+:class:`BuildResult` (what :func:`broadsheet.pipeline.build` returns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from ..config import SiteConfig
+from ..content.model import Site
+from ..content.permalinks import Entry
+from ..errors import BuildWarning
+from ..incremental.cache import BuildCache
+from ..outputs import OutputFile, output_folder
+from ..progress import Progress
+from ..publish.pictures import Picture
+from ..render.pages import HashedFacts
+from ..render.theme import Theme
+from ..tuning import Tuning
+from ..write.commit import LastOutput, WriteStats
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """What the command line asked for."""
+
+    source: Path
+    output: Path | None = None
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+    strict: bool = False
+    jobs: int | None = None
+    now: datetime | None = None
+    cache: bool = True
+    """Reuse parses and pages of earlier builds (``.broadsheet-cache/`` in the site)."""
+    search: bool = True
+    """Build the search index (when Pagefind is installed); ``--no-search`` skips it for quick rebuilds."""
+    progress: Progress | None = None
+    """Told the stages as they advance (see progress.py); the command line draws it on a terminal."""
+    record_urls: bool = True
+    """Keep content/_permalinks.yml up to date (see content/permalinks.py) after a build of the published site."""
+    preview: bool = False
+    """Built for the live preview: drafts and embargoed stories are marked as such on the pages."""
+    tuning: Tuning = field(default_factory=Tuning)
+    """Site sizes from which the build works differently (see tuning.py)."""
+
+    def __post_init__(self) -> None:
+        """Name the folders by absolute paths, whatever the spelling they were given in.
+
+        What a build remembers between builds names the site's files by path (a template, a
+        static file, a string table: see incremental/inputs.py): ``Path("site")`` from a script
+        and the command line's resolved path must be the same site, or each build after the
+        other would render every page again. The output keeps its own name (see
+        :func:`~broadsheet.outputs.output_folder`).
+        """
+        object.__setattr__(self, "source", Path(self.source).resolve())  # frozen: set once, here
+        if self.output is not None:
+            object.__setattr__(self, "output", output_folder(Path(self.output)))
+
+    @property
+    def output_dir(self) -> Path:
+        """The output folder: --output, or output/ in the site."""
+        return self.output if self.output is not None else self.source / "output"
+
+
+@dataclass(slots=True)
+class LoadedSite:
+    """The site read and assembled, with its theme: everything before rendering."""
+
+    config: SiteConfig
+    theme: Theme
+    env: jinja2.Environment
+    site: Site
+    warnings: list[BuildWarning] = field(default_factory=list)
+    cache: BuildCache = field(default_factory=lambda: BuildCache(None))
+    pictures: dict[str, Picture] = field(default_factory=dict)
+    """Site URL → the responsive variants planned for that picture (see publish/pictures.py)."""
+    tuning: Tuning = field(default_factory=Tuning)
+    related_pending: str | None = None
+    """While the related lists are not ranked yet (``site.related`` is empty; render_site ranks them):
+    the hash of what the ranking reads, under which the lists are cached."""
+    notices: list[BuildWarning] = field(default_factory=list)
+    """What the build did by itself and the user should know (a moved article's redirect)."""
+    record: dict[str, Entry] | None = None
+    """The published URLs to record in content/_permalinks.yml once the build is written."""
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What a build made: the site, its files in memory, the warnings and the counts."""
+
+    loaded: LoadedSite
+    files: list[OutputFile]
+    pages_rendered: int
+    warnings: list[BuildWarning]
+    stats: WriteStats | None = None
+    seconds: float = 0.0
+    pictures_processed: int = 0
+    """Pictures whose variants were made in this build (not found in the cache)."""
+    notices: list[BuildWarning] = field(default_factory=list)
+    """See LoadedSite.notices: told, not counted as warnings."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds spent in each stage, in the order they ran (see :func:`broadsheet.pipeline.build`)."""
+    search_shards_indexed: tuple[str, ...] = ()
+    """Shards of the search index Pagefind made in this build (the others were kept; see publish/search.py)."""
+
+
+@dataclass(slots=True)
+class RenderedSite:
+    """What the render stage made: files, how many pages were rendered, warnings, and per page
+    its fingerprint (URL → fingerprint) and, for HTML pages rendered now, its hash and facts."""
+
+    files: list[OutputFile]
+    rendered: int
+    warnings: list[BuildWarning]
+    prints: dict[str, str]
+    facts: dict[str, HashedFacts] = field(default_factory=dict)
+    """Output path → (hash, links, search mark) of each HTML page rendered in this build."""
+    staged: bool = False
+    """Whether pages were written to the output's staging folder by the render workers."""
+    last: LastOutput | None = None
+    """The output as the render stage saw it, for the stages after (see write.LastOutput)."""
+
+
+PageFacts = tuple[OutputFile, str, tuple[str, ...] | None, bool]
+"""An HTML page with its hash, links and search mark; links None: those remembered in the cache."""
