@@ -471,10 +471,10 @@ def write_site_file(site_root: Path, report: ImportReport, dry_run: bool) -> Non
     name = "site.imported.yml" if existing else "site.yml"
     path = site_root / name
     header = (
-        "# Authors and categories found by `build.py import`: copy what you want into site.yml.\n"
+        "# Authors and categories found by `broadsheet import`: copy what you want into site.yml.\n"
         "# (This file is not read by the build.)\n"
         if existing
-        else "# Written by `build.py import` from the archive; edit freely.\n"
+        else "# Written by `broadsheet import` from the archive; edit freely.\n"
     )
     if existing and path.exists():
         report.warn(name, "exists: not overwritten; the authors and categories are listed above instead")
