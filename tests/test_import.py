@@ -531,7 +531,8 @@ def test_hugo_theme_static_files_that_articles_link_to_are_copied(tmp_path: Path
     run_import("hugo", MULTILINGUAL, site)
     assert (site / "static/img/blog-images/2021-05-04-badges/wall.png").read_bytes() == b"PNG wall"
     assert (site / "static/images/arrow.svg").read_bytes() == b"SVG arrow"
-    assert not (site / "static/img/unused.png").exists()  # the theme's own, linked by no article
+    assert (site / "static/img/blog-images/2021-05-04-badges/full.png").is_file()  # linked at the old domain
+    assert not (site / "static/img/unused.png").exists()  # the theme's own, linked only on another site
     assert (site / "static/images/logo.png").read_bytes() == b"site logo"  # the site's static/ wins, as in Hugo
     run_build(site, search=False)
     page = built(site, "blog/badges/index.html")

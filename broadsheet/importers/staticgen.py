@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -581,7 +581,9 @@ def _default_file(path: Path, base: str, default_language: str, content: Path) -
     return (folder / name).relative_to(content).as_posix()
 
 
-_ROOT_REFERENCE = re.compile(r"""(?:(?<=[("'=\s])|^)(?:https?://[^/"'\s)]+)?(/[^\s"'()<>#?]+)""", re.MULTILINE)
+_ROOT_REFERENCE = re.compile(
+    r"""(?:(?<=[("'=\s])|^)(?:https?://(?P<host>[^/"'\s)]+))?(?P<path>/[^\s"'()<>#?]+)""", re.MULTILINE
+)
 
 
 def _theme_static(source: Path, lower: dict[str, Any], items: list[Item], base_path: str, report: ImportReport,
@@ -594,11 +596,14 @@ def _theme_static(source: Path, lower: dict[str, Any], items: list[Item], base_p
     themes = lower.get("theme")
     names = [str(t) for t in (themes if isinstance(themes, list) else [themes] if themes else [])]
     themes_dir = source / str(lower.get("themesdir") or "themes")
+    host = urlsplit(str(lower.get("baseurl") or "")).netloc.casefold()
     referenced: set[str] = set()
     for item in items:
         for text in (item.body, item.image or ""):
             for m in _ROOT_REFERENCE.finditer(text):
-                path = unquote(m.group(1))
+                if m.group("host") and m.group("host").casefold() != host:
+                    continue  # another site's file
+                path = unquote(m.group("path"))
                 if base_path and path.startswith(base_path + "/"):
                     path = path[len(base_path) :]
                 referenced.add(path.lstrip("/"))
