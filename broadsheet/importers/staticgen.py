@@ -606,7 +606,8 @@ def _theme_static(source: Path, lower: dict[str, Any], items: list[Item], base_p
                 path = unquote(m.group("path"))
                 if base_path and path.startswith(base_path + "/"):
                     path = path[len(base_path) :]
-                referenced.add(path.lstrip("/"))
+                if ".." not in path.split("/"):  # only ever a file under the theme's static/
+                    referenced.add(path.lstrip("/"))
     for name in names:  # the first theme named wins, as in Hugo
         folder = themes_dir / name / "static"
         wanted = {
