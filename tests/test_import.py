@@ -489,6 +489,20 @@ def test_hugo_translations_are_skipped_and_the_default_language_imported(tmp_pat
     assert "![A badge](/media/blog/2021-05-04-badges/badge.png)" in front(site / "content/blog/badges.md")[1]
 
 
+def test_hugo_front_matter_may_follow_blank_lines(tmp_path: Path) -> None:
+    """Hugo reads front matter after blank lines (Jekyll does not); a broken one is reported at its own line."""
+    hugo = tmp_path / "hugo"
+    (hugo / "content/posts").mkdir(parents=True)
+    (hugo / "content/posts/late.md").write_text(
+        "\n\n---\ntitle: Late start\ndate: 2024-01-02\n---\n{{< unknownthing >}}\n", encoding="utf-8"
+    )
+    (hugo / "content/posts/broken.md").write_text("\n---\ntitle: a: b\n---\nText.\n", encoding="utf-8")
+    report = run_import("hugo", hugo, tmp_path / "site")
+    assert front(tmp_path / "site/content/posts/late.md")[0]["title"] == "Late start"
+    assert "content/posts/late.md:7: Hugo shortcode 'unknownthing'" in warnings_of(report)
+    assert [origin for origin, _ in report.skipped] == ["content/posts/broken.md:3"]
+
+
 def test_hugo_section_lists_in_any_language_are_skipped(tmp_path: Path) -> None:
     """_index.es.md is a section's list page like _index.md (even with a date): no page, article or section."""
     site = tmp_path / "lab"

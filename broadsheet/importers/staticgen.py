@@ -509,7 +509,7 @@ def read_hugo(
         if bundle and len(rel.parts) == 2:
             section = ""  # content/about/index.md: a top-level page bundle
         file_stem = path.parent.name if bundle else base
-        document = read_document(path, origin, report)
+        document = read_document(path, origin, report, blank_lines_first=True)
         if document is None:
             continue
         data, body, line = document
