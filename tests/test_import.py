@@ -456,6 +456,138 @@ def test_zola_sites_read_like_hugo(tmp_path: Path) -> None:
     assert 'url=/blog/the-keepers/"' in built(site, "blog/2024/05/02/the-keepers/index.html")
 
 
+MULTILINGUAL = FIXTURES / "hugo-multilingual"
+
+
+def test_hugo_translations_are_skipped_and_the_default_language_imported(tmp_path: Path) -> None:
+    """One language per site: the default language's files come in, each other language's file is one skip line."""
+    site = tmp_path / "lab"
+    report = run_import("hugo", MULTILINGUAL, site)
+    assert sorted(report.articles) == ["content/blog/action.md", "content/blog/badges.md"]
+    assert report.pages == ["content/pages/code-of-conduct.md"]
+    skipped = dict(report.skipped)
+    one = "skipped; Broadsheet publishes one language per site"
+    assert skipped["content/blog/2021-05-04-badges/index.es.md"] == (
+        f"translation (es) of content/blog/2021-05-04-badges/index.md: {one}"
+    )
+    # A bundle without a bare index.md: its index.en.md is the default language's, the others its translations.
+    assert skipped["content/blog/2022-02-01-action/index.pt.md"] == (
+        f"translation (pt) of content/blog/2022-02-01-action/index.en.md: {one}"
+    )
+    assert "translation (es)" in skipped["content/blog/2022-02-01-action/index.es.md"]
+    assert "translation (es)" in skipped["content/blog/2023-01-01-espanol/index.es.md"]  # no English version
+    assert skipped["content/code-of-conduct.es.md"] == f"translation (es) of content/code-of-conduct.md: {one}"
+    assert report.translations == 5
+    assert "skipped 9 (5 translations);" in report.summary_lines()[0]
+    action, body = front(site / "content/blog/action.md")
+    assert action["title"] == "A check on every pull request" and action["slug"] == "action"
+    assert action["aliases"] == ["/blog/2022/02/01/action/"]  # one old URL, claimed once: no warnings about it
+    assert report.warnings == []
+    # The bundle's pictures are resolved for index.en.md as they are for index.md.
+    assert "![The comment](/media/blog/2022-02-01-action/shot.png)" in body
+    assert (site / "static/media/blog/2022-02-01-action/shot.png").read_bytes() == b"PNG shot"
+    assert "![A badge](/media/blog/2021-05-04-badges/badge.png)" in front(site / "content/blog/badges.md")[1]
+
+
+def test_hugo_front_matter_may_follow_blank_lines(tmp_path: Path) -> None:
+    """Hugo reads front matter after blank lines (Jekyll does not); a broken one is reported at its own line."""
+    hugo = tmp_path / "hugo"
+    (hugo / "content/posts").mkdir(parents=True)
+    (hugo / "content/posts/late.md").write_text(
+        "\n\n---\ntitle: Late start\ndate: 2024-01-02\n---\n{{< unknownthing >}}\n", encoding="utf-8"
+    )
+    (hugo / "content/posts/broken.md").write_text("\n---\ntitle: a: b\n---\nText.\n", encoding="utf-8")
+    report = run_import("hugo", hugo, tmp_path / "site")
+    assert front(tmp_path / "site/content/posts/late.md")[0]["title"] == "Late start"
+    assert "content/posts/late.md:7: Hugo shortcode 'unknownthing'" in warnings_of(report)
+    assert [origin for origin, _ in report.skipped] == ["content/posts/broken.md:3"]
+
+
+def test_hugo_section_lists_in_any_language_are_skipped(tmp_path: Path) -> None:
+    """_index.es.md is a section's list page like _index.md (even with a date): no page, article or section."""
+    site = tmp_path / "lab"
+    report = run_import("hugo", MULTILINGUAL, site)
+    skipped = dict(report.skipped)
+    for origin in ("content/blog/_index.md", "content/blog/_index.es.md", "content/author/jane/_index.es.md"):
+        assert skipped[origin] == "a section's list page: Broadsheet makes its own listings"
+    assert not (site / "content/author").exists() and not (site / "content/pages/index-es.md").exists()
+    assert [c["name"] for c in yaml.safe_load((site / "site.yml").read_text(encoding="utf-8"))["categories"]] == [
+        "Blog"
+    ]
+
+
+def test_hugo_ignore_files_are_honoured(tmp_path: Path) -> None:
+    """ignoreFiles leaves out content, bundle files and static files alike, as Hugo does."""
+    site = tmp_path / "lab"
+    report = run_import("hugo", MULTILINGUAL, site)
+    assert dict(report.skipped)["content/blog/scratch-notes.md"] == "ignored by the site's ignoreFiles"
+    assert not (site / "content/blog/scratch-notes.md").exists()
+    assert not (site / "static/media/blog/2021-05-04-badges/index.Rmd").exists()  # \.Rmd$
+    assert not (site / "static/images/plot_cache").exists()  # _cache$
+    assert (site / "static/media/blog/2021-05-04-badges/badge.png").is_file()
+
+
+def test_hugo_ignore_files_that_cannot_be_read_are_reported(tmp_path: Path) -> None:
+    hugo = tmp_path / "hugo"
+    shutil.copytree(MULTILINGUAL, hugo)
+    config = hugo / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"_cache$"]', '"_cache$", "([unclosed"]'), encoding="utf-8"
+    )
+    report = run_import("hugo", hugo, tmp_path / "lab")
+    assert "ignoreFiles: pattern '([unclosed' cannot be read" in warnings_of(report)
+    assert dict(report.skipped)["content/blog/scratch-notes.md"] == "ignored by the site's ignoreFiles"
+
+
+def test_hugo_theme_static_files_that_articles_link_to_are_copied(tmp_path: Path) -> None:
+    """Hugo serves themes/<theme>/static/ at the site's root: what the bodies link to comes along, nothing else."""
+    site = tmp_path / "lab"
+    run_import("hugo", MULTILINGUAL, site)
+    assert (site / "static/img/blog-images/2021-05-04-badges/wall.png").read_bytes() == b"PNG wall"
+    assert (site / "static/images/arrow.svg").read_bytes() == b"SVG arrow"
+    assert (site / "static/img/blog-images/2021-05-04-badges/full.png").is_file()  # linked at the old domain
+    assert not (site / "static/img/unused.png").exists()  # the theme's own, linked only on another site
+    assert (site / "static/images/logo.png").read_bytes() == b"site logo"  # the site's static/ wins, as in Hugo
+    run_build(site, search=False)
+    page = built(site, "blog/badges/index.html")
+    assert "/img/blog-images/2021-05-04-badges/wall.png" in page
+    assert (site / "output/img/blog-images/2021-05-04-badges/wall.png").is_file()
+
+
+def test_hugo_default_language_from_config_default_folder(tmp_path: Path) -> None:
+    """config/_default/ names the default language; a file without a suffix is in it (and wins over index.es.md)."""
+    hugo = tmp_path / "hugo"
+    (hugo / "config/_default").mkdir(parents=True)
+    (hugo / "config/_default/hugo.yaml").write_text(
+        "title: Notas\ndefaultContentLanguage: es\nlanguages:\n  es: {weight: 1}\n  en: {weight: 2}\n",
+        encoding="utf-8",
+    )
+    bundle = hugo / "content/blog/2024-01-02-hola"
+    bundle.mkdir(parents=True)
+    for name, title in (("index.md", "Hola"), ("index.es.md", "Hola otra vez"), ("index.en.md", "Hello")):
+        (bundle / name).write_text(f"---\ntitle: {title}\ndate: 2024-01-02\n---\nTexto.\n", encoding="utf-8")
+    report = run_import("hugo", hugo, tmp_path / "site")
+    assert report.articles == ["content/blog/hola.md"]
+    assert front(tmp_path / "site/content/blog/hola.md")[0]["title"] == "Hola"
+    skipped = dict(report.skipped)
+    assert skipped["content/blog/2024-01-02-hola/index.en.md"].startswith(
+        "translation (en) of content/blog/2024-01-02-hola/index.md:"
+    )
+    assert skipped["content/blog/2024-01-02-hola/index.es.md"] == (
+        "the same page as content/blog/2024-01-02-hola/index.md"
+    )
+
+
+def test_site_imported_yml_names_the_command(tmp_path: Path) -> None:
+    site = tmp_path / "lab"
+    run_import("hugo", MULTILINGUAL, site)
+    assert "`broadsheet import`" in (site / "site.yml").read_text(encoding="utf-8")
+    (site / "content").rename(tmp_path / "first")
+    run_import("hugo", MULTILINGUAL, site)
+    header = (site / "site.imported.yml").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "# Authors and categories found by `broadsheet import`: copy what you want into site.yml."
+
+
 def test_symlinks_in_an_archive_are_not_followed(tmp_path: Path) -> None:
     """A received archive may hold links to files elsewhere on the machine: none is read or copied."""
     secret = tmp_path / "secret.txt"

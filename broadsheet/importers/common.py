@@ -60,6 +60,8 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     copied: int = 0
+    translations: int = 0
+    """Of the skipped: files in another language than the site's (a Hugo site's translations)."""
     aliases: int = 0
     dropped_keys: dict[str, int] = field(default_factory=dict)
     authors: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -84,9 +86,10 @@ class ImportReport:
 
     def summary_lines(self) -> list[str]:
         """The summary printed after an import."""
+        translations = f" ({self.translations} translations)" if self.translations else ""
         lines = [
             f"Imported {len(self.articles)} article(s) and {len(self.pages)} page(s); "
-            f"skipped {len(self.skipped)}; {len(self.warnings)} warnings; "
+            f"skipped {len(self.skipped)}{translations}; {len(self.warnings)} warnings; "
             f"{self.copied} files copied; {self.aliases} old URLs redirected."
         ]
         if self.skipped:
@@ -471,10 +474,10 @@ def write_site_file(site_root: Path, report: ImportReport, dry_run: bool) -> Non
     name = "site.imported.yml" if existing else "site.yml"
     path = site_root / name
     header = (
-        "# Authors and categories found by `build.py import`: copy what you want into site.yml.\n"
+        "# Authors and categories found by `broadsheet import`: copy what you want into site.yml.\n"
         "# (This file is not read by the build.)\n"
         if existing
-        else "# Written by `build.py import` from the archive; edit freely.\n"
+        else "# Written by `broadsheet import` from the archive; edit freely.\n"
     )
     if existing and path.exists():
         report.warn(name, "exists: not overwritten; the authors and categories are listed above instead")

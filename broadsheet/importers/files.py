@@ -184,14 +184,27 @@ def read_text(path: Path, origin: str, report: ImportReport) -> str | None:
     return None
 
 
-def read_document(path: Path, origin: str, report: ImportReport) -> tuple[dict[str, Any], str, int] | None:
+def read_document(
+    path: Path, origin: str, report: ImportReport, *, blank_lines_first: bool = False
+) -> tuple[dict[str, Any], str, int] | None:
     """A content file's front matter, body and the body's first line (see :func:`split_front_matter`),
-    or None (reported as skipped) when it cannot be read or its front matter is broken."""
+    or None (reported as skipped) when it cannot be read or its front matter is broken.
+
+    ``blank_lines_first``: front matter may follow blank lines, as Hugo reads it (Jekyll does not:
+    there, such a file has no front matter).
+    """
     text = read_text(path, origin, report)
     if text is None:
         return None
+    skipped_lines = 0
+    if blank_lines_first:
+        stripped = text.lstrip("\ufeff").lstrip(" \t\r\n")
+        if stripped.startswith(("---", "+++", "{")):
+            skipped_lines = text.count("\n", 0, len(text) - len(stripped))
+            text = stripped
     try:
-        return split_front_matter(text)
+        data, body, line = split_front_matter(text)
     except FrontMatterError as exc:
-        report.skip(f"{origin}:{exc.line}", str(exc))
+        report.skip(f"{origin}:{exc.line + skipped_lines}", str(exc))
         return None
+    return data, body, line + skipped_lines

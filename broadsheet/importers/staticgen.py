@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -315,9 +316,12 @@ def _jekyll_author(key: str, authors_data: dict[str, dict[str, Any]], report: Im
 
 # ------------------------------------------------------------------ Hugo
 
-HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
-                "config.json", "config/_default/hugo.toml", "config/_default/config.toml",
-                "config/_default/hugo.yaml", "config/_default/config.yaml")  # fmt: skip
+HUGO_CONFIGS = tuple(
+    f"{folder}{name}.{ext}"
+    for folder in ("", "config/_default/")
+    for name in ("hugo", "config")
+    for ext in ("toml", "yaml", "yml", "json")
+)
 
 
 def _hugo_config(source: Path, report: ImportReport) -> dict[str, Any]:
@@ -358,6 +362,60 @@ def _hugo_content_dir(source: Path, lower: dict[str, Any]) -> str:
     if isinstance(entry, dict) and isinstance(entry.get("contentDir"), str):
         return str(entry["contentDir"])
     return str(lower.get("contentdir") or "content")
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$", re.IGNORECASE)
+
+
+def _hugo_languages(source: Path, lower: dict[str, Any]) -> tuple[str, frozenset[str]]:
+    """The default language and the language codes a file name may end with (``index.es.md``).
+
+    Hugo reads the suffix as a language only when the site configures it; a site without a
+    ``languages`` table is taken to use codes that look like ones (``es``, ``pt-br``).
+    """
+    default = str(lower.get("defaultcontentlanguage") or "en").lower()
+    codes: set[str] = set()
+    if isinstance(lower.get("languages"), dict):
+        codes.update(str(k).lower() for k in lower["languages"])
+    for folder in (source / "config" / "_default", source):
+        for path in sorted(folder.glob("languages.*")):
+            stem = path.name.split(".")[1:-1]
+            if stem:  # languages.es.toml: one language per file
+                codes.add(stem[0].lower())
+                continue
+            try:  # languages.toml: a table of them
+                text = path.read_text(encoding="utf-8")
+                table = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+            except (ValueError, yaml.YAMLError, UnicodeDecodeError):
+                continue
+            if isinstance(table, dict):
+                codes.update(str(k).lower() for k in table)
+    return default, frozenset(codes | {default}) if codes else frozenset()
+
+
+def _split_language(stem: str, languages: frozenset[str]) -> tuple[str, str | None]:
+    """``index.es`` → (``index``, ``es``): a file name's base and its language suffix, if it has one."""
+    base, dot, suffix = stem.rpartition(".")
+    if not dot or not base:
+        return stem, None
+    known = suffix.lower() in languages if languages else bool(_LANGUAGE_CODE.match(suffix))
+    return (base, suffix.lower()) if known else (stem, None)
+
+
+def _hugo_ignore(lower: dict[str, Any], report: ImportReport) -> Callable[[str], bool]:
+    """The site's ``ignoreFiles`` as a test on a path relative to the site's folder (``content/a/b.Rmd``).
+
+    Hugo matches these regular expressions against file paths and leaves out what they match,
+    in content and static files alike.
+    """
+    raw = lower.get("ignorefiles")
+    patterns: list[re.Pattern[str]] = []
+    for text in raw if isinstance(raw, list) else [raw] if isinstance(raw, str) else []:
+        try:
+            patterns.append(re.compile(str(text)))
+        except re.error as exc:
+            report.warn("ignoreFiles", f"pattern {text!r} cannot be read ({exc}): not applied")
+    return lambda path: any(p.search(path) for p in patterns)
 
 
 def hugo_url(pattern: str | None, item: Item, section: str, file_stem: str, title: str) -> str:
@@ -413,6 +471,8 @@ def read_hugo(
     if not content.is_dir():
         report.skip(str(source), "no content/ folder: not a Hugo site")
         return []
+    default_language, languages = _hugo_languages(source, lower)
+    ignored = _hugo_ignore(lower, report)
     pending: list[_Pending] = []
     for path in sorted(content.rglob("*")):
         rel = path.relative_to(content)
@@ -424,18 +484,32 @@ def read_hugo(
         ):
             continue
         origin = f"content/{rel.as_posix()}"
-        if path.stem == "_index":
+        if ignored(origin):
+            report.skip(origin, "ignored by the site's ignoreFiles")
+            continue
+        # index.es.md is index.md in Spanish: the name without its language says what the file is.
+        base, language = _split_language(path.stem, languages)
+        if base.split(".")[0] == "_index":  # also _index.es.md, and a stray _index.en.md.md
             report.skip(origin, "a section's list page: Broadsheet makes its own listings")
             continue
-        bundle = path.stem == "index"
+        if language and language != default_language:
+            of = _default_file(path, base, default_language, content)
+            report.skip(origin, f"translation ({language}) of content/{of}: skipped; {ONE_LANGUAGE}")
+            report.translations += 1
+            continue
+        if language and (path.parent / (base + path.suffix)).is_file():
+            # index.md and index.en.md, both in the default language: Hugo shows one; the bare file is it.
+            report.skip(origin, f"the same page as content/{rel.parent.joinpath(base + path.suffix).as_posix()}")
+            continue
+        bundle = base == "index"
         if bundle and len(rel.parts) == 1:
             report.skip(origin, "the home page is the theme's")
             continue
         section = rel.parts[0] if len(rel.parts) > 1 else ""
         if bundle and len(rel.parts) == 2:
             section = ""  # content/about/index.md: a top-level page bundle
-        file_stem = path.parent.name if bundle else path.stem
-        document = read_document(path, origin, report)
+        file_stem = path.parent.name if bundle else base
+        document = read_document(path, origin, report, blank_lines_first=True)
         if document is None:
             continue
         data, body, line = document
@@ -471,9 +545,9 @@ def read_hugo(
         if not isinstance(data.get("url"), str) and not zola_path:
             old = base_path + hugo_url(permalinks.get(section), item, section, file_stem, item.title)
         if bundle:
-            body = _bundle_files(path.parent, item, section or "pages", body)
+            body = _bundle_files(path.parent, item, section or "pages", body, lambda f: not ignored(_in(source, f)))
         pending.append(_Pending(item, body, line, origin, old))
-    copy_tree_files(source / "static", "", report, site_root, dry_run, lambda f: True)
+    copy_tree_files(source / "static", "", report, site_root, dry_run, lambda f: not ignored(_in(source, f)))
 
     def aliases(key: str) -> list[str]:
         rel = key.removeprefix("content/")
@@ -483,14 +557,79 @@ def read_hugo(
             keys += [str(name.parent), "/" + str(name.parent), name.parent.name]
         return keys
 
-    return _finish(pending, report, permalink, default_category, convert_hugo, aliases)
+    items = _finish(pending, report, permalink, default_category, convert_hugo, aliases)
+    _theme_static(source, lower, items, base_path, report, site_root, dry_run, ignored)
+    return items
 
 
-def _bundle_files(folder: Path, item: Item, section: str, body: str) -> str:
+ONE_LANGUAGE = "Broadsheet publishes one language per site"
+
+
+def _in(source: Path, path: Path) -> str:
+    """A file's path relative to the Hugo site's folder, as ``ignoreFiles`` is matched against."""
+    return path.relative_to(source).as_posix()
+
+
+def _default_file(path: Path, base: str, default_language: str, content: Path) -> str:
+    """The default language's version of a translated file (``index.es.md`` → ``index.md``), relative to content/."""
+    folder = path.parent
+    for name in (base + path.suffix, f"{base}.{default_language}{path.suffix}"):
+        if (folder / name).is_file():
+            break
+    else:
+        name = base + path.suffix  # no such file: the page exists only in other languages
+    return (folder / name).relative_to(content).as_posix()
+
+
+_ROOT_REFERENCE = re.compile(
+    r"""(?:(?<=[("'=\s])|^)(?:https?://(?P<host>[^/"'\s)]+))?(?P<path>/[^\s"'()<>#?]+)""", re.MULTILINE
+)
+
+
+def _theme_static(source: Path, lower: dict[str, Any], items: list[Item], base_path: str, report: ImportReport,
+                  site_root: Path, dry_run: bool, ignored: Callable[[str], bool]) -> None:  # fmt: skip
+    """Copy the theme's static files that the imported bodies link to (Hugo serves them at the site's root).
+
+    Only what is linked: the rest are the theme's own (its fonts, scripts, icons), of no use to
+    Broadsheet's theme. The site's own static files win over the theme's, as in Hugo.
+    """
+    themes = lower.get("theme")
+    names = [str(t) for t in (themes if isinstance(themes, list) else [themes] if themes else [])]
+    themes_dir = source / str(lower.get("themesdir") or "themes")
+    host = urlsplit(str(lower.get("baseurl") or "")).netloc.casefold()
+    referenced: set[str] = set()
+    for item in items:
+        for text in (item.body, item.image or ""):
+            for m in _ROOT_REFERENCE.finditer(text):
+                if m.group("host") and m.group("host").casefold() != host:
+                    continue  # another site's file
+                path = unquote(m.group("path"))
+                if base_path and path.startswith(base_path + "/"):
+                    path = path[len(base_path) :]
+                if ".." not in path.split("/"):  # only ever a file under the theme's static/
+                    referenced.add(path.lstrip("/"))
+    for name in names:  # the first theme named wins, as in Hugo
+        folder = themes_dir / name / "static"
+        wanted = {
+            rel for rel in referenced if rel and (folder / rel).is_file() and not (source / "static" / rel).exists()
+        }
+        if not wanted:
+            continue
+
+        def keep(path: Path, folder: Path = folder, wanted: set[str] = wanted) -> bool:
+            return path.relative_to(folder).as_posix() in wanted and not ignored(_in(source, path))
+
+        copy_tree_files(folder, "", report, site_root, dry_run, keep)
+        referenced -= wanted
+
+
+def _bundle_files(folder: Path, item: Item, section: str, body: str, keep: Callable[[Path], bool]) -> str:
     """Copy a leaf bundle's files under /media/<section>/<bundle>/; point the body's and image's references there."""
     prefix = f"/media/{slugify(section, fallback='pages')}/{slugify(folder.name, fallback='bundle')}/"
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.is_symlink() or path.suffix.lower() in MARKDOWN or path.name.startswith("."):
+            continue
+        if not keep(path):
             continue
         rel = path.relative_to(folder).as_posix()
         target = prefix + rel
