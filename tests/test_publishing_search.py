@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,60 @@ def test_unchanged_pages_reuse_the_index(make_site, monkeypatch) -> None:
     run_build(site)
     assert runs == [2, 2]
     assert indexed_urls(site / "output") == {"/world/alpha/", "/world/beta/"}
+
+
+@needs_pagefind
+def test_pagefind_given_the_marked_parts_makes_the_same_index(make_site, tmp_path) -> None:
+    """The build hands Pagefind only what it reads of a page (search_copy); run on the whole
+    pages instead, Pagefind makes the very same bundle, byte for byte."""
+    pic = "![A harbour at dawn](https://example.org/harbour.jpg)\n\n"
+    site = make_site(
+        {
+            "content/world/a.md": article("Alpha", body=pic + "The harbour strike ended at dawn."),
+            "content/world/b.md": article("Beta", body="## Talks\n\n> We will return.\n\nA *long* day in parliament."),
+            "content/sport/c.md": article("Gamma", body="The derby was called off [late](https://example.org)."),
+        }
+    )
+    run_build(site, search=False)
+    out = site / "output"
+    pages = [p for p in out.rglob("*.html") if search.BODY_MARK in p.read_bytes()]
+    assert len(pages) == 3
+    bundles = {}
+    for kind, copy in (("whole", lambda b: b), ("marked", search.search_copy)):
+        root = tmp_path / kind
+        for page in pages:
+            target = root / "site" / page.relative_to(out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(copy(page.read_bytes()))
+        command = find_pagefind()
+        assert command is not None
+        subprocess.run(
+            [*command, "--site", str(root / "site"), "--output-path", str(root / "b"), "--quiet"], check=True
+        )
+        bundles[kind] = {
+            p.relative_to(root / "b").as_posix(): p.read_bytes() for p in (root / "b").rglob("*") if p.is_file()
+        }
+    assert any(name.startswith("fragment/") for name in bundles["whole"])
+    assert bundles["marked"] == bundles["whole"]
+    assert len(search.search_copy(pages[0].read_bytes())) < len(pages[0].read_bytes()) / 2
+
+
+def test_search_copy_keeps_the_language_and_every_marked_element_once() -> None:
+    page = (
+        b'<!doctype html><html lang="fr"><head><title>T</title>'
+        b'<meta data-pagefind-meta="date:2026-01-02"></head><body><nav>Menu</nav>'
+        b"<h1 data-pagefind-body>Titre</h1><aside>Lire aussi</aside>"
+        b'<figure data-pagefind-body><img src="/a.jpg" data-pagefind-meta="image[src]"></figure>'
+        b"<div data-pagefind-body><p>Un <div>texte</div></p></div><footer>F</footer></body></html>"
+    )
+    copy = search.search_copy(page)
+    assert b'<html lang="fr">' in copy
+    assert b'<meta data-pagefind-meta="date:2026-01-02">' in copy
+    assert b"<h1 data-pagefind-body>Titre</h1>" in copy
+    assert copy.count(b'data-pagefind-meta="image[src]"') == 1  # inside its figure, taken once
+    assert b"<div data-pagefind-body><p>Un <div>texte</div></p></div>" in copy
+    for rest in (b"Menu", b"Lire aussi", b"<footer>", b"<title>"):
+        assert rest not in copy
+    # The rest of the page does not count: a change there indexes nothing again.
+    assert search.search_digest(page.replace(b"Lire aussi", b"Autre")) == search.search_digest(page)
+    assert search.search_digest(page.replace(b"Titre", b"Autre")) != search.search_digest(page)

@@ -1,13 +1,13 @@
 """The search index under ``/pagefind/``, made by Pagefind from the pages just rendered.
 
-Where Pagefind runs, and why there: the build's output must change all at once or not at
-all (see write.py). So Pagefind never sees the output folder. The pages that carry
-``data-pagefind-body`` (article pages in the default theme) are written to a private
-temporary folder, Pagefind indexes that folder into a second one, and its files are read
-back as :class:`OutputFile` values. From there they are ordinary output files: staged and
-committed with the pages they index, kept when unchanged, removed by the manifest when stale,
-and never written when the build fails. A draft or embargoed article never reaches the index
-because it never reaches the rendered pages.
+Where Pagefind runs, and why there: the build's output must change all at once or not at all
+(see write.py). So Pagefind never sees the output folder. The pages that carry
+``data-pagefind-body`` (article pages in the default theme) are written, as much of each as
+Pagefind reads (:func:`search_copy`), to a private temporary folder, Pagefind indexes that
+folder into a second one, and its files are read back as :class:`OutputFile` values. From there
+they are ordinary output files: staged and committed with the pages they index, kept when
+unchanged, removed by the manifest when stale, and never written when the build fails. A draft
+or embargoed article never reaches the index because it never reaches the rendered pages.
 
 Pagefind is optional (the ``search`` extra): without it the build warns and goes on, and the
 search page says search is unavailable.
@@ -139,7 +139,7 @@ def search_index(
         for page in pages:
             target = site / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(page.data or b"")
+            target.write_bytes(search_copy(page.data or b""))
         try:
             run = subprocess.run(
                 # Killed with its build, Pagefind would index on for seconds or minutes.
@@ -216,23 +216,36 @@ _HTML_TAG = re.compile(rb"<html\b[^>]*>", re.IGNORECASE)
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 
 
-def search_digest(data: bytes) -> str:
-    """Hash of what Pagefind reads of a page: the ``<html>`` tag (its language) and every element
-    carrying a ``data-pagefind-*`` attribute (the body, its metadata, filters and sorts), whole.
+def search_copy(data: bytes) -> bytes:
+    """What Pagefind reads of a page, as a page of its own: the ``<html>`` tag (its language) and
+    every element carrying a ``data-pagefind-*`` attribute (the body, its metadata, filters and
+    sorts), whole, in page order; an element inside one already taken is taken with it.
 
-    The rest (navigation, related stories, previous and next) is not indexed: a change there must
-    not index a month again. An element whose end cannot be found counts as the rest of the page.
+    Pagefind is given this copy, not the page: it makes the same index (a test compares the two
+    bundles) from half the bytes, without parsing the navigation, the related stories and the
+    cards. The rest of the page is not indexed, so a change there must not index a month again:
+    :func:`search_digest` hashes this copy. An element whose end cannot be found runs to the end
+    of the page.
     """
-    h = hashlib.blake2b(digest_size=16)
-    if (tag := _HTML_TAG.search(data)) is not None:
-        h.update(tag.group())
+    parts = [b"<!doctype html>"]
+    tag = _HTML_TAG.search(data)
+    parts.append(tag.group() if tag is not None else b"<html>")
+    parts.append(b'<head><meta charset="utf-8"></head><body>')
+    taken = 0
     for match in _MARKED_TAG.finditer(data):
+        if match.start() < taken:
+            continue  # inside the element just taken (the picture's metadata inside its figure)
         name, end = match.group(1).lower(), match.end()
-        if name in _VOID or data[end - 2 : end] == b"/>":
-            h.update(match.group())
-            continue
-        h.update(data[match.start() : element_end(data, name, end)])
-    return h.hexdigest()
+        void = name in _VOID or data[end - 2 : end] == b"/>"
+        taken = end if void else element_end(data, name, end)
+        parts.append(data[match.start() : taken])
+    parts.append(b"</body></html>")
+    return b"\n".join(parts)
+
+
+def search_digest(data: bytes) -> str:
+    """Hash of what Pagefind reads of a page (:func:`search_copy`)."""
+    return hashlib.blake2b(search_copy(data), digest_size=16).hexdigest()
 
 
 def element_end(data: bytes, name: bytes, pos: int) -> int:
