@@ -298,6 +298,46 @@ def test_a_target_deleted_under_kept_pages_is_reported_and_stays_reported(
     assert checked[-1] == ["sport/cites/index.html"]
 
 
+@pytest.mark.skipif(search.find_pagefind() is None, reason="Pagefind is not installed")
+def test_an_edit_indexed_again_does_not_check_every_page(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexing a shard again renames its chunks (Pagefind names them by content): files gone from
+    the output, but no page links to them, so only the pages rendered again are checked."""
+    site = make_site(
+        {
+            **{f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T10:00:00") for i in range(5)},
+            "content/sport/cites.md": article("Cites", date="2026-10-01T10:00:00", body="See [it](/nowhere/)."),
+        }
+    )
+    checked: list[list[str]] = []
+    real = publish_stage.check_page_links
+
+    def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pages = list(pages)
+        checked.append(sorted(f.path for f, _ in pages))
+        return real(pages, *args, **kwargs)
+
+    monkeypatch.setattr(publish_stage, "check_page_links", counted)
+    first = run_build(site)
+    warned = [w.message for w in first.warnings if "broken internal link" in w.message]
+    assert len(warned) == 1
+    chunks = {p.relative_to(site / "output").as_posix() for p in (site / "output/pagefind").rglob("*.pf_*")}
+    story = site / "content/world/a2.md"
+    story.write_text(story.read_text(encoding="utf-8") + "\nA harbour strike ended at dawn.\n", encoding="utf-8")
+    edited = run_build(site)
+    after = {p.relative_to(site / "output").as_posix() for p in (site / "output/pagefind").rglob("*.pf_*")}
+    assert chunks - after  # the index was made again: some chunks are gone
+    assert edited.search_shards_indexed
+    assert [w.message for w in edited.warnings if "broken internal link" in w.message] == warned
+    assert "sport/cites/index.html" in checked[-1]  # a kept page with a broken link: that link again
+    assert len(checked[-1]) <= edited.pages_rendered + 1 < len(checked[0])
+    # A page gone from the output still has every page checked.
+    (site / "content/world/a4.md").unlink()
+    gone = run_build(site)
+    assert len(checked[-1]) > gone.pages_rendered + 1
+
+
 def test_a_path_spelt_another_way_is_the_same_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The API with a relative path and the command line (which resolves it) build the same site:
     # neither renders again what the other rendered.

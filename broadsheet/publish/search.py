@@ -198,6 +198,19 @@ def merged_file(rel: str) -> bool:
     return rel.startswith(SHARD_FILES) or (rel.startswith("pagefind.") and rel.endswith(".pf_meta"))
 
 
+def unlinked_file(path: str) -> bool:
+    """Whether an output file is one of a search bundle's chunks (``pagefind/2026-03/fragment/...``):
+    named by Pagefind after its content and read only by Pagefind's script, through the bundle's
+    entry, so no page links to it. Such files come and go with every index of a shard."""
+    if not path.startswith(BUNDLE_DIR + "/"):
+        return False
+    rel = path[len(BUNDLE_DIR) + 1 :]
+    if merged_file(rel) and rel != SHARD_FILES[0]:
+        return True
+    shard, _, inner = rel.partition("/")
+    return bool(inner) and "/" not in shard and merged_file(inner) and inner != SHARD_FILES[0]
+
+
 def article_months(site: Site, tz: tzinfo) -> dict[str, str]:
     """Output path → month of publication (``2026-03``, in the site's time zone) of each article."""
     months: dict[str, str] = {}

@@ -177,7 +177,8 @@ def check_links_of(
     links: while no file has gone from the output, a kept page's good links stay good, so only
     pages rendered now are read and checked whole; a kept page with broken links has just those
     checked again (one whose target has appeared since is good now, the others are reported
-    again). A file gone from the output may break any page: every page is checked then. The
+    again). A file gone from the output may break any page: every page is checked then (but for
+    a search shard's chunks, which no page links to). The
     warnings are what checking every link of every page would give.
     """
     base_url = loaded.config.base_url
@@ -186,8 +187,12 @@ def check_links_of(
     record = loaded.cache.links.get(where)
     now = tuple(sorted(known))
     before: dict[str, tuple[str, ...]] | None = None
-    if record is not None and record[0] == key and (record[1] == now or set(record[1]).issubset(known)):
-        before = record[2]
+    if record is not None and record[0] == key:
+        # Gone files break links; a search shard's chunks, renamed when the shard is indexed again,
+        # break none (no page links to them), so an edit does not check every page's links.
+        gone = () if record[1] == now else set(record[1]).difference(known)
+        if not any(not search_stage.unlinked_file(path) for path in gone):
+            before = record[2]
     todo: list[tuple[OutputFile, Collection[str] | None]] = []
     for f, _, links, _ in pages:
         if before is None or f.kept is None:
