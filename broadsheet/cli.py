@@ -229,6 +229,7 @@ def _run_build(args: argparse.Namespace, ends_process: bool = False) -> int:
 
 def _run_serve(args: argparse.Namespace) -> int:
     import contextlib
+    import signal
     import threading
     import webbrowser
 
@@ -270,6 +271,11 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     session = PreviewSession(options, report)
     session.bind()
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # `kill`, a service manager or a container's stop: end as Ctrl+C does
+
+    signal.signal(signal.SIGTERM, terminated)
     session.build_first()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a preview ends; the session says so
         session.serve_forever()

@@ -246,7 +246,9 @@ def test_serve_never_touches_the_output_folder(site: Path) -> None:
     assert (output / "index.html").stat().st_mtime_ns == stamp
 
 
-def test_command_line_serve_prints_the_url_serves_and_stops(site: Path) -> None:
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_command_line_serve_prints_the_url_serves_and_stops(site: Path, stop: str) -> None:
+    """Ctrl+C, and `kill` (a service manager's or a container's stop), end the preview cleanly."""
     import re
     import signal
     import subprocess
@@ -272,8 +274,9 @@ def test_command_line_serve_prints_the_url_serves_and_stops(site: Path) -> None:
         assert match, lines
         with urllib.request.urlopen(match.group(1) + "world/flood-hits-millbrook/", timeout=30) as response:
             assert b"The river rose overnight." in response.read()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, stop))
         assert proc.wait(timeout=30) == 0
+        assert "Stopped." in proc.stdout.read()
     finally:
         if proc.poll() is None:
             proc.kill()
