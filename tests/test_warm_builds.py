@@ -217,6 +217,20 @@ def test_feeds_kept_while_what_they_show_is_the_same(
         assert (site / "output" / feed).read_bytes() == (fresh / feed).read_bytes()
 
 
+def pages_link_checked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The pages whose links each build checks (their paths, sorted), one list a build, as they come."""
+    checked: list[list[str]] = []
+    real = publish_stage.check_page_links
+
+    def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pages = list(pages)
+        checked.append(sorted(f.path for f, _ in pages))
+        return real(pages, *args, **kwargs)
+
+    monkeypatch.setattr(publish_stage, "check_page_links", counted)
+    return checked
+
+
 def test_warm_builds_check_only_links_that_can_have_changed(
     make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -273,15 +287,7 @@ def test_a_target_deleted_under_kept_pages_is_reported_and_stays_reported(
             "content/sport/cites.md": article("Cites", date="2026-10-01T10:00:00", body="See [it](/world/story-3/)."),
         }
     )
-    checked: list[list[str]] = []
-    real = publish_stage.check_page_links
-
-    def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
-        pages = list(pages)
-        checked.append(sorted(f.path for f, _ in pages))
-        return real(pages, *args, **kwargs)
-
-    monkeypatch.setattr(publish_stage, "check_page_links", counted)
+    checked = pages_link_checked(monkeypatch)
     assert not [w for w in run_build(site).warnings if "broken" in w.message]
     assert checked[-1] and run_build(site).pages_rendered == 0
     assert checked[-1] == []
@@ -310,15 +316,7 @@ def test_an_edit_indexed_again_does_not_check_every_page(
             "content/sport/cites.md": article("Cites", date="2026-10-01T10:00:00", body="See [it](/nowhere/)."),
         }
     )
-    checked: list[list[str]] = []
-    real = publish_stage.check_page_links
-
-    def counted(pages, *args, **kwargs):  # type: ignore[no-untyped-def]
-        pages = list(pages)
-        checked.append(sorted(f.path for f, _ in pages))
-        return real(pages, *args, **kwargs)
-
-    monkeypatch.setattr(publish_stage, "check_page_links", counted)
+    checked = pages_link_checked(monkeypatch)
     first = run_build(site)
     warned = [w.message for w in first.warnings if "broken internal link" in w.message]
     assert len(warned) == 1
