@@ -181,3 +181,33 @@ def test_search_copy_keeps_the_language_and_every_marked_element_once() -> None:
     # The rest of the page does not count: a change there indexes nothing again.
     assert search.search_digest(page.replace(b"Lire aussi", b"Autre")) == search.search_digest(page)
     assert search.search_digest(page.replace(b"Titre", b"Autre")) != search.search_digest(page)
+
+
+def _marked_by_pattern(data: bytes) -> list[tuple[int, int, bytes]]:
+    return [(m.start(), m.end(), m.group(1).lower()) for m in search._MARKED_TAG.finditer(data)]
+
+
+def test_marked_tags_are_those_the_pattern_finds(make_site) -> None:
+    """The quick scan for marked tags finds what the plain pattern does, on built pages and on
+    the awkward cases: the attribute named in text or a comment, in a longer word, on an upper-case
+    tag, on a self-closing tag, after a '>' inside the tag."""
+    site = make_site(
+        {
+            "content/world/a.md": article(
+                "Alpha", body="Mark `data-pagefind-body` on the story.\n\n<!-- data-pagefind-ignore -->"
+            ),
+            "content/world/b.md": article("Beta", body="![A harbour](https://example.org/h.jpg)\n\nThe strike."),
+        }
+    )
+    run_build(site, search=False)
+    pages = [p.read_bytes() for p in (site / "output").rglob("*.html")]
+    awkward = [
+        b"<p>The attribute data-pagefind-body marks it.</p>",
+        b"<DIV Data-Pagefind-Body>x</DIV><div xdata-pagefind-body>y</div>",
+        b'<img src="a.jpg" data-pagefind-meta="image[src]"/><br data-pagefind-ignore>',
+        b"<!-- <div data-pagefind-body> --><section>\n<div\n  data-pagefind-body\n>z</div></section>",
+        b'<a title=">" data-pagefind-filter="x">l</a><x-y data-pagefind-sort="d">s</x-y>',
+    ]
+    for data in pages + awkward:
+        assert list(search.marked_tags(data)) == _marked_by_pattern(data), data[:200]
+    assert any(_marked_by_pattern(p) for p in pages)

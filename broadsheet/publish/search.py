@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -245,13 +245,12 @@ def search_copy(data: bytes) -> bytes:
     parts.append(tag.group() if tag is not None else b"<html>")
     parts.append(b'<head><meta charset="utf-8"></head><body>')
     taken = 0
-    for match in _MARKED_TAG.finditer(data):
-        if match.start() < taken:
+    for start, end, name in marked_tags(data):
+        if start < taken:
             continue  # inside the element just taken (the picture's metadata inside its figure)
-        name, end = match.group(1).lower(), match.end()
         void = name in _VOID or data[end - 2 : end] == b"/>"
         taken = end if void else element_end(data, name, end)
-        parts.append(data[match.start() : taken])
+        parts.append(data[start:taken])
     parts.append(b"</body></html>")
     return b"\n".join(parts)
 
@@ -261,13 +260,47 @@ def search_digest(data: bytes) -> str:
     return hashlib.blake2b(search_copy(data), digest_size=16).hexdigest()
 
 
+_MARK = b"data-pagefind-"
+_TAG_NAME = re.compile(rb"[a-zA-Z][a-zA-Z0-9-]*")
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def marked_tags(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """Each start tag carrying a ``data-pagefind-*`` attribute: where it starts and ends, and its
+    name in lower case; the tags :data:`_MARKED_TAG` matches, found from the attribute (a page has
+    a handful) rather than by trying the pattern at each of its hundreds of tags."""
+    at = data.find(_MARK)
+    while at != -1:
+        lt = data.rfind(b"<", 0, at)
+        gt = data.find(b">", at)
+        if (
+            lt != -1
+            and gt != -1
+            and data.find(b">", lt, at) == -1  # in a tag, not in text after one
+            and data[at - 1] not in _WORD  # a word of its own
+            and (name := _TAG_NAME.match(data, lt + 1)) is not None
+            and name.end() < at
+            and data[name.end()] not in _WORD  # the name ends where its tag says
+        ):
+            yield lt, gt + 1, name.group().lower()
+            at = data.find(_MARK, gt)
+        else:
+            at = data.find(_MARK, at + 1)
+
+
+_TAG_OF: dict[bytes, re.Pattern[bytes]] = {}
+
+
 def element_end(data: bytes, name: bytes, pos: int) -> int:
     """Where the element ``name`` opened just before ``pos`` ends (counting nested ones of its name)."""
+    pattern = _TAG_OF.get(name)
+    if pattern is None:
+        pattern = _TAG_OF[name] = re.compile(rb"<(/?)" + re.escape(name) + rb"\b[^>]*>", re.IGNORECASE)
     depth = 1
-    for tag in re.finditer(rb"<(/?)" + re.escape(name) + rb"\b[^>]*>", data[pos:], re.IGNORECASE):
+    for tag in pattern.finditer(data, pos):
         depth += -1 if tag.group(1) else 1
         if depth == 0:
-            return pos + tag.end()
+            return tag.end()
     return len(data)
 
 
