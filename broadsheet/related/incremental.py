@@ -80,11 +80,6 @@ class _Raw:
         return self.text_ids, self.text_counts, self.title_ids, self.tag_ids, self.named_ids
 
 
-def _as_int(a: array[int]) -> array[int]:
-    """The array with C ints (a row's arrays are read back in the smallest type that holds them)."""
-    return a if a.typecode == "i" else array("i", a)
-
-
 def _packed(a: array[int]) -> bytes:
     """An array of non-negative ints in the smallest type that holds them, its type code first."""
     top = max(a, default=0)
@@ -149,38 +144,11 @@ class RankingState:
         return self.index.lists
 
     def to_bytes(self) -> bytes:
-        """The state, compact, for the build cache (articles without their text)."""
+        """The state, compact, in one value (articles without their text): its head and its rows, as
+        the build cache keeps them (see :meth:`rows_to_save`)."""
         ix = self.index
-        live = sorted((i for i, k in enumerate(ix.keys) if k is not None), key=lambda i: (ix.ts[i], ix.keys[i] or ""))
-        docs = []
-        for i in live:
-            d = ix.docs[i]
-            r = self.raw[i]
-            assert d is not None and r is not None
-            docs.append(
-                (
-                    d.key,
-                    d.slug,
-                    d.category,
-                    d.date.isoformat(),
-                    d.pinned,
-                    self.digests[d.key],
-                    *(_as_int(a).tobytes() for a in r.arrays()),
-                    tuple(ix.lists[d.key]),
-                    ix.floor[i],
-                )
-            )
-        stats = ix.stats
-        body = (
-            FORMAT,
-            repr(self.settings),
-            stats.n_docs,
-            list(stats.feature_ids),
-            array("i", stats.df).tobytes(),
-            array("i", self.name_docs).tobytes(),
-            docs,
-        )
-        return zlib.compress(marshal.dumps(body), 1)
+        rows = [(key, self._row(i)) for i, key in enumerate(ix.keys) if isinstance(key, str)]
+        return zlib.compress(marshal.dumps((self._head(), rows)), 1)
 
     def _head(self) -> bytes:
         """The state's part shared by every article: the settings and the feature statistics."""
@@ -283,31 +251,13 @@ class RankingState:
     def from_bytes(cls, blob: bytes, settings: RelatedSettings) -> RankingState | None:
         """The state kept by :meth:`to_bytes`, or None if it is unreadable, older or for other settings."""
         try:
-            fmt, kept_settings, n, keys, df_b, named_b, docs = marshal.loads(zlib.decompress(blob))
+            head, rows = marshal.loads(zlib.decompress(blob))
         except (ValueError, TypeError, EOFError, zlib.error):
             return None
-        if fmt != FORMAT or kept_settings != repr(settings):
-            return None
-
-        def arrays_of(parts: list[bytes]) -> list[array[int]]:
-            out = []
-            for b in parts:
-                a = array("i")
-                a.frombytes(b)
-                out.append(a)
-            return out
-
-        return cls._assemble(
-            settings,
-            n,
-            keys,
-            df_b,
-            named_b,
-            (
-                (key, slug, category, date, pinned, digest, arrays_of(parts), related, floor)
-                for key, slug, category, date, pinned, digest, *parts, related, floor in docs
-            ),
-        )
+        state = cls.from_rows(head, rows, settings)
+        if state is not None:
+            state.saved = state.saved_head = None  # no row of the cache holds it
+        return state
 
     @classmethod
     def _assemble(
