@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, article, run_build
 
+from broadsheet.outputs import CACHE_DIR
 from broadsheet.write.generations import builds_folder
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1795000000"}
@@ -248,3 +250,21 @@ def test_a_generation_without_a_manifest_is_filled_afresh(make_site) -> None:
     assert tree(output) == tree(fresh)
     if storm is not None:  # unchanged pages are the live generation's files, linked
         assert os.stat(output / "world" / "b" / "index.html").st_ino == storm.st_ino
+
+
+def test_a_build_after_the_cache_folder_is_deleted_publishes_its_own_top_level_files(make_site) -> None:
+    """With the cache folder gone, the live generation's record of its files is gone too: its files
+    look like the newsroom's own. Those the new build writes (the front page, the feeds) are its own."""
+    site = make_site({"content/world/a.md": article("Storm"), "content/world/b.md": article("Flood")})
+    run_build(site)
+    output = site / "output"
+    (output / "CNAME").write_text("news.example.org")
+    shutil.rmtree(site / CACHE_DIR)
+    (site / "content/world/b.md").write_text(article("Flood", body="The river rose overnight in Millbrook."))
+    run_build(site)
+    assert "The river rose overnight" in (output / "index.html").read_text()
+    assert "The river rose overnight" in (output / "feed.xml").read_text()
+    assert (output / "CNAME").read_text() == "news.example.org"
+    fresh = site.parent / "fresh"
+    run_build(site, output=fresh)
+    assert tree(output) == {**tree(fresh), "CNAME": tree(output)["CNAME"]}

@@ -211,7 +211,9 @@ def switch(gens: Generations, live_top: frozenset[str], target_top: frozenset[st
     folders: list[str] = []
     pending = builds_folder(gens.output) / CARRY
     if gens.live is not None:
-        theirs = _foreign(gens.live, live_top)
+        # A name this build wrote is never carried over from the live generation, even when the
+        # live one's record of its own files is gone (the cache folder deleted): its file is older.
+        theirs = {n: e for n, e in _foreign(gens.live, live_top).items() if n not in target_top}
         mine = _foreign(gens.target, target_top)
         _carry_files(theirs, mine, gens.target)
         folders = [n for n, e in theirs.items() if e.is_dir(follow_symlinks=False) and n not in mine]
