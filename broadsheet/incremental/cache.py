@@ -62,7 +62,7 @@ from ..content.markdown import SETTINGS_KEY, Rendered
 from ..content.model import Author, Category, Tag
 from ..content.notices import Notices
 from ..errors import BuildWarning
-from ..filestamp import RACY, Stamp, is_racy, stamp_of, trusted_stamp
+from ..filestamp import RACY, Stamp, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
 from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
@@ -188,7 +188,7 @@ class BuildCache:
     ranking_updates: list[tuple[bytes | None, dict[str, bytes], list[str], bool]] = field(default_factory=list)
     """Changes to the ranking's rows not saved yet (see RankingState.rows_to_save), in order."""
     store_path: str = ""
-    """The cache file's path as text, once asked for (see :meth:`_ref`)."""
+    """The cache file's path as text, once asked for (see :meth:`body_ref`)."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
@@ -254,14 +254,14 @@ class BuildCache:
                 meta = FrontMatter(*values)
             except _CACHE_ERRORS:
                 return None
-            body = Body(ref=self._ref(source, digest), opening=opening, blank=blank)
+            body = Body(ref=self.body_ref(source, digest), opening=opening, blank=blank)
             self.lazy[rel] = (digest, body)
             doc = Document(source, meta, "", body_line, digest)
             entry = ContentEntry(stamp, digest, doc, Rendered(body, toc, first, words), warnings)
             self.content[rel] = entry
         return entry
 
-    def _ref(self, source: SourceFile, digest: str) -> BodyRef:
+    def body_ref(self, source: SourceFile, digest: str) -> BodyRef:
         """Where the stored body of a content file with hash ``digest`` is kept (see bodystore.py)."""
         assert self.folder is not None
         return BodyRef(self._store_path(), source.rel, str(source.path), source.is_page, digest, self.timezone)
@@ -281,7 +281,7 @@ class BuildCache:
         for rel, e in self.content.items():
             body = e.rendered.body
             if body.loaded:
-                body.evict(self._ref(e.doc.source, e.digest))
+                body.evict(self.body_ref(e.doc.source, e.digest))
                 self.lazy[rel] = (e.digest, body)
 
     def lookup(self, source: SourceFile) -> tuple[ContentEntry | None, bytes | None]:
@@ -308,10 +308,11 @@ class BuildCache:
         except OSError:
             return None, None
         if content_digest(raw) == entry.digest:
-            if not (is_racy(entry.stamp) and entry.stamp[:3] == stamp[:3]):
-                # Touched or copied in, not changed: the new stamp is stored. (A stamp too recent
-                # to trust, still the same file, stays as it is: hashed again, not rewritten.)
-                entry.stamp = trusted_stamp(st, taken)
+            fresh = trusted_stamp(st, taken)
+            if fresh != entry.stamp:
+                # Touched or copied in, not changed: the new stamp is stored, or a stamp too recent
+                # to trust when stored is trusted now. (One still too recent stays as it is.)
+                entry.stamp = fresh
                 self.changed.add(source.rel)
                 self.dirty = True
             return entry, None
