@@ -90,9 +90,11 @@ class ArticleView:
     """Hash of the source file (used for page fingerprints, not meant for display)."""
     dated_only: bool = False
     """Dated by a day without a time (an imported archive's): show ``date`` without a time of day."""
-    related: list[ArticleView] = field(default_factory=list)
-    prev: ArticleView | None = None
-    next: ArticleView | None = None
+    # Links to other views are left out of the view's repr: every view reaches every other through
+    # them, and a repr that followed them would print the site (and take minutes to).
+    related: list[ArticleView] = field(default_factory=list, repr=False)
+    prev: ArticleView | None = field(default=None, repr=False)
+    next: ArticleView | None = field(default=None, repr=False)
     base: str = "/"
     """The path the site is published under: the body's site paths (links, images) are put under it."""
 
