@@ -29,6 +29,7 @@ from .stages.publish import check_links_of, index_pages, page_facts_of, publishi
 from .stages.rank import rank_related, related_docs
 from .stages.remember import remember_pages
 from .stages.render import add_files, case_twins, collect_outputs, pages_site_key, render_site
+from .stages.resume import keep_plan, render_resumed
 from .stages.running import BUILD_GC_THRESHOLDS, Stopwatch, fewer_collections
 from .stages.types import BuildOptions, BuildResult, LoadedSite, RenderedSite
 from .write.commit import check_output_dir, folds_case
@@ -76,7 +77,10 @@ def build(options: BuildOptions) -> BuildResult:
             with watch("pictures"):  # before rendering: pages name only the variants that were made
                 pictures = make_site_pictures(loaded, options.jobs, options.progress)
             with watch("render"):
-                site = render_site(loaded, output, options.jobs, options.progress)
+                if loaded.resumed is not None:  # only the pages the edits since the kept plan changed
+                    site = render_resumed(loaded, loaded.resumed, output, options.jobs, options.progress)
+                else:
+                    site = render_site(loaded, output, options.jobs, options.progress)
             files = add_files(site.files, pictures.files)
             with watch("facts"):
                 pages = page_facts_of(loaded, site, output)
@@ -128,6 +132,7 @@ def build(options: BuildOptions) -> BuildResult:
                             "make content/ writable, so moved articles keep redirects",
                         )
                     )
+            keep_plan(loaded, options, site.plan)
     return BuildResult(
         loaded,
         files,

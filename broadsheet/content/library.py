@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -111,9 +111,16 @@ def live_updates(
 
 
 def assemble(
-    config: SiteConfig, documents: Iterable[tuple[Document, Rendered]], rules: PublishRules
+    config: SiteConfig,
+    documents: Iterable[tuple[Document, Rendered]],
+    rules: PublishRules,
+    known_slugs: Collection[str] = (),
 ) -> tuple[Site, list[BroadsheetError], list[BuildWarning]]:
-    """Build the Site from parsed, rendered documents; leave out what must not be published."""
+    """Build the Site from parsed, rendered documents; leave out what must not be published.
+
+    ``known_slugs``: slugs of published articles besides these (some articles assembled on their
+    own, as edits to a site): a related article may be pinned by one of them.
+    """
     names = _Names(config)
     errors: list[BroadsheetError] = []
     warnings: list[BuildWarning] = []
@@ -223,10 +230,10 @@ def assemble(
             by_tag[t.slug].append(a)
         for au in a.authors:
             by_author[au.slug].append(a)
-    known_slugs = {a.slug for a in articles}
+    slugs = {a.slug for a in articles}.union(known_slugs)
     for a in articles:
         for pin in a.pinned:
-            if pin not in known_slugs:
+            if pin not in slugs:
                 warnings.append(
                     BuildWarning(
                         f"related: no published article has the slug '{pin}'",

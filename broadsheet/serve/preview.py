@@ -59,6 +59,7 @@ from ..content.frontmatter import Document
 from ..content.library import PublishRules, assemble
 from ..content.markdown import MarkdownSettings, Rendered, configure, current_settings
 from ..content.model import Article, Site
+from ..content.parse import parse_sources
 from ..content.permalinks import RECORD, Entry, load_record, update_record, with_redirects
 from ..content.ranking import related_settings
 from ..engine import MemorySink, PageMemory, templates_reading_links
@@ -74,7 +75,7 @@ from ..related.index import RelatedIndex, build_related_index, remove_related, u
 from ..render.i18n import I18N_DIR
 from ..render.pages import finish_jobs, render_jobs, static_files
 from ..render.theme import Theme, load_theme, make_environment
-from ..stages.load import build_time, parse_all, parse_sources, site_markdown
+from ..stages.load import build_time, parse_all, site_markdown
 from ..stages.publish import publishing_files
 from ..stages.rank import related_docs
 from ..stages.render import collect_outputs

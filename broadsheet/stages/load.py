@@ -10,31 +10,27 @@ left to the render stage), the Jinja environment and the pictures' planned varia
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ..config import SiteConfig, load_config_problems
 from ..content.bodystore import load_bodies
 from ..content.discover import SourceFile, discover, discover_static
 from ..content.frontmatter import Document, parse_document
 from ..content.library import PublishRules, assemble
-from ..content.lint import body_warnings
 from ..content.markdown import (
-    MarkdownError,
     MarkdownSettings,
     Rendered,
     configure,
     current_settings,
     markdown_settings,
-    render_markdown,
 )
+from ..content.parse import ParseOutcome, parse_sources
 from ..content.permalinks import load_record, update_record, with_redirects
 from ..content.schedule import Change, scheduled_changes
-from ..errors import BroadsheetError, BuildFailed, BuildWarning, ContentError
+from ..errors import BroadsheetError, BuildFailed, BuildWarning
 from ..incremental.cache import BuildCache
 from ..parallel import map_shared
 from ..progress import Progress, counter, tell
@@ -45,7 +41,8 @@ from ..render.theme import Theme, load_theme, symlink_warnings
 from ..tuning import DEFAULT as DEFAULT_TUNING
 from ..tuning import Tuning
 from .rank import rank_related_if_cached, ranked_lists, ranking_done
-from .types import BuildOptions, LoadedSite
+from .resume import next_change, resume_site
+from .types import BuildOptions, LoadedSite, PlanKeep
 
 
 def build_time(options: BuildOptions) -> datetime:
@@ -56,39 +53,6 @@ def build_time(options: BuildOptions) -> datetime:
     if epoch and epoch.strip().isdigit():
         return datetime.fromtimestamp(int(epoch), UTC)
     return datetime.now(UTC)
-
-
-ParseOutcome = tuple[Document | None, Rendered | None, list[BroadsheetError], list[BuildWarning]]
-
-
-def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
-    """Parse and convert a chunk of content files (runs in a worker process).
-
-    The documents come back without their Markdown body (``body`` is empty): once converted, the
-    stages after this one read the rendered result, and the body would double what crosses
-    from the workers and what a large site holds in memory.
-    """
-    out: list[ParseOutcome] = []
-    for source, tz_name, raw in work:
-        doc, errs, warns = parse_document(source, ZoneInfo(tz_name), raw)
-        rendered = None
-        if doc is not None:
-            try:
-                rendered = render_markdown(doc.body)
-                warns = [*warns, *body_warnings(doc.body, source.rel, doc.body_line)]
-                doc = dataclasses.replace(doc, body="")
-            except MarkdownError as exc:
-                # Lines count within the body; the document knows where its body starts in the file.
-                errs = [
-                    *errs,
-                    *(
-                        ContentError(message, source.rel, doc.body_line + line - 1, hint)
-                        for message, line, hint in exc.problems
-                    ),
-                ]
-                doc = None
-        out.append((doc, rendered, errs, warns))
-    return out
 
 
 def site_markdown(config: SiteConfig, theme: Theme | None) -> MarkdownSettings:
@@ -190,9 +154,21 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         errors.append(exc)
     configure(site_markdown(config, theme))
     cache = BuildCache.load(config.root, options.cache, config.timezone, current_settings().key())
+    now = build_time(options)
+    compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
+    pictures = site_pictures(config, cache)
+    if theme is not None and not errors:
+        resumed = resume_site(options, config, theme, cache, now, pictures)
+        if resumed is not None:  # only the articles edited since the last build's plan were read
+            site, warnings, state, keep = resumed
+            env = site_environment(theme, config, compiled, pictures)
+            warnings += symlink_warnings(theme, config.root)
+            return LoadedSite(
+                config, theme, env, site, warnings, cache, pictures, options.tuning, keep=keep, resumed=state
+            )
     docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress, options.tuning)
     errors += parse_errors
-    rules = PublishRules(now=build_time(options), drafts=options.drafts, future=options.future, preview=options.preview)
+    rules = PublishRules(now=now, drafts=options.drafts, future=options.future, preview=options.preview)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)
     errors += lib_errors
     warnings += lib_warnings
@@ -209,8 +185,6 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     if ranked is None and not defer_related:
         tell(options.progress, "Ranking related articles")
         ranked = ranking_done(site, cache, ranked_lists(site, cache), key)
-    compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
-    pictures = site_pictures(config, cache)
     env = site_environment(theme, config, compiled, pictures)
     warnings += symlink_warnings(theme, config.root)
     return LoadedSite(
@@ -225,6 +199,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
         related_pending=key if ranked is None else None,
         notices=notices,
         record=new_record if published and options.record_urls else None,
+        keep=PlanKeep(next_change(docs, config, now), tuple(lib_warnings)) if cache.folder is not None else None,
     )
 
 

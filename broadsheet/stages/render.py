@@ -10,10 +10,12 @@ files join the output: :func:`collect_outputs`, :func:`add_files`, :func:`case_t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..config import SiteConfig
 from ..content.bodystore import load_bodies
+from ..content.model import Site
 from ..engine import templates_reading_links
 from ..errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
 from ..incremental.cache import PageFingerprints
@@ -23,7 +25,9 @@ from ..outputs import OutputFile, PageJob
 from ..parallel import default_jobs
 from ..plan import Plan, choose, make_plan, with_related
 from ..progress import Progress, counter, tell
+from ..publish.pictures import Picture
 from ..render.pages import HashedFacts, RenderOutcome, RenderWork, render_pages, static_files
+from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
 from ..write.commit import LastOutput
 from ..write.generations import last_output, open_staging, shown, write_error
@@ -129,7 +133,12 @@ def add_files(files: list[OutputFile], extra: list[OutputFile]) -> list[OutputFi
 
 def pages_site_key(loaded: LoadedSite) -> str:
     """What every page's fingerprint starts from: the key of the pages' input (see incremental/inputs.py)."""
-    return key_of(pages_input(loaded.config, loaded.theme, loaded.site, loaded.pictures))
+    return pages_site_key_of(loaded.config, loaded.theme, loaded.site, loaded.pictures)
+
+
+def pages_site_key_of(config: SiteConfig, theme: Theme, site: Site, pictures: Mapping[str, Picture]) -> str:
+    """:func:`pages_site_key` of a site not loaded yet (see stages/resume.py)."""
+    return key_of(pages_input(config, theme, site, pictures))
 
 
 def page_fingerprints(loaded: LoadedSite, site_key: str) -> PageFingerprints:
@@ -239,8 +248,8 @@ def render_site(
 
     try:
         if overlap:
-            outcome, planned, prints = render_while_ranking(loaded, plan, jobs, staging, done, saving, publish, output)
-            todo = planned
+            outcome, plan, prints = render_while_ranking(loaded, plan, jobs, staging, done, saving, publish, output)
+            todo = planned = plan.pages
         else:
             work = RenderWork(
                 loaded.theme,
@@ -275,7 +284,14 @@ def render_site(
         raise BuildFailed(errors)
     facts = {output_path(url): f for url, f in outcome.facts.items()}
     return RenderedSite(
-        files, len(outcome.pages) + len(outcome.staged), warnings, prints, facts, staged=staging is not None, last=last
+        files,
+        len(outcome.pages) + len(outcome.staged),
+        warnings,
+        prints,
+        facts,
+        staged=staging is not None,
+        last=last,
+        plan=plan,
     )
 
 
@@ -288,7 +304,7 @@ def render_while_ranking(
     saving: threading.Thread,
     publish: Callable[[list[PageJob]], None],
     output: Path | None = None,
-) -> tuple[RenderOutcome, list[PageJob], dict[str, str]]:
+) -> tuple[RenderOutcome, Plan, dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
     then render those, and any page that looked at a related list (see render.views.PendingRelated).
 
@@ -368,4 +384,4 @@ def render_while_ranking(
     known = {(e.path, e.line, e.message) for e in outcome.errors}
     outcome.errors += [e for e in rest.errors if (e.path, e.line, e.message) not in known]
     outcome.deferred = rest.deferred
-    return outcome, planned, prints
+    return outcome, plan, prints

@@ -18,14 +18,17 @@ from ..config import SiteConfig
 from ..content.model import Site
 from ..content.permalinks import Entry
 from ..errors import BuildWarning
+from ..filestamp import Stamp
 from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, output_folder
+from ..plan import Plan, PlanEdit
 from ..progress import Progress
 from ..publish.pictures import Picture
 from ..render.pages import HashedFacts
 from ..render.theme import Theme
 from ..tuning import Tuning
 from ..write.commit import LastOutput, WriteStats
+from .keptplan import KeptPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,30 @@ class BuildOptions:
         return self.output if self.output is not None else self.source / "output"
 
 
+@dataclass(frozen=True, slots=True)
+class PlanKeep:
+    """What the load stage read that the plan kept for the next build needs (see stages/resume.py)."""
+
+    until: datetime | None
+    """The first scheduled change after the build (see KeptPlan.until)."""
+    site_warnings: tuple[BuildWarning, ...]
+    """The warnings of the site's assembly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """A build resumed from the kept plan (see stages/resume.py): what the render stage needs."""
+
+    edit: PlanEdit
+    """The kept plan with the articles edited since applied."""
+    kept: KeptPlan
+    """The kept plan as read, with the edited files' parse warnings."""
+    site_key: str
+    """The key of the pages' input, the kept plan's."""
+    sources: dict[str, tuple[Stamp, str]]
+    """Every content file's stamp and hash, those touched as read now (the next kept plan's)."""
+
+
 @dataclass(slots=True)
 class LoadedSite:
     """The site read and assembled, with its theme: everything before rendering."""
@@ -92,6 +119,10 @@ class LoadedSite:
     """What the build did by itself and the user should know (a moved article's redirect)."""
     record: dict[str, Entry] | None = None
     """The published URLs to record in content/_permalinks.yml once the build is written."""
+    keep: PlanKeep | None = None
+    """What keeping this build's plan needs besides the plan (None: the plan is not kept)."""
+    resumed: Resumed | None = None
+    """Set when the build resumed from the kept plan: only the edited articles were read."""
 
 
 @dataclass(slots=True)
@@ -129,6 +160,8 @@ class RenderedSite:
     """Whether pages were written to the output's staging folder by the render workers."""
     last: LastOutput | None = None
     """The output as the render stage saw it, for the stages after (see write.LastOutput)."""
+    plan: Plan | None = None
+    """The plan of the pages, to keep for the next build (see stages/resume.py)."""
 
 
 PageFacts = tuple[OutputFile, str, tuple[str, ...] | None, bool]

@@ -1,0 +1,292 @@
+"""The *load* and *render* stages of a build that resumes from the last build's plan.
+
+When the content files that changed since the kept plan (see stages/keptplan.py) are articles
+edited in place, none of them moved (same URL, date, section, tags, bylines: see
+plan.edit_plan), and every other input is as it was, the build does not read, assemble and plan
+the whole site again: it reads the edited files, applies them to the kept plan with
+:func:`~broadsheet.plan.edit_plan` (the live preview's step for a saved file), folds them into
+the related ranking, and renders the pages whose fingerprint they changed
+(:func:`~broadsheet.plan.choose_edit`). The other pages are kept as written, as a full build
+keeps them; the stages after *render* run as in any build.
+
+:func:`resume_site` is tried first by the *load* stage; it answers None whenever the site must be
+planned anew (a new, removed or moved article, a page, a parse error, a template, site.yml or
+static file changed, another day, a scheduled change passed, many edits, no kept plan): the full
+build then runs, and keeps its plan for the next (:func:`keep_plan`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+
+from ..config import SiteConfig
+from ..content.body import BodyRef
+from ..content.bodystore import load_bodies
+from ..content.discover import discover
+from ..content.frontmatter import Document
+from ..content.library import PublishRules, assemble
+from ..content.markdown import Rendered
+from ..content.model import Article, Site
+from ..content.parse import parse_sources
+from ..content.permalinks import RECORD
+from ..content.ranking import related_input, related_settings
+from ..content.schedule import scheduled_changes
+from ..errors import BuildFailed, BuildWarning
+from ..filestamp import stamp_of
+from ..incremental.cache import BuildCache
+from ..incremental.keys import key_of
+from ..outputs import OutputFile, PageJob, output_key
+from ..plan import Plan, choose_edit, edit_plan
+from ..progress import Progress, counter, tell
+from ..publish.pictures import Picture
+from ..related.incremental import RankingState, ranks_everything, update_ranking
+from ..render.pages import RenderWork, render_pages, static_files
+from ..render.theme import Theme
+from ..urls import UnsafePath, output_path
+from ..write.generations import last_output
+from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
+from .publish import publishing_files
+from .render import collect_outputs, page_fingerprints, pages_site_key, pages_site_key_of
+from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
+
+#: Beyond this share of the site's files edited since the kept plan, planning anew costs less.
+MOST_EDITED = 0.1
+#: A resumed build keeps its own plan once this many files were edited or touched since the kept
+#: one: each build reads again the files whose stamp moved since (few, for a day of edits).
+RESAVE_FROM = 8
+
+
+def plan_inputs(options: BuildOptions, config: SiteConfig, cache: BuildCache) -> tuple[str, ...]:
+    """What a kept plan is valid for besides its site key and sources (see KeptPlan.inputs)."""
+    try:
+        record = repr(stamp_of((config.root / RECORD).stat()))
+    except OSError:
+        record = "none"
+    shape = repr((options.drafts, options.future, options.preview, options.base_url))
+    return (cache.version, shape, output_key(options.output_dir), record)
+
+
+def next_change(docs: list[tuple[Document, Rendered]], config: SiteConfig, now: datetime) -> datetime | None:
+    """The first scheduled change after ``now`` that a build would show (see content/schedule.py)."""
+    changes = scheduled_changes((doc for doc, _ in docs), now, config.featured_days)
+    times = [c.when for c in changes]
+    if config.breaking is not None and config.breaking.expires > now:
+        times.append(config.breaking.expires)
+    return min(times) if times else None
+
+
+def _with_now(plan: Plan, now: datetime) -> Plan:
+    """The kept plan at this build's time (the same day: see PagesInput.site). The ``site`` view is
+    shared by every page's context: it is given the time in place, as a full build would make it."""
+    object.__setattr__(plan.sv, "now", now)  # frozen for templates, shared by the plan's pages
+    return dataclasses.replace(plan, site=dataclasses.replace(plan.site, now=now))
+
+
+def resume_site(
+    options: BuildOptions,
+    config: SiteConfig,
+    theme: Theme,
+    cache: BuildCache,
+    now: datetime,
+    pictures: dict[str, Picture],
+) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
+    """The site as the kept plan and the articles edited since make it, or None to plan it anew
+    (see the module documentation). Only the edited files are read."""
+    if cache.folder is None:
+        return None
+    kept = load_kept_plan(cache.folder)
+    if kept is None or kept.inputs != plan_inputs(options, config, cache):
+        return None
+    if kept.until is not None and now >= kept.until:
+        return None
+    tell(options.progress, "Reading")
+    sources, found_warnings = discover(config.root)
+    if len(sources) != len(kept.sources) or any(s.rel not in kept.sources for s in sources):
+        return None
+    touched = []  # files whose stamp moved: edited, or only touched (copied in, or stamped too soon)
+    for source in sources:
+        try:
+            stamp = stamp_of(source.path.stat())
+        except OSError:
+            return None
+        if stamp != kept.sources[source.rel][0]:
+            touched.append(source)
+    plan = _with_now(kept.plan, now)
+    site_key = pages_site_key_of(config, theme, plan.site, pictures)
+    if site_key != kept.site_key:
+        return None
+    by_source = {a.source: a for a in plan.site.articles}
+    rules = PublishRules(now=now, drafts=options.drafts, future=options.future, preview=options.preview)
+    slugs = {a.slug for a in plan.site.articles}
+    edited: dict[str, Article] = {}
+    edited_docs: list[tuple[Document, Rendered]] = []
+    parse_warnings = dict(kept.parse_warnings)
+    stamps = dict(kept.sources)
+    looked_up = [(source, *cache.lookup(source)) for source in touched]
+    parsed_one = counter(options.progress, "Parsing", sum(entry is None for _, entry, _ in looked_up))
+    for source, entry, raw in looked_up:
+        if entry is not None:
+            doc, rendered, warns = entry.doc, entry.rendered, list(entry.warnings)
+        else:
+            if parsed_one is not None:
+                parsed_one(1)
+            [(parsed, made, errors, warns)] = parse_sources([(source, config.timezone, raw)])
+            if parsed is None or made is None or errors:
+                return None  # reported by the full build, with every other problem
+            doc, rendered = parsed, made
+            cache.store(source, doc, rendered, warns)
+        stamps[source.rel] = (cache.content[source.rel].stamp, doc.digest)
+        if doc.digest == kept.sources[source.rel][1]:
+            continue  # the same bytes as when the plan was made
+        before = by_source.get(source.rel)
+        if source.is_page or before is None:
+            return None  # a page, or an article not published before (a draft, an embargo)
+        if len(edited) >= max(RESAVE_FROM, MOST_EDITED * len(sources)):
+            return None  # many edits: planning anew costs less
+        alone, errors, site_warnings = assemble(plan.site.config, [(doc, rendered)], rules, known_slugs=slugs)
+        if errors or site_warnings or len(alone.articles) != 1:
+            return None  # unpublished now, or a warning the whole site decides on
+        if any(w.path == source.rel for w in kept.site_warnings):
+            return None
+        edited[before.url] = alone.articles[0]
+        edited_docs.append((doc, rendered))
+        parse_warnings[source.rel] = tuple(warns)
+    try:
+        edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, edited))
+    except _NoState:
+        return None
+    if edit is None:
+        return None
+    # An edit may schedule a change of its own (an expiry, the end of a featured spell).
+    times = [t for t in (kept.until, next_change(edited_docs, config, now)) if t is not None]
+    keep = PlanKeep(min(times) if times else None, kept.site_warnings)
+    warnings = [*found_warnings, *(w for s in sources for w in parse_warnings.get(s.rel, ())), *kept.site_warnings]
+    kept = dataclasses.replace(kept, parse_warnings=parse_warnings)
+    return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps), keep
+
+
+class _NoState(Exception):
+    """The related ranking has no kept state to fold an edit into."""
+
+
+def _rank_edit(site: Site, cache: BuildCache, edited: Mapping[str, Article]) -> Site:
+    """The site with its related lists after the edits: folded into the ranking's kept state, which
+    gives the lists a full ranking would (see related/incremental.py)."""
+    if not edited:
+        return site  # nothing edited since the kept plan: its lists stand
+    settings = related_settings(site)
+    head = cache.ranking_state()
+    state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
+    if state is None or ranks_everything(state, len(site.articles)):
+        raise _NoState
+    load_bodies(a.body for a in edited.values())  # the ranking reads the edited articles' text
+    given = {a.key: a for a in related_input(list(edited.values()), settings).articles}
+    # The state follows the kept plan's site (every build since updated it): an article not edited
+    # since reads as it did then. Any other is read now (none, unless the state went astray).
+    kept = state.digests
+    digests = {
+        a.url: kept[a.url] if a.url in kept and a.url not in given else key_of(related_input([a], settings).articles[0])
+        for a in site.articles
+    }
+    state, _ = update_ranking(state, digests, lambda url: given[url].doc(), settings)
+    cache.set_ranking_state(*state.rows_to_save())
+    return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in state.lists.items()}))
+
+
+def render_resumed(
+    loaded: LoadedSite, resumed: Resumed, output: Path, jobs: int | None = None, progress: Progress | None = None
+) -> RenderedSite:
+    """The render stage after a resume: render the pages the edits changed (and any page no longer
+    as the last build wrote it); keep the others, with the fingerprints the last build recorded."""
+    edit, cache = resumed.edit, loaded.cache
+    plan = edit.plan
+    store = cache.page_store(output)
+    tell(progress, "Comparing with the last build")
+    last = last_output(output, loaded.config.root)
+    still = last.still_written
+    kept: list[OutputFile] = []
+    behind: list[str] = []  # pages the edits did not touch whose file is not the one written
+
+    def held(job: PageJob) -> bool:  # as written by the build that recorded its fingerprint
+        try:
+            path = output_path(job.url)
+        except UnsafePath:
+            return False  # rendered, then reported by collect_outputs
+        known = store.get(job.url)
+        if known is not None and still(path, known[1]):
+            kept.append(OutputFile(path, job.source, kept=known[1]))
+            return True
+        return False
+
+    for job in plan.pages:
+        if job.url not in edit.candidates and not held(job):
+            behind.append(job.url)
+    fingerprints = page_fingerprints(loaded, resumed.site_key)
+    before = {url: fp for url, (fp, _) in store.items()}
+    choice = choose_edit(edit, fingerprints, before, held, also=behind)
+    prints = {job.url: before[job.url] for job in plan.pages if job.url in before}
+    prints.update(choice.prints)
+    # The plan's shape for the next build's shortcut: the last one with the edited articles' hashes,
+    # or, when an edit changed what a page shows (a related list moved), the whole plan's hashed again.
+    shape = edit.shape(cache.shape_of(output))
+    cache.set_shape(output, shape if shape is not None else plan.shape(resumed.site_key))
+    work = RenderWork(
+        loaded.theme, loaded.config, choice.todo, loaded.env, facts=True, site=plan.site, pictures=loaded.pictures
+    )
+    outcome = render_pages(work, jobs, done=counter(progress, "Rendering", len(choice.todo)), tuning=loaded.tuning)
+    static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
+    published = publishing_files(plan.site, plan.pages, static, cache, output, still)
+    files, conflicts = collect_outputs(
+        choice.todo, outcome.pages, kept + static + published, outcome.facts, outcome.staged, outcome.stamps
+    )
+    errors = outcome.errors + conflicts
+    if errors:
+        raise BuildFailed(errors)
+    cache.save_content()  # the edited files' parses
+    facts = {output_path(url): f for url, f in outcome.facts.items()}
+    return RenderedSite(files, len(outcome.pages), warnings, prints, facts, last=last, plan=plan)
+
+
+def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> None:
+    """Keep the build's plan for the next build (see stages/keptplan.py), once the cache is saved.
+
+    After a full build, always; after a resume, when it applied many edits (the kept plan then
+    stands for them, and the next build reads fewer files again). A plan that cannot be kept is
+    removed: a kept plan is only ever the last one planned.
+    """
+    cache = loaded.cache
+    if cache.folder is None:
+        return
+    resumed = loaded.resumed
+    if resumed is not None and sum(v != resumed.kept.sources[rel] for rel, v in resumed.sources.items()) < RESAVE_FROM:
+        return  # the kept plan and the few files edited or touched since still make this build's plan
+    if plan is None or loaded.keep is None or cache.fresh or cache.changed:
+        forget_kept_plan(cache.folder)
+        return
+    site_key = resumed.site_key if resumed is not None else pages_site_key(loaded)
+    content = cache.content
+    if resumed is not None:
+        sources = resumed.sources
+        parse_warnings = resumed.kept.parse_warnings
+    else:
+        sources = {rel: (e.stamp, e.digest) for rel, e in content.items()}
+        parse_warnings = {rel: tuple(e.warnings) for rel, e in content.items() if e.warnings}
+    refs: dict[int, BodyRef] = {}
+    for e in content.values():  # bodies parsed in this build: kept in the cache, saved by now
+        if e.rendered.body.ref is None:
+            refs[id(e.rendered.body)] = cache.body_ref(e.doc.source, e.digest)
+    kept = KeptPlan(
+        plan_inputs(options, loaded.config, cache),
+        site_key,
+        sources,
+        loaded.keep.until,
+        parse_warnings,
+        loaded.keep.site_warnings,
+        plan,
+    )
+    if not save_kept_plan(cache.folder, kept, refs):
+        forget_kept_plan(cache.folder)

@@ -1,0 +1,229 @@
+"""A build resumed from the last build's plan (stages/resume.py) makes the site a full build makes.
+
+After a build, its plan is kept in the cache. The next build, finding only articles edited in
+place, reads those and applies them to the kept plan; anything else plans the site anew. These
+tests edit a newsroom's articles at random, build after each edit, and compare the output and
+the warnings with those of a build from scratch of the same files: byte for byte. They also check
+that the edits that move nothing did resume (else the comparison would test the full build twice)
+and that every other change, and every input the plan depends on, plans the site anew.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from broadsheet.outputs import CACHE_DIR
+from broadsheet.pipeline import BuildResult
+from broadsheet.stages.keptplan import PLAN_FILE
+from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build
+
+SECTIONS = ("world", "sport")
+TAGS = ("Flood", "Harbour", "Election", "Budget", "Storm")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file a reader sees in ``root`` (the link to the generation resolved)."""
+    real = Path(os.path.realpath(root))
+    out: dict[str, bytes] = {}
+    for current, _dirs, files in os.walk(real):
+        for name in files:
+            path = Path(current, name)
+            rel = path.relative_to(real).as_posix()
+            if not rel.startswith(".broadsheet"):
+                out[rel] = path.read_bytes()
+    return out
+
+
+def newsroom(root: Path, n: int = 24) -> Path:
+    """A site of ``n`` stories with tags, bylines, a lead story, a redirect, a pinned related story,
+    a scheduled expiry and a story still under embargo; two to a listing page."""
+    for i in range(n):
+        extra: dict[str, object] = {"slug": f"story-{i}", "tags": [TAGS[i % 5], TAGS[(i * 3) % 5]]}
+        if i == 3:
+            extra["aliases"] = ["/old/3/"]
+        if i == 5:
+            extra |= {"featured": True, "related": ["story-1"], "author": "ana"}
+        if i == 8:
+            extra["expires"] = (NOW + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
+        if i == 9:
+            extra["date"] = (NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")  # under embargo
+        date = str(extra.pop("date", f"2026-11-{1 + i:02d}T08:{i:02d}:00"))
+        body = f"Story {i} about the {TAGS[i % 5].lower()} and the town.\n\nMore on the story, part {i}."
+        path = root / f"content/{SECTIONS[i % 2]}/a{i:02d}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(article(f"Story {i}", date=date, body=body, **extra), encoding="utf-8")
+    (root / "site.yml").write_text(MINIMAL_SITE_YML, encoding="utf-8")
+    return root
+
+
+def rewrite(path: Path, change: str, k: int) -> None:
+    """Apply one kind of edit to an article file."""
+    text = path.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n---\n")
+    if change == "lede":
+        body = re.sub(r"^(\n*)", rf"\g<1>Officials said on day {k} that ", body, count=1)
+    elif change == "headline":
+        head = re.sub(r"^title: .*$", f'title: "A new headline {k}"', head, count=1, flags=re.M)
+    elif change == "append":
+        body += f"\nCorrection {k}: an earlier version misstated a figure.\n"
+    elif change == "summary":
+        head += f'\nsummary: "What happened on day {k}"'
+    elif change == "subheading":
+        body += f"\n## Update {k}\n\nThe harbour reopened.\n"
+    elif change == "tags":  # moves the story between tag pages: planned anew
+        head = re.sub(r"^tags: .*$", f'tags: ["{TAGS[k % 5]}", "Tag {k}"]', head, count=1, flags=re.M)
+    elif change == "date":  # moves it in every listing: planned anew
+        head = re.sub(r"^date: .*$", f"date: 2026-11-{1 + k % 27:02d}T09:30:00", head, count=1, flags=re.M)
+    elif change == "draft" and "draft:" not in head:  # unpublished: planned anew
+        head += "\ndraft: true"
+    path.write_text(f"{head}\n---\n{body}", encoding="utf-8")
+
+
+def was_resumed(result: BuildResult) -> bool:
+    """Whether the build resumed from the kept plan (a plain bool: a failed assertion shows no plan)."""
+    return result.loaded.resumed is not None
+
+
+def fresh_build(site: Path, scratch: Path) -> BuildResult:
+    """The same files built from scratch: no cache, no earlier output."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir()
+    shutil.copytree(site / "content", scratch / "content")
+    shutil.copy(site / "site.yml", scratch / "site.yml")
+    for folder in ("static", "themes"):
+        if (site / folder).is_dir():
+            shutil.copytree(site / folder, scratch / folder)
+    return run_build(scratch, search=False, cache=False)
+
+
+def same_site(site: Path, result: BuildResult, scratch: Path) -> None:
+    fresh = fresh_build(site, scratch)
+    assert tree(site / "output") == tree(scratch / "output")
+    assert sorted(map(str, result.warnings)) == sorted(map(str, fresh.warnings))
+
+
+MOVE_NOTHING = ("lede", "headline", "append", "summary", "subheading")
+MOVE = ("tags", "date", "draft")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_edits_resumed_make_the_site_a_full_build_makes(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    assert (site / CACHE_DIR / PLAN_FILE).is_file()
+    files = sorted((site / "content").rglob("*.md"))
+    resumed = 0
+    for k in range(14):
+        change = rng.choice(MOVE_NOTHING) if k % 4 else rng.choice(MOVE)
+        edited = rng.sample(files, rng.choice((1, 1, 2)))
+        for path in edited:
+            if path.exists():
+                rewrite(path, change, k)
+        result = run_build(site, search=False)
+        if change in MOVE_NOTHING and not any(p.name in ("a09.md",) for p in edited):
+            resumed += was_resumed(result)
+        if change in MOVE and any("draft: true" not in p.read_text() for p in edited if p.exists()):
+            assert not was_resumed(result), (change, [p.name for p in edited])
+        same_site(site, result, tmp_path / "fresh")
+    assert resumed >= 6  # the edits that move nothing resumed (the embargoed story's never publish it)
+
+
+def test_an_edit_to_a_lede_renders_only_the_pages_that_show_the_story(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    warm = run_build(site, search=False)
+    assert was_resumed(warm) and warm.pages_rendered == 0
+    rewrite(site / "content/sport/a01.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result)
+    shown = {job.url for job in result.loaded.resumed.edit.plan.pages if "/sport/story-1/" in job.shows}
+    assert 0 < result.pages_rendered <= len(shown)
+    same_site(site, result, tmp_path / "fresh")
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["template", "site.yml", "static", "new article", "removed article", "page", "another day", "expired", "record"],
+)
+def test_what_the_plan_depends_on_changed_plans_the_site_anew(tmp_path: Path, change: str) -> None:
+    site = newsroom(tmp_path / "site")
+    (site / "content/pages").mkdir(parents=True)
+    (site / "content/pages/about.md").write_text("---\ntitle: About\n---\n\nWho we are.\n", encoding="utf-8")
+    (site / "static").mkdir()
+    (site / "static/logo.txt").write_text("logo", encoding="utf-8")
+    theme = site / "themes/local"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.yml").write_text("name: local\nextends: frontier\n", encoding="utf-8")
+    (site / "site.yml").write_text(MINIMAL_SITE_YML + "theme: local\n", encoding="utf-8")
+    run_build(site, search=False)
+    assert was_resumed(run_build(site, search=False))
+    now = NOW
+    if change == "template":
+        (theme / "templates/404.html").write_text("<!doctype html><title>Lost</title><p>Not here.", encoding="utf-8")
+    elif change == "site.yml":
+        (site / "site.yml").write_text(MINIMAL_SITE_YML.replace("Test Times", "Test Herald") + "theme: local\n")
+    elif change == "static":
+        (site / "static/logo.txt").write_text("a new logo", encoding="utf-8")
+    elif change == "new article":
+        (site / "content/world/new.md").write_text(article("Breaking", date="2026-11-28T10:00:00"), encoding="utf-8")
+    elif change == "removed article":
+        (site / "content/world/a02.md").unlink()
+    elif change == "page":
+        (site / "content/pages/about.md").write_text("---\ntitle: About us\n---\n\nWho we are.\n", encoding="utf-8")
+    elif change == "another day":
+        now = NOW + timedelta(days=1)
+    elif change == "expired":  # a9's embargo lifts: the plan changes with no file touched
+        now = NOW + timedelta(days=3)
+    elif change == "record":
+        record = site / "content/_permalinks.yml"
+        record.write_text(record.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    result = run_build(site, search=False, now=now)
+    assert not was_resumed(result)
+    if change not in ("another day", "expired"):
+        same_site(site, result, tmp_path / "fresh")
+    assert was_resumed(run_build(site, search=False, now=now))  # kept again
+
+
+def test_an_output_changed_by_hand_is_mended_by_a_resumed_build(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    page = site / "output/world/story-2/index.html"
+    page.write_text("tampered", encoding="utf-8")
+    (site / "output/tag/flood/index.html").unlink()
+    rewrite(site / "content/sport/a01.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result)
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_kept_plan_that_cannot_be_read_plans_the_site_anew(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    kept = site / CACHE_DIR / PLAN_FILE
+    kept.write_bytes(kept.read_bytes()[:200])
+    rewrite(site / "content/sport/a01.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert not was_resumed(result)
+    same_site(site, result, tmp_path / "fresh")
+    assert was_resumed(run_build(site, search=False))
+
+
+def test_an_edit_with_a_problem_is_reported_as_a_full_build_reports_it(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    path = site / "content/world/a02.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("title:", "title: [", 1), encoding="utf-8")
+    from tests.conftest import build_errors
+
+    errors = build_errors(site, search=False)
+    assert any("a02.md" in e for e in errors)
