@@ -21,6 +21,8 @@ import pytest
 
 from broadsheet.outputs import CACHE_DIR
 from broadsheet.pipeline import BuildResult
+from broadsheet.publish import search
+from broadsheet.publish.search import find_pagefind
 from broadsheet.stages.keptplan import PLAN_FILE
 from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build
 
@@ -227,3 +229,21 @@ def test_an_edit_with_a_problem_is_reported_as_a_full_build_reports_it(tmp_path:
 
     errors = build_errors(site, search=False)
     assert any("a02.md" in e for e in errors)
+
+
+@pytest.mark.skipif(find_pagefind() is None, reason="Pagefind is not installed")
+def test_a_resumed_build_indexes_the_edited_month_as_a_full_build_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MIN_SHARD_PAGES", 1)  # a shard a month, even for a small site
+    site = newsroom(tmp_path / "site")
+    run_build(site)
+    rewrite(site / "content/sport/a03.md", "lede", 1)
+    result = run_build(site)
+    assert was_resumed(result) and result.search_shards_indexed == ("2026-11",)
+    scratch = tmp_path / "fresh"
+    scratch.mkdir()
+    shutil.copytree(site / "content", scratch / "content")
+    shutil.copy(site / "site.yml", scratch / "site.yml")
+    run_build(scratch, cache=False)
+    assert tree(site / "output") == tree(scratch / "output")
