@@ -254,16 +254,23 @@ def render_resumed(
 def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> None:
     """Keep the build's plan for the next build (see stages/keptplan.py), once the cache is saved.
 
-    After a full build, always; after a resume, when it applied many edits (the kept plan then
-    stands for them, and the next build reads fewer files again). A plan that cannot be kept is
+    After a full build, always; after a resume, when many files were edited or touched since the
+    kept plan, or the pages their edits can change are a quarter of the site's (the kept plan then
+    stands for them: the next build reads, and fingerprints, fewer again). A plan that cannot be kept is
     removed: a kept plan is only ever the last one planned.
     """
     cache = loaded.cache
     if cache.folder is None:
         return
     resumed = loaded.resumed
-    if resumed is not None and sum(v != resumed.kept.sources[rel] for rel, v in resumed.sources.items()) < RESAVE_FROM:
-        return  # the kept plan and the few files edited or touched since still make this build's plan
+    if (
+        resumed is not None
+        and sum(v != resumed.kept.sources[rel] for rel, v in resumed.sources.items()) < RESAVE_FROM
+        and len(resumed.edit.candidates) * 4 < len(resumed.edit.plan.pages)
+    ):
+        # The kept plan and the few files edited or touched since still make this build's plan, and
+        # the pages those edits can change (each build fingerprints them again) are few.
+        return
     if plan is None or loaded.keep is None or cache.fresh or cache.changed:
         forget_kept_plan(cache.folder)
         return
