@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -76,6 +77,19 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
         return write_site(tmp_path / name, files)
 
     return make
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """The site a reader sees in ``root``: the link to its generation resolved once, then every file read."""
+    real = Path(os.path.realpath(root))
+    out: dict[str, bytes] = {}
+    for current, _dirs, files in os.walk(real):
+        for name in files:
+            path = Path(current, name)
+            rel = path.relative_to(real).as_posix()
+            if not rel.startswith(".broadsheet"):
+                out[rel] = path.read_bytes()
+    return out
 
 
 def run_build(site: Path, **options: object) -> BuildResult:

@@ -10,7 +10,6 @@ and that every other change, and every input the plan depends on, plans the site
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -24,23 +23,10 @@ from broadsheet.pipeline import BuildResult
 from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
 from broadsheet.stages.keptplan import PLAN_FILE
-from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build
+from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build, tree
 
 SECTIONS = ("world", "sport")
 TAGS = ("Flood", "Harbour", "Election", "Budget", "Storm")
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    """Every file a reader sees in ``root`` (the link to the generation resolved)."""
-    real = Path(os.path.realpath(root))
-    out: dict[str, bytes] = {}
-    for current, _dirs, files in os.walk(real):
-        for name in files:
-            path = Path(current, name)
-            rel = path.relative_to(real).as_posix()
-            if not rel.startswith(".broadsheet"):
-                out[rel] = path.read_bytes()
-    return out
 
 
 def newsroom(root: Path, n: int = 24) -> Path:

@@ -13,25 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, article, run_build
+from conftest import REPO, article, run_build, tree
 
 from broadsheet.outputs import CACHE_DIR
 from broadsheet.write.generations import builds_folder
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1795000000"}
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    """The site a reader sees in ``root``: the link resolved once, then every file read."""
-    real = Path(os.path.realpath(root))
-    out: dict[str, bytes] = {}
-    for current, _dirs, files in os.walk(real):
-        for name in files:
-            path = Path(current, name)
-            rel = path.relative_to(real).as_posix()
-            if not rel.startswith(".broadsheet"):
-                out[rel] = path.read_bytes()
-    return out
 
 
 def two_versions(site: Path, n: int) -> tuple[dict[str, str], dict[str, str]]:
