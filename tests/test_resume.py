@@ -13,15 +13,20 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from broadsheet.content.ranking import related_input, related_settings
+from broadsheet.filestamp import RACY_NS
+from broadsheet.incremental.keys import key_of
 from broadsheet.outputs import CACHE_DIR
 from broadsheet.pipeline import BuildResult
 from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
+from broadsheet.related.incremental import RankingState
 from broadsheet.stages.keptplan import PLAN_FILE
 from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build, tree
 
@@ -42,7 +47,7 @@ def newsroom(root: Path, n: int = 24) -> Path:
             extra["expires"] = (NOW + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
         if i == 9:
             extra["date"] = (NOW + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")  # under embargo
-        date = str(extra.pop("date", f"2026-11-{1 + i:02d}T08:{i:02d}:00"))
+        date = str(extra.pop("date", f"2026-{11 - i // 28:02d}-{1 + i % 28:02d}T08:{i % 60:02d}:00"))
         body = f"Story {i} about the {TAGS[i % 5].lower()} and the town.\n\nMore on the story, part {i}."
         path = root / f"content/{SECTIONS[i % 2]}/a{i:02d}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,3 +238,26 @@ def test_a_resumed_build_indexes_the_edited_month_as_a_full_build_does(
     shutil.copy(site / "site.yml", scratch / "site.yml")
     run_build(scratch, cache=False)
     assert tree(site / "output") == tree(scratch / "output")
+
+
+def test_an_edit_undone_then_another_edit_ranks_as_a_full_build(tmp_path: Path) -> None:
+    """The related ranking's kept state follows every build: an article edited, then put back as it
+    was when the plan was kept, is folded back into it before the next edit is ranked."""
+    site = newsroom(tmp_path / "site", 120)  # large enough that an edit does not keep the plan again
+    time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only edited files are touched
+    run_build(site, search=False)
+    story = site / "content/world/a02.md"
+    original = story.read_text(encoding="utf-8")
+    rewrite(story, "lede", 1)
+    assert was_resumed(run_build(site, search=False))
+    story.write_text(original, encoding="utf-8")
+    assert not was_resumed(run_build(site, search=False))  # undone: the site is planned anew
+    rewrite(site / "content/sport/a05.md", "lede", 3)
+    result = run_build(site, search=False)
+    assert was_resumed(result)
+    cache, settings = result.loaded.cache, related_settings(result.loaded.site)
+    state = RankingState.from_rows(cache.ranking_state(), cache.ranking_rows(), settings)
+    assert state is not None
+    read_now = related_input(list(result.loaded.site.articles), settings).articles
+    assert state.digests == {a.key: key_of(a) for a in read_now}
+    same_site(site, result, tmp_path / "fresh")

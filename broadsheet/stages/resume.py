@@ -18,7 +18,7 @@ build then runs, and keeps its plan for the next (:func:`keep_plan`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -44,6 +44,7 @@ from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
 from ..publish.pictures import Picture
 from ..related.incremental import RankingState, ranks_everything, update_ranking
+from ..related.index import RelatedDoc
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
@@ -140,9 +141,12 @@ def resume_site(
             doc, rendered = parsed, made
             cache.store(source, doc, rendered, warns)
         stamps[source.rel] = (cache.content[source.rel].stamp, doc.digest)
-        if doc.digest == kept.sources[source.rel][1]:
-            continue  # the same bytes as when the plan was made
         before = by_source.get(source.rel)
+        stamp, digest = kept.sources[source.rel]
+        if doc.digest == digest:
+            if source.is_page or before is None or cache.content[source.rel].stamp[:3] == stamp[:3]:
+                continue  # the same bytes as when the plan was made, not written since
+            return None  # written since, back to the plan's bytes: a build since may have shown an edit
         if source.is_page or before is None:
             return None  # a page, or an article not published before (a draft, an embargo)
         if len(edited) >= max(RESAVE_FROM, MOST_EDITED * len(sources)):
@@ -156,7 +160,10 @@ def resume_site(
         edited_docs.append((doc, rendered))
         parse_warnings[source.rel] = tuple(warns)
     try:
-        edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, edited))
+        # The edited articles are read again by the ranking; an edit undone since plans anew (above),
+        # so the kept state holds every other article as it is.
+        again = set(edited)
+        edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, again))
     except _NoState:
         return None
     if edit is None:
@@ -173,26 +180,30 @@ class _NoState(Exception):
     """The related ranking has no kept state to fold an edit into."""
 
 
-def _rank_edit(site: Site, cache: BuildCache, edited: Mapping[str, Article]) -> Site:
+def _rank_edit(site: Site, cache: BuildCache, again: Collection[str]) -> Site:
     """The site with its related lists after the edits: folded into the ranking's kept state, which
-    gives the lists a full ranking would (see related/incremental.py)."""
-    if not edited:
+    gives the lists a full ranking would (see related/incremental.py). ``again``: the URLs of the
+    articles to read again (those whose file was touched since the kept plan; the kept state holds
+    the others as they are)."""
+    if not again:
         return site  # nothing edited since the kept plan: its lists stand
     settings = related_settings(site)
     head = cache.ranking_state()
     state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
     if state is None or ranks_everything(state, len(site.articles)):
         raise _NoState
-    load_bodies(a.body for a in edited.values())  # the ranking reads the edited articles' text
-    given = {a.key: a for a in related_input(list(edited.values()), settings).articles}
-    # The state follows the kept plan's site (every build since updated it): an article not edited
-    # since reads as it did then. Any other is read now (none, unless the state went astray).
-    kept = state.digests
-    digests = {
-        a.url: kept[a.url] if a.url in kept and a.url not in given else key_of(related_input([a], settings).articles[0])
-        for a in site.articles
-    }
-    state, _ = update_ranking(state, digests, lambda url: given[url].doc(), settings)
+    articles = [a for a in site.articles if a.url in again]
+    load_bodies(a.body for a in articles)  # the ranking reads their text
+    # Every article's hash is taken now: the kept state may hold an edit undone since (a build
+    # that found the lists in the cache did not fold it back).
+    digests = {a.key: key_of(a) for a in related_input(list(site.articles), settings).articles}
+    every = {a.key: a for a in related_input(list(site.articles), settings).articles}
+
+    def doc_of(url: str) -> RelatedDoc:
+        load_bodies([every[url].body])  # (the edited ones are loaded already)
+        return every[url].doc()
+
+    state, _ = update_ranking(state, digests, doc_of, settings)
     cache.set_ranking_state(*state.rows_to_save())
     return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in state.lists.items()}))
 
