@@ -25,7 +25,6 @@ from types import MappingProxyType
 
 from ..config import SiteConfig
 from ..content.body import BodyRef
-from ..content.bodystore import load_bodies
 from ..content.discover import discover
 from ..content.frontmatter import Document
 from ..content.library import PublishRules, assemble
@@ -33,24 +32,21 @@ from ..content.markdown import Rendered
 from ..content.model import Article, Site
 from ..content.parse import parse_sources
 from ..content.permalinks import RECORD
-from ..content.ranking import related_input, related_settings
 from ..content.schedule import scheduled_changes
 from ..errors import BuildFailed, BuildWarning
 from ..filestamp import stamp_of
 from ..incremental.cache import BuildCache
-from ..incremental.keys import key_of
 from ..outputs import OutputFile, PageJob, output_key
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
 from ..publish.pictures import Picture
-from ..related.incremental import RankingState, ranks_everything, update_ranking
-from ..related.index import RelatedDoc
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
 from ..write.generations import last_output
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
 from .publish import publishing_files
+from .rank import ranked_lists
 from .render import collect_outputs, page_fingerprints, pages_site_key, pages_site_key_of
 from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
 
@@ -159,13 +155,7 @@ def resume_site(
         edited[before.url] = alone.articles[0]
         edited_docs.append((doc, rendered))
         parse_warnings[source.rel] = tuple(warns)
-    try:
-        # The edited articles are read again by the ranking; an edit undone since plans anew (above),
-        # so the kept state holds every other article as it is.
-        again = set(edited)
-        edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, again))
-    except _NoState:
-        return None
+    edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited)))
     if edit is None:
         return None
     # An edit may schedule a change of its own (an expiry, the end of a featured spell).
@@ -176,10 +166,6 @@ def resume_site(
     return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps), keep
 
 
-class _NoState(Exception):
-    """The related ranking has no kept state to fold an edit into."""
-
-
 def _rank_edit(site: Site, cache: BuildCache, again: Collection[str]) -> Site:
     """The site with its related lists after the edits: folded into the ranking's kept state, which
     gives the lists a full ranking would (see related/incremental.py). ``again``: the URLs of the
@@ -187,25 +173,9 @@ def _rank_edit(site: Site, cache: BuildCache, again: Collection[str]) -> Site:
     the others as they are)."""
     if not again:
         return site  # nothing edited since the kept plan: its lists stand
-    settings = related_settings(site)
-    head = cache.ranking_state()
-    state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
-    if state is None or ranks_everything(state, len(site.articles)):
-        raise _NoState
-    articles = [a for a in site.articles if a.url in again]
-    load_bodies(a.body for a in articles)  # the ranking reads their text
-    # Every article's hash is taken now: the kept state may hold an edit undone since (a build
-    # that found the lists in the cache did not fold it back).
-    digests = {a.key: key_of(a) for a in related_input(list(site.articles), settings).articles}
-    every = {a.key: a for a in related_input(list(site.articles), settings).articles}
-
-    def doc_of(url: str) -> RelatedDoc:
-        load_bodies([every[url].body])  # (the edited ones are loaded already)
-        return every[url].doc()
-
-    state, _ = update_ranking(state, digests, doc_of, settings)
-    cache.set_ranking_state(*state.rows_to_save())
-    return dataclasses.replace(site, related=MappingProxyType({k: tuple(v) for k, v in state.lists.items()}))
+    # The edits folded into the ranking's kept state, as any build ranks (every article's input
+    # hashed now: the kept state may hold an edit undone since).
+    return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache)))
 
 
 def render_resumed(
