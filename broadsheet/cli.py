@@ -215,7 +215,12 @@ def _run_build(args: argparse.Namespace, ends_process: bool = False) -> int:
         print(f"note: {n.format()}", file=sys.stderr)
     for w in result.warnings:
         print(f"warning: {w.format()}", file=sys.stderr)
-    if not args.quiet:
+    if not args.quiet and result.unchanged is not None:
+        print(
+            f"Nothing changed since the last build: the {result.unchanged} files in {options.output_dir} "
+            f"are up to date; {len(result.warnings)} warning(s) in {result.seconds:.2f} s"
+        )
+    elif not args.quiet:
         s = result.stats
         assert s is not None
         print(

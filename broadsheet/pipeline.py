@@ -32,6 +32,7 @@ from .stages.render import add_files, case_twins, collect_outputs, pages_site_ke
 from .stages.resume import keep_plan, render_resumed
 from .stages.running import BUILD_GC_THRESHOLDS, Stopwatch, fewer_collections
 from .stages.types import BuildOptions, BuildResult, LoadedSite, RenderedSite
+from .stages.unchanged import LastBuild, forget_last_build, keep_last_build, unchanged_since_last_build
 from .write.commit import check_output_dir, folds_case
 from .write.generations import discard_staging
 
@@ -60,8 +61,9 @@ __all__ = [
 def build(options: BuildOptions) -> BuildResult:
     """Build the site and write it to the output folder; raise BuildFailed with every problem.
 
-    The stages, each timed in ``BuildResult.stages``: *load* (site.yml, content parsed or taken
-    from the cache, the site assembled, the theme), *render* (pages planned, those still current
+    The stages, each timed in ``BuildResult.stages``: *check* (whether anything changed since the
+    last build: if nothing did, the build ends there, see stages/unchanged.py), *load* (site.yml,
+    content parsed or taken from the cache, the site assembled, the theme), *render* (pages planned, those still current
     in the output kept, the rest rendered; feeds, sitemaps and static files made meanwhile),
     *facts* (each HTML page's hash, links and search mark), *search* (the Pagefind index),
     *links* (every internal link names a file), *write* (staged, journaled commit) and
@@ -70,6 +72,10 @@ def build(options: BuildOptions) -> BuildResult:
     watch = Stopwatch()
     output = options.output_dir
     check_output_dir(output, options.source)
+    with watch("check"):
+        last_build = unchanged_since_last_build(options, build_time(options))
+    if last_build is not None:
+        return unchanged_result(options, last_build, watch)
     with fewer_collections():
         with watch("load"):
             loaded = load_site(options, defer_related=True)
@@ -108,6 +114,7 @@ def build(options: BuildOptions) -> BuildResult:
                     [BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings]
                 )
             with watch("write"):
+                forget_last_build(loaded.cache.folder)  # the output changes: no record until it is written
                 written = counter(options.progress, "Writing", len(files))
                 sink = DiskSink(output, loaded.config.root, written, staged=site.staged, last=site.last)
                 try:
@@ -133,6 +140,8 @@ def build(options: BuildOptions) -> BuildResult:
                         )
                     )
             keep_plan(loaded, options, site.plan)
+            if loaded.record is None or not any(w.path == RECORD for w in warnings):
+                keep_last_build(loaded, options, warnings, len(files))
     return BuildResult(
         loaded,
         files,
@@ -144,4 +153,21 @@ def build(options: BuildOptions) -> BuildResult:
         stages=watch.times,
         pictures_processed=pictures.processed,
         search_shards_indexed=tuple(shards_indexed),
+    )
+
+
+def unchanged_result(options: BuildOptions, last: LastBuild, watch: Stopwatch) -> BuildResult:
+    """The result of a build that found nothing changed since the last one (see stages/unchanged.py):
+    the last build's warnings, no file written. Its site is loaded when asked for (``loaded``)."""
+    warnings = list(last.warnings)
+    if options.strict and warnings:
+        raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
+    return BuildResult(
+        lambda: load_site(options),
+        [],
+        0,
+        warnings,
+        seconds=watch.total(),
+        stages=watch.times,
+        unchanged=last.files,
     )

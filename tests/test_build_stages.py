@@ -14,6 +14,7 @@ def test_a_build_records_its_stages_in_order(make_site, monkeypatch: pytest.Monk
     site: Path = make_site({"content/world/a.md": article("A story")})
     monkeypatch.setattr(search, "find_pagefind", lambda: None)
     result = run_build(site)
-    assert list(result.stages) == ["load", "pictures", "render", "facts", "search", "links", "write", "remember"]
+    stages = ["check", "load", "pictures", "render", "facts", "search", "links", "write", "remember"]
+    assert list(result.stages) == stages
     without_search = run_build(site, search=False)
     assert "search" not in without_search.stages and list(without_search.stages)[-1] == "remember"

@@ -68,6 +68,11 @@ from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
 
 
+def cache_version(timezone: str, markdown_key: str) -> str:
+    """The cache's version for a site: the code's, and what parsing depends on (see BuildCache.load)."""
+    return f"{code_version()}|tz={timezone}|md={markdown_key}"
+
+
 def code_version() -> str:
     """Hash of what shapes output besides content: Broadsheet's source, library versions and which
     speed-ups run (the same output either way, but templates compile differently)."""
@@ -199,7 +204,7 @@ class BuildCache:
         """
         if not enabled:
             return cls(None)
-        version = f"{code_version()}|tz={timezone}|md={markdown_key}"
+        version = cache_version(timezone, markdown_key)
         folder = site_root / CACHE_DIR
         path = folder / CACHE_FILE
         if not path.is_file():

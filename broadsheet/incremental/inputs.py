@@ -64,7 +64,13 @@ def _digest(path: Path) -> str:
 
 def pages_input(config: SiteConfig, theme: Theme, site: Site, pictures: Mapping[str, Picture]) -> PagesInput:
     """What the pages of this build are made from besides their own contexts."""
-    view = site_view(site)
+    return pages_input_of_view(config, theme, site_view(site), pictures)
+
+
+def pages_input_of_view(
+    config: SiteConfig, theme: Theme, view: SiteView, pictures: Mapping[str, Picture]
+) -> PagesInput:
+    """:func:`pages_input` of a site whose ``site`` view is ``view`` (see stages/unchanged.py)."""
     day = view.now.astimezone(config.tz).replace(hour=0, minute=0, second=0, microsecond=0)
     templates = tuple((str(p), _digest(p)) for d in theme.template_dirs for p in _files(Path(d)))
     static_dirs = [config.root / "static", *theme.static_dirs]

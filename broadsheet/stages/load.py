@@ -210,8 +210,13 @@ def pictures_cache(cache: BuildCache) -> Path | None:
 
 def site_pictures(config: SiteConfig, cache: BuildCache) -> dict[str, Picture]:
     """Plan the responsive variants of the raster pictures in the site's static/ (none without Pillow)."""
+    return planned_pictures(config, pictures_cache(cache))
+
+
+def planned_pictures(config: SiteConfig, folder: Path | None) -> dict[str, Picture]:
+    """:func:`site_pictures` with the variants kept in ``folder`` (see :func:`pictures_cache`)."""
     found, _ = discover_static(config.root / "static", config.root)  # its warnings come with the static files
-    return plan_pictures(config.root, found, pictures_cache(cache))
+    return plan_pictures(config.root, found, folder)
 
 
 def make_site_pictures(loaded: LoadedSite, jobs: int | None, progress: Progress | None = None) -> PictureOutcome:

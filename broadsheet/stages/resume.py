@@ -57,14 +57,15 @@ MOST_EDITED = 0.1
 RESAVE_FROM = 8
 
 
-def plan_inputs(options: BuildOptions, config: SiteConfig, cache: BuildCache) -> tuple[str, ...]:
-    """What a kept plan is valid for besides its site key and sources (see KeptPlan.inputs)."""
+def plan_inputs(options: BuildOptions, config: SiteConfig, version: str) -> tuple[str, ...]:
+    """What a kept plan is valid for besides its site key and sources (see KeptPlan.inputs);
+    ``version``: the build cache's (see incremental.cache.cache_version)."""
     try:
         record = repr(stamp_of((config.root / RECORD).stat()))
     except OSError:
         record = "none"
     shape = repr((options.drafts, options.future, options.preview, options.base_url))
-    return (cache.version, shape, output_key(options.output_dir), record)
+    return (version, shape, output_key(options.output_dir), record)
 
 
 def next_change(docs: list[tuple[Document, Rendered]], config: SiteConfig, now: datetime) -> datetime | None:
@@ -96,7 +97,7 @@ def resume_site(
     if cache.folder is None:
         return None
     kept = load_kept_plan(cache.folder)
-    if kept is None or kept.inputs != plan_inputs(options, config, cache):
+    if kept is None or kept.inputs != plan_inputs(options, config, cache.version):
         return None
     if kept.until is not None and now >= kept.until:
         return None
@@ -268,7 +269,7 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> N
         if e.rendered.body.ref is None:
             refs[id(e.rendered.body)] = cache.body_ref(e.doc.source, e.digest)
     kept = KeptPlan(
-        plan_inputs(options, loaded.config, cache),
+        plan_inputs(options, loaded.config, cache.version),
         site_key,
         sources,
         loaded.keep.until,

@@ -8,6 +8,7 @@ by *facts*), :data:`PageFacts` (the *facts* stage's result, read by *search* and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,7 +130,8 @@ class LoadedSite:
 class BuildResult:
     """What a build made: the site, its files in memory, the warnings and the counts."""
 
-    loaded: LoadedSite
+    site: LoadedSite | Callable[[], LoadedSite]
+    """The loaded site, or how to load it (see :attr:`loaded`)."""
     files: list[OutputFile]
     pages_rendered: int
     warnings: list[BuildWarning]
@@ -143,6 +145,17 @@ class BuildResult:
     """Seconds spent in each stage, in the order they ran (see :func:`broadsheet.pipeline.build`)."""
     search_shards_indexed: tuple[str, ...] = ()
     """Shards of the search index Pagefind made in this build (the others were kept; see publish/search.py)."""
+    unchanged: int | None = None
+    """Set when the build found nothing changed since the last one (see stages/unchanged.py): how
+    many files the output holds as that build wrote them (``files`` is then empty)."""
+
+    @property
+    def loaded(self) -> LoadedSite:
+        """The loaded site. After a build that found nothing changed, the load stage runs now (it
+        reads the site as a build does, and writes nothing)."""
+        if not isinstance(self.site, LoadedSite):
+            self.site = self.site()
+        return self.site
 
 
 @dataclass(slots=True)

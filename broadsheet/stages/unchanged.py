@@ -1,0 +1,221 @@
+"""A build that finds nothing changed since the last one: the output is left as it was written.
+
+After each build that wrote the output, what it was made from is kept in
+``.broadsheet-cache/last-build.pickle`` (a few hundred kilobytes at 10,000 articles): the inputs a
+kept plan is checked against (see stages/keptplan.py: the cache version, the options that shape
+the pages, the output folder, the published-URL record's stamp), the search option and the
+Pagefind found, the key of what every page is made from besides its context (templates, static
+files, pictures, string tables, site.yml, the day: see incremental/inputs.py), each content
+file's stamp, the first scheduled change, the output's manifest as that build left it, and the
+build's warnings and count of files.
+
+The next build first checks all of that, which costs a ``stat`` of each content and output file
+and no parse, plan or render: when everything is as it was, and every file the last build wrote
+is still in the output with the size and time it was written with, the build has nothing to do
+and says so (its warnings are those of the last build). Any difference, or any doubt (a stamp
+taken too soon after a write to be trusted, a killed build's journal, no record), and the build
+runs as usual (resumed from the kept plan, or planned anew: see stages/resume.py).
+
+The record is removed before a build writes the output and written again after, so a build
+killed in between leaves none.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from ..config import SiteConfig, load_config_problems
+from ..content.discover import discover
+from ..content.markdown import configure, current_settings
+from ..errors import BroadsheetError, BuildWarning
+from ..filestamp import Stamp, is_racy, stamp_of
+from ..incremental.cache import cache_version
+from ..incremental.inputs import pages_input_of_view
+from ..incremental.keys import key_of
+from ..outputs import CACHE_DIR
+from ..publish import search as search_stage
+from ..publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
+from ..publish.pictures import Picture
+from ..render.theme import Theme, load_theme
+from ..render.views import SiteView, site_view
+from ..write.commit import JOURNAL, MANIFEST, LastOutput, state_folder
+from .load import planned_pictures, site_markdown
+from .resume import plan_inputs
+from .types import BuildOptions, LoadedSite
+
+#: The record's file, in the cache folder.
+RECORD_FILE = "last-build.pickle"
+#: Changed when the record's layout changes (the code version covers the types it holds).
+FORMAT = b"broadsheet-last-build-1\n"
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    """What the last build that wrote the output was made from, and what it reported."""
+
+    inputs: tuple[str, ...]
+    """See :func:`build_inputs`."""
+    view: SiteView
+    """The ``site`` every page was given (the site key is made from it, at this build's day)."""
+    site_key: str
+    """The key of the pages' input (see stages.render.pages_site_key)."""
+    sources: dict[str, Stamp]
+    """Content file (relative path) → its stamp when it was read."""
+    until: datetime | None
+    """The first scheduled change after the build (see stages/resume.next_change)."""
+    manifest: tuple[int, int, int] | None
+    """The output manifest's size, modification time and inode as the build left it."""
+    live: str
+    """The folder the output named (its link resolved: see write/generations.py)."""
+    warnings: tuple[BuildWarning, ...]
+    files: int
+    """How many files the build wrote or kept."""
+
+
+def build_inputs(options: BuildOptions, config: SiteConfig, version: str) -> tuple[str, ...]:
+    """What a build's output depends on besides its site key, content and day: the cache version
+    (code, Markdown settings, time zone), the options that shape the pages, the output folder, the
+    published-URL record's stamp (see stages/resume.plan_inputs), and the search index asked for
+    with the Pagefind that makes it."""
+    search = repr(search_stage.find_pagefind()) if options.search else "off"
+    return (*plan_inputs(options, config, version), f"search={search}")
+
+
+def _manifest_stamp(output: Path, root: Path) -> tuple[int, int, int] | None:
+    try:
+        st = (state_folder(output, root) / MANIFEST).stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def site_key_now(config: SiteConfig, theme: Theme, view: SiteView, now: datetime, pictures: dict[str, Picture]) -> str:
+    """The pages' site key at ``now`` of a site whose ``site`` view was ``view``."""
+    return key_of(pages_input_of_view(config, theme, replace(view, now=now), pictures))
+
+
+def unchanged_since_last_build(options: BuildOptions, now: datetime) -> LastBuild | None:
+    """The last build's record when nothing it was made from changed and its output is intact; else
+    None (also for a site.yml or theme with a problem: the build that runs reports it)."""
+    if not options.cache:
+        return None
+    config, errors = load_config_problems(options.source, options.base_url)
+    if config is None or errors:
+        return None
+    folder = config.root / CACHE_DIR
+    last = load_last_build(folder)
+    if last is None:
+        return None
+    try:
+        theme = load_theme(config.theme, config.root)
+    except BroadsheetError:
+        return None
+    configure(site_markdown(config, theme))
+    return _unchanged(options, config, theme, now, last, planned_pictures(config, folder / PICTURES_SUBDIR))
+
+
+def _unchanged(
+    options: BuildOptions,
+    config: SiteConfig,
+    theme: Theme,
+    now: datetime,
+    last: LastBuild,
+    pictures: dict[str, Picture],
+) -> LastBuild | None:
+    """:func:`unchanged_since_last_build` once the site.yml, theme and pictures are known."""
+    if last.until is not None and now >= last.until:
+        return None  # an embargo lifted, an expiry, a banner down: the pages change
+    output = options.output_dir
+    if os.path.realpath(output) != last.live or _manifest_stamp(output, config.root) != last.manifest:
+        return None
+    state = state_folder(output, config.root)
+    if (state / JOURNAL).exists():
+        return None  # a killed build's commit, finished by the build that runs
+    if last.inputs != build_inputs(options, config, cache_version(config.timezone, current_settings().key())):
+        return None
+    sources, _ = discover(config.root)  # its warnings were the last build's
+    if len(sources) != len(last.sources):
+        return None
+    for source in sources:
+        kept = last.sources.get(source.rel)
+        if kept is None or is_racy(kept):
+            return None
+        try:
+            if stamp_of(source.path.stat()) != kept:
+                return None
+        except OSError:
+            return None
+    if site_key_now(config, theme, last.view, now, pictures) != last.site_key:
+        return None
+    written = LastOutput(output, state)
+    if len(written.manifest) != last.files or not all(written.same_stat(rel, e) for rel, e in written.manifest.items()):
+        return None
+    return last
+
+
+def keep_last_build(loaded: LoadedSite, options: BuildOptions, warnings: list[BuildWarning], files: int) -> None:
+    """Record the build just written for the next build's check (see the module documentation)."""
+    cache = loaded.cache
+    if cache.folder is None or loaded.keep is None:
+        return
+    config = loaded.config
+    output = options.output_dir
+    view = site_view(loaded.site)
+    # The key as the next build makes it: from the view, at the build's day.
+    site_key = site_key_now(config, loaded.theme, view, view.now, loaded.pictures)
+    resumed = loaded.resumed
+    if resumed is not None:
+        if resumed.site_key != site_key:
+            return  # a template, static file or string table changed while the pages were rendered
+        sources = {rel: stamp for rel, (stamp, _) in resumed.sources.items()}
+    else:
+        sources = {rel: e.stamp for rel, e in cache.content.items()}
+    record = LastBuild(
+        build_inputs(options, config, cache.version),
+        view,
+        site_key,
+        sources,
+        loaded.keep.until,
+        _manifest_stamp(output, config.root),
+        os.path.realpath(output),
+        tuple(warnings),
+        files,
+    )
+    buffer = io.BytesIO()
+    try:
+        pickle.dump(record, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return
+    path = cache.folder / RECORD_FILE
+    tmp = path.with_name(f".{RECORD_FILE}.tmp")
+    try:
+        tmp.write_bytes(FORMAT + buffer.getvalue())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def load_last_build(folder: Path) -> LastBuild | None:
+    """The last build's record, or None when there is none or it cannot be read."""
+    try:
+        data = (folder / RECORD_FILE).read_bytes()
+    except OSError:
+        return None
+    if not data.startswith(FORMAT):
+        return None
+    try:
+        record = pickle.loads(memoryview(data)[len(FORMAT) :])
+    except Exception:
+        return None
+    return record if isinstance(record, LastBuild) else None
+
+
+def forget_last_build(folder: Path | None) -> None:
+    """Remove the record: the output is about to change (see the module documentation)."""
+    if folder is not None:
+        (folder / RECORD_FILE).unlink(missing_ok=True)
