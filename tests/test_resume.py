@@ -254,10 +254,36 @@ def test_an_edit_undone_then_another_edit_ranks_as_a_full_build(tmp_path: Path) 
     assert not was_resumed(run_build(site, search=False))  # undone: the site is planned anew
     rewrite(site / "content/sport/a05.md", "lede", 3)
     result = run_build(site, search=False)
-    assert was_resumed(result)
+    # That plan's lists were the last ranking's (the same input): the state held the undone edit,
+    # so this build hashed every article rather than trust it.
+    assert was_resumed(result) and result.loaded.resumed is not None and not result.loaded.resumed.ranking_trusted
     cache, settings = result.loaded.cache, related_settings(result.loaded.site)
     state = RankingState.from_rows(cache.ranking_state(), cache.ranking_rows(), settings)
     assert state is not None
     read_now = related_input(list(result.loaded.site.articles), settings).articles
     assert state.digests == {a.key: key_of(a) for a in read_now}
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_resumed_build_hashes_only_the_edited_article_when_the_ranking_matched_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranking's kept state carries the token of the plan it was made to match: a build resumed
+    from that plan hashes the edited article's ranking input alone, not every article's."""
+    from broadsheet.stages import rank
+
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    hashed: list[object] = []
+    real = rank.key_of
+
+    def counting(value: object) -> str:
+        hashed.append(value)
+        return real(value)
+
+    monkeypatch.setattr(rank, "key_of", counting)
+    rewrite(site / "content/world/a02.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
+    assert len(hashed) == 1
     same_site(site, result, tmp_path / "fresh")

@@ -192,6 +192,9 @@ class BuildCache:
     """The head row of the related ranking's kept state (see related/incremental.py), as read or set."""
     ranking_updates: list[tuple[bytes | None, dict[str, bytes], list[str], bool]] = field(default_factory=list)
     """Changes to the ranking's rows not saved yet (see RankingState.rows_to_save), in order."""
+    ranking_synced: bool = False
+    """Whether this build ranked with every article's input hashed: the state then matches the site
+    as read (see stages.rank.ranked_lists)."""
     store_path: str = ""
     """The cache file's path as text, once asked for (see :meth:`body_ref`)."""
 
@@ -380,6 +383,24 @@ class BuildCache:
                 self.ranking = head
             self.ranking_updates.append((head, rows, gone, whole))
             self.dirty = True
+
+    def ranking_token(self) -> str | None:
+        """The token of the kept plan the ranking's state was last made to match (see
+        stages/resume.py), or None."""
+        rows = self._table("SELECT value FROM ranking WHERE name = 'plan'")
+        return bytes(rows[0][0]).decode() if rows else None
+
+    def set_ranking_token(self, token: str | None) -> None:
+        """Name the kept plan the ranking's state matches (None: none), in the saved cache at once."""
+        if self.folder is None or self.fresh or self.dirty:
+            return  # not saved: the state on disk is not this build's
+        try:
+            with closing(self._open()) as db, db:
+                db.execute("DELETE FROM ranking WHERE name = 'plan'")
+                if token is not None:
+                    db.execute("INSERT INTO ranking VALUES ('plan', ?)", (token.encode(),))
+        except (OSError, sqlite3.Error):
+            pass
 
     def _table(self, sql: str, *params: Any) -> list[Any]:
         """Rows of the cache file as loaded (none when it is made anew or cannot be read)."""
@@ -641,6 +662,9 @@ class BuildCache:
                     "links": self.links,
                     "shapes": self.shapes,
                 }
+                if self.ranking_synced and self.ranking_updates:
+                    # Made to match the site as read now: no longer known to match a kept plan.
+                    db.execute("DELETE FROM ranking WHERE name = 'plan'")
                 for head, rows, gone, whole in self.ranking_updates:
                     if whole:
                         db.execute("DELETE FROM ranked")

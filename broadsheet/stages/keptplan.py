@@ -12,7 +12,10 @@ made from is kept with it, so that it is used only when it is still the site's p
   static files, pictures, string tables, site.yml, the day: see incremental/inputs.py);
 * ``sources``: each content file's stamp: a file whose stamp moved is one to read again;
 * ``until``: the first scheduled change after the build (an embargo lifted, an expiry, the end of
-  a featured spell, the breaking-news banner coming down), from which the plan is out of date.
+  a featured spell, the breaking-news banner coming down), from which the plan is out of date;
+* ``ranking_token``: set when the related ranking's kept state matched the plan as it was kept
+  (the same token is then in the cache's ranking rows): a resumed build hashes again only the
+  articles touched since, not every article.
 
 The file is written whole (to a temporary name, then renamed) after a build that planned the site,
 and never read by a build whose inputs differ: any doubt plans the site again.
@@ -45,7 +48,7 @@ from ..render.views import ArticleView
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
 #: Changed when the file's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-plan-2\n"
+FORMAT = b"broadsheet-plan-3\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,9 @@ class KeptPlan:
     site_warnings: tuple[BuildWarning, ...]
     """The warnings of the site's assembly (an article's own, and those across articles)."""
     plan: Plan
+    ranking_token: str | None = None
+    """Names this plan in the related ranking's kept state when the state was made to match it
+    (see stages/resume.py); None when it was not (the lists were the last ranking's)."""
 
 
 class _Pickler(pickle.Pickler):

@@ -8,7 +8,7 @@ cache under the key of what the ranking read.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from types import MappingProxyType
 
 from ..content.bodystore import load_bodies
@@ -48,12 +48,19 @@ def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site |
     return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
 
 
-def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple[str, ...]]:
+def ranked_lists(
+    site: Site, cache: BuildCache | None = None, reread: Collection[str] | None = None
+) -> dict[str, tuple[str, ...]]:
     """Rank the related lists of every article (a thread may run it while pages render).
 
     With the cache, the last ranking's kept state (see related/incremental.py) is updated with
     what changed since, which gives the lists a full ranking would, and kept for the next build;
     only the articles that changed are read then.
+
+    ``reread``: the URLs of the only articles that may differ from the kept state (a resumed
+    build's, see stages/resume.py); the others are taken as the state holds them instead of hashed
+    again. Without it, or when the state holds other articles than the site's, every article's
+    input is hashed.
     """
     given = site_related_input(site)
     if cache is None or cache.folder is None:
@@ -62,7 +69,12 @@ def ranked_lists(site: Site, cache: BuildCache | None = None) -> dict[str, tuple
     head = cache.ranking_state()
     state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
     by_url = {a.key: a for a in given.articles}
-    digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
+    if reread is not None and state is not None and state.digests.keys() == by_url.keys():
+        digests = dict(state.digests)
+        digests.update((url, key_of(by_url[url])) for url in reread if url in by_url)
+    else:
+        digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
+        cache.ranking_synced = True
     if ranks_everything(state, len(digests)):
         load_bodies(a.body for a in given.articles)  # the ranking reads every article's text
 

@@ -18,6 +18,7 @@ build then runs, and keeps its plan for the next (:func:`keep_plan`).
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
@@ -156,7 +157,9 @@ def resume_site(
         edited[before.url] = alone.articles[0]
         edited_docs.append((doc, rendered))
         parse_warnings[source.rel] = tuple(warns)
-    edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited)))
+    # The ranking's state matches the kept plan but for the files touched since: those alone are hashed.
+    trusted = kept.ranking_token is not None and cache.ranking_token() == kept.ranking_token
+    edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited), trusted))
     if edit is None:
         return None
     # An edit may schedule a change of its own (an expiry, the end of a featured spell).
@@ -164,19 +167,21 @@ def resume_site(
     keep = PlanKeep(min(times) if times else None, kept.site_warnings)
     warnings = [*found_warnings, *(w for s in sources for w in parse_warnings.get(s.rel, ())), *kept.site_warnings]
     kept = dataclasses.replace(kept, parse_warnings=parse_warnings)
-    return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps), keep
+    return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted), keep
 
 
-def _rank_edit(site: Site, cache: BuildCache, again: Collection[str]) -> Site:
+def _rank_edit(site: Site, cache: BuildCache, again: Collection[str], trusted: bool) -> Site:
     """The site with its related lists after the edits: folded into the ranking's kept state, which
     gives the lists a full ranking would (see related/incremental.py). ``again``: the URLs of the
-    articles to read again (those whose file was touched since the kept plan; the kept state holds
-    the others as they are)."""
+    articles edited since the kept plan; ``trusted``: the kept state matched the kept plan when it
+    was kept, so it holds every other article as the plan does, and only ``again`` is hashed (else
+    every article is)."""
     if not again:
         return site  # nothing edited since the kept plan: its lists stand
-    # The edits folded into the ranking's kept state, as any build ranks (every article's input
-    # hashed now: the kept state may hold an edit undone since).
-    return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache)))
+    # Trusted, the state holds the other articles as the plan does: a file's stamp moves with any
+    # write, a file written back to the plan's bytes plans the site anew (above), and only builds
+    # resumed from this plan changed the state since (a full build keeps a plan of its own).
+    return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache, again if trusted else None)))
 
 
 def render_resumed(
@@ -268,6 +273,9 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> N
     for e in content.values():  # bodies parsed in this build: kept in the cache, saved by now
         if e.rendered.body.ref is None:
             refs[id(e.rendered.body)] = cache.body_ref(e.doc.source, e.digest)
+    # The ranking's state matches this plan when this build ranked every article, or resumed from
+    # a plan the state matched (it then holds that plan and every edit since, as this plan does).
+    token = secrets.token_hex(16) if cache.ranking_synced or (resumed is not None and resumed.ranking_trusted) else None
     kept = KeptPlan(
         plan_inputs(options, loaded.config, cache.version),
         site_key,
@@ -276,6 +284,9 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> N
         parse_warnings,
         loaded.keep.site_warnings,
         plan,
+        token,
     )
     if not save_kept_plan(cache.folder, kept, refs):
         forget_kept_plan(cache.folder)
+    elif token is not None:
+        cache.set_ranking_token(token)

@@ -98,6 +98,8 @@ class Resumed:
     """The key of the pages' input, the kept plan's."""
     sources: dict[str, tuple[Stamp, str]]
     """Every content file's stamp and hash, those touched as read now (the next kept plan's)."""
+    ranking_trusted: bool = False
+    """Whether the related ranking's kept state matched the kept plan (see KeptPlan.ranking_token)."""
 
 
 @dataclass(slots=True)
