@@ -73,12 +73,13 @@ def build(options: BuildOptions) -> BuildResult:
     output = options.output_dir
     check_output_dir(output, options.source)
     with watch("check"):
-        last_build = unchanged_since_last_build(options, build_time(options))
-    if last_build is not None:
-        return unchanged_result(options, last_build, watch)
+        checked = unchanged_since_last_build(options, build_time(options))
+    if checked.last is not None:
+        return unchanged_result(options, checked.last, watch)
     with fewer_collections():
         with watch("load"):
-            loaded = load_site(options, defer_related=True)
+            # (the content files the check found are not looked for again)
+            loaded = load_site(options, defer_related=True, found=checked.found)
         try:
             with watch("pictures"):  # before rendering: pages name only the variants that were made
                 pictures = make_site_pictures(loaded, options.jobs, options.progress)

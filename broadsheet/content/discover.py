@@ -90,7 +90,11 @@ def is_markdown(name: str) -> bool:
     return name.endswith((".md", ".markdown"))
 
 
-def discover(site_root: Path) -> tuple[list[SourceFile], list[BuildWarning]]:
+Found = tuple[list[SourceFile], list[BuildWarning]]
+"""The content files :func:`discover` found, and its warnings."""
+
+
+def discover(site_root: Path) -> Found:
     """Return every content file under ``site_root/content`` in a stable order.
 
     Symlinks that lead outside the site are not followed (and are warned about):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..config import SiteConfig, load_config_problems
 from ..content.bodystore import load_bodies
-from ..content.discover import SourceFile, discover, discover_static
+from ..content.discover import Found, SourceFile, discover, discover_static
 from ..content.frontmatter import Document, parse_document
 from ..content.library import PublishRules, assemble
 from ..content.markdown import (
@@ -78,11 +78,14 @@ def parse_all(
     cache: BuildCache | None = None,
     progress: Progress | None = None,
     tuning: Tuning = DEFAULT_TUNING,
+    discovered: Found | None = None,
 ) -> tuple[list[tuple[Document, Rendered]], list[BroadsheetError], list[BuildWarning]]:
-    """Discover, parse and convert every content file (cached ones reused, the rest in parallel)."""
+    """Discover (unless ``discovered``), parse and convert every content file (cached ones reused,
+    the rest in parallel)."""
     cache = cache or BuildCache(None)
     tell(progress, "Reading")
-    sources, warnings = discover(config.root)
+    sources, warnings = discovered if discovered is not None else discover(config.root)
+    warnings = list(warnings)
     errors: list[BroadsheetError] = []
     found: dict[str, tuple[Document, Rendered]] = {}
     work: list[tuple[SourceFile, str, bytes | None]] = []
@@ -137,11 +140,12 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, changes
 
 
-def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
+def load_site(options: BuildOptions, defer_related: bool = False, found: Found | None = None) -> LoadedSite:
     """Run every stage up to rendering; raise BuildFailed listing every problem.
 
     ``defer_related``: when the related lists must be ranked anew, leave that to
     :func:`~broadsheet.stages.render.render_site` (``related_pending``), which may rank them while it renders.
+    ``found``: the content files, when this build has discovered them already.
     """
     config, config_errors = load_config_problems(options.source, options.base_url)
     if config is None or config_errors:
@@ -158,7 +162,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
     compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
     pictures = site_pictures(config, cache)
     if theme is not None and not errors:
-        resumed = resume_site(options, config, theme, cache, now, pictures)
+        resumed = resume_site(options, config, theme, cache, now, pictures, found)
         if resumed is not None:  # only the articles edited since the last build's plan were read
             site, warnings, state, keep = resumed
             env = site_environment(theme, config, compiled, pictures)
@@ -166,7 +170,7 @@ def load_site(options: BuildOptions, defer_related: bool = False) -> LoadedSite:
             return LoadedSite(
                 config, theme, env, site, warnings, cache, pictures, options.tuning, keep=keep, resumed=state
             )
-    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress, options.tuning)
+    docs, parse_errors, warnings = parse_all(config, options.jobs, cache, options.progress, options.tuning, found)
     errors += parse_errors
     rules = PublishRules(now=now, drafts=options.drafts, future=options.future, preview=options.preview)
     site, lib_errors, lib_warnings = assemble(config, docs, rules)

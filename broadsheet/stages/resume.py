@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 from ..config import SiteConfig
 from ..content.body import BodyRef
-from ..content.discover import discover
+from ..content.discover import Found, discover
 from ..content.frontmatter import Document
 from ..content.library import PublishRules, assemble
 from ..content.markdown import Rendered
@@ -92,6 +92,7 @@ def resume_site(
     cache: BuildCache,
     now: datetime,
     pictures: dict[str, Picture],
+    found: Found | None = None,
 ) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
     """The site as the kept plan and the articles edited since make it, or None to plan it anew
     (see the module documentation). Only the edited files are read."""
@@ -103,7 +104,7 @@ def resume_site(
     if kept.until is not None and now >= kept.until:
         return None
     tell(options.progress, "Reading")
-    sources, found_warnings = discover(config.root)
+    sources, found_warnings = found if found is not None else discover(config.root)
     if len(sources) != len(kept.sources) or any(s.rel not in kept.sources for s in sources):
         return None
     touched = []  # files whose stamp moved: edited, or only touched (copied in, or stamped too soon)

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config import SiteConfig, load_config_problems
-from ..content.discover import discover
+from ..content.discover import Found, discover
 from ..content.markdown import configure, current_settings
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, is_racy, stamp_of
@@ -99,24 +99,37 @@ def site_key_now(config: SiteConfig, theme: Theme, view: SiteView, now: datetime
     return key_of(pages_input_of_view(config, theme, replace(view, now=now), pictures))
 
 
-def unchanged_since_last_build(options: BuildOptions, now: datetime) -> LastBuild | None:
+@dataclass(slots=True)
+class Checked:
+    """What :func:`unchanged_since_last_build` found."""
+
+    last: LastBuild | None = None
+    """The last build's record when nothing changed since; else None: the build runs."""
+    found: Found | None = None
+    """The content files it discovered (see content.discover), for the build that runs."""
+
+
+def unchanged_since_last_build(options: BuildOptions, now: datetime) -> Checked:
     """The last build's record when nothing it was made from changed and its output is intact; else
-    None (also for a site.yml or theme with a problem: the build that runs reports it)."""
+    none (also for a site.yml or theme with a problem: the build that runs reports it)."""
+    checked = Checked()
     if not options.cache:
-        return None
+        return checked
     config, errors = load_config_problems(options.source, options.base_url)
     if config is None or errors:
-        return None
+        return checked
     folder = config.root / CACHE_DIR
     last = load_last_build(folder)
     if last is None:
-        return None
+        return checked
     try:
         theme = load_theme(config.theme, config.root)
     except BroadsheetError:
-        return None
+        return checked
     configure(site_markdown(config, theme))
-    return _unchanged(options, config, theme, now, last, planned_pictures(config, folder / PICTURES_SUBDIR))
+    pictures = planned_pictures(config, folder / PICTURES_SUBDIR)
+    checked.last = _unchanged(options, config, theme, now, last, pictures, checked)
+    return checked
 
 
 def _unchanged(
@@ -126,6 +139,7 @@ def _unchanged(
     now: datetime,
     last: LastBuild,
     pictures: dict[str, Picture],
+    checked: Checked,
 ) -> LastBuild | None:
     """:func:`unchanged_since_last_build` once the site.yml, theme and pictures are known."""
     if last.until is not None and now >= last.until:
@@ -138,7 +152,8 @@ def _unchanged(
         return None  # a killed build's commit, finished by the build that runs
     if last.inputs != build_inputs(options, config, cache_version(config.timezone, current_settings().key())):
         return None
-    sources, _ = discover(config.root)  # its warnings were the last build's
+    checked.found = discover(config.root)
+    sources = checked.found[0]
     if len(sources) != len(last.sources):
         return None
     for source in sources:
