@@ -149,3 +149,15 @@ def test_a_file_touched_makes_the_build_run(site: Path) -> None:
     os.utime(story, ns=(story.stat().st_atime_ns, story.stat().st_mtime_ns + 1_000_000_000))
     result = run_build(site, search=False)
     assert result.unchanged is None and result.pages_rendered == 0
+
+
+def test_the_command_says_nothing_changed(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from broadsheet.cli import main
+
+    assert main(["build", "--source", str(site), "--no-search"]) == 0
+    capsys.readouterr()
+    assert main(["build", "--source", str(site), "--no-search"]) == 0
+    out = capsys.readouterr()
+    assert "Nothing changed since the last build" in out.out and "files in" in out.out
+    assert "no-such-page" in out.err  # the last build's warning, told again
+    assert main(["build", "--source", str(site), "--no-search", "--strict"]) == 1
