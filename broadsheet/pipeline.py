@@ -111,9 +111,7 @@ def build(options: BuildOptions) -> BuildResult:
                 files, dropped = case_twins(files)
                 warnings += dropped
             if options.strict and warnings:
-                raise BuildFailed(
-                    [BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings]
-                )
+                raise strict_failure(warnings)
             with watch("write"):
                 forget_last_build(loaded.cache.folder)  # the output changes: no record until it is written
                 written = counter(options.progress, "Writing", len(files))
@@ -140,9 +138,9 @@ def build(options: BuildOptions) -> BuildResult:
                             "make content/ writable, so moved articles keep redirects",
                         )
                     )
-            keep_plan(loaded, options, site.plan)
+            keep_plan(loaded, options, site.plan, site.site_key)
             if loaded.record is None or not any(w.path == RECORD for w in warnings):
-                keep_last_build(loaded, options, warnings, len(files))
+                keep_last_build(loaded, options, site.site_key, warnings, len(files))
     return BuildResult(
         loaded,
         files,
@@ -162,7 +160,7 @@ def unchanged_result(options: BuildOptions, last: LastBuild, watch: Stopwatch) -
     the last build's warnings, no file written. Its site is loaded when asked for (``loaded``)."""
     warnings = list(last.warnings)
     if options.strict and warnings:
-        raise BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])
+        raise strict_failure(warnings)
     return BuildResult(
         lambda: load_site(options),
         [],
@@ -172,3 +170,8 @@ def unchanged_result(options: BuildOptions, last: LastBuild, watch: Stopwatch) -
         stages=watch.times,
         unchanged=last.files,
     )
+
+
+def strict_failure(warnings: list[BuildWarning]) -> BuildFailed:
+    """The failure of a ``--strict`` build: each warning as an error."""
+    return BuildFailed([BroadsheetError(f"{w.message} (--strict)", w.path, w.line, w.hint) for w in warnings])

@@ -147,12 +147,13 @@ def page_fingerprints(loaded: LoadedSite, site_key: str) -> PageFingerprints:
 
 
 def reuse_pages(
-    loaded: LoadedSite, plan: Plan, output: Path, last: LastOutput | None = None
+    loaded: LoadedSite, plan: Plan, output: Path, site_key: str, last: LastOutput | None = None
 ) -> tuple[list[PageJob], list[OutputFile], dict[str, str]]:
     """Split the plan's pages into those to render and those whose output is still current (see
     incremental/cache.py).
 
-    ``last``: the output as this build sees it (see write.LastOutput), shared with the write stage.
+    ``site_key``: :func:`pages_site_key`; ``last``: the output as this build sees it (see
+    write.LastOutput), shared with the write stage.
 
     The decision is the engine's (:func:`broadsheet.plan.choose`), with the fingerprints and the
     plan's shape (see incremental/inputs.py PlanShape) recorded by the last build: when the pages
@@ -162,7 +163,6 @@ def reuse_pages(
     """
     store = loaded.cache.page_store(output)
     still = (last or shown(output, loaded.config.root)).still_written
-    site_key = pages_site_key(loaded)
     kept: list[OutputFile] = []
 
     def held(job: PageJob) -> bool:  # as written by the build that recorded its fingerprint
@@ -222,12 +222,15 @@ def render_site(
     prints: dict[str, str] = {}
     still: Callable[[str, str], bool] | None = None
     last: LastOutput | None = None
+    site_key = ""
     if output is not None and loaded.cache.folder is not None:
         tell(progress, "Comparing with the last build")
+        # Taken once, before any page is rendered: what the next build compares its own with.
+        site_key = pages_site_key(loaded)
         last = last_output(output, loaded.config.root)
         still = last.still_written
         if not overlap:  # else nothing is kept (the store is empty); fingerprints wait for the lists
-            todo, kept, prints = reuse_pages(loaded, plan, output, last)
+            todo, kept, prints = reuse_pages(loaded, plan, output, site_key, last)
     # A large site's pages are written to the staging folder by the workers that render them: in
     # parallel, and without holding every page in this process's memory.
     staging = (
@@ -248,7 +251,9 @@ def render_site(
 
     try:
         if overlap:
-            outcome, plan, prints = render_while_ranking(loaded, plan, jobs, staging, done, saving, publish, output)
+            outcome, plan, prints = render_while_ranking(
+                loaded, plan, jobs, staging, done, saving, publish, output, site_key
+            )
             todo = planned = plan.pages
         else:
             work = RenderWork(
@@ -292,6 +297,7 @@ def render_site(
         staged=staging is not None,
         last=last,
         plan=plan,
+        site_key=site_key,
     )
 
 
@@ -304,6 +310,7 @@ def render_while_ranking(
     saving: threading.Thread,
     publish: Callable[[list[PageJob]], None],
     output: Path | None = None,
+    site_key: str = "",
 ) -> tuple[RenderOutcome, Plan, dict[str, str]]:
     """Rank the related lists in a thread while the workers render every page but the articles' own;
     then render those, and any page that looked at a related list (see render.views.PendingRelated).
@@ -311,7 +318,8 @@ def render_while_ranking(
     The ranking is plain Python: it runs in this process, which otherwise only waits for the
     workers, in the time a cold build would rank before rendering anything. The workers of the
     second round are forked after the ranking, so they see the lists.
-    ``publish`` is given the final plan while the second round renders. Returns what was rendered,
+    ``publish`` is given the final plan while the second round renders; ``site_key``: the pages'
+    (:func:`pages_site_key`), for their fingerprints with the cache. Returns what was rendered,
     the planned pages (the articles' own planned again with their related articles) and, with the
     cache, every page's fingerprint.
     """
@@ -360,7 +368,6 @@ def render_while_ranking(
     def meanwhile() -> None:  # while the second round renders
         publish(planned)
         if loaded.cache.folder is not None and output is not None:  # fingerprints, for the next build
-            site_key = pages_site_key(loaded)
             of = page_fingerprints(loaded, site_key).of
             prints.update((job.url, of(job)) for job in planned)
             loaded.cache.set_shape(output, plan.shape(site_key))

@@ -48,7 +48,7 @@ from ..write.generations import last_output
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
 from .publish import publishing_files
 from .rank import ranked_lists
-from .render import collect_outputs, page_fingerprints, pages_site_key, pages_site_key_of
+from .render import collect_outputs, page_fingerprints, pages_site_key_of
 from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
 
 #: Beyond this share of the site's files edited since the kept plan, planning anew costs less.
@@ -236,16 +236,19 @@ def render_resumed(
         raise BuildFailed(errors)
     cache.save_content()  # the edited files' parses
     facts = {output_path(url): f for url, f in outcome.facts.items()}
-    return RenderedSite(files, len(outcome.pages), warnings, prints, facts, last=last, plan=plan)
+    return RenderedSite(
+        files, len(outcome.pages), warnings, prints, facts, last=last, plan=plan, site_key=resumed.site_key
+    )
 
 
-def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> None:
+def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site_key: str) -> None:
     """Keep the build's plan for the next build (see stages/keptplan.py), once the cache is saved.
 
     After a full build, always; after a resume, when many files were edited or touched since the
     kept plan, or the pages their edits can change are a quarter of the site's (the kept plan then
     stands for them: the next build reads, and fingerprints, fewer again). A plan that cannot be kept is
-    removed: a kept plan is only ever the last one planned.
+    removed: a kept plan is only ever the last one planned. ``site_key``: the one the pages were
+    rendered with (see RenderedSite.site_key).
     """
     cache = loaded.cache
     if cache.folder is None:
@@ -262,7 +265,6 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None) -> N
     if plan is None or loaded.keep is None or cache.fresh or cache.changed:
         forget_kept_plan(cache.folder)
         return
-    site_key = resumed.site_key if resumed is not None else pages_site_key(loaded)
     content = cache.content
     if resumed is not None:
         sources = resumed.sources

@@ -177,6 +177,9 @@ class RenderedSite:
     """The output as the render stage saw it, for the stages after (see write.LastOutput)."""
     plan: Plan | None = None
     """The plan of the pages, to keep for the next build (see stages/resume.py)."""
+    site_key: str = ""
+    """The key of the pages' input they were rendered with (see stages.render.pages_site_key); empty
+    without a cache."""
 
 
 PageFacts = tuple[OutputFile, str, tuple[str, ...] | None, bool]

@@ -173,26 +173,28 @@ def _unchanged(
     return last
 
 
-def keep_last_build(loaded: LoadedSite, options: BuildOptions, warnings: list[BuildWarning], files: int) -> None:
-    """Record the build just written for the next build's check (see the module documentation)."""
+def keep_last_build(
+    loaded: LoadedSite, options: BuildOptions, site_key: str, warnings: list[BuildWarning], files: int
+) -> None:
+    """Record the build just written for the next build's check (see the module documentation).
+
+    ``site_key``: the one the pages were rendered with (see RenderedSite.site_key), taken before
+    rendering: a template changed while they rendered makes the next build run. The next build
+    makes its own from the recorded ``site`` view, which gives the same key for the same inputs.
+    """
     cache = loaded.cache
-    if cache.folder is None or loaded.keep is None:
+    if cache.folder is None or loaded.keep is None or not site_key:
         return
     config = loaded.config
     output = options.output_dir
-    view = site_view(loaded.site)
-    # The key as the next build makes it: from the view, at the build's day.
-    site_key = site_key_now(config, loaded.theme, view, view.now, loaded.pictures)
     resumed = loaded.resumed
     if resumed is not None:
-        if resumed.site_key != site_key:
-            return  # a template, static file or string table changed while the pages were rendered
         sources = {rel: stamp for rel, (stamp, _) in resumed.sources.items()}
     else:
         sources = {rel: e.stamp for rel, e in cache.content.items()}
     record = LastBuild(
         build_inputs(options, config, cache.version),
-        view,
+        site_view(loaded.site),
         site_key,
         sources,
         loaded.keep.until,
