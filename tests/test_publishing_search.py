@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import article, build_errors, read, run_build
 
+from broadsheet.outputs import OutputFile
 from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
 
@@ -211,3 +212,60 @@ def test_marked_tags_are_those_the_pattern_finds(make_site) -> None:
     for data in pages + awkward:
         assert list(search.marked_tags(data)) == _marked_by_pattern(data), data[:200]
     assert any(_marked_by_pattern(p) for p in pages)
+
+
+def marked_pages() -> list[OutputFile]:
+    """Two article pages as the render stage gives them to the index."""
+    page = '<html lang="en"><body><main data-pagefind-body><h1>{}</h1><p>{}</p></main></body></html>'
+    return [
+        OutputFile("world/alpha/index.html", "t", page.format("Alpha", "Harbour frozen").encode()),
+        OutputFile("world/beta/index.html", "t", page.format("Beta", "Boats return").encode()),
+    ]
+
+
+@needs_pagefind
+def test_pagefind_runs_in_memory_when_there_is_room(monkeypatch, tmp_path) -> None:
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    monkeypatch.setattr(search, "MEMORY_TEMP", str(memory))
+    monkeypatch.setattr(search, "MEMORY_MARGIN", 0)
+    parents: list[str | None] = []
+    real = search._run_pagefind
+
+    def watched(copies, command, parent):  # type: ignore[no-untyped-def]
+        parents.append(parent)
+        assert parent is None or [p.name for p in Path(parent).iterdir()] == []  # nothing left behind before
+        return real(copies, command, parent)
+
+    monkeypatch.setattr(search, "_run_pagefind", watched)
+    files, warnings = search.search_index(marked_pages())
+    assert not warnings and parents == [str(memory)]
+    assert "pagefind/pagefind-entry.json" in {f.path for f in files}
+    assert list(memory.iterdir()) == []  # the scratch folder is removed after the run
+    # No room (a margin larger than the file system): the system's temporary folder.
+    monkeypatch.setattr(search, "MEMORY_MARGIN", 1 << 62)
+    files, warnings = search.search_index(marked_pages())
+    assert not warnings and parents[-1] is None and files
+    # No such file system: on disk too.
+    monkeypatch.setattr(search, "MEMORY_MARGIN", 0)
+    monkeypatch.setattr(search, "MEMORY_TEMP", str(tmp_path / "none"))
+    assert search.scratch_parent(1) is None
+
+
+@needs_pagefind
+def test_a_memory_file_system_that_fills_up_falls_back_to_disk(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(search, "MEMORY_TEMP", str(tmp_path))
+    monkeypatch.setattr(search, "MEMORY_MARGIN", 0)
+    parents: list[str | None] = []
+    real = search._run_pagefind
+
+    def full_in_memory(copies, command, parent):  # type: ignore[no-untyped-def]
+        parents.append(parent)
+        if parent is not None:
+            raise OSError(28, "No space left on device")
+        return real(copies, command, parent)
+
+    monkeypatch.setattr(search, "_run_pagefind", full_in_memory)
+    files, warnings = search.search_index(marked_pages())
+    assert parents == [str(tmp_path), None]
+    assert not warnings and "pagefind/pagefind.js" in {f.path for f in files}
