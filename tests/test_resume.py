@@ -287,3 +287,39 @@ def test_a_resumed_build_hashes_only_the_edited_article_when_the_ranking_matched
     assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
     assert len(hashed) == 1
     same_site(site, result, tmp_path / "fresh")
+
+
+def test_an_edit_the_ranking_does_not_read_loads_none_of_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A correction at the end of a story changes nothing the related ranking reads: the kept plan's
+    lists stand and the ranking's state is not loaded. Once a build since the plan has moved a
+    list (the plan's lists are then stale), the next edit folds into the state again."""
+    site = newsroom(tmp_path / "site", 240)  # large enough that an edit moving lists does not keep the plan
+    for name in ("world/a02.md", "world/a08.md"):  # long stories: the ranking reads their opening
+        story = site / "content" / name
+        filler = "".join(f"\n\nThe council met again, session {k} of many, and adjourned." for k in range(80))
+        story.write_text(story.read_text(encoding="utf-8") + filler, encoding="utf-8")
+    time.sleep(RACY_NS / 1e9 + 0.2)
+    run_build(site, search=False)
+    loads: list[int] = []
+    real = RankingState.from_rows
+
+    def counted(*args: object, **kwargs: object) -> RankingState | None:
+        loads.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RankingState, "from_rows", counted)
+    rewrite(site / "content/world/a02.md", "append", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
+    assert loads == []
+    same_site(site, result, tmp_path / "fresh1")
+    # A headline like another story's: its list and others move.
+    story = site / "content/sport/a05.md"
+    story.write_text(story.read_text(encoding="utf-8").replace('title: "Story 5"', 'title: "Story 16 harbour"'))
+    result = run_build(site, search=False)
+    assert was_resumed(result) and loads == [1] and result.loaded.cache.ranking_lists_moved()
+    same_site(site, result, tmp_path / "fresh2")
+    rewrite(site / "content/world/a08.md", "append", 2)
+    result = run_build(site, search=False)
+    assert was_resumed(result) and loads == [1, 1]  # the plan's lists are stale: the state is read
+    same_site(site, result, tmp_path / "fresh3")

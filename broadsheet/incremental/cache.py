@@ -64,6 +64,7 @@ from ..content.notices import Notices
 from ..errors import BuildWarning
 from ..filestamp import RACY, Stamp, stamp_of, trusted_stamp
 from ..outputs import CACHE_DIR, PageJob, output_key
+from ..related.incremental import row_digest
 from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
 
@@ -195,6 +196,9 @@ class BuildCache:
     ranking_synced: bool = False
     """Whether this build ranked with every article's input hashed: the state then matches the site
     as read (see stages.rank.ranked_lists)."""
+    ranking_moved: bool = False
+    """Whether this build's ranking changed a related list: the kept plan's lists are then no longer
+    the state's (see :meth:`ranking_lists_moved`)."""
     store_path: str = ""
     """The cache file's path as text, once asked for (see :meth:`body_ref`)."""
 
@@ -390,13 +394,30 @@ class BuildCache:
         rows = self._table("SELECT value FROM ranking WHERE name = 'plan'")
         return bytes(rows[0][0]).decode() if rows else None
 
+    def ranking_lists_moved(self) -> bool:
+        """Whether a build since the kept plan named by :meth:`ranking_token` changed a related list
+        in the state (a build resumed from that plan that did not keep its own): the state's lists
+        are then not the plan's."""
+        return bool(self._table("SELECT 1 FROM ranking WHERE name = 'moved'"))
+
+    def ranking_digests(self, keys: Collection[str]) -> dict[str, str]:
+        """The hash of what the ranking read of each of these articles, as its kept state holds it
+        (an article it does not hold, or a row it cannot read, is left out)."""
+        found: dict[str, str] = {}
+        for key in keys:
+            for (row,) in self._table("SELECT row FROM ranked WHERE key = ?", key):
+                digest = row_digest(bytes(row))
+                if digest is not None:
+                    found[key] = digest
+        return found
+
     def set_ranking_token(self, token: str | None) -> None:
         """Name the kept plan the ranking's state matches (None: none), in the saved cache at once."""
         if self.folder is None or self.fresh or self.dirty:
             return  # not saved: the state on disk is not this build's
         try:
             with closing(self._open()) as db, db:
-                db.execute("DELETE FROM ranking WHERE name = 'plan'")
+                db.execute("DELETE FROM ranking WHERE name IN ('plan', 'moved')")
                 if token is not None:
                     db.execute("INSERT INTO ranking VALUES ('plan', ?)", (token.encode(),))
         except (OSError, sqlite3.Error):
@@ -665,6 +686,8 @@ class BuildCache:
                 if self.ranking_synced and self.ranking_updates:
                     # Made to match the site as read now: no longer known to match a kept plan.
                     db.execute("DELETE FROM ranking WHERE name = 'plan'")
+                if self.ranking_moved:
+                    db.execute("INSERT OR REPLACE INTO ranking VALUES ('moved', x'01')")
                 for head, rows, gone, whole in self.ranking_updates:
                     if whole:
                         db.execute("DELETE FROM ranked")
@@ -682,6 +705,7 @@ class BuildCache:
                 )
             self.dirty = False
             self.ranking_updates.clear()
+            self.ranking_moved = False
             self.read = {
                 **{("prints", key): dict(store) for key, store in self.pages.items()},
                 **{("facts", key): dict(facts) for key, facts in self.facts.items()},

@@ -94,6 +94,16 @@ def _unpacked(data: bytes) -> array[int]:
     return a
 
 
+def row_digest(row: bytes) -> str | None:
+    """The hash of what the ranking read of an article, from its row (see :meth:`RankingState.rows_to_save`);
+    None when the row cannot be read."""
+    try:
+        digest = marshal.loads(row)[5]
+    except (ValueError, TypeError, EOFError, IndexError, KeyError):
+        return None
+    return digest if isinstance(digest, str) else None
+
+
 def _raw_of(a: _Analysed, named: Iterable[int]) -> _Raw:
     """Keep the features of an analysed article (stop words and numbers, id 0, left out)."""
     keep = [k for k, f in enumerate(a.text_ids) if f]

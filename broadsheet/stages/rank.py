@@ -8,12 +8,12 @@ cache under the key of what the ranking read.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
 
 from ..content.bodystore import load_bodies
 from ..content.model import Article, Site
-from ..content.ranking import rank, related_input, site_related_input
+from ..content.ranking import rank, related_input, related_settings, site_related_input
 from ..incremental.cache import BuildCache
 from ..incremental.keys import key_of
 from ..related import index as related_stage
@@ -49,7 +49,7 @@ def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site |
 
 
 def ranked_lists(
-    site: Site, cache: BuildCache | None = None, reread: Collection[str] | None = None
+    site: Site, cache: BuildCache | None = None, reread: Mapping[str, str] | None = None
 ) -> dict[str, tuple[str, ...]]:
     """Rank the related lists of every article (a thread may run it while pages render).
 
@@ -57,9 +57,9 @@ def ranked_lists(
     what changed since, which gives the lists a full ranking would, and kept for the next build;
     only the articles that changed are read then.
 
-    ``reread``: the URLs of the only articles that may differ from the kept state (a resumed
-    build's, see stages/resume.py); the others are taken as the state holds them instead of hashed
-    again. Without it, or when the state holds other articles than the site's, every article's
+    ``reread``: the only articles that may differ from the kept state (a resumed build's, see
+    stages/resume.py), URL → :func:`edited_inputs`; the others are taken as the state holds them
+    instead of hashed again. Without it, or when the state holds other articles than the site's, every article's
     input is hashed.
     """
     given = site_related_input(site)
@@ -71,7 +71,7 @@ def ranked_lists(
     by_url = {a.key: a for a in given.articles}
     if reread is not None and state is not None and state.digests.keys() == by_url.keys():
         digests = dict(state.digests)
-        digests.update((url, key_of(by_url[url])) for url in reread if url in by_url)
+        digests.update((url, digest) for url, digest in reread.items() if url in by_url)
     else:
         digests = {url: key_of(a) for url, a in by_url.items()}  # the body stands outside: its opening's hash is in
         cache.ranking_synced = True
@@ -82,9 +82,30 @@ def ranked_lists(
         load_bodies([by_url[url].body])  # (loaded already when everything is ranked)
         return by_url[url].doc()
 
-    state, _ = update_ranking(state, digests, doc_of, settings)
+    state, moved = update_ranking(state, digests, doc_of, settings)
+    if moved:
+        cache.ranking_moved = True  # a kept plan's lists are no longer the state's (see lists_stand)
     cache.set_ranking_state(*state.rows_to_save())  # the rows that changed
     return {k: tuple(v) for k, v in state.lists.items()}
+
+
+def edited_inputs(site: Site, edited: Collection[str]) -> dict[str, str]:
+    """The hash of what the ranking reads of each article at the URLs ``edited`` (only those hashed)."""
+    urls = set(edited)
+    articles = [a for a in site.articles if a.url in urls]
+    return {a.key: key_of(a) for a in related_input(articles, related_settings(site)).articles}
+
+
+def lists_stand(cache: BuildCache, edited: Mapping[str, str]) -> bool:
+    """Whether the related lists of a kept plan stand after edits to some of its articles (``edited``:
+    URL → :func:`edited_inputs`): the ranking's kept state matches the plan (the caller knows it
+    holds every other article as the plan does), no build since changed a list, and it holds each
+    edited article as the ranking reads it now. Only the edited articles' rows are read: an edit
+    the ranking does not read (a correction at the end of a story, a typo past its opening) ranks
+    nothing, and loads nothing of the ranking."""
+    if cache.folder is None or cache.ranking_lists_moved():
+        return False
+    return cache.ranking_digests(edited) == dict(edited)
 
 
 def ranking_done(site: Site, cache: BuildCache | None, lists: dict[str, tuple[str, ...]], key: str) -> Site:

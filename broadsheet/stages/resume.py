@@ -47,7 +47,7 @@ from ..urls import UnsafePath, output_path
 from ..write.generations import last_output
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
 from .publish import publishing_files
-from .rank import ranked_lists
+from .rank import edited_inputs, lists_stand, ranked_lists
 from .render import collect_outputs, page_fingerprints, pages_site_key_of
 from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
 
@@ -179,10 +179,15 @@ def _rank_edit(site: Site, cache: BuildCache, again: Collection[str], trusted: b
     every article is)."""
     if not again:
         return site  # nothing edited since the kept plan: its lists stand
+    if not trusted:
+        return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache)))
     # Trusted, the state holds the other articles as the plan does: a file's stamp moves with any
     # write, a file written back to the plan's bytes plans the site anew (above), and only builds
     # resumed from this plan changed the state since (a full build keeps a plan of its own).
-    return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache, again if trusted else None)))
+    edited = edited_inputs(site, again)
+    if lists_stand(cache, edited):
+        return site  # nothing the ranking reads changed since the kept plan: its lists stand
+    return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache, edited)))
 
 
 def render_resumed(
