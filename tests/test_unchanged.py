@@ -161,3 +161,28 @@ def test_the_command_says_nothing_changed(site: Path, capsys: pytest.CaptureFixt
     assert "Nothing changed since the last build" in out.out and "files in" in out.out
     assert "no-such-page" in out.err  # the last build's warning, told again
     assert main(["build", "--source", str(site), "--no-search", "--strict"]) == 1
+
+
+def test_a_file_saved_just_before_the_build_is_compared_by_its_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reporter who saves and builds at once: the stamps of the files saved within two seconds
+    before the build are not trusted, so the next build reads those files and compares their bytes
+    with what the last build read, and still finds nothing changed. A write that keeps the size and
+    the time (the same clock tick) is caught by the bytes."""
+    monkeypatch.setattr(filestamp, "RACY_NS", 2_000_000_000)
+    site = newsroom(tmp_path / "site")  # every file written just now
+    rewrite(site / "content/world/a02.md", "lede", 1)
+    first = run_build(site, search=False)
+    assert first.unchanged is None
+    again = run_build(site, search=False)
+    assert again.unchanged == len(first.files)
+    story = site / "content/world/a02.md"
+    before = story.stat()
+    text = story.read_text(encoding="utf-8")
+    story.write_text(text.replace("Officials said", "Officials sold"), encoding="utf-8")  # same size
+    os.utime(story, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert story.stat().st_size == before.st_size and story.stat().st_ino == before.st_ino
+    result = run_build(site, search=False)
+    assert result.unchanged is None
+    same_site(site, result, tmp_path / "fresh")

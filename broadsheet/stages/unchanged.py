@@ -12,9 +12,12 @@ build's warnings and count of files.
 The next build first checks all of that, which costs a ``stat`` of each content and output file
 and no parse, plan or render: when everything is as it was, and every file the last build wrote
 is still in the output with the size and time it was written with, the build has nothing to do
-and says so (its warnings are those of the last build). Any difference, or any doubt (a stamp
-taken too soon after a write to be trusted, a killed build's journal, no record), and the build
-runs as usual (resumed from the kept plan, or planned anew: see stages/resume.py).
+and says so (its warnings are those of the last build). A content file whose stamp was taken too
+soon after a write to be trusted (saved within two seconds before that build) is read and
+compared by hash with the bytes that build read: a reporter who saves and builds at once still
+gets the next build's shortcut. Any difference, or any doubt (a killed build's journal, no
+record), and the build runs as usual (resumed from the kept plan, or planned anew: see
+stages/resume.py).
 
 The record is removed before a build writes the output and written again after, so a build
 killed in between leaves none.
@@ -31,6 +34,7 @@ from pathlib import Path
 
 from ..config import SiteConfig, load_config_problems
 from ..content.discover import Found, discover
+from ..content.frontmatter import content_digest
 from ..content.markdown import configure, current_settings
 from ..errors import BroadsheetError, BuildWarning
 from ..filestamp import Stamp, is_racy, stamp_of
@@ -51,7 +55,7 @@ from .types import BuildOptions, LoadedSite
 #: The record's file, in the cache folder.
 RECORD_FILE = "last-build.pickle"
 #: Changed when the record's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-last-build-1\n"
+FORMAT = b"broadsheet-last-build-2\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,9 @@ class LastBuild:
     warnings: tuple[BuildWarning, ...]
     files: int
     """How many files the build wrote or kept."""
+    racy: dict[str, str]
+    """Content file → the hash of the bytes the build read, for those whose stamp is racy (see
+    filestamp.trusted_stamp): compared by hash, not by stamp."""
 
 
 def build_inputs(options: BuildOptions, config: SiteConfig, version: str) -> tuple[str, ...]:
@@ -158,10 +165,17 @@ def _unchanged(
         return None
     for source in sources:
         kept = last.sources.get(source.rel)
-        if kept is None or is_racy(kept):
+        if kept is None:
             return None
         try:
-            if stamp_of(source.path.stat()) != kept:
+            stamp = stamp_of(source.path.stat())
+            if is_racy(kept):
+                # Saved just before the last build: its stamp cannot tell a later write within the
+                # same clock tick, its bytes can.
+                digest = last.racy.get(source.rel)
+                if stamp[:3] != kept[:3] or digest is None or content_digest(source.path.read_bytes()) != digest:
+                    return None
+            elif stamp != kept:
                 return None
         except OSError:
             return None
@@ -188,10 +202,9 @@ def keep_last_build(
     config = loaded.config
     output = options.output_dir
     resumed = loaded.resumed
-    if resumed is not None:
-        sources = {rel: stamp for rel, (stamp, _) in resumed.sources.items()}
-    else:
-        sources = {rel: e.stamp for rel, e in cache.content.items()}
+    # Each content file's stamp and the hash of the bytes read.
+    read = resumed.sources if resumed is not None else {rel: (e.stamp, e.digest) for rel, e in cache.content.items()}
+    sources = {rel: stamp for rel, (stamp, _) in read.items()}
     record = LastBuild(
         build_inputs(options, config, cache.version),
         site_view(loaded.site),
@@ -202,6 +215,7 @@ def keep_last_build(
         os.path.realpath(output),
         tuple(warnings),
         files,
+        {rel: digest for rel, (stamp, digest) in read.items() if is_racy(stamp)},
     )
     buffer = io.BytesIO()
     try:
