@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,17 @@ def test_a_memory_file_system_that_fills_up_falls_back_to_disk(monkeypatch, tmp_
     files, warnings = search.search_index(marked_pages())
     assert parents == [str(tmp_path), None]
     assert not warnings and "pagefind/pagefind.js" in {f.path for f in files}
+
+
+def test_scratch_folders_a_killed_build_left_in_memory_are_swept(monkeypatch, tmp_path) -> None:
+    memory = tmp_path / "memory"
+    old, fresh, other = memory / "broadsheet-search-old", memory / "broadsheet-search-new", memory / "keep-me"
+    for folder in (old, fresh, other):
+        (folder / "site").mkdir(parents=True)
+    long_ago = time.time() - 3 * search.TIMEOUT_SECONDS
+    for folder in (old, other):
+        os.utime(folder, (long_ago, long_ago))
+    monkeypatch.setattr(search, "MEMORY_TEMP", str(memory))
+    monkeypatch.setattr(search, "MEMORY_MARGIN", 0)
+    assert search.scratch_parent(1) == str(memory)
+    assert sorted(p.name for p in memory.iterdir()) == ["broadsheet-search-new", "keep-me"]

@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -175,7 +176,34 @@ def scratch_parent(size: int) -> str | None:
         return None
     if not os.access(MEMORY_TEMP, os.W_OK | os.X_OK):
         return None
+    sweep_scratch(MEMORY_TEMP)
     return MEMORY_TEMP if st.f_bavail * st.f_frsize >= 4 * size + MEMORY_MARGIN else None
+
+
+#: The scratch folders' names start with this (see _run_pagefind).
+SCRATCH_PREFIX = "broadsheet-search-"
+
+
+def sweep_scratch(parent: str, now: float | None = None) -> None:
+    """Remove the scratch folders under ``parent`` that a build killed while Pagefind ran left
+    behind (a folder in memory holds memory until the machine restarts): those older than twice
+    the longest a run may last, which no live build still uses."""
+    cutoff = (time.time() if now is None else now) - 2 * TIMEOUT_SECONDS
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            stale = (
+                entry.name.startswith(SCRATCH_PREFIX)
+                and entry.is_dir(follow_symlinks=False)
+                and entry.stat(follow_symlinks=False).st_mtime < cutoff
+            )
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(entry.path, ignore_errors=True)  # another user's: left alone
 
 
 def _run_pagefind(
@@ -184,7 +212,7 @@ def _run_pagefind(
     """Run Pagefind on the pages' copies (output path, bytes) in a scratch folder under ``parent``
     (None: the system's temporary folder); return its bundle (path in it, bytes), or None and why.
     Raises OSError when the scratch folder cannot be written or read."""
-    with tempfile.TemporaryDirectory(prefix="broadsheet-search-", dir=parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=parent) as tmp:
         site, bundle = Path(tmp) / "site", Path(tmp) / BUNDLE_DIR
         for path, data in copies:
             target = site / path
