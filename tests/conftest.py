@@ -31,6 +31,17 @@ pagination: {per_page: 2}
 """
 
 
+@pytest.fixture(autouse=True)
+def second_builds_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests write a site and build it at once, then build again to see what a second build keeps:
+    the files saved just before the first build would have the second stop at the nothing-changed
+    check (stages/unchanged.py compares them by their bytes). Here it runs, as it did before that
+    comparison; tests/test_unchanged.py turns the comparison on."""
+    from broadsheet.stages import unchanged
+
+    monkeypatch.setattr(unchanged, "RACY_BY_BYTES", False)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last, in their usual order.
 

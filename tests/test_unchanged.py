@@ -18,6 +18,7 @@ from broadsheet import filestamp
 from broadsheet.errors import BuildFailed
 from broadsheet.outputs import CACHE_DIR
 from broadsheet.publish import search
+from broadsheet.stages import unchanged
 from broadsheet.stages.unchanged import RECORD_FILE
 from tests.conftest import NOW, run_build, tree
 from tests.test_resume import newsroom, rewrite, same_site
@@ -26,6 +27,7 @@ from tests.test_resume import newsroom, rewrite, same_site
 @pytest.fixture(autouse=True)
 def trusted_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(filestamp, "RACY_NS", 0)
+    monkeypatch.setattr(unchanged, "RACY_BY_BYTES", True)  # as in production (see conftest.py)
 
 
 @pytest.fixture
