@@ -225,10 +225,9 @@ def marked_pages() -> list[OutputFile]:
     ]
 
 
-@needs_pagefind
-def test_pagefind_runs_in_memory_when_there_is_room(monkeypatch, tmp_path) -> None:
-    memory = tmp_path / "memory"
-    memory.mkdir()
+def scratch_runs(monkeypatch, memory: Path, full: bool = False) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """Make ``memory`` the file system in memory, with room for anything, and record the scratch
+    folder's parent of each Pagefind run (None: on disk); ``full``: a run there fails for want of room."""
     monkeypatch.setattr(search, "MEMORY_TEMP", str(memory))
     monkeypatch.setattr(search, "MEMORY_MARGIN", 0)
     parents: list[str | None] = []
@@ -236,10 +235,20 @@ def test_pagefind_runs_in_memory_when_there_is_room(monkeypatch, tmp_path) -> No
 
     def watched(copies, command, parent):  # type: ignore[no-untyped-def]
         parents.append(parent)
-        assert parent is None or [p.name for p in Path(parent).iterdir()] == []  # nothing left behind before
+        if parent is not None and full:
+            raise OSError(28, "No space left on device")
+        assert parent is None or list(Path(parent).iterdir()) == []  # nothing left behind before
         return real(copies, command, parent)
 
     monkeypatch.setattr(search, "_run_pagefind", watched)
+    return parents
+
+
+@needs_pagefind
+def test_pagefind_runs_in_memory_when_there_is_room(monkeypatch, tmp_path) -> None:
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    parents = scratch_runs(monkeypatch, memory)
     files, warnings = search.search_index(marked_pages())
     assert not warnings and parents == [str(memory)]
     assert "pagefind/pagefind-entry.json" in {f.path for f in files}
@@ -256,18 +265,7 @@ def test_pagefind_runs_in_memory_when_there_is_room(monkeypatch, tmp_path) -> No
 
 @needs_pagefind
 def test_a_memory_file_system_that_fills_up_falls_back_to_disk(monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(search, "MEMORY_TEMP", str(tmp_path))
-    monkeypatch.setattr(search, "MEMORY_MARGIN", 0)
-    parents: list[str | None] = []
-    real = search._run_pagefind
-
-    def full_in_memory(copies, command, parent):  # type: ignore[no-untyped-def]
-        parents.append(parent)
-        if parent is not None:
-            raise OSError(28, "No space left on device")
-        return real(copies, command, parent)
-
-    monkeypatch.setattr(search, "_run_pagefind", full_in_memory)
+    parents = scratch_runs(monkeypatch, tmp_path, full=True)
     files, warnings = search.search_index(marked_pages())
     assert parents == [str(tmp_path), None]
     assert not warnings and "pagefind/pagefind.js" in {f.path for f in files}
