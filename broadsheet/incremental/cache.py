@@ -403,13 +403,10 @@ class BuildCache:
     def ranking_digests(self, keys: Collection[str]) -> dict[str, str]:
         """The hash of what the ranking read of each of these articles, as its kept state holds it
         (an article it does not hold, or a row it cannot read, is left out)."""
-        found: dict[str, str] = {}
-        for key in keys:
-            for (row,) in self._table("SELECT row FROM ranked WHERE key = ?", key):
-                digest = row_digest(bytes(row))
-                if digest is not None:
-                    found[key] = digest
-        return found
+        keys = list(keys)
+        rows = self._table(f"SELECT key, row FROM ranked WHERE key IN ({', '.join('?' * len(keys))})", *keys)
+        found = {key: row_digest(bytes(row)) for key, row in rows}
+        return {key: digest for key, digest in found.items() if digest is not None}
 
     def set_ranking_token(self, token: str | None) -> None:
         """Name the kept plan the ranking's state matches (None: none), in the saved cache at once."""

@@ -176,10 +176,14 @@ def scratch_parent(size: int) -> str | None:
         return None
     if not os.access(MEMORY_TEMP, os.W_OK | os.X_OK):
         return None
-    sweep_scratch(MEMORY_TEMP)
+    if MEMORY_TEMP not in _SWEPT:  # once a process: a cold build indexes dozens of shards
+        _SWEPT.add(MEMORY_TEMP)
+        sweep_scratch(MEMORY_TEMP)
     return MEMORY_TEMP if st.f_bavail * st.f_frsize >= 4 * size + MEMORY_MARGIN else None
 
 
+#: The folders :func:`scratch_parent` has swept in this process.
+_SWEPT: set[str] = set()
 #: The scratch folders' names start with this (see _run_pagefind).
 SCRATCH_PREFIX = "broadsheet-search-"
 
