@@ -184,10 +184,11 @@ def _run_build(args: argparse.Namespace, ends_process: bool = False) -> int:
     from .pipeline import BUILD_GC_THRESHOLDS, BuildOptions, build
 
     if ends_process:
-        # The build's garbage collector thresholds to the end: restored after the build, they would
-        # start a full collection of the site's objects (a tenth of a second on 10,000 articles)
-        # that the process's exit (see run) frees anyway.
+        # No automatic collection after the build: turned on again, the collector would walk the
+        # site's objects (a tenth of a second on 10,000 articles) that the process's exit (see
+        # run) frees anyway. (The build turns it on where it renders page after page.)
         gc.set_threshold(*BUILD_GC_THRESHOLDS)
+        gc.disable()
 
     progress = TerminalProgress.for_stream(sys.stderr, args.quiet)
     options = BuildOptions(

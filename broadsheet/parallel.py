@@ -90,8 +90,9 @@ def _watch(pid: int) -> None:
     os._exit(1)
 
 
-def _die_with_parent(pid: int) -> None:
-    """Initializer of every worker: end this worker when process ``pid`` (its build) ends.
+def _start_worker(pid: int) -> None:
+    """Initializer of every worker: end this worker when process ``pid`` (its build) ends, and
+    collect garbage automatically (the build's process may have that off).
 
     A worker outliving its build would wait for ever, holding its memory (a killed build's
     workers block writing results nobody reads). On Linux the kernel kills a worker when its
@@ -99,6 +100,9 @@ def _die_with_parent(pid: int) -> None:
     as any of its workers does (each holds the server's pipe): such a worker, like any worker where
     the kernel cannot do it, has a thread look for the build twice a second.
     """
+    # Workers make garbage item after item: they collect it whatever the build's process does
+    # (see stages/running.py).
+    gc.enable()
     if not _parent_death_signal() or os.getppid() != pid:
         threading.Thread(target=_watch, args=(pid,), name="parent-watch", daemon=True).start()
     if not _alive(pid):  # ended before the signal was asked for
@@ -161,11 +165,11 @@ def worker_context() -> multiprocessing.context.BaseContext:
 
 
 def process_pool(workers: int, context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
-    """A process pool whose workers end with this process (see :func:`_die_with_parent`)."""
+    """A process pool whose workers end with this process (see :func:`_start_worker`)."""
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context or worker_context(),
-        initializer=_die_with_parent,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
 

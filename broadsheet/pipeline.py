@@ -72,14 +72,16 @@ def build(options: BuildOptions) -> BuildResult:
     watch = Stopwatch()
     output = options.output_dir
     check_output_dir(output, options.source)
-    with watch("check"):
-        checked = unchanged_since_last_build(options, build_time(options))
-    if checked.last is not None:
-        return unchanged_result(options, checked.last, watch)
-    with fewer_collections():
+    with fewer_collections() as collector:
+        with watch("check"):
+            checked = unchanged_since_last_build(options, build_time(options))
+        if checked.last is not None:
+            return unchanged_result(options, checked.last, watch)
         with watch("load"):
             # (the content files the check found are not looked for again)
             loaded = load_site(options, defer_related=True, found=checked.found)
+        if loaded.resumed is None:
+            collector.collect_as_you_go()  # the whole site is rendered
         try:
             with watch("pictures"):  # before rendering: pages name only the variants that were made
                 pictures = make_site_pictures(loaded, options.jobs, options.progress)

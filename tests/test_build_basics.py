@@ -207,13 +207,28 @@ def test_a_build_collects_garbage_in_larger_batches_and_restores_the_collector(m
     from broadsheet.errors import BuildFailed
     from broadsheet.pipeline import BUILD_GC_THRESHOLDS
 
-    site = make_site({"content/world/a.md": article("A story")})
+    site = make_site({"content/world/a.md": article("A story", body="The first words.")})
     before = gc.get_threshold()
-    during: list[tuple[int, int, int]] = []
-    run_build(site, progress=lambda stage, done, total: during.append(gc.get_threshold()))
-    assert during and set(during) == {BUILD_GC_THRESHOLDS} != {before}
-    assert gc.get_threshold() == before
+    assert gc.isenabled()
+    during: list[tuple[str, tuple[int, int, int], bool]] = []
+
+    def watch(stage: str, done: int, total: int) -> None:
+        during.append((stage, gc.get_threshold(), gc.isenabled()))
+
+    run_build(site, progress=watch)
+    assert during and {t for _, t, _ in during} == {BUILD_GC_THRESHOLDS} != {before}
+    # Off while the site loads, on again while a full build renders it.
+    assert {on for stage, _, on in during if stage == "Parsing"} == {False}
+    assert {on for stage, _, on in during if stage == "Rendering"} == {True}
+    assert gc.get_threshold() == before and gc.isenabled()
+    # A build resumed from the kept plan renders a few pages and stays without.
+    md = site / "content/world/a.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("The first words.", "Other words."), encoding="utf-8")
+    during.clear()
+    result = run_build(site, progress=watch)
+    assert result.pages_rendered and {on for stage, _, on in during if stage == "Rendering"} == {False}
+    assert gc.get_threshold() == before and gc.isenabled()
     (site / "content/world/b.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
     with pytest.raises(BuildFailed):
         run_build(site)
-    assert gc.get_threshold() == before  # a failed build restores it too
+    assert gc.get_threshold() == before and gc.isenabled()  # a failed build restores it too

@@ -311,3 +311,21 @@ def test_a_missing_program_is_left_for_subprocess_to_report() -> None:
     assert parallel.dies_with_us(command) == command
     with pytest.raises(FileNotFoundError):
         subprocess.run(parallel.dies_with_us(command), check=False)
+
+
+def _collecting(offset: int, chunk: Any) -> list[tuple[int, bool]]:
+    import gc
+
+    return [(offset + x, gc.isenabled()) for x in chunk]
+
+
+def test_workers_collect_garbage_when_the_build_does_not() -> None:
+    import gc
+
+    gc.disable()  # as while a build loads (see stages/running.py)
+    try:
+        got = map_shared(_collecting, 0, list(range(8)), 2, parallel_from=1)
+    finally:
+        gc.enable()
+    assert [x for x, _ in got] == list(range(8))
+    assert {on for _, on in got} == {True}
