@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import multiprocessing.context
 import os
+import pickle
 import shutil
 import signal
 import sys
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from itertools import repeat
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .tuning import DEFAULT as DEFAULT_TUNING
 
@@ -91,8 +92,16 @@ def _watch(pid: int) -> None:
 
 
 def _start_worker(pid: int) -> None:
-    """Initializer of every worker: end this worker when process ``pid`` (its build) ends, and
-    collect garbage automatically (the build's process may have that off).
+    """Initializer of every worker: end this worker when process ``pid`` (its build) ends (see
+    :func:`_die_with`), and collect garbage automatically (the build's process may have that off)."""
+    # Workers make garbage item after item: they collect it whatever the build's process does
+    # (see stages/running.py).
+    gc.enable()
+    _die_with(pid)
+
+
+def _die_with(pid: int) -> None:
+    """End this process when process ``pid`` (its build) ends.
 
     A worker outliving its build would wait for ever, holding its memory (a killed build's
     workers block writing results nobody reads). On Linux the kernel kills a worker when its
@@ -100,13 +109,88 @@ def _start_worker(pid: int) -> None:
     as any of its workers does (each holds the server's pipe): such a worker, like any worker where
     the kernel cannot do it, has a thread look for the build twice a second.
     """
-    # Workers make garbage item after item: they collect it whatever the build's process does
-    # (see stages/running.py).
-    gc.enable()
     if not _parent_death_signal() or os.getppid() != pid:
         threading.Thread(target=_watch, args=(pid,), name="parent-watch", daemon=True).start()
     if not _alive(pid):  # ended before the signal was asked for
         os._exit(1)
+
+
+class Aside(Generic[S]):
+    """A value prepared in a forked process while this one goes on, then asked about.
+
+    For a large value a build needs only a small answer from, computed from what this process
+    learns meanwhile: the related ranking's kept state, loaded while the build loads its kept
+    plan, then asked for the lists an edit changes (see stages/rank.py). Both loads are Python
+    work that one process would do one after the other; two processes do them side by side on
+    two cores, and only the request and the answer cross (pickled).
+
+    The helper is forked (it inherits, and never pickles, what ``prepare`` reads), ends with this
+    process, and answers until :meth:`close`. Any failure (the fork, ``prepare``, an answer, the
+    helper killed) makes :meth:`ask` return None: the caller then does the work itself.
+    """
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Any) -> None:
+        self._process = process
+        self._conn = conn
+
+    @classmethod
+    def start(cls, prepare: Callable[[], S], answer: Callable[[S, Any], Any]) -> Aside[S] | None:
+        """Fork a helper that runs ``prepare()`` and then answers each request ``r`` with
+        ``answer(value, r)``; None where this process may not fork (see :func:`worker_context`)."""
+        context = worker_context()
+        if context.get_start_method() != "fork":
+            return None
+        here, there = context.Pipe()
+        process = context.Process(  # type: ignore[attr-defined]
+            target=_aside_main, args=(there, prepare, answer, os.getpid()), name="broadsheet-aside", daemon=True
+        )
+        try:
+            process.start()
+        except OSError:
+            here.close()
+            there.close()
+            return None
+        there.close()
+        return cls(process, here)
+
+    def ask(self, request: Any) -> Any | None:
+        """The helper's answer to ``request`` (it waits for the value to be prepared), or None
+        when it failed."""
+        try:
+            self._conn.send(request)
+            ok, value = self._conn.recv()
+        except (OSError, EOFError, ValueError, TypeError, pickle.PickleError, AttributeError):
+            return None
+        return value if ok else None
+
+    def close(self) -> None:
+        """End the helper, whatever it is doing."""
+        self._conn.close()
+        self._process.kill()
+        self._process.join()
+
+
+def _aside_main(conn: Any, prepare: Callable[[], Any], answer: Callable[[Any, Any], Any], pid: int) -> None:
+    """A helper's life (see :class:`Aside`): prepare, answer until told to stop, exit."""
+    status = 0
+    try:
+        _die_with(pid)
+        value = prepare()
+        while True:
+            request = conn.recv()
+            if request is None:
+                break
+            try:
+                reply = (True, answer(value, request))
+            except Exception:
+                reply = (False, None)
+            conn.send(reply)
+    except BaseException:
+        status = 1
+    finally:
+        # Not through the interpreter's exit: the build's inherited state (open files, the cache's
+        # connection, atexit handlers) belongs to the build.
+        os._exit(status)
 
 
 #: Run by Python between the fork and the exec of a program started with :func:`dies_with_us`:

@@ -329,3 +329,36 @@ def test_workers_collect_garbage_when_the_build_does_not() -> None:
         gc.enable()
     assert [x for x, _ in got] == list(range(8))
     assert {on for _, on in got} == {True}
+
+
+def _pid_and_square() -> tuple[int, int]:
+    return os.getpid(), 7
+
+
+def _answer(value: tuple[int, int], request: int) -> tuple[int, int]:
+    if request < 0:
+        raise ValueError("no answer to that")
+    return value[0], value[1] * request
+
+
+def _cannot_prepare() -> int:
+    raise RuntimeError("cannot prepare")
+
+
+def test_a_helper_prepares_its_value_in_another_process_and_answers() -> None:
+    aside = parallel.Aside.start(_pid_and_square, _answer)
+    assert aside is not None
+    try:
+        first = aside.ask(6)
+        assert first is not None and first[0] != os.getpid() and first[1] == 42
+        assert aside.ask(-1) is None  # an answer that fails: None, and the helper answers on
+        assert aside.ask(2) == (first[0], 14)
+    finally:
+        aside.close()
+    assert aside.ask(3) is None  # closed
+    failing = parallel.Aside.start(_cannot_prepare, _answer)
+    assert failing is not None
+    try:
+        assert failing.ask(1) is None
+    finally:
+        failing.close()

@@ -28,6 +28,7 @@ from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
 from broadsheet.related.incremental import RankingState
 from broadsheet.stages.keptplan import PLAN_FILE
+from broadsheet.tuning import Tuning
 from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build, tree
 
 SECTIONS = ("world", "sport")
@@ -323,3 +324,66 @@ def test_an_edit_the_ranking_does_not_read_loads_none_of_it(tmp_path: Path, monk
     result = run_build(site, search=False)
     assert was_resumed(result) and loads == [1, 1]  # the plan's lists are stale: the state is read
     same_site(site, result, tmp_path / "fresh3")
+
+
+#: Sites of any size load the ranking's kept state in a helper process (see stages/rank.ranking_aside).
+ASIDE = Tuning(rank_aside_from=1)
+
+
+def count_own_rankings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the resumed builds that ranked in their own process (the helper did not answer)."""
+    from broadsheet.stages import resume
+
+    calls: list[int] = []
+    real = resume.ranked_lists
+
+    def counted(*args: object, **kwargs: object) -> dict[str, tuple[str, ...]]:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resume, "ranked_lists", counted)
+    return calls
+
+
+def test_edits_ranked_by_the_helper_make_the_site_a_full_build_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lede and headline edits, each folded into the ranking's state by the helper process that
+    loaded it while the build loaded its plan: the same site, byte for byte, as a build from
+    scratch; and after a build that moved lists without keeping its plan, every list comes from
+    the helper."""
+    site = newsroom(tmp_path / "site", 240)  # large enough that an edit moving lists does not keep the plan
+    time.sleep(RACY_NS / 1e9 + 0.2)
+    run_build(site, search=False, tuning=ASIDE)
+    own = count_own_rankings(monkeypatch)
+    edits = [("world/a02.md", "lede"), ("sport/a05.md", "headline"), ("world/a12.md", "lede"), ("sport/a07.md", "lede")]
+    for k, (name, change) in enumerate(edits):
+        rewrite(site / "content" / name, change, k)
+        result = run_build(site, search=False, tuning=ASIDE)
+        assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
+        same_site(site, result, tmp_path / f"fresh{k}")
+    assert own == []  # every edit was ranked by the helper
+    assert result.loaded.cache.ranking_lists_moved()  # (so the later edits took every list from it)
+
+
+def test_a_helper_that_fails_leaves_the_ranking_to_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from broadsheet.stages import rank
+
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False, tuning=ASIDE)
+    own = count_own_rankings(monkeypatch)
+    builder = os.getpid()
+    real = rank.update_ranking
+
+    def failing_in_helper(*args: object, **kwargs: object) -> object:
+        if os.getpid() != builder:
+            raise RuntimeError("the helper fails")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rank, "update_ranking", failing_in_helper)
+    rewrite(site / "content/world/a02.md", "lede", 1)
+    result = run_build(site, search=False, tuning=ASIDE)
+    assert was_resumed(result) and own == [1]
+    same_site(site, result, tmp_path / "fresh")

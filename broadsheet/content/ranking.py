@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..config import SiteConfig
 from ..related import index
 from ..related.index import OPENING_BYTES, RelatedDoc, RelatedSettings
 from .body import Body, opening_digest
@@ -67,7 +68,12 @@ class RelatedInput:
 
 def related_settings(site: Site) -> RelatedSettings:
     """The related ranking's settings from site.yml."""
-    r = site.config.related
+    return related_settings_of(site.config)
+
+
+def related_settings_of(config: SiteConfig) -> RelatedSettings:
+    """The related ranking's settings from a site.yml (:func:`related_settings` of its site)."""
+    r = config.related
     return RelatedSettings(count=r.count, weights=r.weights, time_scale_days=r.time_scale_days)
 
 

@@ -38,16 +38,18 @@ from ..errors import BuildFailed, BuildWarning
 from ..filestamp import stamp_of
 from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob, output_key
+from ..parallel import Aside
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
 from ..publish.pictures import Picture
+from ..related.incremental import RankingState
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
 from ..write.generations import last_output
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
 from .publish import publishing_files
-from .rank import edited_inputs, lists_stand, ranked_lists
+from .rank import aside_lists, edited_inputs, lists_stand, ranked_lists, ranking_aside
 from .render import collect_outputs, page_fingerprints, pages_site_key_of
 from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
 
@@ -98,6 +100,29 @@ def resume_site(
     (see the module documentation). Only the edited files are read."""
     if cache.folder is None:
         return None
+    # The ranking's kept state loads in a helper meanwhile, for an edit the ranking reads (when the
+    # check before the build found the content files: a build without one seldom resumes).
+    large = found is not None and len(found[0]) >= options.tuning.rank_aside_from
+    aside = ranking_aside(cache, config) if large else None
+    try:
+        return _resume(options, config, theme, cache, now, pictures, found, aside)
+    finally:
+        if aside is not None:
+            aside.close()
+
+
+def _resume(
+    options: BuildOptions,
+    config: SiteConfig,
+    theme: Theme,
+    cache: BuildCache,
+    now: datetime,
+    pictures: dict[str, Picture],
+    found: Found | None,
+    aside: Aside[RankingState | None] | None,
+) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
+    """:func:`resume_site` once the ranking's helper is started (if it is)."""
+    assert cache.folder is not None
     kept = load_kept_plan(cache.folder)
     if kept is None or kept.inputs != plan_inputs(options, config, cache.version):
         return None
@@ -160,7 +185,7 @@ def resume_site(
         parse_warnings[source.rel] = tuple(warns)
     # The ranking's state matches the kept plan but for the files touched since: those alone are hashed.
     trusted = kept.ranking_token is not None and cache.ranking_token() == kept.ranking_token
-    edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited), trusted))
+    edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited), trusted, aside))
     if edit is None:
         return None
     # An edit may schedule a change of its own (an expiry, the end of a featured spell).
@@ -171,12 +196,19 @@ def resume_site(
     return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted), keep
 
 
-def _rank_edit(site: Site, cache: BuildCache, again: Collection[str], trusted: bool) -> Site:
+def _rank_edit(
+    site: Site,
+    cache: BuildCache,
+    again: Collection[str],
+    trusted: bool,
+    aside: Aside[RankingState | None] | None = None,
+) -> Site:
     """The site with its related lists after the edits: folded into the ranking's kept state, which
     gives the lists a full ranking would (see related/incremental.py). ``again``: the URLs of the
     articles edited since the kept plan; ``trusted``: the kept state matched the kept plan when it
     was kept, so it holds every other article as the plan does, and only ``again`` is hashed (else
-    every article is)."""
+    every article is); ``aside``: the helper holding the kept state, if one was started (see
+    stages/rank.ranking_aside)."""
     if not again:
         return site  # nothing edited since the kept plan: its lists stand
     if not trusted:
@@ -187,7 +219,10 @@ def _rank_edit(site: Site, cache: BuildCache, again: Collection[str], trusted: b
     edited = edited_inputs(site, again)
     if lists_stand(cache, edited):
         return site  # nothing the ranking reads changed since the kept plan: its lists stand
-    return dataclasses.replace(site, related=MappingProxyType(ranked_lists(site, cache, edited)))
+    lists = aside_lists(site, cache, edited, aside) if aside is not None else None
+    if lists is None:
+        lists = ranked_lists(site, cache, edited)
+    return dataclasses.replace(site, related=MappingProxyType(lists))
 
 
 def render_resumed(
