@@ -33,7 +33,7 @@ from .stages.resume import keep_plan, render_resumed
 from .stages.running import BUILD_GC_THRESHOLDS, Stopwatch, fewer_collections
 from .stages.types import BuildOptions, BuildResult, LoadedSite, RenderedSite
 from .stages.unchanged import LastBuild, forget_last_build, keep_last_build, unchanged_since_last_build
-from .write.commit import check_output_dir, folds_case
+from .write.commit import check_output_dir, folds_case, forget_offered_stamps
 from .write.generations import discard_staging
 
 __all__ = [
@@ -59,6 +59,15 @@ __all__ = [
 
 
 def build(options: BuildOptions) -> BuildResult:
+    """Build the site and write it to the output folder; raise BuildFailed with every problem
+    (see :func:`build_once`)."""
+    try:
+        return build_once(options)
+    finally:
+        forget_offered_stamps()  # looked up ahead for this build only (see stages/aside.py)
+
+
+def build_once(options: BuildOptions) -> BuildResult:
     """Build the site and write it to the output folder; raise BuildFailed with every problem.
 
     The stages, each timed in ``BuildResult.stages``: *check* (whether anything changed since the

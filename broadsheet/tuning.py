@@ -27,9 +27,10 @@ class Tuning:
     fresh_workers_every: int = 20_000
     """Pages a render worker of a cold build's second round renders before new workers are forked:
     it bounds how much of the main process each worker comes to copy."""
-    rank_aside_from: int = 2000
-    """Content files from which a build resumed from the kept plan loads the related ranking's kept
-    state in a helper process while it loads the plan (see stages/rank.py)."""
+    aside_from: int = 2000
+    """Content files from which a build resumed from the kept plan has a helper process load the
+    related ranking's kept state and look at the output's files while it loads the plan (see
+    stages/aside.py)."""
     evict_bodies_from: int = 20_000
     """Articles from which a cold build lets go of the bodies once they are in the cache, before
     rendering the articles' own pages (each reads its body back: about 25 µs a page)."""

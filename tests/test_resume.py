@@ -327,7 +327,7 @@ def test_an_edit_the_ranking_does_not_read_loads_none_of_it(tmp_path: Path, monk
 
 
 #: Sites of any size load the ranking's kept state in a helper process (see stages/rank.ranking_aside).
-ASIDE = Tuning(rank_aside_from=1)
+ASIDE = Tuning(aside_from=1)
 
 
 def count_own_rankings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -386,4 +386,38 @@ def test_a_helper_that_fails_leaves_the_ranking_to_the_build(tmp_path: Path, mon
     rewrite(site / "content/world/a02.md", "lede", 1)
     result = run_build(site, search=False, tuning=ASIDE)
     assert was_resumed(result) and own == [1]
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_resumed_build_takes_the_stamps_of_the_output_its_helper_looked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper looks at each file of both output generations while the build loads its plan:
+    the build itself then looks at next to none, and makes the same site."""
+    import os
+
+    site = newsroom(tmp_path / "site", 60)
+    run_build(site, search=False, tuning=ASIDE)
+    rewrite(site / "content/world/a02.md", "lede", 1)
+    run_build(site, search=False, tuning=ASIDE)  # (the first edit after a cold build fills the other generation)
+    builder, real = os.getpid(), os.stat
+    looked: list[str] = []
+
+    def counting(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if os.getpid() == builder and ".output-builds" in str(path):
+            looked.append(str(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", counting)
+    counts = []
+    for k, tuning in enumerate((Tuning(aside_from=10**9), ASIDE)):
+        looked.clear()
+        rewrite(site / "content/sport/a05.md", "lede", 2 + k)
+        result = run_build(site, search=False, tuning=tuning)
+        assert was_resumed(result)
+        paths = list(looked)  # (what follows looks at files too)
+        counts.append(sum(1 for path in paths if Path(path).is_file() and "journal" not in path))  # files, not folders
+    pages = sum(1 for p in (site / "output").rglob("*") if p.is_file())
+    assert counts[0] >= pages and counts[1] < 20, (counts, pages)  # (those of the files written now)
+    monkeypatch.undo()
     same_site(site, result, tmp_path / "fresh")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
-from ..config import SiteConfig
 from ..content.bodystore import load_bodies
 from ..content.model import Article, Site
-from ..content.ranking import rank, related_input, related_settings, related_settings_of, site_related_input
+from ..content.ranking import rank, related_input, related_settings, site_related_input
 from ..incremental.cache import BuildCache
 from ..incremental.keys import key_of
 from ..parallel import Aside
@@ -110,48 +110,41 @@ def lists_stand(cache: BuildCache, edited: Mapping[str, str]) -> bool:
     return cache.ranking_digests(edited) == dict(edited)
 
 
-def ranking_aside(cache: BuildCache, config: SiteConfig) -> Aside[RankingState | None] | None:
-    """Load the ranking's kept state in a helper process (see parallel.Aside), to be asked for the
-    lists an edit changes (:func:`aside_lists`); None without a kept state, or where no helper can be
-    forked. A build resumed from the kept plan starts it before loading the plan: the two loads,
-    each a few tenths of a second on 10,000 articles and seconds on 100,000, then run side by side."""
-    if cache.folder is None or cache.fresh or cache.ranking_state() is None:
+def fold_asked(
+    state: RankingState | None, request: AsideRequest, settings: related_stage.RelatedSettings
+) -> AsideAnswer | None:
+    """What a resumed build's helper answers :func:`aside_lists` from the ranking's kept state it
+    loaded (see stages/aside.py): the edits folded in; None when the state is not of these articles,
+    or every article must be read again (the build, which has them, ranks then)."""
+    keys, reread, docs, every = request
+    if state is None or state.digests.keys() != keys:
         return None
-    settings = related_settings_of(config)
-
-    def prepare() -> RankingState | None:
-        head = cache.ranking_state()
-        return RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
-
-    def answer(state: RankingState | None, request: _AsideRequest) -> _AsideAnswer | None:
-        keys, reread, docs, every = request
-        if state is None or state.digests.keys() != keys:
-            return None  # not the state of these articles: ranked by the build itself
-        digests = dict(state.digests)
-        digests.update((key, digest) for key, digest in reread.items() if key in keys)
-        if ranks_everything(state, len(digests)):
-            return None  # every article read again: by the build, which has them
-        state, moved = update_ranking(state, digests, docs.__getitem__, settings)
-        lists = state.lists
-        return {k: tuple(lists[k]) for k in (lists if every else moved)}, state.rows_to_save(), bool(moved)
-
-    return Aside.start(prepare, answer)
+    digests = dict(state.digests)
+    digests.update((key, digest) for key, digest in reread.items() if key in keys)
+    if ranks_everything(state, len(digests)):
+        return None
+    state, moved = update_ranking(state, digests, docs.__getitem__, settings)
+    lists = state.lists
+    return {k: tuple(lists[k]) for k in (lists if every else moved)}, state.rows_to_save(), bool(moved)
 
 
-#: What a resumed build asks the ranking's helper (see :func:`aside_lists`): every article's key,
+#: A resumed build's request to its helper for the ranking (see stages/aside.py).
+RANK = "rank"
+#: What a resumed build asks its helper of the ranking (see :func:`aside_lists`): every article's key,
 #: the hash of what the ranking reads of each edited one, their documents, and whether every list
 #: is wanted (else those that changed).
-_AsideRequest = tuple[frozenset[str], dict[str, str], dict[str, related_stage.RelatedDoc], bool]
+AsideRequest = tuple[frozenset[str], dict[str, str], dict[str, related_stage.RelatedDoc], bool]
 #: Its answer: the lists, the state's rows to save (see RankingState.rows_to_save), whether a list moved.
-_AsideAnswer = tuple[dict[str, tuple[str, ...]], tuple[bytes | None, dict[str, bytes], list[str], bool], bool]
+AsideAnswer = tuple[dict[str, tuple[str, ...]], tuple[bytes | None, dict[str, bytes], list[str], bool], bool]
 
 
 def aside_lists(
-    site: Site, cache: BuildCache, reread: Mapping[str, str], aside: Aside[RankingState | None]
+    site: Site, cache: BuildCache, reread: Mapping[str, str], aside: Aside[Any]
 ) -> dict[str, tuple[str, ...]] | None:
     """:func:`ranked_lists` of a resumed build whose kept state matches its kept plan (the caller
-    knows it), from the helper :func:`ranking_aside` started: the same lists, rows and marks, or
-    None when the helper cannot give them (the caller then ranks them itself).
+    knows it), from the helper that loaded the state (see stages/aside.py and :func:`fold_asked`):
+    the same lists, rows and marks, or None when the helper cannot give them (the caller then ranks
+    them itself).
 
     The plan's lists are the state's unless a build since moved one (the cache's ``moved`` mark):
     then every list crosses from the helper, else only those the edits changed.
@@ -161,8 +154,8 @@ def aside_lists(
     load_bodies(a.body for a in given.articles)
     docs = {a.key: a.doc() for a in given.articles}
     every = cache.ranking_lists_moved()
-    request: _AsideRequest = (frozenset(a.url for a in site.articles), dict(reread), docs, every)
-    answer: _AsideAnswer | None = aside.ask(request)
+    request: AsideRequest = (frozenset(a.url for a in site.articles), dict(reread), docs, every)
+    answer: AsideAnswer | None = aside.ask((RANK, request))
     if answer is None:
         return None
     lists, rows, moved = answer

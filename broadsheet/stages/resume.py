@@ -42,14 +42,14 @@ from ..parallel import Aside
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
 from ..publish.pictures import Picture
-from ..related.incremental import RankingState
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
 from ..write.generations import last_output
+from .aside import Ready, start_aside, take_stamps
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
 from .publish import publishing_files
-from .rank import aside_lists, edited_inputs, lists_stand, ranked_lists, ranking_aside
+from .rank import aside_lists, edited_inputs, lists_stand, ranked_lists
 from .render import collect_outputs, page_fingerprints, pages_site_key_of
 from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
 
@@ -100,12 +100,15 @@ def resume_site(
     (see the module documentation). Only the edited files are read."""
     if cache.folder is None:
         return None
-    # The ranking's kept state loads in a helper meanwhile, for an edit the ranking reads (when the
-    # check before the build found the content files: a build without one seldom resumes).
-    large = found is not None and len(found[0]) >= options.tuning.rank_aside_from
-    aside = ranking_aside(cache, config) if large else None
+    # A helper makes ready meanwhile what the build asks for later (see stages/aside.py), when the
+    # check before the build found the content files (a build without one seldom resumes).
+    large = found is not None and len(found[0]) >= options.tuning.aside_from
+    aside = start_aside(cache, config, options.output_dir) if large else None
     try:
-        return _resume(options, config, theme, cache, now, pictures, found, aside)
+        resumed = _resume(options, config, theme, cache, now, pictures, found, aside)
+        if resumed is not None and aside is not None:
+            take_stamps(aside)
+        return resumed
     finally:
         if aside is not None:
             aside.close()
@@ -119,7 +122,7 @@ def _resume(
     now: datetime,
     pictures: dict[str, Picture],
     found: Found | None,
-    aside: Aside[RankingState | None] | None,
+    aside: Aside[Ready] | None,
 ) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
     """:func:`resume_site` once the ranking's helper is started (if it is)."""
     assert cache.folder is not None
@@ -201,14 +204,14 @@ def _rank_edit(
     cache: BuildCache,
     again: Collection[str],
     trusted: bool,
-    aside: Aside[RankingState | None] | None = None,
+    aside: Aside[Ready] | None = None,
 ) -> Site:
     """The site with its related lists after the edits: folded into the ranking's kept state, which
     gives the lists a full ranking would (see related/incremental.py). ``again``: the URLs of the
     articles edited since the kept plan; ``trusted``: the kept state matched the kept plan when it
     was kept, so it holds every other article as the plan does, and only ``again`` is hashed (else
     every article is); ``aside``: the helper holding the kept state, if one was started (see
-    stages/rank.ranking_aside)."""
+    stages/aside.py)."""
     if not again:
         return site  # nothing edited since the kept plan: its lists stand
     if not trusted:

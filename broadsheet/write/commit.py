@@ -136,6 +136,40 @@ def read_manifest(output: Path, state: Path | None = None) -> dict[str, dict[str
 #: Stands for a stamp not looked up yet (None is a file found missing); compared by identity.
 _UNSEEN: tuple[int, int] = (-1, -1)
 
+#: Stamps of output files looked up ahead by a helper process (see :func:`offer_stamps`): the
+#: folder (real path, with a final separator) → its files' stamps.
+_OFFERED: dict[str, dict[str, tuple[int, int] | None]] = {}
+
+
+def folder_stamps(output: Path, state: Path) -> tuple[str, dict[str, tuple[int, int] | None]] | None:
+    """The size and modification time of each file the manifest of ``output`` lists, as
+    :class:`LastOutput` looks them up, with the folder's key (its real path); None while a killed
+    build's commit is there to finish (finishing it moves files). Changes nothing."""
+    if (state / JOURNAL).is_file() or (output / OLD_JOURNAL).is_file():
+        return None
+    folder = os.path.join(os.path.realpath(output), "")
+    stamps: dict[str, tuple[int, int] | None] = {}
+    for rel in read_manifest(output, state):
+        try:
+            st = os.stat(folder + rel)
+            stamps[rel] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamps[rel] = None
+    return folder, stamps
+
+
+def offer_stamps(stamps: dict[str, dict[str, tuple[int, int] | None]]) -> None:
+    """Give the next :class:`LastOutput` of each folder the stamps of its files, looked up ahead by
+    :func:`folder_stamps` during this build (by a resumed build's helper process, while the build
+    loads its plan: see stages/aside.py). Each is taken once; :func:`forget_offered_stamps` drops
+    those left at the end of the build."""
+    _OFFERED.update(stamps)
+
+
+def forget_offered_stamps() -> None:
+    """Drop the stamps offered and not taken (the end of a build)."""
+    _OFFERED.clear()
+
 
 class LastOutput:
     """The output folder as the last build left it: its manifest, and the size and modification time
@@ -155,7 +189,9 @@ class LastOutput:
         """The folder of the output's manifest and journal (see :func:`state_folder`)."""
         # The output's link resolved once (see write/generations.py), not at every file looked at.
         self._folder = os.path.join(os.path.realpath(output), "")
-        self._stamps: dict[str, tuple[int, int] | None] = {}
+        # Looked up ahead in this build, when they were (see offer_stamps): as good as asked now,
+        # since nothing of the build writes into the output before its write stage.
+        self._stamps: dict[str, tuple[int, int] | None] = _OFFERED.pop(self._folder, {})
 
     @cached_property
     def manifest(self) -> dict[str, dict[str, Any]]:

@@ -126,6 +126,22 @@ def shown(output: Path, site_root: Path | None = None) -> LastOutput:
     return LastOutput(output, state_folder(folder, site_root))
 
 
+def output_stamps(output: Path, site_root: Path | None = None) -> dict[str, dict[str, tuple[int, int] | None]]:
+    """The stamps of the files of both generations of ``output`` (see commit.folder_stamps), by
+    folder, for :func:`commit.offer_stamps`; none for an output that is not a link to generations.
+    Changes nothing (safe in another process while the build runs)."""
+    if not os.path.islink(output):
+        return {}
+    gens = generations(output, site_root)
+    found: dict[str, dict[str, tuple[int, int] | None]] = {}
+    for folder in (gens.live, gens.target):
+        if folder is not None and folder.is_dir():
+            stamps = commit.folder_stamps(folder, state_folder(folder, site_root))
+            if stamps is not None:
+                found[stamps[0]] = stamps[1]
+    return found
+
+
 def last_output(output: Path, site_root: Path | None = None) -> LastOutput:
     """The output as readers see it now (see :func:`shown`), the target made ready first."""
     prepare(output, site_root)
