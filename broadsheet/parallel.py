@@ -10,6 +10,9 @@ its templates, to render pages): workers of the default pool are forked after th
 set aside, so they inherit it without a copy being sent; any other executor gets the value
 pickled with each chunk, so the same stage still runs there.
 
+:class:`Aside` is one forked helper that makes a value ready while the build goes on, then answers
+questions about it (a resumed build's: see stages/aside.py).
+
 Worker processes end with the process that started them, however it ends (a build killed with
 SIGKILL included: see :func:`process_pool`), and are never forked from a process running other
 threads (see :func:`worker_context`); so do the programs a stage runs (see :func:`dies_with_us`).
@@ -115,12 +118,17 @@ def _die_with(pid: int) -> None:
         os._exit(1)
 
 
+#: Seconds an :class:`Aside` is waited for at most: far beyond what its work takes (a few seconds
+#: on 100,000 articles), short of a build that seems to hang.
+ASIDE_TIMEOUT = 120.0
+
+
 class Aside(Generic[S]):
     """A value prepared in a forked process while this one goes on, then asked about.
 
     For a large value a build needs only a small answer from, computed from what this process
     learns meanwhile: the related ranking's kept state, loaded while the build loads its kept
-    plan, then asked for the lists an edit changes (see stages/rank.py). Both loads are Python
+    plan, then asked for the lists an edit changes (see stages/aside.py). Both loads are Python
     work that one process would do one after the other; two processes do them side by side on
     two cores, and only the request and the answer cross (pickled).
 
@@ -153,11 +161,13 @@ class Aside(Generic[S]):
         there.close()
         return cls(process, here)
 
-    def ask(self, request: Any) -> Any | None:
+    def ask(self, request: Any, timeout: float = ASIDE_TIMEOUT) -> Any | None:
         """The helper's answer to ``request`` (it waits for the value to be prepared), or None
-        when it failed."""
+        when it failed or gave none within ``timeout`` seconds."""
         try:
             self._conn.send(request)
+            if not self._conn.poll(timeout):
+                return None  # stuck (a cache file locked by another program?): the caller does the work
             ok, value = self._conn.recv()
         except (OSError, EOFError, ValueError, TypeError, pickle.PickleError, AttributeError):
             return None

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import pickle
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from pathlib import Path
@@ -362,3 +363,19 @@ def test_a_helper_prepares_its_value_in_another_process_and_answers() -> None:
         assert failing.ask(1) is None
     finally:
         failing.close()
+
+
+def _slow() -> int:
+    time.sleep(30)
+    return 1
+
+
+def test_a_helper_that_takes_too_long_gives_no_answer() -> None:
+    aside = parallel.Aside.start(_slow, _answer)
+    assert aside is not None
+    try:
+        began = time.monotonic()
+        assert aside.ask(1, timeout=0.5) is None
+        assert time.monotonic() - began < 10
+    finally:
+        aside.close()
