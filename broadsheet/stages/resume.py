@@ -17,9 +17,10 @@ build then runs, and keeps its plan for the next (:func:`keep_plan`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -100,103 +101,96 @@ def resume_site(
     (see the module documentation). Only the edited files are read."""
     if cache.folder is None:
         return None
-    # A helper makes ready meanwhile what the build asks for later (see stages/aside.py), when the
-    # check before the build found the content files (a build without one seldom resumes).
+    with _helper(options, config, cache, found) as aside:
+        kept = load_kept_plan(cache.folder)
+        if kept is None or kept.inputs != plan_inputs(options, config, cache.version):
+            return None
+        if kept.until is not None and now >= kept.until:
+            return None
+        tell(options.progress, "Reading")
+        sources, found_warnings = found if found is not None else discover(config.root)
+        if len(sources) != len(kept.sources) or any(s.rel not in kept.sources for s in sources):
+            return None
+        touched = []  # files whose stamp moved: edited, or only touched (copied in, or stamped too soon)
+        for source in sources:
+            try:
+                stamp = stamp_of(source.path.stat())
+            except OSError:
+                return None
+            if stamp != kept.sources[source.rel][0]:
+                touched.append(source)
+        plan = _with_now(kept.plan, now)
+        site_key = pages_site_key_of(config, theme, plan.site, pictures)
+        if site_key != kept.site_key:
+            return None
+        by_source = {a.source: a for a in plan.site.articles}
+        rules = PublishRules(now=now, drafts=options.drafts, future=options.future, preview=options.preview)
+        slugs = {a.slug for a in plan.site.articles}
+        edited: dict[str, Article] = {}
+        edited_docs: list[tuple[Document, Rendered]] = []
+        parse_warnings = dict(kept.parse_warnings)
+        stamps = dict(kept.sources)
+        looked_up = [(source, *cache.lookup(source)) for source in touched]
+        parsed_one = counter(options.progress, "Parsing", sum(entry is None for _, entry, _ in looked_up))
+        for source, entry, raw in looked_up:
+            if entry is not None:
+                doc, rendered, warns = entry.doc, entry.rendered, list(entry.warnings)
+            else:
+                if parsed_one is not None:
+                    parsed_one(1)
+                [(parsed, made, errors, warns)] = parse_sources([(source, config.timezone, raw)])
+                if parsed is None or made is None or errors:
+                    return None  # reported by the full build, with every other problem
+                doc, rendered = parsed, made
+                cache.store(source, doc, rendered, warns)
+            stamps[source.rel] = (cache.content[source.rel].stamp, doc.digest)
+            before = by_source.get(source.rel)
+            stamp, digest = kept.sources[source.rel]
+            if doc.digest == digest:
+                if source.is_page or before is None or cache.content[source.rel].stamp[:3] == stamp[:3]:
+                    continue  # the same bytes as when the plan was made, not written since
+                return None  # written since, back to the plan's bytes: a build since may have shown an edit
+            if source.is_page or before is None:
+                return None  # a page, or an article not published before (a draft, an embargo)
+            if len(edited) >= max(RESAVE_FROM, MOST_EDITED * len(sources)):
+                return None  # many edits: planning anew costs less
+            alone, errors, site_warnings = assemble(plan.site.config, [(doc, rendered)], rules, known_slugs=slugs)
+            if errors or site_warnings or len(alone.articles) != 1:
+                return None  # unpublished now, or a warning the whole site decides on
+            if any(w.path == source.rel for w in kept.site_warnings):
+                return None
+            edited[before.url] = alone.articles[0]
+            edited_docs.append((doc, rendered))
+            parse_warnings[source.rel] = tuple(warns)
+        # The ranking's state matches the kept plan but for the files touched since: those alone are hashed.
+        trusted = kept.ranking_token is not None and cache.ranking_token() == kept.ranking_token
+        edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited), trusted, aside))
+        if edit is None:
+            return None
+        # An edit may schedule a change of its own (an expiry, the end of a featured spell).
+        times = [t for t in (kept.until, next_change(edited_docs, config, now)) if t is not None]
+        keep = PlanKeep(min(times) if times else None, kept.site_warnings)
+        warnings = [*found_warnings, *(w for s in sources for w in parse_warnings.get(s.rel, ())), *kept.site_warnings]
+        kept = dataclasses.replace(kept, parse_warnings=parse_warnings)
+        if aside is not None:
+            take_stamps(aside)  # (by now the helper has looked at the output's files)
+        return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted), keep
+
+
+@contextlib.contextmanager
+def _helper(
+    options: BuildOptions, config: SiteConfig, cache: BuildCache, found: Found | None
+) -> Iterator[Aside[Ready] | None]:
+    """A helper that makes ready meanwhile what the build asks for later (see stages/aside.py),
+    ended on leaving; none for a small site, or when the check before the build did not find the
+    content files (a build without that check seldom resumes)."""
     large = found is not None and len(found[0]) >= options.tuning.aside_from
     aside = start_aside(cache, config, options.output_dir) if large else None
     try:
-        resumed = _resume(options, config, theme, cache, now, pictures, found, aside)
-        if resumed is not None and aside is not None:
-            take_stamps(aside)
-        return resumed
+        yield aside
     finally:
         if aside is not None:
             aside.close()
-
-
-def _resume(
-    options: BuildOptions,
-    config: SiteConfig,
-    theme: Theme,
-    cache: BuildCache,
-    now: datetime,
-    pictures: dict[str, Picture],
-    found: Found | None,
-    aside: Aside[Ready] | None,
-) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
-    """:func:`resume_site` once the ranking's helper is started (if it is)."""
-    assert cache.folder is not None
-    kept = load_kept_plan(cache.folder)
-    if kept is None or kept.inputs != plan_inputs(options, config, cache.version):
-        return None
-    if kept.until is not None and now >= kept.until:
-        return None
-    tell(options.progress, "Reading")
-    sources, found_warnings = found if found is not None else discover(config.root)
-    if len(sources) != len(kept.sources) or any(s.rel not in kept.sources for s in sources):
-        return None
-    touched = []  # files whose stamp moved: edited, or only touched (copied in, or stamped too soon)
-    for source in sources:
-        try:
-            stamp = stamp_of(source.path.stat())
-        except OSError:
-            return None
-        if stamp != kept.sources[source.rel][0]:
-            touched.append(source)
-    plan = _with_now(kept.plan, now)
-    site_key = pages_site_key_of(config, theme, plan.site, pictures)
-    if site_key != kept.site_key:
-        return None
-    by_source = {a.source: a for a in plan.site.articles}
-    rules = PublishRules(now=now, drafts=options.drafts, future=options.future, preview=options.preview)
-    slugs = {a.slug for a in plan.site.articles}
-    edited: dict[str, Article] = {}
-    edited_docs: list[tuple[Document, Rendered]] = []
-    parse_warnings = dict(kept.parse_warnings)
-    stamps = dict(kept.sources)
-    looked_up = [(source, *cache.lookup(source)) for source in touched]
-    parsed_one = counter(options.progress, "Parsing", sum(entry is None for _, entry, _ in looked_up))
-    for source, entry, raw in looked_up:
-        if entry is not None:
-            doc, rendered, warns = entry.doc, entry.rendered, list(entry.warnings)
-        else:
-            if parsed_one is not None:
-                parsed_one(1)
-            [(parsed, made, errors, warns)] = parse_sources([(source, config.timezone, raw)])
-            if parsed is None or made is None or errors:
-                return None  # reported by the full build, with every other problem
-            doc, rendered = parsed, made
-            cache.store(source, doc, rendered, warns)
-        stamps[source.rel] = (cache.content[source.rel].stamp, doc.digest)
-        before = by_source.get(source.rel)
-        stamp, digest = kept.sources[source.rel]
-        if doc.digest == digest:
-            if source.is_page or before is None or cache.content[source.rel].stamp[:3] == stamp[:3]:
-                continue  # the same bytes as when the plan was made, not written since
-            return None  # written since, back to the plan's bytes: a build since may have shown an edit
-        if source.is_page or before is None:
-            return None  # a page, or an article not published before (a draft, an embargo)
-        if len(edited) >= max(RESAVE_FROM, MOST_EDITED * len(sources)):
-            return None  # many edits: planning anew costs less
-        alone, errors, site_warnings = assemble(plan.site.config, [(doc, rendered)], rules, known_slugs=slugs)
-        if errors or site_warnings or len(alone.articles) != 1:
-            return None  # unpublished now, or a warning the whole site decides on
-        if any(w.path == source.rel for w in kept.site_warnings):
-            return None
-        edited[before.url] = alone.articles[0]
-        edited_docs.append((doc, rendered))
-        parse_warnings[source.rel] = tuple(warns)
-    # The ranking's state matches the kept plan but for the files touched since: those alone are hashed.
-    trusted = kept.ranking_token is not None and cache.ranking_token() == kept.ranking_token
-    edit = edit_plan(plan, edited, lambda site: _rank_edit(site, cache, set(edited), trusted, aside))
-    if edit is None:
-        return None
-    # An edit may schedule a change of its own (an expiry, the end of a featured spell).
-    times = [t for t in (kept.until, next_change(edited_docs, config, now)) if t is not None]
-    keep = PlanKeep(min(times) if times else None, kept.site_warnings)
-    warnings = [*found_warnings, *(w for s in sources for w in parse_warnings.get(s.rel, ())), *kept.site_warnings]
-    kept = dataclasses.replace(kept, parse_warnings=parse_warnings)
-    return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted), keep
 
 
 def _rank_edit(
