@@ -391,3 +391,37 @@ def test_warm_builds_find_where_broken_links_are_written_without_reading_sources
     moved = run_build(site)
     now = [(w.message, w.path, w.line) for w in moved.warnings if "broken internal link" in w.message]
     assert searched and len(now) == 1 and now[0][2] == (warned[0][2] or 0) + 2
+
+
+def test_kept_links_are_those_the_check_reads_and_only_for_their_base_url(
+    make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache keeps a page's links the check can find a file for (no share buttons, mail links or
+    fragments), with the base URL that chose them: kept for another, they are read from the page."""
+    monkeypatch.setattr(search, "find_pagefind", lambda: None)
+    site = make_site(
+        {
+            "site.yml": MINIMAL_SITE_YML + "related: {count: 0}\n",
+            **{f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T10:00:00") for i in range(4)},
+            "content/sport/cites.md": article("Cites", date="2026-10-01T10:00:00", body="See [it](/world/story-3/)."),
+        }
+    )
+    run_build(site)
+    page = "sport/cites/index.html"
+    written = publish_stage.page_facts((site / "output" / page).read_bytes())[0]
+    assert any(link.startswith(("mailto:", "#")) for link in written)  # the theme's share links, its anchors
+    with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
+        texts = [link for (link,) in db.execute("SELECT link FROM linktext")]
+    marker = publish_stage.links_under("https://news.example.org/")
+    assert marker in texts
+    assert not [t for t in texts if t.startswith(("mailto:", "#", "https://x.com"))]
+    assert "/world/story-3/" in texts
+    # Kept for another base URL: a file gone, every kept page is checked, their links read back.
+    with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
+        db.execute("UPDATE linktext SET link = ? WHERE link = ?", ("\x00under https://other.example/", marker))
+    read = _counting(monkeypatch)
+    (site / "content/world/a3.md").unlink()
+    gone = run_build(site)
+    warned = [w.message for w in gone.warnings if "broken internal link" in w.message]
+    assert len(warned) == 1 and "/world/story-3/" in warned[0] and page in warned[0]
+    assert len((site / "output" / page).read_bytes()) in read  # the kept page, read back for its links

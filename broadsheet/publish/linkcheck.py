@@ -171,8 +171,8 @@ def link_target(link: str, url: str, base_url: str) -> str | None:
     link = link.strip()
     if link.startswith(base_url):  # an absolute link into this very site (canonical, og:url)
         link = "/" + link[len(base_url) :]
-    elif not link or link.startswith(("#", "//")) or _SCHEME.match(link):
-        return None  # same-page fragments, other sites, mailto:, tel:, data:
+    elif _elsewhere(link):
+        return None
     elif link[0] == "/":
         base = base_path(base_url)
         if not link.startswith(base):
@@ -189,6 +189,19 @@ def link_target(link: str, url: str, base_url: str) -> str | None:
     if rel in ("", "."):
         return "index.html"
     return f"{rel}/index.html" if joined.endswith("/") else rel
+
+
+def _elsewhere(link: str) -> bool:
+    """Whether a link (stripped, not into the site by its base URL) names no file of the output:
+    empty, a same-page fragment, another site, or another scheme (mailto:, tel:, data:, a share link)."""
+    return not link or link.startswith(("#", "//")) or _SCHEME.match(link) is not None
+
+
+def checked(link: str, base_url: str) -> bool:
+    """Whether :func:`link_target` can name an output file for ``link`` (the links worth keeping
+    to check again: a page's share buttons and fragments are most of its links, and never checked)."""
+    link = link.strip()
+    return link.startswith(base_url) or not _elsewhere(link)
 
 
 def _same_on_every_page(link: str) -> bool:

@@ -22,7 +22,7 @@ from ..outputs import OutputFile, PageJob, output_key
 from ..parallel import default_jobs
 from ..publish import search as search_stage
 from ..publish.feeds import feed_files, feeds_input, render_feeds
-from ..publish.linkcheck import check_page_links
+from ..publish.linkcheck import check_page_links, checked
 from ..publish.search import SplitIndex
 from ..publish.sitemaps import SitemapsInput, news_sitemap, robots_txt, sitemap_entries, sitemap_files
 from ..render.pages import page_facts
@@ -85,6 +85,12 @@ def publishing_files(
     return files
 
 
+def links_under(base_url: str) -> str:
+    """The first of a page's links as the cache keeps them: the base URL they were chosen for
+    (see page_facts_of), which no link can be."""
+    return f"\x00under {base_url}"
+
+
 def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> list[PageFacts]:
     """Every HTML page with its hash, links and search mark, without reading pages again where possible.
 
@@ -95,6 +101,8 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> l
     before = loaded.cache.facts_of(output) if loaded.cache.folder is not None else {}
     remembered: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {}
     interned: dict[str, str] = {}
+    base_url = loaded.config.base_url
+    under = links_under(base_url)
     out: list[PageFacts] = []
     for f in rendered.files:
         if not f.path.endswith(".html"):
@@ -114,10 +122,14 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> l
         if facts is None:
             continue
         if facts[1] is not None:
-            # Pages repeat the same links (navigation, footer), each page's read apart by a worker:
-            # one copy of each is held (100,000 articles: hundreds of MB otherwise).
-            facts = (facts[0], tuple(interned.setdefault(link, link) for link in facts[1]), facts[2])
-        remembered[f.path] = facts
+            # Only the links the check can find a file for are held and kept (a page's share buttons
+            # and fragments are most of its links). Pages repeat the same links (navigation,
+            # footer), each page's read apart by a worker: one copy of each is held.
+            links = tuple(interned.setdefault(link, link) for link in facts[1] if checked(link, base_url))
+            facts = (facts[0], links, facts[2])
+            remembered[f.path] = (facts[0], (under, *links), facts[2])
+        else:
+            remembered[f.path] = facts
         out.append((f, *facts))
     loaded.cache.set_facts(output, remembered)
     return out
@@ -202,10 +214,14 @@ def check_links_of(
     unread = [f.path for f, links in todo if links is None]
     stored = loaded.cache.stored_links(output, None if len(unread) > len(pages) // 2 else unread) if unread else {}
 
+    under = links_under(base_url)
+
     def with_links() -> Iterator[tuple[OutputFile, Collection[str]]]:
         for f, links in todo:
             if links is None:
                 links = stored.get(f.path)
+                # Kept for another base URL, the links left out as another site's may be this one's.
+                links = links[1:] if links and links[0] == under else None
             if links is None:  # not in the cache after all: read from the page
                 try:
                     links = page_facts((output / f.path).read_bytes())[0]

@@ -183,4 +183,5 @@ class RenderedSite:
 
 
 PageFacts = tuple[OutputFile, str, tuple[str, ...] | None, bool]
-"""An HTML page with its hash, links and search mark; links None: those remembered in the cache."""
+"""An HTML page with its hash, links and search mark. Links: those the link check can find a file for
+(see publish.linkcheck.checked); None: those remembered in the cache."""
