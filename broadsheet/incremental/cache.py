@@ -25,7 +25,8 @@ SQLite holds one row per content file, per page (prints) and per HTML page (fact
 after an edit writes the rows it changed, not the cache; a page's links are read only when its
 links are checked again.
 A row holds plain values (tuples, strings, numbers), not pickled objects: a warm build reads
-every row, and rebuilding dataclasses from their pickles cost more than reading the rows.
+every row, and rebuilding dataclasses from their pickles cost more than reading the rows. A content
+row is compressed (zlib's fastest level), as its body's row is.
 A cache that cannot be read is ignored and rewritten; a build never fails because of it.
 """
 
@@ -39,6 +40,7 @@ import pickle
 import shutil
 import sqlite3
 import time
+import zlib
 from array import array
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing, suppress
@@ -124,6 +126,7 @@ _CACHE_ERRORS = (
     ValueError,
     ImportError,
     IndexError,
+    zlib.error,
 )
 
 
@@ -257,7 +260,7 @@ class BuildCache:
         if entry is None and rel in self.rows:
             stamp, digest, blob = self.rows.pop(rel)
             try:
-                fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(blob)
+                fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(zlib.decompress(blob))
                 values = list(fields)
                 for i in _TIME_FIELDS:
                     values[i] = _time_of(values[i])
@@ -570,7 +573,9 @@ class BuildCache:
                     r.body.blank,
                     e.warnings,
                 )
-                yield (rel, *e.stamp, e.digest, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
+                # Compressed at the fastest level: the summary, first paragraph and table of
+                # contents repeat each other and the front matter (two fifths smaller).
+                yield (rel, *e.stamp, e.digest, zlib.compress(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), 1))
 
     def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
         """The body rows of the changed content rows whose body is in memory (a file only touched keeps
