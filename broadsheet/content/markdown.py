@@ -330,7 +330,9 @@ def render_markdown(body: str) -> Rendered:
         out = md.convert(body)
     except RecursionError:
         _md = None  # a converter that failed mid-way keeps broken state: start a fresh one
-        raise MarkdownTooComplex("the body is nested too deeply (lists, quotes or emphasis inside each other)", 1) from None
+        raise MarkdownTooComplex(
+            "the body is nested too deeply (lists, quotes or emphasis inside each other)", 1
+        ) from None
     except shortcodes.ShortcodeErrors as exc:
         raise MarkdownError(exc.problems) from None
     out = _neutralise(out)

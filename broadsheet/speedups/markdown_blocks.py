@@ -169,8 +169,11 @@ class SkippingReferenceProcessor(ReferenceProcessor):
 
 
 #: Stock class → (its skipping subclass, the attribute holding the regular expression the
-#: shortcut was derived from, that expression's text). None: the shortcut reads no expression.
-SKIPPING_BLOCK_PROCESSORS: dict[type[BlockProcessor], tuple[type[BlockProcessor], str, str | None]] = {
+#: shortcut was derived from, that expression's text, or its texts in the releases Broadsheet
+#: accepts). None: the shortcut reads no expression.
+SKIPPING_BLOCK_PROCESSORS: dict[
+    type[BlockProcessor], tuple[type[BlockProcessor], str, str | tuple[str, ...] | None]
+] = {
     AdmonitionProcessor: (
         SkippingAdmonitionProcessor,
         "RE",
@@ -192,7 +195,15 @@ SKIPPING_BLOCK_PROCESSORS: dict[type[BlockProcessor], tuple[type[BlockProcessor]
     DefListProcessor: (SkippingDefListProcessor, "RE", r"(^|\n)[ ]{0,3}:[ ]{1,3}(.*?)(\n|$)"),
     TableProcessor: (SkippingTableProcessor, "RE_END_BORDER", None),
     FootnoteBlockProcessor: (SkippingFootnoteBlockProcessor, "RE", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$"),
-    AbbrBlockprocessor: (SkippingAbbrBlockprocessor, "RE", r"^[*]\[(?P<abbr>[^\\]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$"),
+    AbbrBlockprocessor: (
+        SkippingAbbrBlockprocessor,
+        "RE",
+        (
+            r"^[*]\[(?P<abbr>[^\\]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$",
+            # 3.11.4: an abbreviation does not span lines (a match still holds "*[").
+            r"^[*]\[(?P<abbr>[^\\\n]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$",
+        ),
+    ),
     ReferenceProcessor: (
         SkippingReferenceProcessor,
         "RE",
@@ -209,7 +220,8 @@ def _shortcut_for(processor: BlockProcessor) -> type[BlockProcessor] | None:
         return None
     subclass, attribute, expected = entry
     regex: Any = getattr(processor, attribute, None)
-    if expected is not None and getattr(regex, "pattern", None) != expected:
+    pattern = getattr(regex, "pattern", None)
+    if expected is not None and pattern not in ((expected,) if isinstance(expected, str) else expected):
         return None
     return subclass
 
