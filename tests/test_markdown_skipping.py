@@ -9,6 +9,7 @@ import markdown as _markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.inlinepatterns import LinkInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from broadsheet.content.markdown import new_converter, render_markdown
@@ -18,6 +19,7 @@ from broadsheet.speedups.markdown_inline import (
     SkippingInlineProcessor,
     SkippingMarkdown,
     _triggers,
+    bracket_text,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -165,6 +167,21 @@ def test_same_output_on_random_markup(pieces: list[str]) -> None:
 def test_same_output_on_any_text(text: str) -> None:
     fast, stock = _both(text)
     assert fast == stock
+
+
+def test_link_patterns_read_bracket_text_fast() -> None:
+    patterns = [p for p in FAST.inlinePatterns if isinstance(p, LinkInlineProcessor)]
+    assert len(patterns) >= 4  # links, images, references, image references
+    assert all(p.getText is bracket_text for p in patterns)
+    assert not [p for p in STOCK.inlinePatterns if getattr(p, "getText", None) is bracket_text]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="[]ab\\!(", max_size=60))
+def test_bracket_text_answers_as_the_stock_reading(text: str) -> None:
+    stock = LinkInlineProcessor(r"\[", FAST)
+    for index in range(len(text) + 1):
+        assert bracket_text(text, index) == stock.getText(text, index), (text, index)
 
 
 def test_render_markdown_uses_the_skipping_converter() -> None:
