@@ -100,7 +100,8 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> l
     """
     before = loaded.cache.facts_of(output) if loaded.cache.folder is not None else {}
     remembered: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {}
-    interned: dict[str, str] = {}
+    # Each distinct link once: its one held copy, or None when the check cannot use it.
+    kept: dict[str, str | None] = {}
     base_url = loaded.config.base_url
     under = links_under(base_url)
     out: list[PageFacts] = []
@@ -124,8 +125,15 @@ def page_facts_of(loaded: LoadedSite, rendered: RenderedSite, output: Path) -> l
         if facts[1] is not None:
             # Only the links the check can find a file for are held and kept (a page's share buttons
             # and fragments are most of its links). Pages repeat the same links (navigation,
-            # footer), each page's read apart by a worker: one copy of each is held.
-            links = tuple(interned.setdefault(link, link) for link in facts[1] if checked(link, base_url))
+            # footer), each page's read apart by a worker: each is judged once, one copy held.
+            held = []
+            for link in facts[1]:
+                if link not in kept:
+                    kept[link] = link if checked(link, base_url) else None
+                copy = kept[link]
+                if copy is not None:
+                    held.append(copy)
+            links = tuple(held)
             facts = (facts[0], links, facts[2])
             remembered[f.path] = (facts[0], (under, *links), facts[2])
         else:
