@@ -27,6 +27,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import ContentError
+from ..rowpack import pack
 from . import body as body_module
 from .body import Body, BodyRef
 from .discover import SourceFile
@@ -44,7 +45,7 @@ PACK_LEVEL = 6
 
 def pack_body(html: str, text: str) -> bytes:
     """A body's row value: its HTML and text, pickled and compressed."""
-    return zlib.compress(pickle.dumps((html, text), protocol=pickle.HIGHEST_PROTOCOL), PACK_LEVEL)
+    return pack(pickle.dumps((html, text), protocol=pickle.HIGHEST_PROTOCOL), PACK_LEVEL)
 
 
 def unpack_body(value: bytes) -> tuple[str, str]:

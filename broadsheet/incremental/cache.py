@@ -69,6 +69,7 @@ from ..outputs import CACHE_DIR, PageJob, output_key
 from ..related.incremental import row_digest
 from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
+from ..rowpack import pack
 
 
 def cache_version(timezone: str, markdown_key: str) -> str:
@@ -575,7 +576,7 @@ class BuildCache:
                 )
                 # Compressed at the fastest level: the summary, first paragraph and table of
                 # contents repeat each other and the front matter (two fifths smaller).
-                yield (rel, *e.stamp, e.digest, zlib.compress(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), 1))
+                yield (rel, *e.stamp, e.digest, pack(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), 1))
 
     def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
         """The body rows of the changed content rows whose body is in memory (a file only touched keeps
