@@ -57,7 +57,7 @@ def articles_touched(views: Mapping[str, ArticleView], changed: set[str]) -> set
     return touched
 
 
-def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
+def templates_reading_links(env: jinja2.Environment, known: dict[str, bool] | None = None) -> Callable[[str], bool]:
     """Whether a template can read an article's related, previous or next articles: whether it, or
     a template it extends, includes or imports, names ``related``, ``prev`` or ``next`` anywhere
     (an attribute, a string, a variable). Read once per template from its source; a template
@@ -65,15 +65,20 @@ def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
 
     A page whose template reads none of them sees of each article its own fields only, so its
     fingerprint leaves out the articles they link to (see cache.PageFingerprints).
+
+    ``known``: the answers found so far for these templates (filled in as templates are read), such
+    as those the build cache keeps under the key of the templates' sources.
     """
-    known: dict[str, bool] = {}
+    known = {} if known is None else known
+    reading: set[str] = set()  # the templates being read (only final answers go in ``known``)
     fields = LINK_FIELDS | every_link_field()  # a field a view gains is a link a template may read
 
     def reads(name: str) -> bool:
         found = known.get(name)
         if found is not None:
             return found
-        known[name] = False  # while it is read: a template that includes itself adds nothing
+        if name in reading:
+            return False  # a template that includes itself adds nothing
         try:
             assert env.loader is not None
             source, _, _ = env.loader.get_source(env, name)
@@ -81,6 +86,7 @@ def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
         except (jinja2.TemplateError, AssertionError, OSError):
             known[name] = True
             return True
+        reading.add(name)
         found = any(
             (isinstance(node, nodes.Getattr) and node.attr in fields)
             or (isinstance(node, nodes.Const) and node.value in fields)
@@ -89,6 +95,7 @@ def templates_reading_links(env: jinja2.Environment) -> Callable[[str], bool]:
         ) or any(other is None or reads(other) for other in meta.find_referenced_templates(tree))
         # The card() global renders its template from Python (see render/fragments.py).
         found = found or (any(node.name == "card" for node in tree.find_all(nodes.Name)) and reads(CARD_TEMPLATE))
+        reading.discard(name)
         known[name] = found
         return found
 

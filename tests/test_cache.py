@@ -6,8 +6,10 @@ import pickle
 import random
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
+import jinja2
 import pytest
 from conftest import MINIMAL_SITE_YML, article, run_build
 
@@ -484,3 +486,43 @@ def test_moments_in_content_rows_come_back_with_their_time_zone() -> None:
     assert cache_module._time_of(cache_module._plain_time(moments[1])).tzinfo is london
     assert isinstance(cache_module._plain_time(moments[0]), tuple)
     assert cache_module._plain_time(moments[3]) is moments[3]  # a zone with a name of its own: as it is
+
+
+def test_which_templates_read_links_is_kept_with_the_templates_key(make_site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit does not parse the templates again to learn which read an article's links: the
+    answers are kept under the key of the pages' input, and asked again once a template changes."""
+
+    def kept_readers() -> tuple[str, dict[str, bool]]:
+        with closing(sqlite3.connect(site / CACHE_DIR / CACHE_FILE)) as db:
+            (blob,) = db.execute("SELECT value FROM blobs WHERE name = 'readers'").fetchone()
+        return pickle.loads(blob)
+
+    site = _site(make_site)
+    run_build(site)
+    kept = kept_readers()
+    assert kept[1].get("article.html") is True
+    parsed: list[str] = []
+    real_parse = jinja2.Environment.parse
+
+    def counting_parse(self: jinja2.Environment, source: str, *args: object, **kwargs: object) -> object:
+        parsed.append(source)
+        return real_parse(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "parse", counting_parse)
+    path = site / "content/world/a5.md"
+    path.write_text(path.read_text().replace("Body 5", "Body five, corrected"))
+    assert run_build(site).pages_rendered > 0
+    assert parsed == []  # every answer came from the cache
+    assert kept_readers() == kept
+
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("\ntheme: frontier", "") + "theme: mine\n")
+    (site / "themes/mine/templates").mkdir(parents=True)
+    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
+    (site / "themes/mine/templates/list.html").write_text(
+        "{% for item in articles %}<p>{{ item.title }} {{ item.prev.title if item.prev }}</p>{% endfor %}\n"
+    )
+    run_build(site)
+    again = kept_readers()
+    assert again[0] != kept[0] and parsed  # a new key: the templates read again
+    assert again[1].get("list.html") is True and kept[1].get("list.html") is False

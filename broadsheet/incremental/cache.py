@@ -115,7 +115,7 @@ CACHE_FILE = "cache.sqlite"
 PAGE_BYTES = 65536
 MMAP_BYTES = 1 << 32
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
-BLOBS = ("search", "related", "made", "links", "shapes")
+BLOBS = ("search", "related", "made", "links", "shapes", "readers")
 _CACHE_ERRORS = (
     OSError,
     sqlite3.Error,
@@ -169,6 +169,10 @@ class BuildCache:
     shapes: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     """Output folder → (how its pages were made up, article URL → its source's hash) when its
     fingerprints were recorded (see stages.render.reuse_pages)."""
+    readers: tuple[str, dict[str, bool]] | None = None
+    """The key of the pages' input (which covers the templates) → template name → whether it reads
+    an article's links (see engine.templates_reading_links): each template is parsed once, not in
+    every build."""
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
     rows: dict[str, tuple[Stamp, str, bytes]] = field(default_factory=dict)
@@ -245,6 +249,7 @@ class BuildCache:
                 parts.get("made", {}),
                 parts.get("links", {}),
                 parts.get("shapes", {}),
+                parts.get("readers"),
                 dirty=False,
                 rows=rows,
                 stored={name: blobs[name] for name in BLOBS if name in blobs},
@@ -498,6 +503,15 @@ class BuildCache:
             self.shapes[key] = shape
             self.dirty = True
 
+    def template_readers(self, site_key: str) -> dict[str, bool]:
+        """Which templates read an article's links, as found so far under ``site_key`` (the key of
+        the pages' input, which covers every template's source): filled in by
+        engine.templates_reading_links, kept with the cache."""
+        if self.readers is None or self.readers[0] != site_key:
+            self.readers = (site_key, {})
+            self.dirty = self.dirty or self.folder is not None
+        return self.readers[1]
+
     def set_pages(self, output: Path, pages: dict[str, tuple[str, str]]) -> None:
         """Replace the page fingerprints of one output folder."""
         key = output_key(output)
@@ -685,6 +699,7 @@ class BuildCache:
                     "made": self.made,
                     "links": self.links,
                     "shapes": self.shapes,
+                    "readers": self.readers,
                 }
                 if self.ranking_synced and self.ranking_updates:
                     # Made to match the site as read now: no longer known to match a kept plan.

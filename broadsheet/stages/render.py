@@ -143,7 +143,7 @@ def pages_site_key_of(config: SiteConfig, theme: Theme, site: Site, pictures: Ma
 
 def page_fingerprints(loaded: LoadedSite, site_key: str) -> PageFingerprints:
     """The fingerprints of the site's pages, each as its template can see it (see engine.templates_reading_links)."""
-    return PageFingerprints(site_key, templates_reading_links(loaded.env))
+    return PageFingerprints(site_key, templates_reading_links(loaded.env, loaded.cache.template_readers(site_key)))
 
 
 def reuse_pages(
