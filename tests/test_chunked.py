@@ -1,0 +1,60 @@
+"""Chunked compression of the kept plan: read back whole, in order, across chunk boundaries."""
+
+from __future__ import annotations
+
+import pickle
+import random
+import threading
+import zlib
+
+import pytest
+
+from broadsheet.stages import chunked
+from broadsheet.stages.chunked import ChunkReader, pack_chunks
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", 257)  # many chunks, boundaries everywhere
+
+
+def test_pickles_read_back_across_chunks(small_chunks: None) -> None:
+    rng = random.Random(7)
+    value = {f"/story-{i}/": ("headline\n" * rng.randint(0, 9), rng.random(), list(range(i % 50))) for i in range(400)}
+    other = ["second", b"value\n\n", 3]
+    data = pickle.dumps(value, protocol=5) + pickle.dumps(other, protocol=5)
+    packed = pack_chunks(data)
+    assert len(list(chunked._chunks(memoryview(packed)))) > 10 and len(packed) < len(data)
+    with ChunkReader(packed) as stream:
+        unpickler = pickle.Unpickler(stream)
+        assert unpickler.load() == value
+        assert unpickler.load() == other
+        assert stream.read() == b""
+
+
+def test_reads_and_lines_give_the_bytes_in_order(small_chunks: None) -> None:
+    data = b"".join(b"line %d of the kept plan\n" % i for i in range(300)) + b"no newline at the end"
+    with ChunkReader(pack_chunks(data)) as stream:
+        got = [stream.readline() for _ in range(300)]
+        assert b"".join(got) == data[: data.rindex(b"\n") + 1]
+        buf = bytearray(5)
+        assert stream.readinto(buf) == 5 and bytes(buf) == b"no ne"
+        assert stream.read(3) == b"wli" and stream.read() == b"ne at the end"
+        assert stream.readline() == b"" and stream.read(10) == b""
+
+
+def test_a_cut_or_damaged_file_raises(small_chunks: None) -> None:
+    packed = pack_chunks(bytes(range(256)) * 20)
+    with ChunkReader(packed[:-10]) as stream, pytest.raises(ValueError):
+        stream.read()
+    damaged = bytearray(packed)
+    damaged[10] ^= 0xFF
+    with ChunkReader(bytes(damaged)) as stream, pytest.raises(zlib.error):
+        stream.read()
+
+
+def test_a_reader_stopped_early_stops_its_helper(small_chunks: None) -> None:
+    before = threading.active_count()
+    with ChunkReader(pack_chunks(b"x" * 100_000)) as stream:
+        assert stream.read(10) == b"x" * 10  # the helper is blocked, chunks ahead of the reader
+    assert threading.active_count() == before
