@@ -12,7 +12,18 @@ from conftest import article, run_build
 import broadsheet.write.commit as write
 from broadsheet.errors import OutputError
 from broadsheet.outputs import OutputFile
-from broadsheet.write.commit import JOURNAL, MANIFEST, OLD_MANIFEST, STAGING, recover, state_folder, write_output
+from broadsheet.write.commit import (
+    JOURNAL,
+    JSON_MANIFEST,
+    MANIFEST,
+    NEXT_MANIFEST,
+    OLD_MANIFEST,
+    STAGING,
+    read_manifest,
+    recover,
+    state_folder,
+    write_output,
+)
 
 
 def _page(path: str, data: bytes) -> OutputFile:
@@ -31,22 +42,65 @@ def test_nothing_private_is_left_in_the_output(tmp_path: Path) -> None:
     write_output([_page("a/index.html", b"A")], out)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a", "a/index.html"]
     assert state_folder(out).is_relative_to(tmp_path / ".broadsheet-cache")
-    assert "a/index.html" in json.loads((state(out) / MANIFEST).read_text())["files"]
+    assert "a/index.html" in read_manifest(out)
 
 
 def test_a_manifest_left_in_the_output_by_an_older_version_is_moved(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_output([_page("a/index.html", b"A"), _page("stale/index.html", b"S")], out)
-    (out / OLD_MANIFEST).write_text((state(out) / MANIFEST).read_text())
+    (out / OLD_MANIFEST).write_text(json.dumps({"files": read_manifest(out)}))
     (state(out) / MANIFEST).unlink()
     stats = write_output([_page("a/index.html", b"A")], out)  # the old manifest still says what is ours
     assert stats.removed == 1 and not (out / "stale").exists()
     assert not (out / OLD_MANIFEST).exists() and (state(out) / MANIFEST).is_file()
     write_output([_page("a/index.html", b"A")], out)
-    (out / OLD_MANIFEST).write_text((state(out) / MANIFEST).read_text())
+    (out / OLD_MANIFEST).write_text(json.dumps({"files": read_manifest(out)}))
     (state(out) / MANIFEST).unlink()
     write_output([_page("a/index.html", b"A")], out)  # nothing changed: the manifest still moves
     assert not (out / OLD_MANIFEST).exists() and (state(out) / MANIFEST).is_file()
+
+
+def test_a_json_manifest_of_the_previous_version_is_read_then_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A"), _page("stale/index.html", b"S")], out)
+    (state(out) / JSON_MANIFEST).write_text(json.dumps({"files": read_manifest(out)}))
+    (state(out) / MANIFEST).unlink()
+    assert set(read_manifest(out)) == {"a/index.html", "stale/index.html"}
+    stats = write_output([_page("a/index.html", b"A")], out)
+    assert stats.removed == 1 and stats.unchanged == 1 and not (out / "stale").exists()
+    assert not (state(out) / JSON_MANIFEST).exists() and set(read_manifest(out)) == {"a/index.html"}
+
+
+def test_the_manifest_is_written_once_with_the_sizes_the_rename_keeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal names the new manifest, written before the moves with each staged file's size and
+    time; the commit renames it into place (a large site's manifest is written once, not twice)."""
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A")], out)
+    journals: list[dict[str, object]] = []
+    real_commit = write._commit
+
+    def spy(output: Path, journal: dict[str, object], state_dir: Path) -> None:
+        journals.append(journal)
+        assert (state_dir / NEXT_MANIFEST).is_file()
+        real_commit(output, journal, state_dir)
+
+    monkeypatch.setattr(write, "_commit", spy)
+    write_output([_page("a/index.html", b"A"), _page("b/index.html", b"BB")], out)
+    assert "manifest" not in journals[0] and not (state(out) / NEXT_MANIFEST).exists()
+    manifest = read_manifest(out)
+    st = (out / "b/index.html").stat()
+    assert (manifest["b/index.html"]["size"], manifest["b/index.html"]["mtime_ns"]) == (2, st.st_mtime_ns)
+
+
+def test_a_journal_whose_manifest_was_already_renamed_is_finished(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A")], out)
+    before = read_manifest(out)
+    (state(out) / JOURNAL).write_text(json.dumps({"moves": [], "removals": [], "next": NEXT_MANIFEST}))
+    recover(out)
+    assert read_manifest(out) == before and not (state(out) / JOURNAL).exists()
 
 
 def test_staging_is_flat_and_gone_after_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,7 +166,7 @@ def test_journal_of_a_killed_build_is_rolled_forward(tmp_path: Path) -> None:
     recover(out)
     assert (out / "new/index.html").read_bytes() == b"new"
     assert not (out / "old").exists()
-    assert "new/index.html" in json.loads((state(out) / MANIFEST).read_text())["files"]
+    assert "new/index.html" in read_manifest(out)
 
 
 def test_journal_of_an_older_version_is_rolled_forward(tmp_path: Path) -> None:
@@ -137,7 +191,7 @@ def test_nothing_to_do_writes_nothing(tmp_path: Path) -> None:
     assert (state(out) / MANIFEST).stat().st_mtime_ns == stamp and not (out / STAGING).exists()
     stats = write_output(files[:1], out)
     assert stats.removed == 1 and not (out / "b").exists()
-    assert "b/index.html" not in json.loads((state(out) / MANIFEST).read_text())["files"]
+    assert "b/index.html" not in read_manifest(out)
 
 
 def _stage_in_tree(out: Path, rel: str, data: bytes) -> OutputFile:
@@ -183,7 +237,7 @@ def test_new_folders_staged_in_the_tree_move_whole(tmp_path: Path, monkeypatch: 
         ("sport/feed.xml", b"<rss/>"),
     ]:
         assert (out / rel).read_bytes() == data
-    manifest = json.loads((state(out) / MANIFEST).read_text())["files"]
+    manifest = read_manifest(out)
     st = (out / "sport/a/index.html").stat()
     assert manifest["sport/a/index.html"]["size"] == st.st_size
     assert manifest["sport/a/index.html"]["mtime_ns"] == st.st_mtime_ns
@@ -217,7 +271,7 @@ def test_a_folder_move_already_done_is_skipped_on_roll_forward(tmp_path: Path) -
     )
     recover(out)
     assert (out / "new/index.html").read_bytes() == b"new" and not (state(out) / JOURNAL).exists()
-    assert json.loads((state(out) / MANIFEST).read_text())["files"]["new/index.html"]["size"] == 3
+    assert read_manifest(out)["new/index.html"]["size"] == 3
 
 
 def test_kept_file_changed_before_the_write_stage_is_refused(tmp_path: Path) -> None:
@@ -280,7 +334,7 @@ def test_last_output_finishes_a_killed_commit_first(tmp_path: Path) -> None:
 def test_a_build_looks_at_each_output_file_once(make_site, monkeypatch: pytest.MonkeyPatch) -> None:
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", tags=["Harbour"]) for i in range(6)})
     run_build(site, search=False)
-    written = json.loads((state(site / "output") / MANIFEST).read_text())["files"]
+    written = read_manifest(site / "output")
     first = site / "content/world/a1.md"
     first.write_text(first.read_text() + "\nA correction.\n")
     looked: dict[str, int] = {}
