@@ -58,3 +58,13 @@ def test_a_reader_stopped_early_stops_its_helper(small_chunks: None) -> None:
     with ChunkReader(pack_chunks(b"x" * 100_000)) as stream:
         assert stream.read(10) == b"x" * 10  # the helper is blocked, chunks ahead of the reader
     assert threading.active_count() == before
+
+
+def test_a_failure_in_the_helper_reaches_the_reader(small_chunks: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_memory(data: object) -> bytes:
+        raise MemoryError
+
+    packed = pack_chunks(b"y" * 10_000)
+    monkeypatch.setattr(chunked.zlib, "decompress", no_memory)
+    with ChunkReader(packed) as stream, pytest.raises(MemoryError):
+        stream.read()

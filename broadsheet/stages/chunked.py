@@ -71,18 +71,21 @@ class ChunkReader:
     def _inflate(self, data: memoryview) -> None:
         try:
             for chunk in _chunks(data):
-                raw = zlib.decompress(chunk)
-                while not self._stop.is_set():
-                    try:
-                        self._ready.put(raw, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._hand(zlib.decompress(chunk)):
                     return
-            self._ready.put(None)
-        except (ValueError, zlib.error) as exc:
-            self._ready.put(exc)
+            self._hand(None)
+        except BaseException as exc:  # handed to the reader, which raises it: never left waiting
+            self._hand(exc)
+
+    def _hand(self, item: bytes | BaseException | None) -> bool:
+        """Queue ``item`` for the reader once there is room; False when the reader has stopped."""
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _fill(self) -> bool:
         """Make the next chunk current; False at the end of the data."""
