@@ -96,6 +96,40 @@ def test_the_shape_shortcut_covers_the_neighbours_and_related_of_an_edited_artic
     assert unchanged_articles(views, ("shape", digests), ("shape", {**digests, urls[2]: "old"})) == set(urls) - touched
 
 
+def test_articles_touched_are_those_linking_to_a_changed_one_whatever_holds_the_links(newsroom: Path) -> None:
+    """The scan reads the link fields itself: it finds what render.shows.linked_views finds, with
+    related lists still being ranked (which may not be looked into) and a theme's own link field."""
+    import dataclasses
+    import random
+
+    from broadsheet.render.shows import linked_views
+    from broadsheet.render.views import ArticleView, PendingRelated
+
+    @dataclasses.dataclass(eq=False)
+    class WithPick(ArticleView):
+        pick: ArticleView | None = None
+
+    site = load_site(BuildOptions(source=newsroom, now=NOW)).site
+    views = dict(link_views(site))
+    urls = list(views)
+    rng = random.Random(5)
+    first = views[urls[0]]
+    views[urls[0]] = picked = WithPick(**{f.name: getattr(first, f.name) for f in dataclasses.fields(first)})
+    others = {v.url for _, linked in linked_views(first) for v in linked}
+    target = next(url for url in urls[1:] if url not in others)
+    picked.pick = views[target]
+    views[urls[1]].related = PendingRelated()
+    for _ in range(20):
+        changed = set(rng.sample(urls, rng.randint(1, 3)))
+        expected = set(changed) | {
+            url
+            for url, view in views.items()
+            if any(v.url in changed for _, linked in linked_views(view) for v in linked)
+        }
+        assert articles_touched(views, changed) == expected
+    assert urls[0] in articles_touched(views, {target})  # through the theme's field alone
+
+
 EDITS = {
     "body": lambda text: text + "\nA second paragraph.\n",
     "title": lambda text: text.replace('title: "Story 2"', 'title: "Story two"\nslug: story-2'),
