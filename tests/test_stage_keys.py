@@ -19,7 +19,7 @@ from broadsheet.incremental.inputs import pages_input, plan_shape
 from broadsheet.incremental.keys import key_of
 from broadsheet.pipeline import BuildOptions, load_site, pages_site_key
 from broadsheet.publish.feeds import FeedsInput, feeds_input, render_feeds
-from broadsheet.publish.sitemaps import SitemapsInput, sitemap_entries, sitemap_files
+from broadsheet.publish.sitemaps import sitemap_entries, sitemap_files, sitemap_pages
 from broadsheet.related.index import RelatedDoc
 from broadsheet.render.pages import plan_pages
 from tests.conftest import MINIMAL_SITE_YML, NOW, REPO, article, run_build
@@ -173,7 +173,7 @@ def test_every_field_of_each_stage_input_is_in_its_key(make_site) -> None:  # ty
         site_related_input(loaded.site),
         pages,
         plan_shape(key_of(pages), loaded.site, jobs),
-        SitemapsInput(loaded.config.base_url, tuple(sitemap_entries(loaded.site, jobs))),
+        sitemap_pages(loaded.site, jobs),
     ]
     for value in inputs:
         assert _assert_every_field_counts(value) >= len(dataclasses.fields(value)) - 1, type(value).__name__
@@ -247,8 +247,20 @@ def test_the_plan_shape_changes_with_what_a_page_shows(make_site) -> None:  # ty
 def test_sitemaps_are_made_from_their_input_alone(make_site) -> None:  # type: ignore[no-untyped-def]
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T08:00:00") for i in range(3)})
     loaded = run_build(site).loaded
-    given = SitemapsInput(loaded.config.base_url, tuple(sitemap_entries(loaded.site, plan_pages(loaded.site))))
-    [made] = sitemap_files(given.entries, given.base_url)
+    given = sitemap_pages(loaded.site, plan_pages(loaded.site))
+    [made] = sitemap_files(given.entries(), given.base_url)
     assert made.data == (site / "output/sitemap.xml").read_bytes()
-    later = dataclasses.replace(given.entries[0], lastmod=NOW)
-    assert key_of(dataclasses.replace(given, entries=(later, *given.entries[1:]))) != key_of(given)
+    assert given.entries() == sitemap_entries(loaded.site, plan_pages(loaded.site))
+    # Its own key: the same for the same pages, another when anything the sitemaps show changes.
+    url, when = given.pages[0]
+    assert sitemap_pages(loaded.site, plan_pages(loaded.site)).key() == given.key()
+    others = [
+        dataclasses.replace(given, base_url="https://elsewhere.example/"),
+        dataclasses.replace(given, pages=((url, NOW), *given.pages[1:])),
+        dataclasses.replace(given, pages=((url, None), *given.pages[1:])),
+        dataclasses.replace(given, pages=((url + "x/", when), *given.pages[1:])),
+        dataclasses.replace(given, pages=given.pages[1:]),
+        dataclasses.replace(given, pages=(*given.pages[1:], given.pages[0])),
+    ]
+    keys = {other.key() for other in others}
+    assert len(keys) == len(others) and given.key() not in keys

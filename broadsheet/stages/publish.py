@@ -24,7 +24,7 @@ from ..publish import search as search_stage
 from ..publish.feeds import feed_files, feeds_input, render_feeds
 from ..publish.linkcheck import check_page_links, checked
 from ..publish.search import SplitIndex
-from ..publish.sitemaps import SitemapsInput, news_sitemap, robots_txt, sitemap_entries, sitemap_files
+from ..publish.sitemaps import news_sitemap, robots_txt, sitemap_files, sitemap_pages
 from ..render.pages import page_facts
 from ..write.commit import LastOutput, digest_bytes
 from ..write.generations import shown, staging_dir
@@ -66,19 +66,17 @@ def publishing_files(
 
     With the cache and output folder, feeds and sitemaps made from the same inputs as the last build's are kept.
     """
-    entries = sitemap_entries(site, jobs)
-    base = site.config.base_url
+    listed = sitemap_pages(site, jobs)
     if cache is not None and still is not None:
         # Feeds show the newest stories whole: most edits leave them as they were.
         feeds = feeds_input(site)
         files = made_or_kept(cache, output, "feeds", key_of(feeds), lambda: render_feeds(feeds), still)
         # Made from their input alone, and kept while its key is the same.
-        listed = SitemapsInput(base, tuple(entries))
         files += made_or_kept(
-            cache, output, "sitemaps", key_of(listed), lambda: sitemap_files(listed.entries, listed.base_url), still
+            cache, output, "sitemaps", listed.key(), lambda: sitemap_files(listed.entries(), listed.base_url), still
         )
     else:
-        files = feed_files(site) + sitemap_files(entries, base)
+        files = feed_files(site) + sitemap_files(listed.entries(), listed.base_url)
     files.append(news_sitemap(site))
     if not any(f.path == "robots.txt" for f in static):
         files.append(robots_txt(site.config.base_url))
