@@ -88,7 +88,7 @@ def build_once(options: BuildOptions) -> BuildResult:
             return unchanged_result(options, checked.last, watch)
         with watch("load"):
             # (the content files the check found are not looked for again)
-            loaded = load_site(options, defer_related=True, found=checked.found)
+            loaded = load_site(options, defer_related=True, found=checked.found, stamps=checked.stamps)
         if loaded.resumed is None:
             collector.collect_as_you_go()  # the whole site is rendered
         try:

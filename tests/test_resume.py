@@ -421,3 +421,30 @@ def test_a_resumed_build_takes_the_stamps_of_the_output_its_helper_looked_up(
     assert counts[0] >= pages and counts[1] < 20, (counts, pages)  # (those of the files written now)
     monkeypatch.undo()
     same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_resumed_build_looks_at_each_content_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check that nothing changed looks at every content file (all of them once one differs)
+    and the resumed build takes those stamps: no file is looked at twice. The edited file is the
+    last one the check comes to, so it has looked at every other before it finds the change."""
+    import os
+
+    site = newsroom(tmp_path / "site")
+    time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only the edited file is read again
+    run_build(site, search=False)
+    files = sorted((site / "content").rglob("*.md"))
+    rewrite(files[-1], "lede", 1)
+    looked: dict[str, int] = {}
+    real_stat = os.stat
+
+    def counted(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        name = os.fspath(path)  # type: ignore[call-overload]
+        looked[name] = looked.get(name, 0) + 1
+        return real_stat(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "stat", counted)
+    result = run_build(site, search=False, jobs=1)
+    assert was_resumed(result)
+    assert {str(p): looked.get(str(p), 0) for p in files[:-1]} == {str(p): 1 for p in files[:-1]}
+    monkeypatch.undo()
+    same_site(site, result, tmp_path / "fresh")

@@ -11,7 +11,7 @@ left to the render stage), the Jinja environment and the pictures' planned varia
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from ..content.parse import ParseOutcome, parse_sources
 from ..content.permalinks import load_record, update_record, with_redirects
 from ..content.schedule import Change, scheduled_changes
 from ..errors import BroadsheetError, BuildFailed, BuildWarning
+from ..filestamp import Stamp
 from ..incremental.cache import BuildCache
 from ..parallel import map_shared
 from ..progress import Progress, counter, tell
@@ -140,12 +141,18 @@ def read_schedule(options: BuildOptions) -> tuple[SiteConfig, list[Change]]:
     return config, changes
 
 
-def load_site(options: BuildOptions, defer_related: bool = False, found: Found | None = None) -> LoadedSite:
+def load_site(
+    options: BuildOptions,
+    defer_related: bool = False,
+    found: Found | None = None,
+    stamps: Mapping[str, Stamp] | None = None,
+) -> LoadedSite:
     """Run every stage up to rendering; raise BuildFailed listing every problem.
 
     ``defer_related``: when the related lists must be ranked anew, leave that to
     :func:`~broadsheet.stages.render.render_site` (``related_pending``), which may rank them while it renders.
-    ``found``: the content files, when this build has discovered them already.
+    ``found``: the content files, when this build has discovered them already; ``stamps``: those
+    of them it has looked at (see stages.unchanged.Checked).
     """
     config, config_errors = load_config_problems(options.source, options.base_url)
     if config is None or config_errors:
@@ -162,7 +169,7 @@ def load_site(options: BuildOptions, defer_related: bool = False, found: Found |
     compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
     pictures = site_pictures(config, cache)
     if theme is not None and not errors:
-        resumed = resume_site(options, config, theme, cache, now, pictures, found)
+        resumed = resume_site(options, config, theme, cache, now, pictures, found, stamps)
         if resumed is not None:  # only the articles edited since the last build's plan were read
             site, warnings, state, keep = resumed
             env = site_environment(theme, config, compiled, pictures)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import secrets
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -36,7 +37,7 @@ from ..content.parse import parse_sources
 from ..content.permalinks import RECORD
 from ..content.schedule import scheduled_changes
 from ..errors import BuildFailed, BuildWarning
-from ..filestamp import stamp_of
+from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob, output_key
 from ..parallel import Aside
@@ -96,9 +97,11 @@ def resume_site(
     now: datetime,
     pictures: dict[str, Picture],
     found: Found | None = None,
+    seen: Mapping[str, Stamp] | None = None,
 ) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
     """The site as the kept plan and the articles edited since make it, or None to plan it anew
-    (see the module documentation). Only the edited files are read."""
+    (see the module documentation). Only the edited files are read. ``seen``: content files'
+    stamps this build took already (see stages.unchanged.Checked), not taken again."""
     if cache.folder is None:
         return None
     with _helper(options, config, cache, found) as aside:
@@ -112,11 +115,14 @@ def resume_site(
         if len(sources) != len(kept.sources) or any(s.rel not in kept.sources for s in sources):
             return None
         touched = []  # files whose stamp moved: edited, or only touched (copied in, or stamped too soon)
+        taken = seen or {}
         for source in sources:
-            try:
-                stamp = stamp_of(source.path.stat())
-            except OSError:
-                return None
+            stamp = taken.get(source.rel)
+            if stamp is None:
+                try:
+                    stamp = stamp_of(os.stat(source.path))
+                except OSError:
+                    return None
             if stamp != kept.sources[source.rel][0]:
                 touched.append(source)
         plan = _with_now(kept.plan, now)

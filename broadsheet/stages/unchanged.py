@@ -28,7 +28,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -119,6 +119,9 @@ class Checked:
     """The last build's record when nothing changed since; else None: the build runs."""
     found: Found | None = None
     """The content files it discovered (see content.discover), for the build that runs."""
+    stamps: dict[str, Stamp] = field(default_factory=dict)
+    """The stamp of each content file as it looked at them (all of them once one differed): a
+    build resumed from its kept plan takes these instead of looking at every file again."""
 
 
 def unchanged_since_last_build(options: BuildOptions, now: datetime) -> Checked:
@@ -168,24 +171,32 @@ def _unchanged(
     sources = checked.found[0]
     if len(sources) != len(last.sources):
         return None
+    same = True
+    stamps = checked.stamps
     for source in sources:
-        kept = last.sources.get(source.rel)
-        if kept is None:
-            return None
         try:
-            stamp = stamp_of(source.path.stat())
-            if is_racy(kept):
-                if not RACY_BY_BYTES:
-                    return None
+            stamp = stamps[source.rel] = stamp_of(os.stat(source.path))
+            if not same:
+                continue  # the build runs: the rest are only looked at for it (see Checked.stamps)
+            kept = last.sources.get(source.rel)
+            if kept is None:
+                same = False
+            elif is_racy(kept):
                 # Saved just before the last build: its stamp cannot tell a later write within the
                 # same clock tick, its bytes can.
                 digest = last.racy.get(source.rel)
-                if stamp[:3] != kept[:3] or digest is None or content_digest(source.path.read_bytes()) != digest:
-                    return None
+                same = (
+                    RACY_BY_BYTES
+                    and stamp[:3] == kept[:3]
+                    and digest is not None
+                    and content_digest(source.path.read_bytes()) == digest
+                )
             elif stamp != kept:
-                return None
+                same = False
         except OSError:
             return None
+    if not same:
+        return None
     if site_key_now(config, theme, last.view, now, pictures) != last.site_key:
         return None
     written = LastOutput(output, state)
