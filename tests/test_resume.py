@@ -448,3 +448,21 @@ def test_a_resumed_build_looks_at_each_content_file_once(tmp_path: Path, monkeyp
     assert {str(p): looked.get(str(p), 0) for p in files[:-1]} == {str(p): 1 for p in files[:-1]}
     monkeypatch.undo()
     same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_resumed_build_reads_only_the_cache_rows_of_the_files_edited(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only the edited file is read again
+    run_build(site, search=False)
+    rewrite(site / "content/sport/a03.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result)
+    cache = result.loaded.cache
+    assert cache.rows_unread and cache.row_reads == 1 and not cache.rows
+    assert set(cache.content) == {"content/sport/a03.md"}
+    # A build that looks up every file (the theme changed: the plan is made anew) reads them all.
+    (site / "site.yml").write_text(MINIMAL_SITE_YML + "tagline: Other news\n", encoding="utf-8")
+    again = run_build(site, search=False)
+    assert not was_resumed(again) and not again.loaded.cache.rows_unread
+    assert again.loaded.cache.row_reads == 0 and len(again.loaded.cache.content) == 24
+    same_site(site, again, tmp_path / "fresh")

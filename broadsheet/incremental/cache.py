@@ -114,6 +114,8 @@ CACHE_FILE = "cache.sqlite"
 #: SQLite page size of a cache file made anew, and how much of the file reads may map into memory.
 PAGE_BYTES = 65536
 MMAP_BYTES = 1 << 32
+#: Content rows asked for one query each before the rest are read at once (see BuildCache._row).
+ROWS_ONE_BY_ONE = 200
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
 BLOBS = ("search", "related", "made", "links", "shapes", "readers")
 _CACHE_ERRORS = (
@@ -176,7 +178,11 @@ class BuildCache:
     dirty: bool = True
     """Whether anything changed since the cache was read (an unchanged cache is not written again)."""
     rows: dict[str, tuple[Stamp, str, bytes]] = field(default_factory=dict)
-    """Stored content rows not looked up yet: path → (stamp, digest, pickled entry)."""
+    """Stored content rows read and not looked up yet: path → (stamp, digest, pickled entry)."""
+    rows_unread: bool = False
+    """Whether the cache file holds content rows not read into :attr:`rows` yet (see :meth:`_row`)."""
+    row_reads: int = 0
+    """Content rows read one by one so far."""
     changed: set[str] = field(default_factory=set)
     """Content paths stored or touched since loading."""
     seen: dict[str, tuple[os.stat_result, int]] = field(default_factory=dict)
@@ -232,12 +238,6 @@ class BuildCache:
                 blobs = dict(db.execute("SELECT name, value FROM blobs"))
                 if blobs.get("version") != version.encode():
                     return cls(folder, version=version, timezone=timezone)
-                rows = {
-                    rel: ((size, mtime, ino, ctime), digest, entry)
-                    for rel, size, mtime, ino, ctime, digest, entry in db.execute(
-                        "SELECT rel, size, mtime_ns, ino, ctime_ns, digest, entry FROM content"
-                    )
-                }
             parts = {name: pickle.loads(blobs[name]) for name in BLOBS if name in blobs}
             return cls(
                 folder,
@@ -251,7 +251,7 @@ class BuildCache:
                 parts.get("shapes", {}),
                 parts.get("readers"),
                 dirty=False,
-                rows=rows,
+                rows_unread=True,
                 stored={name: blobs[name] for name in BLOBS if name in blobs},
                 fresh=False,
                 version=version,
@@ -260,11 +260,53 @@ class BuildCache:
         except _CACHE_ERRORS:
             return cls(folder, version=version, timezone=timezone)
 
+    def _row(self, rel: str) -> tuple[Stamp, str, bytes] | None:
+        """The stored content row of ``rel`` not looked up yet, taken out (None: none).
+
+        Rows are read when first asked for, not when the cache is opened: a build resumed from the
+        kept plan asks for those of the files edited since (a large site's rows are a hundred
+        megabytes). Past :data:`ROWS_ONE_BY_ONE` rows asked for, the rest are read at once."""
+        row = self.rows.pop(rel, None)
+        if row is None and self.rows_unread:
+            self.row_reads += 1
+            if self.row_reads > ROWS_ONE_BY_ONE:
+                self.read_rows()
+                row = self.rows.pop(rel, None)
+            else:
+                found = self._select_rows(" WHERE rel = ?", (rel,))
+                row = found.get(rel)
+        return row
+
+    def read_rows(self) -> None:
+        """Read every stored content row not read yet (those looked up already are left out): for a
+        build that looks up every content file."""
+        if self.rows_unread:
+            self.rows_unread = False
+            found = self._select_rows("", ())
+            self.rows.update((rel, row) for rel, row in found.items() if rel not in self.content)
+
+    def _select_rows(self, where: str, params: tuple[str, ...]) -> dict[str, tuple[Stamp, str, bytes]]:
+        if self.folder is None:
+            return {}
+        try:
+            with closing(sqlite3.connect(self.folder / CACHE_FILE)) as db:
+                # Read through a memory map: read() calls page by page cost more than the rows' unpickling.
+                db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+                return {
+                    rel: ((size, mtime, ino, ctime), digest, entry)
+                    for rel, size, mtime, ino, ctime, digest, entry in db.execute(
+                        "SELECT rel, size, mtime_ns, ino, ctime_ns, digest, entry FROM content" + where, params
+                    )
+                }
+        except sqlite3.Error:
+            return {}  # parsed again
+
     def _entry(self, source: SourceFile) -> ContentEntry | None:
         rel = source.rel
         entry = self.content.get(rel)
-        if entry is None and rel in self.rows:
-            stamp, digest, blob = self.rows.pop(rel)
+        row = self._row(rel) if entry is None else None
+        if row is not None:
+            stamp, digest, blob = row
             try:
                 fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(zlib.decompress(blob))
                 values = list(fields)
@@ -358,6 +400,7 @@ class BuildCache:
     def forget_missing(self, present: Iterable[str]) -> None:
         """Drop entries of files that no longer exist."""
         keep = set(present)
+        self.read_rows()
         for rel in [r for r in (*self.content, *self.rows) if r not in keep]:
             self.content.pop(rel, None)
             self.rows.pop(rel, None)

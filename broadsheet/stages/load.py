@@ -90,6 +90,7 @@ def parse_all(
     errors: list[BroadsheetError] = []
     found: dict[str, tuple[Document, Rendered]] = {}
     work: list[tuple[SourceFile, str, bytes | None]] = []
+    cache.read_rows()  # every file is looked up: one read of the cache, not one per file
     for source in sources:
         entry, raw = cache.lookup(source)
         if entry is not None:
