@@ -361,3 +361,31 @@ def test_the_manifest_lies_beside_the_cache_or_beside_an_output_outside_the_site
     assert state_folder(site / "public/www", site).parent.parent == site / ".broadsheet-cache"
     assert state_folder(tmp_path / "public", site).parent.parent == tmp_path / ".broadsheet-cache"
     assert state_folder(site / "output", site) != state_folder(site / "public/www", site)  # one per output
+
+
+def test_a_build_killed_before_its_commit_is_finished_with_the_manifest_it_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed once its journal is written (the new manifest beside it), the build is finished by the
+    next run: the files move into place and the manifest it named replaces the old one."""
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A"), _page("old/index.html", b"O")], out)
+
+    def killed(output: Path, journal: dict[str, object], state_dir: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_commit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_output([_page("a/index.html", b"A2"), _page("new/index.html", b"N")], out)
+    monkeypatch.undo()
+    assert (state(out) / JOURNAL).is_file() and (state(out) / NEXT_MANIFEST).is_file()
+    assert (out / "a/index.html").read_bytes() == b"A" and set(read_manifest(out)) == {"a/index.html", "old/index.html"}
+    assert recover(out)
+    assert (out / "a/index.html").read_bytes() == b"A2" and (out / "new/index.html").read_bytes() == b"N"
+    assert not (out / "old").exists() and not (state(out) / JOURNAL).exists()
+    manifest = read_manifest(out)
+    assert set(manifest) == {"a/index.html", "new/index.html"} and not (state(out) / NEXT_MANIFEST).exists()
+    st = (out / "a/index.html").stat()
+    assert (manifest["a/index.html"]["size"], manifest["a/index.html"]["mtime_ns"]) == (2, st.st_mtime_ns)
+    again = write_output([_page("a/index.html", b"A2"), _page("new/index.html", b"N")], out)
+    assert again.written == 0 and again.unchanged == 2
