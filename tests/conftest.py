@@ -125,3 +125,18 @@ def build_errors(site: Path, **options: object) -> list[str]:
 def read(site: Path, rel: str) -> str:
     """Read a file of the built output."""
     return (site / "output" / rel).read_text(encoding="utf-8")
+
+
+def count_stats(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """From now on, count each path ``os.stat`` is asked about (path → times), until the test ends
+    or ``monkeypatch.undo()``."""
+    looked: dict[str, int] = {}
+    real_stat = os.stat
+
+    def counted(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        name = os.fspath(path)  # type: ignore[call-overload]
+        looked[name] = looked.get(name, 0) + 1
+        return real_stat(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "stat", counted)
+    return looked

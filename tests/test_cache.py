@@ -43,6 +43,15 @@ def _site(make_site, n: int = 12):
     return make_site(files)
 
 
+def _own_listing(site: Path, template: str) -> None:
+    """Give ``site`` a theme of its own, the default one with ``template`` as its listing page."""
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("\ntheme: frontier", "") + "theme: mine\n")
+    (site / "themes/mine/templates").mkdir(parents=True)
+    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
+    (site / "themes/mine/templates/list.html").write_text(template)
+
+
 def _fresh(site: Path, tmp_path: Path) -> dict[str, bytes]:
     out = tmp_path / "fresh"
     run_build(site, output=out, cache=False)
@@ -409,13 +418,7 @@ def test_a_theme_showing_bodies_on_listings_gets_them_in_warm_builds(make_site, 
     """The render stage loads the bodies of the articles' own pages beforehand, and any other body a
     template reads (here each card's) while it renders: a warm build makes what a fresh one makes."""
     site = _site(make_site)
-    yml = site / "site.yml"
-    yml.write_text(yml.read_text().replace("\ntheme: frontier", "") + "theme: mine\n")
-    (site / "themes/mine/templates").mkdir(parents=True)
-    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
-    (site / "themes/mine/templates/list.html").write_text(
-        "{% for item in articles %}<section>{{ item.html }}</section>{% endfor %}\n"
-    )
+    _own_listing(site, "{% for item in articles %}<section>{{ item.html }}</section>{% endfor %}\n")
     run_build(site)
     path = site / "content/world/a3.md"
     path.write_text(path.read_text().replace("Body 3 about the harbour.", "Body 3, corrected."))
@@ -515,12 +518,8 @@ def test_which_templates_read_links_is_kept_with_the_templates_key(make_site, mo
     assert parsed == []  # every answer came from the cache
     assert kept_readers() == kept
 
-    yml = site / "site.yml"
-    yml.write_text(yml.read_text().replace("\ntheme: frontier", "") + "theme: mine\n")
-    (site / "themes/mine/templates").mkdir(parents=True)
-    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
-    (site / "themes/mine/templates/list.html").write_text(
-        "{% for item in articles %}<p>{{ item.title }} {{ item.prev.title if item.prev }}</p>{% endfor %}\n"
+    _own_listing(
+        site, "{% for item in articles %}<p>{{ item.title }} {{ item.prev.title if item.prev }}</p>{% endfor %}\n"
     )
     run_build(site)
     again = kept_readers()

@@ -29,7 +29,7 @@ from broadsheet.publish.search import find_pagefind
 from broadsheet.related.incremental import RankingState
 from broadsheet.stages.keptplan import PLAN_FILE
 from broadsheet.tuning import Tuning
-from tests.conftest import MINIMAL_SITE_YML, NOW, article, run_build, tree
+from tests.conftest import MINIMAL_SITE_YML, NOW, article, count_stats, run_build, tree
 
 SECTIONS = ("world", "sport")
 TAGS = ("Flood", "Harbour", "Election", "Budget", "Storm")
@@ -427,22 +427,12 @@ def test_a_resumed_build_looks_at_each_content_file_once(tmp_path: Path, monkeyp
     """The check that nothing changed looks at every content file (all of them once one differs)
     and the resumed build takes those stamps: no file is looked at twice. The edited file is the
     last one the check comes to, so it has looked at every other before it finds the change."""
-    import os
-
     site = newsroom(tmp_path / "site")
     time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only the edited file is read again
     run_build(site, search=False)
     files = sorted((site / "content").rglob("*.md"))
     rewrite(files[-1], "lede", 1)
-    looked: dict[str, int] = {}
-    real_stat = os.stat
-
-    def counted(path: object, *args: object, **kwargs: object) -> os.stat_result:
-        name = os.fspath(path)  # type: ignore[call-overload]
-        looked[name] = looked.get(name, 0) + 1
-        return real_stat(path, *args, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(os, "stat", counted)
+    looked = count_stats(monkeypatch)
     result = run_build(site, search=False, jobs=1)
     assert was_resumed(result)
     assert {str(p): looked.get(str(p), 0) for p in files[:-1]} == {str(p): 1 for p in files[:-1]}

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import article, run_build
+from conftest import article, count_stats, run_build
 
 import broadsheet.write.commit as write
 from broadsheet.errors import OutputError
@@ -337,16 +337,8 @@ def test_a_build_looks_at_each_output_file_once(make_site, monkeypatch: pytest.M
     written = read_manifest(site / "output")
     first = site / "content/world/a1.md"
     first.write_text(first.read_text() + "\nA correction.\n")
-    looked: dict[str, int] = {}
-    real_stat = os.stat
-
-    def counted(path: object, *args: object, **kwargs: object) -> os.stat_result:
-        name = os.fspath(path)  # type: ignore[call-overload]
-        looked[name] = looked.get(name, 0) + 1
-        return real_stat(path, *args, **kwargs)  # type: ignore[call-overload]
-
     live = os.path.realpath(site / "output")  # the generation readers see (the link is resolved once)
-    monkeypatch.setattr(os, "stat", counted)
+    looked = count_stats(monkeypatch)
     result = run_build(site, search=False, jobs=1)
     assert 0 < result.pages_rendered < len(written)
     files = {os.path.join(live, rel) for rel in written}

@@ -116,6 +116,17 @@ PAGE_BYTES = 65536
 MMAP_BYTES = 1 << 32
 #: Content rows asked for one query each before the rest are read at once (see BuildCache._row).
 ROWS_ONE_BY_ONE = 200
+#: The columns of a content row, as :func:`_content_row` takes them.
+_ROW_COLUMNS = "rel, size, mtime_ns, ino, ctime_ns, digest, entry"
+
+
+def _content_row(
+    rel: str, size: int, mtime: int, ino: int, ctime: int, digest: str, entry: bytes
+) -> tuple[str, tuple[Stamp, str, bytes]]:
+    """A content row of the cache file as :attr:`BuildCache.rows` holds it."""
+    return rel, ((size, mtime, ino, ctime), digest, entry)
+
+
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
 BLOBS = ("search", "related", "made", "links", "shapes", "readers")
 _CACHE_ERRORS = (
@@ -273,33 +284,24 @@ class BuildCache:
                 self.read_rows()
                 row = self.rows.pop(rel, None)
             else:
-                found = self._select_rows(" WHERE rel = ?", (rel,))
-                row = found.get(rel)
+                found = self._table(f"SELECT {_ROW_COLUMNS} FROM content WHERE rel = ?", rel)
+                row = _content_row(*found[0])[1] if found else None
         return row
 
     def read_rows(self) -> None:
         """Read every stored content row not read yet (those looked up already are left out): for a
         build that looks up every content file."""
-        if self.rows_unread:
-            self.rows_unread = False
-            found = self._select_rows("", ())
-            self.rows.update((rel, row) for rel, row in found.items() if rel not in self.content)
-
-    def _select_rows(self, where: str, params: tuple[str, ...]) -> dict[str, tuple[Stamp, str, bytes]]:
-        if self.folder is None:
-            return {}
+        if not self.rows_unread or self.folder is None:
+            return
+        self.rows_unread = False
         try:
             with closing(sqlite3.connect(self.folder / CACHE_FILE)) as db:
                 # Read through a memory map: read() calls page by page cost more than the rows' unpickling.
                 db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-                return {
-                    rel: ((size, mtime, ino, ctime), digest, entry)
-                    for rel, size, mtime, ino, ctime, digest, entry in db.execute(
-                        "SELECT rel, size, mtime_ns, ino, ctime_ns, digest, entry FROM content" + where, params
-                    )
-                }
+                found = [_content_row(*r) for r in db.execute(f"SELECT {_ROW_COLUMNS} FROM content")]
         except sqlite3.Error:
-            return {}  # parsed again
+            return  # parsed again
+        self.rows.update((rel, row) for rel, row in found if rel not in self.content)
 
     def _entry(self, source: SourceFile) -> ContentEntry | None:
         rel = source.rel
