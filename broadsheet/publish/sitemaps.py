@@ -80,7 +80,7 @@ def sitemap_pages(site: Site, jobs: Sequence[PageJob]) -> SitemapsInput:
 
 
 def sitemap_entries(site: Site, jobs: Sequence[PageJob]) -> list[SitemapEntry]:
-    """Every planned page worth indexing, with the newest change among the articles it shows."""
+    """The entries of :func:`sitemap_pages`, their URLs absolute."""
     return sitemap_pages(site, jobs).entries()
 
 
