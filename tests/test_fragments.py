@@ -98,3 +98,63 @@ def test_a_new_pass_shows_what_changed_in_a_view(make_site: Callable[..., Path])
     shown.title = "A rewritten headline"
     again, _ = render_jobs(env, [page])
     assert "A rewritten headline" in again[page.url].decode()
+
+
+def test_header_and_footer_are_what_the_included_partials_render(make_site: Callable[..., Path]) -> None:
+    """base.html renders its header and footer through fragment(): the same markup as including them,
+    on the home page, a section's front, an article and a tag page (the current link marked alike)."""
+    env, jobs = loaded_env(site_with_stories(make_site))
+    assert env.fragments is not None
+    partials = [
+        env.from_string(f'{{% include "partials/{name}.html" %}}') for name in ("header", "newsletter", "footer")
+    ]
+    picked = [
+        next(j for j in jobs if j.url == "/"),
+        next(j for j in jobs if j.url == "/category/world/"),
+        next(j for j in jobs if j.template == "article.html"),
+        next(j for j in jobs if j.url.startswith("/tag/")),
+    ]
+    env.fragments.begin_pass()
+    pages = {job.url: env.get_template(job.template).render(job.context) for job in picked}
+    for job in picked:
+        for partial in partials:
+            assert partial.render(job.context).strip() in pages[job.url], job.url
+    assert pages["/"].count('aria-current="page"') == 2  # the masthead and "Home"
+    assert '<a href="/news/category/world/" aria-current="page">' in pages["/category/world/"]
+    header = pages[picked[2].url].split("</header>")[0]  # an article: its section marked, no page
+    assert 'aria-current="true"' in header and 'aria-current="page"' not in header
+
+
+def test_memo_calls_a_macro_once_per_arguments(make_site: Callable[..., Path]) -> None:
+    env, _ = loaded_env(site_with_stories(make_site))
+    assert env.fragments is not None
+    calls: list[tuple[object, ...]] = []
+    env.globals["probe"] = lambda *args, **kwargs: calls.append((*args, *sorted(kwargs.items()))) or repr(args)
+    page = env.from_string(
+        "{% macro tag(x, label='') %}{{ probe(x, label=label) }}{% endmacro %}"
+        "{{ memo(tag, 1) }}{{ memo(tag, 1) }}{{ memo(tag, 1.0) }}{{ memo(tag, true) }}"
+        "{{ memo(tag, 'a', label='b') }}{{ memo(tag, 'a', label='b') }}{{ memo(tag, 'a', label='c') }}"
+    )
+    env.fragments.begin_pass()
+    out = page.render()
+    # 1, 1.0 and True are equal keys for Python, told apart here: each prints as itself.
+    assert out == "(1,)(1,)(1.0,)(True,)" + "(&#39;a&#39;,)" * 3
+    assert calls == [
+        (1, ("label", "")),
+        (1.0, ("label", "")),
+        (True, ("label", "")),
+        ("a", ("label", "b")),
+        ("a", ("label", "c")),
+    ]
+    env.fragments.begin_pass()
+    page.render()
+    assert len(calls) == 10  # a new pass forgets what was kept
+
+
+def test_memo_of_an_unhashable_argument_is_made_each_time(make_site: Callable[..., Path]) -> None:
+    env, _ = loaded_env(site_with_stories(make_site))
+    assert env.fragments is not None
+    count: list[int] = []
+    env.globals["probe"] = lambda: count.append(1) or ""
+    env.from_string("{% macro m(x) %}{{ probe() }}{% endmacro %}{{ memo(m, ([1],)) }}{{ memo(m, ([1],)) }}").render()
+    assert len(count) == 2

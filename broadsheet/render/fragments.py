@@ -1,4 +1,4 @@
-"""Fragments many pages show, rendered once: story cards.
+"""Fragments many pages show, rendered once: story cards, the site's header and footer, macros.
 
 One article's card (``partials/card.html``: picture, section, headline, date) is on the front
 page, in its section's and tags' listings and in the "You may also like" block of each article
@@ -13,14 +13,30 @@ render/pages.py ``render_job``), so a card does not depend on where it is shown.
 card needs more of the page keeps ``{% include "partials/card.html" %}``: the same output, rendered
 each time.
 
-What is kept is bounded (:data:`KEPT_CARDS`, the most recently used) and forgotten at the start
-of each render pass (:func:`begin_pass`): the live preview updates article views in place between
-passes.
+Two more globals work the same way for any part of a theme:
+
+* ``{{ fragment("partials/footer.html", site=site) }}`` renders a partial with only the variables
+  given (and the environment's globals), once per set of values in a pass. The default theme's
+  ``base.html`` renders the header and the footer so: every page of a section has the same.
+* ``{{ memo(m.time, item.date) }}`` calls a macro once per set of arguments in a pass (a macro
+  imported without the page's context sees only its arguments and the globals). The cards call
+  their picture and date so: a story's picture shows on its listings with the same few options.
+
+A value that compares by value (a string, a number, a date, a tuple of them) is told apart by
+its type and value; any other object (a view, the site) by its identity, and the object is held
+with the markup so that its id stays its own. Rendering the same partial or macro twice with
+equal arguments gives equal markup within a pass, so the first result stands for the rest.
+
+What is kept is bounded (:data:`KEPT_CARDS`, :data:`KEPT_FRAGMENTS`, the most recently used) and
+forgotten at the start of each render pass (:func:`begin_pass`): the live preview updates article
+views in place between passes.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import Any
 
 import jinja2
@@ -31,15 +47,33 @@ CARD_TEMPLATE = "partials/card.html"
 #: How many cards a process keeps: about 1.5 KB each (12 MB). Pages are rendered newest first, and the
 #: cards a page shows are mostly of stories near it in time, so a few thousand serve most calls.
 KEPT_CARDS = 8192
+#: How many other fragments and macro results a process keeps (headers, footers, pictures, dates).
+KEPT_FRAGMENTS = 8192
+#: Types whose values stand for themselves in a key (compared by value, hashed by value).
+_BY_VALUE: frozenset[type] = frozenset({str, int, float, bool, type(None), datetime, date, time, Markup})
+
+
+def _key(value: Any, held: list[Any]) -> Any:
+    """What tells ``value`` apart in a key: its type and value, or its identity (then it is held)."""
+    kind = type(value)
+    if kind in _BY_VALUE:
+        return kind, value  # the type too: 1, 1.0 and True are equal keys, but print differently
+    if kind is tuple:
+        return tuple, tuple(_key(v, held) for v in value)
+    held.append(value)
+    return id, id(value)
 
 
 class Fragments:
     """The cards of one environment's current render pass (see the module docstring)."""
 
-    def __init__(self, env: jinja2.Environment, kept: int = KEPT_CARDS) -> None:
+    def __init__(self, env: jinja2.Environment, kept: int = KEPT_CARDS, kept_others: int = KEPT_FRAGMENTS) -> None:
         self.env = env
         self.kept = kept
+        self.kept_others = kept_others
         self.memo: OrderedDict[tuple[Any, ...], tuple[object, Markup]] = OrderedDict()
+        self.others: OrderedDict[tuple[Any, ...], tuple[list[Any], Any]] = OrderedDict()
+        """Fragments and macro results (see :meth:`fragment` and :meth:`call`): key → held objects, markup."""
         self.owner: object = None
         self.made = 0
         """Cards rendered (not reused) since the pass began."""
@@ -48,6 +82,7 @@ class Fragments:
         """Forget the cards kept, unless ``owner`` (a render pass's shared work) is the current one."""
         if owner is None or owner is not self.owner:
             self.memo.clear()
+            self.others.clear()
             self.made = 0
         self.owner = owner
 
@@ -67,9 +102,39 @@ class Fragments:
             self.memo.popitem(last=False)
         return html
 
+    def fragment(self, name: str, **variables: Any) -> Markup:
+        """The partial ``name`` rendered with ``variables`` (and the globals), once per their values."""
+        html: Markup = self._kept(
+            ("fragment", name),
+            variables,
+            lambda: Markup(self.env.get_template(name).render(**variables)),
+        )
+        return html
+
+    def call(self, macro: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``macro(*args, **kwargs)``, once per macro and arguments."""
+        return self._kept((macro, *args), kwargs, lambda: macro(*args, **kwargs))
+
+    def _kept(self, head: tuple[Any, ...], named: dict[str, Any], make: Callable[[], Any]) -> Any:
+        held: list[Any] = []
+        try:
+            key = (_key(head, held), *((k, _key(v, held)) for k, v in sorted(named.items())))
+            hit = self.others.get(key)
+        except TypeError:  # a value that cannot be hashed (a list inside a tuple): made each time
+            return make()
+        if hit is not None:
+            self.others.move_to_end(key)
+            return hit[1]
+        result = make()
+        self.others[key] = (held, result)
+        if len(self.others) > self.kept_others:
+            self.others.popitem(last=False)
+        return result
+
 
 def install(env: jinja2.Environment) -> Fragments:
-    """Give ``env``'s templates the ``card()`` global; return what holds its cards."""
+    """Give ``env``'s templates the ``card()``, ``fragment()`` and ``memo()`` globals; return what
+    holds what they render."""
     fragments = Fragments(env)
 
     @jinja2.pass_context
@@ -77,4 +142,6 @@ def install(env: jinja2.Environment) -> Fragments:
         return fragments.card(context, item, **options)
 
     env.globals["card"] = card
+    env.globals["fragment"] = fragments.fragment
+    env.globals["memo"] = fragments.call
     return fragments
