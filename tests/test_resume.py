@@ -71,6 +71,8 @@ def rewrite(path: Path, change: str, k: int) -> None:
         head += f'\nsummary: "What happened on day {k}"'
     elif change == "subheading":
         body += f"\n## Update {k}\n\nThe harbour reopened.\n"
+    elif change == "updated":  # moves the story's time in the sitemaps, nowhere else
+        head = re.sub(r"\nupdated: .*$", "", head, flags=re.M) + f"\nupdated: 2026-11-29T{k % 10:02d}:15:00"
     elif change == "tags":  # moves the story between tag pages: planned anew
         head = re.sub(r"^tags: .*$", f'tags: ["{TAGS[k % 5]}", "Tag {k}"]', head, count=1, flags=re.M)
     elif change == "date":  # moves it in every listing: planned anew
@@ -104,7 +106,7 @@ def same_site(site: Path, result: BuildResult, scratch: Path) -> None:
     assert sorted(map(str, result.warnings)) == sorted(map(str, fresh.warnings))
 
 
-MOVE_NOTHING = ("lede", "headline", "append", "summary", "subheading")
+MOVE_NOTHING = ("lede", "headline", "append", "summary", "subheading", "updated")
 MOVE = ("tags", "date", "draft")
 
 
@@ -142,6 +144,32 @@ def test_an_edit_to_a_lede_renders_only_the_pages_that_show_the_story(tmp_path: 
     assert was_resumed(result)
     shown = {job.url for job in result.loaded.resumed.edit.plan.pages if "/sport/story-1/" in job.shows}
     assert 0 < result.pages_rendered <= len(shown)
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_an_edit_that_moves_no_time_takes_the_sitemaps_key_from_the_kept_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sitemaps list every page with its time: an edit that moves no article's time keeps them
+    without listing the pages; one that moves a time (``updated``) lists them and shows the time."""
+    from broadsheet.stages import publish
+
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    listed: list[int] = []
+    real = publish.sitemap_pages
+    monkeypatch.setattr(publish, "sitemap_pages", lambda *args: listed.append(1) or real(*args))
+    rewrite(site / "content/sport/a01.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result) and result.loaded.resumed.sitemaps_key is not None
+    assert listed == []
+    same_site(site, result, tmp_path / "fresh")  # (a full build: lists them)
+    listed.clear()
+    rewrite(site / "content/sport/a01.md", "updated", 2)
+    result = run_build(site, search=False)
+    assert was_resumed(result) and result.loaded.resumed.sitemaps_key is None
+    assert listed == [1]
+    assert "2026-11-29T02:15:00" in (site / "output/sitemap.xml").read_text(encoding="utf-8")
     same_site(site, result, tmp_path / "fresh")
 
 

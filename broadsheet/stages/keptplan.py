@@ -15,7 +15,10 @@ made from is kept with it, so that it is used only when it is still the site's p
   a featured spell, the breaking-news banner coming down), from which the plan is out of date;
 * ``ranking_token``: set when the related ranking's kept state matched the plan as it was kept
   (the same token is then in the cache's ranking rows): a resumed build hashes again only the
-  articles touched since, not every article.
+  articles touched since, not every article;
+* ``sitemaps_key``: the key of the sitemaps' input when the plan was kept (its pages' URLs and
+  times, see publish.sitemaps.SitemapsInput): an edit that moves no article's time leaves it as it
+  was, and the build then need not list every page again to find it.
 
 The file is written whole (to a temporary name, then renamed) after a build that planned the site,
 and never read by a build whose inputs differ: any doubt plans the site again.
@@ -71,6 +74,8 @@ class KeptPlan:
     ranking_token: str | None = None
     """Names this plan in the related ranking's kept state when the state was made to match it
     (see stages/resume.py); None when it was not (the lists were the last ranking's)."""
+    sitemaps_key: str | None = None
+    """The key of the sitemaps' input as the plan makes it (see the module documentation); None: unknown."""
 
 
 class _Pickler(pickle.Pickler):

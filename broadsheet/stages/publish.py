@@ -24,7 +24,7 @@ from ..publish import search as search_stage
 from ..publish.feeds import feed_files, feeds_input, render_feeds
 from ..publish.linkcheck import check_page_links, checked
 from ..publish.search import SplitIndex
-from ..publish.sitemaps import news_sitemap, robots_txt, sitemap_files, sitemap_pages
+from ..publish.sitemaps import SitemapsInput, news_sitemap, robots_txt, sitemap_files, sitemap_pages
 from ..render.pages import page_facts
 from ..write.commit import LastOutput, digest_bytes
 from ..write.generations import shown, staging_dir
@@ -61,21 +61,32 @@ def publishing_files(
     cache: BuildCache | None = None,
     output: Path | None = None,
     still: Callable[[str, str], bool] | None = None,
+    sitemaps_key: str | None = None,
 ) -> list[OutputFile]:
     """Feeds, sitemaps and robots.txt; a robots.txt in the site's static/ wins over ours.
 
-    With the cache and output folder, feeds and sitemaps made from the same inputs as the last build's are kept.
+    With the cache and output folder, feeds and sitemaps made from the same inputs as the last build's
+    are kept. ``sitemaps_key``: the key of the sitemaps' input when the caller knows it (see
+    Resumed.sitemaps_key): the pages are then listed only if the sitemaps must be made.
     """
-    listed = sitemap_pages(site, jobs)
     if cache is not None and still is not None:
         # Feeds show the newest stories whole: most edits leave them as they were.
         feeds = feeds_input(site)
         files = made_or_kept(cache, output, "feeds", key_of(feeds), lambda: render_feeds(feeds), still)
+
+        listed: SitemapsInput | None = None
+        if sitemaps_key is None:
+            listed = sitemap_pages(site, jobs)
+            sitemaps_key = listed.key()
+
+        def make_sitemaps() -> list[OutputFile]:
+            pages = listed or sitemap_pages(site, jobs)
+            return sitemap_files(pages.entries(), pages.base_url)
+
         # Made from their input alone, and kept while its key is the same.
-        files += made_or_kept(
-            cache, output, "sitemaps", listed.key(), lambda: sitemap_files(listed.entries(), listed.base_url), still
-        )
+        files += made_or_kept(cache, output, "sitemaps", sitemaps_key, make_sitemaps, still)
     else:
+        listed = sitemap_pages(site, jobs)
         files = feed_files(site) + sitemap_files(listed.entries(), listed.base_url)
     files.append(news_sitemap(site))
     if not any(f.path == "robots.txt" for f in static):

@@ -43,6 +43,7 @@ from ..outputs import OutputFile, PageJob, output_key
 from ..parallel import Aside
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
+from ..publish.feeds import modified
 from ..publish.pictures import Picture
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
@@ -134,6 +135,7 @@ def resume_site(
         slugs = {a.slug for a in plan.site.articles}
         edited: dict[str, Article] = {}
         edited_docs: list[tuple[Document, Rendered]] = []
+        times_moved = False  # an edited article's time (the sitemaps show it) is not the kept plan's
         parse_warnings = dict(kept.parse_warnings)
         stamps = dict(kept.sources)
         looked_up = [(source, *cache.lookup(source)) for source in touched]
@@ -166,6 +168,7 @@ def resume_site(
             if any(w.path == source.rel for w in kept.site_warnings):
                 return None
             edited[before.url] = alone.articles[0]
+            times_moved = times_moved or modified(alone.articles[0]) != modified(before)
             edited_docs.append((doc, rendered))
             parse_warnings[source.rel] = tuple(warns)
         # The ranking's state matches the kept plan but for the files touched since: those alone are hashed.
@@ -180,7 +183,8 @@ def resume_site(
         kept = dataclasses.replace(kept, parse_warnings=parse_warnings)
         if aside is not None:
             take_stamps(aside)  # (by now the helper has looked at the output's files)
-        return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted), keep
+        sitemaps_key = None if times_moved else kept.sitemaps_key
+        return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted, sitemaps_key), keep
 
 
 @contextlib.contextmanager
@@ -270,7 +274,7 @@ def render_resumed(
     )
     outcome = render_pages(work, jobs, done=counter(progress, "Rendering", len(choice.todo)), tuning=loaded.tuning)
     static, warnings = static_files(loaded.config.root, loaded.theme.static_dirs)
-    published = publishing_files(plan.site, plan.pages, static, cache, output, still)
+    published = publishing_files(plan.site, plan.pages, static, cache, output, still, resumed.sitemaps_key)
     files, conflicts = collect_outputs(
         choice.todo, outcome.pages, kept + static + published, outcome.facts, outcome.staged, outcome.stamps
     )
@@ -322,6 +326,8 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site
     # The ranking's state matches this plan when this build ranked every article, or resumed from
     # a plan the state matched (it then holds that plan and every edit since, as this plan does).
     token = secrets.token_hex(16) if cache.ranking_synced or (resumed is not None and resumed.ranking_trusted) else None
+    # The sitemaps were made or kept for this plan's pages by now (see stages.publish.publishing_files).
+    sitemaps = cache.made.get(output_key(options.output_dir), {}).get("sitemaps")
     kept = KeptPlan(
         plan_inputs(options, loaded.config, cache.version),
         site_key,
@@ -331,6 +337,7 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site
         loaded.keep.site_warnings,
         plan,
         token,
+        sitemaps[0] if sitemaps is not None else None,
     )
     if not save_kept_plan(cache.folder, kept, refs):
         forget_kept_plan(cache.folder)

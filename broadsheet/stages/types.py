@@ -100,6 +100,9 @@ class Resumed:
     """Every content file's stamp and hash, those touched as read now (the next kept plan's)."""
     ranking_trusted: bool = False
     """Whether the related ranking's kept state matched the kept plan (see KeptPlan.ranking_token)."""
+    sitemaps_key: str | None = None
+    """The key of the sitemaps' input, the kept plan's, when no edit since moved an article's time
+    (the sitemaps list each page with its time); None: made from the plan's pages."""
 
 
 @dataclass(slots=True)
