@@ -14,7 +14,7 @@ import random
 import re
 import shutil
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -316,6 +316,57 @@ def test_a_resumed_build_hashes_only_the_edited_article_when_the_ranking_matched
     assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
     assert len(hashed) == 1
     same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_full_build_that_reuses_the_ranking_keeps_a_plan_the_ranking_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new day plans the site anew, and reuses the related lists (nothing they read changed): the
+    ranking's kept state still matches the site, so the plan it keeps carries the state's token, and
+    the day's edits hash only the edited article, as after a build that ranked."""
+    from broadsheet.stages import rank
+
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    next_day = run_build(site, search=False, now=NOW + timedelta(days=1))
+    assert not was_resumed(next_day)
+    hashed: list[object] = []
+    real = rank.key_of
+    monkeypatch.setattr(rank, "key_of", lambda value: hashed.append(value) or real(value))
+    rewrite(site / "content/world/a02.md", "lede", 1)
+    result = run_build(site, search=False, now=NOW + timedelta(days=1, hours=1))
+    assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
+    assert len(hashed) == 1
+    same_as_fresh(site, tmp_path / "fresh", NOW + timedelta(days=1, hours=1))
+
+
+def test_a_ranking_state_changed_by_an_edit_is_not_taken_as_matching_the_lists(tmp_path: Path) -> None:
+    """A resumed build folds an edit into the ranking's kept state without hashing every article:
+    the state then matches no remembered input. The edit undone, the next full build takes the
+    remembered lists (their input is the site's again) but not the state as matching them (it still
+    holds the edit): the plan it keeps is not trusted, and the next edit hashes every article."""
+    site = newsroom(tmp_path / "site")
+    path = site / "content/world/a02.md"
+    original = path.read_bytes()
+    run_build(site, search=False)
+    rewrite(path, "lede", 1)
+    assert was_resumed(run_build(site, search=False))
+    path.write_bytes(original)
+    undone = run_build(site, search=False, now=NOW + timedelta(days=1))  # a new day: planned anew
+    assert not was_resumed(undone) and not undone.loaded.cache.ranking_matches
+    rewrite(site / "content/world/a04.md", "lede", 2)
+    result = run_build(site, search=False, now=NOW + timedelta(days=1, hours=1))
+    assert was_resumed(result) and result.loaded.resumed is not None and not result.loaded.resumed.ranking_trusted
+    same_as_fresh(site, tmp_path / "fresh", NOW + timedelta(days=1, hours=1))
+
+
+def same_as_fresh(site: Path, scratch: Path, now: datetime) -> None:
+    """The output is that of a build from scratch of the same files at ``now``."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site / "content", scratch / "content")
+    shutil.copy(site / "site.yml", scratch / "site.yml")
+    run_build(scratch, search=False, cache=False, now=now)
+    assert tree(site / "output") == tree(scratch / "output")
 
 
 def test_an_edit_the_ranking_does_not_read_loads_none_of_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -221,6 +221,13 @@ class BuildCache:
     ranking_synced: bool = False
     """Whether this build ranked with every article's input hashed: the state then matches the site
     as read (see stages.rank.ranked_lists)."""
+    ranking_matches: bool = False
+    """Whether the ranking's kept state matches the site as read, known without hashing every article:
+    this build took the last ranking's lists, and the state was saved by the ranking that made them
+    (see :meth:`ranking_input`)."""
+    ranking_input_key: str | None = None
+    """The key of the ranking's input the state is saved as matching (see :meth:`ranking_input`):
+    set when this build ranked every article and remembered the lists under that key."""
     ranking_moved: bool = False
     """Whether this build's ranking changed a related list: the kept plan's lists are then no longer
     the state's (see :meth:`ranking_lists_moved`)."""
@@ -420,6 +427,15 @@ class BuildCache:
         if self.folder is not None:
             self.related = (key, lists)
             self.dirty = True
+            if self.ranking_synced:  # the state was made from this very input: it matches the key
+                self.ranking_input_key = key
+
+    def ranking_input(self) -> str | None:
+        """The key of the ranking's input its kept state was saved as matching (see
+        stages.rank.rank_related_if_cached), or None: the state was changed since by a ranking that
+        did not hash every article (a resumed build's), or never matched a key."""
+        rows = self._table("SELECT value FROM ranking WHERE name = 'input'")
+        return bytes(rows[0][0]).decode() if rows else None
 
     def ranking_state(self) -> bytes | None:
         """The head row of the related ranking's state as the last ranking kept it (None: none, or no
@@ -751,6 +767,10 @@ class BuildCache:
                     db.execute("DELETE FROM ranking WHERE name = 'plan'")
                 if self.ranking_moved:
                     db.execute("INSERT OR REPLACE INTO ranking VALUES ('moved', x'01')")
+                if self.ranking_input_key is not None:
+                    db.execute("INSERT OR REPLACE INTO ranking VALUES ('input', ?)", (self.ranking_input_key.encode(),))
+                elif self.ranking_updates:  # changed by a ranking that did not hash every article
+                    db.execute("DELETE FROM ranking WHERE name = 'input'")
                 for head, rows, gone, whole in self.ranking_updates:
                     if whole:
                         db.execute("DELETE FROM ranked")
@@ -769,6 +789,7 @@ class BuildCache:
             self.dirty = False
             self.ranking_updates.clear()
             self.ranking_moved = False
+            self.ranking_input_key = None
             self.read = {
                 **{("prints", key): dict(store) for key, store in self.pages.items()},
                 **{("facts", key): dict(facts) for key, facts in self.facts.items()},

@@ -44,9 +44,16 @@ def rank_related(site: Site, cache: BuildCache | None = None) -> Site:
 
 def rank_related_if_cached(site: Site, cache: BuildCache | None) -> tuple[Site | None, str]:
     """The site with the last build's related lists if nothing they read changed, else None; and the
-    key of the ranking's input."""
+    key of the ranking's input.
+
+    Lists taken so leave the ranking's kept state as it was: when the ranking that made them saved
+    it (and no build changed it since), it matches the site as read, and a plan kept by this build
+    can say so (``cache.ranking_matches``, see stages/resume.py keep_plan) without every article
+    hashed again."""
     key = key_of(site_related_input(site))
     lists = cache.related_lists(key) if cache is not None else None
+    if lists is not None and cache is not None and cache.ranking_input() == key:
+        cache.ranking_matches = True
     return (dataclasses.replace(site, related=MappingProxyType(lists)) if lists is not None else None), key
 
 

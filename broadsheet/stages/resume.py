@@ -325,7 +325,8 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site
             refs[id(e.rendered.body)] = cache.body_ref(e.doc.source, e.digest)
     # The ranking's state matches this plan when this build ranked every article, or resumed from
     # a plan the state matched (it then holds that plan and every edit since, as this plan does).
-    token = secrets.token_hex(16) if cache.ranking_synced or (resumed is not None and resumed.ranking_trusted) else None
+    synced = cache.ranking_synced or cache.ranking_matches
+    token = secrets.token_hex(16) if synced or (resumed is not None and resumed.ranking_trusted) else None
     # The sitemaps were made or kept for this plan's pages by now (see stages.publish.publishing_files).
     sitemaps = cache.made.get(output_key(options.output_dir), {}).get("sitemaps")
     kept = KeptPlan(
