@@ -399,6 +399,8 @@ def cache_size(site: Path) -> int:
 def find_tool(name: str, flag: str | None, peers: Path) -> str | None:
     """The peer's executable: flag, environment variable, the peers venv, or None."""
     given = flag or os.environ.get(f"BROADSHEET_BENCH_{name.upper()}")
+    if given == "none":
+        return None
     if given:
         return given
     if name == "hugo":
@@ -596,8 +598,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--corpora", default=str(BENCH / "corpora"), help="where corpora are generated and kept")
     p.add_argument("--site", action="append", default=[], help="also measure this Broadsheet site (no peers)")
     p.add_argument("--peers-venv", default=str(BENCH / ".peers"), help="venv holding hugo and pelican (bench/.peers)")
-    p.add_argument("--hugo", help="the hugo executable")
-    p.add_argument("--pelican", help="the pelican executable")
+    p.add_argument("--hugo", help="the hugo executable ('none': leave Hugo out)")
+    p.add_argument("--pelican", help="the pelican executable ('none': leave Pelican out, the slowest part of a run)")
     p.add_argument("--no-peers", action="store_true", help="measure Broadsheet only")
     p.add_argument("--jobs", type=int, help="Broadsheet's --jobs (default: all cores)")
     p.add_argument(
