@@ -117,11 +117,9 @@ class Fragments:
 
     def _kept(self, head: tuple[Any, ...], named: dict[str, Any], make: Callable[[], Any]) -> Any:
         held: list[Any] = []
-        try:
-            key = (_key(head, held), *((k, _key(v, held)) for k, v in sorted(named.items())))
-            hit = self.others.get(key)
-        except TypeError:  # a value that cannot be hashed (a list inside a tuple): made each time
-            return make()
+        # Hashable whatever the values: those of _BY_VALUE hash, any other stands as its id.
+        key = (_key(head, held), *((k, _key(v, held)) for k, v in sorted(named.items())))
+        hit = self.others.get(key)
         if hit is not None:
             self.others.move_to_end(key)
             return hit[1]
