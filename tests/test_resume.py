@@ -22,7 +22,7 @@ import pytest
 from broadsheet.content.ranking import related_input, related_settings
 from broadsheet.filestamp import RACY_NS
 from broadsheet.incremental.keys import key_of
-from broadsheet.outputs import CACHE_DIR
+from broadsheet.outputs import CACHE_DIR, PageJob
 from broadsheet.pipeline import BuildResult
 from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
@@ -144,6 +144,37 @@ def test_an_edit_to_a_lede_renders_only_the_pages_that_show_the_story(tmp_path: 
     assert was_resumed(result)
     shown = {job.url for job in result.loaded.resumed.edit.plan.pages if "/sport/story-1/" in job.shows}
     assert 0 < result.pages_rendered <= len(shown)
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_pages_showing_an_article_edited_since_the_last_build_are_rendered_unprinted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page showing an article whose bytes the last build did not see has a new fingerprint: it
+    is rendered without one (the archive shows every article). An article edited before the last
+    build is fingerprinted as any other; the output stays a full build's."""
+    from broadsheet.incremental.cache import PageFingerprints
+    from broadsheet.plan import UNPRINTED
+
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    printed: list[PageJob] = []
+    real = PageFingerprints.of
+    monkeypatch.setattr(PageFingerprints, "of", lambda self, job: printed.append(job) or real(self, job))
+    rewrite(site / "content/sport/a01.md", "lede", 1)
+    result = run_build(site, search=False)
+    assert was_resumed(result) and result.loaded.resumed is not None
+    assert result.loaded.resumed.fresh == {"/sport/story-1/"}
+    assert not any("/sport/story-1/" in job.shows for job in printed)
+    prints = result.loaded.cache.page_store(site / "output")
+    assert prints["/archive/"][0].startswith(UNPRINTED) and prints["/sport/story-1/"][0].startswith(UNPRINTED)
+    same_site(site, result, tmp_path / "fresh")
+    printed.clear()
+    rewrite(site / "content/world/a02.md", "lede", 2)  # story 1: edited since the kept plan, not since the last build
+    result = run_build(site, search=False)
+    assert was_resumed(result) and result.loaded.resumed is not None
+    assert result.loaded.resumed.fresh == {"/world/story-2/"}
+    assert any("/sport/story-1/" in job.shows and "/world/story-2/" not in job.shows for job in printed)
     same_site(site, result, tmp_path / "fresh")
 
 

@@ -136,6 +136,7 @@ def resume_site(
         edited: dict[str, Article] = {}
         edited_docs: list[tuple[Document, Rendered]] = []
         times_moved = False  # an edited article's time (the sitemaps show it) is not the kept plan's
+        fresh: set[str] = set()  # edited articles whose file the last build did not read as it is
         parse_warnings = dict(kept.parse_warnings)
         stamps = dict(kept.sources)
         looked_up = [(source, *cache.lookup(source)) for source in touched]
@@ -169,6 +170,8 @@ def resume_site(
                 return None
             edited[before.url] = alone.articles[0]
             times_moved = times_moved or modified(alone.articles[0]) != modified(before)
+            if entry is None:  # (a file the last build read as it is now has its parse in the cache)
+                fresh.add(before.url)
             edited_docs.append((doc, rendered))
             parse_warnings[source.rel] = tuple(warns)
         # The ranking's state matches the kept plan but for the files touched since: those alone are hashed.
@@ -184,7 +187,8 @@ def resume_site(
         if aside is not None:
             take_stamps(aside)  # (by now the helper has looked at the output's files)
         sitemaps_key = None if times_moved else kept.sitemaps_key
-        return edit.plan.site, warnings, Resumed(edit, kept, site_key, stamps, trusted, sitemaps_key), keep
+        resumed = Resumed(edit, kept, site_key, stamps, trusted, sitemaps_key, frozenset(fresh))
+        return edit.plan.site, warnings, resumed, keep
 
 
 @contextlib.contextmanager
@@ -262,7 +266,7 @@ def render_resumed(
             behind.append(job.url)
     fingerprints = page_fingerprints(loaded, resumed.site_key)
     before = {url: fp for url, (fp, _) in store.items()}
-    choice = choose_edit(edit, fingerprints, before, held, also=behind)
+    choice = choose_edit(edit, fingerprints, before, held, also=behind, fresh=resumed.fresh)
     prints = {job.url: before[job.url] for job in plan.pages if job.url in before}
     prints.update(choice.prints)
     # The plan's shape for the next build's shortcut: the last one with the edited articles' hashes,

@@ -103,6 +103,9 @@ class Resumed:
     sitemaps_key: str | None = None
     """The key of the sitemaps' input, the kept plan's, when no edit since moved an article's time
     (the sitemaps list each page with its time); None: made from the plan's pages."""
+    fresh: frozenset[str] = frozenset()
+    """URLs of the edited articles whose file the last build did not read as it is now (parsed in
+    this build): every page showing one is rendered (see plan.choose_edit)."""
 
 
 @dataclass(slots=True)
