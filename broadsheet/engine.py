@@ -31,8 +31,8 @@ from jinja2 import meta, nodes
 
 from .outputs import OutputFile, PageJob
 from .render.fragments import CARD_TEMPLATE
-from .render.shows import every_link_field, link_fields
-from .render.views import ArticleView, PendingRelated
+from .render.shows import every_link_field, links_to
+from .render.views import ArticleView
 from .write.commit import LastOutput, WriteStats
 from .write.generations import write_output
 
@@ -51,29 +51,7 @@ def articles_touched(views: Mapping[str, ArticleView], changed: set[str]) -> set
     touched = set(changed)
     if not changed:
         return touched
-    # Every view of a large site is looked at: the link fields read straight, not through
-    # render.shows.linked_views, which builds a tuple per field (twice as slow).
-    fields: dict[type, tuple[str, ...]] = {}
-    for url, view in views.items():
-        if url in touched:
-            continue
-        kind = type(view)
-        names = fields.get(kind)
-        if names is None:
-            names = fields[kind] = link_fields(kind)
-        for name in names:
-            value = getattr(view, name)
-            if isinstance(value, ArticleView):
-                if value.url in changed:
-                    touched.add(url)
-                    break
-            elif (
-                isinstance(value, list | tuple)
-                and not isinstance(value, PendingRelated)  # holds none yet (and may not be looked into)
-                and any(isinstance(v, ArticleView) and v.url in changed for v in value)
-            ):
-                touched.add(url)
-                break
+    touched.update(url for url, view in views.items() if url not in changed and links_to(view, changed))
     return touched
 
 

@@ -13,7 +13,7 @@ render/pages.py ``render_job``), so a card does not depend on where it is shown.
 card needs more of the page keeps ``{% include "partials/card.html" %}``: the same output, rendered
 each time.
 
-Two more globals work the same way for any part of a theme:
+A card is one case of two globals that work the same way for any part of a theme:
 
 * ``{{ fragment("partials/footer.html", site=site) }}`` renders a partial with only the variables
   given (and the environment's globals), once per set of values in a pass. The default theme's
@@ -27,9 +27,9 @@ its type and value; any other object (a view, the site) by its identity, and the
 with the markup so that its id stays its own. Rendering the same partial or macro twice with
 equal arguments gives equal markup within a pass, so the first result stands for the rest.
 
-What is kept is bounded (:data:`KEPT_CARDS`, :data:`KEPT_FRAGMENTS`, the most recently used) and
-forgotten at the start of each render pass (:func:`begin_pass`): the live preview updates article
-views in place between passes.
+What is kept is bounded (:data:`KEPT`, the most recently used) and forgotten at the start of
+each render pass (:func:`begin_pass`): the live preview updates article views in place between
+passes.
 """
 
 from __future__ import annotations
@@ -44,11 +44,10 @@ from markupsafe import Markup
 
 #: The partial ``card()`` renders.
 CARD_TEMPLATE = "partials/card.html"
-#: How many cards a process keeps: about 1.5 KB each (12 MB). Pages are rendered newest first, and the
-#: cards a page shows are mostly of stories near it in time, so a few thousand serve most calls.
-KEPT_CARDS = 8192
-#: How many other fragments and macro results a process keeps (headers, footers, pictures, dates).
-KEPT_FRAGMENTS = 8192
+#: How many fragments a process keeps: cards (about 1.5 KB each), headers, footers, pictures, dates
+#: (about 25 MB in all). Pages are rendered newest first, and the cards a page shows are mostly of
+#: stories near it in time, so a few thousand serve most calls.
+KEPT = 16384
 #: Types whose values stand for themselves in a key (compared by value, hashed by value).
 _BY_VALUE: frozenset[type] = frozenset({str, int, float, bool, type(None), datetime, date, time, Markup})
 
@@ -65,42 +64,28 @@ def _key(value: Any, held: list[Any]) -> Any:
 
 
 class Fragments:
-    """The cards of one environment's current render pass (see the module docstring)."""
+    """The fragments of one environment's current render pass (see the module docstring)."""
 
-    def __init__(self, env: jinja2.Environment, kept: int = KEPT_CARDS, kept_others: int = KEPT_FRAGMENTS) -> None:
+    def __init__(self, env: jinja2.Environment, kept: int = KEPT) -> None:
         self.env = env
         self.kept = kept
-        self.kept_others = kept_others
-        self.memo: OrderedDict[tuple[Any, ...], tuple[object, Markup]] = OrderedDict()
-        self.others: OrderedDict[tuple[Any, ...], tuple[list[Any], Any]] = OrderedDict()
-        """Fragments and macro results (see :meth:`fragment` and :meth:`call`): key → held objects, markup."""
+        self.memo: OrderedDict[tuple[Any, ...], tuple[list[Any], Any]] = OrderedDict()
+        """Cards, fragments and macro results: key → the objects its key names by id, the markup."""
         self.owner: object = None
         self.made = 0
-        """Cards rendered (not reused) since the pass began."""
+        """Fragments rendered (not reused) since the pass began."""
 
     def begin_pass(self, owner: object = None) -> None:
-        """Forget the cards kept, unless ``owner`` (a render pass's shared work) is the current one."""
+        """Forget what is kept, unless ``owner`` (a render pass's shared work) is the current one."""
         if owner is None or owner is not self.owner:
             self.memo.clear()
-            self.others.clear()
             self.made = 0
         self.owner = owner
 
     def card(self, context: jinja2.runtime.Context, item: Any, **options: Any) -> Markup:
-        """The card of ``item`` with ``options`` (the variables partials/card.html reads)."""
-        site = context.get("site")
-        # The objects themselves are held with the markup, so their ids stay theirs while kept.
-        key = (id(item), id(site), *sorted(options.items()))
-        hit = self.memo.get(key)
-        if hit is not None:
-            self.memo.move_to_end(key)
-            return hit[1]
-        html = Markup(self.env.get_template(CARD_TEMPLATE).render(site=site, item=item, **options))
-        self.made += 1
-        self.memo[key] = ((item, site), html)
-        if len(self.memo) > self.kept:
-            self.memo.popitem(last=False)
-        return html
+        """The card of ``item`` with ``options`` (the variables partials/card.html reads): the
+        partial as a fragment of the page's ``site``, the item and the options."""
+        return self.fragment(CARD_TEMPLATE, site=context.get("site"), item=item, **options)
 
     def fragment(self, name: str, **variables: Any) -> Markup:
         """The partial ``name`` rendered with ``variables`` (and the globals), once per their values."""
@@ -116,17 +101,19 @@ class Fragments:
         return self._kept((macro, *args), kwargs, lambda: macro(*args, **kwargs))
 
     def _kept(self, head: tuple[Any, ...], named: dict[str, Any], make: Callable[[], Any]) -> Any:
+        """What ``make`` makes of ``head`` and ``named``, made once per their values in a pass."""
         held: list[Any] = []
         # Hashable whatever the values: those of _BY_VALUE hash, any other stands as its id.
         key = (_key(head, held), *((k, _key(v, held)) for k, v in sorted(named.items())))
-        hit = self.others.get(key)
+        hit = self.memo.get(key)
         if hit is not None:
-            self.others.move_to_end(key)
+            self.memo.move_to_end(key)
             return hit[1]
         result = make()
-        self.others[key] = (held, result)
-        if len(self.others) > self.kept_others:
-            self.others.popitem(last=False)
+        self.made += 1
+        self.memo[key] = (held, result)
+        if len(self.memo) > self.kept:
+            self.memo.popitem(last=False)
         return result
 
 

@@ -23,7 +23,7 @@ an edit touches (see engine.articles_touched), which counts the views linking to
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from typing import Any
 
 from .views import ArticleView, PendingRelated, SiteView
@@ -65,6 +65,23 @@ def linked_views(view: ArticleView) -> Iterator[tuple[str, tuple[ArticleView, ..
             yield name, ()
         else:
             yield name, tuple(v for v in value if isinstance(v, ArticleView))
+
+
+def links_to(view: ArticleView, urls: Container[str]) -> bool:
+    """Whether a link field of ``view`` holds a view whose URL is in ``urls``: :func:`linked_views`
+    asked one question, without a tuple per field (an edit asks it of every view of the site)."""
+    for name in link_fields(type(view)):
+        value = getattr(view, name)
+        if isinstance(value, ArticleView):
+            if value.url in urls:
+                return True
+        elif (
+            isinstance(value, list | tuple)
+            and not isinstance(value, PendingRelated)  # holds none yet (and may not be looked into)
+            and any(isinstance(v, ArticleView) and v.url in urls for v in value)
+        ):
+            return True
+    return False
 
 
 class ShowsFinder:

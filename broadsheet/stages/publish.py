@@ -54,6 +54,13 @@ def made_or_kept(
     return files
 
 
+def made_from(cache: BuildCache, output: Path, name: str) -> str | None:
+    """The key of the inputs the files ``name`` of ``output`` were last made or kept from (see
+    :func:`made_or_kept`), or None."""
+    record = cache.made.get(output_key(output), {}).get(name)
+    return record[0] if record is not None else None
+
+
 def publishing_files(
     site: Site,
     jobs: list[PageJob],

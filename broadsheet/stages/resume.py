@@ -51,7 +51,7 @@ from ..urls import UnsafePath, output_path
 from ..write.generations import last_output
 from .aside import Ready, start_aside, take_stamps
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
-from .publish import publishing_files
+from .publish import made_from, publishing_files
 from .rank import aside_lists, edited_inputs, lists_stand, ranked_lists
 from .render import collect_outputs, page_fingerprints, pages_site_key_of
 from .types import BuildOptions, LoadedSite, PlanKeep, RenderedSite, Resumed
@@ -331,8 +331,6 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site
     # a plan the state matched (it then holds that plan and every edit since, as this plan does).
     synced = cache.ranking_synced or cache.ranking_matches
     token = secrets.token_hex(16) if synced or (resumed is not None and resumed.ranking_trusted) else None
-    # The sitemaps were made or kept for this plan's pages by now (see stages.publish.publishing_files).
-    sitemaps = cache.made.get(output_key(options.output_dir), {}).get("sitemaps")
     kept = KeptPlan(
         plan_inputs(options, loaded.config, cache.version),
         site_key,
@@ -342,7 +340,7 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site
         loaded.keep.site_warnings,
         plan,
         token,
-        sitemaps[0] if sitemaps is not None else None,
+        made_from(cache, options.output_dir, "sitemaps"),  # made or kept for this plan's pages by now
     )
     if not save_kept_plan(cache.folder, kept, refs):
         forget_kept_plan(cache.folder)
