@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import deferred
+
 #: The site's folder of what is kept between builds and never deployed: the build cache, and the
 #: manifest and journal of each output folder (see write.commit.state_folder).
 CACHE_DIR = ".broadsheet-cache"
@@ -46,6 +48,11 @@ class PageJob:
     context: dict[str, Any]
     source: str
     shows: frozenset[str] = field(default_factory=frozenset)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for a field left unset: a kept plan's page whose context is read when first asked
+        # for (see deferred.py).
+        return deferred.fill(self, name)
 
 
 #: Folder of the staging folder holding pages staged by render workers, each at its output path.

@@ -80,6 +80,10 @@ class Plan:
     None in a plan a build made (an edit then finds those pages in one pass over them)."""
     sv: SiteView
     """The ``site`` view every page's context holds."""
+    linked_from: Mapping[str, tuple[str, ...]] | None = None
+    """Article URL → the articles whose views link to it, as this plan links them; None: look at
+    the views. A kept plan has it (see stages/keptplan.py): an edit then finds the views linking to
+    the articles it changed without reading every view."""
 
     def shape(self, site_key: str) -> Shape:
         """How the pages are made up, for the engine's shape shortcut (see engine.unchanged_articles)."""
@@ -232,7 +236,11 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     # show an article the edit touched, can have another fingerprint (the shape shortcut, known
     # here without hashing the shape).
     candidates = set(replanned)
-    touched = set(articles_touched(views, changed))
+    if plan.linked_from is not None:
+        # The views of the articles not changed link as the plan linked them.
+        touched = changed.union(*(plan.linked_from.get(url, ()) for url in changed))
+    else:
+        touched = set(articles_touched(views, changed))
     showing: dict[str, frozenset[str]] | None = None
     if plan.showing is None:
         # A plan without the index (one a build kept): one pass over the pages finds those that

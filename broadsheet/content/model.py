@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from .. import deferred
 from ..config import SiteConfig
 from .body import Body, WithBody
 from .notices import Correction
@@ -108,6 +109,10 @@ class Article(WithBody):
     """Hash of the source file's bytes: with the URL and resolved names, all a page shows of it."""
     dated_only: bool = False
     """Dated by a day without a time: pages show the day alone (see FrontMatter.dated_only)."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for a field left unset: a kept plan's article filled when first read (see deferred.py).
+        return deferred.fill(self, name)
 
 
 PLACEMENT_FIELDS = tuple(f.name for f in fields(Article) if f.metadata.get("places"))

@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from .. import deferred
 from ..config import BreakingNews, CommentsConfig, NewsletterConfig, SiteConfig
 from ..content.body import Body
 from ..content.model import Article, Author, Category, LiveUpdate, Page, Site, Tag
@@ -97,6 +98,10 @@ class ArticleView:
     next: ArticleView | None = field(default=None, repr=False)
     base: str = "/"
     """The path the site is published under: the body's site paths (links, images) are put under it."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for a field left unset: a kept plan's view filled when first read (see deferred.py).
+        return deferred.fill(self, name)
 
     @property
     def html(self) -> Markup:

@@ -23,35 +23,52 @@ made from is kept with it, so that it is used only when it is still the site's p
 The file is written whole (to a temporary name, then renamed) after a build that planned the site,
 and never read by a build whose inputs differ: any doubt plans the site again.
 
-Pickling: the article views link to each other (previous, next, related), so a plain pickle
-recurses down the chain of every article; the links are kept as URLs and restored after loading.
-A body is kept as where the cache keeps it (it is loaded when a page shows it), not as its text.
+Layout: the file starts with :data:`FORMAT` and a CRC of the rest (a damaged file is not read:
+checked whole on loading, so that reading a chunk later cannot fail). Then the *head*, read at
+once: the kept plan's inputs and sources, the site, the ``site`` view, each page's URL, template,
+source and shown articles, and which views link to each article. Then the views and the pages'
+contexts, in zlib chunks of :data:`VIEWS_PER_CHUNK` views or :data:`PAGES_PER_CHUNK` pages. Loading
+makes every view and page *hollow* (see deferred.py): a chunk is unpickled when one of its views or
+pages is first read. An edit reads the few dozen it renders or fingerprints, not the site's
+100,000 views and 165,000 pages; a build that saves the plan again reads them all.
+
+Pickling: views link to each other (previous, next, related), so a view is stored as its own
+fields and its links as URLs, which loading turns into the (hollow) views. The objects the head
+holds and the chunks share (the site view, the site's names, the articles' bodies) are stored
+once, in the head, and named by their place in it. A body is kept as where the cache keeps it (it
+is loaded when a page shows it), not as its text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import os
 import pickle
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .. import deferred
 from ..content.body import Body, BodyRef
+from ..content.model import Article, Site
 from ..errors import BuildWarning
 from ..filestamp import Stamp
+from ..outputs import PageJob
 from ..plan import Plan
 from ..render.shows import link_fields
-from ..render.views import ArticleView
+from ..render.views import ArticleView, SiteView
 from .chunked import ChunkReader, pack_chunks
 
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
 #: Changed when the file's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-plan-4\n"
+FORMAT = b"broadsheet-plan-5\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +95,43 @@ class KeptPlan:
     """The key of the sitemaps' input as the plan makes it (see the module documentation); None: unknown."""
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles a plan with its views unlinked and its bodies as references (see the module documentation)."""
+#: Views and pages stored together, and loaded together when one of them is first read: small
+#: enough that a listing's twenty stories do not load the site, large enough to compress well.
+VIEWS_PER_CHUNK = 32
+PAGES_PER_CHUNK = 64
+_CRC = 4
+_HEAD_LENGTH = 8
 
-    def __init__(self, file: io.BytesIO, views: Mapping[str, ArticleView], refs: Mapping[int, BodyRef]) -> None:
+
+class _Pickler(pickle.Pickler):
+    """Pickles part of a plan: the plan's views, the objects the head shares, and bodies kept in the
+    cache as references (see the module documentation)."""
+
+    def __init__(
+        self,
+        file: io.BytesIO,
+        views: Mapping[str, ArticleView],
+        shared: Mapping[int, int],
+        articles: Mapping[int, int],
+        refs: Mapping[int, BodyRef],
+    ) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.views = views
+        self.shared = shared
+        self.articles = articles
         self.refs = refs
 
     def reducer_override(self, obj: Any) -> Any:
-        # Only the plan's own views are unlinked (and linked again on loading); any other view
-        # pickles whole, its links reaching the plan's views, which stop there.
+        index = self.shared.get(id(obj))
+        if index is not None:
+            return _shared, (index,)
+        index = self.articles.get(id(obj))
+        if index is not None:
+            return _article, (index,)
         if isinstance(obj, ArticleView) and self.views.get(obj.url) is obj:
-            links = set(link_fields(type(obj)))
-            values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name not in links}
-            return _unlinked_view, (type(obj), values)
+            if not self.shared:  # the head holds no view: it is pickled before the views exist
+                raise pickle.PicklingError("a view in the plan's head")
+            return _view, (obj.url,)
         if type(obj) is Body:
             ref = obj.ref or self.refs.get(id(obj))
             if ref is not None:
@@ -127,68 +166,189 @@ def _made_by_init(kind: type) -> tuple[str, ...] | None:
     return names
 
 
-def _unlinked_view(kind: type[ArticleView], values: dict[str, Any]) -> ArticleView:
-    view = kind.__new__(kind)
-    for name, value in values.items():
-        object.__setattr__(view, name, value)
-    for name in link_fields(kind):
-        object.__setattr__(view, name, None)
-    return view
+# Stand-ins the unpickler resolves to its plan's objects (see _Unpickler.find_class); never called.
+def _shared(index: int) -> Any:
+    raise AssertionError("resolved by the kept plan's unpickler")
+
+
+def _view(url: str) -> ArticleView:
+    raise AssertionError("resolved by the kept plan's unpickler")
+
+
+def _article(index: int) -> Article:
+    raise AssertionError("resolved by the kept plan's unpickler")
 
 
 def _kept_body(ref: BodyRef, opening: str, blank: bool, sanitize: bool) -> Body:
     return Body(ref=ref, opening=opening, blank=blank, sanitize=sanitize)
 
 
-def _links_of(views: Mapping[str, ArticleView]) -> dict[str, dict[str, Any]]:
-    """Each view's links as URLs: a field holds a view, a list of views, or None."""
-    out: dict[str, dict[str, Any]] = {}
-    for url, view in views.items():
-        fields: dict[str, Any] = {}
-        for name in link_fields(type(view)):
-            value = getattr(view, name)
-            if isinstance(value, ArticleView):
-                fields[name] = value.url
-            elif isinstance(value, list | tuple):
-                fields[name] = (type(value), [v.url for v in value])
-            else:
-                fields[name] = value
-        out[url] = fields
-    return out
+class _Unpickler(pickle.Unpickler):
+    """Unpickles a part of the plan, its references resolved to the loaded plan's objects."""
+
+    def __init__(self, file: Any, shared: list[Any], views: Mapping[str, ArticleView], articles: list[Article]) -> None:
+        super().__init__(file)
+        self.shared = shared
+        self.views = views
+        self.articles = articles
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_article":
+            return self.articles.__getitem__
+        if module == __name__ and name == "_shared":
+            return self.shared.__getitem__
+        if module == __name__ and name == "_view":
+            return self.views.__getitem__
+        return super().find_class(module, name)
 
 
-def _relink(views: Mapping[str, ArticleView], links: Mapping[str, Mapping[str, Any]]) -> None:
-    for url, fields in links.items():
-        view = views[url]
-        for name, value in fields.items():
-            if isinstance(value, str):
-                value = views[value]
-            elif isinstance(value, tuple):
-                kind, urls = value
-                value = kind(views[u] for u in urls)
-            object.__setattr__(view, name, value)
+def _links_of(view: ArticleView) -> dict[str, Any]:
+    """A view's links as URLs: a field holds a view, a list of views, or None."""
+    fields: dict[str, Any] = {}
+    for name in link_fields(type(view)):
+        value = getattr(view, name)
+        if isinstance(value, ArticleView):
+            fields[name] = value.url
+        elif isinstance(value, list | tuple):
+            fields[name] = (type(value), [v.url for v in value])
+        else:
+            fields[name] = value
+    return fields
+
+
+def _shared_objects(plan: Plan) -> list[Any]:
+    """What the head holds that pages and views share by identity: the site view and the site's names."""
+    site = plan.site
+    found: dict[int, Any] = {id(plan.sv): plan.sv}
+    for group in (site.categories, site.tags, site.authors):
+        found.update((id(name), name) for name in group)
+    for a in site.articles:
+        found[id(a.category)] = a.category
+        found.update((id(name), name) for name in (*a.tags, *a.authors))
+    return list(found.values())
+
+
+#: The fields of an article set on loading, besides those stored in its chunk: what an edit reads of
+#: every article (to find the edited ones, their slugs, the news sitemap's recent ones).
+EAGER_ARTICLE_FIELDS = ("source", "url", "slug", "date")
+_ARTICLE_STORED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in EAGER_ARTICLE_FIELDS)
+#: The fields of a view set on loading (with its links), besides those stored in its chunk: what
+#: a page's fingerprint reads of each article it shows (see incremental.cache.Fingerprinter).
+EAGER_VIEW_FIELDS = ("url", "digest", "category", "authors", "tags")
+_STORED: dict[type, tuple[str, ...]] = {}
+
+
+def _stored_fields(kind: type[ArticleView]) -> tuple[str, ...]:
+    """The fields of a view stored in its chunk: all but the eager ones and the links."""
+    names = _STORED.get(kind)
+    if names is None:
+        skip = {*EAGER_VIEW_FIELDS, *link_fields(kind)}
+        names = _STORED[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.name not in skip)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """What loading makes the hollow articles and views from, read first (the head names them)."""
+
+    urls: list[str]
+    """The articles' URLs, newest first: the site's articles and the plan's views, in that order."""
+    articles: list[tuple[Any, ...]]
+    """Each article's :data:`EAGER_ARTICLE_FIELDS` but its URL."""
+    view_kinds: list[type[ArticleView]]
+    per_chunk: tuple[int, int]
+    """Articles (with their views), and pages, to a chunk when the file was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """What loading a kept plan reads at once; articles, views and pages' contexts come in chunks."""
+
+    kept: KeptPlan
+    """The kept plan, its plan left out (``plan`` is None)."""
+    site: Site
+    sv: SiteView
+    shared: list[Any]
+    view_fields: list[tuple[Any, ...]]
+    """Each view's :data:`EAGER_VIEW_FIELDS`, then its links as URLs (see _links_of)."""
+    linked_from: dict[str, tuple[str, ...]]
+    pages: list[tuple[str, str, str, frozenset[str]]]
+    """Each page's URL, template, source and the articles it shows, in plan order."""
+    spans: list[tuple[int, int]]
+    """Each chunk's place in the file after the head: the articles' (and their views'), then the pages'."""
 
 
 def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) -> bool:
     """Write the kept plan into the cache folder; False when it cannot be (the next build plans anew).
 
     ``refs``: body (by ``id``) → where the cache keeps it, for bodies that do not name it themselves.
-    A view linking to one outside the plan's views (none does) is not kept: the plan is not saved.
     """
-    buffer = io.BytesIO()
+    plan = kept.plan
+    views, articles = plan.views, plan.site.articles
+    urls = list(views)
+    if [a.url for a in articles] != urls or any(type(a) is not Article for a in articles):
+        return False  # (a plan's views are its site's articles', in order)
     try:
-        links = _links_of(kept.plan.views)
-        pickler = _Pickler(buffer, kept.plan.views, refs)
-        pickler.dump(kept)
-        pickler.dump(links)
+        shared = _shared_objects(plan)
+        shared_ids = {id(obj): i for i, obj in enumerate(shared)}
+        article_ids = {id(a): i for i, a in enumerate(articles)}
+        linked_from: dict[str, list[str]] = {}
+        chunks: list[bytes] = []
+        eager: list[tuple[Any, ...]] = []
+        for start in range(0, len(urls), VIEWS_PER_CHUNK):
+            part = []
+            for a in articles[start : start + VIEWS_PER_CHUNK]:
+                view = views[a.url]
+                links = _links_of(view)
+                for value in links.values():
+                    for target in [value] if isinstance(value, str) else value[1] if value else ():
+                        linked_from.setdefault(target, []).append(a.url)
+                eager.append((*(getattr(view, name) for name in EAGER_VIEW_FIELDS), links))
+                own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
+                part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
+            chunks.append(_pickled(part, views, shared_ids, article_ids, refs))
+        pages = plan.pages
+        for start in range(0, len(pages), PAGES_PER_CHUNK):
+            contexts = [job.context for job in pages[start : start + PAGES_PER_CHUNK]]
+            chunks.append(_pickled(contexts, views, shared_ids, article_ids, refs))
+        index = _Index(
+            urls,
+            [(a.source, a.slug, a.date) for a in articles],
+            [type(views[url]) for url in urls],
+            (VIEWS_PER_CHUNK, PAGES_PER_CHUNK),
+        )
+        head = _Head(
+            dataclasses.replace(kept, plan=None),  # type: ignore[arg-type]  # stored apart
+            plan.site,
+            plan.sv,
+            shared,
+            eager,
+            {target: tuple(dict.fromkeys(sources)) for target, sources in linked_from.items()},
+            [(job.url, job.template, job.source, job.shows) for job in pages],
+            [],
+        )
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
+        packed = list(pool.map(lambda chunk: zlib.compress(chunk, 1), chunks))  # zlib lets go of the lock
+    offset = 0
+    for chunk in packed:
+        head.spans.append((offset, len(chunk)))
+        offset += len(chunk)
+    buffer = io.BytesIO()
+    try:
+        _Pickler(buffer, views, {}, {}, refs).dump(index)
+        _Pickler(buffer, views, {}, article_ids, refs).dump(head)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return False
+    # Compressed at the fastest level: a third of the size for a tenth of the pickling's time; in
+    # chunks, so that loading inflates one while it unpickles another (see stages/chunked.py).
+    head_bytes = pack_chunks(buffer.getbuffer(), 1)
+    body = len(head_bytes).to_bytes(_HEAD_LENGTH, "little") + head_bytes + b"".join(packed)
     path = folder / PLAN_FILE
     tmp = path.with_name(f".{PLAN_FILE}.tmp")
     try:
-        # Compressed at the fastest level: a third of the size for a tenth of the pickling's time;
-        # in chunks, so that loading inflates one while it unpickles another (see stages/chunked.py).
-        tmp.write_bytes(FORMAT + pack_chunks(buffer.getbuffer(), 1))
+        tmp.write_bytes(FORMAT + zlib.crc32(body).to_bytes(_CRC, "little") + body)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
@@ -196,25 +356,147 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
     return True
 
 
+def _pickled(
+    value: Any,
+    views: Mapping[str, ArticleView],
+    shared: Mapping[int, int],
+    articles: Mapping[int, int],
+    refs: Mapping[int, BodyRef],
+) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, views, shared, articles, refs).dump(value)
+    return buffer.getvalue()
+
+
+class _Chunks:
+    """The stored chunks of a loaded plan, unpickled when one of their objects is first read."""
+
+    def __init__(
+        self,
+        data: memoryview,
+        head: _Head,
+        per_chunk: tuple[int, int],
+        articles: list[Article],
+        views: list[ArticleView],
+        jobs: list[PageJob],
+    ) -> None:
+        self.data = data
+        self.per_article_chunk, self.per_page_chunk = per_chunk
+        self.head = head
+        self.articles = articles
+        self.views = views
+        self.by_url: dict[str, ArticleView] = {}
+        """Article URL → its view (filled by the loader)."""
+        self.jobs = jobs
+        self.article_chunks = -(-len(articles) // self.per_article_chunk)
+
+    def _load(self, chunk: int) -> Any:
+        start, size = self.head.spans[chunk]
+        raw = zlib.decompress(self.data[start : start + size])
+        return _Unpickler(io.BytesIO(raw), self.head.shared, self.by_url, self.articles).load()
+
+    def fill_articles(self, chunk: int) -> None:
+        first = chunk * self.per_article_chunk
+        last = first + self.per_article_chunk
+        done = deferred.done
+        entries = zip(self.articles[first:last], self.views[first:last], self._load(chunk), strict=True)
+        for a, view, (own, view_own) in entries:
+            for name, value in zip(_ARTICLE_STORED, own, strict=True):
+                _set_unset(a, name, value)
+            for name, value in zip(_stored_fields(type(view)), view_own, strict=True):
+                _set_unset(view, name, value)
+            done(a)
+            done(view)
+
+    def fill_pages(self, chunk: int) -> None:
+        first = (chunk - self.article_chunks) * self.per_page_chunk
+        for job, context in zip(self.jobs[first : first + self.per_page_chunk], self._load(chunk), strict=True):
+            _set_unset(job, "context", context)
+            deferred.done(job)
+
+
+def _set_unset(obj: object, name: str, value: Any) -> None:
+    """Set a field left unset (a field an edit set since loading stays as the edit set it)."""
+    try:
+        object.__getattribute__(obj, name)
+    except AttributeError:
+        object.__setattr__(obj, name, value)
+
+
 def load_kept_plan(folder: Path) -> KeptPlan | None:
-    """The kept plan, or None when there is none or it cannot be read."""
+    """The kept plan, or None when there is none or it cannot be read. Its articles, views and pages
+    are hollow (see deferred.py): each chunk is unpickled when one of its objects is first read."""
     try:
         data = (folder / PLAN_FILE).read_bytes()
     except OSError:
         return None
     if not data.startswith(FORMAT):
         return None
+    body = memoryview(data)[len(FORMAT) + _CRC :]
+    if len(body) < _HEAD_LENGTH or zlib.crc32(body) != int.from_bytes(data[len(FORMAT) : len(FORMAT) + _CRC], "little"):
+        return None  # cut or damaged: checked whole now, so that reading a chunk later cannot fail
+    deferred.forget_all()  # the last kept plan loaded in this process is done with
+    size = int.from_bytes(body[:_HEAD_LENGTH], "little")
+    articles: list[Article] = []
+    views: list[ArticleView] = []
+    jobs: list[PageJob] = []
+    defer, setattr_ = deferred.defer, object.__setattr__
     try:
-        with ChunkReader(memoryview(data)[len(FORMAT) :]) as stream:
-            unpickler = pickle.Unpickler(stream)
-            kept = unpickler.load()
-            links = unpickler.load()
-        if not isinstance(kept, KeptPlan):
+        with ChunkReader(body[_HEAD_LENGTH : _HEAD_LENGTH + size]) as stream:
+            index = _Unpickler(stream, [], {}, []).load()
+            if not isinstance(index, _Index):
+                return None
+            for url, (source, slug, date), kind in zip(index.urls, index.articles, index.view_kinds, strict=True):
+                a = Article.__new__(Article)
+                setattr_(a, "source", source)
+                setattr_(a, "url", url)
+                setattr_(a, "slug", slug)
+                setattr_(a, "date", date)
+                articles.append(a)
+                views.append(kind.__new__(kind))
+            head = _Unpickler(stream, [], {}, articles).load()
+        if not isinstance(head, _Head) or not isinstance(head.kept, KeptPlan):
             return None
-        _relink(kept.plan.views, links)
     except Exception:
         return None
-    return kept
+    per_article, per_page = index.per_chunk
+    chunks = _Chunks(body[_HEAD_LENGTH + size :], head, index.per_chunk, articles, views, jobs)
+    for first in range(0, len(articles), per_article):
+        filler = functools.partial(_fill, chunks.fill_articles, first // per_article)
+        for obj in (*articles[first : first + per_article], *views[first : first + per_article]):
+            defer(obj, filler)
+    by_url = chunks.by_url
+    for url, view in zip(index.urls, views, strict=True):
+        by_url[url] = view
+    # What fingerprints read of every view they meet, set now: an edit fingerprints listings of
+    # hundreds of stories, and would otherwise read each one's chunk.
+    for view, (*values, links) in zip(views, head.view_fields, strict=True):
+        for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
+            setattr_(view, name, value)
+        for name, link in links.items():
+            if isinstance(link, str):
+                link = by_url[link]
+            elif isinstance(link, tuple):
+                kind, targets = link
+                link = kind(by_url[u] for u in targets)
+            setattr_(view, name, link)
+    new_job = PageJob.__new__
+    for first in range(0, len(head.pages), per_page):
+        filler = functools.partial(_fill, chunks.fill_pages, chunks.article_chunks + first // per_page)
+        for url, template, source, shows in head.pages[first : first + per_page]:
+            job = new_job(PageJob)
+            setattr_(job, "url", url)
+            setattr_(job, "template", template)
+            setattr_(job, "source", source)
+            setattr_(job, "shows", shows)
+            defer(job, filler)
+            jobs.append(job)
+    plan = Plan(head.site, by_url, jobs, {job.url: job for job in jobs}, None, head.sv, head.linked_from)
+    return dataclasses.replace(head.kept, plan=plan)
+
+
+def _fill(fill_chunk: Callable[[int], None], chunk: int, obj: object) -> None:
+    fill_chunk(chunk)
 
 
 def forget_kept_plan(folder: Path | None) -> None:

@@ -1,0 +1,179 @@
+"""The kept plan's file (stages/keptplan.py): loaded hollow, filled chunk by chunk as the plan it kept.
+
+A build keeps its plan; the next build loads it with every article, view and page *hollow* (see
+deferred.py) and fills a chunk when one of its objects is first read. These tests check that the
+filled plan is the plan that was kept, field by field; that reading one object fills its chunk
+and no other; that an edit applied before the fill stays; that a damaged file is not read; and
+that a resumed edit leaves most of a site's chunks unread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from broadsheet import deferred
+from broadsheet.content.body import Body
+from broadsheet.outputs import CACHE_DIR
+from broadsheet.plan import Plan
+from broadsheet.render.shows import link_fields, linked_views
+from broadsheet.render.views import ArticleView
+from broadsheet.stages import keptplan, resume
+from broadsheet.stages.keptplan import PLAN_FILE, KeptPlan, load_kept_plan
+from tests.conftest import run_build
+from tests.test_resume import ASIDE, newsroom, rewrite, was_resumed
+
+
+def kept_by_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> Plan:
+    """Build ``site`` and return the plan the build kept, as it was in memory."""
+    saved: list[KeptPlan] = []
+    save = keptplan.save_kept_plan
+
+    def keep(folder: Path, kept: KeptPlan, refs: Any) -> bool:
+        saved.append(kept)
+        return save(folder, kept, refs)
+
+    monkeypatch.setattr(resume, "save_kept_plan", keep)
+    run_build(site, search=False)
+    monkeypatch.undo()
+    assert saved
+    return saved[-1].plan
+
+
+def plain(value: Any) -> str:
+    """A value's repr, a body as its opening (a kept body is where the cache keeps it, not its
+    text), an article's view as its URL (views are compared on their own, see :func:`own`)."""
+    if isinstance(value, ArticleView):
+        return f"view {value.url}"
+    if isinstance(value, Body):
+        return f"Body({value.opening!r}, {value.blank!r})"
+    if isinstance(value, list | tuple):
+        return f"{type(value).__name__}[{', '.join(map(plain, value))}]"
+    if isinstance(value, Mapping):
+        return f"{type(value).__name__}{{{', '.join(f'{k!r}: {plain(v)}' for k, v in value.items())}}}"
+    if dataclasses.is_dataclass(value):
+        return f"{type(value).__name__}{plain({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})}"
+    return repr(value)
+
+
+def own(view: Any) -> dict[str, str]:
+    """A view's fields but its links, as :func:`plain`, and its links as URLs."""
+    links = set(link_fields(type(view)))
+    out = {f.name: plain(getattr(view, f.name)) for f in dataclasses.fields(view) if f.name not in links}
+    for name in links:
+        value = getattr(view, name)
+        out[name] = repr([v.url for v in value] if isinstance(value, list | tuple) else value and value.url)
+    return out
+
+
+def load(site: Path) -> Plan:
+    kept = load_kept_plan(site / CACHE_DIR)
+    assert kept is not None
+    return kept.plan
+
+
+def test_a_filled_kept_plan_is_the_plan_the_build_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keptplan, "VIEWS_PER_CHUNK", 3)
+    monkeypatch.setattr(keptplan, "PAGES_PER_CHUNK", 5)
+    site = newsroom(tmp_path / "site")
+    was = kept_by_build(site, monkeypatch)
+    plan = load(site)
+    assert deferred.pending() == 2 * len(was.site.articles) + len(was.pages)
+    assert [a.url for a in plan.site.articles] == [a.url for a in was.site.articles]
+    for a, b in zip(plan.site.articles, was.site.articles, strict=True):
+        assert type(a) is type(b)
+        assert plain(a) == plain(b)
+    assert list(plan.views) == list(was.views)
+    for url, view in plan.views.items():
+        assert type(view) is type(was.views[url])
+        assert own(view) == own(was.views[url])
+        assert view.body is plan.site.articles[list(plan.views).index(url)].body  # one body, as built
+    assert [(j.url, j.template, j.source, j.shows) for j in plan.pages] == [
+        (j.url, j.template, j.source, j.shows) for j in was.pages
+    ]
+    for job, before in zip(plan.pages, was.pages, strict=True):
+        assert {k: plain(v) for k, v in job.context.items()} == {k: plain(v) for k, v in before.context.items()}
+        assert job.context["site"] is plan.sv  # shared by every page, given the day's time in place
+    assert deferred.pending() == 0
+    linking: dict[str, set[str]] = {}
+    for url, view in was.views.items():
+        for _, linked in linked_views(view):
+            for other in linked:
+                linking.setdefault(other.url, set()).add(url)
+    assert plan.linked_from is not None
+    assert {url: set(urls) for url, urls in plan.linked_from.items()} == linking
+
+
+def test_reading_a_view_fills_its_chunk_and_no_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keptplan, "VIEWS_PER_CHUNK", 2)
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    plan = load(site)
+    hollow = deferred.pending()
+    urls = list(plan.views)
+    assert plan.views[urls[2]].url == urls[2]  # set on loading: what an edit reads of every view
+    assert plan.views[urls[2]].tags  # (and what a fingerprint reads)
+    assert deferred.pending() == hollow
+    assert plan.views[urls[2]].title == plan.site.articles[2].title != ""
+    assert deferred.pending() == hollow - 4  # the chunk's two articles and their two views
+    assert plan.views[urls[3]].summary is not None and deferred.pending() == hollow - 4
+    assert plan.views[urls[4]].title and deferred.pending() == hollow - 8
+
+
+def test_a_field_set_before_its_chunk_is_read_stays(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    plan = load(site)
+    view = next(iter(plan.views.values()))
+    view.title = "Edited in place"  # as plan.edit_plan updates an edited article's view
+    assert view.summary is not None  # fills the chunk
+    assert view.title == "Edited in place"
+
+
+def test_a_damaged_kept_plan_is_not_read(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    path = site / CACHE_DIR / PLAN_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) * 2 // 3] ^= 0x40  # inside a chunk: read only when one of its objects is
+    path.write_bytes(bytes(data))
+    assert load_kept_plan(site / CACHE_DIR) is None
+
+
+def test_a_resumed_edit_reads_few_of_the_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keptplan, "VIEWS_PER_CHUNK", 1)
+    monkeypatch.setattr(keptplan, "PAGES_PER_CHUNK", 1)
+    site = newsroom(tmp_path / "site", n=60)
+    run_build(site, search=False, tuning=ASIDE)
+    rewrite(site / "content/world/a40.md", "lede", 1)
+    unread: set[str] = set()
+    save = keptplan.save_kept_plan
+
+    def keep(folder: Path, kept: KeptPlan, refs: Any) -> bool:
+        unread.update(job.url for job in kept.plan.pages if not has(job, "context"))  # (saving reads them all)
+        return save(folder, kept, refs)
+
+    monkeypatch.setattr(resume, "save_kept_plan", keep)
+    result = run_build(site, search=False, tuning=ASIDE)
+    assert was_resumed(result)
+    assert result.loaded.resumed is not None
+    edit = result.loaded.resumed.edit
+    if not unread:  # the plan was not saved again
+        unread = {job.url for job in edit.plan.pages if not has(job, "context")}
+    # Only the pages that can show the edit were read (to be fingerprinted or rendered): the others
+    # are those of most stories, sections and tags.
+    assert {job.url for job in edit.plan.pages} - unread <= edit.candidates
+    assert len(unread) > len(edit.plan.pages) // 2
+
+
+def has(obj: object, name: str) -> bool:
+    """Whether a field is set, without filling the object."""
+    try:
+        object.__getattribute__(obj, name)
+    except AttributeError:
+        return False
+    return True
