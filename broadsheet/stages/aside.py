@@ -1,9 +1,9 @@
-"""A resumed build's helper process: what it makes ready while the build loads its kept plan.
+"""A resumed build's helper processes: what they make ready while the build loads its kept plan.
 
 A build resumed from the kept plan (see stages/resume.py) spends most of its time loading what the
-last build kept, one thing after another, on one core. A helper (see parallel.Aside), forked as the
-*load* stage begins, makes ready on the other core what the build will ask for later and can be
-sent back small:
+last build kept, one thing after another, on one core. Two helpers (see parallel.Aside), forked as
+the *load* stage begins, make ready beside it what the build will ask for later and can be sent
+back small:
 
 * the related ranking's kept state, rebuilt from its rows: the build asks it to fold the edits in
   (see stages/rank.aside_lists) and gets back the lists that changed;
@@ -12,11 +12,13 @@ sent back small:
   pages it keeps and once more to write the other generation.
 
 A helper that fails, or cannot be forked, leaves the work to the build, which does it as before.
+Three processes share two cores while the build loads its plan: the stamps are mostly the
+system's work, and the build, once its plan is loaded (it is loaded hollow: see keptplan.py),
+would otherwise wait for the ranking behind them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,40 +35,54 @@ from .rank import RANK, fold_asked
 STAMPS = "stamps"
 
 
-@dataclass(slots=True)
-class Ready:
-    """What the helper made ready."""
+class Helpers:
+    """The resumed build's two helpers (see the module documentation), asked as one: each request
+    goes to the helper that answers its kind."""
 
-    ranking: RankingState | None
-    """The ranking's kept state (None: none kept, or unreadable)."""
-    stamps: dict[str, dict[str, tuple[int, int] | None]]
-    """Each generation's folder (its key) → its files' stamps (see write/generations.output_stamps)."""
+    def __init__(self, ranking: Aside[RankingState | None] | None, stamps: Aside[Stamps] | None) -> None:
+        self._ranking = ranking
+        self._stamps = stamps
+
+    def ask(self, request: tuple[str, Any]) -> Any | None:
+        """The answer of the helper for ``request``'s kind; None without one, or when it failed."""
+        helper = self._ranking if request[0] == RANK else self._stamps if request[0] == STAMPS else None
+        return helper.ask(request) if helper is not None else None
+
+    def close(self) -> None:
+        """End both helpers, whatever they are doing."""
+        for helper in (self._ranking, self._stamps):
+            if helper is not None:
+                helper.close()
 
 
-def start_aside(cache: BuildCache, config: SiteConfig, output: Path) -> Aside[Ready] | None:
-    """Fork the helper (None where it cannot be): it loads the ranking's kept state, if the cache
-    holds one, then looks at the output's files."""
+#: Each generation's folder (its key) → its files' stamps (see write/generations.output_stamps).
+Stamps = dict[str, dict[str, tuple[int, int] | None]]
+
+
+def start_aside(cache: BuildCache, config: SiteConfig, output: Path) -> Helpers | None:
+    """Fork the helpers (None where they cannot be): one loads the ranking's kept state, if the cache
+    holds one; the other looks at the output's files. Two, not one after the other: the build, its
+    kept plan loaded, asks for the ranking first and would otherwise wait for both."""
     settings = related_settings_of(config)
     ranked = cache.folder is not None and not cache.fresh and cache.ranking_state() is not None
 
-    def prepare() -> Ready:
-        # The ranking first: the build asks for it first (while it applies the edits to the plan).
-        head = cache.ranking_state() if ranked else None
-        state = RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
-        return Ready(state, output_stamps(output, config.root))
+    def prepare_ranking() -> RankingState | None:
+        head = cache.ranking_state()
+        return RankingState.from_rows(head, cache.ranking_rows(), settings) if head is not None else None
 
-    def answer(ready: Ready, request: tuple[str, Any]) -> Any:
-        kind, body = request
-        if kind == RANK:
-            return fold_asked(ready.ranking, body, settings)
-        if kind == STAMPS:
-            return ready.stamps
+    def answer_ranking(state: RankingState | None, request: tuple[str, Any]) -> Any:
+        return fold_asked(state, request[1], settings)
+
+    def answer_stamps(stamps: Stamps, request: tuple[str, Any]) -> Any:
+        return stamps
+
+    stamps = Aside.start(lambda: output_stamps(output, config.root), answer_stamps)
+    if stamps is None:
         return None
+    return Helpers(Aside.start(prepare_ranking, answer_ranking) if ranked else None, stamps)
 
-    return Aside.start(prepare, answer)
 
-
-def take_stamps(aside: Aside[Ready]) -> None:
+def take_stamps(aside: Helpers) -> None:
     """Offer the output's stamps the helper looked up to the stages that look at the output."""
     stamps = aside.ask((STAMPS, None))
     if stamps:

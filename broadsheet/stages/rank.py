@@ -10,14 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from ..content.bodystore import load_bodies
 from ..content.model import Article, Site
 from ..content.ranking import rank, related_input, related_settings, site_related_input
 from ..incremental.cache import BuildCache
 from ..incremental.keys import key_of
-from ..parallel import Aside
 from ..related import index as related_stage
 from ..related.incremental import RankingState, ranks_everything, update_ranking
 
@@ -135,6 +134,12 @@ def fold_asked(
     return {k: tuple(lists[k]) for k in (lists if every else moved)}, state.rows_to_save(), bool(moved)
 
 
+class Asker(Protocol):
+    """What asks a resumed build's helpers (see stages/aside.Helpers): None when none answers."""
+
+    def ask(self, request: tuple[str, Any]) -> Any | None: ...
+
+
 #: A resumed build's request to its helper for the ranking (see stages/aside.py).
 RANK = "rank"
 #: What a resumed build asks its helper of the ranking (see :func:`aside_lists`): every article's key,
@@ -146,7 +151,7 @@ AsideAnswer = tuple[dict[str, tuple[str, ...]], tuple[bytes | None, dict[str, by
 
 
 def aside_lists(
-    site: Site, cache: BuildCache, reread: Mapping[str, str], aside: Aside[Any]
+    site: Site, cache: BuildCache, reread: Mapping[str, str], aside: Asker
 ) -> dict[str, tuple[str, ...]] | None:
     """:func:`ranked_lists` of a resumed build whose kept state matches its kept plan (the caller
     knows it), from the helper that loaded the state (see stages/aside.py and :func:`fold_asked`):

@@ -40,7 +40,6 @@ from ..errors import BuildFailed, BuildWarning
 from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob, output_key
-from ..parallel import Aside
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
 from ..publish.feeds import modified
@@ -49,7 +48,7 @@ from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
 from ..write.generations import last_output
-from .aside import Ready, start_aside, take_stamps
+from .aside import Helpers, start_aside, take_stamps
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
 from .publish import made_from, publishing_files
 from .rank import aside_lists, edited_inputs, lists_stand, ranked_lists
@@ -185,7 +184,7 @@ def resume_site(
         warnings = [*found_warnings, *(w for s in sources for w in parse_warnings.get(s.rel, ())), *kept.site_warnings]
         kept = dataclasses.replace(kept, parse_warnings=parse_warnings)
         if aside is not None:
-            take_stamps(aside)  # (by now the helper has looked at the output's files)
+            take_stamps(aside)  # (by now its helper has looked at the output's files)
         sitemaps_key = None if times_moved else kept.sitemaps_key
         resumed = Resumed(edit, kept, site_key, stamps, trusted, sitemaps_key, frozenset(fresh))
         return edit.plan.site, warnings, resumed, keep
@@ -194,8 +193,8 @@ def resume_site(
 @contextlib.contextmanager
 def _helper(
     options: BuildOptions, config: SiteConfig, cache: BuildCache, found: Found | None
-) -> Iterator[Aside[Ready] | None]:
-    """A helper that makes ready meanwhile what the build asks for later (see stages/aside.py),
+) -> Iterator[Helpers | None]:
+    """The helpers that make ready meanwhile what the build asks for later (see stages/aside.py),
     ended on leaving; none for a small site, or when the check before the build did not find the
     content files (a build without that check seldom resumes)."""
     large = found is not None and len(found[0]) >= options.tuning.aside_from
@@ -212,7 +211,7 @@ def _rank_edit(
     cache: BuildCache,
     again: Collection[str],
     trusted: bool,
-    aside: Aside[Ready] | None = None,
+    aside: Helpers | None = None,
 ) -> Site:
     """The site with its related lists after the edits: folded into the ranking's kept state, which
     gives the lists a full ranking would (see related/incremental.py). ``again``: the URLs of the
