@@ -11,7 +11,9 @@ it), and the read goes on as if they had always been there. A field set before t
 applied in place) is kept: fillers set unset fields only.
 
 Identity, type and equality are the full object's: nothing that reads an object can tell a
-filled one from one made whole, only that reading it took longer.
+filled one from one made whole, only that reading it took longer. The registry keeps the objects
+of the last :data:`KEPT_GENERATIONS` loads: a build loads one plan, and only tests build many
+times in one process.
 """
 
 from __future__ import annotations
@@ -19,38 +21,52 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-#: id(object) → the object (held, so that its id is not reused) and the filler to call.
-_PENDING: dict[int, tuple[object, Callable[[object], None]]] = {}
+#: Hollow objects of the last few loads, newest last: id(object) → the object (held, so that its id
+#: is not reused) and the filler to call. A load starts a generation (see :func:`new_generation`).
+_GENERATIONS: list[dict[int, tuple[object, Callable[[object], None]]]] = [{}]
+#: Generations kept: the objects of a plan loaded this many loads ago are dropped unfilled (a
+#: build loads one plan; a process that builds again is done with the plan before the last).
+KEPT_GENERATIONS = 2
+
+
+def new_generation() -> None:
+    """Start registering the objects of a new load; drop the hollow objects of old ones (their
+    fields left unset for good, and what they would have been filled from freed)."""
+    _GENERATIONS.append({})
+    del _GENERATIONS[:-KEPT_GENERATIONS]
 
 
 def defer(obj: object, filler: Callable[[object], None]) -> None:
     """Register a hollow object: ``filler(obj)`` sets its unset fields when one is first read."""
-    _PENDING[id(obj)] = (obj, filler)
+    _GENERATIONS[-1][id(obj)] = (obj, filler)
+
+
+def _take(obj: object) -> Callable[[object], None] | None:
+    for generation in reversed(_GENERATIONS):
+        entry = generation.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            del generation[id(obj)]
+            return entry[1]
+    return None
 
 
 def done(obj: object) -> None:
     """The object is filled (by a filler filling its neighbours): forget it."""
-    entry = _PENDING.get(id(obj))
-    if entry is not None and entry[0] is obj:
-        del _PENDING[id(obj)]
+    _take(obj)
 
 
 def fill(obj: object, name: str) -> Any:
     """The value of field ``name`` of ``obj`` once it is filled; AttributeError when ``obj`` is not
     hollow (the field does not exist, or a hollow object's filler did not set it)."""
-    entry = _PENDING.get(id(obj))
-    if entry is None or entry[0] is not obj or name.startswith("__"):
+    if name.startswith("__"):
         raise AttributeError(name)
-    del _PENDING[id(obj)]
-    entry[1](obj)
+    filler = _take(obj)
+    if filler is None:
+        raise AttributeError(name)
+    filler(obj)
     return object.__getattribute__(obj, name)
 
 
-def forget_all() -> None:
-    """Drop every hollow object not filled yet (a new kept plan is loaded: the last one is done with)."""
-    _PENDING.clear()
-
-
 def pending() -> int:
-    """How many hollow objects wait to be filled (for tests)."""
-    return len(_PENDING)
+    """How many hollow objects of the last load wait to be filled (for tests)."""
+    return len(_GENERATIONS[-1])

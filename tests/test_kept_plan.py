@@ -83,6 +83,12 @@ def test_a_filled_kept_plan_is_the_plan_the_build_kept(tmp_path: Path, monkeypat
     was = kept_by_build(site, monkeypatch)
     plan = load(site)
     assert deferred.pending() == 2 * len(was.site.articles) + len(was.pages)
+    assert_same_plan(plan, was)
+    assert deferred.pending() == 0
+
+
+def assert_same_plan(plan: Plan, was: Plan) -> None:
+    """A loaded plan, every object filled by reading it, is ``was`` field by field."""
     assert [a.url for a in plan.site.articles] == [a.url for a in was.site.articles]
     for a, b in zip(plan.site.articles, was.site.articles, strict=True):
         assert type(a) is type(b)
@@ -98,7 +104,6 @@ def test_a_filled_kept_plan_is_the_plan_the_build_kept(tmp_path: Path, monkeypat
     for job, before in zip(plan.pages, was.pages, strict=True):
         assert {k: plain(v) for k, v in job.context.items()} == {k: plain(v) for k, v in before.context.items()}
         assert job.context["site"] is plan.sv  # shared by every page, given the day's time in place
-    assert deferred.pending() == 0
     linking: dict[str, set[str]] = {}
     for url, view in was.views.items():
         for _, linked in linked_views(view):
@@ -177,3 +182,33 @@ def has(obj: object, name: str) -> bool:
     except AttributeError:
         return False
     return True
+
+
+def test_a_plan_saved_again_copies_the_chunks_no_edit_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keptplan, "VIEWS_PER_CHUNK", 2)
+    monkeypatch.setattr(keptplan, "PAGES_PER_CHUNK", 4)
+    site = newsroom(tmp_path / "site", n=120)
+    run_build(site, search=False, tuning=ASIDE)
+    saved: list[KeptPlan] = []
+    pickled: list[int] = []
+    save, pickle_chunk = keptplan.save_kept_plan, keptplan._pickled
+
+    def keep(folder: Path, kept: KeptPlan, refs: Any) -> bool:
+        saved.append(kept)
+        pickled.clear()
+        return save(folder, kept, refs)
+
+    def count(*args: Any) -> bytes:
+        pickled.append(1)
+        return pickle_chunk(*args)
+
+    monkeypatch.setattr(resume, "save_kept_plan", keep)
+    monkeypatch.setattr(keptplan, "_pickled", count)
+    for k in range(resume.RESAVE_FROM):  # edits since the kept plan: the plan is saved again
+        rewrite(site / f"content/{('world', 'sport')[k % 2]}/a{10 + k:02d}.md", "append", k)
+        assert was_resumed(run_build(site, search=False, tuning=ASIDE))
+    assert saved, "the plan was not saved again"
+    was = saved[-1].plan
+    chunks = -(-len(was.site.articles) // 2) + -(-len(was.pages) // 4)
+    assert 0 < len(pickled) < chunks // 2  # most were copied as they were stored
+    assert_same_plan(load(site), was)

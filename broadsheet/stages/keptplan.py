@@ -47,7 +47,7 @@ import io
 import os
 import pickle
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -290,13 +290,21 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         return False  # (a plan's views are its site's articles', in order)
     try:
         shared = _shared_objects(plan)
+        # A plan loaded from this file and saved again: the chunks nothing changed are copied as
+        # they are stored (their references to the head's objects hold while those are the same).
+        was = _LOADED.get(id(views))
+        if was is not None and not was.reusable(urls, shared):
+            was = None
         shared_ids = {id(obj): i for i, obj in enumerate(shared)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
         linked_from: dict[str, list[str]] = {}
-        chunks: list[bytes] = []
+        chunks: list[bytes | memoryview] = []
+        fresh: list[int] = []  # the chunks pickled now, compressed below
         eager: list[tuple[Any, ...]] = []
-        for start in range(0, len(urls), VIEWS_PER_CHUNK):
+        stored: bytes | memoryview | None
+        for number, start in enumerate(range(0, len(urls), VIEWS_PER_CHUNK)):
             part = []
+            stored = was.articles_stored(number, articles, views) if was is not None else None
             for a in articles[start : start + VIEWS_PER_CHUNK]:
                 view = views[a.url]
                 links = _links_of(view)
@@ -304,13 +312,22 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
                     for target in [value] if isinstance(value, str) else value[1] if value else ():
                         linked_from.setdefault(target, []).append(a.url)
                 eager.append((*(getattr(view, name) for name in EAGER_VIEW_FIELDS), links))
-                own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
-                part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
-            chunks.append(_pickled(part, views, shared_ids, article_ids, refs))
+                if stored is None:
+                    own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
+                    part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
+            if stored is None:
+                fresh.append(len(chunks))
+                stored = _pickled(part, views, shared_ids, article_ids, refs)
+            chunks.append(stored)
         pages = plan.pages
-        for start in range(0, len(pages), PAGES_PER_CHUNK):
-            contexts = [job.context for job in pages[start : start + PAGES_PER_CHUNK]]
-            chunks.append(_pickled(contexts, views, shared_ids, article_ids, refs))
+        article_chunks = len(chunks)
+        for number, start in enumerate(range(0, len(pages), PAGES_PER_CHUNK)):
+            stored = was.pages_stored(article_chunks + number, pages) if was is not None else None
+            if stored is None:
+                contexts = [job.context for job in pages[start : start + PAGES_PER_CHUNK]]
+                fresh.append(len(chunks))
+                stored = _pickled(contexts, views, shared_ids, article_ids, refs)
+            chunks.append(stored)
         index = _Index(
             urls,
             [(a.source, a.slug, a.date) for a in articles],
@@ -330,11 +347,13 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
-        packed = list(pool.map(lambda chunk: zlib.compress(chunk, 1), chunks))  # zlib lets go of the lock
+        # zlib lets go of the interpreter's lock: two chunks are compressed at a time.
+        for i, packed_chunk in zip(fresh, pool.map(lambda i: zlib.compress(chunks[i], 1), fresh), strict=True):
+            chunks[i] = packed_chunk
     offset = 0
-    for chunk in packed:
-        head.spans.append((offset, len(chunk)))
-        offset += len(chunk)
+    for data in chunks:
+        head.spans.append((offset, len(data)))
+        offset += len(data)
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, views, {}, {}, refs).dump(index)
@@ -344,7 +363,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
     # Compressed at the fastest level: a third of the size for a tenth of the pickling's time; in
     # chunks, so that loading inflates one while it unpickles another (see stages/chunked.py).
     head_bytes = pack_chunks(buffer.getbuffer(), 1)
-    body = len(head_bytes).to_bytes(_HEAD_LENGTH, "little") + head_bytes + b"".join(packed)
+    body = len(head_bytes).to_bytes(_HEAD_LENGTH, "little") + head_bytes + b"".join(chunks)
     path = folder / PLAN_FILE
     tmp = path.with_name(f".{PLAN_FILE}.tmp")
     try:
@@ -389,6 +408,56 @@ class _Chunks:
         """Article URL → its view (filled by the loader)."""
         self.jobs = jobs
         self.article_chunks = -(-len(articles) // self.per_article_chunk)
+        self.urls: list[str] = []
+        """The articles' URLs (filled by the loader)."""
+
+    def reusable(self, urls: list[str], shared: list[Any]) -> bool:
+        """Whether chunks of this file can be copied into a plan with these articles and shared
+        objects: the same articles in the same order, the same shared objects at the same places,
+        and chunks of the same sizes."""
+        return (
+            (self.per_article_chunk, self.per_page_chunk) == (VIEWS_PER_CHUNK, PAGES_PER_CHUNK)
+            and urls == self.urls
+            and len(shared) == len(self.head.shared)
+            and all(a is b for a, b in zip(shared, self.head.shared, strict=True))
+        )
+
+    def stored(self, chunk: int) -> memoryview:
+        """A chunk's bytes as stored (compressed)."""
+        start, size = self.head.spans[chunk]
+        return self.data[start : start + size]
+
+    def articles_stored(
+        self, chunk: int, articles: Sequence[Article], views: Mapping[str, ArticleView]
+    ) -> memoryview | None:
+        """The stored bytes of an article chunk whose articles and views are as loaded, or None.
+
+        An edit replaces an edited article (a new object) and changes its view in place, and
+        gives a view whose related list moved another list: those are told by the article and by
+        the view's links, which are set on loading and compared with those stored."""
+        first = chunk * self.per_article_chunk
+        for i in range(first, min(first + self.per_article_chunk, len(articles))):
+            a = articles[i]
+            view = views[a.url]
+            if (
+                a is not self.articles[i]
+                or view is not self.views[i]
+                or _links_of(view) != self.head.view_fields[i][-1]
+            ):
+                return None
+        return self.stored(chunk)
+
+    def pages_stored(self, chunk: int, pages: Sequence[PageJob]) -> memoryview | None:
+        """The stored bytes of a page chunk whose pages are as loaded and were never read, or None
+        (a page read may have had its context changed: see render.pages.add_seo)."""
+        first = (chunk - self.article_chunks) * self.per_page_chunk
+        last = first + self.per_page_chunk
+        if len(pages) != len(self.jobs) or first >= len(pages):
+            return None
+        for job, was in zip(pages[first:last], self.jobs[first:last], strict=True):
+            if job is not was or _has(job, "context"):
+                return None
+        return self.stored(chunk)
 
     def _load(self, chunk: int) -> Any:
         start, size = self.head.spans[chunk]
@@ -415,6 +484,20 @@ class _Chunks:
             deferred.done(job)
 
 
+def _has(obj: object, name: str) -> bool:
+    """Whether a field of a hollow object is set (without filling it)."""
+    try:
+        object.__getattribute__(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
+#: id(views) → the chunks of the kept plan they were loaded from (the last one loaded), for
+#: saving a plan made from it (its views are the same dict: see plan.edit_plan).
+_LOADED: dict[int, _Chunks] = {}
+
+
 def _set_unset(obj: object, name: str, value: Any) -> None:
     """Set a field left unset (a field an edit set since loading stays as the edit set it)."""
     try:
@@ -435,7 +518,7 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
     body = memoryview(data)[len(FORMAT) + _CRC :]
     if len(body) < _HEAD_LENGTH or zlib.crc32(body) != int.from_bytes(data[len(FORMAT) : len(FORMAT) + _CRC], "little"):
         return None  # cut or damaged: checked whole now, so that reading a chunk later cannot fail
-    deferred.forget_all()  # the last kept plan loaded in this process is done with
+    deferred.new_generation()
     size = int.from_bytes(body[:_HEAD_LENGTH], "little")
     articles: list[Article] = []
     views: list[ArticleView] = []
@@ -466,6 +549,9 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
         for obj in (*articles[first : first + per_article], *views[first : first + per_article]):
             defer(obj, filler)
     by_url = chunks.by_url
+    chunks.urls = index.urls
+    _LOADED.clear()
+    _LOADED[id(by_url)] = chunks
     for url, view in zip(index.urls, views, strict=True):
         by_url[url] = view
     # What fingerprints read of every view they meet, set now: an edit fingerprints listings of
