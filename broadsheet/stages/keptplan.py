@@ -25,18 +25,25 @@ and never read by a build whose inputs differ: any doubt plans the site again.
 
 Layout: the file starts with :data:`FORMAT` and a CRC of the rest (a damaged file is not read:
 checked whole on loading, so that reading a chunk later cannot fail). Then the *head*, read at
-once: the kept plan's inputs and sources, the site, the ``site`` view, each page's URL, template,
-source and shown articles, and which views link to each article. Then the views and the pages'
-contexts, in zlib chunks of :data:`VIEWS_PER_CHUNK` views or :data:`PAGES_PER_CHUNK` pages. Loading
-makes every view and page *hollow* (see deferred.py): a chunk is unpickled when one of its views or
-pages is first read. An edit reads the few dozen it renders or fingerprints, not the site's
-100,000 views and 165,000 pages; a build that saves the plan again reads them all.
+once, in two pickles: first each article's URL, source, slug and date and its view's type; then
+the kept plan's inputs and sources, the site (its articles named by their place), the ``site``
+view, what a fingerprint reads of each view and its links, which views link to each article, and
+each page's URL, template, source and shown articles. Then zlib chunks of
+:data:`VIEWS_PER_CHUNK` articles (each with its view's other fields) and of
+:data:`PAGES_PER_CHUNK` pages' contexts.
 
-Pickling: views link to each other (previous, next, related), so a view is stored as its own
-fields and its links as URLs, which loading turns into the (hollow) views. The objects the head
-holds and the chunks share (the site view, the site's names, the articles' bodies) are stored
-once, in the head, and named by their place in it. A body is kept as where the cache keeps it (it
-is loaded when a page shows it), not as its text.
+Loading makes every article, view and page *hollow* (see deferred.py): an object of its own type
+with the head's fields set; a chunk is unpickled when one of its objects' other fields is first
+read, and fills them all. An edit reads the chunks of the few dozen pages it fingerprints or
+renders and of the stories those list, not the site's 100,000 articles and 165,000 pages. A
+build that saves a plan made from a loaded one copies the chunks no edit changed as they are
+stored, and pickles the others (which reads them).
+
+Pickling: views link to each other (previous, next, related), so a view's links are stored as
+URLs, which loading turns into the (hollow) views. What chunks share with the head by identity
+(the site view, the site's names, the articles) is named by its place in the head, a view by its
+URL. A body is kept as where the cache keeps it (it is loaded when a page shows it), not as its
+text; an article and its view share one.
 """
 
 from __future__ import annotations
@@ -95,8 +102,9 @@ class KeptPlan:
     """The key of the sitemaps' input as the plan makes it (see the module documentation); None: unknown."""
 
 
-#: Views and pages stored together, and loaded together when one of them is first read: small
-#: enough that a listing's twenty stories do not load the site, large enough to compress well.
+#: Articles (each with its view) stored together, and pages: a chunk is unpickled whole when one
+#: of its objects is first read. Small enough that a listing's twenty stories do not load the
+#: site, large enough to compress well.
 VIEWS_PER_CHUNK = 32
 PAGES_PER_CHUNK = 64
 _CRC = 4
@@ -105,7 +113,8 @@ _HEAD_LENGTH = 8
 
 class _Pickler(pickle.Pickler):
     """Pickles part of a plan: the plan's views, the objects the head shares, and bodies kept in the
-    cache as references (see the module documentation)."""
+    cache as references (see the module documentation). ``head``: the head is pickled, which must
+    name no view (it is read before the views exist)."""
 
     def __init__(
         self,
@@ -114,12 +123,14 @@ class _Pickler(pickle.Pickler):
         shared: Mapping[int, int],
         articles: Mapping[int, int],
         refs: Mapping[int, BodyRef],
+        head: bool = False,
     ) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.views = views
         self.shared = shared
         self.articles = articles
         self.refs = refs
+        self.head = head
 
     def reducer_override(self, obj: Any) -> Any:
         index = self.shared.get(id(obj))
@@ -129,7 +140,7 @@ class _Pickler(pickle.Pickler):
         if index is not None:
             return _article, (index,)
         if isinstance(obj, ArticleView) and self.views.get(obj.url) is obj:
-            if not self.shared:  # the head holds no view: it is pickled before the views exist
+            if self.head:
                 raise pickle.PicklingError("a view in the plan's head")
             return _view, (obj.url,)
         if type(obj) is Body:
@@ -356,8 +367,8 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         offset += len(data)
     buffer = io.BytesIO()
     try:
-        _Pickler(buffer, views, {}, {}, refs).dump(index)
-        _Pickler(buffer, views, {}, article_ids, refs).dump(head)
+        _Pickler(buffer, views, {}, {}, refs, head=True).dump(index)
+        _Pickler(buffer, views, {}, article_ids, refs, head=True).dump(head)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
     # Compressed at the fastest level: a third of the size for a tenth of the pickling's time; in
