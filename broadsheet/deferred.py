@@ -8,7 +8,8 @@ unset field raises AttributeError inside Python, which then calls the class's ``
 (:class:`~broadsheet.render.views.ArticleView` and :class:`~broadsheet.outputs.PageJob` call
 :func:`fill`): the filler sets the fields (the object's, and those of its neighbours stored with
 it), and the read goes on as if they had always been there. A field set before the fill (an edit
-applied in place) is kept: fillers set unset fields only.
+applied in place) is kept: fillers set unset fields only. A name that is no field of the object
+(a template asking for what no view has) fills nothing and is missing, as on a whole object.
 
 Identity, type and equality are the full object's: nothing that reads an object can tell a
 filled one from one made whole, only that reading it took longer. The registry keeps the objects
@@ -57,9 +58,9 @@ def done(obj: object) -> None:
 
 def fill(obj: object, name: str) -> Any:
     """The value of field ``name`` of ``obj`` once it is filled; AttributeError when ``obj`` is not
-    hollow (the field does not exist, or a hollow object's filler did not set it)."""
-    if name.startswith("__"):
-        raise AttributeError(name)
+    hollow, ``name`` is not one of its dataclass fields, or its filler did not set it."""
+    if name not in getattr(type(obj), "__dataclass_fields__", ()):
+        raise AttributeError(name)  # no such field (a template asking): nothing to fill
     filler = _take(obj)
     if filler is None:
         raise AttributeError(name)

@@ -10,6 +10,7 @@ that a resumed edit leaves most of a site's chunks unread.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,21 @@ def test_a_plan_saved_again_copies_the_chunks_no_edit_changed(tmp_path: Path, mo
     chunks = -(-len(was.site.articles) // 2) + -(-len(was.pages) // 4)
     assert 0 < len(pickled) < chunks // 2  # most were copied as they were stored
     assert_same_plan(load(site), was)
+
+
+def test_a_hollow_object_pickled_or_asked_for_a_missing_field_behaves_as_a_whole_one(tmp_path: Path) -> None:
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    plan = load(site)
+    view = next(iter(plan.views.values()))
+    job = plan.pages[0]
+    # A template asking for a field no view has gets nothing, as from a view made whole (Jinja
+    # turns the AttributeError into an undefined value), and the view stays hollow.
+    hollow = deferred.pending()
+    assert getattr(view, "no_such_field", None) is None
+    assert getattr(job, "no_such_field", None) is None
+    assert deferred.pending() == hollow
+    # Pickled (to a render worker), it travels filled.
+    copy = pickle.loads(pickle.dumps(view))
+    assert copy.title == view.title != ""
+    assert pickle.loads(pickle.dumps(job)).context.keys() == job.context.keys()
