@@ -68,6 +68,15 @@ def fill(obj: object, name: str) -> Any:
     return object.__getattribute__(obj, name)
 
 
+def is_set(obj: object, name: str) -> bool:
+    """Whether field ``name`` of ``obj`` is set, without filling a hollow object."""
+    try:
+        object.__getattribute__(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
 def pending() -> int:
     """How many hollow objects of the last load wait to be filled (for tests)."""
     return len(_GENERATIONS[-1])

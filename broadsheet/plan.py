@@ -80,7 +80,7 @@ class Plan:
     None in a plan a build made (an edit then finds those pages in one pass over them)."""
     sv: SiteView
     """The ``site`` view every page's context holds."""
-    linked_from: Mapping[str, tuple[str, ...]] | None = None
+    linked_from: Mapping[str, Sequence[str]] | None = None
     """Article URL → the articles whose views link to it, as this plan links them; None: look at
     the views. A kept plan has it (see stages/keptplan.py): an edit then finds the views linking to
     the articles it changed without reading every view."""

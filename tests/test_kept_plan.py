@@ -160,7 +160,8 @@ def test_a_resumed_edit_reads_few_of_the_chunks(tmp_path: Path, monkeypatch: pyt
     save = keptplan.save_kept_plan
 
     def keep(folder: Path, kept: KeptPlan, refs: Any) -> bool:
-        unread.update(job.url for job in kept.plan.pages if not has(job, "context"))  # (saving reads them all)
+        # (saving reads them all)
+        unread.update(job.url for job in kept.plan.pages if not deferred.is_set(job, "context"))
         return save(folder, kept, refs)
 
     monkeypatch.setattr(resume, "save_kept_plan", keep)
@@ -169,20 +170,11 @@ def test_a_resumed_edit_reads_few_of_the_chunks(tmp_path: Path, monkeypatch: pyt
     assert result.loaded.resumed is not None
     edit = result.loaded.resumed.edit
     if not unread:  # the plan was not saved again
-        unread = {job.url for job in edit.plan.pages if not has(job, "context")}
+        unread = {job.url for job in edit.plan.pages if not deferred.is_set(job, "context")}
     # Only the pages that can show the edit were read (to be fingerprinted or rendered): the others
     # are those of most stories, sections and tags.
     assert {job.url for job in edit.plan.pages} - unread <= edit.candidates
     assert len(unread) > len(edit.plan.pages) // 2
-
-
-def has(obj: object, name: str) -> bool:
-    """Whether a field is set, without filling the object."""
-    try:
-        object.__getattribute__(obj, name)
-    except AttributeError:
-        return False
-    return True
 
 
 def test_a_plan_saved_again_copies_the_chunks_no_edit_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

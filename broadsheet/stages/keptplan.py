@@ -27,9 +27,9 @@ Layout: the file starts with :data:`FORMAT` and a CRC of the rest (a damaged fil
 checked whole on loading, so that reading a chunk later cannot fail). Then the *head*, read at
 once, in two pickles: first each article's URL, source, slug and date and its view's type; then
 the kept plan's inputs and sources, the site (its articles named by their place), the ``site``
-view, what a fingerprint reads of each view and its links, which views link to each article, and
-each page's URL, template, source and shown articles. Then zlib chunks of
-:data:`VIEWS_PER_CHUNK` articles (each with its view's other fields) and of
+view, what a fingerprint reads of each view and its links (which views link to each article is
+gathered from them on loading), and each page's URL, template, source and shown articles. Then
+zlib chunks of :data:`VIEWS_PER_CHUNK` articles (each with its view's other fields) and of
 :data:`PAGES_PER_CHUNK` pages' contexts.
 
 Loading makes every article, view and page *hollow* (see deferred.py): an object of its own type
@@ -75,7 +75,7 @@ from .chunked import ChunkReader, pack_chunks
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
 #: Changed when the file's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-plan-5\n"
+FORMAT = b"broadsheet-plan-6\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +282,6 @@ class _Head:
     shared: list[Any]
     view_fields: list[tuple[Any, ...]]
     """Each view's :data:`EAGER_VIEW_FIELDS`, then its links as URLs (see _links_of)."""
-    linked_from: dict[str, tuple[str, ...]]
     pages: list[tuple[str, str, str, frozenset[str]]]
     """Each page's URL, template, source and the articles it shows, in plan order."""
     spans: list[tuple[int, int]]
@@ -308,7 +307,6 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             was = None
         shared_ids = {id(obj): i for i, obj in enumerate(shared)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
-        linked_from: dict[str, list[str]] = {}
         chunks: list[bytes | memoryview] = []
         fresh: list[int] = []  # the chunks pickled now, compressed below
         eager: list[tuple[Any, ...]] = []
@@ -318,11 +316,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             stored = was.articles_stored(number, articles, views) if was is not None else None
             for a in articles[start : start + VIEWS_PER_CHUNK]:
                 view = views[a.url]
-                links = _links_of(view)
-                for value in links.values():
-                    for target in [value] if isinstance(value, str) else value[1] if value else ():
-                        linked_from.setdefault(target, []).append(a.url)
-                eager.append((*(getattr(view, name) for name in EAGER_VIEW_FIELDS), links))
+                eager.append((*(getattr(view, name) for name in EAGER_VIEW_FIELDS), _links_of(view)))
                 if stored is None:
                     own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
                     part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
@@ -351,7 +345,6 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             plan.sv,
             shared,
             eager,
-            {target: tuple(dict.fromkeys(sources)) for target, sources in linked_from.items()},
             [(job.url, job.template, job.source, job.shows) for job in pages],
             [],
         )
@@ -405,22 +398,21 @@ class _Chunks:
         self,
         data: memoryview,
         head: _Head,
-        per_chunk: tuple[int, int],
+        index: _Index,
         articles: list[Article],
         views: list[ArticleView],
         jobs: list[PageJob],
     ) -> None:
         self.data = data
-        self.per_article_chunk, self.per_page_chunk = per_chunk
+        self.per_article_chunk, self.per_page_chunk = index.per_chunk
         self.head = head
+        self.urls = index.urls
         self.articles = articles
         self.views = views
-        self.by_url: dict[str, ArticleView] = {}
-        """Article URL → its view (filled by the loader)."""
+        self.by_url = dict(zip(index.urls, views, strict=True))
+        """Article URL → its view."""
         self.jobs = jobs
         self.article_chunks = -(-len(articles) // self.per_article_chunk)
-        self.urls: list[str] = []
-        """The articles' URLs (filled by the loader)."""
 
     def reusable(self, urls: list[str], shared: list[Any]) -> bool:
         """Whether chunks of this file can be copied into a plan with these articles and shared
@@ -466,13 +458,12 @@ class _Chunks:
         if len(pages) != len(self.jobs) or first >= len(pages):
             return None
         for job, was in zip(pages[first:last], self.jobs[first:last], strict=True):
-            if job is not was or _has(job, "context"):
+            if job is not was or deferred.is_set(job, "context"):
                 return None
         return self.stored(chunk)
 
     def _load(self, chunk: int) -> Any:
-        start, size = self.head.spans[chunk]
-        raw = zlib.decompress(self.data[start : start + size])
+        raw = zlib.decompress(self.stored(chunk))
         return _Unpickler(io.BytesIO(raw), self.head.shared, self.by_url, self.articles).load()
 
     def fill_articles(self, chunk: int) -> None:
@@ -495,15 +486,6 @@ class _Chunks:
             deferred.done(job)
 
 
-def _has(obj: object, name: str) -> bool:
-    """Whether a field of a hollow object is set (without filling it)."""
-    try:
-        object.__getattribute__(obj, name)
-    except AttributeError:
-        return False
-    return True
-
-
 #: id(views) → the chunks of the kept plan they were loaded from (the last one loaded), for
 #: saving a plan made from it (its views are the same dict: see plan.edit_plan).
 _LOADED: dict[int, _Chunks] = {}
@@ -511,9 +493,7 @@ _LOADED: dict[int, _Chunks] = {}
 
 def _set_unset(obj: object, name: str, value: Any) -> None:
     """Set a field left unset (a field an edit set since loading stays as the edit set it)."""
-    try:
-        object.__getattribute__(obj, name)
-    except AttributeError:
+    if not deferred.is_set(obj, name):
         object.__setattr__(obj, name, value)
 
 
@@ -554,27 +534,29 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
     except Exception:
         return None
     per_article, per_page = index.per_chunk
-    chunks = _Chunks(body[_HEAD_LENGTH + size :], head, index.per_chunk, articles, views, jobs)
+    chunks = _Chunks(body[_HEAD_LENGTH + size :], head, index, articles, views, jobs)
     for first in range(0, len(articles), per_article):
         filler = functools.partial(_fill, chunks.fill_articles, first // per_article)
         for obj in (*articles[first : first + per_article], *views[first : first + per_article]):
             defer(obj, filler)
     by_url = chunks.by_url
-    chunks.urls = index.urls
     _LOADED.clear()
     _LOADED[id(by_url)] = chunks
-    for url, view in zip(index.urls, views, strict=True):
-        by_url[url] = view
     # What fingerprints read of every view they meet, set now: an edit fingerprints listings of
-    # hundreds of stories, and would otherwise read each one's chunk.
-    for view, (*values, links) in zip(views, head.view_fields, strict=True):
+    # hundreds of stories, and would otherwise read each one's chunk. Which views link to each
+    # article is gathered on the way (see Plan.linked_from).
+    linked_from: dict[str, list[str]] = {}
+    for url, view, (*values, links) in zip(index.urls, views, head.view_fields, strict=True):
         for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
             setattr_(view, name, value)
         for name, link in links.items():
             if isinstance(link, str):
+                linked_from.setdefault(link, []).append(url)
                 link = by_url[link]
             elif isinstance(link, tuple):
                 kind, targets = link
+                for target in targets:
+                    linked_from.setdefault(target, []).append(url)
                 link = kind(by_url[u] for u in targets)
             setattr_(view, name, link)
     new_job = PageJob.__new__
@@ -588,7 +570,7 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
             setattr_(job, "shows", shows)
             defer(job, filler)
             jobs.append(job)
-    plan = Plan(head.site, by_url, jobs, {job.url: job for job in jobs}, None, head.sv, head.linked_from)
+    plan = Plan(head.site, by_url, jobs, {job.url: job for job in jobs}, None, head.sv, linked_from)
     return dataclasses.replace(head.kept, plan=plan)
 
 
