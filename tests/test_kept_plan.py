@@ -20,11 +20,14 @@ import pytest
 from broadsheet import deferred
 from broadsheet.content.body import Body
 from broadsheet.outputs import CACHE_DIR
+from broadsheet.pipeline import BuildOptions
 from broadsheet.plan import Plan
+from broadsheet.render.pages import render_jobs
 from broadsheet.render.shows import link_fields, linked_views
 from broadsheet.render.views import ArticleView
 from broadsheet.stages import keptplan, resume
 from broadsheet.stages.keptplan import PLAN_FILE, KeptPlan, load_kept_plan
+from broadsheet.stages.load import load_site
 from tests.conftest import run_build
 from tests.test_resume import ASIDE, newsroom, rewrite, was_resumed
 
@@ -123,11 +126,32 @@ def test_reading_a_view_fills_its_chunk_and_no_other(tmp_path: Path, monkeypatch
     urls = list(plan.views)
     assert plan.views[urls[2]].url == urls[2]  # set on loading: what an edit reads of every view
     assert plan.views[urls[2]].tags  # (and what a fingerprint reads)
+    assert plan.views[urls[2]].title  # (and what a month of the archive shows)
     assert deferred.pending() == hollow
-    assert plan.views[urls[2]].title == plan.site.articles[2].title != ""
+    assert plan.views[urls[2]].summary == plan.site.articles[2].summary != ""
     assert deferred.pending() == hollow - 4  # the chunk's two articles and their two views
-    assert plan.views[urls[3]].summary is not None and deferred.pending() == hollow - 4
-    assert plan.views[urls[4]].title and deferred.pending() == hollow - 8
+    assert plan.views[urls[3]].words and deferred.pending() == hollow - 4
+    assert plan.views[urls[4]].summary and deferred.pending() == hollow - 8
+
+
+def test_a_month_of_the_archive_renders_without_reading_its_stories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit renders its month of the archive, which lists every story of the month: what it
+    shows of each is set on loading, so none of their chunks is read."""
+    monkeypatch.setattr(keptplan, "VIEWS_PER_CHUNK", 1)
+    monkeypatch.setattr(keptplan, "PAGES_PER_CHUNK", 1)
+    site = newsroom(tmp_path / "site", n=40)
+    run_build(site, search=False)
+    env = load_site(BuildOptions(source=site, search=False)).env
+    plan = load(site)
+    month = next(job for job in plan.pages if job.template == "archive_month.html")
+    hollow = deferred.pending()
+    pages, errors = render_jobs(env, [month])
+    assert not errors
+    listed = month.context["articles"]
+    assert len(listed) > 10 and all(v.title in pages[month.url].decode() for v in listed)
+    assert deferred.pending() == hollow - 1  # the page's own context, and no story
 
 
 def test_a_field_set_before_its_chunk_is_read_stays(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ from .chunked import ChunkReader, pack_chunks
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
 #: Changed when the file's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-plan-6\n"
+FORMAT = b"broadsheet-plan-7\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +244,10 @@ def _shared_objects(plan: Plan) -> list[Any]:
 EAGER_ARTICLE_FIELDS = ("source", "url", "slug", "date")
 _ARTICLE_STORED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in EAGER_ARTICLE_FIELDS)
 #: The fields of a view set on loading (with its links), besides those stored in its chunk: what
-#: a page's fingerprint reads of each article it shows (see incremental.cache.Fingerprinter).
-EAGER_VIEW_FIELDS = ("url", "digest", "category", "authors", "tags")
+#: a page's fingerprint reads of each article it shows (see incremental.cache.Fingerprinter), and
+#: what a month of the archive shows of each (an edit renders its month: a thousand stories whose
+#: chunks would otherwise all be read for a headline and a date).
+EAGER_VIEW_FIELDS = ("url", "digest", "category", "authors", "tags", "title", "date")
 _STORED: dict[type, tuple[str, ...]] = {}
 
 
