@@ -259,7 +259,7 @@ def test_full_disk_while_staging_leaves_previous_output(make_site, monkeypatch) 
 
 
 def test_file_deleted_during_build_is_left_out(tmp_path: Path) -> None:
-    gone = SourceFile(tmp_path / "content/world/gone.md", "content/world/gone.md", False)
+    gone = SourceFile(str(tmp_path / "content/world/gone.md"), "content/world/gone.md", False)
     doc, errors, warnings = parse_document(gone, __import__("zoneinfo").ZoneInfo("UTC"))
     assert doc is None and errors == [] and "disappeared" in warnings[0].message
 
@@ -324,7 +324,7 @@ def test_fuzz_front_matter_never_crashes(tmp_path_factory, text: str) -> None:
     folder = tmp_path_factory.mktemp("fuzz")
     path = folder / "x.md"
     path.write_bytes(("---\n" + text).encode("utf-8", "surrogatepass"))
-    source = SourceFile(path, "content/x.md", False)
+    source = SourceFile(str(path), "content/x.md", False)
     doc, errors, _ = parse_document(source, __import__("zoneinfo").ZoneInfo("UTC"))
     assert (doc is None) == bool(errors)
     for e in errors:

@@ -136,7 +136,7 @@ def _parse_again(ref: BodyRef) -> tuple[str, str]:
         raw = path.read_bytes()
     except OSError:
         raw = b""
-    doc, _, _ = parse_document(SourceFile(path, ref.rel, ref.page), ZoneInfo(ref.timezone or "UTC"), raw)
+    doc, _, _ = parse_document(SourceFile(ref.path, ref.rel, ref.page), ZoneInfo(ref.timezone or "UTC"), raw)
     if doc is None or content_digest(raw) != ref.digest:
         raise ContentError("the file changed while the build was reading it", ref.rel, None, "build again")
     rendered = render_markdown(doc.body)

@@ -35,16 +35,22 @@ PAGES_REL = f"content/{PAGES_DIR}/"
 class SourceFile:
     """One content file: its path relative to the site, and whether it is a page."""
 
-    path: Path
-    """Absolute path on disk."""
+    file: str
+    """Absolute path on disk. A string: every build looks at every content file (``os.stat``), and
+    making and converting a ``Path`` for each took most of the walk of a large site's content."""
     rel: str
     """POSIX path relative to the site folder, used in messages (``content/world/a.md``)."""
     is_page: bool
 
     @property
+    def path(self) -> Path:
+        """Absolute path on disk, as a ``Path`` (made when asked)."""
+        return Path(self.file)
+
+    @property
     def name_ok(self) -> bool:
         """False when the path is not valid UTF-8 (``rel`` then shows the bad bytes as ``\\xff``)."""
-        return not _has_surrogates(str(self.path))
+        return not _has_surrogates(self.file)
 
 
 def _has_surrogates(name: str) -> bool:
@@ -107,7 +113,7 @@ def discover(site_root: Path) -> Found:
         return found, warnings
     root_real = site_root.resolve()
 
-    def walk(folder: Path, rel: str, depth: int) -> None:
+    def walk(folder: str, rel: str, depth: int) -> None:
         # os.scandir tells files from folders and symlinks without a stat per entry.
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -123,20 +129,18 @@ def discover(site_root: Path) -> Found:
                 if not _inside(Path(entry.path), root_real):
                     warnings.append(_symlink_warning(Path(entry.path), site_root))
                 continue
-            walk(folder / entry.name, f"{rel}{shown_name(entry.name)}/", depth + 1)
+            walk(entry.path, f"{rel}{shown_name(entry.name)}/", depth + 1)
         is_page = depth == 1 and rel == PAGES_REL
         for entry in files:
             name = entry.name
-            if is_ignored(name) or not is_markdown(name):
+            if not is_markdown(name) or is_ignored(name):
                 continue
-            # Joined to the folder's path: parsing only the name costs half of parsing the whole path.
-            full = folder.joinpath(name)
-            if entry.is_symlink() and not _inside(full, root_real):
-                warnings.append(_symlink_warning(full, site_root))
+            if entry.is_symlink() and not _inside(Path(entry.path), root_real):
+                warnings.append(_symlink_warning(Path(entry.path), site_root))
                 continue
-            found.append(SourceFile(full, rel + shown_name(name), is_page=is_page))
+            found.append(SourceFile(entry.path, rel + shown_name(name), is_page=is_page))
 
-    walk(content, "content/", 0)
+    walk(str(content), "content/", 0)
     found.sort(key=lambda s: s.rel)
     return found, warnings
 
@@ -164,7 +168,7 @@ def content_source(site_root: Path, path: Path) -> SourceFile | None:
     if not os.path.lexists(path) or path.is_dir() or (path.is_symlink() and not _inside(path, root_real)):
         return None
     rel = shown_name(path.relative_to(site_root).as_posix())
-    return SourceFile(path, rel, is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
+    return SourceFile(str(path), rel, is_page=len(parts) == 2 and parts[0] == PAGES_DIR)
 
 
 def _inside(path: Path, root_real: Path) -> bool:

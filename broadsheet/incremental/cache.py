@@ -336,7 +336,7 @@ class BuildCache:
     def body_ref(self, source: SourceFile, digest: str) -> BodyRef:
         """Where the stored body of a content file with hash ``digest`` is kept (see bodystore.py)."""
         assert self.folder is not None
-        return BodyRef(self._store_path(), source.rel, str(source.path), source.is_page, digest, self.timezone)
+        return BodyRef(self._store_path(), source.rel, source.file, source.is_page, digest, self.timezone)
 
     def _store_path(self) -> str:
         """The cache file's path as text (made once: every content file's body names it)."""
@@ -366,7 +366,7 @@ class BuildCache:
         entry = self._entry(source)
         try:
             taken = time.time_ns()
-            st = source.path.stat()
+            st = os.stat(source.file)
         except OSError:
             return None, None
         self.seen[source.rel] = (st, taken)
@@ -395,7 +395,7 @@ class BuildCache:
         seen = self.seen.get(source.rel)
         if seen is None:
             try:
-                seen = (source.path.stat(), 0)  # not looked up: a stamp never trusted
+                seen = (os.stat(source.file), 0)  # not looked up: a stamp never trusted
             except OSError:
                 return
         st, taken = seen

@@ -120,7 +120,7 @@ def resume_site(
             stamp = taken.get(source.rel)
             if stamp is None:
                 try:
-                    stamp = stamp_of(os.stat(source.path))
+                    stamp = stamp_of(os.stat(source.file))
                 except OSError:
                     return None
             if stamp != kept.sources[source.rel][0]:

@@ -175,7 +175,7 @@ def _unchanged(
     stamps = checked.stamps
     for source in sources:
         try:
-            stamp = stamps[source.rel] = stamp_of(os.stat(source.path))
+            stamp = stamps[source.rel] = stamp_of(os.stat(source.file))
             if not same:
                 continue  # the build runs: the rest are only looked at for it (see Checked.stamps)
             kept = last.sources.get(source.rel)
