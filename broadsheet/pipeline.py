@@ -88,7 +88,12 @@ def build_once(options: BuildOptions) -> BuildResult:
             return unchanged_result(options, checked.last, watch)
         with watch("load"):
             # (the content files the check found are not looked for again)
-            loaded = load_site(options, defer_related=True, found=checked.found, stamps=checked.stamps)
+            try:
+                loaded = load_site(
+                    options, defer_related=True, found=checked.found, stamps=checked.stamps, ranking=checked.ranking
+                )
+            finally:
+                checked.close()  # (a resumed build has ended it by now; any other build had no use for it)
         if loaded.resumed is None:
             collector.collect_as_you_go()  # the whole site is rendered
         try:

@@ -499,6 +499,45 @@ def test_a_helper_that_fails_leaves_the_ranking_to_the_build(tmp_path: Path, mon
     same_site(site, result, tmp_path / "fresh")
 
 
+def test_the_check_starts_the_rankings_helper_as_soon_as_it_finds_an_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check before the build forks the ranking's helper when it finds a content file changed;
+    the resumed build takes that helper over (it starts only the one for the output's stamps), its
+    lists come from it, and the site is a full build's. A build that finds nothing changed starts none."""
+    from broadsheet import parallel
+    from broadsheet.stages import unchanged
+
+    site = newsroom(tmp_path / "site", 60)
+    time.sleep(RACY_NS / 1e9 + 0.2)  # (a file written within a clock tick of the build is looked at again)
+    run_build(site, search=False, tuning=ASIDE)
+    own = count_own_rankings(monkeypatch)
+    early: list[object] = []
+    started: list[object] = []
+    real_ranking, real_start = unchanged.start_ranking, parallel.Aside.start
+
+    def starting_ranking(*args: object) -> object:
+        early.append(real_ranking(*args))  # type: ignore[arg-type]
+        return early[-1]
+
+    def starting(*args: object, **kwargs: object) -> object:
+        started.append(args)
+        return real_start(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unchanged, "start_ranking", starting_ranking)
+    monkeypatch.setattr(parallel.Aside, "start", starting)
+    warm = run_build(site, search=False, tuning=ASIDE)
+    assert list(warm.stages) == ["check"]  # (nothing changed: the build ended there)
+    assert early == [] and started == []  # nothing changed: no helper
+    rewrite(site / "content/world/a40.md", "lede", 1)
+    result = run_build(site, search=False, tuning=ASIDE)
+    assert was_resumed(result) and result.loaded.resumed is not None and result.loaded.resumed.ranking_trusted
+    assert len(early) == 1 and early[0] is not None
+    assert len(started) == 2  # the check's ranking helper, then the build's stamps helper
+    assert own == []  # the lists came from the helper the check started
+    same_site(site, result, tmp_path / "fresh")
+
+
 def test_a_resumed_build_takes_the_stamps_of_the_output_its_helper_looked_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

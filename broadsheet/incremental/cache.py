@@ -446,6 +446,26 @@ class BuildCache:
                 self.ranking = bytes(rows[0][0])
         return self.ranking
 
+    @staticmethod
+    def kept_ranking(site_root: Path, version: str) -> tuple[bytes, list[tuple[str, bytes]]] | None:
+        """The related ranking's kept state as :meth:`ranking_state` and :meth:`ranking_rows` give it,
+        read from the site's cache file without loading the cache (for a helper started before the
+        build loads it: see stages/aside.py); None without one, or when the file is of another
+        ``version`` (see :func:`cache_version`): :meth:`load` would start that cache anew."""
+        path = site_root / CACHE_DIR / CACHE_FILE
+        try:
+            if not path.is_file():
+                return None
+            db = reader(path)
+            if db.execute("SELECT value FROM blobs WHERE name = 'version'").fetchall() != [(version.encode(),)]:
+                return None
+            head = db.execute("SELECT value FROM ranking WHERE name = 'head'").fetchall()
+            if not head:
+                return None
+            return bytes(head[0][0]), db.execute("SELECT key, row FROM ranked").fetchall()
+        except _CACHE_ERRORS:
+            return None
+
     def ranking_rows(self) -> list[tuple[str, bytes]]:
         """The rows of the related ranking's articles as saved (those set since not included)."""
         return self._table("SELECT key, row FROM ranked")

@@ -33,10 +33,11 @@ from ..content.schedule import Change, scheduled_changes
 from ..errors import BroadsheetError, BuildFailed, BuildWarning
 from ..filestamp import Stamp
 from ..incremental.cache import BuildCache
-from ..parallel import map_shared
+from ..parallel import Aside, map_shared
 from ..progress import Progress, counter, tell
 from ..publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from ..publish.pictures import Picture, PictureOutcome, make_pictures, plan_pictures
+from ..related.incremental import RankingState
 from ..render.pages import site_environment
 from ..render.theme import Theme, load_theme, symlink_warnings
 from ..tuning import DEFAULT as DEFAULT_TUNING
@@ -147,13 +148,15 @@ def load_site(
     defer_related: bool = False,
     found: Found | None = None,
     stamps: Mapping[str, Stamp] | None = None,
+    ranking: Aside[RankingState | None] | None = None,
 ) -> LoadedSite:
     """Run every stage up to rendering; raise BuildFailed listing every problem.
 
     ``defer_related``: when the related lists must be ranked anew, leave that to
     :func:`~broadsheet.stages.render.render_site` (``related_pending``), which may rank them while it renders.
     ``found``: the content files, when this build has discovered them already; ``stamps``: those
-    of them it has looked at (see stages.unchanged.Checked).
+    of them it has looked at; ``ranking``: the related ranking's helper it has started (see
+    stages.unchanged.Checked), taken over by a resumed build.
     """
     config, config_errors = load_config_problems(options.source, options.base_url)
     if config is None or config_errors:
@@ -170,7 +173,7 @@ def load_site(
     compiled = cache.templates_dir()  # (makes the cache folder, which the pictures' index joins)
     pictures = site_pictures(config, cache)
     if theme is not None and not errors:
-        resumed = resume_site(options, config, theme, cache, now, pictures, found, stamps)
+        resumed = resume_site(options, config, theme, cache, now, pictures, found, stamps, ranking)
         if resumed is not None:  # only the articles edited since the last build's plan were read
             site, warnings, state, keep = resumed
             env = site_environment(theme, config, compiled, pictures)

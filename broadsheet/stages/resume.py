@@ -40,10 +40,12 @@ from ..errors import BuildFailed, BuildWarning
 from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob, output_key
+from ..parallel import Aside
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
 from ..publish.feeds import modified
 from ..publish.pictures import Picture
+from ..related.incremental import RankingState
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
 from ..urls import UnsafePath, output_path
@@ -98,13 +100,15 @@ def resume_site(
     pictures: dict[str, Picture],
     found: Found | None = None,
     seen: Mapping[str, Stamp] | None = None,
+    ranking: Aside[RankingState | None] | None = None,
 ) -> tuple[Site, list[BuildWarning], Resumed, PlanKeep] | None:
     """The site as the kept plan and the articles edited since make it, or None to plan it anew
     (see the module documentation). Only the edited files are read. ``seen``: content files'
-    stamps this build took already (see stages.unchanged.Checked), not taken again."""
+    stamps this build took already, ``ranking``: the ranking's helper it started (see
+    stages.unchanged.Checked)."""
     if cache.folder is None:
         return None
-    with _helper(options, config, cache, found) as aside:
+    with _helper(options, config, cache, found, ranking) as aside:
         kept = load_kept_plan(cache.folder)
         if kept is None or kept.inputs != plan_inputs(options, config, cache.version):
             return None
@@ -192,13 +196,18 @@ def resume_site(
 
 @contextlib.contextmanager
 def _helper(
-    options: BuildOptions, config: SiteConfig, cache: BuildCache, found: Found | None
+    options: BuildOptions,
+    config: SiteConfig,
+    cache: BuildCache,
+    found: Found | None,
+    ranking: Aside[RankingState | None] | None,
 ) -> Iterator[Helpers | None]:
     """The helpers that make ready meanwhile what the build asks for later (see stages/aside.py),
     ended on leaving; none for a small site, or when the check before the build did not find the
-    content files (a build without that check seldom resumes)."""
+    content files (a build without that check seldom resumes). ``ranking``: the ranking's helper,
+    when the check started it."""
     large = found is not None and len(found[0]) >= options.tuning.aside_from
-    aside = start_aside(cache, config, options.output_dir) if large else None
+    aside = start_aside(cache, config, options.output_dir, ranking) if large else None
     try:
         yield aside
     finally:

@@ -42,12 +42,15 @@ from ..incremental.cache import cache_version
 from ..incremental.inputs import pages_input_of_view
 from ..incremental.keys import key_of
 from ..outputs import CACHE_DIR
+from ..parallel import Aside
 from ..publish import search as search_stage
 from ..publish.pictures import CACHE_SUBDIR as PICTURES_SUBDIR
 from ..publish.pictures import Picture
+from ..related.incremental import RankingState
 from ..render.theme import Theme, load_theme
 from ..render.views import SiteView, site_view
 from ..write.commit import JOURNAL, MANIFEST, LastOutput, state_folder
+from .aside import start_ranking
 from .load import planned_pictures, site_markdown
 from .resume import plan_inputs
 from .types import BuildOptions, LoadedSite
@@ -122,6 +125,15 @@ class Checked:
     stamps: dict[str, Stamp] = field(default_factory=dict)
     """The stamp of each content file as it looked at them (all of them once one differed): a
     build resumed from its kept plan takes these instead of looking at every file again."""
+    ranking: Aside[RankingState | None] | None = None
+    """The helper rebuilding the related ranking's kept state, started when a content file of a
+    large site was found changed (see stages/aside.start_ranking): a resumed build takes it over."""
+
+    def close(self) -> None:
+        """End the ranking's helper if the build did not take it over (closing it twice is harmless)."""
+        if self.ranking is not None:
+            self.ranking.close()
+            self.ranking = None
 
 
 def unchanged_since_last_build(options: BuildOptions, now: datetime) -> Checked:
@@ -165,7 +177,8 @@ def _unchanged(
     state = state_folder(output, config.root)
     if (state / JOURNAL).exists():
         return None  # a killed build's commit, finished by the build that runs
-    if last.inputs != build_inputs(options, config, cache_version(config.timezone, current_settings().key())):
+    version = cache_version(config.timezone, current_settings().key())
+    if last.inputs != build_inputs(options, config, version):
         return None
     checked.found = discover(config.root)
     sources = checked.found[0]
@@ -173,6 +186,7 @@ def _unchanged(
         return None
     same = True
     stamps = checked.stamps
+    large = len(sources) >= options.tuning.aside_from  # (see resume._helper)
     for source in sources:
         try:
             stamp = stamps[source.rel] = stamp_of(os.stat(source.file))
@@ -193,6 +207,9 @@ def _unchanged(
                 )
             elif stamp != kept:
                 same = False
+            if not same and large:
+                # A build runs, most likely resumed: its ranking's helper starts now (see stages/aside.py).
+                checked.ranking, large = start_ranking(config, version), False
         except OSError:
             return None
     if not same:
