@@ -538,6 +538,38 @@ def test_the_check_starts_the_rankings_helper_as_soon_as_it_finds_an_edit(
     same_site(site, result, tmp_path / "fresh")
 
 
+def test_the_check_looks_first_at_the_story_edited_last(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A story edited again (a developing story) is found before the walk of the content files,
+    so the ranking's helper starts at once; a story edited for the first time is found by the walk."""
+    from broadsheet.stages import unchanged
+
+    site = newsroom(tmp_path / "site", 60)
+    time.sleep(RACY_NS / 1e9 + 0.2)  # (a file written within a clock tick of the build is looked at again)
+    run_build(site, search=False, tuning=ASIDE)
+    looked: list[int] = []
+    when: list[int] = []
+    real_stamp, real_ranking = unchanged.stamp_of, unchanged.start_ranking
+
+    def stamp_counted(st: object) -> object:
+        looked.append(1)
+        return real_stamp(st)  # type: ignore[arg-type]
+
+    def ranking_noted(*args: object) -> object:
+        when.append(len(looked))
+        return real_ranking(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(unchanged, "stamp_of", stamp_counted)
+    monkeypatch.setattr(unchanged, "start_ranking", ranking_noted)
+    for k in range(2):
+        looked.clear()
+        rewrite(site / "content/world/a40.md", "lede", k)  # (the walk reaches world/ after sport/)
+        time.sleep(RACY_NS / 1e9 + 0.2)
+        result = run_build(site, search=False, tuning=ASIDE)
+        assert was_resumed(result)
+    assert len(when) == 2 and when[0] > 20 and when[1] <= 1, when
+    same_site(site, result, tmp_path / "fresh")
+
+
 def test_a_resumed_build_takes_the_stamps_of_the_output_its_helper_looked_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
