@@ -198,6 +198,12 @@ def test_a_state_kept_as_rows_written_where_they_changed_ranks_as_a_full_ranking
         again = store.load()
         assert again.lists == state.lists and again.digests == state.digests
         assert set(store.rows) == set(docs)
+        # Every vector read back is the state's: a row keeps where its strongest words are, and a
+        # row whose vector a moved weight changed is written again.
+        for key in docs:
+            i, j = again.index.id_of[key], state.index.id_of[key]
+            assert again.index.vec_ids[i] == state.index.vec_ids[j], key
+            assert again.index.vec_w[i] == state.index.vec_w[j], key
 
 
 def test_an_edit_writes_the_rows_it_changed_not_every_row() -> None:

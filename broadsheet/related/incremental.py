@@ -54,10 +54,11 @@ from .index import (
     _vector,
     build_related_index,
     site_size,
+    top_text_at,
 )
 
 #: Bumped whenever what is kept, or how the ranking reads it, changes: an older state is not used.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(slots=True)
@@ -142,7 +143,7 @@ class RankingState:
         }
         """Text word id -> the id of the same word as a headline word, which shares its statistics."""
 
-        self.saved: dict[str, tuple[str, tuple[str, ...], float]] | None = None
+        self.saved: dict[str, tuple[str, tuple[str, ...], float, bytes]] | None = None
         """Per article, what its row in the cache holds that can change (hash, list, floor): the rows
         that differ are written (see :meth:`rows_to_save`). None: no row is known to be saved."""
         self.saved_head: bytes | None = None
@@ -190,14 +191,19 @@ class RankingState:
                 *(_packed(a) for a in r.arrays()),
                 tuple(ix.lists[d.key]),
                 ix.floor[i],
+                # Where its strongest words are in its text's features: loading weighs only those
+                # (see _vector), not the whole text again. Right while the weights are those it
+                # was saved with, which the head saves (its mark holds the vector: see _marks).
+                _packed(array("i", top_text_at(ix, i, r.text_ids))),
             )
         )
 
-    def _marks(self) -> dict[str, tuple[str, tuple[str, ...], float]]:
-        """Per live article, what of its row can change without its hash changing (see :attr:`saved`)."""
+    def _marks(self) -> dict[str, tuple[str, tuple[str, ...], float, bytes]]:
+        """Per live article, what of its row can change without its hash changing (see :attr:`saved`):
+        its list, its floor, and its vector's features (a weight that moved changes them)."""
         ix = self.index
         return {
-            key: (self.digests[key], tuple(ix.lists[key]), ix.floor[i])
+            key: (self.digests[key], tuple(ix.lists[key]), ix.floor[i], ix.vec_ids[i].tobytes())
             for i, key in enumerate(ix.keys)
             if key is not None
         }
@@ -235,8 +241,8 @@ class RankingState:
                 return None
             docs = []
             for key, row in rows:
-                ts, slug, category, date, pinned, digest, *arrays, related, floor = marshal.loads(row)
-                docs.append((ts, key, slug, category, date, pinned, digest, arrays, related, floor))
+                ts, slug, category, date, pinned, digest, *arrays, related, floor, top = marshal.loads(row)
+                docs.append((ts, key, slug, category, date, pinned, digest, arrays, related, floor, top))
         except (ValueError, TypeError, EOFError):
             return None
         docs.sort(key=lambda d: (d[0], d[1]))  # as a full ranking adds them: by time, then key
@@ -248,8 +254,19 @@ class RankingState:
                 df_b,
                 named_b,
                 (
-                    (key, slug, category, date, pinned, digest, [_unpacked(a) for a in arrays], related, floor)
-                    for _, key, slug, category, date, pinned, digest, arrays, related, floor in docs
+                    (
+                        key,
+                        slug,
+                        category,
+                        date,
+                        pinned,
+                        digest,
+                        [_unpacked(a) for a in arrays],
+                        related,
+                        floor,
+                        _unpacked(top),
+                    )
+                    for _, key, slug, category, date, pinned, digest, arrays, related, floor, top in docs
                 ),
             )
         except (ValueError, TypeError, IndexError, KeyError):
@@ -277,7 +294,7 @@ class RankingState:
         keys: list[object],
         df_b: bytes,
         named_b: bytes,
-        docs: Iterable[tuple[str, str, str, str, tuple[str, ...], str, list[array[int]], list[str], float]],
+        docs: Iterable[tuple[str, str, str, str, tuple[str, ...], str, list[array[int]], list[str], float, array[int]]],
     ) -> RankingState:
         """The state from its parts, the articles in the order a full ranking adds them."""
         feature_ids = {k: i for i, k in enumerate(keys)}
@@ -290,10 +307,10 @@ class RankingState:
         _field_layout(index)
         raw: list[_Raw | None] = []
         digests: dict[str, str] = {}
-        for key, slug, category, date, pinned, digest, parts, related, floor in docs:
+        for key, slug, category, date, pinned, digest, parts, related, floor, top in docs:
             r = _Raw(*parts)
             doc = RelatedDoc(key, slug, "", "", "", (), category, datetime.fromisoformat(date), tuple(pinned))
-            _add_doc(index, doc, _vector(index, r.analysed()), sort_postings=False)
+            _add_doc(index, doc, _vector(index, r.analysed(), top), sort_postings=False)
             index.lists[key] = list(related)
             index.floor.append(floor)
             raw.append(r)

@@ -585,26 +585,31 @@ def _field_layout(index: RelatedIndex) -> None:
             fields.append(_TEXT)
 
 
-def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]]:
+def _vector(index: RelatedIndex, a: _Analysed, top_at: Sequence[int] | None = None) -> tuple[array[int], array[float]]:
     """Weight one article's features by TF-IDF, keep the strongest, normalise each field.
 
     Equal weights are ordered by the feature itself, never by its id: ids depend on the order in
     which features were met, which differs between a full ranking and an incremental one.
+
+    ``top_at``: where the strongest text words are in ``a.text_ids``, strongest first, when known
+    from a vector made with the same weights (see :func:`top_text_at`): they are weighed as they
+    were, without weighing and ordering every word of the text again.
     """
     idf = index.idf
     keys = index.feature_keys
-    n_terms = index.settings.text_terms
     # Text: (1 + ln tf) * idf; the top words only, which bounds work per article.
-    scored = [((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0]
-    if len(scored) > n_terms:
-        # Those that can be among the top: a sort of bare floats (in C) finds the cut, and only
-        # they are ordered with their features.
-        cut = sorted([w for w, _ in scored], reverse=True)[n_terms - 1]
-        scored = [x for x in scored if x[0] >= cut]
-    top = sorted([(w, keys[f], f) for w, f in scored], reverse=True)[:n_terms]
+    if top_at is not None:
+        text_ids, counts = a.text_ids, a.text_counts
+        top = [((1.0 + math.log(counts[k])) * idf[text_ids[k]], None, text_ids[k]) for k in top_at]
+    else:
+        top = _top_text(index, a)
     ids: list[int] = []
     weights: list[float] = []
-    for part in (top, sorted(((idf[f], keys[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True)):
+    parts: tuple[list[tuple[float, Any, int]], ...] = (
+        top,
+        sorted(((idf[f], keys[f], f) for f in a.title_ids if idf[f] > 0.0), reverse=True),
+    )
+    for part in parts:
         norm = math.sqrt(sum(w * w for w, _, _ in part))
         for w, _, f in part:
             ids.append(f)
@@ -619,6 +624,28 @@ def _vector(index: RelatedIndex, a: _Analysed) -> tuple[array[int], array[float]
             ids.append(f)
             weights.append(idf[f] / top_idf)
     return array("i", ids), array("d", weights)
+
+
+def _top_text(index: RelatedIndex, a: _Analysed) -> list[tuple[float, Any, int]]:
+    """The article's strongest text words as (weight, feature, id), strongest first (see _vector)."""
+    idf = index.idf
+    keys = index.feature_keys
+    n_terms = index.settings.text_terms
+    scored = [((1.0 + math.log(c)) * idf[f], f) for f, c in zip(a.text_ids, a.text_counts, strict=True) if idf[f] > 0.0]
+    if len(scored) > n_terms:
+        # Those that can be among the top: a sort of bare floats (in C) finds the cut, and only
+        # they are ordered with their features.
+        cut = sorted([w for w, _ in scored], reverse=True)[n_terms - 1]
+        scored = [x for x in scored if x[0] >= cut]
+    return sorted([(w, keys[f], f) for w, f in scored], reverse=True)[:n_terms]
+
+
+def top_text_at(index: RelatedIndex, i: int, text_ids: Sequence[int]) -> list[int]:
+    """Where article ``i``'s strongest text words, as its vector holds them, are in ``text_ids``
+    (its text's features): what :func:`_vector` takes as ``top_at`` to weigh them again."""
+    where = {f: k for k, f in enumerate(text_ids)}
+    field_of = index.field_of
+    return [where[f] for f in index.vec_ids[i] if field_of[f] == _TEXT]
 
 
 def build_related_index(
