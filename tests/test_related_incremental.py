@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import marshal
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -221,6 +222,26 @@ def test_an_edit_writes_the_rows_it_changed_not_every_row() -> None:
     store.save(state)
     assert store.written[-1] == 0
     check(store.load(), docs)
+
+
+def test_a_row_names_the_articles_it_lists_by_number_not_by_url() -> None:
+    """A list by URLs would be half of every row; numbers read back as the same lists."""
+    rng = random.Random(12)
+    docs = {d.key: d for d in (make_doc(rng, k) for k in range(60))}
+    state, _ = rank(None, docs)
+    head, rows, _, _ = state.rows_to_save()
+    assert head is not None
+    for key, row in rows.items():
+        listed = state.lists[key]
+        assert listed and not any(other.encode() in row for other in listed), key
+    again = RankingState.from_rows(head, rows.items(), SETTINGS)
+    assert again is not None and again.lists == state.lists
+    # Two rows holding one number are not rows saved together: not used.
+    first, second = sorted(rows)[:2]
+    clash = dict(rows)
+    clash[second] = rows[first][: -len(marshal.dumps(state.numbers[first]))] + marshal.dumps(state.numbers[first])
+    assert marshal.loads(clash[second])[-1] == state.numbers[first]
+    assert RankingState.from_rows(head, clash.items(), SETTINGS) is None
 
 
 def test_kept_rows_for_other_settings_or_unreadable_are_not_used() -> None:

@@ -58,7 +58,7 @@ from .index import (
 )
 
 #: Bumped whenever what is kept, or how the ranking reads it, changes: an older state is not used.
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(slots=True)
@@ -148,6 +148,11 @@ class RankingState:
         that differ are written (see :meth:`rows_to_save`). None: no row is known to be saved."""
         self.saved_head: bytes | None = None
         """The head row as saved (None: unknown)."""
+        self.numbers: dict[str, int] = {}
+        """Article key -> the number its row holds, by which other rows list it (see :meth:`_row`).
+        Given when its row is first written, and the same while the article lives."""
+        self.next_number = 0
+        """The number the next article without one is given."""
 
     @property
     def lists(self) -> dict[str, list[str]]:
@@ -180,6 +185,7 @@ class RankingState:
         ix = self.index
         d, r = ix.docs[i], self.raw[i]
         assert d is not None and r is not None
+        number = self._number
         return marshal.dumps(
             (
                 ix.ts[i],
@@ -189,14 +195,29 @@ class RankingState:
                 d.pinned,
                 self.digests[d.key],
                 *(_packed(a) for a in r.arrays()),
-                tuple(ix.lists[d.key]),
+                # The list by the rows' numbers, not the articles' URLs: half the row otherwise.
+                _packed(array("i", [number(k) for k in ix.lists[d.key]])),
                 ix.floor[i],
                 # Where its strongest words are in its text's features: loading weighs only those
                 # (see _vector), not the whole text again. Right while the weights are those it
                 # was saved with, which the head saves (its mark holds the vector: see _marks).
                 _packed(array("i", top_text_at(ix, i, r.text_ids))),
+                number(d.key),
             )
         )
+
+    def _number(self, key: str) -> int:
+        """The number of ``key``'s row, given now if it has none (one more than the greatest given).
+
+        A number stays its article's while it lives, so a row listing it reads the same for as long
+        as its list does (its mark, see :meth:`_marks`, holds the keys). A number freed by an
+        article gone can be given again: every list that held the article changed, so every row
+        that named it is written again with the one that drops it."""
+        number = self.numbers.get(key)
+        if number is None:
+            number = self.numbers[key] = self.next_number
+            self.next_number += 1
+        return number
 
     def _marks(self) -> dict[str, tuple[str, tuple[str, ...], float, bytes]]:
         """Per live article, what of its row can change without its hash changing (see :attr:`saved`):
@@ -240,9 +261,14 @@ class RankingState:
             if fmt != FORMAT or kept_settings != repr(settings):
                 return None
             docs = []
+            numbers: dict[str, int] = {}
             for key, row in rows:
-                ts, slug, category, date, pinned, digest, *arrays, related, floor, top = marshal.loads(row)
+                ts, slug, category, date, pinned, digest, *arrays, related, floor, top, number = marshal.loads(row)
                 docs.append((ts, key, slug, category, date, pinned, digest, arrays, related, floor, top))
+                numbers[key] = number
+            key_of = {number: key for key, number in numbers.items()}
+            if len(key_of) != len(numbers):
+                return None  # two rows of one number: not rows this code saved together
         except (ValueError, TypeError, EOFError):
             return None
         docs.sort(key=lambda d: (d[0], d[1]))  # as a full ranking adds them: by time, then key
@@ -262,7 +288,7 @@ class RankingState:
                         pinned,
                         digest,
                         [_unpacked(a) for a in arrays],
-                        related,
+                        [key_of[n] for n in _unpacked(related)],
                         floor,
                         _unpacked(top),
                     )
@@ -272,6 +298,8 @@ class RankingState:
         except (ValueError, TypeError, IndexError, KeyError):
             return None
         state.saved, state.saved_head = state._marks(), head
+        state.numbers = numbers
+        state.next_number = max(numbers.values(), default=-1) + 1
         return state
 
     @classmethod
