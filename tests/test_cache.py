@@ -17,7 +17,7 @@ from broadsheet.content import bodystore
 from broadsheet.content.body import Body, BodyNotLoaded
 from broadsheet.content.bodystore import load_bodies, unload_bodies
 from broadsheet.content.discover import discover
-from broadsheet.content.markdown import current_settings, sanitize_html
+from broadsheet.content.markdown import current_settings, render_markdown, sanitize_html
 from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE, BuildCache, Fingerprinter
 from broadsheet.outputs import PageJob
 
@@ -285,6 +285,30 @@ def test_a_cached_body_is_a_plain_value_loaded_by_the_stage_that_reads_it(make_s
     assert Body("", "").blank and not given.blank and given.sanitized(str.upper).html == "<P>HI THERE</P>"
     with pytest.raises(ValueError):
         Body(ref=body.ref)
+
+
+def test_a_cached_body_keeps_its_html_and_makes_its_text_as_the_parse_did(make_site) -> None:
+    """The row holds the HTML alone; the text read back is the parse's, cleaned HTML or not,
+    and whether the body travelled (pickled) before or after its text was first read."""
+    site = _site(make_site)
+    path = site / "content/world/a1.md"
+    path.write_text(path.read_text() + '\nA *quote* &amp; [a link](https://example.org/)\n\n> "Said" — R.\n')
+    run_build(site)
+    parsed = render_markdown(path.read_text().split("---", 2)[2])
+    with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
+        (value,) = db.execute("SELECT value FROM bodies WHERE rel = 'content/world/a1.md'").fetchone()
+    assert bodystore.unpack_body(value) == parsed.html  # the HTML, and nothing else
+    entry = BuildCache.load(site, timezone="UTC", markdown_key=current_settings().key())
+    source = next(s for s in discover(site)[0] if s.rel == "content/world/a1.md")
+    found, _ = entry.lookup(source)
+    assert found is not None
+    body = found.rendered.body
+    cleaned = body.sanitized(sanitize_html)  # cleaned when loaded (site.yml's sanitize)
+    load_bodies([body, cleaned])
+    travelled = pickle.loads(pickle.dumps(body))  # loaded, its text not made yet
+    assert travelled.text == body.text == cleaned.text == parsed.body.text
+    assert cleaned.html == sanitize_html(parsed.html)
+    assert travelled == body and pickle.loads(pickle.dumps(body)).text == parsed.body.text
 
 
 def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path: Path) -> None:

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from broadsheet.content.body import _BLOCK_END, _TAG
 from broadsheet.content.markdown import (
-    _BLOCK_END,
-    _TAG,
     _URL_ATTR,
     _blocked,
     _first_paragraph,

@@ -14,11 +14,34 @@ What must be known of every body without reading it is kept beside it: whether i
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..related.index import OPENING_BYTES
+
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
+
+
+def _spaced(m: re.Match[str]) -> str:
+    """The matched text and a space."""
+    return m.group() + " "
+
+
+def html_words(fragment: str) -> list[str]:
+    """The words of an HTML fragment: tags and entities gone, the end of a block separating words."""
+    # A function, not the template r"\g<0> ": re expands templates in Python code, once per match.
+    text = _BLOCK_END.sub(_spaced, fragment)
+    # str.split() splits on exactly the characters re's \s matches in str patterns.
+    return html.unescape(_TAG.sub("", text)).split()
+
+
+def plain_text(fragment: str) -> str:
+    """Strip tags and entities from an HTML fragment; collapse whitespace."""
+    return " ".join(html_words(fragment))
 
 
 def opening_digest(text: str, limit: int = OPENING_BYTES) -> str:
@@ -71,7 +94,7 @@ class Body:
     same place, made from the same file). Pickled, a body travels as it is: loaded or not.
     """
 
-    __slots__ = ("_html", "_text", "blank", "opening", "ref", "sanitize")
+    __slots__ = ("_html", "_raw", "_text", "blank", "opening", "ref", "sanitize")
 
     def __init__(
         self,
@@ -87,6 +110,8 @@ class Body:
             raise ValueError("a body without its text needs where it is kept, its opening digest and blankness")
         self._html = html if text is not None else None
         self._text = text if html is not None else None
+        self._raw: str | None = None
+        """Loaded without its text: the HTML as kept, which the text is made from when first read."""
         self.ref = ref
         """Where the body is kept in the build cache (None for a body only in memory)."""
         self.opening: str = opening if opening is not None else opening_digest(text or "")
@@ -117,6 +142,11 @@ class Body:
     def text(self) -> str:
         """The body as plain text (for search, related ranking and counts)."""
         if self._text is None:
+            if self._raw is not None:
+                # The cache keeps the HTML alone (see bodystore.pack_body): the text is made from
+                # it as markdown.render_markdown made it.
+                self._text, self._raw = plain_text(self._raw), None
+                return self._text
             self._load()
         assert self._text is not None
         return self._text
@@ -126,10 +156,13 @@ class Body:
         """Whether the HTML and text are in memory."""
         return self._html is not None
 
-    def fill(self, html: str, text: str) -> None:
-        """Give a body not loaded its HTML and text, as kept (the loader cleans them first under ``sanitize``)."""
+    def fill(self, html: str, text: str | None, kept: str | None = None) -> None:
+        """Give a body not loaded its HTML and text, as kept (the loader cleans the HTML first under
+        ``sanitize``). ``text`` None: made from ``kept``, the HTML as kept, when first read."""
         if self._html is None:
-            self._html, self._text = html, text
+            if text is None and kept is None:
+                raise ValueError("a body's text, or the HTML it is made from")
+            self._html, self._text, self._raw = html, text, kept if text is None else None
 
     def evict(self, ref: BodyRef | None = None) -> None:
         """Let go of the HTML and text, kept at ``ref`` (by default where the body came from)."""
@@ -137,12 +170,12 @@ class Body:
         if ref is None:
             raise ValueError("a body kept nowhere cannot let go of its text")
         self.ref = ref
-        self._html = self._text = None
+        self._html = self._text = self._raw = None
 
     def sanitized(self, clean: Callable[[str], str]) -> Body:
         """This body with its HTML cleaned by ``clean``: now if loaded, else when it is loaded."""
         if self._html is not None:
-            return Body(clean(self._html), self._text, opening=self.opening, blank=self.blank)
+            return Body(clean(self._html), self.text, opening=self.opening, blank=self.blank)
         return Body(ref=self.ref, opening=self.opening, blank=self.blank, sanitize=True)
 
     def __eq__(self, other: object) -> bool:
@@ -151,22 +184,34 @@ class Body:
         if self is other:
             return True
         if self._html is not None and other._html is not None:
-            return self._html == other._html and self._text == other._text
+            return self._html == other._html and self.text == other.text
         return self.ref is not None and (self.ref, self.sanitize) == (other.ref, other.sanitize)
 
     def __hash__(self) -> int:
         return hash(self.opening)  # equal bodies have equal texts, and so equal openings
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _body, (self._html, self._text, self.ref, self.opening, self.blank, self.sanitize)
+        return _body, (self._html, self._text, self.ref, self.opening, self.blank, self.sanitize, self._raw)
 
     def __repr__(self) -> str:
         if self._html is None:
             return f"Body(ref={self.ref!r})"
-        return f"Body(html={self._html!r}, text={self._text!r})"
+        return f"Body(html={self._html!r}, text={self.text!r})"
 
 
-def _body(html: str | None, text: str | None, ref: BodyRef | None, opening: str, blank: bool, sanitize: bool) -> Body:
+def _body(
+    html: str | None,
+    text: str | None,
+    ref: BodyRef | None,
+    opening: str,
+    blank: bool,
+    sanitize: bool,
+    raw: str | None = None,
+) -> Body:
+    if raw is not None and html is not None and ref is not None:  # loaded, its text not made yet
+        body = Body(ref=ref, opening=opening, blank=blank, sanitize=sanitize)
+        body.fill(html, None, raw)
+        return body
     return Body(html, text, ref=ref, opening=opening, blank=blank, sanitize=sanitize)
 
 

@@ -8,16 +8,15 @@ content pages'. :func:`load_bodies` reads many in one query; :func:`unload_bodie
 again, so that a worker rendering a large site holds only the bodies of the pages at hand.
 
 The rows are written by incremental/cache.py (table ``bodies``: the content file's path, its
-hash, and the HTML and text as :func:`pack_body` packs them: pickled and compressed, a fifth of
-their size, as a large site's bodies are most of its cache). A row gone (the cache file removed or rebuilt meanwhile)
-is made again from the content file; only a file that changed since the build read it fails,
-naming the file.
+hash, and the HTML as :func:`pack_body` packs it: compressed, a fifth of its size, as a large
+site's bodies are most of its cache; the text is made from the HTML when first read). A row gone
+(the cache file removed or rebuilt meanwhile) is made again from the content file; only a file
+that changed since the build read it fails, naming the file.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import sqlite3
 import threading
 import zlib
@@ -38,22 +37,20 @@ from .markdown import render_markdown, sanitize_html
 READ_WHOLE_FROM = 2_000
 #: Rows asked for per query (SQLite's limit of parameters is 32,766 in recent releases, 999 in old ones).
 BATCH = 900
-_ERRORS = (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError, ValueError, TypeError, zlib.error)
+_ERRORS = (OSError, sqlite3.Error, ValueError, TypeError, zlib.error)  # (a text that does not decode: ValueError)
 #: zlib's level for stored bodies: HTML and text compress five to one, and read back at hundreds of MB/s.
 PACK_LEVEL = 6
 
 
-def pack_body(html: str, text: str) -> bytes:
-    """A body's row value: its HTML and text, pickled and compressed."""
-    return pack(pickle.dumps((html, text), protocol=pickle.HIGHEST_PROTOCOL), PACK_LEVEL)
+def pack_body(html: str) -> bytes:
+    """A body's row value: its HTML, compressed. Not its text, which is made from the HTML (see
+    markdown.render_markdown) when read: kept, it made a body's row a tenth larger."""
+    return pack(html.encode("utf-8", "surrogatepass"), PACK_LEVEL)
 
 
-def unpack_body(value: bytes) -> tuple[str, str]:
-    """The HTML and text of a row value made by :func:`pack_body` (raises on anything else)."""
-    html, text = pickle.loads(zlib.decompress(value))
-    if not (isinstance(html, str) and isinstance(text, str)):
-        raise TypeError("a body row holds two texts")
-    return html, text
+def unpack_body(value: bytes) -> str:
+    """The HTML of a row value made by :func:`pack_body` (raises on anything else)."""
+    return zlib.decompress(value).decode("utf-8", "surrogatepass")
 
 
 def load_bodies(bodies: Iterable[Body]) -> list[Body]:
@@ -67,12 +64,11 @@ def load_bodies(bodies: Iterable[Body]) -> list[Body]:
     for store, refs in wanted.items():
         found = _read_rows(Path(store), refs)
         for (rel, digest), waiting in refs.items():
-            pair = found.get((rel, digest))
-            if pair is None:
-                pair = _parse_again(waiting[0].ref)  # type: ignore[arg-type]  # (every body here has one)
+            html = found.get((rel, digest))
+            if html is None:
+                html = _parse_again(waiting[0].ref)  # type: ignore[arg-type]  # (every body here has one)
             for body in waiting:
-                html, text = pair
-                body.fill(sanitize_html(html) if body.sanitize else html, text)
+                body.fill(sanitize_html(html) if body.sanitize else html, None, html)
                 done.append(body)
     return done
 
@@ -103,9 +99,9 @@ def unload_bodies(bodies: Iterable[Body]) -> None:
             body.evict()
 
 
-def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tuple[str, str], tuple[str, str]]:
-    """The (HTML, text) of the rows of ``store`` named by ``refs`` (path, hash) that it holds."""
-    found: dict[tuple[str, str], tuple[str, str]] = {}
+def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tuple[str, str], str]:
+    """The HTML of the rows of ``store`` named by ``refs`` (path, hash) that it holds."""
+    found: dict[tuple[str, str], str] = {}
     try:
         db = reader(store)
         if len(refs) >= READ_WHOLE_FROM:
@@ -129,7 +125,7 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
     return found
 
 
-def _parse_again(ref: BodyRef) -> tuple[str, str]:
+def _parse_again(ref: BodyRef) -> str:
     """The body made again from its content file, which must still be the one the build read."""
     path = Path(ref.path)
     try:
@@ -139,8 +135,7 @@ def _parse_again(ref: BodyRef) -> tuple[str, str]:
     doc, _, _ = parse_document(SourceFile(ref.path, ref.rel, ref.page), ZoneInfo(ref.timezone or "UTC"), raw)
     if doc is None or content_digest(raw) != ref.digest:
         raise ContentError("the file changed while the build was reading it", ref.rel, None, "build again")
-    rendered = render_markdown(doc.body)
-    return rendered.html, rendered.text
+    return render_markdown(doc.body).html
 
 
 _readers: dict[tuple[int, Path, int], sqlite3.Connection] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import math
 import re
@@ -19,7 +18,7 @@ from ..config import MARKDOWN_EXTENSIONS
 from ..speedups import markdown_inline
 from ..urls import has_dangerous_url, is_dangerous_url
 from . import shortcodes
-from .body import Body, WithBody
+from .body import Body, WithBody, html_words, plain_text
 
 EXTENSIONS = MARKDOWN_EXTENSIONS
 EXTENSION_CONFIGS = {"toc": {"permalink": False}}
@@ -171,8 +170,6 @@ def _converter() -> _markdown.Markdown:
     return _md
 
 
-_TAG = re.compile(r"<[^>]+>")
-_BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|div|pre|tr|td|th|figcaption)>", re.IGNORECASE)
 # Attributes that load or follow a URL, with their quoted or unquoted value: HTML's (``data`` of
 # <object>, ``background`` of old tables, ``cite``, ``longdesc``, ...) and SVG's (``xlink:href``, and
 # ``values``, ``to`` and ``from`` of <animate>, which can set an ``href``).
@@ -233,24 +230,6 @@ class MarkdownTooComplex(MarkdownError):
 
 #: More '[' than this in one paragraph makes Python-Markdown's link search quadratic (5,000 took 9 s).
 MAX_BRACKETS_PER_BLOCK = 1000
-
-
-def _spaced(m: re.Match[str]) -> str:
-    """The matched text and a space."""
-    return m.group() + " "
-
-
-def _words(fragment: str) -> list[str]:
-    """The words of an HTML fragment: tags and entities gone, the end of a block separating words."""
-    # A function, not the template r"\g<0> ": re expands templates in Python code, once per match.
-    text = _BLOCK_END.sub(_spaced, fragment)
-    # str.split() splits on exactly the characters re's \s matches in str patterns.
-    return html.unescape(_TAG.sub("", text)).split()
-
-
-def plain_text(fragment: str) -> str:
-    """Strip tags and entities from an HTML fragment; collapse whitespace."""
-    return " ".join(_words(fragment))
 
 
 def _blocked(m: re.Match[str]) -> str:
@@ -337,7 +316,7 @@ def render_markdown(body: str) -> Rendered:
         raise MarkdownError(exc.problems) from None
     out = _neutralise(out)
     toc = getattr(md, "toc", "")
-    words = _words(out)
+    words = html_words(out)
     paragraph = _first_paragraph(out)
     first = plain_text(paragraph) if paragraph is not None else ""
     # The words hold no whitespace, so the text joined from them splits back into the same words.

@@ -679,7 +679,7 @@ class BuildCache:
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None and e.rendered.body.loaded:
-                yield rel, e.digest, pack_body(e.rendered.body.html, e.rendered.body.text)
+                yield rel, e.digest, pack_body(e.rendered.body.html)
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
