@@ -578,6 +578,31 @@ def test_hugo_default_language_from_config_default_folder(tmp_path: Path) -> Non
     )
 
 
+def test_a_site_naming_no_languages_skips_only_files_with_another_version_beside_them(tmp_path: Path) -> None:
+    """Without a languages table, a name ending like a language code is a translation only when
+    another version of the file is beside it: a post about crates.io is a post of its own."""
+    hugo = tmp_path / "zola"
+    (hugo / "content").mkdir(parents=True)
+    (hugo / "config.toml").write_text('title = "Blog"\n', encoding="utf-8")
+    posts = {
+        "Update-on-crates.io-incident.md": "Update on the crates.io incident",
+        "news.md": "News",
+        "news.fr.md": "Nouvelles",
+        "solo.es.md": "Solo en español",
+        "release-v1.2-beta.md": "Release 1.2 beta",
+    }
+    for name, title in posts.items():
+        text = f'+++\ntitle = "{title}"\ndate = 2024-01-02\n+++\nText.\n'
+        (hugo / "content" / name).write_text(text, encoding="utf-8")
+    report = run_import("hugo", hugo, tmp_path / "site")
+    titles = {front(tmp_path / "site" / rel)[0]["title"] for rel in report.articles}
+    assert titles == {"Update on the crates.io incident", "News", "Solo en español", "Release 1.2 beta"}
+    assert dict(report.skipped) == {
+        "content/news.fr.md": "translation (fr) of content/news.md: skipped; Broadsheet publishes one language per site"
+    }
+    assert report.translations == 1
+
+
 def test_site_imported_yml_names_the_command(tmp_path: Path) -> None:
     site = tmp_path / "lab"
     run_import("hugo", MULTILINGUAL, site)

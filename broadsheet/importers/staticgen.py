@@ -364,14 +364,16 @@ def _hugo_content_dir(source: Path, lower: dict[str, Any]) -> str:
     return str(lower.get("contentdir") or "content")
 
 
-_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$", re.IGNORECASE)
+#: A language code as sites name files with: ``es``, ``pt-br``, ``zh-hans``, ``es-419``.
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-(?:[a-z]{2}|[a-z]{4}|[0-9]{3}))?$", re.IGNORECASE)
 
 
 def _hugo_languages(source: Path, lower: dict[str, Any]) -> tuple[str, frozenset[str]]:
     """The default language and the language codes a file name may end with (``index.es.md``).
 
     Hugo reads the suffix as a language only when the site configures it; a site without a
-    ``languages`` table is taken to use codes that look like ones (``es``, ``pt-br``).
+    ``languages`` table is taken to use codes that look like ones (``es``, ``pt-br``) on files
+    that have another version beside them (see :func:`_guessed_language`).
     """
     default = str(lower.get("defaultcontentlanguage") or "en").lower()
     codes: set[str] = set()
@@ -391,6 +393,18 @@ def _hugo_languages(source: Path, lower: dict[str, Any]) -> tuple[str, frozenset
             if isinstance(table, dict):
                 codes.update(str(k).lower() for k in table)
     return default, frozenset(codes | {default}) if codes else frozenset()
+
+
+def _guessed_language(path: Path, base: str) -> bool:
+    """Whether a file whose name ends like a language code (``post.fr.md``) in a site that names
+    no languages is a version of another file beside it (``post.md``, ``post.en.md``): only then is
+    it taken for a translation. A lone ``Update-on-crates.io-incident.md`` is a post of its own."""
+    for other in path.parent.iterdir():
+        if other != path and other.suffix == path.suffix and other.is_file():
+            stem = other.stem
+            if stem == base or (stem.rpartition(".")[0] == base and _LANGUAGE_CODE.match(stem.rpartition(".")[2])):
+                return True
+    return False
 
 
 def _split_language(stem: str, languages: frozenset[str]) -> tuple[str, str | None]:
@@ -489,6 +503,8 @@ def read_hugo(
             continue
         # index.es.md is index.md in Spanish: the name without its language says what the file is.
         base, language = _split_language(path.stem, languages)
+        if language and not languages and not _guessed_language(path, base):
+            base, language = path.stem, None
         if base.split(".")[0] == "_index":  # also _index.es.md, and a stray _index.en.md.md
             report.skip(origin, "a section's list page: Broadsheet makes its own listings")
             continue
