@@ -603,6 +603,34 @@ def test_a_site_naming_no_languages_skips_only_files_with_another_version_beside
     assert report.translations == 1
 
 
+def test_a_first_heading_repeating_the_headline_is_left_out(tmp_path: Path) -> None:
+    """The theme shows the headline above the body: a post opening with it again (``# Title`` or a
+    ``===`` heading) would read it twice. Another first heading, or a lower one, stays."""
+    hugo = tmp_path / "hugo"
+    (hugo / "content/posts").mkdir(parents=True)
+    bodies = {
+        "atx": ("Rust 2024 call for testing", "\n# Rust  2024 call for testing\n\nWe have been hard at work.\n"),
+        "closed": ("Closed heading", "# closed heading ##\nText.\n"),
+        "setext": ("Underlined", "Underlined\n==========\n\nText.\n"),
+        "other": ("The headline", "# Another heading\n\nText.\n"),
+        "lower": ("Second level", "## Second level\n\nText.\n"),
+        "later": ("Later", "Text first.\n\n# Later\n"),
+    }
+    for name, (title, body) in bodies.items():
+        text = f"---\ntitle: {title}\ndate: 2024-01-02\nslug: {name}\n---\n{body}"
+        (hugo / f"content/posts/{name}.md").write_text(text, encoding="utf-8")
+    report = run_import("hugo", hugo, tmp_path / "site")
+    got = {name: front(tmp_path / f"site/content/posts/{name}.md")[1].strip() for name in bodies}
+    assert got["atx"] == "We have been hard at work."
+    assert got["closed"] == "Text."
+    assert got["setext"] == "Text."
+    assert got["other"] == "# Another heading\n\nText."
+    assert got["lower"] == "## Second level\n\nText."
+    assert got["later"] == "Text first.\n\n# Later"
+    assert report.repeated_headlines == 3
+    assert "Left out the first heading of 3 bodies" in "\n".join(report.summary_lines())
+
+
 def test_site_imported_yml_names_the_command(tmp_path: Path) -> None:
     site = tmp_path / "lab"
     run_import("hugo", MULTILINGUAL, site)

@@ -63,6 +63,8 @@ class ImportReport:
     translations: int = 0
     """Of the skipped: files in another language than the site's (a Hugo site's translations)."""
     aliases: int = 0
+    repeated_headlines: int = 0
+    """Bodies whose first line, a heading, repeated the headline, which the theme shows: left out."""
     dropped_keys: dict[str, int] = field(default_factory=dict)
     authors: dict[str, dict[str, str]] = field(default_factory=dict)
     """Author slug → name and bio, as found in the archive (for site.yml)."""
@@ -92,6 +94,11 @@ class ImportReport:
             f"skipped {len(self.skipped)}{translations}; {len(self.warnings)} warnings; "
             f"{self.copied} files copied; {self.aliases} old URLs redirected."
         ]
+        if self.repeated_headlines:
+            lines.append(
+                f"Left out the first heading of {self.repeated_headlines} bodies: it repeated the headline, "
+                "which the theme shows above the body."
+            )
         if self.skipped:
             lines.append("Skipped:")
             lines += [f"  {origin}: {reason}" for origin, reason in self.skipped]
@@ -373,7 +380,10 @@ def write_items(
     for item, target, slug, _url in planned:
         if old_host and moved:
             item.body = _point_links_home(item.body, old_host, moved, report, item.origin)
-        text = dump_front_matter(_front_matter(item, slug)) + "\n" + item.body.strip("\n") + "\n"
+        body = _without_repeated_headline(item.body, item.title)
+        if body is not item.body:
+            report.repeated_headlines += 1
+        text = dump_front_matter(_front_matter(item, slug)) + "\n" + body.strip("\n") + "\n"
         copies: list[tuple[Path, Path]] = []
         for source, path in item.files:
             dest = site_root / "static" / PurePosixPath(path.lstrip("/"))
@@ -401,6 +411,32 @@ def write_items(
 _OWN_LINK = re.compile(
     r"""(?P<lead>href=["']|\]\()(?P<url>https?://(?P<host>[^/"'\s)]+)(?P<path>/[^"'\s)#?]*)?)""", re.I
 )
+
+
+_ATX_H1 = re.compile(r"#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*")
+_SETEXT_H1 = re.compile(r"=+[ \t]*")
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _without_repeated_headline(body: str, title: str) -> str:
+    """The body without its first line when that is a top heading saying the headline again
+    (``# Title``, or ``Title`` over ``===``), as blog posts often begin: the theme shows the
+    headline above the body, and the page would read it twice. Any other body is returned as it is
+    (the same object)."""
+    lines = body.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return body
+    if (m := _ATX_H1.fullmatch(lines[first].strip())) and _same_words(m.group(1), title):
+        end = first + 1
+    elif first + 1 < len(lines) and _SETEXT_H1.fullmatch(lines[first + 1].strip()) and _same_words(lines[first], title):
+        end = first + 2
+    else:
+        return body
+    return "\n".join(lines[end:]).lstrip("\n")
 
 
 def _point_links_home(body: str, old_host: str, moved: dict[str, str], report: ImportReport, origin: str) -> str:
