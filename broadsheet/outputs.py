@@ -6,6 +6,7 @@ incremental store) can name these types without importing another stage.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,5 +71,7 @@ def output_folder(output: Path) -> Path:
 
 
 def output_key(output: Path) -> str:
-    """What the cache files things of one output folder under (see output_folder)."""
-    return str(output_folder(output))
+    """What the cache files things of one output folder under: a short hash of its path (see
+    output_folder), which every row of the cache's page tables holds (the path itself was a tenth
+    of those rows)."""
+    return hashlib.blake2b(str(output_folder(output)).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()

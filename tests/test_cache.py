@@ -311,6 +311,22 @@ def test_a_cached_body_keeps_its_html_and_makes_its_text_as_the_parse_did(make_s
     assert travelled == body and pickle.loads(pickle.dumps(body)).text == parsed.body.text
 
 
+def test_page_rows_name_their_output_folder_by_a_short_key(make_site, tmp_path: Path) -> None:
+    """Every row of the page tables names its output folder: by a 16-character key, not its path,
+    and two folders by two keys (each keeps its own fingerprints)."""
+    site = _site(make_site)
+    run_build(site)
+    other = tmp_path / "elsewhere" / "public"
+    run_build(site, output=other)
+    with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
+        for table in ("prints", "facts"):
+            keys = {key for (key,) in db.execute(f"SELECT DISTINCT output FROM {table}")}
+            assert len(keys) == 2 and all(len(k) == 16 and int(k, 16) >= 0 for k in keys), keys
+    before = (site / "output/index.html").stat().st_mtime_ns
+    assert run_build(site).pages_rendered == 0  # its own fingerprints found again
+    assert (site / "output/index.html").stat().st_mtime_ns == before
+
+
 def test_a_cache_made_anew_is_read_anew_in_the_same_process(make_site, tmp_path: Path) -> None:
     site = _site(make_site)
     run_build(site)
