@@ -9,6 +9,7 @@ become aliases.
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import re
 import tomllib
@@ -399,12 +400,14 @@ def _guessed_language(path: Path, base: str) -> bool:
     """Whether a file whose name ends like a language code (``post.fr.md``) in a site that names
     no languages is a version of another file beside it (``post.md``, ``post.en.md``): only then is
     it taken for a translation. A lone ``Update-on-crates.io-incident.md`` is a post of its own."""
-    for other in path.parent.iterdir():
-        if other != path and other.suffix == path.suffix and other.is_file():
-            stem = other.stem
-            if stem == base or (stem.rpartition(".")[0] == base and _LANGUAGE_CODE.match(stem.rpartition(".")[2])):
-                return True
-    return False
+    # Only the names that can be versions of it are listed, not the whole folder once per file.
+    return any(
+        other != path
+        and other.suffix == path.suffix
+        and other.is_file()
+        and (other.stem == base or _split_language(other.stem, frozenset())[0] == base)
+        for other in path.parent.glob(glob.escape(base) + ".*")
+    )
 
 
 def _split_language(stem: str, languages: frozenset[str]) -> tuple[str, str | None]:

@@ -207,7 +207,7 @@ class RankingState:
         )
 
     def _number(self, key: str) -> int:
-        """The number of ``key``'s row, given now if it has none (one more than the greatest given).
+        """The number of ``key``'s row, given now (the next unused one) if it has none.
 
         A number stays its article's while it lives, so a row listing it reads the same for as long
         as its list does (its mark, see :meth:`_marks`, holds the keys). A number freed by an
