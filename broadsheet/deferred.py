@@ -7,8 +7,10 @@ object of its own type whose slots are left unset, registered here with what fil
 unset field raises AttributeError inside Python, which then calls the class's ``__getattr__``
 (:class:`~broadsheet.render.views.ArticleView` and :class:`~broadsheet.outputs.PageJob` call
 :func:`fill`): the filler sets the fields (the object's, and those of its neighbours stored with
-it), and the read goes on as if they had always been there. A field set before the fill (an edit
-applied in place) is kept: fillers set unset fields only. A name that is no field of the object
+it), and the read goes on as if they had always been there. A field an edit wrote in place
+before the fill is kept: the edit says so first (:func:`written`), and the filler then sets only
+that object's unset fields. Every other object it claims (:func:`claim`) is set whole, without
+looking at each field (looking was most of filling a chunk). A name that is no field of the object
 (a template asking for what no view has) fills nothing and is missing, as on a whole object.
 
 Identity, type and equality are the full object's: nothing that reads an object can tell a
@@ -19,41 +21,91 @@ times in one process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any
 
-#: Hollow objects of the last few loads, newest last: id(object) → the object (held, so that its id
-#: is not reused) and the filler to call. A load starts a generation (see :func:`new_generation`).
-_GENERATIONS: list[dict[int, tuple[object, Callable[[object], None]]]] = [{}]
+
+class _Generation:
+    """The hollow objects of one load."""
+
+    __slots__ = ("hollow", "written")
+
+    def __init__(self) -> None:
+        self.hollow: dict[int, tuple[object, Callable[[object, str], None]]] = {}
+        """id(object) → the object (held, so that its id is not reused) and the filler to call."""
+        self.written: set[int] = set()
+        """The hollow objects whose fields were written in place (see :func:`written`)."""
+
+
+#: Hollow objects of the last few loads, newest last. A load starts a generation (see :func:`new_generation`).
+_GENERATIONS: list[_Generation] = [_Generation()]
 #: Generations kept: the objects of a plan loaded this many loads ago are dropped unfilled (a
 #: build loads one plan; a process that builds again is done with the plan before the last).
 KEPT_GENERATIONS = 2
+
+#: What :func:`claim` answers: the object is not hollow (filled already, or never was)...
+NOT_HOLLOW = 0
+#: ... it is hollow: every field its filler holds is unset and may be set without looking ...
+HOLLOW = 1
+#: ... or it is hollow and some of its fields were written in place: set only those left unset.
+WRITTEN = 2
 
 
 def new_generation() -> None:
     """Start registering the objects of a new load; drop the hollow objects of old ones (their
     fields left unset for good, and what they would have been filled from freed)."""
-    _GENERATIONS.append({})
+    _GENERATIONS.append(_Generation())
     del _GENERATIONS[:-KEPT_GENERATIONS]
 
 
-def defer(obj: object, filler: Callable[[object], None]) -> None:
-    """Register a hollow object: ``filler(obj)`` sets its unset fields when one is first read."""
-    _GENERATIONS[-1][id(obj)] = (obj, filler)
+def defer(obj: object, filler: Callable[[object, str], None]) -> None:
+    """Register a hollow object: ``filler(obj, name)`` sets its unset field ``name`` (and others, as it
+    sees fit) when one is first read."""
+    _GENERATIONS[-1].hollow[id(obj)] = (obj, filler)
 
 
-def _take(obj: object) -> Callable[[object], None] | None:
+def defer_all(objs: Iterable[object], filler: Callable[[object, str], None]) -> None:
+    """Register hollow objects that share one filler (as :func:`defer`, without a call for each)."""
+    objs = list(objs)
+    _GENERATIONS[-1].hollow.update(zip(map(id, objs), zip(objs, repeat(filler, len(objs)), strict=True), strict=True))
+
+
+def _find(obj: object) -> tuple[_Generation, Callable[[object, str], None]] | None:
     for generation in reversed(_GENERATIONS):
-        entry = generation.get(id(obj))
+        entry = generation.hollow.get(id(obj))
         if entry is not None and entry[0] is obj:
-            del generation[id(obj)]
-            return entry[1]
+            return generation, entry[1]
     return None
 
 
+def written(obj: object) -> None:
+    """Fields of ``obj`` are about to be written in place: if it is hollow, its filler keeps them.
+    (Code that writes a hollow object's fields, other than its filler, says so first: the filler
+    of a hollow object nobody wrote to sets every field without looking at each.)"""
+    found = _find(obj)
+    if found is not None:
+        found[0].written.add(id(obj))
+
+
+def claim(obj: object) -> int:
+    """For a filler: whether ``obj`` is to be filled (:data:`HOLLOW` or :data:`WRITTEN`) or not
+    (:data:`NOT_HOLLOW`); it is no longer hollow after this."""
+    for generation in reversed(_GENERATIONS):
+        key = id(obj)
+        entry = generation.hollow.get(key)
+        if entry is not None and entry[0] is obj:
+            del generation.hollow[key]
+            if key in generation.written:
+                generation.written.discard(key)
+                return WRITTEN
+            return HOLLOW
+    return NOT_HOLLOW
+
+
 def done(obj: object) -> None:
-    """The object is filled (by a filler filling its neighbours): forget it."""
-    _take(obj)
+    """The object is filled, or will not be: forget it."""
+    claim(obj)
 
 
 def fill(obj: object, name: str) -> Any:
@@ -61,10 +113,10 @@ def fill(obj: object, name: str) -> Any:
     hollow, ``name`` is not one of its dataclass fields, or its filler did not set it."""
     if name not in getattr(type(obj), "__dataclass_fields__", ()):
         raise AttributeError(name)  # no such field (a template asking): nothing to fill
-    filler = _take(obj)
-    if filler is None:
+    found = _find(obj)
+    if found is None:
         raise AttributeError(name)
-    filler(obj)
+    found[1](obj, name)  # (it claims the objects it fills whole; one it filled in part stays hollow)
     return object.__getattribute__(obj, name)
 
 
@@ -79,4 +131,4 @@ def is_set(obj: object, name: str) -> bool:
 
 def pending() -> int:
     """How many hollow objects of the last load wait to be filled (for tests)."""
-    return len(_GENERATIONS[-1])
+    return len(_GENERATIONS[-1].hollow)

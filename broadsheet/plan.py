@@ -24,11 +24,13 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import jinja2
 
+from . import deferred
 from .content.model import PLACEMENT_FIELDS, Article, Site, placement
 from .engine import Choice, Shape, articles_touched, choose_pages, unchanged_articles
 from .incremental.cache import PageFingerprints
@@ -80,10 +82,10 @@ class Plan:
     None in a plan a build made (an edit then finds those pages in one pass over them)."""
     sv: SiteView
     """The ``site`` view every page's context holds."""
-    linked_from: Mapping[str, Sequence[str]] | None = None
-    """Article URL → the articles whose views link to it, as this plan links them; None: look at
-    the views. A kept plan has it (see stages/keptplan.py): an edit then finds the views linking to
-    the articles it changed without reading every view."""
+    linking: Callable[[AbstractSet[str]], set[str]] | None = None
+    """The articles whose views link to one of the given articles, as this plan links them; None:
+    look at the views. A kept plan has it (see stages/keptplan.py): an edit then finds the views
+    linking to the articles it changed without making every view's links."""
 
     def shape(self, site_key: str) -> Shape:
         """How the pages are made up, for the engine's shape shortcut (see engine.unchanged_articles)."""
@@ -220,12 +222,14 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     for url, a in replaced.items():
         fresh_view = article_view(a, config.base_url, view_counts(config))
         links = link_fields(type(views[url]))  # set when views are linked, not copied from the article
+        deferred.written(views[url])  # (a kept plan's view not read yet keeps these when it is)
         for f in dataclasses.fields(ArticleView):
             if f.name not in links:
                 setattr(views[url], f.name, getattr(fresh_view, f.name))
     replanned: dict[str, PageJob] = {}
     articles = {a.url: a for a in ranked.articles}
     for url in changed:
+        deferred.written(views[url])  # (its link to the related list, as for the fields above)
         views[url].related = [views[u] for u in ranked.related.get(url, ()) if u in views]
         a, view = articles[url], views[url]
         for job in [plan_article(a, view, plan.sv), *plan_aliases(a, view, plan.sv)]:
@@ -236,11 +240,8 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     # show an article the edit touched, can have another fingerprint (the shape shortcut, known
     # here without hashing the shape).
     candidates = set(replanned)
-    if plan.linked_from is not None:
-        # The views of the articles not changed link as the plan linked them.
-        touched = changed.union(*(plan.linked_from.get(url, ()) for url in changed))
-    else:
-        touched = set(articles_touched(views, changed))
+    # The views of the articles not changed link as the plan linked them.
+    touched = changed | plan.linking(changed) if plan.linking is not None else set(articles_touched(views, changed))
     showing: dict[str, frozenset[str]] | None = None
     if plan.showing is None:
         # A plan without the index (one a build kept): one pass over the pages finds those that

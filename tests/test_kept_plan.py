@@ -113,8 +113,11 @@ def assert_same_plan(plan: Plan, was: Plan) -> None:
         for _, linked in linked_views(view):
             for other in linked:
                 linking.setdefault(other.url, set()).add(url)
-    assert plan.linked_from is not None
-    assert {url: set(urls) for url, urls in plan.linked_from.items()} == linking
+    assert plan.linking is not None
+    for url in was.views:
+        assert plan.linking({url}) == linking.get(url, set())
+    some = set(list(was.views)[::3])
+    assert plan.linking(some) == set().union(*(linking.get(url, set()) for url in some))
 
 
 def test_reading_a_view_fills_its_chunk_and_no_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -124,9 +127,10 @@ def test_reading_a_view_fills_its_chunk_and_no_other(tmp_path: Path, monkeypatch
     plan = load(site)
     hollow = deferred.pending()
     urls = list(plan.views)
-    assert plan.views[urls[2]].url == urls[2]  # set on loading: what an edit reads of every view
+    assert plan.views[urls[2]].url == urls[2]  # from the head: what a fingerprint reads of every view
     assert plan.views[urls[2]].tags  # (and what a fingerprint reads)
     assert plan.views[urls[2]].title  # (and what a month of the archive shows)
+    assert plan.views[urls[2]].next is plan.views[urls[1]]  # (and its links, as views)
     assert deferred.pending() == hollow
     assert plan.views[urls[2]].summary == plan.site.articles[2].summary != ""
     assert deferred.pending() == hollow - 4  # the chunk's two articles and their two views
@@ -154,14 +158,19 @@ def test_a_month_of_the_archive_renders_without_reading_its_stories(
     assert deferred.pending() == hollow - 1  # the page's own context, and no story
 
 
-def test_a_field_set_before_its_chunk_is_read_stays(tmp_path: Path) -> None:
+def test_fields_written_before_their_chunk_is_read_stay(tmp_path: Path) -> None:
     site = newsroom(tmp_path / "site")
     run_build(site, search=False)
     plan = load(site)
     view = next(iter(plan.views.values()))
-    view.title = "Edited in place"  # as plan.edit_plan updates an edited article's view
-    assert view.summary is not None  # fills the chunk
+    deferred.written(view)  # as plan.edit_plan updates an edited article's view
+    view.title = "Edited in place"  # (a field the head holds)
+    view.summary = "A summary edited in place"  # (one the chunk holds)
+    neighbour = list(plan.views.values())[1]
+    assert neighbour.words is not None  # fills the chunk
     assert view.title == "Edited in place"
+    assert view.summary == "A summary edited in place"
+    assert deferred.is_set(view, "words")  # the fields not written are filled with the chunk
 
 
 def test_a_damaged_kept_plan_is_not_read(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ import os
 import pickle
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -413,6 +414,10 @@ class _Chunks:
         self.views = views
         self.by_url = dict(zip(index.urls, views, strict=True))
         """Article URL → its view."""
+        self.at = dict(zip(map(id, views), range(len(views)), strict=True))
+        """id(view) → its place (in the head's lists)."""
+        self.headed: set[int] = set()
+        """The views whose head fields were set when one was first read (see :meth:`fill_head`)."""
         self.jobs = jobs
         self.article_chunks = -(-len(articles) // self.per_article_chunk)
 
@@ -464,6 +469,46 @@ class _Chunks:
                 return None
         return self.stored(chunk)
 
+    def fill_head(self, view: ArticleView, whole: bool = False) -> None:
+        """Set a view's fields the head holds: :data:`EAGER_VIEW_FIELDS` and its links (as views).
+        ``whole``: none of them is set (the view is hollow and no edit wrote to it); else only the
+        unset ones are."""
+        key = id(view)
+        if key in self.headed:
+            return
+        self.headed.add(key)
+        *values, links = self.head.view_fields[self.at[key]]
+        setattr_, by_url, unset = object.__setattr__, self.by_url, _unset if not whole else _nothing_set
+        for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
+            if unset(view, name):
+                setattr_(view, name, value)
+        for name, link in links.items():
+            if not unset(view, name):
+                continue
+            if isinstance(link, str):
+                link = by_url[link]
+            elif isinstance(link, tuple):
+                kind, targets = link
+                link = kind(by_url[u] for u in targets)
+            setattr_(view, name, link)
+
+    def linking(self, urls: AbstractSet[str]) -> set[str]:
+        """The articles whose views the kept plan links to one of ``urls`` (related, previous, next),
+        found in the head without making any view's links."""
+        found = set()
+        for url, (*_, links) in zip(self.urls, self.head.view_fields, strict=True):
+            for link in links.values():
+                if isinstance(link, str):
+                    hit = link in urls
+                elif isinstance(link, tuple):
+                    hit = not urls.isdisjoint(link[1])
+                else:
+                    continue
+                if hit:
+                    found.add(url)
+                    break
+        return found
+
     def _load(self, chunk: int) -> Any:
         raw = zlib.decompress(self.stored(chunk))
         return _Unpickler(io.BytesIO(raw), self.head.shared, self.by_url, self.articles).load()
@@ -471,21 +516,32 @@ class _Chunks:
     def fill_articles(self, chunk: int) -> None:
         first = chunk * self.per_article_chunk
         last = first + self.per_article_chunk
-        done = deferred.done
+        claim = deferred.claim
         entries = zip(self.articles[first:last], self.views[first:last], self._load(chunk), strict=True)
         for a, view, (own, view_own) in entries:
-            for name, value in zip(_ARTICLE_STORED, own, strict=True):
-                _set_unset(a, name, value)
-            for name, value in zip(_stored_fields(type(view)), view_own, strict=True):
-                _set_unset(view, name, value)
-            done(a)
-            done(view)
+            _fill_fields(a, claim(a), _ARTICLE_STORED, own)
+            state = claim(view)
+            if state != deferred.NOT_HOLLOW:
+                self.fill_head(view, whole=state == deferred.HOLLOW)
+            _fill_fields(view, state, _stored_fields(type(view)), view_own)
+
+    def article_filler(self, chunk: int) -> Callable[[object, str], None]:
+        """What fills an article or view of chunk ``chunk`` when one of its unset fields is read: a
+        view's head fields alone (see :meth:`fill_head`), else the chunk."""
+
+        def fill(obj: object, name: str) -> None:
+            if isinstance(obj, ArticleView) and (name in EAGER_VIEW_FIELDS or name in link_fields(type(obj))):
+                self.fill_head(obj)
+            else:
+                self.fill_articles(chunk)
+
+        return fill
 
     def fill_pages(self, chunk: int) -> None:
         first = (chunk - self.article_chunks) * self.per_page_chunk
+        claim = deferred.claim
         for job, context in zip(self.jobs[first : first + self.per_page_chunk], self._load(chunk), strict=True):
-            _set_unset(job, "context", context)
-            deferred.done(job)
+            _fill_fields(job, claim(job), ("context",), (context,))
 
 
 #: id(views) → the chunks of the kept plan they were loaded from (the last one loaded), for
@@ -493,10 +549,25 @@ class _Chunks:
 _LOADED: dict[int, _Chunks] = {}
 
 
-def _set_unset(obj: object, name: str, value: Any) -> None:
-    """Set a field left unset (a field an edit set since loading stays as the edit set it)."""
-    if not deferred.is_set(obj, name):
-        object.__setattr__(obj, name, value)
+def _unset(obj: object, name: str) -> bool:
+    return not deferred.is_set(obj, name)
+
+
+def _nothing_set(obj: object, name: str) -> bool:
+    return True
+
+
+def _fill_fields(obj: object, state: int, names: Sequence[str], values: Sequence[Any]) -> None:
+    """Set a claimed object's stored fields (see deferred.claim): all of them on a hollow object, the
+    unset ones on one an edit wrote to, none on one filled already."""
+    setattr_ = object.__setattr__
+    if state == deferred.HOLLOW:
+        for name, value in zip(names, values, strict=True):
+            setattr_(obj, name, value)
+    elif state == deferred.WRITTEN:
+        for name, value in zip(names, values, strict=True):
+            if not deferred.is_set(obj, name):
+                setattr_(obj, name, value)
 
 
 def load_kept_plan(folder: Path) -> KeptPlan | None:
@@ -516,7 +587,7 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
     articles: list[Article] = []
     views: list[ArticleView] = []
     jobs: list[PageJob] = []
-    defer, setattr_ = deferred.defer, object.__setattr__
+    defer_all, setattr_ = deferred.defer_all, object.__setattr__
     try:
         with ChunkReader(body[_HEAD_LENGTH : _HEAD_LENGTH + size]) as stream:
             index = _Unpickler(stream, [], {}, []).load()
@@ -538,29 +609,14 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
     per_article, per_page = index.per_chunk
     chunks = _Chunks(body[_HEAD_LENGTH + size :], head, index, articles, views, jobs)
     for first in range(0, len(articles), per_article):
-        filler = functools.partial(_fill, chunks.fill_articles, first // per_article)
-        for obj in (*articles[first : first + per_article], *views[first : first + per_article]):
-            defer(obj, filler)
-    by_url = chunks.by_url
+        filler = chunks.article_filler(first // per_article)
+        defer_all(articles[first : first + per_article], filler)
+        defer_all(views[first : first + per_article], filler)
     _LOADED.clear()
-    _LOADED[id(by_url)] = chunks
-    # What fingerprints read of every view they meet, set now: an edit fingerprints listings of
-    # hundreds of stories, and would otherwise read each one's chunk. Which views link to each
-    # article is gathered on the way (see Plan.linked_from).
-    linked_from: dict[str, list[str]] = {}
-    for url, view, (*values, links) in zip(index.urls, views, head.view_fields, strict=True):
-        for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
-            setattr_(view, name, value)
-        for name, link in links.items():
-            if isinstance(link, str):
-                linked_from.setdefault(link, []).append(url)
-                link = by_url[link]
-            elif isinstance(link, tuple):
-                kind, targets = link
-                for target in targets:
-                    linked_from.setdefault(target, []).append(url)
-                link = kind(by_url[u] for u in targets)
-            setattr_(view, name, link)
+    _LOADED[id(chunks.by_url)] = chunks
+    # A view's head fields (what fingerprints read of every view they meet, and its links) are set
+    # when one is first read, from the head, without its chunk: an edit fingerprints listings of
+    # hundreds of stories, and setting them on all 100,000 views cost more than the rest of loading.
     new_job = PageJob.__new__
     for first in range(0, len(head.pages), per_page):
         filler = functools.partial(_fill, chunks.fill_pages, chunks.article_chunks + first // per_page)
@@ -570,13 +626,13 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
             setattr_(job, "template", template)
             setattr_(job, "source", source)
             setattr_(job, "shows", shows)
-            defer(job, filler)
             jobs.append(job)
-    plan = Plan(head.site, by_url, jobs, {job.url: job for job in jobs}, None, head.sv, linked_from)
+        defer_all(jobs[first:], filler)
+    plan = Plan(head.site, chunks.by_url, jobs, {job.url: job for job in jobs}, None, head.sv, chunks.linking)
     return dataclasses.replace(head.kept, plan=plan)
 
 
-def _fill(fill_chunk: Callable[[int], None], chunk: int, obj: object) -> None:
+def _fill(fill_chunk: Callable[[int], None], chunk: int, obj: object, name: str) -> None:
     fill_chunk(chunk)
 
 
