@@ -121,3 +121,59 @@ def test_bad_markdown_settings_are_errors_with_their_line(make_site, markdown: s
     site = make_site({"site.yml": _site_yml(markdown), "content/world/a.md": article("A")})
     errors = build_errors(site)
     assert any(needle in e for e in errors), errors
+
+
+EVERY_DEFAULT_EXTENSION = """\
+# A heading {: #chosen .lead }
+
+Intro with "quotes" -- dashes... and a footnote[^1] and an HTML abbreviation.
+
+*[HTML]: Hyper Text Markup Language
+
+| column | other |
+|--------|-------|
+| a      | b     |
+
+Term
+:   its definition
+
+<div markdown="1">
+*inside* a block
+</div>
+
+```python
+print("code")
+```
+
+!!! note "A note"
+    In an admonition.
+
+3. starts at three
+4. then four
+
+[^1]: The footnote.
+"""
+
+
+def test_the_default_extensions_made_here_convert_as_python_markdown_given_their_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Broadsheet makes its default extensions from Python-Markdown's modules, ``extra`` as the ones it
+    bundles, so that no converter lists the installed packages' entry points; the HTML is the same."""
+    configs = bm.DEFAULT_SETTINGS.all_configs()
+    names = bm.DEFAULT_SETTINGS.all_extensions()
+    by_name = stock_markdown.Markdown(extensions=names, extension_configs=configs, output_format="html")
+    expected = by_name.convert(EVERY_DEFAULT_EXTENSION)
+    looked_up: list[int] = []
+    listing = stock_markdown.util.get_installed_extensions
+    monkeypatch.setattr(stock_markdown.util, "get_installed_extensions", lambda: looked_up.append(1) or listing())
+    made_here = stock_markdown.Markdown(
+        extensions=bm.built_extensions(names, configs), extension_configs=configs, output_format="html"
+    )
+    assert made_here.convert(EVERY_DEFAULT_EXTENSION) == expected
+    assert bm.new_converter().convert(EVERY_DEFAULT_EXTENSION) == expected  # (the fast one too)
+    assert looked_up == []
+    for part in ('id="chosen"', "&ldquo;", "<abbr", "<table>", "<dl>", "<em>inside</em>", "admonition", 'start="3"'):
+        assert part in expected  # each extension did its part
+    # A site's own extension stays a name, which Python-Markdown looks up as before.
+    assert bm.built_extensions([*names, "nl2br"], configs)[-1] == "nl2br"

@@ -8,9 +8,11 @@ loop, processors' classes swapped in place): used only on the releases listed in
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import markdown as _markdown
+from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor as NewStylePattern
 from markdown.inlinepatterns import LinkInlineProcessor, Pattern
 from markdown.treeprocessors import InlineProcessor
@@ -249,7 +251,7 @@ def tested() -> bool:
     return _markdown.__version__.startswith(TESTED_ON)
 
 
-def converter(extensions: list[str], configs: dict[str, dict[str, Any]]) -> _markdown.Markdown:
+def converter(extensions: Sequence[str | Extension], configs: dict[str, dict[str, Any]]) -> _markdown.Markdown:
     """A Markdown instance with the skipping inline and block stages swapped in."""
     md = SkippingMarkdown(extensions=extensions, extension_configs=configs, output_format="html")
     for name in ("inline", "smarty"):
