@@ -255,3 +255,22 @@ def test_the_preview_takes_the_variants_a_build_made(make_site: Callable[..., Pa
         status, _, data = get(session, name)
         assert status == 200 and data.endswith(b"\0mark")
     assert {p for p in cache.rglob("*") if p.is_file()} == set(before)
+
+
+def test_the_formats_pillow_writes_are_asked_once_for_an_installed_pillow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broadsheet.publish import pictures
+
+    asked: list[int] = []
+    monkeypatch.setattr(pictures, "pillow_formats", lambda: asked.append(1) or ("webp",))
+    assert pictures.known_formats(tmp_path) == ("webp",)
+    assert pictures.known_formats(tmp_path) == ("webp",)
+    assert len(asked) == 1  # remembered for this Pillow
+    monkeypatch.setattr(pictures, "_pillow_key", lambda: "another Pillow")
+    assert pictures.known_formats(tmp_path) == ("webp",) and len(asked) == 2  # asked again
+    (tmp_path / pictures.FORMATS_FILE).write_text("{damaged", encoding="utf-8")
+    assert pictures.known_formats(tmp_path) == ("webp",) and len(asked) == 3
+    monkeypatch.setattr(pictures, "_pillow_key", lambda: None)  # no Pillow: nothing to remember
+    assert pictures.known_formats(tmp_path) == ("webp",) and len(asked) == 4
+    assert pictures.known_formats(None) == ("webp",) and len(asked) == 5

@@ -15,6 +15,7 @@ Without Pillow (the ``images`` extra) the plan is empty: pages show the original
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -48,6 +49,8 @@ QUALITY = {"webp": 72, "avif": 50}
 RECIPE = f"1|{WIDTHS}|{CARD_WIDTHS}|{CARD_RATIO}|{sorted(QUALITY.items())}"
 #: The file remembering each picture's hash and upright size by its size and time.
 INDEX_FILE = "index.json"
+#: The file remembering which of the formats the installed Pillow writes (see known_formats).
+FORMATS_FILE = "formats.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,51 @@ def pillow_formats() -> tuple[str, ...]:
     return tuple(f for f in ("avif", "webp") if features.check(f))
 
 
+def known_formats(cache_dir: Path | None) -> tuple[str, ...]:
+    """:func:`pillow_formats`, remembered in the cache's pictures folder for the installed Pillow
+    (its version, and the place, size and time of its compiled modules). Asking Pillow loads its
+    codecs: 25 ms of every build, which otherwise needs nothing of Pillow's once the variants are made."""
+    key = _pillow_key()
+    path = cache_dir / FORMATS_FILE if cache_dir is not None and key is not None else None
+    if path is not None:
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = None
+        if isinstance(known, dict) and known.get("pillow") == key:
+            formats = known.get("formats")
+            if isinstance(formats, list) and all(f in QUALITY for f in formats):
+                return tuple(formats)
+    formats = pillow_formats()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"pillow": key, "formats": list(formats)}), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # asked again next time
+    return formats
+
+
+def _pillow_key() -> str | None:
+    """What names the installed Pillow, without loading its codecs; None without Pillow."""
+    try:
+        import PIL  # (its package alone: a version, no codec)
+
+        parts = [str(getattr(PIL, "__version__", ""))]
+        for name in ("_imaging", "_webp", "_avif"):
+            spec = importlib.util.find_spec(f"PIL.{name}")
+            if spec is None or not spec.origin:
+                parts.append(f"{name}:none")
+            else:
+                st = os.stat(spec.origin)
+                parts.append(f"{spec.origin}:{st.st_size}:{st.st_mtime_ns}")
+    except (ImportError, ValueError, OSError):
+        return None
+    return "|".join(parts)
+
+
 def plan_variants(width: int, height: int, stem: str, formats: Sequence[str]) -> tuple[Variant, ...]:
     """Every variant of a ``width`` × ``height`` picture: whole at each width up to its own, cropped
     to the cards' shape at each card width the picture can fill, in each format."""
@@ -162,7 +210,7 @@ def plan_pictures(
     ``cache_dir``: the cache's pictures folder, holding the index of hashes (by size and time), so a
     warm build reads no picture whole. Pictures Pillow cannot read are left out (shown as they are).
     """
-    formats = pillow_formats() if formats is None else tuple(formats)
+    formats = known_formats(cache_dir) if formats is None else tuple(formats)
     if not formats:
         return {}
     index_path = cache_dir / INDEX_FILE if cache_dir is not None else None
