@@ -11,7 +11,7 @@ from conftest import article, count_stats, run_build
 
 import broadsheet.write.commit as write
 from broadsheet.errors import OutputError
-from broadsheet.outputs import OutputFile
+from broadsheet.outputs import OutputFile, kept_file
 from broadsheet.write.commit import (
     JOURNAL,
     JSON_MANIFEST,
@@ -381,3 +381,11 @@ def test_a_build_killed_before_its_commit_is_finished_with_the_manifest_it_named
     assert (manifest["a/index.html"]["size"], manifest["a/index.html"]["mtime_ns"]) == (2, st.st_mtime_ns)
     again = write_output([_page("a/index.html", b"A2"), _page("new/index.html", b"N")], out)
     assert again.written == 0 and again.unchanged == 2
+
+
+def test_a_kept_file_made_quickly_is_the_one_its_class_makes() -> None:
+    made = kept_file("world/a/index.html", "content/world/a.md", "0123abcd")
+    assert made == OutputFile("world/a/index.html", "content/world/a.md", kept="0123abcd")
+    assert type(made) is OutputFile and hash(made) == hash(
+        OutputFile("world/a/index.html", "content/world/a.md", kept="0123abcd")
+    )

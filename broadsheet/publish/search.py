@@ -44,7 +44,7 @@ from pathlib import Path
 
 from ..content.model import Site
 from ..errors import BuildWarning
-from ..outputs import OutputFile
+from ..outputs import OutputFile, kept_file
 from ..parallel import dies_with_us
 from ..urls import output_path
 from ..write.commit import digest_bytes
@@ -109,7 +109,7 @@ def reuse_bundle(
         return None
     if not all(still_written(path, digest) for path, digest in previous[1].items()):
         return None
-    return [OutputFile(path, SOURCE, kept=digest) for path, digest in sorted(previous[1].items())]
+    return [kept_file(path, SOURCE, digest) for path, digest in sorted(previous[1].items())]
 
 
 def index_record(pages: Sequence[OutputFile] | str, bundle: Sequence[OutputFile]) -> IndexRecord:

@@ -18,7 +18,7 @@ from ..content.model import Site
 from ..errors import BuildWarning
 from ..incremental.cache import BuildCache
 from ..incremental.keys import key_of
-from ..outputs import OutputFile, PageJob, output_key
+from ..outputs import OutputFile, PageJob, kept_file, output_key
 from ..parallel import default_jobs
 from ..publish import search as search_stage
 from ..publish.feeds import feed_files, feeds_input, render_feeds
@@ -47,7 +47,7 @@ def made_or_kept(
     records = cache.made.setdefault(output_key(output), {})
     record = records.get(name)
     if record is not None and record[0] == key and record[1] and all(still(p, d) for p, d in record[1].items()):
-        return [OutputFile(path, name, kept=digest) for path, digest in sorted(record[1].items())]
+        return [kept_file(path, name, digest) for path, digest in sorted(record[1].items())]
     files = make()
     records[name] = (key, {f.path: f.kept or f.digest or digest_bytes(f.data or b"") for f in files})
     cache.dirty = True

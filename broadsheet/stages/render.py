@@ -21,7 +21,7 @@ from ..errors import BroadsheetError, BuildFailed, BuildWarning, OutputError
 from ..incremental.cache import PageFingerprints
 from ..incremental.inputs import pages_input
 from ..incremental.keys import key_of
-from ..outputs import OutputFile, PageJob
+from ..outputs import OutputFile, PageJob, kept_file
 from ..parallel import default_jobs
 from ..plan import Plan, choose, make_plan, with_related
 from ..progress import Progress, counter, tell
@@ -172,7 +172,7 @@ def reuse_pages(
             return False  # rendered, then reported by collect_outputs
         digest = store[job.url][1]
         if still(path, digest):
-            kept.append(OutputFile(path, job.source, kept=digest))
+            kept.append(kept_file(path, job.source, digest))
             return True
         return False
 

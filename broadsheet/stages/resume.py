@@ -39,7 +39,7 @@ from ..content.schedule import scheduled_changes
 from ..errors import BuildFailed, BuildWarning
 from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache
-from ..outputs import OutputFile, PageJob, output_key
+from ..outputs import OutputFile, PageJob, kept_file, output_key
 from ..parallel import Aside
 from ..plan import Plan, choose_edit, edit_plan
 from ..progress import Progress, counter, tell
@@ -265,7 +265,7 @@ def render_resumed(
             return False  # rendered, then reported by collect_outputs
         known = store.get(job.url)
         if known is not None and still(path, known[1]):
-            kept.append(OutputFile(path, job.source, kept=known[1]))
+            kept.append(kept_file(path, job.source, known[1]))
             return True
         return False
 
