@@ -86,6 +86,9 @@ class Plan:
     """The articles whose views link to one of the given articles, as this plan links them; None:
     look at the views. A kept plan has it (see stages/keptplan.py): an edit then finds the views
     linking to the articles it changed without making every view's links."""
+    pages_showing: Callable[[AbstractSet[str]], set[str]] | None = None
+    """The URLs of the pages that show one of the given articles, as this plan has them; None: look
+    at the pages. A kept plan has it: an edit then finds them without making every page's ``shows``."""
 
     def shape(self, site_key: str) -> Shape:
         """How the pages are made up, for the engine's shape shortcut (see engine.unchanged_articles)."""
@@ -246,7 +249,10 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     if plan.showing is None:
         # A plan without the index (one a build kept): one pass over the pages finds those that
         # show a touched article, without indexing every article's pages (2 s at 100,000).
-        candidates.update(job.url for job in plan.pages if not touched.isdisjoint(job.shows))
+        if plan.pages_showing is not None:
+            candidates |= plan.pages_showing(touched)
+        else:
+            candidates.update(job.url for job in plan.pages if not touched.isdisjoint(job.shows))
     else:
         showing = dict(plan.showing)
         for url in touched:

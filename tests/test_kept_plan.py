@@ -93,6 +93,9 @@ def test_a_filled_kept_plan_is_the_plan_the_build_kept(tmp_path: Path, monkeypat
 
 def assert_same_plan(plan: Plan, was: Plan) -> None:
     """A loaded plan, every object filled by reading it, is ``was`` field by field."""
+    assert plan.pages_showing is not None  # (asked before any page's shows are made)
+    for some in ({next(iter(was.views))}, set(list(was.views)[::4])):
+        assert plan.pages_showing(some) == {job.url for job in was.pages if not some.isdisjoint(job.shows)}
     assert [a.url for a in plan.site.articles] == [a.url for a in was.site.articles]
     for a, b in zip(plan.site.articles, was.site.articles, strict=True):
         assert type(a) is type(b)
@@ -208,6 +211,8 @@ def test_a_resumed_edit_reads_few_of_the_chunks(tmp_path: Path, monkeypatch: pyt
     # are those of most stories, sections and tags.
     assert {job.url for job in edit.plan.pages} - unread <= edit.candidates
     assert len(unread) > len(edit.plan.pages) // 2
+    # Nor were the articles most pages show made into sets (an edit asks the head which pages show it).
+    assert sum(not deferred.is_set(job, "shows") for job in edit.plan.pages) > len(edit.plan.pages) // 2
 
 
 def test_a_plan_saved_again_copies_the_chunks_no_edit_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

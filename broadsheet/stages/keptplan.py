@@ -49,11 +49,11 @@ text; an article and its view share one.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import io
 import os
 import pickle
 import zlib
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
@@ -285,8 +285,10 @@ class _Head:
     shared: list[Any]
     view_fields: list[tuple[Any, ...]]
     """Each view's :data:`EAGER_VIEW_FIELDS`, then its links as URLs (see _links_of)."""
-    pages: list[tuple[str, str, str, frozenset[str]]]
-    """Each page's URL, template, source and the articles it shows, in plan order."""
+    pages: list[tuple[str, str, str, bytes | frozenset[str]]]
+    """Each page's URL, template, source and the articles it shows (their places among the articles,
+    packed, when all are the plan's: unpickling a set of URLs for each of 165,000 pages was a third
+    of loading the plan; a page's are made when first read), in plan order."""
     spans: list[tuple[int, int]]
     """Each chunk's place in the file after the head: the articles' (and their views'), then the pages'."""
 
@@ -309,6 +311,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         if was is not None and not was.reusable(urls, shared):
             was = None
         shared_ids = {id(obj): i for i, obj in enumerate(shared)}
+        place = {url: i for i, url in enumerate(urls)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
         chunks: list[bytes | memoryview] = []
         fresh: list[int] = []  # the chunks pickled now, compressed below
@@ -348,7 +351,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             plan.sv,
             shared,
             eager,
-            [(job.url, job.template, job.source, job.shows) for job in pages],
+            [(job.url, job.template, job.source, _packed_shows(job, was, place)) for job in pages],
             [],
         )
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
@@ -418,6 +421,8 @@ class _Chunks:
         """id(view) → its place (in the head's lists)."""
         self.headed: set[int] = set()
         """The views whose head fields were set when one was first read (see :meth:`fill_head`)."""
+        self.job_at: dict[int, int] = {}
+        """id(page) → its place in the plan's pages (set once they are made)."""
         self.jobs = jobs
         self.article_chunks = -(-len(articles) // self.per_article_chunk)
 
@@ -540,13 +545,69 @@ class _Chunks:
     def fill_pages(self, chunk: int) -> None:
         first = (chunk - self.article_chunks) * self.per_page_chunk
         claim = deferred.claim
+        self.fill_shows(chunk)
         for job, context in zip(self.jobs[first : first + self.per_page_chunk], self._load(chunk), strict=True):
             _fill_fields(job, claim(job), ("context",), (context,))
+
+    def fill_shows(self, chunk: int) -> None:
+        """Set the unset ``shows`` of the pages of chunk ``chunk`` from the head, without their contexts."""
+        first = (chunk - self.article_chunks) * self.per_page_chunk
+        urls, is_set, setattr_ = self.urls, deferred.is_set, object.__setattr__
+        last = first + self.per_page_chunk
+        for job, (*_, shows) in zip(self.jobs[first:last], self.head.pages[first:last], strict=True):
+            if not is_set(job, "shows"):
+                setattr_(job, "shows", _shown(shows, urls))
+
+    def page_filler(self, chunk: int) -> Callable[[object, str], None]:
+        """What fills a page of chunk ``chunk`` when one of its unset fields is read: the chunk's
+        ``shows`` alone (see :meth:`fill_shows`), else the chunk's contexts too."""
+
+        def fill(obj: object, name: str) -> None:
+            if name == "shows":
+                self.fill_shows(chunk)
+            else:
+                self.fill_pages(chunk)
+
+        return fill
+
+    def pages_showing(self, urls: AbstractSet[str]) -> set[str]:
+        """The pages of the kept plan that show one of the articles ``urls``, found in the head
+        without making any page's ``shows``."""
+        places = {self.at[id(self.by_url[url])] for url in urls if url in self.by_url}
+        found = set()
+        for url, _, _, shows in self.head.pages:
+            if isinstance(shows, bytes):
+                if not places.isdisjoint(memoryview(shows).cast("i")):
+                    found.add(url)
+            elif not urls.isdisjoint(shows):
+                found.add(url)
+        return found
 
 
 #: id(views) → the chunks of the kept plan they were loaded from (the last one loaded), for
 #: saving a plan made from it (its views are the same dict: see plan.edit_plan).
 _LOADED: dict[int, _Chunks] = {}
+
+
+def _shown(shows: bytes | frozenset[str], urls: Sequence[str]) -> frozenset[str]:
+    """A page's ``shows`` from the head (see :func:`_packed_shows`)."""
+    if isinstance(shows, bytes):
+        return frozenset([urls[i] for i in memoryview(shows).cast("i")])
+    return shows
+
+
+def _packed_shows(job: PageJob, was: _Chunks | None, place: Mapping[str, int]) -> bytes | frozenset[str]:
+    """A page's ``shows`` as stored in the head: the places of its articles (see :class:`_Head`), or
+    the URLs when one is no article of the plan. A page loaded from ``was`` whose shows were never
+    read keeps its stored bytes (``was`` is only given when the articles are in the same places)."""
+    if was is not None and not deferred.is_set(job, "shows"):
+        at = was.job_at.get(id(job))
+        if at is not None and was.jobs[at] is job:
+            return was.head.pages[at][3]
+    try:
+        return array("i", sorted(place[url] for url in job.shows)).tobytes()
+    except KeyError:
+        return job.shows
 
 
 def _unset(obj: object, name: str) -> bool:
@@ -619,21 +680,26 @@ def load_kept_plan(folder: Path) -> KeptPlan | None:
     # hundreds of stories, and setting them on all 100,000 views cost more than the rest of loading.
     new_job = PageJob.__new__
     for first in range(0, len(head.pages), per_page):
-        filler = functools.partial(_fill, chunks.fill_pages, chunks.article_chunks + first // per_page)
-        for url, template, source, shows in head.pages[first : first + per_page]:
+        filler = chunks.page_filler(chunks.article_chunks + first // per_page)
+        for url, template, source, _ in head.pages[first : first + per_page]:
             job = new_job(PageJob)
             setattr_(job, "url", url)
             setattr_(job, "template", template)
             setattr_(job, "source", source)
-            setattr_(job, "shows", shows)
             jobs.append(job)
         defer_all(jobs[first:], filler)
-    plan = Plan(head.site, chunks.by_url, jobs, {job.url: job for job in jobs}, None, head.sv, chunks.linking)
+    chunks.job_at = dict(zip(map(id, jobs), range(len(jobs)), strict=True))
+    plan = Plan(
+        head.site,
+        chunks.by_url,
+        jobs,
+        {job.url: job for job in jobs},
+        None,
+        head.sv,
+        chunks.linking,
+        chunks.pages_showing,
+    )
     return dataclasses.replace(head.kept, plan=plan)
-
-
-def _fill(fill_chunk: Callable[[int], None], chunk: int, obj: object, name: str) -> None:
-    fill_chunk(chunk)
 
 
 def forget_kept_plan(folder: Path | None) -> None:
