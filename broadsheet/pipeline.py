@@ -141,7 +141,7 @@ def build_once(options: BuildOptions) -> BuildResult:
             discard_staging(output, options.source)
             raise
         with watch("remember"):
-            remember_pages(loaded, output, files, site.prints)
+            remember_pages(loaded, output, files, site.prints, site.prints_over)
             if loaded.record is not None:  # only once the pages with the redirects are written
                 try:
                     save_record(loaded.config.root, loaded.record)

@@ -637,3 +637,26 @@ def test_a_resumed_build_reads_only_the_cache_rows_of_the_files_edited(tmp_path:
     assert not was_resumed(again) and not again.loaded.cache.rows_unread
     assert again.loaded.cache.row_reads == 0 and len(again.loaded.cache.content) == 24
     same_site(site, again, tmp_path / "fresh")
+
+
+def test_a_resumed_build_records_every_page_with_the_file_it_left(tmp_path: Path) -> None:
+    """A resumed build updates the page store where it chose among pages and keeps every other
+    record: the store still names each page of the site, with the hash of its file in the output."""
+    from broadsheet.urls import output_path
+    from broadsheet.write.commit import digest_bytes
+
+    site = newsroom(tmp_path / "site")
+    first = run_build(site, search=False)
+    output = site / "output"
+    before = dict(first.loaded.cache.page_store(output))
+    for k, change in enumerate(("lede", "headline", "append", "lede")):
+        rewrite(site / f"content/{SECTIONS[k % 2]}/a{10 + k:02d}.md", change, k)
+        result = run_build(site, search=False)
+        assert was_resumed(result)
+        store = result.loaded.cache.page_store(output)
+        assert set(store) == set(before)  # an edit moves no page
+        for url, (_, digest) in store.items():
+            assert digest == digest_bytes((output / output_path(url)).read_bytes()), url
+        chosen = {f for f in store if store[f] != before[f]}
+        assert 0 < len(chosen) < len(store) // 2  # the pages chosen among changed; the others are kept
+        before = dict(store)

@@ -8,6 +8,7 @@ the search index).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..outputs import OutputFile
@@ -27,18 +28,40 @@ def read_back(f: OutputFile, output: Path, staging: Path) -> OutputFile | None:
         return None
 
 
-def remember_pages(loaded: LoadedSite, output: Path, files: list[OutputFile], prints: dict[str, str]) -> None:
-    """Record the fingerprint and output hash of every page written, then save the cache."""
+def remember_pages(
+    loaded: LoadedSite,
+    output: Path,
+    files: list[OutputFile],
+    prints: dict[str, str],
+    over: Mapping[str, tuple[str, str]] | None = None,
+) -> None:
+    """Record the fingerprint and output hash of every page written, then save the cache.
+
+    ``over``: the record ``prints`` update (see RenderedSite.prints_over); else they are every page's.
+    """
     if loaded.cache.folder is None:
         return
-    by_path = {f.path: f for f in files}
-    store: dict[str, tuple[str, str]] = {}
+    store: dict[str, tuple[str, str]] = dict(over) if over is not None else {}
+    if over is not None:
+        # Only the pages chosen among: the files those are, without indexing the site's every file.
+        wanted = set()
+        for url in prints:
+            try:
+                wanted.add(output_path(url))
+            except UnsafePath:
+                continue
+        by_path = {f.path: f for f in files if f.path in wanted}
+    else:
+        by_path = {f.path: f for f in files}
     for url, fp in prints.items():
         try:
             f = by_path.get(output_path(url))
         except UnsafePath:
+            store.pop(url, None)
             continue
         if f is not None and (f.kept or f.staged or f.data is not None):
             store[url] = (fp, f.kept or f.digest or digest_bytes(f.data or b""))
+        else:
+            store.pop(url, None)
     loaded.cache.set_pages(output, store)
     loaded.cache.save()

@@ -273,10 +273,7 @@ def render_resumed(
         if job.url not in edit.candidates and not held(job):
             behind.append(job.url)
     fingerprints = page_fingerprints(loaded, resumed.site_key)
-    before = {url: fp for url, (fp, _) in store.items()}
-    choice = choose_edit(edit, fingerprints, before, held, also=behind, fresh=resumed.fresh)
-    prints = {job.url: before[job.url] for job in plan.pages if job.url in before}
-    prints.update(choice.prints)
+    choice = choose_edit(edit, fingerprints, _Prints(store), held, also=behind, fresh=resumed.fresh)
     # The plan's shape for the next build's shortcut: the last one with the edited articles' hashes,
     # or, when an edit changed what a page shows (a related list moved), the whole plan's hashed again.
     shape = edit.shape(cache.shape_of(output))
@@ -295,9 +292,35 @@ def render_resumed(
         raise BuildFailed(errors)
     cache.save_content()  # the edited files' parses
     facts = {output_path(url): f for url, f in outcome.facts.items()}
+    # Every page is where it was (an edit moves none), and a page the edit did not choose is kept
+    # with the fingerprint and file the store records: the store changes only where ``choice`` does.
     return RenderedSite(
-        files, len(outcome.pages), warnings, prints, facts, last=last, plan=plan, site_key=resumed.site_key
+        files,
+        len(outcome.pages),
+        warnings,
+        choice.prints,
+        facts,
+        last=last,
+        plan=plan,
+        site_key=resumed.site_key,
+        prints_over=store,
     )
+
+
+class _Prints(Mapping[str, str]):
+    """Page URL → fingerprint, as a page store (URL → fingerprint and file hash) records them."""
+
+    def __init__(self, store: Mapping[str, tuple[str, str]]) -> None:
+        self._store = store
+
+    def __getitem__(self, url: str) -> str:
+        return self._store[url][0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store)
+
+    def __len__(self) -> int:
+        return len(self._store)
 
 
 def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site_key: str) -> None:

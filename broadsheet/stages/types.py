@@ -8,7 +8,7 @@ by *facts*), :data:`PageFacts` (the *facts* stage's result, read by *search* and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -186,6 +186,9 @@ class RenderedSite:
     site_key: str = ""
     """The key of the pages' input they were rendered with (see stages.render.pages_site_key); empty
     without a cache."""
+    prints_over: Mapping[str, tuple[str, str]] | None = None
+    """The page store (URL → fingerprint and file hash) ``prints`` update, when they are those of
+    the pages a resumed build chose among: every other page is kept as the store records it."""
 
 
 PageFacts = tuple[OutputFile, str, tuple[str, ...] | None, bool]
