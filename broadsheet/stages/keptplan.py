@@ -33,11 +33,14 @@ zlib chunks of :data:`VIEWS_PER_CHUNK` articles (each with its view's other fiel
 :data:`PAGES_PER_CHUNK` pages' contexts.
 
 Loading makes every article, view and page *hollow* (see deferred.py): an object of its own type
-with the head's fields set; a chunk is unpickled when one of its objects' other fields is first
-read, and fills them all. An edit reads the chunks of the few dozen pages it fingerprints or
-renders and of the stories those list, not the site's 100,000 articles and 165,000 pages. A
-build that saves a plan made from a loaded one copies the chunks no edit changed as they are
-stored, and pickles the others (which reads them).
+with the fields every build reads of it set (an article's URL, source, slug and date; a page's
+URL, template and source). What the head holds of a view (the fields fingerprints read, its links)
+and the articles a page shows are set when first read, from the head; a chunk is unpickled when
+one of its objects' other fields is first read, and fills them all. Which views link to an article
+and which pages show it are asked of the head (see Plan.linking and Plan.pages_showing). An edit
+reads the chunks of the few dozen pages it fingerprints or renders and of the stories those list,
+not the site's 100,000 articles and 165,000 pages. A build that saves a plan made from a loaded
+one copies the chunks no edit changed as they are stored, and pickles the others (which reads them).
 
 Pickling: views link to each other (previous, next, related), so a view's links are stored as
 URLs, which loading turns into the (hollow) views. What chunks share with the head by identity
