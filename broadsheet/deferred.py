@@ -59,14 +59,9 @@ def new_generation() -> None:
     del _GENERATIONS[:-KEPT_GENERATIONS]
 
 
-def defer(obj: object, filler: Callable[[object, str], None]) -> None:
-    """Register a hollow object: ``filler(obj, name)`` sets its unset field ``name`` (and others, as it
-    sees fit) when one is first read."""
-    _GENERATIONS[-1].hollow[id(obj)] = (obj, filler)
-
-
 def defer_all(objs: Iterable[object], filler: Callable[[object, str], None]) -> None:
-    """Register hollow objects that share one filler (as :func:`defer`, without a call for each)."""
+    """Register hollow objects that share one filler: ``filler(obj, name)`` sets the unset field
+    ``name`` of ``obj`` (and others, as it sees fit) when one is first read."""
     objs = list(objs)
     _GENERATIONS[-1].hollow.update(zip(map(id, objs), zip(objs, repeat(filler, len(objs)), strict=True), strict=True))
 
@@ -91,21 +86,15 @@ def written(obj: object) -> None:
 def claim(obj: object) -> int:
     """For a filler: whether ``obj`` is to be filled (:data:`HOLLOW` or :data:`WRITTEN`) or not
     (:data:`NOT_HOLLOW`); it is no longer hollow after this."""
-    for generation in reversed(_GENERATIONS):
-        key = id(obj)
-        entry = generation.hollow.get(key)
-        if entry is not None and entry[0] is obj:
-            del generation.hollow[key]
-            if key in generation.written:
-                generation.written.discard(key)
-                return WRITTEN
-            return HOLLOW
-    return NOT_HOLLOW
-
-
-def done(obj: object) -> None:
-    """The object is filled, or will not be: forget it."""
-    claim(obj)
+    found = _find(obj)
+    if found is None:
+        return NOT_HOLLOW
+    generation, key = found[0], id(obj)
+    del generation.hollow[key]
+    if key in generation.written:
+        generation.written.discard(key)
+        return WRITTEN
+    return HOLLOW
 
 
 def fill(obj: object, name: str) -> Any:

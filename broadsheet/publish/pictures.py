@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
@@ -130,14 +131,17 @@ def known_formats(cache_dir: Path | None) -> tuple[str, ...]:
                 return tuple(formats)
     formats = pillow_formats()
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"pillow": key, "formats": list(formats)}), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # asked again next time
+        with suppress(OSError):  # (asked again next time)
+            _save_json(path, {"pillow": key, "formats": list(formats)})
     return formats
+
+
+def _save_json(path: Path, data: object) -> None:
+    """Write a small JSON file of the cache whole: to a temporary name, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _pillow_key() -> str | None:
@@ -245,10 +249,7 @@ def plan_pictures(
         url = "/" + rel
         plan[url] = Picture(url, path, key, w, h, orientation, plan_variants(w, h, _safe_stem(path), formats))
     if index_path is not None and fresh != index:
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = index_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(fresh, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, index_path)
+        _save_json(index_path, fresh)
     return plan
 
 

@@ -486,12 +486,12 @@ class _Chunks:
             return
         self.headed.add(key)
         *values, links = self.head.view_fields[self.at[key]]
-        setattr_, by_url, unset = object.__setattr__, self.by_url, _unset if not whole else _nothing_set
+        setattr_, by_url, is_set = object.__setattr__, self.by_url, deferred.is_set
         for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
-            if unset(view, name):
+            if whole or not is_set(view, name):
                 setattr_(view, name, value)
         for name, link in links.items():
-            if not unset(view, name):
+            if not whole and is_set(view, name):
                 continue
             if isinstance(link, str):
                 link = by_url[link]
@@ -611,14 +611,6 @@ def _packed_shows(job: PageJob, was: _Chunks | None, place: Mapping[str, int]) -
         return array("i", sorted(place[url] for url in job.shows)).tobytes()
     except KeyError:
         return job.shows
-
-
-def _unset(obj: object, name: str) -> bool:
-    return not deferred.is_set(obj, name)
-
-
-def _nothing_set(obj: object, name: str) -> bool:
-    return True
 
 
 def _fill_fields(obj: object, state: int, names: Sequence[str], values: Sequence[Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from ..outputs import OutputFile
@@ -42,23 +43,15 @@ def remember_pages(
     if loaded.cache.folder is None:
         return
     store: dict[str, tuple[str, str]] = dict(over) if over is not None else {}
-    if over is not None:
-        # Only the pages chosen among: the files those are, without indexing the site's every file.
-        wanted = set()
-        for url in prints:
-            try:
-                wanted.add(output_path(url))
-            except UnsafePath:
-                continue
-        by_path = {f.path: f for f in files if f.path in wanted}
-    else:
-        by_path = {f.path: f for f in files}
+    paths: dict[str, str] = {}
+    for url in prints:
+        with suppress(UnsafePath):  # (no file: no record)
+            paths[url] = output_path(url)
+    # Given ``over``, only the pages chosen among: their files, without indexing the site's every file.
+    wanted = set(paths.values()) if over is not None else None
+    by_path = {f.path: f for f in files if wanted is None or f.path in wanted}
     for url, fp in prints.items():
-        try:
-            f = by_path.get(output_path(url))
-        except UnsafePath:
-            store.pop(url, None)
-            continue
+        f = by_path.get(paths.get(url, ""))
         if f is not None and (f.kept or f.staged or f.data is not None):
             store[url] = (fp, f.kept or f.digest or digest_bytes(f.data or b""))
         else:
