@@ -41,7 +41,7 @@ LINK_FIELDS = frozenset({"related", "prev", "next"})
 """The article view's own link fields (see render/shows.py link_fields); a subclass's are added."""
 
 Shape = tuple[str, dict[str, str]]
-"""How a site's pages are made up (a hash), and each article's source hash (see incremental.inputs.plan_shape)."""
+"""How a site's pages are made up (a hash), and each article's source hash (see incremental.inputs.shape_key)."""
 
 
 def articles_touched(views: Mapping[str, ArticleView], changed: set[str]) -> set[str]:

@@ -34,7 +34,7 @@ from . import deferred
 from .content.model import PLACEMENT_FIELDS, Article, Site, placement
 from .engine import Choice, Shape, articles_touched, choose_pages, unchanged_articles
 from .incremental.cache import PageFingerprints
-from .incremental.inputs import shape_record
+from .incremental.inputs import reshaped, shape_record
 from .outputs import OutputFile, PageJob
 from .publish.feeds import SITE_FEED, feed_files, modified
 from .publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
@@ -180,15 +180,20 @@ class PlanEdit:
     candidates: frozenset[str]
     """URLs of the pages whose fingerprint can have changed: those planned again and those that show
     an article the edit touched (see engine.articles_touched). Every other page is as before."""
-    moved: bool
-    """Whether a page planned again shows other articles than before (the plan's shape moved)."""
+    moved: tuple[tuple[PageJob | None, PageJob], ...]
+    """The pages planned again that show other articles than before (the plan's shape moved), each
+    as the plan had it (None: a page it did not have) and as planned now."""
 
     def shape(self, before: Shape | None) -> Shape | None:
-        """The plan's shape as :meth:`Plan.shape` would record it again, from the one before the edit,
-        without hashing the pages: the same unless shows moved (then None: fingerprint every page)."""
-        if before is None or self.moved:
+        """The plan's shape as :meth:`Plan.shape` would record it again, from the shape of the plan the
+        edit was applied to, without hashing every page: the pages whose shows moved are taken out
+        of its key and put back in (see incremental.inputs.reshaped). None when ``before`` is, or
+        a page is new (then every page is fingerprinted)."""
+        was = [page for page, _ in self.moved if page is not None]
+        if before is None or len(was) < len(self.moved):
             return None
-        return before[0], {**before[1], **{a.url: a.digest for a in self.replaced.values()}}
+        key = reshaped(before[0], was, [page for _, page in self.moved]) if was else before[0]
+        return key, {**before[1], **{a.url: a.digest for a in self.replaced.values()}}
 
 
 def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], Site]) -> PlanEdit | None:
@@ -257,12 +262,13 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
         showing = dict(plan.showing)
         for url in touched:
             candidates |= showing.get(url, frozenset())
-    moved = False
+    moved: list[tuple[PageJob | None, PageJob]] = []
     for url, job in replanned.items():
-        shown = plan.jobs[url].shows if url in plan.jobs else frozenset()
+        was = plan.jobs.get(url)
+        shown = was.shows if was is not None else frozenset()
         if shown == job.shows:
             continue
-        moved = True
+        moved.append((was, job))
         if showing is None:
             continue
         for article in shown - job.shows:
@@ -273,7 +279,7 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     # pages share a URL).
     pages = list(jobs.values()) if len(jobs) == len(plan.pages) else [replanned.get(j.url, j) for j in plan.pages]
     new = Plan(ranked, views, pages, jobs, showing, plan.sv)
-    return PlanEdit(new, replaced, replanned, frozenset(candidates), moved)
+    return PlanEdit(new, replaced, replanned, frozenset(candidates), tuple(moved))
 
 
 def choose_edit(

@@ -21,12 +21,14 @@ import pytest
 
 from broadsheet.content.ranking import related_input, related_settings
 from broadsheet.filestamp import RACY_NS
+from broadsheet.incremental.inputs import shape_key
 from broadsheet.incremental.keys import key_of
 from broadsheet.outputs import CACHE_DIR, PageJob
 from broadsheet.pipeline import BuildResult
 from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
 from broadsheet.related.incremental import RankingState
+from broadsheet.render.pages import plan_pages
 from broadsheet.stages.keptplan import PLAN_FILE
 from broadsheet.tuning import Tuning
 from tests.conftest import MINIMAL_SITE_YML, NOW, article, count_stats, run_build, tree
@@ -660,3 +662,32 @@ def test_a_resumed_build_records_every_page_with_the_file_it_left(tmp_path: Path
         chosen = {f for f in store if store[f] != before[f]}
         assert 0 < len(chosen) < len(store) // 2  # the pages chosen among changed; the others are kept
         before = dict(store)
+
+
+def test_a_resumed_build_records_the_shape_a_full_plan_has_when_related_lists_move(tmp_path: Path) -> None:
+    """An edit that moves a related list makes its plan's shape from the kept plan's, with the pages
+    it planned again taken out and put back in: the shape recorded is the one planning the whole
+    site gives, after every edit, including a story edited again to move other lists (each edit
+    since the kept plan is applied to it: the last build's shape is not the one to start from)."""
+    site = newsroom(tmp_path / "site", 300)  # large enough that an edit moving lists does not keep its plan
+    for topic, words in (("volcano", "lava ash eruption crater"), ("glacier", "ice melt iceberg fjord")):
+        for k in range(3):
+            body = f"The {topic} and its {words} again, report {k}."
+            (site / f"content/world/{topic}{k}.md").write_text(article(f"The {topic} {k}", body=body))
+    time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only edited files are touched
+    run_build(site, search=False)
+    story = site / "content/world/a02.md"
+    moved = []
+    for k, words in enumerate(("volcano lava ash eruption crater", "glacier ice melt iceberg fjord", "town")):
+        rewrite(story, "lede", k)
+        story.write_text(story.read_text(encoding="utf-8").replace("Officials said", f"Of the {words}, officials said"))
+        result = run_build(site, search=False)
+        loaded = result.loaded
+        assert loaded.resumed is not None
+        moved.append(len(loaded.resumed.edit.moved))
+        recorded = loaded.cache.shape_of(site / "output")
+        assert recorded is not None
+        assert recorded[0] == shape_key(loaded.resumed.site_key, loaded.site, plan_pages(loaded.site))
+        assert recorded[1] == {a.url: a.digest for a in loaded.site.articles}
+    assert all(moved), moved  # (the test is about edits that move lists)
+    same_site(site, result, tmp_path / "fresh")

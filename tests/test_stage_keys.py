@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from broadsheet.content.body import Body, opening_digest
 from broadsheet.content.ranking import RelatedArticle, site_related_input
-from broadsheet.incremental.inputs import pages_input, plan_shape
+from broadsheet.incremental.inputs import ShapeHead, pages_input, reshaped, shape_key
 from broadsheet.incremental.keys import key_of
 from broadsheet.pipeline import BuildOptions, load_site, pages_site_key
 from broadsheet.publish.feeds import FeedsInput, feeds_input, render_feeds
@@ -172,7 +172,7 @@ def test_every_field_of_each_stage_input_is_in_its_key(make_site) -> None:  # ty
         feeds_input(loaded.site),
         site_related_input(loaded.site),
         pages,
-        plan_shape(key_of(pages), loaded.site, jobs),
+        ShapeHead(key_of(pages), loaded.site.categories, loaded.site.tags, loaded.site.authors),
         sitemap_pages(loaded.site, jobs),
     ]
     for value in inputs:
@@ -231,17 +231,23 @@ def test_the_plan_shape_changes_with_what_a_page_shows(make_site) -> None:  # ty
     site = make_site({f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-1{i}T08:00:00") for i in range(3)})
     loaded = run_build(site).loaded
     jobs = plan_pages(loaded.site)
-    shape = key_of(plan_shape("k", loaded.site, jobs))
-    assert key_of(plan_shape("k", loaded.site, plan_pages(loaded.site))) == shape
-    assert key_of(plan_shape("other", loaded.site, jobs)) != shape
+    shape = shape_key("k", loaded.site, jobs)
+    assert shape_key("k", loaded.site, plan_pages(loaded.site)) == shape
+    assert shape_key("k", loaded.site, jobs[::-1]) == shape  # (no page depends on the others' order)
+    assert shape_key("other", loaded.site, jobs) != shape
     first = jobs[0]
     for other in (
         dataclasses.replace(first, shows=first.shows - {first.url}),
         dataclasses.replace(first, template="list.html"),
         dataclasses.replace(first, url="/elsewhere/"),
     ):
-        assert key_of(plan_shape("k", loaded.site, [other, *jobs[1:]])) != shape
-    assert key_of(plan_shape("k", loaded.site, jobs[1:])) != shape
+        changed = shape_key("k", loaded.site, [other, *jobs[1:]])
+        assert changed != shape
+        # An edit's key is made from the one before by taking its pages out and putting them back.
+        assert reshaped(shape, [first], [other]) == changed
+        assert reshaped(changed, [other], [first]) == shape
+    assert shape_key("k", loaded.site, jobs[1:]) != shape
+    assert reshaped(shape, [first], []) == shape_key("k", loaded.site, jobs[1:])
 
 
 def test_sitemaps_are_made_from_their_input_alone(make_site) -> None:  # type: ignore[no-untyped-def]

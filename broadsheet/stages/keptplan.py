@@ -18,7 +18,9 @@ made from is kept with it, so that it is used only when it is still the site's p
   articles touched since, not every article;
 * ``sitemaps_key``: the key of the sitemaps' input when the plan was kept (its pages' URLs and
   times, see publish.sitemaps.SitemapsInput): an edit that moves no article's time leaves it as it
-  was, and the build then need not list every page again to find it.
+  was, and the build then need not list every page again to find it;
+* ``shape_key``: the key of the plan's shape (see incremental/inputs.py): an edit whose related
+  lists moved makes the key of its plan's shape from it, instead of hashing every page again.
 
 The file is written whole (to a temporary name, then renamed) after a build that planned the site,
 and never read by a build whose inputs differ: any doubt plans the site again.
@@ -79,7 +81,7 @@ from .chunked import ChunkReader, pack_chunks
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
 #: Changed when the file's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-plan-7\n"
+FORMAT = b"broadsheet-plan-8\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,9 @@ class KeptPlan:
     (see stages/resume.py); None when it was not (the lists were the last ranking's)."""
     sitemaps_key: str | None = None
     """The key of the sitemaps' input as the plan makes it (see the module documentation); None: unknown."""
+    shape_key: str | None = None
+    """The key of the plan's shape (see incremental.inputs.shape_key); None: unknown. A resumed build
+    makes its own plan's from it (see plan.PlanEdit.shape)."""
 
 
 #: Articles (each with its view) stored together, and pages: a chunk is unpickled whole when one

@@ -156,7 +156,7 @@ def reuse_pages(
     write.LastOutput), shared with the write stage.
 
     The decision is the engine's (:func:`broadsheet.plan.choose`), with the fingerprints and the
-    plan's shape (see incremental/inputs.py PlanShape) recorded by the last build: when the pages
+    plan's shape (see incremental/inputs.py shape_key) recorded by the last build: when the pages
     are made up as then, a page that shows no article whose content changed since (see
     :func:`broadsheet.engine.articles_touched`) has the fingerprint it had. What a page shows is
     derived from its context (see render/shows.py), so it holds every article the context holds.

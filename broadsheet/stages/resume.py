@@ -274,9 +274,12 @@ def render_resumed(
             behind.append(job.url)
     fingerprints = page_fingerprints(loaded, resumed.site_key)
     choice = choose_edit(edit, fingerprints, _Prints(store), held, also=behind, fresh=resumed.fresh)
-    # The plan's shape for the next build's shortcut: the last one with the edited articles' hashes,
-    # or, when an edit changed what a page shows (a related list moved), the whole plan's hashed again.
-    shape = edit.shape(cache.shape_of(output))
+    # The plan's shape for the next build's shortcut: the kept plan's, with the pages whose shows
+    # the edits moved (a related list) taken out and put back in, and the edited articles' hashes.
+    # (The edits since the kept plan are all applied to it, so its shape is the one to start from,
+    # not the last build's.)
+    last_shape, kept_shape = cache.shape_of(output), resumed.kept.shape_key
+    shape = edit.shape((kept_shape, last_shape[1]) if last_shape is not None and kept_shape is not None else None)
     cache.set_shape(output, shape if shape is not None else plan.shape(resumed.site_key))
     work = RenderWork(
         loaded.theme, loaded.config, choice.todo, loaded.env, facts=True, site=plan.site, pictures=loaded.pictures
@@ -372,6 +375,7 @@ def keep_plan(loaded: LoadedSite, options: BuildOptions, plan: Plan | None, site
         plan,
         token,
         made_from(cache, options.output_dir, "sitemaps"),  # made or kept for this plan's pages by now
+        shape[0] if (shape := cache.shape_of(options.output_dir)) is not None else None,  # set for this plan
     )
     if not save_kept_plan(cache.folder, kept, refs):
         forget_kept_plan(cache.folder)
