@@ -282,6 +282,28 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     return PlanEdit(new, replaced, replanned, frozenset(candidates), tuple(moved))
 
 
+def unchanged_after_edit(
+    edit: PlanEdit,
+    linking: Callable[[AbstractSet[str]], set[str]] | None,
+    now: Shape | None,
+    last: Shape | None,
+) -> set[str] | None:
+    """:func:`engine.unchanged_articles` for a plan made by an edit, whose shape is ``now``, against
+    the shape ``last`` recorded with the prints: the articles whose part of every fingerprint is as
+    then, or None (the pages are made up otherwise: fingerprint every candidate).
+
+    ``linking``: which views link to given articles in the plan the edit was applied to (see
+    Plan.linking), so that the views are not all looked at; the views whose related list moved
+    since that plan (see PlanEdit.moved) are counted as touched, their links being the edit's."""
+    if now is None or last is None or now[0] != last[0]:
+        return None
+    if linking is None:
+        return unchanged_articles(edit.plan.views, now, last)
+    changed = {url for url, digest in now[1].items() if last[1].get(url) != digest}
+    touched = changed | linking(changed) | {page.url for _, page in edit.moved}.intersection(edit.plan.views)
+    return set(now[1]) - touched
+
+
 def choose_edit(
     edit: PlanEdit,
     fingerprints: PageFingerprints,
@@ -289,6 +311,7 @@ def choose_edit(
     held: Callable[[PageJob], bool],
     also: Sequence[str] = (),
     fresh: frozenset[str] = frozenset(),
+    same: set[str] | None = None,
 ) -> Choice:
     """Which pages to render after an edit: among its candidates (and ``also``, pages the sink holds
     behind an input the plan does not see, such as a changed image), those whose fingerprint moved.
@@ -299,7 +322,12 @@ def choose_edit(
     it is rendered without being fingerprinted: the archive, which shows every article, costs a
     second at 100,000 articles to fingerprint. Its print is then :data:`UNPRINTED` and a token of
     this build, which no fingerprint equals: a later build that fingerprints the page renders it
-    once more; one that keeps its print (nothing it shows changed) keeps the page, rightly."""
+    once more; one that keeps its print (nothing it shows changed) keeps the page, rightly.
+
+    ``same``: the articles whose part of every fingerprint is as when ``before`` was recorded (see
+    :func:`unchanged_after_edit`): a page showing only those keeps its print without being
+    fingerprinted. Each build resumed from one kept plan applies every edit since that plan again,
+    and the pages showing the stories edited in earlier builds are candidates again."""
     jobs = edit.plan.jobs
     urls = sorted(edit.candidates.union(also))
     unprinted = UNPRINTED + secrets.token_hex(8)
@@ -308,7 +336,7 @@ def choose_edit(
         return unprinted if not fresh.isdisjoint(job.shows) else fingerprints.of(job)
 
     chosen = [jobs[u] for u in urls if u in jobs]
-    return choose_pages(chosen, fingerprint if fresh else fingerprints.of, before, None, held)
+    return choose_pages(chosen, fingerprint if fresh else fingerprints.of, before, same, held)
 
 
 def replace_articles(site: Site, replaced: Mapping[str, Article]) -> Site:

@@ -21,6 +21,7 @@ import pytest
 
 from broadsheet.content.ranking import related_input, related_settings
 from broadsheet.filestamp import RACY_NS
+from broadsheet.incremental.cache import PageFingerprints
 from broadsheet.incremental.inputs import shape_key
 from broadsheet.incremental.keys import key_of
 from broadsheet.outputs import CACHE_DIR, PageJob
@@ -29,6 +30,7 @@ from broadsheet.publish import search
 from broadsheet.publish.search import find_pagefind
 from broadsheet.related.incremental import RankingState
 from broadsheet.render.pages import plan_pages
+from broadsheet.render.shows import links_to
 from broadsheet.stages.keptplan import PLAN_FILE
 from broadsheet.tuning import Tuning
 from tests.conftest import MINIMAL_SITE_YML, NOW, article, count_stats, run_build, tree
@@ -690,4 +692,64 @@ def test_a_resumed_build_records_the_shape_a_full_plan_has_when_related_lists_mo
         assert recorded[0] == shape_key(loaded.resumed.site_key, loaded.site, plan_pages(loaded.site))
         assert recorded[1] == {a.url: a.digest for a in loaded.site.articles}
     assert all(moved), moved  # (the test is about edits that move lists)
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_pages_showing_only_stories_edited_in_earlier_builds_keep_their_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each build resumed from one kept plan applies every edit since again, so the pages showing a
+    story edited in an earlier build are candidates again: those showing nothing edited since the
+    last build keep that build's prints without being fingerprinted (the shape shortcut)."""
+    site = newsroom(tmp_path / "site", 300)  # large enough that an edit does not keep its plan
+    time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only edited files are touched
+    run_build(site, search=False)
+    rewrite(site / "content/world/a02.md", "updated", 1)  # (the ranking reads no time: no list moves)
+    assert was_resumed(run_build(site, search=False))
+    fingerprinted: list[str] = []
+    real = PageFingerprints.of
+    monkeypatch.setattr(PageFingerprints, "of", lambda self, job: fingerprinted.append(job.url) or real(self, job))
+    rewrite(site / "content/sport/a251.md", "updated", 2)
+    result = run_build(site, search=False)
+    assert result.loaded.resumed is not None
+    edit = result.loaded.resumed.edit
+    earlier, now = "/world/story-2/", "/sport/story-251/"
+    assert {earlier, now} <= set(edit.replaced)
+    # The pages showing the story edited now, or a story whose view links to it, are fingerprinted.
+    touched = {now} | {url for url, view in edit.plan.views.items() if links_to(view, {now})}
+    only_earlier = [j.url for j in edit.plan.pages if j.url in edit.candidates and earlier in j.shows]
+    only_earlier = [u for u in only_earlier if touched.isdisjoint(edit.plan.jobs[u].shows)]
+    assert only_earlier  # (the test is about such pages)
+    assert not set(only_earlier) & set(fingerprinted)
+    assert fingerprinted  # (those showing a story linking to the one edited now)
+    same_site(site, result, tmp_path / "fresh")
+
+
+def test_a_card_showing_a_related_list_that_moved_since_the_kept_plan_follows_a_later_edit(tmp_path: Path) -> None:
+    """A story whose related list took in an edited story (since the kept plan) links to it as the
+    edit made it, not as the kept plan did: when that story is edited again, the listings whose
+    cards show the list are rendered again, though they show neither story's own card changed."""
+    site = newsroom(tmp_path / "site", 300)  # large enough that an edit moving lists does not keep its plan
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text().replace("\ntheme: frontier", "") + "\ntheme: mine\n")
+    (site / "themes/mine/templates").mkdir(parents=True)
+    (site / "themes/mine/theme.yml").write_text("extends: frontier\n")
+    (site / "themes/mine/templates/list.html").write_text(
+        "{% for a in articles %}{{ a.title }}:{% for r in a.related %}{{ r.title }},{% endfor %}|{% endfor %}"
+    )
+    for k in range(3):
+        body = f"The volcano and its lava ash eruption crater again, report {k}."
+        (site / f"content/world/volcano{k}.md").write_text(article(f"The volcano {k}", body=body))
+    time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only edited files are touched
+    run_build(site, search=False)
+    story = site / "content/world/a02.md"
+    rewrite(story, "lede", 1)
+    story.write_text(story.read_text(encoding="utf-8").replace("Officials said", "Of the volcano lava ash eruption"))
+    result = run_build(site, search=False)
+    assert result.loaded.resumed is not None
+    took_in = [now.url for _, now in result.loaded.resumed.edit.moved if "/world/story-2/" in now.shows]
+    assert any(url != "/world/story-2/" for url in took_in)  # (the test is about such a list)
+    rewrite(story, "headline", 2)
+    result = run_build(site, search=False)
+    assert was_resumed(result)
     same_site(site, result, tmp_path / "fresh")

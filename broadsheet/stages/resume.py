@@ -41,7 +41,7 @@ from ..filestamp import Stamp, stamp_of
 from ..incremental.cache import BuildCache
 from ..outputs import OutputFile, PageJob, kept_file, output_key
 from ..parallel import Aside
-from ..plan import Plan, choose_edit, edit_plan
+from ..plan import Plan, choose_edit, edit_plan, unchanged_after_edit
 from ..progress import Progress, counter, tell
 from ..publish.feeds import modified
 from ..publish.pictures import Picture
@@ -272,15 +272,15 @@ def render_resumed(
     for job in plan.pages:
         if job.url not in edit.candidates and not held(job):
             behind.append(job.url)
-    fingerprints = page_fingerprints(loaded, resumed.site_key)
-    choice = choose_edit(edit, fingerprints, _Prints(store), held, also=behind, fresh=resumed.fresh)
-    # The plan's shape for the next build's shortcut: the kept plan's, with the pages whose shows
-    # the edits moved (a related list) taken out and put back in, and the edited articles' hashes.
-    # (The edits since the kept plan are all applied to it, so its shape is the one to start from,
-    # not the last build's.)
+    # The plan's shape: the kept plan's, with the pages whose shows the edits moved (a related
+    # list) taken out and put back in, and the edited articles' hashes. (The edits since the kept
+    # plan are all applied to it, so its shape is the one to start from, not the last build's.)
     last_shape, kept_shape = cache.shape_of(output), resumed.kept.shape_key
     shape = edit.shape((kept_shape, last_shape[1]) if last_shape is not None and kept_shape is not None else None)
-    cache.set_shape(output, shape if shape is not None else plan.shape(resumed.site_key))
+    same = unchanged_after_edit(edit, resumed.kept.plan.linking, shape, last_shape)
+    fingerprints = page_fingerprints(loaded, resumed.site_key)
+    choice = choose_edit(edit, fingerprints, _Prints(store), held, also=behind, fresh=resumed.fresh, same=same)
+    cache.set_shape(output, shape if shape is not None else plan.shape(resumed.site_key))  # for the next build
     work = RenderWork(
         loaded.theme, loaded.config, choice.todo, loaded.env, facts=True, site=plan.site, pictures=loaded.pictures
     )
