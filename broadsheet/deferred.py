@@ -83,6 +83,13 @@ def written(obj: object) -> None:
         found[0].written.add(id(obj))
 
 
+def untouched(obj: object) -> bool:
+    """Whether ``obj`` is hollow and no field of it was written in place: every field it has set,
+    and every one its filler would set, is as it was loaded."""
+    found = _find(obj)
+    return found is not None and id(obj) not in found[0].written
+
+
 def claim(obj: object) -> int:
     """For a filler: whether ``obj`` is to be filled (:data:`HOLLOW` or :data:`WRITTEN`) or not
     (:data:`NOT_HOLLOW`); it is no longer hollow after this."""

@@ -128,7 +128,7 @@ class _Pickler(pickle.Pickler):
     def __init__(
         self,
         file: io.BytesIO,
-        views: Mapping[str, ArticleView],
+        views: Mapping[int, str],
         shared: Mapping[int, int],
         articles: Mapping[int, int],
         refs: Mapping[int, BodyRef],
@@ -136,6 +136,8 @@ class _Pickler(pickle.Pickler):
     ) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.views = views
+        """id(view) → its URL, for the plan's views: told by identity, since reading a hollow view's
+        URL would fill it (a listing names hundreds)."""
         self.shared = shared
         self.articles = articles
         self.refs = refs
@@ -148,10 +150,11 @@ class _Pickler(pickle.Pickler):
         index = self.articles.get(id(obj))
         if index is not None:
             return _article, (index,)
-        if isinstance(obj, ArticleView) and self.views.get(obj.url) is obj:
+        url = self.views.get(id(obj))
+        if url is not None:
             if self.head:
                 raise pickle.PicklingError("a view in the plan's head")
-            return _view, (obj.url,)
+            return _view, (url,)
         if type(obj) is Body:
             ref = obj.ref or self.refs.get(id(obj))
             if ref is not None:
@@ -236,16 +239,34 @@ def _links_of(view: ArticleView) -> dict[str, Any]:
     return fields
 
 
-def _shared_objects(plan: Plan) -> list[Any]:
-    """What the head holds that pages and views share by identity: the site view and the site's names."""
+def _shared_objects(plan: Plan, was: _Chunks | None) -> list[Any]:
+    """What the head holds that pages and views share by identity: the site view and the site's names.
+
+    ``was``: the file the plan's views were loaded from. Its shared objects come first, in their
+    order, and its articles not read since (hollow) are not looked at: their names are among them.
+    (Looking would read every article's chunk: seconds at 100,000 articles.)"""
     site = plan.site
     found: dict[int, Any] = {id(plan.sv): plan.sv}
+    if was is not None:
+        found.update((id(obj), obj) for obj in was.head.shared)
     for group in (site.categories, site.tags, site.authors):
         found.update((id(name), name) for name in group)
     for a in site.articles:
+        if was is not None and not deferred.is_set(a, "category"):
+            continue  # (a hollow article of ``was``)
         found[id(a.category)] = a.category
         found.update((id(name), name) for name in (*a.tags, *a.authors))
     return list(found.values())
+
+
+def _eager_of(view: ArticleView, was: _Chunks | None) -> tuple[Any, ...]:
+    """What the head holds of a view (see :data:`EAGER_VIEW_FIELDS`) with its links: as stored in
+    ``was`` for a view loaded from it that nothing wrote to, without setting its fields."""
+    if was is not None and deferred.untouched(view):
+        at = was.at.get(id(view))
+        if at is not None:
+            return was.head.view_fields[at]
+    return (*(getattr(view, name) for name in EAGER_VIEW_FIELDS), _links_of(view))
 
 
 #: The fields of an article set on loading, besides those stored in its chunk: what an edit reads of
@@ -312,15 +333,16 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
     if [a.url for a in articles] != urls or any(type(a) is not Article for a in articles):
         return False  # (a plan's views are its site's articles', in order)
     try:
-        shared = _shared_objects(plan)
         # A plan loaded from this file and saved again: the chunks nothing changed are copied as
         # they are stored (their references to the head's objects hold while those are the same).
         was = _LOADED.get(id(views))
+        shared = _shared_objects(plan, was)
         if was is not None and not was.reusable(urls, shared):
             was = None
         shared_ids = {id(obj): i for i, obj in enumerate(shared)}
         place = {url: i for i, url in enumerate(urls)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
+        view_urls = {id(view): url for url, view in views.items()}
         chunks: list[bytes | memoryview] = []
         fresh: list[int] = []  # the chunks pickled now, compressed below
         eager: list[tuple[Any, ...]] = []
@@ -330,13 +352,13 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             stored = was.articles_stored(number, articles, views) if was is not None else None
             for a in articles[start : start + VIEWS_PER_CHUNK]:
                 view = views[a.url]
-                eager.append((*(getattr(view, name) for name in EAGER_VIEW_FIELDS), _links_of(view)))
+                eager.append(_eager_of(view, was))
                 if stored is None:
                     own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
                     part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
             if stored is None:
                 fresh.append(len(chunks))
-                stored = _pickled(part, views, shared_ids, article_ids, refs)
+                stored = _pickled(part, view_urls, shared_ids, article_ids, refs)
             chunks.append(stored)
         pages = plan.pages
         article_chunks = len(chunks)
@@ -345,7 +367,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             if stored is None:
                 contexts = [job.context for job in pages[start : start + PAGES_PER_CHUNK]]
                 fresh.append(len(chunks))
-                stored = _pickled(contexts, views, shared_ids, article_ids, refs)
+                stored = _pickled(contexts, view_urls, shared_ids, article_ids, refs)
             chunks.append(stored)
         index = _Index(
             urls,
@@ -374,8 +396,8 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         offset += len(data)
     buffer = io.BytesIO()
     try:
-        _Pickler(buffer, views, {}, {}, refs, head=True).dump(index)
-        _Pickler(buffer, views, {}, article_ids, refs, head=True).dump(head)
+        _Pickler(buffer, view_urls, {}, {}, refs, head=True).dump(index)
+        _Pickler(buffer, view_urls, {}, article_ids, refs, head=True).dump(head)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
     # Compressed at the fastest level: a third of the size for a tenth of the pickling's time; in
@@ -395,7 +417,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
 
 def _pickled(
     value: Any,
-    views: Mapping[str, ArticleView],
+    views: Mapping[int, str],
     shared: Mapping[int, int],
     articles: Mapping[int, int],
     refs: Mapping[int, BodyRef],
@@ -465,7 +487,7 @@ class _Chunks:
             if (
                 a is not self.articles[i]
                 or view is not self.views[i]
-                or _links_of(view) != self.head.view_fields[i][-1]
+                or (not deferred.untouched(view) and _links_of(view) != self.head.view_fields[i][-1])
             ):
                 return None
         return self.stored(chunk)
