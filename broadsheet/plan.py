@@ -39,7 +39,7 @@ from .outputs import OutputFile, PageJob
 from .publish.feeds import SITE_FEED, feed_files, modified
 from .publish.sitemaps import news_sitemap, sitemap_entries, sitemap_files
 from .render.pages import engine_words, link_related, link_views, plan_aliases, plan_article, plan_pages
-from .render.shows import link_fields
+from .render.shows import link_fields, links_to
 from .render.theme import Theme
 from .render.views import ArticleView, SiteView, article_view, view_counts
 
@@ -183,6 +183,9 @@ class PlanEdit:
     moved: tuple[tuple[PageJob | None, PageJob], ...]
     """The pages planned again that show other articles than before (the plan's shape moved), each
     as the plan had it (None: a page it did not have) and as planned now."""
+    touched: frozenset[str] = frozenset()
+    """The articles whose part of a fingerprint the edit can change: those it changed (edited, or
+    whose related list moved) and those whose views link to them (see engine.articles_touched)."""
 
     def shape(self, before: Shape | None) -> Shape | None:
         """The plan's shape as :meth:`Plan.shape` would record it again, from the shape of the plan the
@@ -279,29 +282,26 @@ def edit_plan(plan: Plan, edited: Mapping[str, Article], rank: Callable[[Site], 
     # pages share a URL).
     pages = list(jobs.values()) if len(jobs) == len(plan.pages) else [replanned.get(j.url, j) for j in plan.pages]
     new = Plan(ranked, views, pages, jobs, showing, plan.sv)
-    return PlanEdit(new, replaced, replanned, frozenset(candidates), tuple(moved))
+    return PlanEdit(new, replaced, replanned, frozenset(candidates), tuple(moved), frozenset(touched))
 
 
-def unchanged_after_edit(
-    edit: PlanEdit,
-    linking: Callable[[AbstractSet[str]], set[str]] | None,
-    now: Shape | None,
-    last: Shape | None,
-) -> set[str] | None:
+def unchanged_after_edit(edit: PlanEdit, now: Shape | None, last: Shape | None) -> set[str] | None:
     """:func:`engine.unchanged_articles` for a plan made by an edit, whose shape is ``now``, against
     the shape ``last`` recorded with the prints: the articles whose part of every fingerprint is as
-    then, or None (the pages are made up otherwise: fingerprint every candidate).
+    then, or None (the pages are made up otherwise, or an article changed that the edit did not
+    apply: fingerprint every candidate).
 
-    ``linking``: which views link to given articles in the plan the edit was applied to (see
-    Plan.linking), so that the views are not all looked at; the views whose related list moved
-    since that plan (see PlanEdit.moved) are counted as touched, their links being the edit's."""
+    Only the views the edit touched (see PlanEdit.touched) are looked at, as they link now: an
+    article changed since ``last`` is one the edit applied, and a view linking to it either linked
+    to it in the plan the edit was applied to or had its related list moved by the edit."""
     if now is None or last is None or now[0] != last[0]:
         return None
-    if linking is None:
-        return unchanged_articles(edit.plan.views, now, last)
     changed = {url for url, digest in now[1].items() if last[1].get(url) != digest}
-    touched = changed | linking(changed) | {page.url for _, page in edit.moved}.intersection(edit.plan.views)
-    return set(now[1]) - touched
+    if not changed <= edit.replaced.keys():
+        return None
+    views = edit.plan.views
+    linking = {url for url in edit.touched - changed if url in views and links_to(views[url], changed)}
+    return set(now[1]) - changed - linking
 
 
 def choose_edit(

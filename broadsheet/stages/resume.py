@@ -277,7 +277,7 @@ def render_resumed(
     # plan are all applied to it, so its shape is the one to start from, not the last build's.)
     last_shape, kept_shape = cache.shape_of(output), resumed.kept.shape_key
     shape = edit.shape((kept_shape, last_shape[1]) if last_shape is not None and kept_shape is not None else None)
-    same = unchanged_after_edit(edit, resumed.kept.plan.linking, shape, last_shape)
+    same = unchanged_after_edit(edit, shape, last_shape)
     fingerprints = page_fingerprints(loaded, resumed.site_key)
     choice = choose_edit(edit, fingerprints, _Prints(store), held, also=behind, fresh=resumed.fresh, same=same)
     cache.set_shape(output, shape if shape is not None else plan.shape(resumed.site_key))  # for the next build
