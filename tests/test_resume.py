@@ -666,23 +666,34 @@ def test_a_resumed_build_records_every_page_with_the_file_it_left(tmp_path: Path
         before = dict(store)
 
 
+def add_topic(site: Path, topic: str, words: str) -> None:
+    """Three stories about a topic whose words no other story of :func:`newsroom` uses: an edit that
+    takes those words up moves related lists."""
+    for k in range(3):
+        body = f"The {topic} and its {words} again, report {k}."
+        (site / f"content/world/{topic}{k}.md").write_text(article(f"The {topic} {k}", body=body))
+
+
+def rewrite_lede_about(story: Path, words: str, k: int) -> None:
+    """A lede edit (see :func:`rewrite`) that also names ``words``."""
+    rewrite(story, "lede", k)
+    story.write_text(story.read_text(encoding="utf-8").replace("Officials said", f"Of the {words}, officials said"))
+
+
 def test_a_resumed_build_records_the_shape_a_full_plan_has_when_related_lists_move(tmp_path: Path) -> None:
     """An edit that moves a related list makes its plan's shape from the kept plan's, with the pages
     it planned again taken out and put back in: the shape recorded is the one planning the whole
     site gives, after every edit, including a story edited again to move other lists (each edit
     since the kept plan is applied to it: the last build's shape is not the one to start from)."""
     site = newsroom(tmp_path / "site", 300)  # large enough that an edit moving lists does not keep its plan
-    for topic, words in (("volcano", "lava ash eruption crater"), ("glacier", "ice melt iceberg fjord")):
-        for k in range(3):
-            body = f"The {topic} and its {words} again, report {k}."
-            (site / f"content/world/{topic}{k}.md").write_text(article(f"The {topic} {k}", body=body))
+    add_topic(site, "volcano", "lava ash eruption crater")
+    add_topic(site, "glacier", "ice melt iceberg fjord")
     time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only edited files are touched
     run_build(site, search=False)
     story = site / "content/world/a02.md"
     moved = []
     for k, words in enumerate(("volcano lava ash eruption crater", "glacier ice melt iceberg fjord", "town")):
-        rewrite(story, "lede", k)
-        story.write_text(story.read_text(encoding="utf-8").replace("Officials said", f"Of the {words}, officials said"))
+        rewrite_lede_about(story, words, k)
         result = run_build(site, search=False)
         loaded = result.loaded
         assert loaded.resumed is not None
@@ -737,14 +748,11 @@ def test_a_card_showing_a_related_list_that_moved_since_the_kept_plan_follows_a_
     (site / "themes/mine/templates/list.html").write_text(
         "{% for a in articles %}{{ a.title }}:{% for r in a.related %}{{ r.title }},{% endfor %}|{% endfor %}"
     )
-    for k in range(3):
-        body = f"The volcano and its lava ash eruption crater again, report {k}."
-        (site / f"content/world/volcano{k}.md").write_text(article(f"The volcano {k}", body=body))
+    add_topic(site, "volcano", "lava ash eruption crater")
     time.sleep(RACY_NS / 1e9 + 0.2)  # stamps old enough to trust: only edited files are touched
     run_build(site, search=False)
     story = site / "content/world/a02.md"
-    rewrite(story, "lede", 1)
-    story.write_text(story.read_text(encoding="utf-8").replace("Officials said", "Of the volcano lava ash eruption"))
+    rewrite_lede_about(story, "volcano lava ash eruption", 1)
     result = run_build(site, search=False)
     assert result.loaded.resumed is not None
     took_in = [now.url for _, now in result.loaded.resumed.edit.moved if "/world/story-2/" in now.shows]
