@@ -6,6 +6,7 @@ import pickle
 import random
 import shutil
 import sqlite3
+import zlib
 from contextlib import closing
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from broadsheet.content.discover import discover
 from broadsheet.content.markdown import current_settings, render_markdown, sanitize_html
 from broadsheet.incremental.cache import CACHE_DIR, CACHE_FILE, BuildCache, Fingerprinter
 from broadsheet.outputs import PageJob
+from broadsheet.rowpack import unpack
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -297,7 +299,8 @@ def test_a_cached_body_keeps_its_html_and_makes_its_text_as_the_parse_did(make_s
     parsed = render_markdown(path.read_text().split("---", 2)[2])
     with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
         (value,) = db.execute("SELECT value FROM bodies WHERE rel = 'content/world/a1.md'").fetchone()
-    assert bodystore.unpack_body(value) == parsed.html  # the HTML, and nothing else
+        dictionary = bodystore.stored_dictionary(db)
+    assert bodystore.unpack_body(value, dictionary) == parsed.html  # the HTML, and nothing else
     entry = BuildCache.load(site, timezone="UTC", markdown_key=current_settings().key())
     source = next(s for s in discover(site)[0] if s.rel == "content/world/a1.md")
     found, _ = entry.lookup(source)
@@ -565,3 +568,55 @@ def test_which_templates_read_links_is_kept_with_the_templates_key(make_site, mo
     again = kept_readers()
     assert again[0] != kept[0] and parsed  # a new key: the templates read again
     assert again[1].get("list.html") is True and kept[1].get("list.html") is False
+
+
+def test_rows_are_packed_with_the_dictionaries_their_cache_file_keeps(make_site, tmp_path: Path) -> None:
+    """Content and body rows are primed with preset dictionaries made once per cache file from its
+    first rows: later rows use the same ones, a file made anew makes its own, and rows that do not
+    read back with the file's dictionaries are parsed again, never misread."""
+    site = _site(make_site, n=20)
+    run_build(site)
+    path = site / CACHE_DIR / CACHE_FILE
+
+    def stored() -> tuple[bytes, bytes, dict[str, bytes], dict[str, bytes]]:
+        with closing(sqlite3.connect(path)) as db:
+            blobs = dict(db.execute("SELECT name, value FROM blobs WHERE name LIKE 'dictionary-%'"))
+            content = dict(db.execute("SELECT rel, entry FROM content"))
+            bodies = dict(db.execute("SELECT rel, value FROM bodies"))
+        return blobs["dictionary-content"], blobs["dictionary-bodies"], content, bodies
+
+    for_content, for_bodies, content, bodies = stored()
+    assert for_content and for_bodies and len(content) == len(bodies) == 20
+    for rel, value in bodies.items():
+        html = bodystore.unpack_body(value, for_bodies)
+        assert html == render_markdown((site / rel).read_text().split("---", 2)[2]).html
+        with pytest.raises(zlib.error):
+            bodystore.unpack_body(value)  # primed: unreadable without the file's dictionary
+        with pytest.raises(zlib.error):
+            unpack(content[rel])
+
+    edited = site / "content/world/a5.md"
+    edited.write_text(edited.read_text().replace("Body 5", "Body five, with a *correction*"))
+    run_build(site)
+    again = stored()
+    assert again[:2] == (for_content, for_bodies)  # kept as long as the file
+    assert "Body five, with a <em>correction</em>" in bodystore.unpack_body(again[3]["content/world/a5.md"], for_bodies)
+
+    # A file made anew (here: the old one gone, every story rewritten) makes its own dictionaries.
+    for source in (site / "content").rglob("a*.md"):
+        source.write_text(source.read_text().replace("about the harbour", "on the tram strike, as the court heard"))
+    shutil.rmtree(site / CACHE_DIR)
+    run_build(site)
+    anew = stored()
+    assert anew[1] != for_bodies and anew[0] != for_content
+
+    # Rows that do not read back with the file's dictionaries (here: the dictionaries swapped) are
+    # parsed again: the site comes out as a build without a cache makes it.
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE blobs SET value = ? WHERE name = 'dictionary-bodies'", (for_bodies,))
+        db.execute("UPDATE blobs SET value = ? WHERE name = 'dictionary-content'", (for_content,))
+    shutil.rmtree(site / "output", ignore_errors=True)
+    (site / "output").unlink(missing_ok=True)
+    result = run_build(site)
+    assert result.pages_rendered > 20
+    assert _tree(site / "output") == _fresh(site, tmp_path)

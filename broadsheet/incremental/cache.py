@@ -26,7 +26,8 @@ after an edit writes the rows it changed, not the cache; a page's links are read
 links are checked again.
 A row holds plain values (tuples, strings, numbers), not pickled objects: a warm build reads
 every row, and rebuilding dataclasses from their pickles cost more than reading the rows. A content
-row is compressed (zlib's fastest level), as its body's row is.
+row is compressed (zlib's fastest level), as its body's row is, each with a preset dictionary the
+file keeps (``blobs``, made from a sample of the first rows written: see rowpack.py).
 A cache that cannot be read is ignored and rewritten; a build never fails because of it.
 """
 
@@ -57,7 +58,7 @@ import yaml
 
 from .. import __version__, speedups
 from ..content.body import Body, BodyRef
-from ..content.bodystore import pack_body, reader
+from ..content.bodystore import DICTIONARY_BLOB, body_bytes, pack_body, reader
 from ..content.discover import SourceFile
 from ..content.frontmatter import Document, FrontMatter, content_digest
 from ..content.markdown import SETTINGS_KEY, Rendered
@@ -69,7 +70,7 @@ from ..outputs import CACHE_DIR, PageJob, output_key
 from ..related.incremental import row_digest
 from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
-from ..rowpack import pack
+from ..rowpack import DICTIONARY_ROWS, make_dictionary, pack, unpack
 
 
 def cache_version(timezone: str, markdown_key: str) -> str:
@@ -129,6 +130,8 @@ def _content_row(
 
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
 BLOBS = ("search", "related", "made", "links", "shapes", "readers")
+#: The name of the content rows' preset dictionary in ``blobs`` (the bodies' is bodystore.DICTIONARY_BLOB).
+CONTENT_DICTIONARY = "dictionary-content"
 _CACHE_ERRORS = (
     OSError,
     sqlite3.Error,
@@ -233,6 +236,9 @@ class BuildCache:
     the state's (see :meth:`ranking_lists_moved`)."""
     store_path: str = ""
     """The cache file's path as text, once asked for (see :meth:`body_ref`)."""
+    dictionaries: tuple[bytes, bytes] = (b"", b"")
+    """The preset dictionaries the cache file's content and body rows are packed with (see
+    rowpack.py): made from the first rows written to a file made anew, kept as long as the file."""
 
     @classmethod
     def load(cls, site_root: Path, enabled: bool = True, timezone: str = "", markdown_key: str = "") -> BuildCache:
@@ -272,6 +278,7 @@ class BuildCache:
                 rows_unread=True,
                 stored={name: blobs[name] for name in BLOBS if name in blobs},
                 fresh=False,
+                dictionaries=(bytes(blobs.get(CONTENT_DICTIONARY, b"")), bytes(blobs.get(DICTIONARY_BLOB, b""))),
                 version=version,
                 timezone=timezone,
             )
@@ -317,7 +324,8 @@ class BuildCache:
         if row is not None:
             stamp, digest, blob = row
             try:
-                fields, body_line, toc, first, words, opening, blank, warnings = pickle.loads(zlib.decompress(blob))
+                row_value = pickle.loads(unpack(blob, self.dictionaries[0]))
+                fields, body_line, toc, first, words, opening, blank, warnings = row_value
                 values = list(fields)
                 for i in _TIME_FIELDS:
                     values[i] = _time_of(values[i])
@@ -642,36 +650,28 @@ class BuildCache:
                 "DELETE FROM facts WHERE output = ? AND path = ?", [(key, path) for path in before if path not in facts]
             )
 
+    def _make_dictionaries(self, db: sqlite3.Connection) -> None:
+        """Make and store the preset dictionaries of a cache file made anew, from a sample of the
+        rows about to be written to it (see rowpack.py)."""
+        entries = [self.content[rel] for rel in sorted(self.changed) if rel in self.content]
+        step = max(1, len(entries) // DICTIONARY_ROWS)
+        sample = entries[::step]
+        bodies = [body_bytes(e.rendered.body.html) for e in sample if e.rendered.body.loaded]
+        self.dictionaries = (make_dictionary([_entry_bytes(e) for e in sample]), make_dictionary(bodies))
+        db.executemany(
+            "INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+            [(CONTENT_DICTIONARY, self.dictionaries[0]), (DICTIONARY_BLOB, self.dictionaries[1])],
+        )
+
     def _rows_to_write(self) -> Iterator[tuple[str, int, int, int, int, str, bytes]]:
         """The changed content rows, pickled one at a time (not all held at once)."""
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None:
-                # Not kept: the Markdown source (the rendered body is what later builds use) and
-                # the file's path (the build looking it up has it). The front matter as a tuple:
-                # see the module's docstring.
-                meta = e.doc.meta
-                r = e.rendered
-                row = (
-                    tuple(
-                        _plain_time(value)
-                        if i in _TIME_FIELDS
-                        else None
-                        if i == _NOTICES_FIELD and value == _NO_NOTICES
-                        else value
-                        for i, value in enumerate(getattr(meta, name) for name in _META_FIELDS)
-                    ),
-                    e.doc.body_line,
-                    r.toc,
-                    r.first_paragraph,
-                    r.words,
-                    r.body.opening,
-                    r.body.blank,
-                    e.warnings,
-                )
-                # Compressed at the fastest level: the summary, first paragraph and table of
-                # contents repeat each other and the front matter (two fifths smaller).
-                yield (rel, *e.stamp, e.digest, pack(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), 1))
+                # Compressed at the fastest level, with the file's dictionary: the summary, first
+                # paragraph and table of contents repeat each other and the front matter, and
+                # every row names the same fields.
+                yield (rel, *e.stamp, e.digest, pack(_entry_bytes(e), 1, self.dictionaries[0]))
 
     def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
         """The body rows of the changed content rows whose body is in memory (a file only touched keeps
@@ -679,7 +679,7 @@ class BuildCache:
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None and e.rendered.body.loaded:
-                yield rel, e.digest, pack_body(e.rendered.body.html)
+                yield rel, e.digest, pack_body(e.rendered.body.html, self.dictionaries[1])
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
@@ -749,6 +749,7 @@ class BuildCache:
             with closing(self._open()) as db, db:
                 if self.fresh:
                     self.changed |= set(self.content)
+                    self._make_dictionaries(db)
                 db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows_to_write())
                 db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", self._bodies_to_write())
                 gone = [(rel,) for rel in sorted(self.removed)]
@@ -817,6 +818,28 @@ class BuildCache:
             self.new_links.clear()
         except (OSError, sqlite3.Error):
             pass
+
+
+def _entry_bytes(e: ContentEntry) -> bytes:
+    """A content row's value before packing: the parse pickled as plain values. Not kept: the
+    Markdown source (the rendered body is what later builds use) and the file's path (the build
+    looking it up has it). The front matter as a tuple: see the module's docstring."""
+    meta = e.doc.meta
+    r = e.rendered
+    row = (
+        tuple(
+            _plain_time(value) if i in _TIME_FIELDS else None if i == _NOTICES_FIELD and value == _NO_NOTICES else value
+            for i, value in enumerate(getattr(meta, name) for name in _META_FIELDS)
+        ),
+        e.doc.body_line,
+        r.toc,
+        r.first_paragraph,
+        r.words,
+        r.body.opening,
+        r.body.blank,
+        e.warnings,
+    )
+    return pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _link_ids(db: sqlite3.Connection, links: Collection[str]) -> dict[str, int]:
