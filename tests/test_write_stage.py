@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,21 @@ def test_a_json_manifest_of_the_previous_version_is_read_then_replaced(tmp_path:
     stats = write_output([_page("a/index.html", b"A")], out)
     assert stats.removed == 1 and stats.unchanged == 1 and not (out / "stale").exists()
     assert not (state(out) / JSON_MANIFEST).exists() and set(read_manifest(out)) == {"a/index.html"}
+
+
+def test_an_uncompressed_manifest_of_an_earlier_version_is_read_then_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_output([_page("a/index.html", b"A"), _page("stale/index.html", b"S")], out)
+    files = read_manifest(out)
+    stored = (state(out) / MANIFEST).read_bytes()
+    assert stored.startswith(write.MANIFEST_FORMAT) and pickle.dumps({"files": files}) not in stored  # compressed
+    plain = pickle.dumps({"files": files}, protocol=pickle.HIGHEST_PROTOCOL)
+    (state(out) / MANIFEST).write_bytes(b"broadsheet-manifest-1\n" + plain)
+    assert read_manifest(out) == files
+    stats = write_output([_page("a/index.html", b"A")], out)
+    assert stats.removed == 1 and stats.unchanged == 1 and not (out / "stale").exists()
+    assert (state(out) / MANIFEST).read_bytes().startswith(write.MANIFEST_FORMAT)
+    assert set(read_manifest(out)) == {"a/index.html"}
 
 
 def test_the_manifest_is_written_once_with_the_sizes_the_rename_keeps(

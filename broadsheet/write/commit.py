@@ -33,6 +33,7 @@ import json
 import os
 import pickle
 import shutil
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,9 +46,12 @@ from ..outputs import CACHE_DIR, STAGED_TREE, OutputFile
 
 #: The manifest: a header, then the pickled ``{"files": {path: entry}}`` (written once a build, read
 #: by the next; a large site's is tens of megabytes, which pickle reads and writes twice as fast as
-#: JSON).
+#: JSON), compressed at zlib's fastest level: paths and hashes pack to two fifths, which the build
+#: cache a CI runner keeps carries once per output generation.
 MANIFEST = "manifest.pickle"
-MANIFEST_FORMAT = b"broadsheet-manifest-1\n"
+MANIFEST_FORMAT = b"broadsheet-manifest-2\n"
+#: The uncompressed manifest of earlier versions, still read.
+_PLAIN_MANIFEST_FORMAT = b"broadsheet-manifest-1\n"
 #: The manifest a build is committing, until it replaces :data:`MANIFEST` (see the module documentation).
 NEXT_MANIFEST = "manifest.next"
 #: Where earlier versions kept the manifest beside the cache (JSON): read when there is no other.
@@ -152,15 +156,21 @@ def read_manifest(output: Path, state: Path | None = None) -> dict[str, dict[str
 def _load_manifest(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
-        data = pickle.loads(memoryview(raw)[len(MANIFEST_FORMAT) :]) if raw.startswith(MANIFEST_FORMAT) else {}
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+        if raw.startswith(MANIFEST_FORMAT):
+            data = pickle.loads(zlib.decompress(memoryview(raw)[len(MANIFEST_FORMAT) :]))
+        elif raw.startswith(_PLAIN_MANIFEST_FORMAT):
+            data = pickle.loads(memoryview(raw)[len(_PLAIN_MANIFEST_FORMAT) :])
+        else:
+            data = {}
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, zlib.error):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _write_manifest(path: Path, manifest: dict[str, dict[str, Any]]) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(MANIFEST_FORMAT + pickle.dumps({"files": manifest}, protocol=pickle.HIGHEST_PROTOCOL))
+    data = pickle.dumps({"files": manifest}, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.write_bytes(MANIFEST_FORMAT + zlib.compress(data, 1))
     os.replace(tmp, path)
 
 
