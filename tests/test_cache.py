@@ -541,7 +541,7 @@ def test_which_templates_read_links_is_kept_with_the_templates_key(make_site, mo
     def kept_readers() -> tuple[str, dict[str, bool]]:
         with closing(sqlite3.connect(site / CACHE_DIR / CACHE_FILE)) as db:
             (blob,) = db.execute("SELECT value FROM blobs WHERE name = 'readers'").fetchone()
-        return pickle.loads(blob)
+        return pickle.loads(zlib.decompress(blob))
 
     site = _site(make_site)
     run_build(site)
