@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import random
 import shutil
@@ -298,7 +299,9 @@ def test_a_cached_body_keeps_its_html_and_makes_its_text_as_the_parse_did(make_s
     run_build(site)
     parsed = render_markdown(path.read_text().split("---", 2)[2])
     with sqlite3.connect(site / CACHE_DIR / CACHE_FILE) as db:
-        (value,) = db.execute("SELECT value FROM bodies WHERE rel = 'content/world/a1.md'").fetchone()
+        (value,) = db.execute(
+            "SELECT b.value FROM bodies AS b JOIN content AS c ON c.rowid = b.id WHERE c.rel = 'content/world/a1.md'"
+        ).fetchone()
         dictionary = bodystore.stored_dictionary(db)
     assert bodystore.unpack_body(value, dictionary) == parsed.html  # the HTML, and nothing else
     entry = BuildCache.load(site, timezone="UTC", markdown_key=current_settings().key())
@@ -582,7 +585,7 @@ def test_rows_are_packed_with_the_dictionaries_their_cache_file_keeps(make_site,
         with closing(sqlite3.connect(path)) as db:
             blobs = dict(db.execute("SELECT name, value FROM blobs WHERE name LIKE 'dictionary-%'"))
             content = dict(db.execute("SELECT rel, entry FROM content"))
-            bodies = dict(db.execute("SELECT rel, value FROM bodies"))
+            bodies = dict(db.execute("SELECT c.rel, b.value FROM bodies AS b JOIN content AS c ON c.rowid = b.id"))
         return blobs["dictionary-content"], blobs["dictionary-bodies"], content, bodies
 
     for_content, for_bodies, content, bodies = stored()
@@ -620,3 +623,42 @@ def test_rows_are_packed_with_the_dictionaries_their_cache_file_keeps(make_site,
     result = run_build(site)
     assert result.pages_rendered > 20
     assert _tree(site / "output") == _fresh(site, tmp_path)
+
+
+def test_each_content_row_has_one_body_row_that_follows_it(make_site) -> None:
+    """Bodies are kept under their content row's number: an edit replaces the file's body, a file
+    only touched keeps it, a removed file's goes with it; no row is left without its content row."""
+    site = _site(make_site)
+    run_build(site)
+    path = site / CACHE_DIR / CACHE_FILE
+
+    def rows() -> dict[str, tuple[int, str]]:
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("SELECT count(*) FROM bodies WHERE id NOT IN (SELECT rowid FROM content)").fetchone() == (
+                0,
+            )
+            assert (
+                db.execute("SELECT count(*) FROM content").fetchone()
+                == db.execute("SELECT count(*) FROM bodies").fetchone()
+            )
+            return {
+                rel: (i, d)
+                for rel, i, d in db.execute(
+                    "SELECT c.rel, b.id, b.digest FROM content AS c JOIN bodies AS b ON b.id = c.rowid"
+                )
+            }
+
+    before = rows()
+    edited, touched, removed = (site / f"content/world/a{i}.md" for i in (1, 3, 5))
+    edited.write_text(edited.read_text().replace("Body 1", "Body one, rewritten"))
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
+    removed.unlink()
+    run_build(site)
+    after = rows()
+    rel = "content/world/a{}.md".format
+    assert rel(5) not in after and set(after) == set(before) - {rel(5)}
+    assert after[rel(1)][0] == before[rel(1)][0] and after[rel(1)][1] != before[rel(1)][1]  # replaced in place
+    assert after[rel(3)] == before[rel(3)]
+    assert {r: v for r, v in after.items() if r != rel(1)} == {
+        r: v for r, v in before.items() if r not in (rel(1), rel(5))
+    }

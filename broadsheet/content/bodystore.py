@@ -7,10 +7,11 @@ related ranking every article's, the feeds the stories they show whole, the asse
 content pages'. :func:`load_bodies` reads many in one query; :func:`unload_bodies` lets them go
 again, so that a worker rendering a large site holds only the bodies of the pages at hand.
 
-The rows are written by incremental/cache.py (table ``bodies``: the content file's path, its
-hash, and the HTML as :func:`pack_body` packs it: compressed with the preset dictionary the cache
-file keeps in its ``blobs`` table (see rowpack.py), a quarter of its size, as a large site's bodies
-are most of its cache; the text is made from the HTML when first read). A row gone
+The rows are written by incremental/cache.py (table ``bodies``: the number of the content file's
+row in table ``content``, its hash, and the HTML as :func:`pack_body` packs it: compressed with
+the preset dictionary the cache file keeps in its ``blobs`` table (see rowpack.py), a quarter of
+its size, as a large site's bodies are most of its cache; the text is made from the HTML when
+first read). A row gone
 (the cache file removed or rebuilt meanwhile) is made again from the content file; only a file
 that changed since the build read it fails, naming the file.
 """
@@ -42,6 +43,8 @@ _ERRORS = (OSError, sqlite3.Error, ValueError, TypeError, zlib.error)  # (a text
 #: zlib's level for stored bodies: with the preset dictionary, the fastest level packs smaller than
 #: level 6 without one, in half the time (level 6 with it: 5 % smaller again, at twice the time).
 PACK_LEVEL = 1
+#: What a body's row is read as: its content row's path (a body is kept under that row's number), its hash, its value.
+_BODY_COLUMNS = "c.rel, b.digest, b.value"
 #: The name of the bodies' preset dictionary in the cache file's ``blobs`` table.
 DICTIONARY_BLOB = "dictionary-bodies"
 
@@ -124,7 +127,9 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
         dictionary = stored_dictionary(db)
         if len(refs) >= READ_WHOLE_FROM:
             # Most of a large site's bodies: one pass over the table beats as many lookups.
-            with closing(db.execute("SELECT rel, digest, value FROM bodies")) as rows:
+            with closing(
+                db.execute(f"SELECT {_BODY_COLUMNS} FROM bodies AS b JOIN content AS c ON c.rowid = b.id")
+            ) as rows:
                 for rel, digest, value in rows:
                     if (rel, digest) in refs:
                         found[rel, digest] = unpack_body(value, dictionary)
@@ -134,7 +139,10 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
             part = rels[start : start + BATCH]
             marks = ",".join("?" * len(part))
             # Closed at once: a statement left open would hold a read lock that blocks the cache's writer.
-            with closing(db.execute(f"SELECT rel, digest, value FROM bodies WHERE rel IN ({marks})", part)) as rows:
+            query = (
+                f"SELECT {_BODY_COLUMNS} FROM content AS c JOIN bodies AS b ON b.id = c.rowid WHERE c.rel IN ({marks})"
+            )
+            with closing(db.execute(query, part)) as rows:
                 for rel, digest, value in rows:
                     if (rel, digest) in refs:
                         found[rel, digest] = unpack_body(value, dictionary)

@@ -675,13 +675,13 @@ class BuildCache:
                 # every row names the same fields.
                 yield (rel, *e.stamp, e.digest, pack(_entry_bytes(e), 1, self.dictionaries[0]))
 
-    def _bodies_to_write(self) -> Iterator[tuple[str, str, bytes]]:
+    def _bodies_to_write(self) -> Iterator[tuple[str, bytes, str]]:
         """The body rows of the changed content rows whose body is in memory (a file only touched keeps
-        its stored body, unread)."""
+        its stored body, unread): (hash, packed HTML, path)."""
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None and e.rendered.body.loaded:
-                yield rel, e.digest, pack_body(e.rendered.body.html, self.dictionaries[1])
+                yield e.digest, pack_body(e.rendered.body.html, self.dictionaries[1]), rel
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
@@ -721,7 +721,8 @@ class BuildCache:
             "CREATE TABLE IF NOT EXISTS content (rel TEXT PRIMARY KEY, size INTEGER, "
             "mtime_ns INTEGER, ino INTEGER, ctime_ns INTEGER, digest TEXT, entry BLOB)"
         )
-        db.execute("CREATE TABLE IF NOT EXISTS bodies (rel TEXT PRIMARY KEY, digest TEXT, value BLOB)")
+        # Under its content row's number, not its path: the path and its index were a tenth of the table.
+        db.execute("CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, digest TEXT, value BLOB)")
         db.execute(
             "CREATE TABLE IF NOT EXISTS prints (output TEXT, url TEXT, print TEXT, digest TEXT, "
             "PRIMARY KEY (output, url)) WITHOUT ROWID"
@@ -752,11 +753,20 @@ class BuildCache:
                 if self.fresh:
                     self.changed |= set(self.content)
                     self._make_dictionaries(db)
-                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows_to_write())
-                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", self._bodies_to_write())
+                # An update in place keeps the row's number, which its body's row is kept under.
+                db.executemany(
+                    "INSERT INTO content VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rel) DO UPDATE SET "
+                    "size = excluded.size, mtime_ns = excluded.mtime_ns, ino = excluded.ino, "
+                    "ctime_ns = excluded.ctime_ns, digest = excluded.digest, entry = excluded.entry",
+                    self._rows_to_write(),
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO bodies SELECT rowid, ?, ? FROM content WHERE rel = ?",
+                    self._bodies_to_write(),
+                )
                 gone = [(rel,) for rel in sorted(self.removed)]
+                db.executemany("DELETE FROM bodies WHERE id IN (SELECT rowid FROM content WHERE rel = ?)", gone)
                 db.executemany("DELETE FROM content WHERE rel = ?", gone)
-                db.executemany("DELETE FROM bodies WHERE rel = ?", gone)
                 db.execute(
                     "INSERT OR REPLACE INTO blobs VALUES (?, ?)", ("version", (self.version or code_version()).encode())
                 )
