@@ -72,3 +72,18 @@ def unpack(value: bytes | bytearray | memoryview, dictionary: bytes = b"") -> by
     if not unpacker.eof or unpacker.unused_data:
         raise zlib.error("not one whole packed row")
     return data
+
+
+def pack_hash(text: str) -> bytes | str:
+    """A hash kept in a row: a lowercase hexadecimal one as its bytes (half the size; the cache's
+    tables hold hundreds of thousands), anything else as it is."""
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        return text
+    return value if value.hex() == text else text
+
+
+def unpack_hash(value: bytes | str) -> str:
+    """The hash :func:`pack_hash` kept as ``value``, as text again."""
+    return value.hex() if isinstance(value, bytes) else value

@@ -649,6 +649,7 @@ def test_each_content_row_has_one_body_row_that_follows_it(make_site) -> None:
             }
 
     before = rows()
+    assert all(isinstance(digest, bytes) and len(digest) == 16 for _, digest in before.values())  # hashes as bytes
     edited, touched, removed = (site / f"content/world/a{i}.md" for i in (1, 3, 5))
     edited.write_text(edited.read_text().replace("Body 1", "Body one, rewritten"))
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))

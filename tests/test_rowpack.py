@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from broadsheet.rowpack import DICTIONARY_BYTES, make_dictionary, pack, unpack, window_bits
+from broadsheet.rowpack import DICTIONARY_BYTES, make_dictionary, pack, pack_hash, unpack, unpack_hash, window_bits
 
 
 @pytest.mark.parametrize("size", [0, 1, 511, 512, 513, 1300, 8192, 8193, 20_000, 200_000])
@@ -72,3 +72,12 @@ def test_a_dictionary_made_from_a_sample_shrinks_rows_it_never_saw() -> None:
     # A site of one article, or none, still gets a dictionary it can pack with.
     assert unpack(pack(rows[0], 1, make_dictionary(sample[:1])), make_dictionary(sample[:1])) == rows[0]
     assert make_dictionary([]) == b"" and unpack(pack(rows[0], 1, b""), b"") == rows[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["9f86d081884c7d659a2feaa0c55ad015", "", "9F86D081884C7D659A2FEAA0C55AD015", "not a hash", "abc", "0a 1b"]
+)
+def test_hashes_are_kept_as_bytes_when_that_gives_them_back_exactly(text: str) -> None:
+    kept = pack_hash(text)
+    assert unpack_hash(kept) == text
+    assert isinstance(kept, bytes) == (text == "9f86d081884c7d659a2feaa0c55ad015" or text == "")

@@ -28,7 +28,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import ContentError
-from ..rowpack import pack, unpack
+from ..rowpack import pack, unpack, unpack_hash
 from . import body as body_module
 from .body import Body, BodyRef
 from .discover import SourceFile
@@ -130,7 +130,8 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
             with closing(
                 db.execute(f"SELECT {_BODY_COLUMNS} FROM bodies AS b JOIN content AS c ON c.rowid = b.id")
             ) as rows:
-                for rel, digest, value in rows:
+                for rel, kept, value in rows:
+                    digest = unpack_hash(kept)
                     if (rel, digest) in refs:
                         found[rel, digest] = unpack_body(value, dictionary)
             return found
@@ -143,7 +144,8 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
                 f"SELECT {_BODY_COLUMNS} FROM content AS c JOIN bodies AS b ON b.id = c.rowid WHERE c.rel IN ({marks})"
             )
             with closing(db.execute(query, part)) as rows:
-                for rel, digest, value in rows:
+                for rel, kept, value in rows:
+                    digest = unpack_hash(kept)
                     if (rel, digest) in refs:
                         found[rel, digest] = unpack_body(value, dictionary)
     except _ERRORS:

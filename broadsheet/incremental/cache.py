@@ -70,7 +70,7 @@ from ..outputs import CACHE_DIR, PageJob, output_key
 from ..related.incremental import row_digest
 from ..render.shows import linked_views
 from ..render.views import ArticleView, Link, SiteView
-from ..rowpack import DICTIONARY_ROWS, make_dictionary, pack, unpack
+from ..rowpack import DICTIONARY_ROWS, make_dictionary, pack, pack_hash, unpack, unpack_hash
 
 
 def cache_version(timezone: str, markdown_key: str) -> str:
@@ -122,10 +122,10 @@ _ROW_COLUMNS = "rel, size, mtime_ns, ino, ctime_ns, digest, entry"
 
 
 def _content_row(
-    rel: str, size: int, mtime: int, ino: int, ctime: int, digest: str, entry: bytes
+    rel: str, size: int, mtime: int, ino: int, ctime: int, digest: bytes | str, entry: bytes
 ) -> tuple[str, tuple[Stamp, str, bytes]]:
     """A content row of the cache file as :attr:`BuildCache.rows` holds it."""
-    return rel, ((size, mtime, ino, ctime), digest, entry)
+    return rel, ((size, mtime, ino, ctime), unpack_hash(digest), entry)
 
 
 #: The parts of the cache kept whole (each a pickled value in the ``blobs`` table).
@@ -536,7 +536,7 @@ class BuildCache:
         facts = self.facts.get(key)
         if facts is None:
             rows = self._table("SELECT path, digest, mark FROM facts WHERE output = ?", key)
-            facts = self.facts[key] = {path: (digest, bool(mark)) for path, digest, mark in rows}
+            facts = self.facts[key] = {path: (unpack_hash(digest), bool(mark)) for path, digest, mark in rows}
             self.read["facts", key] = dict(facts)
         return facts
 
@@ -616,7 +616,7 @@ class BuildCache:
         store = self.pages.get(key)
         if store is None:
             rows = self._table("SELECT url, print, digest FROM prints WHERE output = ?", key)
-            store = self.pages[key] = {url: (fp, digest) for url, fp, digest in rows}
+            store = self.pages[key] = {url: (unpack_hash(fp), unpack_hash(digest)) for url, fp, digest in rows}
             self.read["prints", key] = dict(store)
         return store
 
@@ -626,7 +626,11 @@ class BuildCache:
             before = self.read.get(("prints", key), {})
             db.executemany(
                 "INSERT OR REPLACE INTO prints VALUES (?, ?, ?, ?)",
-                ((key, url, *value) for url, value in store.items() if before.get(url) != value),
+                (
+                    (key, url, pack_hash(fp), pack_hash(digest))
+                    for url, (fp, digest) in store.items()
+                    if before.get(url) != (fp, digest)
+                ),
             )
             db.executemany(
                 "DELETE FROM prints WHERE output = ? AND url = ?", [(key, url) for url in before if url not in store]
@@ -644,7 +648,7 @@ class BuildCache:
             db.executemany(
                 "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
                 (
-                    (key, path, digest, int(mark), array("i", [ids[link] for link in links[path]]).tobytes())
+                    (key, path, pack_hash(digest), int(mark), array("i", [ids[link] for link in links[path]]).tobytes())
                     for path, digest, mark in rows
                 ),
             )
@@ -665,7 +669,7 @@ class BuildCache:
             [(CONTENT_DICTIONARY, self.dictionaries[0]), (DICTIONARY_BLOB, self.dictionaries[1])],
         )
 
-    def _rows_to_write(self) -> Iterator[tuple[str, int, int, int, int, str, bytes]]:
+    def _rows_to_write(self) -> Iterator[tuple[str, int, int, int, int, bytes | str, bytes]]:
         """The changed content rows, pickled one at a time (not all held at once)."""
         for rel in sorted(self.changed):
             e = self.content.get(rel)
@@ -673,15 +677,15 @@ class BuildCache:
                 # Compressed at the fastest level, with the file's dictionary: the summary, first
                 # paragraph and table of contents repeat each other and the front matter, and
                 # every row names the same fields.
-                yield (rel, *e.stamp, e.digest, pack(_entry_bytes(e), 1, self.dictionaries[0]))
+                yield (rel, *e.stamp, pack_hash(e.digest), pack(_entry_bytes(e), 1, self.dictionaries[0]))
 
-    def _bodies_to_write(self) -> Iterator[tuple[str, bytes, str]]:
+    def _bodies_to_write(self) -> Iterator[tuple[bytes | str, bytes, str]]:
         """The body rows of the changed content rows whose body is in memory (a file only touched keeps
         its stored body, unread): (hash, packed HTML, path)."""
         for rel in sorted(self.changed):
             e = self.content.get(rel)
             if e is not None and e.rendered.body.loaded:
-                yield e.digest, pack_body(e.rendered.body.html, self.dictionaries[1]), rel
+                yield pack_hash(e.digest), pack_body(e.rendered.body.html, self.dictionaries[1]), rel
 
     def _make_folder(self) -> None:
         """Make the cache folder, telling git to ignore it."""
