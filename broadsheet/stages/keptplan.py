@@ -117,7 +117,7 @@ class KeptPlan:
 VIEWS_PER_CHUNK = 32
 PAGES_PER_CHUNK = 64
 #: zlib's level for the chunks and the head: level 4 (the first with lazy matching) stores the
-#: plan 8 % smaller than the fastest level for 1.7 times its compression time, on two threads
+#: plan 7 % smaller than the fastest level for 1.7 times its compression time, on two threads
 #: and only for the chunks written anew (loading inflates as fast).
 PACK_LEVEL = 4
 _CRC = 4
