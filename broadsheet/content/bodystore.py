@@ -131,10 +131,7 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
             with closing(
                 db.execute(f"SELECT {_BODY_COLUMNS} FROM bodies AS b JOIN content AS c ON c.rowid = b.id")
             ) as rows:
-                for rel, kept, value in rows:
-                    digest = unpack_hash(kept)
-                    if (rel, digest) in refs:
-                        found[rel, digest] = unpack_body(value, dictionary)
+                _take(rows, refs, dictionary, found)
             return found
         rels = sorted({rel for rel, _ in refs})
         for start in range(0, len(rels), BATCH):
@@ -145,13 +142,23 @@ def _read_rows(store: Path, refs: dict[tuple[str, str], list[Body]]) -> dict[tup
                 f"SELECT {_BODY_COLUMNS} FROM content AS c JOIN bodies AS b ON b.id = c.rowid WHERE c.rel IN ({marks})"
             )
             with closing(db.execute(query, part)) as rows:
-                for rel, kept, value in rows:
-                    digest = unpack_hash(kept)
-                    if (rel, digest) in refs:
-                        found[rel, digest] = unpack_body(value, dictionary)
+                _take(rows, refs, dictionary, found)
     except _ERRORS:
         pass  # what was not found is made again from its file
     return found
+
+
+def _take(
+    rows: Iterable[tuple[str, bytes | str, bytes]],
+    refs: dict[tuple[str, str], list[Body]],
+    dictionary: bytes,
+    found: dict[tuple[str, str], str],
+) -> None:
+    """Put into ``found`` the HTML of the rows (path, kept hash, value) that ``refs`` asks for."""
+    for rel, kept, value in rows:
+        digest = unpack_hash(kept)
+        if (rel, digest) in refs:
+            found[rel, digest] = unpack_body(value, dictionary)
 
 
 def _parse_again(ref: BodyRef) -> str:
