@@ -16,7 +16,7 @@ import pytest
 from conftest import MINIMAL_SITE_YML, article, run_build
 
 from broadsheet.content import bodystore
-from broadsheet.content.body import Body, BodyNotLoaded
+from broadsheet.content.body import Body, BodyNotLoaded, BodyRef
 from broadsheet.content.bodystore import load_bodies, unload_bodies
 from broadsheet.content.discover import discover
 from broadsheet.content.markdown import current_settings, render_markdown, sanitize_html
@@ -204,7 +204,9 @@ def test_parses_saved_during_a_build_that_then_fails_serve_the_next(make_site, t
     assert (site / CACHE_DIR / CACHE_FILE).is_file()
     parsed: list[int] = []
     real = load_stage.parse_sources
-    monkeypatch.setattr(load_stage, "parse_sources", lambda work: (parsed.append(len(work)), real(work))[1])
+    monkeypatch.setattr(
+        load_stage, "parse_sources", lambda work, pack=False: (parsed.append(len(work)), real(work, pack))[1]
+    )
     result = run_build(site)
     assert sum(parsed) == 0  # every parse came from the failed build's cache
     assert result.warnings and _tree(site / "output") == _fresh(site, tmp_path)
@@ -288,6 +290,43 @@ def test_a_cached_body_is_a_plain_value_loaded_by_the_stage_that_reads_it(make_s
     assert Body("", "").blank and not given.blank and given.sanitized(str.upper).html == "<P>HI THERE</P>"
     with pytest.raises(ValueError):
         Body(ref=body.ref)
+
+
+def test_a_packed_body_reads_as_it_was_and_travels_packed() -> None:
+    """Packed (as a full build's parsing holds bodies), a body gives back its very HTML and text at
+    each reading, equals its unpacked twin, pickles at a fraction of the size and stays packed when
+    cleaned; let go of, it is a body to load like any other."""
+    html = "<p>\u201cQuoted,\u201d said the na\u00efve \U0001f4f0 reporter \ud800 \x00 &amp; more.</p>" * 40
+    text = "\u201cQuoted,\u201d said the na\u00efve \U0001f4f0 reporter \ud800 \x00 & more. " * 40
+    plain, packed = Body(html, text), Body(html, text)
+    packed.pack()
+    assert packed.packed and packed.loaded and not plain.packed
+    assert packed.html == html and packed.text == text and packed.html == html  # read again: the same
+    assert packed == plain and hash(packed) == hash(plain) and packed.opening == plain.opening
+    assert not packed.blank and repr(packed) == repr(plain)
+    twin = pickle.loads(pickle.dumps(packed))
+    assert twin.packed and twin.html == html and twin.text == text
+    assert len(pickle.dumps(packed)) * 10 < len(pickle.dumps(plain))
+    cleaned = packed.sanitized(str.upper)
+    assert cleaned.packed and cleaned.html == html.upper() and cleaned.text == text
+    packed.fill("<p>other</p>", "other")  # loaded already: nothing to fill
+    assert packed.html == html
+    ref = BodyRef("cache.sqlite", "content/a.md", "/site/content/a.md", False, "0" * 32, "UTC")
+    packed.evict(ref)
+    assert not packed.loaded and not packed.packed and packed.ref == ref
+    with pytest.raises(BodyNotLoaded):
+        _ = packed.html
+    empty = Body("", "")
+    empty.pack()
+    assert empty.packed and empty.html == "" and empty.text == "" and empty.blank
+
+
+def test_a_full_build_holds_its_parsed_bodies_packed(make_site) -> None:
+    """The bodies a full build parses come from its workers packed, and stay so in its memory."""
+    site = _site(make_site)
+    result = run_build(site, jobs=2)
+    bodies = [e.rendered.body for e in result.loaded.cache.content.values() if e.rendered.body.loaded]
+    assert bodies and all(body.packed for body in bodies)
 
 
 def test_a_cached_body_keeps_its_html_and_makes_its_text_as_the_parse_did(make_site) -> None:

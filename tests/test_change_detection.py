@@ -78,9 +78,9 @@ def test_a_touched_file_is_hashed_not_parsed_again(make_site: Callable[..., Path
     parsed: list[str] = []
     real = load_stage.parse_sources
 
-    def counting(work):  # type: ignore[no-untyped-def]
+    def counting(work, pack=False):  # type: ignore[no-untyped-def]
         parsed.extend(source.rel for source, _, _ in work)
-        return real(work)
+        return real(work, pack)
 
     monkeypatch.setattr(load_stage, "parse_sources", counting)
     build(site)

@@ -333,3 +333,20 @@ def test_related_command_prints_each_signal_share(
     assert "/world/anger/" in first and "okafor" in first
     assert main(["related", "nothing-like-it", "--source", str(site)]) == 1
     assert "no published article" in capsys.readouterr().err
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab É“”—\U0001f4f0. \n"), max_size=80),
+    summary=st.text(alphabet=st.sampled_from("ab É “"), max_size=10),
+    limit=st.integers(min_value=1, max_value=60),
+)
+def test_the_opening_given_to_the_ranking_reads_as_the_whole_text(text: str, summary: str, limit: int) -> None:
+    """The ranking is given only the start of each text (see content.ranking.opening_text): what it
+    reads of that start, words, capitals and cut included, is what it reads of the whole text."""
+    from broadsheet.content.ranking import opening_text
+    from broadsheet.related.index import _terms
+
+    opening = opening_text(text, limit)
+    assert text.startswith(opening)
+    assert _terms("Title", summary, opening, ("tag",), limit) == _terms("Title", summary, text, ("tag",), limit)

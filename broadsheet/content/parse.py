@@ -15,12 +15,13 @@ from .markdown import MarkdownError, Rendered, render_markdown
 ParseOutcome = tuple[Document | None, Rendered | None, list[BroadsheetError], list[BuildWarning]]
 
 
-def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
+def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]], pack: bool = False) -> list[ParseOutcome]:
     """Parse and convert a chunk of content files (runs in a worker process).
 
     The documents come back without their Markdown body (``body`` is empty): once converted, the
     stages after this one read the rendered result, and the body would double what crosses
-    from the workers and what a large site holds in memory.
+    from the workers and what a large site holds in memory. ``pack``: the rendered bodies come
+    back packed (see body.Body.pack), as a build parsing the whole site holds them.
     """
     out: list[ParseOutcome] = []
     for source, tz_name, raw in work:
@@ -31,6 +32,8 @@ def parse_sources(work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[
                 rendered = render_markdown(doc.body)
                 warns = [*warns, *body_warnings(doc.body, source.rel, doc.body_line)]
                 doc = dataclasses.replace(doc, body="")
+                if pack:
+                    rendered.body.pack()
             except MarkdownError as exc:
                 # Lines count within the body; the document knows where its body starts in the file.
                 errs = [

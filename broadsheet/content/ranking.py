@@ -43,10 +43,22 @@ class RelatedArticle:
     body: Body = field(compare=False, repr=False)
     """The body whose text the ranking reads, outside the key (``opening`` stands for it)."""
 
-    def doc(self) -> RelatedDoc:
-        """The article as the ranking takes it, its text read."""
+    def doc(self, limit: int | None = None) -> RelatedDoc:
+        """The article as the ranking takes it, its text read: whole, or as much as a ranking reading
+        ``limit`` bytes of it sees (see :func:`opening_text`)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _NOT_IN_DOC}
-        return RelatedDoc(text=self.body.text, **values)
+        text = self.body.text
+        return RelatedDoc(text=text if limit is None else opening_text(text, limit), **values)
+
+
+def opening_text(text: str, limit: int) -> str:
+    """The start of ``text`` that holds everything a ranking reading its first ``limit`` bytes reads,
+    and shows that more follows: ``limit`` + 1 characters, at least ``limit`` + 1 bytes in UTF-8.
+
+    The ranking holds every article's text at once; a body unpacked to be read (see
+    body.Body.pack) is a new string, and a whole one would be held for the ranking's duration.
+    """
+    return text[: limit + 1]
 
 
 #: Fields of RelatedArticle that are not RelatedDoc's: the text is given from the body.
@@ -63,7 +75,7 @@ class RelatedInput:
     def docs(self) -> list[RelatedDoc]:
         """The articles as the ranking takes them, their bodies loaded first (see bodystore.py)."""
         load_bodies(a.body for a in self.articles)
-        return [a.doc() for a in self.articles]
+        return [a.doc(self.settings.text_bytes) for a in self.articles]
 
 
 def related_settings(site: Site) -> RelatedSettings:

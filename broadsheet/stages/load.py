@@ -69,9 +69,10 @@ def site_markdown(config: SiteConfig, theme: Theme | None) -> MarkdownSettings:
 
 
 def _parse_with(settings: MarkdownSettings, work: Sequence[tuple[SourceFile, str, bytes | None]]) -> list[ParseOutcome]:
-    """parse_sources under the given Markdown settings (in whichever process runs it)."""
+    """parse_sources under the given Markdown settings (in whichever process runs it), the bodies
+    packed: the build holds every one until the articles' pages are rendered."""
     configure(settings)
-    return parse_sources(work)
+    return parse_sources(work, pack=True)
 
 
 def parse_all(

@@ -88,7 +88,7 @@ def ranked_lists(
 
     def doc_of(url: str) -> related_stage.RelatedDoc:
         load_bodies([by_url[url].body])  # (loaded already when everything is ranked)
-        return by_url[url].doc()
+        return by_url[url].doc(settings.text_bytes)
 
     state, moved = update_ranking(state, digests, doc_of, settings)
     if moved:
@@ -164,7 +164,7 @@ def aside_lists(
     edited = [a for a in site.articles if a.url in reread]
     given = related_input(edited, related_settings(site))
     load_bodies(a.body for a in given.articles)
-    docs = {a.key: a.doc() for a in given.articles}
+    docs = {a.key: a.doc(given.settings.text_bytes) for a in given.articles}
     every = cache.ranking_lists_moved()
     request: AsideRequest = (frozenset(a.url for a in site.articles), dict(reread), docs, every)
     answer: AsideAnswer | None = aside.ask((RANK, request))
