@@ -10,7 +10,7 @@ import zlib
 import pytest
 
 from broadsheet.stages import chunked
-from broadsheet.stages.chunked import ChunkReader, pack_chunks
+from broadsheet.stages.chunked import ChunkReader, ChunkWriter, pack_chunks
 
 
 @pytest.fixture
@@ -30,6 +30,29 @@ def test_pickles_read_back_across_chunks(small_chunks: None) -> None:
         assert unpickler.load() == value
         assert unpickler.load() == other
         assert stream.read() == b""
+
+
+def test_a_pickle_packed_as_it_is_written_is_the_pickle_packed_whole(small_chunks: None) -> None:
+    """Packed as the pickler writes (the kept plan's head), the chunks are those of the pickle packed
+    whole, and no more than a chunk's bytes ever waits unpacked."""
+    value = [(f"/story-{i}/", "headline " * (i % 7), i * 0.5) for i in range(500)]
+    packer = ChunkWriter()
+    waiting: list[int] = []
+    real = packer.write
+
+    def write(data: bytes) -> int:
+        n = real(data)
+        waiting.append(len(packer._buffer))
+        return n
+
+    packer.write = write  # type: ignore[method-assign]
+    pickle.Pickler(packer, protocol=5).dump(value)
+    packer.close()
+    packed = b"".join(packer.pieces)
+    assert packed == pack_chunks(pickle.dumps(value, protocol=5))
+    assert len(list(chunked._chunks(memoryview(packed)))) > 10 and max(waiting) < chunked.CHUNK_BYTES
+    with ChunkReader(packed) as stream:
+        assert pickle.Unpickler(stream).load() == value
 
 
 def test_reads_and_lines_give_the_bytes_in_order(small_chunks: None) -> None:

@@ -59,9 +59,10 @@ import os
 import pickle
 import zlib
 from array import array
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,7 +77,7 @@ from ..outputs import PageJob
 from ..plan import Plan
 from ..render.shows import link_fields
 from ..render.views import ArticleView, SiteView
-from .chunked import ChunkReader, pack_chunks
+from .chunked import ChunkReader, ChunkWriter
 
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
@@ -131,7 +132,7 @@ class _Pickler(pickle.Pickler):
 
     def __init__(
         self,
-        file: io.BytesIO,
+        file: io.BytesIO | ChunkWriter,
         views: Mapping[int, str],
         shared: Mapping[int, int],
         articles: Mapping[int, int],
@@ -347,8 +348,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         place = {url: i for i, url in enumerate(urls)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
         view_urls = {id(view): url for url, view in views.items()}
-        chunks: list[bytes | memoryview] = []
-        fresh: list[int] = []  # the chunks pickled now, compressed below
+        chunks = _Chunked()
         eager: list[tuple[Any, ...]] = []
         stored: bytes | memoryview | None
         for number, start in enumerate(range(0, len(urls), VIEWS_PER_CHUNK)):
@@ -361,18 +361,18 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
                     own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
                     part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
             if stored is None:
-                fresh.append(len(chunks))
-                stored = _pickled(part, view_urls, shared_ids, article_ids, refs)
-            chunks.append(stored)
+                chunks.fresh(_pickled(part, view_urls, shared_ids, article_ids, refs))
+            else:
+                chunks.append(stored)
         pages = plan.pages
-        article_chunks = len(chunks)
+        article_chunks = len(chunks.done)
         for number, start in enumerate(range(0, len(pages), PAGES_PER_CHUNK)):
             stored = was.pages_stored(article_chunks + number, pages) if was is not None else None
             if stored is None:
                 contexts = [job.context for job in pages[start : start + PAGES_PER_CHUNK]]
-                fresh.append(len(chunks))
-                stored = _pickled(contexts, view_urls, shared_ids, article_ids, refs)
-            chunks.append(stored)
+                chunks.fresh(_pickled(contexts, view_urls, shared_ids, article_ids, refs))
+            else:
+                chunks.append(stored)
         index = _Index(
             urls,
             [(a.source, a.slug, a.date) for a in articles],
@@ -389,34 +389,82 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             [],
         )
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        chunks.close()
         return False
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan") as pool:
-        # zlib lets go of the interpreter's lock: two chunks are compressed at a time.
-        for i, packed_chunk in zip(fresh, pool.map(lambda i: zlib.compress(chunks[i], PACK_LEVEL), fresh), strict=True):
-            chunks[i] = packed_chunk
+    chunks.close()
     offset = 0
-    for data in chunks:
+    for data in chunks.done:
         head.spans.append((offset, len(data)))
         offset += len(data)
-    buffer = io.BytesIO()
+    # Compressed (a third of the size for a tenth of the pickling's time) in chunks, so that loading
+    # inflates one while it unpickles another (see stages/chunked.py), as it is pickled.
+    packer = ChunkWriter(PACK_LEVEL)
     try:
-        _Pickler(buffer, view_urls, {}, {}, refs, head=True).dump(index)
-        _Pickler(buffer, view_urls, {}, article_ids, refs, head=True).dump(head)
+        _Pickler(packer, view_urls, {}, {}, refs, head=True).dump(index)
+        _Pickler(packer, view_urls, {}, article_ids, refs, head=True).dump(head)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
-    # Compressed (a third of the size for a tenth of the pickling's time) in chunks, so that loading
-    # inflates one while it unpickles another (see stages/chunked.py).
-    head_bytes = pack_chunks(buffer.getbuffer(), PACK_LEVEL)
-    body = len(head_bytes).to_bytes(_HEAD_LENGTH, "little") + head_bytes + b"".join(chunks)
+    packer.close()
+    head_length = sum(map(len, packer.pieces))
+    # Written piece by piece: joined, the file would be held twice more (90 MB at 100,000 articles).
+    pieces = [head_length.to_bytes(_HEAD_LENGTH, "little"), *packer.pieces, *chunks.done]
+    crc = 0
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
     path = folder / PLAN_FILE
     tmp = path.with_name(f".{PLAN_FILE}.tmp")
     try:
-        tmp.write_bytes(FORMAT + zlib.crc32(body).to_bytes(_CRC, "little") + body)
+        with tmp.open("wb") as f:
+            f.write(FORMAT + crc.to_bytes(_CRC, "little"))
+            f.writelines(pieces)
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
         return False
     return True
+
+
+class _Chunked:
+    """The kept plan's chunks in order, each pickled now compressed while the next are pickled.
+
+    zlib lets go of the interpreter's lock: two threads compress while this one pickles. Each
+    chunk is compressed as soon as it is made, and at most :data:`_PENDING` wait: compressed only
+    once all were pickled, the uncompressed chunks would be held at once (five times the file,
+    hundreds of megabytes at 100,000 articles, at the build's end, where its memory peaks).
+    """
+
+    def __init__(self) -> None:
+        self.done: list[bytes | memoryview] = []
+        """The chunks, compressed, in order (complete once closed)."""
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan")
+        self._pending: deque[tuple[int, Future[bytes]]] = deque()
+
+    def append(self, stored: bytes | memoryview) -> None:
+        """A chunk as stored already (compressed)."""
+        self.done.append(stored)
+
+    def fresh(self, pickled: bytes) -> None:
+        """A chunk pickled now: compressed in a thread."""
+        self.done.append(b"")
+        self._pending.append((len(self.done) - 1, self._pool.submit(zlib.compress, pickled, PACK_LEVEL)))
+        while len(self._pending) > _PENDING:
+            self._take()
+
+    def _take(self) -> None:
+        i, future = self._pending.popleft()
+        self.done[i] = future.result()
+
+    def close(self) -> None:
+        """Wait for the chunks being compressed; end the threads."""
+        try:
+            while self._pending:
+                self._take()
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+
+
+#: Most chunks waiting to be compressed (see :class:`_Chunked`).
+_PENDING = 8
 
 
 def _pickled(
