@@ -33,6 +33,7 @@ from ..write.commit import LastOutput
 from ..write.generations import last_output, open_staging, shown, write_error
 from .publish import publishing_files
 from .rank import ranked_lists, ranking_done
+from .running import give_back_free_memory
 from .types import LoadedSite, RenderedSite
 
 
@@ -349,6 +350,7 @@ def render_while_ranking(
         for thread in (ranking, saving):  # both end before the second round forks its workers
             if thread.is_alive():
                 thread.join()
+    give_back_free_memory()  # what the threads' garbage held (see stages/running.py)
     if failed:
         raise failed[0]
     assert loaded.related_pending is not None
