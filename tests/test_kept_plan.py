@@ -270,3 +270,27 @@ def test_a_hollow_object_pickled_or_asked_for_a_missing_field_behaves_as_a_whole
     copy = pickle.loads(pickle.dumps(view))
     assert copy.title == view.title != ""
     assert pickle.loads(pickle.dumps(job)).context.keys() == job.context.keys()
+
+
+def test_a_plan_that_cannot_be_pickled_is_not_kept_and_leaves_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving fails as a whole on a value that does not pickle, half-way through the chunks: no file
+    is written, and the threads compressing the chunks made so far are ended."""
+    import threading
+
+    monkeypatch.setattr(keptplan, "PAGES_PER_CHUNK", 1)
+    site = newsroom(tmp_path / "site")
+    saved: list[tuple[KeptPlan, Any]] = []
+    monkeypatch.setattr(resume, "save_kept_plan", lambda folder, kept, refs: saved.append((kept, refs)) or False)
+    run_build(site, search=False)
+    [(kept, refs)] = saved
+    job = kept.plan.pages[len(kept.plan.pages) // 2]
+    object.__setattr__(job, "context", {**job.context, "unpicklable": lambda: None})
+    before = threading.active_count()
+    assert keptplan.save_kept_plan(site / CACHE_DIR, kept, refs) is False
+    assert not (site / CACHE_DIR / PLAN_FILE).exists()
+    assert threading.active_count() == before
+    object.__setattr__(job, "context", {k: v for k, v in job.context.items() if k != "unpicklable"})
+    assert keptplan.save_kept_plan(site / CACHE_DIR, kept, refs) is True  # (the same plan, picklable)
+    assert (site / CACHE_DIR / PLAN_FILE).exists()

@@ -337,6 +337,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
     urls = list(views)
     if [a.url for a in articles] != urls or any(type(a) is not Article for a in articles):
         return False  # (a plan's views are its site's articles', in order)
+    chunks = _Chunked()
     try:
         # A plan loaded from this file and saved again: the chunks nothing changed are copied as
         # they are stored (their references to the head's objects hold while those are the same).
@@ -348,7 +349,6 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         place = {url: i for i, url in enumerate(urls)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
         view_urls = {id(view): url for url, view in views.items()}
-        chunks = _Chunked()
         eager: list[tuple[Any, ...]] = []
         stored: bytes | memoryview | None
         for number, start in enumerate(range(0, len(urls), VIEWS_PER_CHUNK)):
@@ -389,9 +389,9 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             [],
         )
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        chunks.close()
         return False
-    chunks.close()
+    finally:
+        chunks.close()
     offset = 0
     for data in chunks.done:
         head.spans.append((offset, len(data)))
