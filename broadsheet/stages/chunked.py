@@ -4,7 +4,8 @@ The kept plan of a large site is hundreds of megabytes of pickle (212 MB at 100,
 one zlib stream, inflating it took 1.2 s before unpickling could start, and unpickling (3.5 s)
 cannot use a second core. In chunks, a helper thread inflates the next chunk while the unpickler
 reads the current one (zlib lets go of the interpreter's lock while it works), so loading costs
-about the unpickling alone. Saving compresses each chunk as soon as it is written (see :class:`ChunkWriter`).
+about the unpickling alone. Saving compresses each chunk as soon as it is written, two at a time
+(see :class:`Compressor`).
 
 Layout after the caller's header: for each chunk, its compressed length (4 bytes, little-endian)
 then its zlib stream. Anything else (a cut file, a bad length) raises ``ValueError`` or
@@ -16,7 +17,9 @@ from __future__ import annotations
 import queue
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 #: Uncompressed bytes per chunk: small enough that the first one is quickly ready, large enough
 #: that each costs little besides its bytes.
@@ -29,39 +32,87 @@ _LENGTH = 4
 def pack_chunks(data: bytes | bytearray | memoryview, level: int = 1) -> bytes:
     """``data`` as zlib chunks, each preceded by its length (see :class:`ChunkWriter`)."""
     packer = ChunkWriter(level)
-    packer.write(data)
-    packer.close()
+    try:
+        packer.write(data)
+    finally:
+        packer.close()
     return b"".join(packer.pieces)
+
+
+class Compressor:
+    """Pieces of data compressed as they are handed in, by two threads, kept in order.
+
+    zlib lets go of the interpreter's lock: two threads compress while the caller makes the next
+    piece (pickles it). At most :data:`PENDING` wait: compressed only once all were made, the
+    uncompressed pieces would be held at once (five times the result: hundreds of megabytes of a
+    large site's kept plan, at the end of the build, where its memory peaks). Closed, whatever
+    happened, to end the threads.
+    """
+
+    def __init__(self, level: int) -> None:
+        self.level = level
+        self.done: list[bytes | memoryview] = []
+        """The pieces, compressed, in order (complete once closed)."""
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pack")
+        self._pending: deque[tuple[int, Future[bytes]]] = deque()
+
+    def add(self, data: bytes) -> None:
+        """A piece to compress (in a thread)."""
+        self.done.append(b"")
+        self._pending.append((len(self.done) - 1, self._pool.submit(zlib.compress, data, self.level)))
+        while len(self._pending) > PENDING:
+            self._take()
+
+    def add_compressed(self, data: bytes | memoryview) -> None:
+        """A piece compressed already."""
+        self.done.append(data)
+
+    def _take(self) -> None:
+        i, future = self._pending.popleft()
+        self.done[i] = future.result()
+
+    def close(self) -> None:
+        """Wait for the pieces being compressed; end the threads."""
+        try:
+            while self._pending:
+                self._take()
+        finally:
+            self._pool.shutdown(cancel_futures=True)
+
+
+#: Most pieces waiting to be compressed (see :class:`Compressor`).
+PENDING = 8
 
 
 class ChunkWriter:
     """A stream to write into (a pickler's file) that packs what it is given as :func:`pack_chunks`
-    does, a chunk at a time: the value's whole bytes are never held (the kept plan's head: 100 MB
-    of pickle at 100,000 articles, at the end of the build, where its memory peaks)."""
+    does, a chunk at a time (see :class:`Compressor`): the value's whole bytes are never held (the
+    kept plan's head: 100 MB of pickle at 100,000 articles, at the end of the build, where its
+    memory peaks). Closed, whatever happened, to end the compressing threads."""
 
     def __init__(self, level: int = 1) -> None:
-        self.level = level
-        self.pieces: list[bytes] = []
-        """The packed bytes so far, in pieces (all of them once :meth:`close` d)."""
+        self._chunks = Compressor(level)
         self._buffer = bytearray()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
-        """Take ``data``; pack a chunk once :data:`CHUNK_BYTES` are waiting."""
+        """Take ``data``; hand a chunk to compress once :data:`CHUNK_BYTES` are waiting."""
         self._buffer += data
         while len(self._buffer) >= CHUNK_BYTES:
-            self._pack()
+            self._chunks.add(bytes(self._buffer[:CHUNK_BYTES]))
+            del self._buffer[:CHUNK_BYTES]
         return len(data)
 
     def close(self) -> None:
-        """Pack what is left."""
+        """Hand what is left to compress, and wait for every chunk."""
         if self._buffer:
-            self._pack()
+            self._chunks.add(bytes(self._buffer))
+            self._buffer = bytearray()
+        self._chunks.close()
 
-    def _pack(self) -> None:
-        with memoryview(self._buffer) as view:
-            chunk = zlib.compress(view[:CHUNK_BYTES], self.level)
-        self.pieces += (len(chunk).to_bytes(_LENGTH, "little"), chunk)
-        del self._buffer[:CHUNK_BYTES]
+    @property
+    def pieces(self) -> list[bytes | memoryview]:
+        """The packed bytes in pieces, each chunk's length then the chunk (complete once closed)."""
+        return [piece for chunk in self._chunks.done for piece in (len(chunk).to_bytes(_LENGTH, "little"), chunk)]
 
 
 def _chunks(data: memoryview) -> Iterator[memoryview]:

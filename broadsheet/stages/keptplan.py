@@ -59,10 +59,8 @@ import os
 import pickle
 import zlib
 from array import array
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,7 +75,7 @@ from ..outputs import PageJob
 from ..plan import Plan
 from ..render.shows import link_fields
 from ..render.views import ArticleView, SiteView
-from .chunked import ChunkReader, ChunkWriter
+from .chunked import ChunkReader, ChunkWriter, Compressor
 
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
@@ -337,7 +335,7 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
     urls = list(views)
     if [a.url for a in articles] != urls or any(type(a) is not Article for a in articles):
         return False  # (a plan's views are its site's articles', in order)
-    chunks = _Chunked()
+    chunks = Compressor(PACK_LEVEL)  # the chunks, compressed as they are pickled
     try:
         # A plan loaded from this file and saved again: the chunks nothing changed are copied as
         # they are stored (their references to the head's objects hold while those are the same).
@@ -361,18 +359,18 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
                     own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
                     part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
             if stored is None:
-                chunks.fresh(_pickled(part, view_urls, shared_ids, article_ids, refs))
+                chunks.add(_pickled(part, view_urls, shared_ids, article_ids, refs))
             else:
-                chunks.append(stored)
+                chunks.add_compressed(stored)
         pages = plan.pages
         article_chunks = len(chunks.done)
         for number, start in enumerate(range(0, len(pages), PAGES_PER_CHUNK)):
             stored = was.pages_stored(article_chunks + number, pages) if was is not None else None
             if stored is None:
                 contexts = [job.context for job in pages[start : start + PAGES_PER_CHUNK]]
-                chunks.fresh(_pickled(contexts, view_urls, shared_ids, article_ids, refs))
+                chunks.add(_pickled(contexts, view_urls, shared_ids, article_ids, refs))
             else:
-                chunks.append(stored)
+                chunks.add_compressed(stored)
         index = _Index(
             urls,
             [(a.source, a.slug, a.date) for a in articles],
@@ -404,7 +402,8 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         _Pickler(packer, view_urls, {}, article_ids, refs, head=True).dump(head)
     except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         return False
-    packer.close()
+    finally:
+        packer.close()
     head_length = sum(map(len, packer.pieces))
     # Written piece by piece: joined, the file would be held twice more (90 MB at 100,000 articles).
     pieces = [head_length.to_bytes(_HEAD_LENGTH, "little"), *packer.pieces, *chunks.done]
@@ -422,49 +421,6 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         tmp.unlink(missing_ok=True)
         return False
     return True
-
-
-class _Chunked:
-    """The kept plan's chunks in order, each pickled now compressed while the next are pickled.
-
-    zlib lets go of the interpreter's lock: two threads compress while this one pickles. Each
-    chunk is compressed as soon as it is made, and at most :data:`_PENDING` wait: compressed only
-    once all were pickled, the uncompressed chunks would be held at once (five times the file,
-    hundreds of megabytes at 100,000 articles, at the build's end, where its memory peaks).
-    """
-
-    def __init__(self) -> None:
-        self.done: list[bytes | memoryview] = []
-        """The chunks, compressed, in order (complete once closed)."""
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan")
-        self._pending: deque[tuple[int, Future[bytes]]] = deque()
-
-    def append(self, stored: bytes | memoryview) -> None:
-        """A chunk as stored already (compressed)."""
-        self.done.append(stored)
-
-    def fresh(self, pickled: bytes) -> None:
-        """A chunk pickled now: compressed in a thread."""
-        self.done.append(b"")
-        self._pending.append((len(self.done) - 1, self._pool.submit(zlib.compress, pickled, PACK_LEVEL)))
-        while len(self._pending) > _PENDING:
-            self._take()
-
-    def _take(self) -> None:
-        i, future = self._pending.popleft()
-        self.done[i] = future.result()
-
-    def close(self) -> None:
-        """Wait for the chunks being compressed; end the threads."""
-        try:
-            while self._pending:
-                self._take()
-        finally:
-            self._pool.shutdown(cancel_futures=True)
-
-
-#: Most chunks waiting to be compressed (see :class:`_Chunked`).
-_PENDING = 8
 
 
 def _pickled(
