@@ -141,6 +141,37 @@ def test_reading_a_view_fills_its_chunk_and_no_other(tmp_path: Path, monkeypatch
     assert plan.views[urls[4]].summary and deferred.pending() == hollow - 8
 
 
+def test_a_views_head_fields_are_unpickled_with_their_chunk_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading unpickles no view's head fields (100,000 views' were most of loading the plan):
+    reading one view's unpickles those of its chunk, and which views link to an article is found
+    without any."""
+    monkeypatch.setattr(keptplan, "VIEWS_PER_CHUNK", 2)
+    site = newsroom(tmp_path / "site")
+    run_build(site, search=False)
+    unpickled: list[int] = []
+    real = keptplan._Chunks._load
+
+    def counted(self: Any, chunk: int) -> Any:
+        unpickled.append(chunk)
+        return real(self, chunk)
+
+    monkeypatch.setattr(keptplan._Chunks, "_load", counted)
+    plan = load(site)
+    assert unpickled == []
+    urls = list(plan.views)
+    assert plan.linking is not None and plan.linking({urls[3]}) == {urls[2], urls[4]} | {
+        url for url, view in plan.views.items() if urls[3] in {v.url for v in view.related}
+    }
+    unpickled.clear()  # (reading every view's related list above read every chunk)
+    plan = load(site)
+    assert plan.views[urls[2]].title and plan.views[urls[3]].date
+    assert len(unpickled) == 1  # the chunk of views 2 and 3, their head fields only
+    assert plan.views[urls[5]].next is plan.views[urls[4]]
+    assert len(unpickled) == 2
+    assert plan.linking is not None and urls[2] in plan.linking({urls[3]})
+    assert len(unpickled) == 2
+
+
 def test_a_month_of_the_archive_renders_without_reading_its_stories(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,7 +279,7 @@ def test_a_plan_saved_again_copies_the_chunks_no_edit_changed(tmp_path: Path, mo
         assert was_resumed(run_build(site, search=False, tuning=ASIDE))
     assert saved, "the plan was not saved again"
     was = saved[-1].plan
-    chunks = -(-len(was.site.articles) // 2) + -(-len(was.pages) // 4)
+    chunks = 2 * -(-len(was.site.articles) // 2) + -(-len(was.pages) // 4)  # (articles', pages', views' heads)
     assert 0 < len(pickled) < chunks // 2  # most were copied as they were stored
     assert unread[-1] > len(was.site.articles) // 4  # (the others were read by the edits: chunks of two)
     assert_same_plan(load(site), was)

@@ -29,16 +29,19 @@ Layout: the file starts with :data:`FORMAT` and a CRC of the rest (a damaged fil
 checked whole on loading, so that reading a chunk later cannot fail). Then the *head*, read at
 once, in two pickles: first each article's URL, source, slug and date and its view's type; then
 the kept plan's inputs and sources, the site (its articles named by their place), the ``site``
-view, what a fingerprint reads of each view and its links (which views link to each article is
-gathered from them on loading), and each page's URL, template, source and shown articles. Then
-zlib chunks of :data:`VIEWS_PER_CHUNK` articles (each with its view's other fields) and of
-:data:`PAGES_PER_CHUNK` pages' contexts.
+view, the places of the articles each view links to (packed: which views link to an article is
+found in them without unpickling any), and each page's URL, template, source and shown articles.
+Then zlib chunks of :data:`VIEWS_PER_CHUNK` articles (each with its view's other fields), of
+:data:`PAGES_PER_CHUNK` pages' contexts, and of :data:`VIEWS_PER_CHUNK` views' head fields (what a
+fingerprint reads of each view, and its links as URLs).
 
 Loading makes every article, view and page *hollow* (see deferred.py): an object of its own type
 with the fields every build reads of it set (an article's URL, source, slug and date; a page's
-URL, template and source). What the head holds of a view (the fields fingerprints read, its links)
-and the articles a page shows are set when first read, from the head; a chunk is unpickled when
-one of its objects' other fields is first read, and fills them all. Which views link to an article
+URL, template and source). A view's head fields (those fingerprints read, its links) are set when
+one is first read, from their chunk (a few thousand views' at 100,000 articles, for an edit: those
+of the listings it fingerprints and of the month it renders), and the articles a page shows from
+the head; a chunk of articles or pages is unpickled when one of its objects' other fields is first
+read, and fills them all. Which views link to an article
 and which pages show it are asked of the head (see Plan.linking and Plan.pages_showing). An edit
 reads the chunks of the few dozen pages it fingerprints or renders and of the stories those list,
 not the site's 100,000 articles and 165,000 pages. A build that saves a plan made from a loaded
@@ -59,6 +62,7 @@ import os
 import pickle
 import zlib
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -80,7 +84,7 @@ from .chunked import ChunkReader, ChunkWriter, Compressor
 #: The kept plan's file, in the cache folder.
 PLAN_FILE = "plan.pickle"
 #: Changed when the file's layout changes (the code version covers the types it holds).
-FORMAT = b"broadsheet-plan-8\n"
+FORMAT = b"broadsheet-plan-9\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +272,7 @@ def _eager_of(view: ArticleView, was: _Chunks | None) -> tuple[Any, ...]:
     if was is not None and deferred.untouched(view):
         at = was.at.get(id(view))
         if at is not None:
-            return was.head.view_fields[at]
+            return was.eager_fields(at)
     return (*(getattr(view, name) for name in EAGER_VIEW_FIELDS), _links_of(view))
 
 
@@ -315,14 +319,20 @@ class _Head:
     site: Site
     sv: SiteView
     shared: list[Any]
-    view_fields: list[tuple[Any, ...]]
-    """Each view's :data:`EAGER_VIEW_FIELDS`, then its links as URLs (see _links_of)."""
+    link_ends: bytes
+    """Where each view's links end in ``links`` (packed ints: the first view's start at 0)."""
+    links: bytes
+    """The places (among the articles) of the views each view links to, packed ints, view after view.
+    Unpickling each view's :data:`EAGER_VIEW_FIELDS` and links for 100,000 views was most of loading
+    the plan; an edit reads a few thousand of them (in chunks), and asks which views link to the
+    articles it changed of these (see :meth:`_Chunks.linking`)."""
     pages: list[tuple[str, str, str, bytes | frozenset[str]]]
     """Each page's URL, template, source and the articles it shows (their places among the articles,
     packed, when all are the plan's: unpickling a set of URLs for each of 165,000 pages was a third
     of loading the plan; a page's are made when first read), in plan order."""
     spans: list[tuple[int, int]]
-    """Each chunk's place in the file after the head: the articles' (and their views'), then the pages'."""
+    """Each chunk's place in the file after the head: the articles' (and their views'), then the
+    pages', then the views' head fields (see :func:`_eager_of`)."""
 
 
 def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) -> bool:
@@ -347,14 +357,12 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         place = {url: i for i, url in enumerate(urls)}
         article_ids = {id(a): i for i, a in enumerate(articles)}
         view_urls = {id(view): url for url, view in views.items()}
-        eager: list[tuple[Any, ...]] = []
         stored: bytes | memoryview | None
         for number, start in enumerate(range(0, len(urls), VIEWS_PER_CHUNK)):
             part = []
             stored = was.articles_stored(number, articles, views) if was is not None else None
             for a in articles[start : start + VIEWS_PER_CHUNK]:
                 view = views[a.url]
-                eager.append(_eager_of(view, was))
                 if stored is None:
                     own = tuple(getattr(a, name) for name in _ARTICLE_STORED)
                     part.append((own, tuple(getattr(view, name) for name in _stored_fields(type(view)))))
@@ -371,6 +379,22 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
                 chunks.add(_pickled(contexts, view_urls, shared_ids, article_ids, refs))
             else:
                 chunks.add_compressed(stored)
+        links, link_ends = array("i"), array("i")
+        for number, start in enumerate(range(0, len(urls), VIEWS_PER_CHUNK)):
+            part_views = [views[url] for url in urls[start : start + VIEWS_PER_CHUNK]]
+            stored = was.fields_stored(number, part_views) if was is not None else None
+            if stored is None:
+                eager = [_eager_of(view, was) for view in part_views]
+                for *_, view_links in eager:
+                    links.extend(_link_places(view_links, place))
+                    link_ends.append(len(links))
+                chunks.add(_pickled(eager, view_urls, shared_ids, article_ids, refs))
+            else:  # (its views in the same places: their links' places are as stored too)
+                assert was is not None
+                for at in range(start, start + len(part_views)):
+                    links.extend(was.link_places(at))
+                    link_ends.append(len(links))
+                chunks.add_compressed(stored)
         index = _Index(
             urls,
             [(a.source, a.slug, a.date) for a in articles],
@@ -382,7 +406,8 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             plan.site,
             plan.sv,
             shared,
-            eager,
+            link_ends.tobytes(),
+            links.tobytes(),
             [(job.url, job.template, job.source, _packed_shows(job, was, place)) for job in pages],
             [],
         )
@@ -463,6 +488,12 @@ class _Chunks:
         """id(page) → its place in the plan's pages (set once they are made)."""
         self.jobs = jobs
         self.article_chunks = -(-len(articles) // self.per_article_chunk)
+        self.field_chunks = self.article_chunks + -(-len(head.pages) // self.per_page_chunk)
+        """The first chunk of views' head fields (after the articles' and the pages')."""
+        self._fields: dict[int, list[tuple[Any, ...]]] = {}
+        """Chunk of views' head fields → the fields, once unpickled (see :meth:`eager_fields`)."""
+        self._link_ends = memoryview(head.link_ends).cast("i")
+        self._links = memoryview(head.links).cast("i")
 
     def reusable(self, urls: list[str], shared: list[Any]) -> bool:
         """Whether chunks of this file can be copied into a plan with these articles and shared
@@ -495,7 +526,7 @@ class _Chunks:
             if (
                 a is not self.articles[i]
                 or view is not self.views[i]
-                or (not deferred.untouched(view) and _links_of(view) != self.head.view_fields[i][-1])
+                or (not deferred.untouched(view) and _links_of(view) != self.eager_fields(i)[-1])
             ):
                 return None
         return self.stored(chunk)
@@ -512,6 +543,30 @@ class _Chunks:
                 return None
         return self.stored(chunk)
 
+    def eager_fields(self, at: int) -> tuple[Any, ...]:
+        """The head fields of the view at ``at`` as stored: its :data:`EAGER_VIEW_FIELDS`, then its
+        links as URLs (see :func:`_links_of`); its chunk is unpickled when first asked."""
+        chunk, i = divmod(at, self.per_article_chunk)
+        fields = self._fields.get(chunk)
+        if fields is None:
+            fields = self._fields[chunk] = self._load(self.field_chunks + chunk)
+        return fields[i]
+
+    def fields_stored(self, chunk: int, views: Sequence[ArticleView]) -> memoryview | None:
+        """The stored bytes of the chunk ``chunk`` of views' head fields when its views are as
+        loaded and no edit wrote to them, else None (a plan saved from this file, with its views in
+        the same places: see :meth:`reusable`)."""
+        first = chunk * self.per_article_chunk
+        was = self.views[first : first + len(views)]
+        # Told by identity: comparing views would read (and fill) every field of hollow ones.
+        if len(was) != len(views) or any(a is not b or not deferred.untouched(a) for a, b in zip(views, was)):
+            return None
+        return self.stored(self.field_chunks + chunk)
+
+    def link_places(self, at: int) -> memoryview:
+        """The places of the views the view at ``at`` links to, as stored."""
+        return self._links[self._link_ends[at - 1] if at else 0 : self._link_ends[at]]
+
     def fill_head(self, view: ArticleView, whole: bool = False) -> None:
         """Set a view's fields the head holds: :data:`EAGER_VIEW_FIELDS` and its links (as views).
         ``whole``: none of them is set (the view is hollow and no edit wrote to it); else only the
@@ -520,7 +575,7 @@ class _Chunks:
         if key in self.headed:
             return
         self.headed.add(key)
-        *values, links = self.head.view_fields[self.at[key]]
+        *values, links = self.eager_fields(self.at[key])
         setattr_, by_url, is_set = object.__setattr__, self.by_url, deferred.is_set
         for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
             if whole or not is_set(view, name):
@@ -537,19 +592,20 @@ class _Chunks:
 
     def linking(self, urls: AbstractSet[str]) -> set[str]:
         """The articles whose views the kept plan links to one of ``urls`` (related, previous, next),
-        found in the head without making any view's links."""
-        found = set()
-        for url, (*_, links) in zip(self.urls, self.head.view_fields, strict=True):
-            for link in links.values():
-                if isinstance(link, str):
-                    hit = link in urls
-                elif isinstance(link, tuple):
-                    hit = not urls.isdisjoint(link[1])
-                else:
-                    continue
-                if hit:
-                    found.add(url)
-                    break
+        found in the head's packed links without unpickling any view's fields."""
+        found: set[str] = set()
+        flat, ends = self.head.links, self._link_ends
+        for url in urls:
+            view = self.by_url.get(url)
+            if view is None:
+                continue
+            target = array("i", [self.at[id(view)]]).tobytes()
+            size = len(target)
+            hit = flat.find(target)
+            while hit >= 0:
+                if hit % size == 0:  # an int's own bytes, not the end of one and the start of the next
+                    found.add(self.urls[bisect_right(ends, hit // size)])
+                hit = flat.find(target, hit + 1)
         return found
 
     def _load(self, chunk: int) -> Any:
@@ -625,6 +681,17 @@ class _Chunks:
 #: id(views) → the chunks of the kept plan they were loaded from (the last one loaded), for
 #: saving a plan made from it (its views are the same dict: see plan.edit_plan).
 _LOADED: dict[int, _Chunks] = {}
+
+
+def _link_places(links: Mapping[str, Any], place: Mapping[str, int]) -> list[int]:
+    """The places of the views a view links to, from its links as URLs (see :func:`_links_of`)."""
+    found: list[int] = []
+    for link in links.values():
+        if isinstance(link, str):
+            found.append(place[link])
+        elif isinstance(link, tuple):
+            found.extend(place[url] for url in link[1])
+    return found
 
 
 def _shown(shows: bytes | frozenset[str], urls: Sequence[str]) -> frozenset[str]:
