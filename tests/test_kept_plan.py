@@ -141,7 +141,9 @@ def test_reading_a_view_fills_its_chunk_and_no_other(tmp_path: Path, monkeypatch
     assert plan.views[urls[4]].summary and deferred.pending() == hollow - 8
 
 
-def test_a_views_head_fields_are_unpickled_with_their_chunk_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_views_head_fields_are_unpickled_with_their_chunk_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Loading unpickles no view's head fields (100,000 views' were most of loading the plan):
     reading one view's unpickles those of its chunk, and which views link to an article is found
     without any."""

@@ -559,7 +559,9 @@ class _Chunks:
         first = chunk * self.per_article_chunk
         was = self.views[first : first + len(views)]
         # Told by identity: comparing views would read (and fill) every field of hollow ones.
-        if len(was) != len(views) or any(a is not b or not deferred.untouched(a) for a, b in zip(views, was)):
+        if len(was) != len(views) or any(
+            a is not b or not deferred.untouched(a) for a, b in zip(views, was, strict=True)
+        ):
             return None
         return self.stored(self.field_chunks + chunk)
 
