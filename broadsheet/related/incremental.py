@@ -287,10 +287,11 @@ class RankingState:
                         date,
                         pinned,
                         digest,
-                        [_unpacked(a) for a in arrays],
-                        [key_of[n] for n in _unpacked(related)],
+                        # (_unpacked, inlined: 700,000 calls at 100,000 articles)
+                        [array(chr(a[0]), a[1:]) for a in arrays],
+                        [key_of[n] for n in array(chr(related[0]), related[1:])],
                         floor,
-                        _unpacked(top),
+                        array(chr(top[0]), top[1:]),
                     )
                     for _, key, slug, category, date, pinned, digest, arrays, related, floor, top in docs
                 ),

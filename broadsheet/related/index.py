@@ -713,26 +713,36 @@ def _add_doc(index: RelatedIndex, doc: RelatedDoc, vec: tuple[array[int], array[
     index.vec_ids.append(vec[0])
     index.vec_w.append(vec[1])
     postings = index.postings
-    order_key = _order_key(index)
-    for f, w in zip(vec[0], vec[1], strict=True):
-        entry = postings.get(f)
-        if entry is None:
-            entry = postings[f] = (array("i"), array("d"))
-        ids, ws = entry
-        if sort_postings and ids and order_key(ids[-1]) > order_key(i):
-            pos = bisect_left(ids, order_key(i), key=order_key)
-            ids.insert(pos, i)
-            ws.insert(pos, w)
-        else:
-            ids.append(i)
-            ws.append(w)
     members = index.by_cat.setdefault(doc.category, [])
     if sort_postings:
+        order_key = _order_key(index)
+        for f, w in zip(vec[0], vec[1], strict=True):
+            entry = postings.get(f)
+            if entry is None:
+                entry = postings[f] = (array("i"), array("d"))
+            ids, ws = entry
+            if ids and order_key(ids[-1]) > order_key(i):
+                pos = bisect_left(ids, order_key(i), key=order_key)
+                ids.insert(pos, i)
+                ws.insert(pos, w)
+            else:
+                ids.append(i)
+                ws.append(w)
         members.insert(bisect_left(members, order_key(i), key=order_key), i)
     else:
+        # (A whole index is assembled this way, 100,000 articles at a time: the loop is kept bare.)
+        for f, w in zip(vec[0], vec[1], strict=True):
+            entry = postings.get(f)
+            if entry is None:
+                postings[f] = (array("i", [i]), array("d", [w]))
+            else:
+                entry[0].append(i)
+                entry[1].append(w)
         members.append(i)
-    index.by_slug.setdefault(doc.slug, []).append(i)
-    index.by_slug[doc.slug].sort(key=lambda j: index.keys[j])  # type: ignore[arg-type, return-value]
+    same_slug = index.by_slug.setdefault(doc.slug, [])
+    same_slug.append(i)
+    if len(same_slug) > 1:
+        same_slug.sort(key=lambda j: index.keys[j])  # type: ignore[arg-type, return-value]
     for slug in doc.pinned:
         index.pinners.setdefault(slug, set()).add(i)
     return i
