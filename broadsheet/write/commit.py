@@ -233,6 +233,9 @@ class LastOutput:
         # Looked up ahead in this build, when they were (see offer_stamps): as good as asked now,
         # since nothing of the build writes into the output before its write stage.
         self._stamps: dict[str, tuple[int, int] | None] = _OFFERED.pop(self._folder, {})
+        # Files found still written, with the hash asked: a resumed build asks it of every page it
+        # keeps, and its write stage asks again (the same stamps, the same manifest: the same answer).
+        self._still: dict[str, str] = {}
 
     @cached_property
     def manifest(self) -> dict[str, dict[str, Any]]:
@@ -258,14 +261,19 @@ class LastOutput:
 
     def still_written(self, rel: str, digest: str) -> bool:
         """True when ``rel`` in the output still holds the bytes with ``digest`` that the last build wrote."""
-        # same_stat inlined: a resumed build asks this of every page it keeps, twice.
+        if self._still.get(rel) == digest:
+            return True
+        # same_stat inlined: a resumed build asks this of every page it keeps.
         entry = self.manifest.get(rel)
         if entry is None or entry.get("hash") != digest:
             return False
         stamp = self._stamps.get(rel, _UNSEEN)
         if stamp is _UNSEEN:
             stamp = self.stamp(rel)
-        return stamp is not None and stamp[0] == entry.get("size") and stamp[1] == entry.get("mtime_ns")
+        if stamp is not None and stamp[0] == entry.get("size") and stamp[1] == entry.get("mtime_ns"):
+            self._still[rel] = digest
+            return True
+        return False
 
 
 def last_output(output: Path, state: Path | None = None) -> LastOutput:
