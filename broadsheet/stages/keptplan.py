@@ -33,7 +33,7 @@ view, the places of the articles each view links to (packed: which views link to
 found in them without unpickling any), and each page's URL, template, source and shown articles.
 Then zlib chunks of :data:`VIEWS_PER_CHUNK` articles (each with its view's other fields), of
 :data:`PAGES_PER_CHUNK` pages' contexts, and of :data:`VIEWS_PER_CHUNK` views' head fields (what a
-fingerprint reads of each view, and its links as URLs).
+fingerprint reads of each view, and the shape of its links, whose targets are the head's places).
 
 Loading makes every article, view and page *hollow* (see deferred.py): an object of its own type
 with the fields every build reads of it set (an article's URL, source, slug and date; a page's
@@ -272,7 +272,8 @@ def _eager_of(view: ArticleView, was: _Chunks | None) -> tuple[Any, ...]:
     if was is not None and deferred.untouched(view):
         at = was.at.get(id(view))
         if at is not None:
-            return was.eager_fields(at)
+            *values, _ = was.eager_fields(at)
+            return (*values, was.stored_links(at))
     return (*(getattr(view, name) for name in EAGER_VIEW_FIELDS), _links_of(view))
 
 
@@ -380,14 +381,17 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             else:
                 chunks.add_compressed(stored)
         links, link_ends = array("i"), array("i")
+        shapes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (one object each: pickled once a chunk)
         for number, start in enumerate(range(0, len(urls), VIEWS_PER_CHUNK)):
             part_views = [views[url] for url in urls[start : start + VIEWS_PER_CHUNK]]
             stored = was.fields_stored(number, part_views) if was is not None else None
             if stored is None:
-                eager = [_eager_of(view, was) for view in part_views]
-                for *_, view_links in eager:
+                eager = []
+                for view in part_views:
+                    *values, view_links = _eager_of(view, was)
                     links.extend(_link_places(view_links, place))
                     link_ends.append(len(links))
+                    eager.append((*values, _link_shape(view_links, shapes)))
                 chunks.add(_pickled(eager, view_urls, shared_ids, article_ids, refs))
             else:  # (its views in the same places: their links' places are as stored too)
                 assert was is not None
@@ -411,8 +415,8 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
             [(job.url, job.template, job.source, _packed_shows(job, was, place)) for job in pages],
             [],
         )
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return False
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError, KeyError):
+        return False  # (KeyError: a view linking to one that is not the plan's)
     finally:
         chunks.close()
     offset = 0
@@ -526,7 +530,7 @@ class _Chunks:
             if (
                 a is not self.articles[i]
                 or view is not self.views[i]
-                or (not deferred.untouched(view) and _links_of(view) != self.eager_fields(i)[-1])
+                or (not deferred.untouched(view) and _links_of(view) != self.stored_links(i))
             ):
                 return None
         return self.stored(chunk)
@@ -544,8 +548,8 @@ class _Chunks:
         return self.stored(chunk)
 
     def eager_fields(self, at: int) -> tuple[Any, ...]:
-        """The head fields of the view at ``at`` as stored: its :data:`EAGER_VIEW_FIELDS`, then its
-        links as URLs (see :func:`_links_of`); its chunk is unpickled when first asked."""
+        """The head fields of the view at ``at`` as stored: its :data:`EAGER_VIEW_FIELDS`, then the
+        shape of its links (see :func:`_link_shape`); its chunk is unpickled when first asked."""
         chunk, i = divmod(at, self.per_article_chunk)
         fields = self._fields.get(chunk)
         if fields is None:
@@ -569,6 +573,10 @@ class _Chunks:
         """The places of the views the view at ``at`` links to, as stored."""
         return self._links[self._link_ends[at - 1] if at else 0 : self._link_ends[at]]
 
+    def stored_links(self, at: int) -> dict[str, Any]:
+        """The links of the view at ``at`` as stored, as URLs (see :func:`_links_of`)."""
+        return _links_from(self.eager_fields(at)[-1], self.link_places(at), self.urls)
+
     def fill_head(self, view: ArticleView, whole: bool = False) -> None:
         """Set a view's fields the head holds: :data:`EAGER_VIEW_FIELDS` and its links (as views).
         ``whole``: none of them is set (the view is hollow and no edit wrote to it); else only the
@@ -577,7 +585,9 @@ class _Chunks:
         if key in self.headed:
             return
         self.headed.add(key)
-        *values, links = self.eager_fields(self.at[key])
+        at = self.at[key]
+        *values, _ = self.eager_fields(at)
+        links = self.stored_links(at)
         setattr_, by_url, is_set = object.__setattr__, self.by_url, deferred.is_set
         for name, value in zip(EAGER_VIEW_FIELDS, values, strict=True):
             if whole or not is_set(view, name):
@@ -694,6 +704,36 @@ def _link_places(links: Mapping[str, Any], place: Mapping[str, int]) -> list[int
         elif isinstance(link, tuple):
             found.extend(place[url] for url in link[1])
     return found
+
+
+def _link_shape(links: Mapping[str, Any], shapes: dict[tuple[Any, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
+    """What a view's links are without their targets: each link field's name and what it holds
+    (None; ``str``, one view; a sequence type and how many views). Their targets are the view's
+    places in the head (see :func:`_link_places`, in the same order): a chunk of views' head fields
+    holding each link's URL was a sixth larger than the whole plan before. ``shapes``: those met so
+    far, so that equal ones are one object."""
+    shape = tuple(
+        (name, str if isinstance(link, str) else (link[0], len(link[1])) if isinstance(link, tuple) else link)
+        for name, link in links.items()
+    )
+    return shapes.setdefault(shape, shape)
+
+
+def _links_from(shape: tuple[Any, ...], places: Sequence[int], urls: Sequence[str]) -> dict[str, Any]:
+    """A view's links as URLs (see :func:`_links_of`), from their shape and their targets' places."""
+    links: dict[str, Any] = {}
+    at = 0
+    for name, held in shape:
+        if held is str:
+            links[name] = urls[places[at]]
+            at += 1
+        elif isinstance(held, tuple):
+            kind, count = held
+            links[name] = (kind, [urls[i] for i in places[at : at + count]])
+            at += count
+        else:
+            links[name] = held
+    return links
 
 
 def _shown(shows: bytes | frozenset[str], urls: Sequence[str]) -> frozenset[str]:
