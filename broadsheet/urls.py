@@ -88,6 +88,15 @@ def output_path(url: str) -> str:
     return checked_output_path(url)
 
 
+def output_path_once(url: str) -> str:
+    """:func:`output_path`, not remembered: for a URL asked once in a build. A resumed build asks
+    for the path of each page it keeps, once, and remembering 165,000 paths cost more than finding
+    them (0.24 s against 0.1 s at 100,000 articles)."""
+    if _PLAIN_URL.match(url):
+        return url[1:] + "index.html" if url.endswith("/") else url[1:]
+    return output_path(url)
+
+
 def checked_output_path(url: str) -> str:
     """:func:`output_path` of any URL, checked and normalised step by step."""
     if not url.startswith("/") or url.startswith("//"):

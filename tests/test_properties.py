@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broadsheet.urls import WINDOWS_RESERVED, UnsafePath, checked_output_path, output_path, slugify
+from broadsheet.urls import WINDOWS_RESERVED, UnsafePath, checked_output_path, output_path, output_path_once, slugify
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -56,16 +56,18 @@ def test_output_paths_stay_inside(parts: list[str], trailing: bool) -> None:
 @settings(max_examples=500)
 @given(st.lists(st.one_of(segment, st.text(alphabet="aZ09-_~.%/:", max_size=6)), max_size=6), st.booleans())
 def test_plain_urls_map_as_the_checks_map_them(parts: list[str], trailing: bool) -> None:
-    """output_path's shortcut for plain URLs gives what checking them step by step gives."""
+    """output_path's shortcut for plain URLs (and output_path_once's, not remembered) gives what
+    checking them step by step gives."""
     url = "/" + "/".join(parts) + ("/" if trailing else "")
     try:
         checked = checked_output_path(url)
     except UnsafePath:
         checked = None
-    try:
-        assert output_path.__wrapped__(url) == checked
-    except UnsafePath:
-        assert checked is None
+    for mapped in (output_path.__wrapped__, output_path_once):
+        try:
+            assert mapped(url) == checked
+        except UnsafePath:
+            assert checked is None
 
 
 @given(st.text(alphabet="ab.#~_-4913swpxtmoDS", max_size=16))

@@ -48,7 +48,7 @@ from ..publish.pictures import Picture
 from ..related.incremental import RankingState
 from ..render.pages import RenderWork, render_pages, static_files
 from ..render.theme import Theme
-from ..urls import UnsafePath, output_path
+from ..urls import UnsafePath, output_path, output_path_once
 from ..write.generations import last_output
 from .aside import Helpers, start_aside, take_stamps
 from .keptplan import KeptPlan, forget_kept_plan, load_kept_plan, save_kept_plan
@@ -260,7 +260,7 @@ def render_resumed(
 
     def held(job: PageJob) -> bool:  # as written by the build that recorded its fingerprint
         try:
-            path = output_path(job.url)
+            path = output_path_once(job.url)  # (asked once a page: see output_path_once)
         except UnsafePath:
             return False  # rendered, then reported by collect_outputs
         known = store.get(job.url)
