@@ -338,6 +338,7 @@ def map_shared(
     started: Callable[[], None] | None = None,
     fresh_workers_every: int | None = None,
     parallel_from: int = DEFAULT_TUNING.parallel_from,
+    in_workers: bool = False,
 ) -> list[R]:
     """Apply ``fn(shared, chunk)`` to chunks of ``items`` (in order) and concatenate the results.
 
@@ -352,7 +353,9 @@ def map_shared(
     for the next items. A worker touches the objects it inherits (their reference counts), and so
     copies the memory pages that hold them: on a large site each would grow towards a copy of this
     process. Only for a caller whose ``started`` starts no thread, since new workers fork later.
-    With fewer than ``parallel_from`` items (and no executor given) the work stays in this process.
+    With fewer than ``parallel_from`` items (and no executor given) the work stays in this process;
+    with one job too, unless ``in_workers`` (a caller whose process is busy with a thread of its own:
+    the work then goes to one worker).
     """
     if (
         fresh_workers_every is not None
@@ -371,10 +374,11 @@ def map_shared(
                 done,
                 started if first == 0 else None,
                 parallel_from=parallel_from,
+                in_workers=in_workers,
             )
         return waves
     workers = jobs or default_jobs()
-    if executor is None and (workers <= 1 or len(items) < parallel_from):
+    if executor is None and ((workers <= 1 and not in_workers) or len(items) < parallel_from):
         if started is not None:
             started()
         return _in_process(fn, shared, items, done)

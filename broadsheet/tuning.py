@@ -31,6 +31,10 @@ class Tuning:
     """Content files from which a build resumed from the kept plan has a helper process load the
     related ranking's kept state and look at the output's files while it loads the plan (see
     stages/aside.py)."""
+    listing_worker_alone_from: int = 50_000
+    """Articles from which a cold build renders the listings (while it ranks the related lists) in
+    one worker fewer than it has cores: each of that round's workers grows towards a copy of the
+    build's memory (see stages/render.render_while_ranking), and the ranking takes a core."""
     evict_bodies_from: int = 20_000
     """Articles from which a cold build lets go of the bodies once they are in the cache, before
     rendering the articles' own pages (each reads its body back: about 25 µs a page)."""

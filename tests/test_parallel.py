@@ -379,3 +379,38 @@ def test_a_helper_that_takes_too_long_gives_no_answer() -> None:
         assert time.monotonic() - began < 10
     finally:
         aside.close()
+
+
+@pytest.mark.parametrize("alone_from", [1, 10_000])
+def test_a_large_sites_listings_render_in_one_worker_fewer_while_it_ranks(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alone_from: int
+) -> None:
+    """The first round's workers cannot be forked afresh while the ranking's thread runs, and each
+    grows towards a copy of the build as its listings touch the stories: from
+    ``listing_worker_alone_from`` articles, one worker fewer than the cores renders them (the
+    ranking takes a core). The second round, the articles' pages, has every core again."""
+    from broadsheet.render import pages as render_module
+
+    files = {
+        f"content/world/a{i}.md": article(f"Story {i}", date=f"2026-11-{1 + i % 28:02d}T08:00:00", tags=[f"T{i}"])
+        for i in range(40)
+    }
+    site = make_site(files)  # forty tag pages, and their feeds: work for two workers
+    _rank_while_rendering(monkeypatch)
+    log = tmp_path / "rendered-by"
+    real = render_module.render_job
+
+    def logged(env: Any, job: Any) -> bytes:
+        with log.open("a") as f:  # (appends of one short line: whole, from any process)
+            f.write(f"{os.getpid()} {job.template}\n")
+        return real(env, job)
+
+    monkeypatch.setattr(render_module, "render_job", logged)
+    tuning = dataclasses.replace(OVERLAP, listing_worker_alone_from=alone_from)
+    run_build(site, output=tmp_path / "out", jobs=2, cache=False, tuning=tuning)
+    rendered = [line.split() for line in log.read_text().splitlines()]
+    listings = {pid for pid, template in rendered if template != "article.html"}
+    articles = {pid for pid, template in rendered if template == "article.html"}
+    assert str(os.getpid()) not in listings | articles  # (rendered by workers)
+    assert len(listings) == (1 if alone_from == 1 else 2)
+    assert len(articles) == 2

@@ -585,12 +585,13 @@ def render_pages(
     started: Callable[[], None] | None = None,
     fresh_workers: bool = False,
     tuning: Tuning = DEFAULT_TUNING,
+    in_workers: bool = False,
 ) -> RenderOutcome:
     """Render every page of ``work`` over worker processes (see parallel.py); ``done`` counts pages rendered.
 
     ``started``, if given, is called once the workers exist (see :func:`parallel.map_shared`).
     ``fresh_workers``: new workers are forked every ``tuning.fresh_workers_every`` pages (only
-    when this process runs no other thread).
+    when this process runs no other thread). ``in_workers``: in a worker even with one job.
     """
     outcome = RenderOutcome({}, [], {})
     seen: set[ErrorKey] = set()
@@ -605,6 +606,7 @@ def render_pages(
         started,
         tuning.fresh_workers_every if fresh_workers else None,
         tuning.parallel_from,
+        in_workers,
     ):
         outcome.deferred += deferred
         for url, data, facts, staged, stamp in pages:

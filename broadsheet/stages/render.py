@@ -344,8 +344,22 @@ def render_while_ranking(
     work = RenderWork(
         loaded.theme, loaded.config, first, loaded.env, facts=True, site=site, staging=staging, pictures=loaded.pictures
     )
+    # This round's workers are forked once (no worker can be forked while the ranking's and the
+    # cache's threads run), and each grows towards a copy of the build's memory as the listings it
+    # renders touch the stories' objects (each touch copies a memory page). On a large site one
+    # worker fewer renders them while this process ranks: the process tree holds a copy less.
+    first_jobs = jobs
+    if len(site.articles) >= loaded.tuning.listing_worker_alone_from:
+        first_jobs = max(1, (jobs or default_jobs()) - 1)
     try:
-        outcome = render_pages(work, jobs, done=done, started=start_threads, tuning=loaded.tuning)
+        outcome = render_pages(
+            work,
+            first_jobs,
+            done=done,
+            started=start_threads,
+            tuning=loaded.tuning,
+            in_workers=first_jobs != jobs,  # (a worker still: this process ranks)
+        )
     finally:
         for thread in (ranking, saving):  # both end before the second round forks its workers
             if thread.is_alive():
