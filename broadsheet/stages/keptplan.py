@@ -326,7 +326,7 @@ class _Head:
     """The places (among the articles) of the views each view links to, packed ints, view after view.
     Unpickling each view's :data:`EAGER_VIEW_FIELDS` and links for 100,000 views was most of loading
     the plan; an edit reads a few thousand of them (in chunks), and asks which views link to the
-    articles it changed of these (see :meth:`_Chunks.linking`)."""
+    articles it changed, which these answer (see :meth:`_Chunks.linking`)."""
     pages: list[tuple[str, str, str, bytes | frozenset[str]]]
     """Each page's URL, template, source and the articles it shows (their places among the articles,
     packed, when all are the plan's: unpickling a set of URLs for each of 165,000 pages was a third
