@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copyreg
 import ctypes
+import functools
 import gc
 import multiprocessing
 import multiprocessing.context
@@ -76,16 +77,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@functools.cache
+def c_library() -> ctypes.CDLL | None:
+    """The C library of this process on Linux (for ``prctl``, glibc's ``malloc_trim``), else None.
+
+    Found among the process's own symbols: ``ctypes.util.find_library`` would cost every build
+    9 ms of imports and a look at the linker's cache."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
 def _parent_death_signal() -> bool:
     """Ask the kernel to kill this process when its parent ends (Linux); False where it cannot."""
-    if not sys.platform.startswith("linux"):
-        return False
+    libc = c_library()
     try:
-        # The process's own symbols, which hold the C library's (ctypes.util.find_library would
-        # cost every build 9 ms of imports and a look at the linker's cache).
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
-    except (OSError, AttributeError):
+        return libc is not None and bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except AttributeError:
         return False
 
 

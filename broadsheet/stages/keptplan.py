@@ -433,9 +433,10 @@ def save_kept_plan(folder: Path, kept: KeptPlan, refs: Mapping[int, BodyRef]) ->
         return False
     finally:
         packer.close()
-    head_length = sum(map(len, packer.pieces))
+    head_pieces = packer.pieces
+    head_length = sum(map(len, head_pieces))
     # Written piece by piece: joined, the file would be held twice more (90 MB at 100,000 articles).
-    pieces = [head_length.to_bytes(_HEAD_LENGTH, "little"), *packer.pieces, *chunks.done]
+    pieces = [head_length.to_bytes(_HEAD_LENGTH, "little"), *head_pieces, *chunks.done]
     crc = 0
     for piece in pieces:
         crc = zlib.crc32(piece, crc)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import gc
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from ..parallel import c_library
 
 #: Garbage collector thresholds during a build (Python's defaults: 700, 10, 10). A build makes
 #: millions of objects that live until it ends (parsed articles, views, planned pages); with the
@@ -90,12 +91,5 @@ def give_back_free_memory() -> None:
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where there is none (another C library, another system)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes  # (only here: the build does not need it otherwise)
-
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
+    trim: Callable[[int], int] | None = getattr(c_library(), "malloc_trim", None)
     return trim
